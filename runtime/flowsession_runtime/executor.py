@@ -1,0 +1,373 @@
+"""Executes a flow's DAG for one line (and its aggregation nodes), node by node, in threads."""
+import asyncio
+import concurrent.futures
+import datetime
+import inspect
+import time
+
+from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, templates, toolmeta
+from .wire import RuntimeFailure, capped_value, to_jsonable
+
+CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def pf_error(err):
+    """A protocol error in the nested shape of prompt flow's flow.detail.json."""
+    if not err:
+        return None
+    category = "SystemError" if err.get("code") in ("RuntimeCrashed", "RuntimeError") else "UserError"
+    inner = {"code": err.get("innerCode"), "innerError": None} if err.get("innerCode") else None
+    out = {"message": err.get("message"), "code": category, "innerError": {"code": err.get("code"), "innerError": inner}}
+    if err.get("detail"):
+        out["debugInfo"] = {"stackTrace": err["detail"]}
+    return out
+
+
+class Tool:
+    """A resolved node: call(inputs) -> output."""
+
+    def __init__(self, kind, func=None, template=None, connection=None, spec_inputs=None, literals=None):
+        self.kind = kind
+        self.func = func
+        self.template = template
+        self.connection = connection
+        self.spec_inputs = spec_inputs or {}
+        self.literals = literals or {}
+
+
+class Executor:
+    def __init__(self, flow, flow_dir, connections, hub, emit_events=True, variants=None, llm_timeout=600.0):
+        self.flow = flow
+        self.flow_dir = flow_dir
+        self.connections = connections or {}
+        self.hub = hub
+        self.emit_events = emit_events
+        self.llm_timeout = llm_timeout
+        self.nodes, self.deps = flowdef.load_nodes(flow, variants)
+        self.main_nodes = [n for n in self.nodes if not n.aggregation]
+        self.agg_nodes = [n for n in self.nodes if n.aggregation]
+        self.agg_names = {n.name for n in self.agg_nodes}
+        self.input_defs = flow.get("inputs") or {}
+        self.outputs_def = flow.get("outputs") or {}
+        self.tools = {}
+        self._check_outputs()
+
+    # -- preparation ------------------------------------------------------------------------
+    def _check_outputs(self):
+        names = {n.name for n in self.nodes}
+        for out, spec in self.outputs_def.items():
+            reference = spec.get("reference") if isinstance(spec, dict) else None
+            if reference in (None, ""):
+                raise RuntimeFailure("EmptyOutputReference", (
+                    "The output '%s' for flow is incorrect. The reference is not specified for the output '%s' in "
+                    "the flow. To rectify this, ensure that you accurately specify the reference in the flow.")
+                    % (out, out))
+            ref = flowdef.parse_value(reference)
+            if ref is not None and ref.kind == "node" and ref.name not in names:
+                raise RuntimeFailure("OutputReferenceNotFound", (
+                    "The output '%s' for flow is incorrect. The node '%s' referenced by the output '%s' can not "
+                    "found in flow. To rectify this, ensure that you accurately specify the reference in the flow.")
+                    % (out, ref.name, out))
+            if ref is not None and ref.kind == "input" and ref.name not in self.input_defs:
+                raise RuntimeFailure("OutputReferenceNotFound", (
+                    "The output '%s' for flow is incorrect. The flow input '%s' referenced by the output '%s' is "
+                    "not defined in the flow.") % (out, ref.name, out))
+
+    def prepare(self):
+        modules = {}
+        for node in self.nodes:
+            try:
+                self.tools[node.name] = self._resolve(node, modules)
+            except RuntimeFailure as e:
+                if e.code in ("InvalidSource", "NodeInputValidationError", "ConnectionNotFound",
+                              "InvalidConnectionType", "UnsupportedNodeType"):
+                    e.node = node.name
+                    raise
+                raise RuntimeFailure("ResolveToolError", "Tool load failed in '%s': (%s) %s"
+                                     % (node.name, e.code, e.message), detail=e.detail, node=node.name)
+
+    def _connection(self, node, name, purpose):
+        spec = self.connections.get(name) if isinstance(name, str) else None
+        if not isinstance(spec, dict):
+            raise RuntimeFailure("ConnectionNotFound", (
+                "Connection '%s' used by %s of node '%s' is not set for this run. Set it with 'Flow Session: Set "
+                "Connection…' (or --connections for the CLI).") % (name, purpose, node.name))
+        return spec
+
+    def _resolve(self, node, modules):
+        if node.type not in ("python", "prompt", "llm"):
+            raise RuntimeFailure("UnsupportedNodeType", "Node '%s' has type '%s', which this session runtime does not "
+                                 "run (python, prompt and llm are supported)." % (node.name, node.type))
+        if node.source_type != "code":
+            raise RuntimeFailure("UnsupportedNodeType", "Node '%s' uses a package tool ('%s'), which this session "
+                                 "runtime does not run." % (node.name, node.source_tool))
+        full = toolmeta.resolve_source(self.flow_dir, node.name, node.source_path)
+        if node.type == "python":
+            if full not in modules:
+                modules[full] = toolmeta.python_meta(full, self.flow_dir)
+            meta, func, _kwargs = modules[full]
+            literals = {}
+            for k, v in node.inputs.items():
+                if node.refs.get(k) is not None:
+                    continue
+                if v is None or v == "":
+                    continue  # prompt flow drops empty literals so the function default applies
+                spec = meta["inputs"].get(k)
+                typ = (spec or {}).get("type") or []
+                if typ and (typ[0] in CONNECTION_TYPES):
+                    literals[k] = conn_mod.build(v, self._connection(node, v, "input '%s'" % k))
+                elif typ and typ[0] in inputs_mod.VALUE_TYPES:
+                    try:
+                        literals[k] = inputs_mod.parse_typed(typ[0], v)
+                    except Exception:
+                        raise RuntimeFailure("NodeInputValidationError", "Input '%s' for node '%s' of value '%s' is "
+                                             "not type %s." % (k, node.name, v, typ[0]))
+                else:
+                    literals[k] = v
+            return Tool("python", func=func, spec_inputs=meta["inputs"], literals=literals)
+        text = toolmeta.read_template(full)
+        templates.require_jinja()
+        literals = {k: v for k, v in node.inputs.items() if node.refs.get(k) is None}
+        if node.type == "prompt":
+            return Tool("prompt", template=text, literals=literals)
+        conn = self._connection(node, node.connection, "the llm tool")
+        return Tool("llm", template=text, connection=conn, literals=literals)
+
+    # -- values -----------------------------------------------------------------------------
+    def _ref_value(self, ref, flow_inputs, values):
+        if ref.kind == "input":
+            base = flow_inputs.get(ref.name)
+            what = "the flow input '%s'" % ref.name
+        else:
+            base = values.get(ref.name)
+            what = "the node '%s' output" % ref.name
+        return flowdef.get_path(base, ref.path, what)
+
+    def _node_inputs(self, node, flow_inputs, values, agg_lists=None):
+        tool = self.tools[node.name]
+        out = {}
+        for k, ref in node.refs.items():
+            if ref is None:
+                if k in tool.literals:
+                    out[k] = tool.literals[k]
+                continue
+            if agg_lists is not None and (ref.kind == "input" or ref.name not in self.agg_names):
+                out[k] = agg_lists.get(node.name, {}).get(k, [])
+            else:
+                out[k] = self._ref_value(ref, flow_inputs, values)
+        return out
+
+    def aggregation_values(self, flow_inputs, values):
+        """For each aggregation node, the line-level values it will receive as lists."""
+        out = {}
+        for node in self.agg_nodes:
+            for k, ref in node.refs.items():
+                if ref is not None and (ref.kind == "input" or ref.name not in self.agg_names):
+                    out.setdefault(node.name, {})[k] = self._ref_value(ref, flow_inputs, values)
+        return out
+
+    def _bypassed(self, node, flow_inputs, values, status):
+        if node.activate is not None:
+            ref = node.activate_ref
+            if ref is not None and ref.kind == "node" and status.get(ref.name) == "Bypassed":
+                return True
+            when = self._ref_value(ref, flow_inputs, values) if ref is not None else node.activate.get("when")
+            return not (when == node.activate.get("is"))
+        refs = [r for r in node.refs.values() if r is not None and r.kind == "node" and r.name in status]
+        return bool(refs) and all(status.get(r.name) == "Bypassed" for r in refs)
+
+    # -- node execution ---------------------------------------------------------------------
+    def _call(self, node, kwargs):
+        tool = self.tools[node.name]
+        if tool.kind == "python":
+            result = tool.func(**kwargs)
+            if inspect.iscoroutine(result):
+                result = asyncio.run(result)
+            if inspect.isgenerator(result):
+                result = "".join(str(x) for x in result)
+            return result
+        if tool.kind == "prompt":
+            return templates.render(tool.template, **kwargs)
+        return llm.call(tool.template, kwargs, tool.connection, node.connection, node.api, self.llm_timeout,
+                        self.hub.redact)
+
+    def _error(self, node, e):
+        if isinstance(e, RuntimeFailure):
+            err = {"code": e.code, "message": self.hub.redact(e.message), "node": node.name}
+        else:
+            err = {"code": "ToolExecutionError", "innerCode": type(e).__name__, "node": node.name,
+                   "message": self.hub.redact("Execution failure in '%s': (%s) %s" % (node.name, type(e).__name__, e))}
+        detail = toolmeta.user_traceback(e, self.flow_dir) if e.__traceback__ is not None else None
+        if detail:
+            err["detail"] = self.hub.redact(detail)
+        return err
+
+    def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
+        """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
+        started, t0 = utc_now(), time.monotonic()
+        cap = self.hub.begin(node.name, self.emit_events)
+        if self.emit_events:
+            self.hub.channel.event("nodeStart", runId=run_id, node=node.name)
+        self.hub.log("Executing node %s." % node.name)
+        rec = {"node": node.name, "status": "Completed", "inputs": None, "output": None, "error": None}
+        try:
+            kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
+            rec["inputs"] = kwargs
+            rec["output"] = self._call(node, kwargs)
+        except Exception as e:
+            rec["status"] = "Failed"
+            rec["error"] = self._error(node, e)
+        finally:
+            self.hub.end(cap)
+        rec["durationMs"] = int((time.monotonic() - t0) * 1000)
+        rec["start_time"], rec["end_time"] = started, utc_now()
+        rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
+        self.hub.log("Node %s %s." % (node.name, "completes" if rec["status"] == "Completed" else "failed"))
+        if self.emit_events:
+            self._emit_end(run_id, rec)
+        return rec
+
+    def _emit_end(self, run_id, rec):
+        ev = {"runId": run_id, "node": rec["node"], "status": rec["status"], "durationMs": rec.get("durationMs", 0)}
+        if rec["status"] == "Completed":
+            ev["output"], truncated = capped_value(rec["output"])
+            if truncated:
+                ev["outputTruncated"] = True
+        if rec.get("error"):
+            ev["error"] = rec["error"]
+        self.hub.channel.event("nodeEnd", **ev)
+
+    def execute(self, nodes, run_id, index, flow_inputs, values, agg_lists=None):
+        """Runs nodes in dependency order, independent ones concurrently. Stops at the first failure."""
+        names = {n.name for n in nodes}
+        status, records, failure = {}, [], None
+        pending, ready, running = list(nodes), [], {}
+        pool = None
+        try:
+            while True:
+                changed = True
+                while changed and failure is None:
+                    changed = False
+                    for node in list(pending):
+                        if not all(d in status or d not in names for d in self.deps[node.name]):
+                            continue
+                        pending.remove(node)
+                        changed = True
+                        try:
+                            bypass = self._bypassed(node, flow_inputs, values, status)
+                        except RuntimeFailure as e:
+                            rec = {"node": node.name, "status": "Failed", "error": self._error(node, e),
+                                   "start_time": utc_now(), "end_time": utc_now(), "durationMs": 0}
+                            records.append(rec)
+                            status[node.name] = "Failed"
+                            failure = rec
+                            if self.emit_events:
+                                self._emit_end(run_id, rec)
+                            break
+                        if bypass:
+                            status[node.name], values[node.name] = "Bypassed", None
+                            now = utc_now()
+                            rec = {"node": node.name, "status": "Bypassed", "inputs": None, "output": None,
+                                   "error": None, "start_time": now, "end_time": now, "durationMs": 0}
+                            records.append(rec)
+                            self.hub.log("Node %s is bypassed." % node.name)
+                            if self.emit_events:
+                                self._emit_end(run_id, rec)
+                        else:
+                            ready.append(node)
+                if failure is not None or (not ready and not running):
+                    break
+                if len(ready) == 1 and not running:
+                    done_recs = [self._run_node(ready.pop(), run_id, index, flow_inputs, values, agg_lists)]
+                else:
+                    if pool is None:
+                        pool = concurrent.futures.ThreadPoolExecutor(max_workers=16,
+                                                                     thread_name_prefix="flowsession-node")
+                    for node in ready:
+                        f = pool.submit(self._run_node, node, run_id, index, flow_inputs, values, agg_lists)
+                        running[f] = node
+                    ready.clear()
+                    done, _ = concurrent.futures.wait(list(running), return_when=concurrent.futures.FIRST_COMPLETED)
+                    done_recs = []
+                    for f in done:
+                        running.pop(f)
+                        done_recs.append(f.result())  # re-raises SystemExit from a node thread
+                for rec in done_recs:
+                    records.append(rec)
+                    status[rec["node"]] = rec["status"]
+                    values[rec["node"]] = rec["output"]
+                    if rec["status"] == "Failed" and failure is None:
+                        failure = rec
+            for f, node in running.items():
+                rec = {"node": node.name, "status": "Canceled", "inputs": None, "output": None, "error": None,
+                       "start_time": utc_now(), "end_time": utc_now(), "durationMs": 0}
+                records.append(rec)
+                if self.emit_events:
+                    self._emit_end(run_id, rec)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False)
+        return records, failure
+
+    # -- a line -----------------------------------------------------------------------------
+    def flow_outputs(self, flow_inputs, values):
+        out = {}
+        for name, spec in self.outputs_def.items():
+            reference = spec.get("reference") if isinstance(spec, dict) else None
+            ref = flowdef.parse_value(reference)
+            out[name] = reference if ref is None else self._ref_value(ref, flow_inputs, values)
+        return out
+
+    def run_line(self, given_inputs, run_id, index=None, with_aggregation=False):
+        """{status, outputs, error, flow_inputs, records, values}. Input errors fail the line."""
+        t0, started = time.monotonic(), utc_now()
+        result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
+                  "start_time": started}
+        try:
+            flow_inputs = inputs_mod.resolve_flow_inputs(self.input_defs, given_inputs, index)
+            result["inputs"] = flow_inputs
+            values = {}
+            records, failure = self.execute(self.main_nodes, run_id, index, flow_inputs, values)
+            result["records"] = records
+            if failure is not None:
+                result["status"], result["error"] = "Failed", failure["error"]
+            else:
+                result["outputs"] = self.flow_outputs(flow_inputs, values)
+                result["agg"] = self.aggregation_values(flow_inputs, values) if self.agg_nodes else None
+                if with_aggregation and self.agg_nodes:
+                    lists = {n: {k: [v] for k, v in d.items()} for n, d in result["agg"].items()}
+                    agg_records, agg_failure = self.run_aggregation(lists, run_id)
+                    result["records"] = records + agg_records
+                    if agg_failure is not None:
+                        result["status"], result["error"] = "Failed", agg_failure["error"]
+        except RuntimeFailure as e:
+            result["status"] = "Failed"
+            result["error"] = e.to_dict()
+        result["end_time"] = utc_now()
+        result["durationMs"] = int((time.monotonic() - t0) * 1000)
+        return result
+
+    def run_aggregation(self, lists, run_id):
+        return self.execute(self.agg_nodes, run_id, None, {}, {}, agg_lists=lists)
+
+
+def jsonable_record(rec, flow_run_id, index):
+    """A node record in the shape of prompt flow's node_runs entries."""
+    return to_jsonable({
+        "node": rec["node"],
+        "flow_run_id": flow_run_id,
+        "run_id": "%s_%s_%d" % (flow_run_id, rec["node"], index or 0),
+        "status": rec["status"],
+        "inputs": rec.get("inputs"),
+        "output": rec.get("output"),
+        "error": pf_error(rec.get("error")),
+        "start_time": rec.get("start_time"),
+        "end_time": rec.get("end_time"),
+        "index": index or 0,
+        "logs": rec.get("logs") or {"stdout": "", "stderr": ""},
+        "system_metrics": {"duration": (rec.get("durationMs") or 0) / 1000.0},
+    })

@@ -1,0 +1,202 @@
+"""The flow definition (flow.dag.yaml as JSON): references, nodes with variants applied, graph order."""
+import re
+
+from .wire import RuntimeFailure
+
+_REF = re.compile(r"^\$\{(.*)\}$", re.S)
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+class Ref:
+    """${inputs.x[.path]} or ${node.output[.path]}."""
+
+    __slots__ = ("kind", "name", "path", "text")
+
+    def __init__(self, kind, name, path, text):
+        self.kind = kind
+        self.name = name
+        self.path = path
+        self.text = text
+
+
+def parse_path(text):
+    out = []
+    for idx, key in _PATH_TOKEN.findall(text or ""):
+        out.append(int(idx) if idx else key)
+    return out
+
+
+def parse_value(value):
+    """A Ref for a reference string, else None (the value is a literal)."""
+    if not isinstance(value, str):
+        return None
+    m = _REF.match(value.strip())
+    if not m:
+        return None
+    inner = m.group(1).strip()
+    head, _, rest = inner.partition(".")
+    if head == "inputs" and rest:
+        name, _, path = rest.partition(".")
+        return Ref("input", name, parse_path(path), value)
+    section, _, path = rest.partition(".")
+    if head and section == "output":
+        return Ref("node", head, parse_path(path), value)
+    return None
+
+
+def get_path(value, path, describe):
+    for key in path:
+        if value is None:
+            return None
+        try:
+            if isinstance(value, dict):
+                value = value[key if not isinstance(key, int) or key in value else str(key)]
+            elif isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                value = value[int(key)]
+            else:
+                value = getattr(value, key)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise RuntimeFailure(
+                "InvalidReferenceProperty",
+                "Invalid property '%s' when accessing %s. Please check the reference and the output it points to."
+                % (key, describe))
+    return value
+
+
+class Node:
+    def __init__(self, raw, yaml_path):
+        self.raw = raw
+        self.yaml_path = yaml_path
+        self.name = raw.get("name")
+        self.type = raw.get("type")
+        source = raw.get("source") or {}
+        self.source_type = source.get("type", "code") if isinstance(source, dict) else "code"
+        self.source_path = source.get("path") if isinstance(source, dict) else None
+        self.source_tool = source.get("tool") if isinstance(source, dict) else None
+        inputs = raw.get("inputs") or {}
+        self.inputs = inputs if isinstance(inputs, dict) else {}
+        self.refs = {k: parse_value(v) for k, v in self.inputs.items()}
+        self.connection = raw.get("connection")
+        self.api = raw.get("api") or "chat"
+        self.aggregation = bool(raw.get("aggregation"))
+        activate = raw.get("activate")
+        self.activate = activate if isinstance(activate, dict) else None
+        self.activate_ref = parse_value(self.activate.get("when")) if self.activate else None
+
+    def dependencies(self):
+        deps = [r.name for r in self.refs.values() if r is not None and r.kind == "node"]
+        if self.activate_ref is not None and self.activate_ref.kind == "node":
+            deps.append(self.activate_ref.name)
+        return deps
+
+
+def node_entries(flow, variants=None):
+    """(yaml_path, node dict) for each node, with use_variants nodes replaced by their variant.
+
+    variants maps node name -> variant id; the default variant is used otherwise.
+    """
+    node_variants = flow.get("node_variants") or {}
+    for i, raw in enumerate(flow.get("nodes") or []):
+        if not isinstance(raw, dict):
+            continue
+        name = raw.get("name")
+        if raw.get("use_variants") and isinstance(node_variants.get(name), dict):
+            spec = node_variants[name]
+            vid = (variants or {}).get(name) or spec.get("default_variant_id")
+            variant = (spec.get("variants") or {}).get(vid)
+            if isinstance(variant, dict) and isinstance(variant.get("node"), dict):
+                merged = {k: v for k, v in raw.items() if k != "use_variants"}
+                merged.update(variant["node"])
+                merged["name"] = name
+                yield ["node_variants", name, "variants", vid, "node"], merged
+                continue
+        yield ["nodes", i], raw
+
+
+def all_variant_entries(flow):
+    """Every concrete node definition, including non-default variants (for validation)."""
+    node_variants = flow.get("node_variants") or {}
+    for i, raw in enumerate(flow.get("nodes") or []):
+        if not isinstance(raw, dict):
+            continue
+        name = raw.get("name")
+        spec = node_variants.get(name) if raw.get("use_variants") else None
+        if isinstance(spec, dict) and isinstance(spec.get("variants"), dict):
+            for vid, variant in spec["variants"].items():
+                if isinstance(variant, dict) and isinstance(variant.get("node"), dict):
+                    merged = {k: v for k, v in raw.items() if k != "use_variants"}
+                    merged.update(variant["node"])
+                    merged["name"] = name
+                    yield ["node_variants", name, "variants", vid, "node"], merged
+        else:
+            yield ["nodes", i], raw
+
+
+def parse_variant_selector(text):
+    """'${node.variant_1}' -> {'node': 'variant_1'}."""
+    if not text:
+        return {}
+    m = _REF.match(text.strip())
+    inner = m.group(1) if m else text
+    node, _, vid = inner.partition(".")
+    return {node.strip(): vid.strip()} if node and vid else {}
+
+
+_GRAPH = "Invalid node definitions found in the flow graph. "
+
+
+def load_nodes(flow, variants=None):
+    """Nodes in execution order, with prompt flow's graph errors."""
+    nodes = [Node(raw, path) for path, raw in node_entries(flow, variants)]
+    flow_inputs = flow.get("inputs") or {}
+    seen = set()
+    for n in nodes:
+        if n.name in seen:
+            raise RuntimeFailure("DuplicateNodeName", _GRAPH + (
+                "Node with name '%s' appears more than once in the node definitions in your flow, which is not "
+                "allowed. To address this issue, please review your flow and either rename or remove nodes with "
+                "identical names.") % n.name)
+        seen.add(n.name)
+    for n in nodes:
+        for ref in list(n.refs.values()) + [n.activate_ref]:
+            if ref is not None and ref.kind == "input" and ref.name not in flow_inputs:
+                raise RuntimeFailure("InputReferenceNotFound", _GRAPH + (
+                    "Node '%s' references flow input '%s' which is not defined in your flow. To resolve this "
+                    "issue, please review your flow, ensuring that you either add the missing flow inputs or adjust "
+                    "node reference to the correct flow input.") % (n.name, ref.name), node=n.name)
+        if n.activate is not None and ("when" not in n.activate or "is" not in n.activate):
+            raise RuntimeFailure("FlowDefinitionError", (
+                "The definition of activate config for node %s is incorrect. Please check your flow yaml and "
+                "resolve this issue.") % n.name, node=n.name)
+    return order_nodes(nodes)
+
+
+def order_nodes(nodes):
+    names = {n.name for n in nodes}
+    aggregation = {n.name for n in nodes if n.aggregation}
+    deps = {}
+    for n in nodes:
+        d = set()
+        for dep in n.dependencies():
+            if dep not in names:
+                raise RuntimeFailure("NodeReferenceNotFound", _GRAPH + (
+                    "Node '%s' references a non-existent node '%s' in your flow. Please review your flow to ensure "
+                    "that the node name is accurately specified.") % (n.name, dep), node=n.name)
+            d.add(dep)
+        if not n.aggregation and d & aggregation:
+            raise RuntimeFailure("InvalidNodeReference", _GRAPH + (
+                "Non-aggregate node '%s' cannot reference aggregate nodes %s. Please review and rectify the node "
+                "reference.") % (n.name, sorted(d & aggregation)), node=n.name)
+        deps[n.name] = d
+    ordered, picked = [], set()
+    for _ in range(len(nodes)):
+        nxt = next((n for n in nodes if n.name not in picked and deps[n.name] <= picked), None)
+        if nxt is None:
+            remaining = sorted(names - picked)
+            raise RuntimeFailure("NodeCircularDependency", _GRAPH + (
+                "Node circular dependency has been detected among the nodes in your flow. Kindly review the "
+                "reference relationships for the nodes %s and resolve the circular reference issue in the flow.")
+                % remaining)
+        ordered.append(nxt)
+        picked.add(nxt.name)
+    return ordered, deps

@@ -1,0 +1,121 @@
+"""Fresh children for each request: os.fork() plus a pipe for the child's events and result.
+
+Frames on the pipe are single lines: b"E" + event JSON, b"R" + result JSON or b"X" + error JSON.
+The parent relays event bytes without re-encoding them.
+"""
+import os
+import signal
+import threading
+
+from .wire import RuntimeFailure, dumps
+
+
+class Channel:
+    """The child's end of the pipe. Thread-safe: node threads emit events concurrently."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self._lock = threading.Lock()
+
+    def _send(self, kind, obj):
+        data = kind + dumps(obj).encode("utf-8") + b"\n"
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+
+    def event(self, name, **fields):
+        ev = {"event": name}
+        ev.update(fields)
+        self._send(b"E", ev)
+
+    def result(self, result):
+        self._send(b"R", result)
+
+    def error(self, code, message, detail=None):
+        err = {"code": code, "message": message}
+        if detail:
+            err["detail"] = detail
+        self._send(b"X", err)
+
+
+def _close_inherited(keep):
+    # The parent's protocol fd and the pipes of sibling children must not stay open here, or
+    # the parent would never see EOF on a sibling's pipe and the child could write protocol bytes.
+    try:
+        fds = [int(x) for x in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = range(3, 1024)
+    for fd in fds:
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def spawn(target, *args, keep_fds=()):
+    """Fork; the child runs target(channel, *args) and always ends with os._exit.
+
+    Returns (pid, read_fd) in the parent. The child leads its own process group so that a
+    cancel or timeout can kill it together with any batch workers or subprocesses it started.
+    """
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.setpgid(0, 0)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            _close_inherited({w} | set(keep_fds))
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            channel = Channel(w)
+            try:
+                target(channel, *args)
+            except RuntimeFailure as e:
+                channel.error(e.code, e.message, e.detail)
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            except BaseException as e:  # noqa: B902 - the child must report, never unwind into the parent's loop
+                try:
+                    channel.error("RuntimeError", "%s: %s" % (type(e).__name__, e))
+                except BaseException:
+                    code = 70
+        finally:
+            os._exit(code)
+    try:
+        os.setpgid(pid, pid)
+    except OSError:
+        pass  # the child already did it, or already exited
+    os.close(w)
+    os.set_blocking(r, False)
+    return pid, r
+
+
+def describe_status(status):
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = str(sig)
+        return "killed by signal %s" % name, None, sig
+    if os.WIFEXITED(status):
+        code = os.WEXITSTATUS(status)
+        return "exit code %d" % code, code, None
+    return "status %d" % status, None, None
+
+
+def kill_group(pid, sig):
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass

@@ -1,0 +1,232 @@
+"""The built-in llm tool: render the jinja2 prompt, call OpenAI or Azure OpenAI over HTTP (urllib)."""
+import ast
+import json
+import re
+import socket
+import time
+import urllib.error
+import urllib.request
+
+from . import inputs as inputs_mod, templates
+from .llm_params import LLM_PARAMS
+
+VALID_ROLES = ["system", "user", "assistant", "function", "tool"]
+_SEPARATOR = re.compile(r"(?i)^\s*#?\s*(" + "|".join(VALID_ROLES) + r")\s*:\s*\n", re.M)
+# A markdown-style "# word:" line alone is meant as a role marker; prompt flow would silently fold
+# it into the previous message, which hides the mistake.
+_ROLE_LIKE = re.compile(r"^\s*#\s*([A-Za-z_][\w-]*)\s*:\s*$", re.M)
+_SUB_MARKERS = {"name", "content", "tool_call_id", "tool_calls"}
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+class ChatAPIInvalidRole(Exception):
+    pass
+
+
+class ChatAPIFunctionRoleInvalidFormat(Exception):
+    pass
+
+
+class ChatAPIToolRoleInvalidFormat(Exception):
+    pass
+
+
+class WrappedOpenAIError(Exception):
+    pass
+
+
+class LLMError(Exception):
+    pass
+
+
+class InvalidConnectionType(Exception):
+    pass
+
+
+def _invalid_role(role):
+    roles = ",".join("'%s:\\n'" % r for r in VALID_ROLES)
+    return ChatAPIInvalidRole(
+        "The Chat API requires a specific format for prompt definition, and the prompt should include separate "
+        "lines as role delimiters: %s. Current parsed role '%s' does not meet the requirement. If you intend to use "
+        "the Completion API, please select the appropriate API type and deployment name. If you do intend to use "
+        "the Chat API, please refer to the guideline at https://aka.ms/pfdoc/chat-prompt or view the samples in our "
+        "gallery that contain 'Chat' in the name." % (roles, role))
+
+
+def _name_and_content(chunk, key):
+    m = re.search(r"\n*#{0,2}\s*" + key + r"\s*:\s*\n+\s*(\S+)\s*\n*#{0,2}\s*content\s*:\s*\n?(.*)", chunk, re.S)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def parse_chat(text):
+    """Messages from a rendered chat prompt, following promptflow-tools' parse_chat."""
+    for m in _ROLE_LIKE.finditer(text):
+        word = m.group(1).lower()
+        if word not in VALID_ROLES and word not in _SUB_MARKERS:
+            raise _invalid_role(word)
+    chunks = _SEPARATOR.split(text)
+    messages = []
+    for chunk in chunks:
+        last = messages[-1] if messages else None
+        if last is not None and last["role"] == "tool" and "content" not in last:
+            parsed = _name_and_content(chunk, "tool_call_id")
+            if parsed is None:
+                raise ChatAPIToolRoleInvalidFormat(
+                    "Failed to parse tool role prompt. Please make sure the prompt follows the format: "
+                    "'tool_call_id:\\ntool_call_id\\ncontent:\\ntool_content'.")
+            last["tool_call_id"], last["content"] = parsed[0], parsed[1].strip()
+            continue
+        if last is not None and last["role"] == "assistant" and "content" not in last:
+            m = re.search(r"\n*#{0,2}\s*tool_calls\s*:\s*\n+\s*(\[.*?\])", chunk, re.S)
+            if m:
+                try:
+                    last["tool_calls"] = ast.literal_eval(m.group(1))
+                    last["content"] = None
+                    continue
+                except Exception:
+                    pass
+        if last is not None and "content" not in last:
+            parsed = _name_and_content(chunk, "name")
+            if parsed is None:
+                if last["role"] == "function":
+                    raise ChatAPIFunctionRoleInvalidFormat(
+                        "Failed to parse function role prompt. Please make sure the prompt follows the format: "
+                        "'name:\\nfunction_name\\ncontent:\\nfunction_content'. 'name' is required if role is "
+                        "function, and it should be the name of the function whose response is in the content.")
+                last["content"] = chunk.strip()
+            else:
+                last["name"], last["content"] = parsed[0], parsed[1].strip()
+            continue
+        if chunk.strip() == "":
+            continue
+        role = chunk.strip().lower()
+        if role not in VALID_ROLES:
+            raise _invalid_role(role)
+        messages.append({"role": role})
+    for m in messages:
+        m.setdefault("content", "")
+    return messages
+
+
+def _typed_params(values):
+    out = {}
+    for k, v in values.items():
+        if v is None or v == "":
+            continue
+        t = LLM_PARAMS.get(k)
+        try:
+            out[k] = inputs_mod.parse_typed(t, v) if t else v
+        except Exception:
+            raise LLMError("Input '%s' of value '%s' is not type %s." % (k, v, t))
+    return out
+
+
+def call(template_text, inputs, connection, connection_name, api, timeout, redact):
+    """Render and send; returns the completion text (or the message when tools/functions are used)."""
+    params = {k: v for k, v in inputs.items() if k in LLM_PARAMS}
+    variables = {k: v for k, v in inputs.items() if k not in LLM_PARAMS}
+    prompt = templates.render(template_text, **variables)
+    params = _typed_params(params)
+    params.pop("stream", None)  # streaming is not supported over this transport; results are whole
+    ctype = (connection or {}).get("type")
+    api = (api or "chat").lower()
+    if api not in ("chat", "completion"):
+        raise LLMError("The api '%s' is not supported by the llm tool; use 'chat' or 'completion'." % api)
+    deployment = params.pop("deployment_name", None)
+    model = params.pop("model", None)
+    if api == "chat":
+        body = {"messages": parse_chat(prompt)}
+    else:
+        body = {"prompt": prompt}
+    if ctype == "AzureOpenAIConnection":
+        base = (connection.get("api_base") or "").rstrip("/")
+        if not base:
+            raise LLMError("Connection '%s' has no api_base." % connection_name)
+        if not deployment:
+            raise LLMError("The llm node needs 'deployment_name' for an Azure OpenAI connection.")
+        version = connection.get("api_version") or "2024-02-01"
+        path = "chat/completions" if api == "chat" else "completions"
+        url = "%s/openai/deployments/%s/%s?api-version=%s" % (base, deployment, path, version)
+        headers = {"api-key": connection.get("api_key") or ""}
+    elif ctype == "OpenAIConnection":
+        base = (connection.get("base_url") or connection.get("api_base") or "https://api.openai.com/v1").rstrip("/")
+        model = model or deployment
+        if not model:
+            raise LLMError("The llm node needs 'model' for an OpenAI connection.")
+        body["model"] = model
+        url = base + ("/chat/completions" if api == "chat" else "/completions")
+        headers = {"Authorization": "Bearer %s" % (connection.get("api_key") or "")}
+        if connection.get("organization"):
+            headers["OpenAI-Organization"] = connection["organization"]
+    else:
+        raise InvalidConnectionType("Connection type %s is not supported for LLM." % ctype)
+    body.update(params)
+    headers["Content-Type"] = "application/json"
+    response = _post(url, body, headers, timeout, connection_name, redact)
+    try:
+        choice = response["choices"][0]
+        if api == "completion":
+            return choice.get("text", "")
+        message = choice.get("message") or {}
+        if params.get("functions") is not None or params.get("tools") is not None:
+            return message
+        return message.get("content") or ""
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise LLMError("OpenAI API returned an unexpected response: %s" % redact(json.dumps(response)[:500]))
+
+
+def _server_message(raw):
+    try:
+        data = json.loads(raw)
+        err = data.get("error") if isinstance(data, dict) else None
+        if isinstance(err, dict) and err.get("message"):
+            return err["message"]
+        if isinstance(data, dict) and data.get("message"):
+            return data["message"]
+    except ValueError:
+        pass
+    return raw.strip()[:500] or "(no message)"
+
+
+def _post(url, body, headers, timeout, connection_name, redact):
+    data = json.dumps(body).encode("utf-8")
+    attempts = 3
+    for attempt in range(attempts):
+        req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as e:
+            raw = e.read().decode("utf-8", "replace")
+            message = redact(_server_message(raw))
+            if e.code == 401:
+                raise WrappedOpenAIError(
+                    "OpenAI API hits AuthenticationError: %s (HTTP 401). The api_key of connection '%s' was "
+                    "rejected: set the right key with 'Flow Session: Set Connection…' (or --connections for the "
+                    "CLI) and run again." % (message, connection_name))
+            if e.code in RETRY_STATUSES and attempt < attempts - 1:
+                time.sleep(_retry_after(e, attempt))
+                continue
+            raise WrappedOpenAIError("OpenAI API hits %s: %s (HTTP %d)" % (_status_name(e.code), message, e.code))
+        except (socket.timeout, TimeoutError):
+            raise WrappedOpenAIError("OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
+        except urllib.error.URLError as e:
+            if isinstance(e.reason, (socket.timeout, TimeoutError)):
+                raise WrappedOpenAIError(
+                    "OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
+            raise WrappedOpenAIError("OpenAI API hits APIConnectionError: %s" % redact(str(e.reason)))
+        except ValueError as e:
+            raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
+
+
+def _retry_after(e, attempt):
+    try:
+        return min(float(e.headers.get("Retry-After")), 10.0)
+    except (TypeError, ValueError):
+        return min(0.5 * (2 ** attempt), 4.0)
+
+
+def _status_name(code):
+    return {400: "BadRequestError", 403: "PermissionDeniedError", 404: "NotFoundError", 409: "ConflictError",
+            422: "UnprocessableEntityError", 429: "RateLimitError"}.get(code, "InternalServerError"
+                                                                          if code >= 500 else "APIStatusError")

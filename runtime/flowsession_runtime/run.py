@@ -1,0 +1,68 @@
+"""run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
+import os
+
+from . import capture, connections as conn_mod, flowdef
+from .executor import Executor, jsonable_record, pf_error, utc_now
+from .wire import RuntimeFailure, to_jsonable
+
+NODE_OUTPUT_CAP = 1024 * 1024
+
+
+def apply_environment(flow):
+    # Only plain values: a `${conn.key}` reference would put a secret in the environment.
+    for k, v in (flow.get("environment_variables") or {}).items():
+        if isinstance(v, (str, int, float, bool)) and flowdef.parse_value(str(v)) is None and "${" not in str(v):
+            os.environ[str(k)] = str(v)
+
+
+def make_executor(params, flow_dir, hub, emit_events):
+    flow = params["flow"]
+    apply_environment(flow)
+    variants = flowdef.parse_variant_selector(params.get("variant"))
+    llm_timeout = params.get("llmTimeoutSeconds")
+    if not isinstance(llm_timeout, (int, float)) or llm_timeout <= 0:
+        llm_timeout = 600.0
+    return Executor(flow, flow_dir, params.get("connections") or {}, hub, emit_events=emit_events,
+                    variants=variants, llm_timeout=float(llm_timeout))
+
+
+def run(params, flow_dir, channel):
+    run_id = params["runId"]
+    redact = capture.Redactor(conn_mod.secrets_of(params.get("connections")))
+    hub = capture.Hub(channel, run_id, NODE_OUTPUT_CAP, redact)
+    hub.install()
+    started = utc_now()
+    hub.log("Start executing nodes in thread pool mode.")
+    try:
+        executor = make_executor(params, flow_dir, hub, emit_events=True)
+        executor.prepare()
+        line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)
+    except RuntimeFailure as e:
+        line = {"status": "Failed", "outputs": None, "error": e.to_dict(), "inputs": params.get("inputs") or {},
+                "records": [], "start_time": started, "end_time": utc_now(), "durationMs": 0}
+    error = line.get("error")
+    if error:
+        error = dict(error, message=redact(error.get("message", "")))
+        hub.log("Flow run failed: %s" % error["message"])
+    else:
+        hub.log("Flow run completed.")
+    flow_run = {
+        "run_id": run_id,
+        "status": line["status"],
+        "error": pf_error(error),
+        "inputs": line.get("inputs"),
+        "output": line.get("outputs"),
+        "start_time": line.get("start_time"),
+        "end_time": line.get("end_time"),
+        "index": 0,
+        "system_metrics": {"duration": (line.get("durationMs") or 0) / 1000.0},
+    }
+    result = {
+        "status": line["status"],
+        "outputs": line.get("outputs") if line["status"] == "Completed" else None,
+        "detail": {"flow_runs": [flow_run], "node_runs": [jsonable_record(r, run_id, 0) for r in line["records"]]},
+        "log": hub.log_text(),
+    }
+    if error:
+        result["error"] = error
+    return to_jsonable(result)

@@ -1,0 +1,362 @@
+"""The long-lived runtime process: a single-threaded event loop over stdin and the children's pipes.
+
+Single-threaded on purpose: os.fork() from a process with other threads can deadlock the child
+on a lock held by a thread that does not exist there.
+"""
+import json
+import os
+import platform
+import selectors
+import signal
+import sys
+import time
+
+from . import forking
+from .wire import PROTOCOL_VERSION, dumps
+
+ACTIVITY_INTERVAL = 30.0
+KILL_GRACE = 2.0
+DEFAULT_TIMEOUTS = {"validate": 60.0, "run": 600.0, "batch": 600.0}
+FORKED_METHODS = ("validate", "run", "batch")
+
+
+def _child_entry(channel, method, params, flow_dir):
+    # Imported here, after the fork, only to find the already-loaded modules.
+    from . import child
+    child.main(channel, method, params, flow_dir)
+
+
+class Job:
+    def __init__(self, req_id, method, run_id, pid, fd, deadline):
+        self.req_id = req_id
+        self.method = method
+        self.run_id = run_id
+        self.pid = pid
+        self.fd = fd
+        self.deadline = deadline
+        self.buf = bytearray()  # bytearray: a large result arrives in many reads
+        self.scanned = 0
+        self.answered = False
+        self.running_nodes = {}  # node -> start time, to report Canceled on kill
+
+
+class Server:
+    def __init__(self, flow_dir, out_fd, activity_file):
+        self.flow_dir = flow_dir
+        self.out_fd = out_fd
+        self.activity_file = activity_file
+        self.sel = selectors.DefaultSelector()
+        self.jobs = {}  # fd -> Job
+        self.runs = {}  # runId -> Job
+        self.dying = {}  # pid -> (kill deadline or None)
+        self.in_buf = b""
+        self.last_touch = 0.0
+        self.stopping = False
+
+    # -- output ---------------------------------------------------------------------------
+    def write_bytes(self, data):
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.out_fd, view)
+            except BlockingIOError:
+                time.sleep(0.001)
+                continue
+            view = view[n:]
+
+    def send(self, obj):
+        self.write_bytes(dumps(obj).encode("utf-8") + b"\n")
+
+    def reply(self, req_id, result):
+        self.send({"id": req_id, "result": result})
+
+    def reply_error(self, req_id, code, message, detail=None):
+        err = {"code": code, "message": message}
+        if detail:
+            err["detail"] = detail
+        self.send({"id": req_id, "error": err})
+
+    # -- activity -------------------------------------------------------------------------
+    def touch(self):
+        self.last_touch = time.time()
+        try:
+            with open(self.activity_file, "a"):
+                pass
+            os.utime(self.activity_file, None)
+        except OSError:
+            pass
+
+    # -- requests -------------------------------------------------------------------------
+    def handle_line(self, line):
+        line = line.strip()
+        if not line:
+            return
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or "method" not in req:
+                raise ValueError("not a request")
+        except ValueError as e:
+            self.reply_error(None, "InvalidRequest", "Request is not valid JSON-RPC: %s" % e)
+            return
+        req_id = req.get("id")
+        method = req.get("method")
+        params = req.get("params") or {}
+        self.touch()
+        if not isinstance(params, dict):
+            self.reply_error(req_id, "InvalidParams", "params must be an object")
+            return
+        if method == "ping":
+            self.reply(req_id, {"pong": True})
+        elif method == "version":
+            self.reply(req_id, version_info())
+        elif method == "cancel":
+            job = self.runs.get(params.get("runId"))
+            if job is not None and not job.answered:
+                self.stop_job(job, "Cancelled", "The run was canceled.")
+                self.reply(req_id, {"cancelled": True})
+            else:
+                self.reply(req_id, {"cancelled": False})
+        elif method == "shutdown":
+            self.reply(req_id, {"ok": True})
+            self.stopping = True
+        elif method in FORKED_METHODS:
+            self.start_job(req_id, method, params)
+        else:
+            self.reply_error(req_id, "MethodNotFound", "Unknown method '%s'." % method)
+
+    def start_job(self, req_id, method, params):
+        run_id = params.get("runId")
+        if method != "validate":
+            if not isinstance(run_id, str) or not run_id:
+                self.reply_error(req_id, "InvalidParams", "%s needs a runId string" % method)
+                return
+            if run_id in self.runs:
+                self.reply_error(req_id, "RunIdInUse", "A run with id '%s' is already going." % run_id)
+                return
+        if not isinstance(params.get("flow"), dict):
+            self.reply_error(req_id, "InvalidParams", "%s needs the flow as a JSON object" % method)
+            return
+        timeout = params.get("timeoutSeconds")
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            timeout = DEFAULT_TIMEOUTS[method]
+        flow_dir = params.get("flowDir") or self.flow_dir
+        pid, fd = forking.spawn(_child_entry, method, params, flow_dir)
+        job = Job(req_id, method, run_id if method != "validate" else None, pid, fd, time.monotonic() + timeout)
+        job.timeout = timeout
+        self.jobs[fd] = job
+        if job.run_id:
+            self.runs[job.run_id] = job
+        self.sel.register(fd, selectors.EVENT_READ, job)
+
+    # -- children -------------------------------------------------------------------------
+    def on_child_readable(self, job):
+        try:
+            data = os.read(job.fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            self.on_child_eof(job)
+            return
+        job.buf += data
+        while True:
+            nl = job.buf.find(b"\n", job.scanned)
+            if nl < 0:
+                job.scanned = len(job.buf)
+                break
+            frame = bytes(job.buf[:nl])
+            del job.buf[:nl + 1]
+            job.scanned = 0
+            self.on_frame(job, frame)
+
+    def on_frame(self, job, frame):
+        if job.answered or not frame:
+            return
+        kind, payload = frame[:1], frame[1:]
+        if kind == b"E":
+            if job.method == "run":
+                self.track_node(job, payload)
+            self.write_bytes(payload + b"\n")
+        elif kind == b"R":
+            job.answered = True
+            self.write_bytes(b'{"id":' + dumps(job.req_id).encode() + b',"result":' + payload + b"}\n")
+        elif kind == b"X":
+            job.answered = True
+            self.write_bytes(b'{"id":' + dumps(job.req_id).encode() + b',"error":' + payload + b"}\n")
+
+    def track_node(self, job, payload):
+        if b'"nodeStart"' in payload or b'"nodeEnd"' in payload:
+            try:
+                ev = json.loads(payload)
+            except ValueError:
+                return
+            if ev.get("event") == "nodeStart":
+                job.running_nodes[ev.get("node")] = time.monotonic()
+            elif ev.get("event") == "nodeEnd":
+                job.running_nodes.pop(ev.get("node"), None)
+
+    def detach(self, job):
+        try:
+            self.sel.unregister(job.fd)
+        except (KeyError, ValueError):
+            pass
+        try:
+            os.close(job.fd)
+        except OSError:
+            pass
+        self.jobs.pop(job.fd, None)
+        if job.run_id and self.runs.get(job.run_id) is job:
+            del self.runs[job.run_id]
+
+    def on_child_eof(self, job):
+        self.detach(job)
+        status = self.reap(job.pid, wait=2.0)
+        if not job.answered:
+            job.answered = True
+            if status is None:
+                how = "did not exit"
+            else:
+                how, _code, _sig = forking.describe_status(status)
+            self.end_running_nodes(job, "Failed", {"code": "RuntimeCrashed",
+                                                   "message": "The run's process ended unexpectedly (%s)." % how})
+            self.reply_error(job.req_id, "RuntimeCrashed",
+                             "The %s process ended unexpectedly (%s); user code may have crashed, called "
+                             "os._exit or been killed (out of memory?)." % (job.method, how))
+        if status is None:
+            self.dying[job.pid] = time.monotonic()
+
+    def reap(self, pid, wait=0.0):
+        end = time.monotonic() + wait
+        while True:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return 0
+            if done:
+                return status
+            if time.monotonic() >= end:
+                return None
+            time.sleep(0.002)
+
+    def end_running_nodes(self, job, status, error):
+        now = time.monotonic()
+        for node, started in list(job.running_nodes.items()):
+            ev = {"event": "nodeEnd", "runId": job.run_id, "node": node, "status": status,
+                  "durationMs": int((now - started) * 1000)}
+            if error:
+                ev["error"] = error
+            self.send(ev)
+        job.running_nodes.clear()
+
+    def stop_job(self, job, code, message):
+        job.answered = True
+        forking.kill_group(job.pid, signal.SIGTERM)
+        self.detach(job)
+        self.dying[job.pid] = time.monotonic() + KILL_GRACE
+        self.end_running_nodes(job, "Canceled", None)
+        self.reply_error(job.req_id, code, message)
+
+    def check_deadlines(self):
+        now = time.monotonic()
+        for job in list(self.jobs.values()):
+            if not job.answered and now >= job.deadline:
+                self.stop_job(job, "RunTimeout", "The %s timed out after %g seconds." % (job.method, job.timeout))
+        for pid, kill_at in list(self.dying.items()):
+            if self.reap(pid) is not None:
+                del self.dying[pid]
+            elif kill_at is not None and now >= kill_at:
+                forking.kill_group(pid, signal.SIGKILL)
+                self.dying[pid] = None
+
+    # -- loop -----------------------------------------------------------------------------
+    def next_timeout(self):
+        now = time.monotonic()
+        t = ACTIVITY_INTERVAL
+        for job in self.jobs.values():
+            t = min(t, max(0.0, job.deadline - now))
+        if self.dying:
+            t = min(t, 0.05)
+        return t
+
+    def serve(self):
+        os.set_blocking(0, False)
+        self.sel.register(0, selectors.EVENT_READ, None)
+        self.touch()
+        while not self.stopping:
+            for key, _ in self.sel.select(self.next_timeout()):
+                if key.data is None:
+                    self.on_stdin()
+                else:
+                    self.on_child_readable(key.data)
+                if self.stopping:
+                    break
+            self.check_deadlines()
+            if self.jobs and time.time() - self.last_touch >= ACTIVITY_INTERVAL:
+                self.touch()
+        self.shutdown()
+
+    def on_stdin(self):
+        try:
+            data = os.read(0, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            self.stopping = True
+            return
+        self.in_buf += data
+        while not self.stopping:
+            nl = self.in_buf.find(b"\n")
+            if nl < 0:
+                break
+            line, self.in_buf = self.in_buf[:nl], self.in_buf[nl + 1:]
+            self.handle_line(line.decode("utf-8", "replace"))
+
+    def shutdown(self):
+        for job in list(self.jobs.values()):
+            forking.kill_group(job.pid, signal.SIGKILL)
+            self.detach(job)
+            self.reap(job.pid, wait=1.0)
+        for pid in list(self.dying):
+            forking.kill_group(pid, signal.SIGKILL)
+            self.reap(pid, wait=1.0)
+
+
+def version_info():
+    import importlib
+    try:
+        import jinja2
+        jinja_version = getattr(jinja2, "__version__", None)
+    except ImportError:
+        jinja_version = None
+    pf_version = None
+    try:
+        pf = importlib.import_module("promptflow")
+        if not getattr(pf, "__flowsession_shim__", False):
+            try:
+                from importlib import metadata
+                pf_version = metadata.version("promptflow")
+            except Exception:
+                try:
+                    from importlib import metadata
+                    pf_version = metadata.version("promptflow-core")
+                except Exception:
+                    pf_version = getattr(pf, "__version__", None) or "unknown"
+    except Exception:
+        pf_version = None
+    return {
+        "runtime": os.environ.get("FLOWSESSION_RUNTIME_VERSION", "dev"),
+        "protocol": PROTOCOL_VERSION,
+        "python": platform.python_version(),
+        "jinja2": jinja_version,
+        "promptflow": pf_version,
+    }
+
+
+def serve(flow_dir):
+    # stdout carries only protocol lines: keep a private copy of fd 1 for them and point fd 1 at
+    # stderr, so stray prints (C extensions, subprocesses, forked children) cannot corrupt it.
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    activity = os.environ.get("FLOWSESSION_ACTIVITY_FILE", "/tmp/flowsession-activity")
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    Server(flow_dir, out_fd, activity).serve()

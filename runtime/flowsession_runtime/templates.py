@@ -1,0 +1,43 @@
+"""jinja2 templates: inputs as prompt flow derives them, rendering as the prompt tool does."""
+from .wire import RuntimeFailure
+
+try:
+    import jinja2
+    from jinja2 import meta as _meta
+except ImportError:  # rare bases without jinja2: python tools still work
+    jinja2 = None
+    _meta = None
+
+
+def require_jinja():
+    if jinja2 is None:
+        raise RuntimeFailure(
+            "Jinja2NotInstalled",
+            "The jinja2 package is not installed in this session, and prompt and llm tools need it. "
+            "Install it into the session (Flow Session: Install Packages… jinja2) or add it to requirements.txt.")
+
+
+def template_inputs(text):
+    """Undeclared variables in order of first appearance (prompt flow sorts by text.find)."""
+    require_jinja()
+    ast = jinja2.Environment().parse(text)
+    names = _meta.find_undeclared_variables(ast)
+    return sorted(names, key=lambda x: (text.find(x), x))
+
+
+def is_syntax_error(exc):
+    return jinja2 is not None and isinstance(exc, jinja2.TemplateSyntaxError)
+
+
+def render(text, **kwargs):
+    require_jinja()
+    try:
+        return jinja2.Template(text, trim_blocks=True, keep_trailing_newline=True).render(**kwargs)
+    except Exception as e:
+        raise JinjaTemplateError(
+            "Failed to render jinja template: %s: %s. Please modify your prompt to fix the issue."
+            % (type(e).__name__, e))
+
+
+class JinjaTemplateError(Exception):
+    pass

@@ -1,0 +1,115 @@
+"""validate: tool metadata for each node source, then node inputs checked against it."""
+from . import flowdef, inputs as inputs_mod, llm_params, toolmeta
+from .wire import RuntimeFailure
+
+TEMPLATE_TYPES = ("prompt", "llm")
+
+
+def _norm(path):
+    if not isinstance(path, str):
+        return path
+    path = path.replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def _file_problem(e):
+    return [p.to_problem() for p in getattr(e, "all", [e])]
+
+
+def _yaml_problem(code, message, yaml_path, severity="error"):
+    return {"code": code, "message": message, "severity": severity, "file": "flow.dag.yaml",
+            "yamlPath": list(yaml_path)}
+
+
+def validate(params, flow_dir):
+    flow = params.get("flow") or {}
+    sources = params.get("sources")
+    wanted = {_norm(s) for s in sources if isinstance(s, str)} if isinstance(sources, list) else None
+    problems, metas, tools = [], {}, {}
+    for yaml_path, raw in flowdef.all_variant_entries(flow):
+        node = flowdef.Node(raw, yaml_path)
+        if node.type not in ("python",) + TEMPLATE_TYPES or node.source_type != "code":
+            continue  # package and custom_llm tools have no file metadata to derive here
+        path = node.source_path
+        if wanted is not None and _norm(path) not in wanted:
+            continue
+        try:
+            full = toolmeta.resolve_source(flow_dir, node.name, path)
+        except RuntimeFailure as e:
+            src = raw.get("source")
+            where = yaml_path + (["source", "path"] if isinstance(src, dict) and "path" in src else
+                                 ["source"] if "source" in raw else [])
+            problems.append(_yaml_problem(e.code, e.message, where))
+            continue
+        key = (full, node.type if node.type == "python" else "template")
+        if key not in metas:
+            metas[key] = _derive(node.type, full, flow_dir, problems)
+        meta = metas[key]
+        if meta is None:
+            continue
+        rel_path = toolmeta.rel(full, flow_dir)
+        tools.setdefault(rel_path, meta[0])
+        problems.extend(check_node_inputs(node, meta[0], meta[1]))
+    failed = any(p["severity"] == "error" for p in problems)
+    return {"result": "Failed" if failed else "Succeeded", "errors": problems,
+            "tools": {"code": tools, "package": {}}}
+
+
+def _derive(node_type, full, flow_dir, problems):
+    """(meta, accepts_kwargs) or None after recording the file's problems."""
+    try:
+        if node_type == "python":
+            meta, _func, kwargs = toolmeta.python_meta(full, flow_dir)
+            return meta, kwargs
+        return toolmeta.template_meta(full, flow_dir, node_type), True
+    except toolmeta.ToolProblem as e:
+        problems.extend(_file_problem(e))
+        return None
+
+
+def check_node_inputs(node, meta, accepts_kwargs):
+    problems = []
+    tool_inputs = dict(meta.get("inputs") or {})
+    is_template = node.type in TEMPLATE_TYPES
+    if node.type == "llm":
+        for name, typ in llm_params.LLM_PARAMS.items():
+            tool_inputs.setdefault(name, {"type": [typ], "default": ""})
+    has_inputs = isinstance(node.raw.get("inputs"), dict)
+    inputs_path = node.yaml_path + (["inputs"] if has_inputs else [])
+    for name, spec in tool_inputs.items():
+        if "default" in spec or name in node.inputs:
+            continue
+        if is_template:
+            problems.append(_yaml_problem(
+                "MissingNodeInput", "Input '%s' of the template of node '%s' is not provided; it will render as "
+                "empty." % (name, node.name), inputs_path, "warning"))
+        else:
+            problems.append(_yaml_problem(
+                "MissingNodeInput", "Input '%s' for node '%s' is required by tool function '%s' but is not "
+                "provided. Please add it to the node inputs." % (name, node.name, meta.get("function")),
+                inputs_path))
+    for name, value in node.inputs.items():
+        path = node.yaml_path + ["inputs", name]
+        spec = tool_inputs.get(name)
+        if spec is None:
+            if not accepts_kwargs:
+                problems.append(_yaml_problem(
+                    "UnknownNodeInput", "Input '%s' for node '%s' is not an input of tool function '%s'; running "
+                    "the node would fail with an unexpected keyword argument." % (name, node.name,
+                                                                                  meta.get("function")),
+                    path, "warning"))
+            continue
+        if node.refs.get(name) is not None or value is None or value == "":
+            continue
+        value_type = (spec.get("type") or ["object"])[0]
+        if value_type not in inputs_mod.VALUE_TYPES:
+            continue
+        try:
+            inputs_mod.parse_typed(value_type, value)
+        except Exception:
+            problems.append(_yaml_problem(
+                "NodeInputValidationError", "Input '%s' for node '%s' of value '%s' is not type %s."
+                % (name, node.name, value, value_type), path))
+    return problems

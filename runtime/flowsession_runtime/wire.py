@@ -1,0 +1,81 @@
+"""JSON encoding shared by the server and its children, plus the runtime's error type."""
+import json
+import math
+
+PROTOCOL_VERSION = 1
+
+# Events carry user output; a tool that returns or prints megabytes must not produce a line the
+# client cannot handle, so every event is held under this size.
+MAX_EVENT_BYTES = 256 * 1024
+TRUNCATED = "[truncated]"
+
+
+class RuntimeFailure(Exception):
+    """An error with a prompt-flow-style code, reported to the client instead of a stack."""
+
+    def __init__(self, code, message, detail=None, node=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.node = node
+
+    def to_dict(self):
+        d = {"code": self.code, "message": self.message}
+        if self.node is not None:
+            d["node"] = self.node
+        if self.detail:
+            d["detail"] = self.detail
+        return d
+
+
+def _fallback(o):
+    # Tool outputs may be anything; prompt flow serialises unknown objects by their dict or str.
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if isinstance(o, bytes):
+        return o.decode("utf-8", "replace")
+    if hasattr(o, "__dataclass_fields__"):
+        import dataclasses
+        return dataclasses.asdict(o)
+    if hasattr(o, "isoformat"):
+        return o.isoformat()
+    return str(o)
+
+
+def _sanitize(o):
+    # JSON has no NaN/Infinity; JavaScript's JSON.parse rejects them, so send them as strings.
+    if isinstance(o, float) and not math.isfinite(o):
+        return str(o)
+    if isinstance(o, dict):
+        return {str(k): _sanitize(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_sanitize(v) for v in o]
+    return o
+
+
+def dumps(obj):
+    try:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_fallback, separators=(",", ":"))
+    except (ValueError, TypeError):
+        return json.dumps(_sanitize(json.loads(json.dumps(obj, default=_fallback))), ensure_ascii=False,
+                          default=_fallback, separators=(",", ":"))
+
+
+def to_jsonable(obj):
+    """A plain JSON value for obj, so results can be compared and embedded safely."""
+    return json.loads(dumps(obj))
+
+
+def cap_text(text, limit):
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + "\n" + TRUNCATED
+
+
+def capped_value(value, limit=MAX_EVENT_BYTES // 2):
+    """(value, truncated): value itself when its JSON fits in limit bytes, else a short text preview."""
+    s = dumps(value)
+    if len(s) <= limit:
+        return value, False
+    return s[: limit // 2] + TRUNCATED, True

@@ -1,0 +1,13 @@
+"""Marker string types used in tool signatures."""
+
+
+class PromptTemplate(str):
+    pass
+
+
+class Secret(str):
+    pass
+
+
+class FilePath(str):
+    pass

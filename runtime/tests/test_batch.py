@@ -1,0 +1,149 @@
+import json
+import os
+import time
+
+from tests.helpers import RuntimeTestCase, py_node, write_files
+
+
+class BatchTest(RuntimeTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        write_files(cls.flow_dir, {
+            "line.py": """
+                import os, time
+                from promptflow import tool
+
+                @tool
+                def line(x: int, suffix: str = "", wait: float = 0.0) -> dict:
+                    if wait:
+                        time.sleep(wait)
+                    if x == 13:
+                        raise ValueError("unlucky")
+                    if x == 66:
+                        os._exit(9)
+                    if x == 77:
+                        time.sleep(30)
+                    return {"sq": x * x, "s": str(x) + suffix}
+                """,
+            "agg.py": """
+                from promptflow import tool
+
+                @tool
+                def agg(values: list, tags: list, label: str) -> dict:
+                    return {"values": values, "tags": tags, "label": label}
+                """,
+        })
+
+    def data(self, name, rows):
+        path = os.path.join(self.flow_dir, name)
+        with open(path, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+                if len(rows) < 50:
+                    f.write("\n")  # blank lines are skipped
+        return name
+
+    def flow(self, aggregation=False):
+        f = {"inputs": {"x": {"type": "int"}, "suffix": {"type": "string", "default": "!"},
+                        "wait": {"type": "double", "default": 0}},
+             "outputs": {"sq": {"reference": "${line.output.sq}"}, "s": {"reference": "${line.output.s}"}},
+             "nodes": [py_node("line", "line.py", {"x": "${inputs.x}", "suffix": "${inputs.suffix}",
+                                                  "wait": "${inputs.wait}"})]}
+        if aggregation:
+            f["nodes"].append(py_node("agg", "agg.py", {"values": "${line.output.sq}", "tags": "${inputs.suffix}",
+                                                        "label": "all"}, aggregation=True))
+        return f
+
+    def batch(self, flow, data, events, **params):
+        p = {"runId": "b-%d" % time.monotonic_ns(), "flow": flow, "flowDir": self.flow_dir, "dataPath": data}
+        p.update(params)
+        return self.rt.call("batch", p, events=events, timeout=120)
+
+    def test_lines_failures_mapping_and_aggregation(self):
+        rows = [{"col": i, "tag": "t%d" % i} for i in range(20)]
+        rows[5] = {"col": "not-a-number"}
+        data = self.data("d1.jsonl", rows)
+        events = []
+        resp = self.batch(self.flow(aggregation=True), data, events, workers=4,
+                          columnMapping={"x": "${data.col}", "suffix": "${data.tag}"})
+        r = resp["result"]
+        lines = sorted((e for e in events if e["event"] == "lineEnd"), key=lambda e: e["index"])
+        self.assertEqual([e["index"] for e in lines], list(range(20)))
+        self.assertEqual((r["status"], r["total"], r["failed"], r["completed"]), ("Completed", 20, 2, 18))
+        self.assertEqual(r["summary"], "2 out of 20 runs failed")
+        self.assertEqual(lines[3]["output"], {"sq": 9, "s": "3t3"})
+        self.assertEqual(lines[3]["status"], "Completed")
+        self.assertEqual(lines[5]["error"]["code"], "InputTypeError")
+        self.assertIn("in line 5 of input data", lines[5]["error"]["message"])
+        self.assertEqual(lines[13]["error"]["code"], "ToolExecutionError")
+        self.assertEqual(lines[13]["error"]["message"], "Execution failure in 'line': (ValueError) unlucky")
+        ok = [i for i in range(20) if i not in (5, 13)]
+        self.assertEqual(r["aggregation"]["status"], "Completed")
+        self.assertEqual(r["aggregation"]["outputs"]["agg"],
+                         {"values": [i * i for i in ok], "tags": ["t%d" % i for i in ok], "label": "all"})
+        agg_events = [e for e in events if e.get("node") == "agg"]
+        self.assertEqual([e["event"] for e in agg_events], ["nodeStart", "nodeEnd"])
+
+    def test_inputs_by_name_and_literal_mapping(self):
+        data = self.data("d2.jsonl", [{"x": 2}, {"x": 3, "suffix": "?"}])
+        events = []
+        r = self.batch(self.flow(), data, events, workers=2)["result"]
+        outs = {e["index"]: e["output"] for e in events if e["event"] == "lineEnd"}
+        self.assertEqual(outs, {0: {"sq": 4, "s": "2!"}, 1: {"sq": 9, "s": "3?"}})
+        self.assertEqual(r["summary"], "All 2 runs completed")
+        events = []
+        self.batch(self.flow(), data, events, workers=2, columnMapping={"x": "${data.x}", "suffix": "-lit"})
+        outs = {e["index"]: e["output"]["s"] for e in events if e["event"] == "lineEnd"}
+        self.assertEqual(outs, {0: "2-lit", 1: "3-lit"})
+
+    def test_crashing_and_hanging_lines_fail_alone(self):
+        data = self.data("d3.jsonl", [{"x": 1}, {"x": 66}, {"x": 2}, {"x": 77}, {"x": 3}, {"x": 4}])
+        events = []
+        r = self.batch(self.flow(), data, events, workers=2, lineTimeoutSeconds=1)["result"]
+        lines = {e["index"]: e for e in events if e["event"] == "lineEnd"}
+        self.assertEqual(sorted(lines), list(range(6)))
+        self.assertEqual(lines[1]["error"]["code"], "RuntimeCrashed")
+        self.assertIn("exit code 9", lines[1]["error"]["message"])
+        self.assertEqual(lines[3]["error"]["code"], "LineExecutionTimeoutError")
+        self.assertEqual([lines[i]["output"]["sq"] for i in (0, 2, 4, 5)], [1, 4, 9, 16])
+        self.assertEqual((r["total"], r["failed"]), (6, 2))
+
+    def test_missing_data_file(self):
+        r = self.batch(self.flow(), "nope.jsonl", [])["result"]
+        self.assertEqual((r["status"], r["error"]["code"]), ("Failed", "DataFileNotFound"))
+
+    def test_parallel_speedup(self):
+        data = self.data("d4.jsonl", [{"x": i, "wait": 0.02} for i in range(200) if i not in (13, 66, 77)] +
+                         [{"x": 1000 + i, "wait": 0.02} for i in range(3)])
+        t0 = time.monotonic()
+        for i in range(200):
+            time.sleep(0.02)
+        loop = time.monotonic() - t0
+        timings = {}
+        for workers in (1, 8):
+            events = []
+            t0 = time.monotonic()
+            r = self.batch(self.flow(), data, events, workers=workers)["result"]
+            timings[workers] = time.monotonic() - t0
+            self.assertEqual((r["total"], r["failed"]), (200, 0))
+        speedup_vs_loop = loop / timings[8]
+        print("\nbatch 200x20ms: loop %.3fs, 1 worker %.3fs, 8 workers %.3fs -> %.1fx vs loop, %.1fx vs 1 worker"
+              % (loop, timings[1], timings[8], speedup_vs_loop, timings[1] / timings[8]))
+        self.assertGreater(speedup_vs_loop, 5.0)
+        self.assertGreater(timings[1] / timings[8], 5.0)
+
+    def test_ten_thousand_lines_with_bounded_memory(self):
+        data = self.data("d5.jsonl", [{"x": i % 10, "suffix": "y" * 200} for i in range(10000)])
+        count = [0]
+
+        class Counter(list):
+            def append(self, e):
+                if e.get("event") == "lineEnd":
+                    count[0] += 1
+
+        r = self.batch(self.flow(), data, Counter(), workers=8)["result"]
+        self.assertEqual((r["total"], r["failed"], count[0]), (10000, 0, 10000))
+        with open("/proc/%d/status" % self.rt.proc.pid) as f:
+            hwm_kb = int([ln for ln in f if ln.startswith("VmHWM")][0].split()[1])
+        self.assertLess(hwm_kb, 150 * 1024)

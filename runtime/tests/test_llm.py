@@ -1,0 +1,159 @@
+import json
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from flowsession_runtime import llm
+from tests.helpers import RuntimeTestCase, prompt_node, write_files
+
+KEY = "sk-test-secret-key-000111"
+
+
+class Stub(BaseHTTPRequestHandler):
+    requests = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Stub.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+        auth = self.headers.get("Authorization") or ("Bearer " + (self.headers.get("api-key") or ""))
+        if auth != "Bearer " + KEY:
+            return self.reply(401, {"error": {"message": "Incorrect API key provided: %s." % auth[7:]}})
+        if self.path.startswith("/slow"):
+            time.sleep(3)
+        if self.path.startswith("/boom"):
+            return self.reply(400, {"error": {"message": "model not found"}})
+        if "chat/completions" in self.path:
+            last = body["messages"][-1]["content"]
+            return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
+        return self.reply(200, {"choices": [{"text": "completed: " + body["prompt"]}]})
+
+    def reply(self, code, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LlmToolTest(RuntimeTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        write_files(cls.flow_dir, {
+            "chat.jinja2": "# system:\nYou are terse.\n\n# user:\n{{ question }}\n",
+            "complete.jinja2": "Complete: {{ question }}",
+            "badrole.jinja2": "system:\nx\n# narrator:\n{{ question }}\n",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+        super().tearDownClass()
+
+    def setUp(self):
+        Stub.requests.clear()
+
+    def llm_flow(self, template, conn, api="chat", **inputs):
+        node = prompt_node("llm", template, dict({"question": "${inputs.q}"}, **inputs), node_type="llm",
+                           connection=conn, api=api)
+        return {"inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${llm.output}"}}, "nodes": [node]}
+
+    def conns(self, base=None, key=KEY):
+        return {"oa": {"type": "OpenAIConnection", "api_key": key, "base_url": (base or self.base) + "/v1"},
+                "az": {"type": "AzureOpenAIConnection", "api_key": key, "api_base": base or self.base,
+                       "api_version": "2024-06-01"}}
+
+    def test_openai_chat(self):
+        flow = self.llm_flow("chat.jinja2", "oa", model="gpt-4o", temperature="0.5", max_tokens=20)
+        r = self.run_flow(flow, {"q": "hi?"}, connections=self.conns())["result"]
+        self.assertEqual(r["outputs"], {"a": "echo: hi?"})
+        req = Stub.requests[0]
+        self.assertEqual(req["path"], "/v1/chat/completions")
+        self.assertEqual(req["headers"]["authorization"], "Bearer " + KEY)
+        self.assertEqual(req["body"], {"model": "gpt-4o", "temperature": 0.5, "max_tokens": 20, "messages": [
+            {"role": "system", "content": "You are terse."}, {"role": "user", "content": "hi?"}]})
+
+    def test_azure_chat_and_completion(self):
+        flow = self.llm_flow("chat.jinja2", "az", deployment_name="dep1")
+        r = self.run_flow(flow, {"q": "yo"}, connections=self.conns())["result"]
+        self.assertEqual(r["outputs"], {"a": "echo: yo"})
+        req = Stub.requests[0]
+        self.assertEqual(req["path"], "/openai/deployments/dep1/chat/completions?api-version=2024-06-01")
+        self.assertEqual(req["headers"]["api-key"], KEY)
+        self.assertNotIn("model", req["body"])
+        flow = self.llm_flow("complete.jinja2", "az", api="completion", deployment_name="dep2")
+        r = self.run_flow(flow, {"q": "abc"}, connections=self.conns())["result"]
+        self.assertEqual(r["outputs"], {"a": "completed: Complete: abc"})
+        self.assertEqual(Stub.requests[1]["path"], "/openai/deployments/dep2/completions?api-version=2024-06-01")
+
+    def test_openai_completion(self):
+        flow = self.llm_flow("complete.jinja2", "oa", api="completion", model="gpt-3.5-turbo-instruct")
+        r = self.run_flow(flow, {"q": "z"}, connections=self.conns())["result"]
+        self.assertEqual(r["outputs"], {"a": "completed: Complete: z"})
+        self.assertEqual(Stub.requests[0]["path"], "/v1/completions")
+
+    def test_bad_key_gives_401_with_remedy_and_no_secret(self):
+        bad = "sk-wrong-key-999888777"
+        flow = self.llm_flow("chat.jinja2", "oa", model="m")
+        events = []
+        resp = self.run_flow(flow, {"q": "x"}, connections=self.conns(key=bad), events=events)
+        err = resp["result"]["error"]
+        self.assertEqual((err["code"], err["innerCode"]), ("ToolExecutionError", "WrappedOpenAIError"))
+        self.assertIn("(HTTP 401)", err["message"])
+        self.assertIn("Set Connection", err["message"])
+        self.assertNotIn(bad, json.dumps(resp) + json.dumps(events))
+        self.assertEqual(len(Stub.requests), 1)  # 401 is not retried
+
+    def test_timeout(self):
+        flow = self.llm_flow("chat.jinja2", "az", deployment_name="d")
+        t0 = time.monotonic()
+        r = self.run_flow(flow, {"q": "x"}, connections=self.conns(base=self.base + "/slow"),
+                          llmTimeoutSeconds=0.5)["result"]
+        self.assertLess(time.monotonic() - t0, 2.5)
+        self.assertIn("APITimeoutError: Request timed out after 0.5 seconds", r["error"]["message"])
+
+    def test_server_error_message(self):
+        flow = self.llm_flow("chat.jinja2", "az", deployment_name="d")
+        r = self.run_flow(flow, {"q": "x"}, connections=self.conns(base=self.base + "/boom"))["result"]
+        self.assertIn("BadRequestError: model not found (HTTP 400)", r["error"]["message"])
+
+    def test_invalid_role(self):
+        flow = self.llm_flow("badrole.jinja2", "oa", model="m")
+        r = self.run_flow(flow, {"q": "x"}, connections=self.conns())["result"]
+        self.assertEqual(r["error"]["innerCode"], "ChatAPIInvalidRole")
+        self.assertIn("Current parsed role 'narrator' does not meet the requirement", r["error"]["message"])
+        self.assertEqual(Stub.requests, [])
+
+    def test_missing_connection(self):
+        flow = self.llm_flow("chat.jinja2", "ghost", model="m")
+        r = self.run_flow(flow, {"q": "x"}, connections=self.conns())["result"]
+        self.assertEqual((r["error"]["code"], r["error"]["node"]), ("ConnectionNotFound", "llm"))
+
+
+class ParseChatTest(unittest.TestCase):
+    def test_roles_with_and_without_hash(self):
+        msgs = llm.parse_chat("system:\nBe brief.\n#User:\nHello\n\n  # assistant :  \nHi\nuser:\nname:\nbob\ncontent:\nyo\n")
+        self.assertEqual(msgs, [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"},
+                                {"role": "assistant", "content": "Hi"}, {"role": "user", "name": "bob",
+                                                                        "content": "yo"}])
+
+    def test_text_before_the_first_role_is_an_invalid_role(self):
+        with self.assertRaises(llm.ChatAPIInvalidRole) as cm:
+            llm.parse_chat("Just a prompt\nuser:\nhi\n")
+        self.assertIn("Current parsed role 'just a prompt'", str(cm.exception))
+        self.assertIn("'system:\\n','user:\\n','assistant:\\n','function:\\n','tool:\\n'", str(cm.exception))
+
+    def test_tool_and_function_roles(self):
+        msgs = llm.parse_chat("user:\nq\ntool:\ntool_call_id:\ncall_1\ncontent:\n42\n")
+        self.assertEqual(msgs[1], {"role": "tool", "tool_call_id": "call_1", "content": "42"})
+        with self.assertRaises(llm.ChatAPIFunctionRoleInvalidFormat):
+            llm.parse_chat("function:\nno name here\n")

@@ -1,0 +1,83 @@
+import os
+import tempfile
+import time
+
+from tests.helpers import RuntimeTestCase, py_node
+
+
+class ProtocolTest(RuntimeTestCase):
+    def test_ping_and_version(self):
+        resp = self.rt.call("ping")
+        self.assertEqual(resp, {"id": self.rt.next_id, "result": {"pong": True}})
+        v = self.rt.call("version")["result"]
+        self.assertEqual(v["protocol"], 1)
+        self.assertEqual(v["runtime"], "dev")
+        self.assertRegex(v["python"], r"^3\.\d+")
+        self.assertIsNotNone(v["jinja2"])
+        self.assertIsNone(v["promptflow"])  # the shim is not reported as promptflow
+
+    def test_unknown_method_and_bad_json(self):
+        resp = self.rt.call("nope")
+        self.assertEqual(resp["error"]["code"], "MethodNotFound")
+        self.rt.proc.stdin.write(b"this is not json\n")
+        self.rt.proc.stdin.flush()
+        msg = self.rt.read()
+        self.assertEqual(msg["error"]["code"], "InvalidRequest")
+        self.assertIsNone(msg["id"])
+
+    def test_run_needs_run_id(self):
+        resp = self.rt.call("run", {"flow": {"nodes": []}})
+        self.assertEqual(resp["error"]["code"], "InvalidParams")
+
+    def test_stdout_carries_only_protocol_and_no_bytecode_is_written(self):
+        self.files({"noisy.py": """
+            import os, sys
+            print("import-time print")
+            os.write(1, b"raw fd 1 write\\n")
+            from promptflow import tool
+            import helper_mod
+
+            @tool
+            def noisy(x: str) -> str:
+                print("tool print")
+                os.system("echo from a subprocess")
+                return helper_mod.twice(x)
+            """, "helper_mod.py": """
+            def twice(x):
+                return x * 2
+            """})
+        flow = {"inputs": {"x": {"type": "string"}}, "outputs": {"y": {"reference": "${noisy.output}"}},
+                "nodes": [py_node("noisy", "noisy.py", {"x": "${inputs.x}"})]}
+        resp = self.run_flow(flow, {"x": "ab"})  # read() json-decodes every line, so junk would raise
+        self.assertEqual(resp["result"]["outputs"], {"y": "abab"})
+        self.assertEqual(self.validate(flow)["result"], "Succeeded")
+        self.assertFalse(os.path.exists(os.path.join(self.flow_dir, "__pycache__")))
+        self.assertFalse(os.path.exists(os.path.join(self.flow_dir, ".promptflow")))
+
+    def test_ping_is_answered_while_a_run_is_going(self):
+        self.files({"slow.py": """
+            import time
+            from promptflow import tool
+
+            @tool
+            def slow() -> int:
+                time.sleep(1.0)
+                return 1
+            """})
+        flow = {"inputs": {}, "outputs": {"o": {"reference": "${slow.output}"}}, "nodes": [py_node("slow", "slow.py")]}
+        run_req = self.rt.send("run", {"runId": "overlap", "flow": flow, "flowDir": self.flow_dir})
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        ping_req = self.rt.send("ping")
+        seen = []
+        msg = self.rt.wait_response(ping_req, events=seen)
+        self.assertEqual(msg["result"], {"pong": True})
+        self.assertLess(time.monotonic() - t0, 0.5)
+        done = self.rt.wait_response(run_req)
+        self.assertEqual(done["result"]["status"], "Completed")
+
+    def test_activity_file_is_touched_on_requests(self):
+        f = os.path.join(tempfile.gettempdir(), "fs-activity-%d" % os.getpid())
+        os.utime(f, (1000, 1000))
+        self.rt.call("ping")
+        self.assertGreater(os.stat(f).st_mtime, time.time() - 60)

@@ -1,0 +1,83 @@
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { FLOW_FILE, MAX_FLOW_BYTES, ParsedFlow, parseFlowDocument, tooLargeProblem } from './dagDocument';
+import { buildModel, FlowModel, isMapping } from './flowModel';
+import { msg } from './messages';
+import { FlowProblem } from './problem';
+import { ProblemSink } from './problemSink';
+import { checkSchema, SourceRef } from './schema';
+import { checkGraph } from './graph';
+import { checkIncludes, checkSources, fsProbe, IncludeRef, PathProbe } from './sources';
+
+export interface FlowAnalysis {
+  parsed: ParsedFlow;
+  /** undefined when the YAML itself could not be read */
+  model: FlowModel | undefined;
+  includes: IncludeRef[];
+  /** node source files as written in the YAML (code paths and prompt templates) */
+  sources: SourceRef[];
+  problems: FlowProblem[];
+}
+
+/**
+ * All static checks on the text of flow.dag.yaml. Pure apart from `probe`, which answers
+ * whether a path relative to the flow folder is a file; never throws.
+ */
+export function analyzeFlowText(input: string | Uint8Array, probe: PathProbe, file = FLOW_FILE): FlowAnalysis {
+  const parsed = parseFlowDocument(input, file);
+  const empty = { parsed, model: undefined, includes: [], sources: [] };
+  if (parsed.problems.length > 0) return { ...empty, problems: parsed.problems };
+  const sink = new ProblemSink(parsed);
+  try {
+    if (parsed.value !== null && !isMapping(parsed.value)) {
+      sink.error('FlowDefinitionError', msg.notMapping('The flow definition'), []);
+      return { ...empty, problems: sink.problems };
+    }
+    const model = buildModel(parsed.value);
+    const sources = checkSchema(model, sink);
+    checkGraph(model, sink);
+    const includes = checkIncludes(model, probe, sink);
+    checkSources(sources, includes, probe, sink);
+    return { parsed, model, includes, sources, problems: sortProblems(sink.problems) };
+  } catch (e) {
+    // a bug here must not take the editor's validation down; report it where the user looks
+    sink.error('FlowDefinitionError', `Static checks stopped early: ${e instanceof Error ? e.message : String(e)}`, []);
+    return { ...empty, problems: sink.problems };
+  }
+}
+
+/** The problems of `analyzeFlowText`. */
+export function checkFlowText(input: string | Uint8Array, probe: PathProbe, file = FLOW_FILE): FlowProblem[] {
+  return analyzeFlowText(input, probe, file).problems;
+}
+
+/** Reads `<flowDir>/flow.dag.yaml` and analyses it against the real folder. Never rejects. */
+export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
+  const file = path.join(flowDir, FLOW_FILE);
+  const failWith = (problem: FlowProblem): FlowAnalysis => ({ parsed: { ...parseFlowDocument(''), problems: [problem] }, model: undefined, includes: [], sources: [], problems: [problem] });
+  const fail = (message: string) => failWith({ code: 'FlowDefinitionError', message, file: FLOW_FILE, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error' });
+  let data: Buffer;
+  try {
+    const st = await fsp.stat(file);
+    if (!st.isFile()) return fail(msg.noFlowFile(flowDir));
+    // checked before reading so a huge file is never loaded into memory
+    if (st.size > MAX_FLOW_BYTES) return failWith(tooLargeProblem(st.size));
+    data = await fsp.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' ? msg.noFlowFile(flowDir) : msg.unreadableFlowFile(code ?? String(e)));
+  }
+  return analyzeFlowText(data, fsProbe(flowDir));
+}
+
+/** Static problems of the flow in `flowDir`, sorted by position. */
+export async function checkFlowStatic(flowDir: string): Promise<FlowProblem[]> {
+  return (await analyzeFlowDir(flowDir)).problems;
+}
+
+function sortProblems(problems: FlowProblem[]): FlowProblem[] {
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => a.p.line - b.p.line || a.p.column - b.p.column || a.i - b.i)
+    .map((x) => x.p);
+}

@@ -1,0 +1,346 @@
+/**
+ * The protocol between the extension side and the in-container runtime (runtime/flowsession_runtime),
+ * newline-delimited JSON over the runtime's stdin/stdout. Each method is declared once here, with its
+ * params and result types; the Python side mirrors these names.
+ */
+export const PROTOCOL_VERSION = 1;
+
+export interface RuntimeRequest<P = unknown> {
+  id: number;
+  method: string;
+  params: P;
+}
+
+export interface RuntimeErrorPayload {
+  code: string;
+  message: string;
+  /** extra detail, e.g. a traceback restricted to user files */
+  detail?: string;
+}
+
+export interface RuntimeResponse<R = unknown> {
+  id: number;
+  result?: R;
+  error?: RuntimeErrorPayload;
+}
+
+export interface RuntimeEventBase {
+  event: string;
+  runId?: string;
+}
+
+/** Declares a method: its name with phantom param/result types, shared by client and tests. */
+export interface MethodType<P, R> {
+  readonly method: string;
+  readonly _params?: P;
+  readonly _result?: R;
+}
+function method<P, R>(name: string): MethodType<P, R> {
+  return { method: name };
+}
+
+export interface PingResult {
+  pong: true;
+}
+export interface VersionResult {
+  runtime: string;
+  protocol: number;
+  python: string;
+  jinja2: string | null;
+  promptflow: string | null;
+}
+
+/** Error codes of error responses (`RuntimeErrorPayload.code`) that are not flow errors. */
+export type RuntimeErrorCode =
+  | 'InvalidRequest' // the line was not a request (id is null)
+  | 'InvalidParams'
+  | 'MethodNotFound'
+  | 'RunIdInUse'
+  | 'RuntimeCrashed' // the child died without a result (crash, os._exit, sys.exit, signal); message has the status
+  | 'RunTimeout' // timeoutSeconds elapsed; the child was killed
+  | 'Cancelled' // a cancel request stopped it
+  | 'FlowDirectoryNotFound'
+  | 'RuntimeError'; // unexpected failure inside the runtime itself
+
+// ---- flow definition (flow.dag.yaml, parsed by the TS side and sent as JSON) -------------------
+
+/** flow.dag.yaml as plain JSON; the runtime reads inputs, outputs, nodes, node_variants, environment_variables. */
+export type FlowJson = Record<string, unknown>;
+
+/** A step into the flow JSON: object key or array index, e.g. ['nodes', 2, 'inputs', 'foo']. */
+export type YamlPathSegment = string | number;
+
+// ---- validate ------------------------------------------------------------------------------
+
+export interface ValidateParams {
+  flow: FlowJson;
+  /** flow folder inside the container; default: the runtime's --flow-dir */
+  flowDir?: string;
+  /** relative source paths (forward slashes) to limit the checks to; default all node sources */
+  sources?: string[];
+  /** default 60 */
+  timeoutSeconds?: number;
+}
+
+/**
+ * A problem found by the runtime. Either placed in a .py/.jinja2 file (line/column, 1-based,
+ * end exclusive) or in flow.dag.yaml by `yamlPath` (the most specific existing path), for the TS
+ * side to map to a range.
+ */
+export interface RuntimeProblem {
+  code: ValidateProblemCode | string;
+  message: string;
+  severity: 'error' | 'warning';
+  /** relative to the flow folder, forward slashes; 'flow.dag.yaml' when yamlPath is set */
+  file: string;
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  yamlPath?: YamlPathSegment[];
+}
+
+export type ValidateProblemCode =
+  | 'PythonParsingError' // syntax error in the tool file (its line/column)
+  | 'PythonLoadError' // import failed; on the innermost traceback line inside the flow folder
+  | 'NoToolDefined' // line 1
+  | 'MultipleToolsDefined' // one problem per @tool def line
+  | 'JinjaParsingError' // the template's syntax error line
+  | 'Jinja2NotInstalled'
+  | 'InvalidSource' // yamlPath [..node, 'source', 'path']
+  | 'MissingNodeInput' // error for python tools, warning for template variables; yamlPath node.inputs or node
+  | 'UnknownNodeInput' // warning; python tool without **kwargs; yamlPath node.inputs.<name>
+  | 'NodeInputValidationError'; // literal of the wrong type; yamlPath node.inputs.<name>
+
+export interface ToolInputMeta {
+  type: string[];
+  default?: string;
+  enum?: string[];
+  custom_type?: string[];
+}
+
+export interface CodeToolMeta {
+  type: 'python' | 'prompt' | 'llm';
+  inputs: Record<string, ToolInputMeta>;
+  description?: string;
+  source: string;
+  /** python tools only */
+  function?: string;
+}
+
+/** prompt flow's .promptflow/flow.tools.json */
+export interface FlowToolsJson {
+  code: Record<string, CodeToolMeta>;
+  package: Record<string, unknown>;
+}
+
+export interface ValidateResult {
+  result: 'Succeeded' | 'Failed';
+  errors: RuntimeProblem[];
+  tools: FlowToolsJson;
+}
+
+// ---- run -----------------------------------------------------------------------------------
+
+export interface ConnectionSpec {
+  type: 'OpenAIConnection' | 'AzureOpenAIConnection' | 'CustomConnection' | string;
+  api_key?: string;
+  api_base?: string;
+  /** OpenAI: base URL, e.g. https://api.openai.com/v1 (api_base is accepted too) */
+  base_url?: string;
+  api_version?: string;
+  organization?: string;
+  /** CustomConnection */
+  secrets?: Record<string, string>;
+  configs?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export interface RunParams {
+  runId: string;
+  flow: FlowJson;
+  flowDir?: string;
+  inputs?: Record<string, unknown>;
+  connections?: Record<string, ConnectionSpec>;
+  /** whole request; default 600 */
+  timeoutSeconds?: number;
+  /** e.g. '${summarize.variant_1}'; default variants otherwise */
+  variant?: string;
+  /** per llm HTTP request; default 600 */
+  llmTimeoutSeconds?: number;
+}
+
+/** Codes of a failed run's `error` (flow-level, in a result; not an error response). */
+export type RunErrorCode =
+  | 'ToolExecutionError' // innerCode = the exception class, e.g. ValueError, WrappedOpenAIError, ChatAPIInvalidRole
+  | 'InputNotFound'
+  | 'InputTypeError'
+  | 'InputParseError'
+  | 'NodeInputValidationError'
+  | 'InvalidSource'
+  | 'ResolveToolError' // the tool could not be loaded: "Tool load failed in '<node>': (<code>) <message>"
+  | 'ConnectionNotFound'
+  | 'UnsupportedNodeType'
+  | 'InvalidReferenceProperty'
+  | 'DuplicateNodeName'
+  | 'NodeReferenceNotFound'
+  | 'InputReferenceNotFound'
+  | 'InvalidNodeReference'
+  | 'NodeCircularDependency'
+  | 'FlowDefinitionError'
+  | 'EmptyOutputReference'
+  | 'OutputReferenceNotFound'
+  | 'Jinja2NotInstalled';
+
+export interface FlowRunError {
+  code: RunErrorCode | string;
+  message: string;
+  node?: string;
+  /** exception class for ToolExecutionError */
+  innerCode?: string;
+  /** traceback restricted to files in the flow folder */
+  detail?: string;
+}
+
+export type NodeStatus = 'Completed' | 'Failed' | 'Bypassed' | 'Canceled';
+
+/** prompt flow's flow.detail.json: write it as is to <flow>/.promptflow/flow.detail.json */
+export interface FlowDetailJson {
+  flow_runs: Array<{
+    run_id: string;
+    status: 'Completed' | 'Failed';
+    error: unknown;
+    inputs: Record<string, unknown> | null;
+    output: Record<string, unknown> | null;
+    start_time: string;
+    end_time: string;
+    index: number;
+    system_metrics: { duration: number };
+  }>;
+  node_runs: Array<{
+    node: string;
+    flow_run_id: string;
+    run_id: string;
+    status: NodeStatus;
+    inputs: Record<string, unknown> | null;
+    output: unknown;
+    error: unknown;
+    start_time: string;
+    end_time: string;
+    index: number;
+    logs: { stdout: string; stderr: string };
+    system_metrics: { duration: number };
+  }>;
+}
+
+export interface RunResult {
+  status: 'Completed' | 'Failed';
+  /** flow outputs (flow.output.json); null when the run failed */
+  outputs: Record<string, unknown> | null;
+  error?: FlowRunError;
+  detail: FlowDetailJson;
+  /** text for .promptflow/flow.log */
+  log: string;
+}
+
+// ---- batch ---------------------------------------------------------------------------------
+
+export interface BatchParams {
+  runId: string;
+  flow: FlowJson;
+  flowDir?: string;
+  /** .jsonl path readable in the container (relative paths are relative to flowDir) */
+  dataPath: string;
+  /** flow input -> '${data.<column>}' or a literal; unmapped inputs take the same-named column */
+  columnMapping?: Record<string, unknown>;
+  /** default 4, at most 64 */
+  workers?: number;
+  connections?: Record<string, ConnectionSpec>;
+  /** whole batch; default 600 */
+  timeoutSeconds?: number;
+  /** per line; default 600 */
+  lineTimeoutSeconds?: number;
+  variant?: string;
+  llmTimeoutSeconds?: number;
+}
+
+export interface BatchResult {
+  /** Completed even when lines failed; Failed when the flow could not start or aggregation failed */
+  status: 'Completed' | 'Failed';
+  total: number;
+  completed: number;
+  failed: number;
+  /** "N out of M runs failed" or "All M runs completed" */
+  summary: string;
+  aggregation: {
+    status: 'Completed' | 'Failed';
+    outputs: Record<string, unknown>;
+    error?: FlowRunError;
+    nodeRuns: FlowDetailJson['node_runs'];
+  } | null;
+  error?: FlowRunError | { code: 'DataFileNotFound' | 'InvalidDataFile' | 'InvalidParams'; message: string };
+  durationMs: number;
+}
+
+// ---- cancel / shutdown ---------------------------------------------------------------------
+
+export interface CancelParams {
+  runId: string;
+}
+export interface CancelResult {
+  /** false when no run with that id is going */
+  cancelled: boolean;
+}
+export interface ShutdownResult {
+  ok: true;
+}
+
+// ---- events --------------------------------------------------------------------------------
+
+export interface NodeStartEvent extends RuntimeEventBase {
+  event: 'nodeStart';
+  runId: string;
+  node: string;
+}
+/** Batched (about every 100 ms or 8 KB); text at most 64 KB; at most 1 MB per node, then "[truncated]". */
+export interface NodeLogEvent extends RuntimeEventBase {
+  event: 'nodeLog';
+  runId: string;
+  node: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+export interface NodeEndEvent extends RuntimeEventBase {
+  event: 'nodeEnd';
+  runId: string;
+  node: string;
+  status: NodeStatus;
+  durationMs: number;
+  /** Completed only; a text preview when the JSON is over 128 KB (then outputTruncated) */
+  output?: unknown;
+  outputTruncated?: boolean;
+  error?: FlowRunError;
+}
+/** batch: one per input line as it finishes, in any order; index is the 0-based line (blank lines skipped) */
+export interface LineEndEvent extends RuntimeEventBase {
+  event: 'lineEnd';
+  runId: string;
+  index: number;
+  status: 'Completed' | 'Failed';
+  durationMs: number;
+  inputs?: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  /** codes: RunErrorCode, InvalidDataLine, RuntimeCrashed, LineExecutionTimeoutError, UnsupportedColumnMapping */
+  error?: FlowRunError;
+}
+export type RuntimeEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent | LineEndEvent;
+
+export const Methods = {
+  ping: method<Record<string, never>, PingResult>('ping'),
+  version: method<Record<string, never>, VersionResult>('version'),
+  validate: method<ValidateParams, ValidateResult>('validate'),
+  run: method<RunParams, RunResult>('run'),
+  batch: method<BatchParams, BatchResult>('batch'),
+  cancel: method<CancelParams, CancelResult>('cancel'),
+  shutdown: method<Record<string, never>, ShutdownResult>('shutdown'),
+};

@@ -1,0 +1,499 @@
+import { EventEmitter } from 'events';
+import type { ContainerDetails, Engine, EngineEvent, EventSubscription } from '../docker/engine';
+import type { ProgressReport } from '../docker/progress';
+import { FlowSessionError, errorMessage, isFlowSessionError } from '../errors';
+import { readFlowEnvironment, type FlowEnvironment } from '../flow/environment';
+import { ensureEnvironmentImage } from '../image/environmentImage';
+import { checkPackageSpecs, pipOptionArgs } from '../image/pipOptions';
+import { outputTail } from '../image/recipe';
+import { IMAGE_PATHS, SESSION_USER, runtimeVersion } from '../image/runtimeFiles';
+import { ensureRuntimeImage } from '../image/runtimeImage';
+import { RuntimeClient } from '../runtime/client';
+import { Methods } from '../runtime/protocol';
+import type { SessionSettings } from '../settings';
+import { flowArchive, fileArchive } from './flowArchive';
+import { KeyedQueue } from './keyedQueue';
+import { SESSION_LABELS, containerName, contentHash, sessionKey } from './labels';
+import { classifyPackages, type InstalledPackage } from './packages';
+import type { SessionProgress, SessionStatus } from './state';
+
+export interface SessionManagerOptions {
+  engine: Engine;
+  settings: SessionSettings;
+  /** FLOWSESSION_BASE_IMAGE / --base-image: wins over flow.dag.yaml and settings */
+  baseImageOverride?: string;
+  log?: (line: string) => void;
+}
+
+export interface SessionChange {
+  key: string;
+  flowDir?: string;
+  action: string;
+}
+
+interface Operation {
+  state: 'creating' | 'stopping' | 'busy';
+  phase?: string;
+}
+
+const RUNTIME_READY_TIMEOUT_MS = 30_000;
+const JOIN_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * Owns the sessions of one engine for this process. The engine is the source of truth (labels on
+ * containers); this object adds what only this process knows: operations under way, runtime
+ * connections and the last failure. Operations on one session are serialised.
+ */
+export class SessionManager {
+  readonly engine: Engine;
+  private readonly settings: SessionSettings;
+  private readonly queue = new KeyedQueue();
+  private readonly operations = new Map<string, Operation>();
+  private readonly failures = new Map<string, string>();
+  private readonly runtimes = new Map<string, Promise<RuntimeClient>>();
+  private readonly inflightUp = new Map<string, Promise<SessionStatus>>();
+  private readonly crashes = new Map<string, number[]>();
+  private readonly emitter = new EventEmitter();
+  private subscription?: EventSubscription;
+  private disposed = false;
+
+  constructor(private readonly options: SessionManagerOptions) {
+    this.engine = options.engine;
+    this.settings = options.settings;
+    this.emitter.setMaxListeners(0);
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  baseImageFor(env: FlowEnvironment): string {
+    return this.options.baseImageOverride || env.image || this.settings.baseImage;
+  }
+
+  private emit(change: SessionChange): void {
+    this.emitter.emit('change', change);
+  }
+
+  /** Session changes, from this process's operations and from engine events (other processes, crashes). */
+  onDidChange(listener: (change: SessionChange) => void): { dispose(): void } {
+    this.emitter.on('change', listener);
+    if (!this.subscription) {
+      this.subscription = this.engine.subscribe(
+        { [SESSION_LABELS.session]: true },
+        (e) => this.onEngineEvent(e),
+        (connected) => this.emit({ key: '*', action: connected ? 'engine-connected' : 'engine-disconnected' }),
+      );
+    }
+    return { dispose: () => this.emitter.off('change', listener) };
+  }
+
+  private onEngineEvent(e: EngineEvent): void {
+    const key = e.labels[SESSION_LABELS.session];
+    if (!key) return;
+    if (e.action === 'die' || e.action === 'destroy' || e.action === 'kill' || e.action === 'stop') {
+      const rt = this.runtimes.get(key);
+      if (rt && (e.action === 'die' || e.action === 'destroy')) {
+        this.runtimes.delete(key);
+        void rt.then((c) => c.close(), () => undefined);
+      }
+    }
+    this.emit({ key, flowDir: e.labels[SESSION_LABELS.flow], action: e.action });
+  }
+
+  private async findContainer(key: string): Promise<ContainerDetails | undefined> {
+    const c = await this.engine.inspectContainer(containerName(key));
+    return c && c.labels[SESSION_LABELS.session] === key ? c : undefined;
+  }
+
+  private outdated(c: ContainerDetails, env: FlowEnvironment | undefined): boolean {
+    if (!env) return false;
+    return c.labels[SESSION_LABELS.base] !== this.baseImageFor(env)
+      || c.labels[SESSION_LABELS.requirements] !== contentHash(env.requirements)
+      || c.labels[SESSION_LABELS.runtimeVersion] !== runtimeVersion();
+  }
+
+  private statusOf(flowDir: string, key: string, c: ContainerDetails | undefined, env: FlowEnvironment | undefined): SessionStatus {
+    const base: SessionStatus = { flowDir, key, state: 'not-created', outdated: false, engine: this.engine.endpoint.host };
+    const op = this.operations.get(key);
+    if (c) {
+      Object.assign(base, {
+        container: c.id,
+        containerName: c.name,
+        image: c.image,
+        env: c.labels[SESSION_LABELS.env],
+        baseImage: c.labels[SESSION_LABELS.base],
+        runtimeVersion: c.labels[SESSION_LABELS.runtimeVersion],
+        outdated: this.outdated(c, env),
+      });
+      if (c.running) base.state = 'ready';
+      else if (c.state === 'removing') base.state = 'stopping';
+      else {
+        base.state = 'stopped';
+        base.exitCode = c.exitCode;
+        if (c.oomKilled) base.reason = 'The session ran out of memory (raise flowsession.memoryMb).';
+      }
+    }
+    if (op) {
+      base.state = op.state;
+      base.phase = op.phase;
+    } else if (!c && this.failures.has(key)) {
+      base.state = 'failed';
+      base.reason = this.failures.get(key);
+    }
+    return base;
+  }
+
+  /** The session of a flow folder as the engine and this process see it now. */
+  async status(flowDir: string): Promise<SessionStatus> {
+    let env: FlowEnvironment | undefined;
+    let dir = flowDir;
+    try {
+      env = readFlowEnvironment(flowDir);
+      dir = env.flowDir;
+    } catch (e) {
+      if (!isFlowSessionError(e) || e.kind !== 'flow-definition-error') throw e;
+    }
+    const key = sessionKey(dir);
+    try {
+      return this.statusOf(dir, key, await this.findContainer(key), env);
+    } catch (e) {
+      if (isFlowSessionError(e) && e.engineUnreachable) {
+        return { flowDir: dir, key, state: 'unavailable', reason: e.describe(), outdated: false, engine: this.engine.endpoint.host };
+      }
+      throw e;
+    }
+  }
+
+  /** Every session on the engine, found by label: what other windows and the CLI created too. */
+  async list(): Promise<SessionStatus[]> {
+    const containers = await this.engine.listContainers({ [SESSION_LABELS.session]: true });
+    return containers.map((c) => {
+      const key = c.labels[SESSION_LABELS.session];
+      const op = this.operations.get(key);
+      return {
+        flowDir: c.labels[SESSION_LABELS.flow] ?? '',
+        key,
+        state: op?.state ?? (c.state === 'running' ? 'ready' : 'stopped'),
+        phase: op?.phase,
+        outdated: false,
+        container: c.id,
+        containerName: c.name,
+        image: c.image,
+        env: c.labels[SESSION_LABELS.env],
+        baseImage: c.labels[SESSION_LABELS.base],
+        runtimeVersion: c.labels[SESSION_LABELS.runtimeVersion],
+        engine: this.engine.endpoint.host,
+      } satisfies SessionStatus;
+    });
+  }
+
+  private async withOperation<T>(key: string, flowDir: string, op: Operation, fn: (setPhase: (phase: string) => void) => Promise<T>): Promise<T> {
+    this.operations.set(key, op);
+    this.emit({ key, flowDir, action: op.state });
+    try {
+      return await fn((phase) => {
+        if (op.phase !== phase) {
+          op.phase = phase;
+          this.emit({ key, flowDir, action: `phase:${phase}` });
+        }
+      });
+    } finally {
+      this.operations.delete(key);
+      this.emit({ key, flowDir, action: 'settled' });
+    }
+  }
+
+  /** Creates the session if needed, starts it, copies the flow in and waits for the runtime. */
+  up(flowDir: string, onProgress?: SessionProgress): Promise<SessionStatus> {
+    const env = readFlowEnvironment(flowDir);
+    const key = sessionKey(env.flowDir);
+    const inflight = this.inflightUp.get(key);
+    if (inflight) return inflight;
+    const p = this.queue.run(key, () => this.doUp(env, key, onProgress)).finally(() => this.inflightUp.delete(key));
+    this.inflightUp.set(key, p);
+    return p;
+  }
+
+  private async doUp(env: FlowEnvironment, key: string, onProgress?: SessionProgress): Promise<SessionStatus> {
+    let existing = await this.findContainer(key);
+    if (!existing) {
+      this.failures.delete(key);
+      try {
+        existing = await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'pulling' }, (setPhase) => this.create(env, key, (r) => {
+          if (r.phase) setPhase(r.phase);
+          onProgress?.(r);
+        }));
+      } catch (e) {
+        this.failures.set(key, errorMessage(e));
+        this.emit({ key, flowDir: env.flowDir, action: 'failed' });
+        throw e;
+      }
+    } else if (!existing.running) {
+      await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'starting' }, async () => {
+        onProgress?.({ phase: 'starting', message: 'Starting the session' });
+        await this.engine.startContainer(existing!.id);
+        await this.copyFlow(existing!.id, env, true);
+      });
+    }
+    await this.runtimeFor(key, existing.id);
+    return this.statusOf(env.flowDir, key, await this.findContainer(key), env);
+  }
+
+  private sessionLabels(env: FlowEnvironment, key: string, envHash: string, baseRef: string): Record<string, string> {
+    return {
+      ...this.settings.extraLabels,
+      [SESSION_LABELS.session]: key,
+      [SESSION_LABELS.flow]: env.flowDir,
+      [SESSION_LABELS.env]: envHash,
+      [SESSION_LABELS.runtimeVersion]: runtimeVersion(),
+      [SESSION_LABELS.idleTimeout]: String(this.settings.idleTimeoutMinutes),
+      [SESSION_LABELS.base]: baseRef,
+      [SESSION_LABELS.requirements]: contentHash(env.requirements),
+    };
+  }
+
+  private async create(env: FlowEnvironment, key: string, onProgress: SessionProgress): Promise<ContainerDetails> {
+    const baseRef = this.baseImageFor(env);
+    const imageOptions = { pip: this.settings.pip, networkMode: this.settings.network, labels: this.settings.extraLabels, onProgress };
+    const runtime = await ensureRuntimeImage(this.engine, baseRef, imageOptions);
+    const image = await ensureEnvironmentImage(this.engine, runtime, env.requirements, imageOptions);
+    onProgress({ phase: 'starting', message: 'Starting the session' });
+    let id: string;
+    try {
+      id = await this.engine.createContainer({
+        name: containerName(key),
+        image: image.ref,
+        user: SESSION_USER,
+        cmd: ['--idle-minutes', String(this.settings.idleTimeoutMinutes), '--activity-file', IMAGE_PATHS.activityFile],
+        labels: this.sessionLabels(env, key, image.envHash, baseRef),
+        hardened: true,
+        cpus: this.settings.cpus,
+        memoryMb: this.settings.memoryMb,
+        networkMode: this.settings.network,
+      });
+    } catch (e) {
+      // another window or the CLI is creating this session right now: join it
+      if (/Conflict|already in use/i.test(errorMessage(e))) return this.waitForRunning(key);
+      throw e;
+    }
+    try {
+      await this.engine.startContainer(id);
+      await this.copyFlow(id, env, false);
+      const created = await this.engine.inspectContainer(id);
+      if (!created?.running) throw new FlowSessionError('runtime-crashed', `The session container stopped right after it started (exit code ${created?.exitCode ?? '?'}).`, 'Check `flowsession session status --json` and the base image.');
+      return created;
+    } catch (e) {
+      await this.engine.removeContainer(id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async waitForRunning(key: string): Promise<ContainerDetails> {
+    const deadline = Date.now() + JOIN_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const c = await this.findContainer(key);
+      if (c?.running) return c;
+      if (c && c.state === 'exited') throw new FlowSessionError('runtime-crashed', 'The session another process created stopped.', 'Start it again.');
+      if (!c) throw new FlowSessionError('session-not-found', 'The session another process was creating is gone.', 'Start it again.');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new FlowSessionError('engine-timeout', 'Gave up waiting for the session another process is creating.', 'Check that process, or delete the session and start again.');
+  }
+
+  private async copyFlow(id: string, env: FlowEnvironment, clearFirst: boolean): Promise<void> {
+    if (clearFirst) {
+      const r = await this.engine.exec(id, [IMAGE_PATHS.python, '-c', 'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)', IMAGE_PATHS.flow], { user: SESSION_USER });
+      if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Could not refresh the flow files in the session: ${outputTail(r, 3)}`, 'Reset the session.');
+    }
+    await this.engine.putArchive(id, IMAGE_PATHS.flow, await flowArchive(env.flowDir, env.additionalIncludes));
+  }
+
+  /** Copies one saved file of the flow into its running session. */
+  async syncFile(flowDir: string, relPath: string): Promise<void> {
+    const env = readFlowEnvironment(flowDir);
+    const c = await this.findContainer(sessionKey(env.flowDir));
+    if (!c?.running) return;
+    await this.engine.putArchive(c.id, IMAGE_PATHS.flow, await fileArchive(env.flowDir, relPath));
+  }
+
+  private runtimeFor(key: string, containerId: string): Promise<RuntimeClient> {
+    const existing = this.runtimes.get(key);
+    if (existing) return existing;
+    const p = this.startRuntime(key, containerId);
+    this.runtimes.set(key, p);
+    p.catch(() => this.runtimes.delete(key));
+    return p;
+  }
+
+  private async startRuntime(key: string, containerId: string): Promise<RuntimeClient> {
+    const exec = await this.engine.execSession(containerId, [IMAGE_PATHS.python, '-u', '-m', 'flowsession_runtime', '--flow-dir', IMAGE_PATHS.flow], {
+      user: SESSION_USER,
+      env: [`FLOWSESSION_RUNTIME_VERSION=${runtimeVersion()}`, `FLOWSESSION_ACTIVITY_FILE=${IMAGE_PATHS.activityFile}`],
+      workingDir: IMAGE_PATHS.flow,
+    });
+    const client = new RuntimeClient(exec);
+    client.onStderr((t) => this.log(`[runtime ${key.slice(0, 8)}] ${t.trimEnd()}`));
+    client.onExit((code) => {
+      if (this.runtimes.get(key) === current) this.runtimes.delete(key);
+      if (this.disposed) return;
+      this.log(`[runtime ${key.slice(0, 8)}] exited with code ${code}`);
+      void this.restartRuntimeAfterCrash(key, containerId);
+    });
+    const current = Promise.resolve(client);
+    try {
+      await client.request(Methods.ping, {}, { timeoutMs: RUNTIME_READY_TIMEOUT_MS });
+    } catch (e) {
+      client.close();
+      throw e instanceof FlowSessionError ? e : new FlowSessionError('runtime-crashed', `The session runtime did not start: ${errorMessage(e)}`, 'Reset the session; if it persists, the base image may be unsuitable.');
+    }
+    this.runtimes.set(key, current);
+    return client;
+  }
+
+  /** A runtime that died while its container runs is started again, unless it keeps dying. */
+  private async restartRuntimeAfterCrash(key: string, containerId: string): Promise<void> {
+    const now = Date.now();
+    const recent = (this.crashes.get(key) ?? []).filter((t) => now - t < 60_000);
+    recent.push(now);
+    this.crashes.set(key, recent);
+    const c = await this.engine.inspectContainer(containerId).catch(() => undefined);
+    if (!c?.running || this.disposed) return;
+    if (recent.length > 3) {
+      this.log(`[runtime ${key.slice(0, 8)}] crashed ${recent.length} times in a minute; not restarting until the next request`);
+      return;
+    }
+    await this.runtimeFor(key, containerId).catch((e) => this.log(`[runtime ${key.slice(0, 8)}] restart failed: ${errorMessage(e)}`));
+    this.emit({ key, flowDir: c.labels[SESSION_LABELS.flow], action: 'runtime-restarted' });
+  }
+
+  /** The runtime of a running session, started when it is not (the session must exist). */
+  async runtime(flowDir: string): Promise<RuntimeClient> {
+    const env = readFlowEnvironment(flowDir);
+    const key = sessionKey(env.flowDir);
+    const c = await this.findContainer(key);
+    if (!c) throw new FlowSessionError('session-not-found', `No session for ${env.flowDir}.`, 'Start one with `flowsession session up` or "Flow Session: Start Session".');
+    if (!c.running) throw new FlowSessionError('session-not-running', `The session for ${env.flowDir} is stopped.`, 'Start it again.');
+    return this.runtimeFor(key, c.id);
+  }
+
+  private async requireContainer(flowDir: string): Promise<{ env: FlowEnvironment; key: string; c: ContainerDetails }> {
+    const env = readFlowEnvironment(flowDir);
+    const key = sessionKey(env.flowDir);
+    const c = await this.findContainer(key);
+    if (!c) throw new FlowSessionError('session-not-found', `No session for ${env.flowDir}.`, 'Start one with `flowsession session up` or "Flow Session: Start Session".');
+    return { env, key, c };
+  }
+
+  /** Starts an existing stopped session. */
+  async start(flowDir: string, onProgress?: SessionProgress): Promise<SessionStatus> {
+    await this.requireContainer(flowDir);
+    return this.up(flowDir, onProgress);
+  }
+
+  async stop(flowDir: string): Promise<SessionStatus> {
+    const { env, key, c } = await this.requireContainer(flowDir);
+    await this.queue.run(key, () => this.withOperation(key, env.flowDir, { state: 'stopping' }, async () => {
+      await this.closeRuntime(key);
+      await this.engine.stopContainer(c.id, 5);
+    }));
+    return this.statusOf(env.flowDir, key, await this.findContainer(key), env);
+  }
+
+  async restart(flowDir: string, onProgress?: SessionProgress): Promise<SessionStatus> {
+    await this.stop(flowDir);
+    return this.up(flowDir, onProgress);
+  }
+
+  /** Recreates the session with the flow's current environment; packages installed by hand are dropped. */
+  async reset(flowDir: string, onProgress?: SessionProgress): Promise<SessionStatus> {
+    const env = readFlowEnvironment(flowDir);
+    const key = sessionKey(env.flowDir);
+    await this.queue.run(key, async () => {
+      await this.closeRuntime(key);
+      const c = await this.findContainer(key);
+      if (c) await this.engine.removeContainer(c.id);
+    });
+    return this.up(flowDir, onProgress);
+  }
+
+  async remove(flowDir: string): Promise<SessionStatus> {
+    const env = readFlowEnvironment(flowDir);
+    const key = sessionKey(env.flowDir);
+    return this.queue.run(key, async () => {
+      await this.closeRuntime(key);
+      const c = await this.findContainer(key);
+      if (c) await this.engine.removeContainer(c.id);
+      this.failures.delete(key);
+      this.emit({ key, flowDir: env.flowDir, action: 'removed' });
+      return this.statusOf(env.flowDir, key, undefined, env);
+    });
+  }
+
+  private async closeRuntime(key: string): Promise<void> {
+    const rt = this.runtimes.get(key);
+    this.runtimes.delete(key);
+    if (rt) (await rt.catch(() => undefined))?.close();
+  }
+
+  /** Installs packages by hand into the running session; they live until the session is reset. */
+  async install(flowDir: string, specs: string[], onProgress?: SessionProgress): Promise<string> {
+    const packages = checkPackageSpecs(specs);
+    const { env, key, c } = await this.requireContainer(flowDir);
+    if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it, then install.');
+    return this.queue.run(key, () => this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
+      const r = await this.engine.exec(c.id, [IMAGE_PATHS.python, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...pipOptionArgs(this.settings.pip), '--', ...packages], {
+        user: SESSION_USER,
+        onStdout: (log) => onProgress?.({ phase: 'installing', log }),
+        onStderr: (log) => onProgress?.({ phase: 'installing', log }),
+        maxOutputBytes: 256 * 1024,
+      });
+      if (r.exitCode !== 0) throw new FlowSessionError('requirements-failed', `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`, 'Check the package names and the pip settings (flowsession.pip.*).');
+      return outputTail(r, 3);
+    }));
+  }
+
+  /** Installs the flow's requirements file into the running session (without rebuilding its image). */
+  async installRequirements(flowDir: string, onProgress?: SessionProgress): Promise<string> {
+    const { env, key, c } = await this.requireContainer(flowDir);
+    if (!env.requirementsFile) throw new FlowSessionError('bad-input', `${env.flowDir} has no requirements file.`, 'Create requirements.txt in the flow folder.');
+    if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it, then install.');
+    await this.syncFile(flowDir, env.requirementsFile);
+    return this.queue.run(key, () => this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
+      const r = await this.engine.exec(c.id, [IMAGE_PATHS.python, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...pipOptionArgs(this.settings.pip), '-r', `${IMAGE_PATHS.flow}/${env.requirementsFile}`], {
+        user: SESSION_USER,
+        onStdout: (log) => onProgress?.({ phase: 'installing', log }),
+        onStderr: (log) => onProgress?.({ phase: 'installing', log }),
+        maxOutputBytes: 256 * 1024,
+      });
+      if (r.exitCode !== 0) throw new FlowSessionError('requirements-failed', `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`, 'Fix the requirements file or the pip settings.');
+      return outputTail(r, 3);
+    }));
+  }
+
+  /** Installed packages with their origin: base image, requirements, or installed by hand. */
+  async packages(flowDir: string): Promise<InstalledPackage[]> {
+    const { c } = await this.requireContainer(flowDir);
+    if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it to list its packages.');
+    const r = await this.engine.exec(c.id, [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, '--origins', IMAGE_PATHS.basePackages, IMAGE_PATHS.envPackages], { user: SESSION_USER });
+    if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Listing packages failed: ${outputTail(r, 3)}`, 'Reset the session.');
+    const data = JSON.parse(r.stdout) as { current: { name: string; version: string }[]; base: { name: string; version: string }[] | null; env: { name: string; version: string }[] | null };
+    return classifyPackages(data.current, data.base, data.env);
+  }
+
+  /** Closes runtime connections and the event stream; sessions keep running in the engine. */
+  dispose(): void {
+    this.disposed = true;
+    this.subscription?.dispose();
+    for (const rt of this.runtimes.values()) void rt.then((c) => c.close(), () => undefined);
+    this.runtimes.clear();
+    this.emitter.removeAllListeners();
+  }
+
+  /** Progress reports as one line each, for a terminal. */
+  static describeProgress(r: ProgressReport): string | undefined {
+    if (r.log) return r.log.trimEnd();
+    if (r.message) return `${r.phase ? `[${r.phase}] ` : ''}${r.message}${r.percent !== undefined ? ` ${r.percent}%` : ''}`;
+    return undefined;
+  }
+}
