@@ -3,6 +3,9 @@ import { resolveEndpoint } from '../core/docker/connection';
 import { DockerEngine } from '../core/docker/dockerEngine';
 import { SessionManager } from '../core/session/sessionManager';
 import { runDoctor } from './doctor';
+import { runBatch, runRun, runValidate } from './flowCommands';
+import { RunService } from '../core/runs/runService';
+import { FlowValidator } from '../core/validation/flowValidator';
 import { CliOutput, EXIT, UsageError } from './output';
 import { runSessionCommand } from './sessionCommands';
 import { settingsFromEnv } from './settingsFromEnv';
@@ -18,6 +21,9 @@ Commands:
   session install <flow-dir> <pkg...>   pip install packages into the running session
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
+  validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
+  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml]
+  batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml]
   doctor                                check the engine, its API version and cached images
 
 Options:
@@ -40,6 +46,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'base-image': { type: 'string' },
         json: { type: 'boolean', default: false },
         requirements: { type: 'boolean', default: false },
+        static: { type: 'boolean', default: false },
+        inputs: { type: 'string', multiple: true },
+        'inputs-file': { type: 'string' },
+        data: { type: 'string' },
+        'column-mapping': { type: 'string', multiple: true },
+        workers: { type: 'string' },
+        connections: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -59,16 +72,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   try {
     const engine = new DockerEngine(resolveEndpoint({ dockerHost: settings.dockerHost, env }));
     const [command, ...rest] = positionals;
-    switch (command) {
-      case 'doctor':
-        return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
-      case 'session':
-        await engine.ping(5000);
-        manager = new SessionManager({ engine, settings, baseImageOverride, log: env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined });
-        return await runSessionCommand(manager, out, rest, { requirements: values.requirements });
-      default:
-        throw new UsageError(`unknown command '${command}'`);
-    }
+    if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
+    if (!['validate', 'run', 'batch', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+    // only static validation works without an engine
+    if (!(command === 'validate' && values.static)) await engine.ping(5000);
+    manager = new SessionManager({ engine, settings, baseImageOverride, log: env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined });
+    if (command === 'validate') return await runValidate(new FlowValidator(manager), out, rest[0], values);
+    if (command === 'run') return await runRun(new RunService(manager), out, rest[0], values);
+    if (command === 'batch') return await runBatch(new RunService(manager), out, rest[0], values);
+    return await runSessionCommand(manager, out, rest, { requirements: values.requirements });
   } catch (e) {
     return out.error(e);
   } finally {

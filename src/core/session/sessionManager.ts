@@ -309,6 +309,14 @@ export class SessionManager {
     await this.engine.putArchive(id, IMAGE_PATHS.flow, await flowArchive(env.flowDir, env.additionalIncludes));
   }
 
+  /** Copies the whole flow folder into its running session again (before a run or a full validation). */
+  async syncFlow(flowDir: string): Promise<void> {
+    const env = readFlowEnvironment(flowDir);
+    const c = await this.findContainer(sessionKey(env.flowDir));
+    if (!c?.running) return;
+    await this.copyFlow(c.id, env, false);
+  }
+
   /** Copies one saved file of the flow into its running session. */
   async syncFile(flowDir: string, relPath: string): Promise<void> {
     const env = readFlowEnvironment(flowDir);

@@ -1,0 +1,135 @@
+import * as fs from 'fs';
+import type { FlowProblem } from '../core/flow/problem';
+import { readConnectionsFile } from '../core/runs/connectionsFile';
+import type { RunService } from '../core/runs/runService';
+import type { RuntimeEvent } from '../core/runtime/protocol';
+import { SessionManager } from '../core/session/sessionManager';
+import type { FlowValidator } from '../core/validation/flowValidator';
+import { CliOutput, EXIT, UsageError } from './output';
+
+export interface FlowFlags {
+  static?: boolean;
+  inputs?: string[];
+  'inputs-file'?: string;
+  data?: string;
+  'column-mapping'?: string[];
+  workers?: string;
+  connections?: string;
+}
+
+function progressTo(out: CliOutput) {
+  return (r: Parameters<typeof SessionManager.describeProgress>[0]) => {
+    const line = SessionManager.describeProgress(r);
+    if (line) out.progress(line);
+  };
+}
+
+function problemLine(p: FlowProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}`;
+}
+
+/** `flowsession validate <flow-dir> [--static] [--json]` */
+export async function runValidate(validator: FlowValidator, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
+  if (!flowDir) throw new UsageError('validate needs a flow folder');
+  const report = await validator.validate(flowDir, { session: flags.static ? 'never' : 'start', onProgress: progressTo(out) });
+  const failed = report.problems.some((p) => p.severity === 'error');
+  const doc = { result: failed ? 'Failed' : 'Succeeded', errors: report.problems.map(({ code, message, file, line, column, endLine, endColumn, severity }) => ({ code, message, file, line, column, endLine, endColumn, severity })) };
+  const human = report.problems.length ? report.problems.map(problemLine).join('\n') : `${flowDir}: no problems${report.sessionChecked ? '' : ' (static checks only)'}`;
+  out.result(doc, human);
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
+/** k=v pairs; a value that parses as JSON (number, bool, list, object) keeps that type. */
+export function parsePairs(pairs: string[] | undefined, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${what} takes name=value, not '${pair}'`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function nodeEventLine(e: RuntimeEvent): string | undefined {
+  switch (e.event) {
+    case 'nodeStart':
+      return `[${e.node}] started`;
+    case 'nodeLog':
+      return e.text.trimEnd().split('\n').map((l) => `[${e.node}] ${l}`).join('\n');
+    case 'nodeEnd':
+      return `[${e.node}] ${e.status} in ${e.durationMs} ms${e.error ? `: ${e.error.message}` : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+/** `flowsession run <flow-dir> [--inputs k=v …] [--inputs-file f.json] [--connections f.yaml] [--json]` */
+export async function runRun(runs: RunService, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
+  if (!flowDir) throw new UsageError('run needs a flow folder');
+  let inputs: Record<string, unknown> = {};
+  if (flags['inputs-file']) {
+    try {
+      inputs = JSON.parse(fs.readFileSync(flags['inputs-file'], 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--inputs-file ${flags['inputs-file']}: ${(e as Error).message}`);
+    }
+  }
+  Object.assign(inputs, parsePairs(flags.inputs, '--inputs'));
+  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const record = await runs.run(flowDir, { inputs, connections, signal: controller.signal, onProgress: progressTo(out), onEvent: (e) => {
+      const line = nodeEventLine(e);
+      if (line) out.progress(line);
+    } });
+    if (record.status !== 'Completed') {
+      const where = record.error?.node ? ` in node '${record.error.node}'` : '';
+      out.progress(`Run ${record.status.toLowerCase()}${where}: ${record.error?.code ?? ''} ${record.error?.message ?? ''}`.trim());
+      out.result({ runId: record.runId, status: record.status, error: record.error ?? null, outputs: record.outputs }, `Run ${record.runId} ${record.status}`);
+      return EXIT.failed;
+    }
+    out.result(out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs, JSON.stringify(record.outputs, null, 2));
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** `flowsession batch <flow-dir> --data f.jsonl [--column-mapping k='${data.c}' …] [--workers N] [--json]` */
+export async function runBatch(runs: RunService, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
+  if (!flowDir) throw new UsageError('batch needs a flow folder');
+  if (!flags.data) throw new UsageError('batch needs --data <file.jsonl>');
+  const workers = flags.workers ? Number(flags.workers) : undefined;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new UsageError('--workers takes a whole number from 1 to 64');
+  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  let done = 0;
+  let failed = 0;
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const record = await runs.batch(flowDir, {
+      dataFile: flags.data,
+      columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
+      workers,
+      connections,
+      signal: controller.signal,
+      onProgress: progressTo(out),
+      onLine: (e) => {
+        done++;
+        if (e.status !== 'Completed') {
+          failed++;
+          out.progress(`line ${e.index}: ${e.error?.code ?? 'Failed'}: ${e.error?.message ?? ''}`);
+        }
+        if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
+      },
+    });
+    out.result({ runId: record.runId, status: record.status, total: record.total, completed: record.completed, failed: record.failed, summary: record.summary, output: record.outputFile, aggregation: record.aggregation?.outputs ?? null, error: record.error ?? null },
+      `${record.summary}\noutput: ${record.outputFile}`);
+    return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,197 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { packEntries } from '../docker/archive';
+import { FlowSessionError } from '../errors';
+import { resolveFlowDir } from '../flow/environment';
+import { flowToJson } from '../flow/flowInfo';
+import type { FlowProblem } from '../flow/problem';
+import { analyzeFlowDir } from '../flow/staticChecks';
+import type { RuntimeClient } from '../runtime/client';
+import {
+  Methods, type BatchResult, type ConnectionSpec, type FlowRunError, type LineEndEvent, type RunResult, type RuntimeEvent,
+} from '../runtime/protocol';
+import type { SessionManager } from '../session/sessionManager';
+import type { SessionProgress } from '../session/state';
+import { writeFileAtomic, writeJsonAtomic } from './atomicWrite';
+import { OrderedLineWriter } from './orderedLineWriter';
+import { newRunId } from './runId';
+
+export interface RunOptions {
+  inputs?: Record<string, unknown>;
+  connections?: Record<string, ConnectionSpec>;
+  timeoutSeconds?: number;
+  variant?: string;
+  onEvent?: (e: RuntimeEvent) => void;
+  onProgress?: SessionProgress;
+  signal?: AbortSignal;
+  /** known before the run starts, so a caller can cancel it */
+  runId?: string;
+}
+
+export interface RunRecord {
+  runId: string;
+  flowDir: string;
+  status: 'Completed' | 'Failed' | 'Canceled';
+  outputs: Record<string, unknown> | null;
+  error?: FlowRunError;
+  startedAt: string;
+  durationMs: number;
+  /** files written under <flow>/.promptflow/ */
+  files: string[];
+}
+
+export interface BatchOptions extends Omit<RunOptions, 'inputs' | 'onEvent'> {
+  dataFile: string;
+  columnMapping?: Record<string, unknown>;
+  workers?: number;
+  onLine?: (e: LineEndEvent) => void;
+}
+
+export interface BatchRecord extends Omit<BatchResult, 'error'> {
+  runId: string;
+  flowDir: string;
+  error?: { code: string; message: string };
+  outputFile: string;
+  files: string[];
+}
+
+const RESULTS_DIR = '.promptflow';
+
+/** Static errors stop a run before it reaches the session, as prompt flow refuses to run such a flow. */
+function firstError(problems: FlowProblem[]): FlowRunError | undefined {
+  const p = problems.find((x) => x.severity === 'error');
+  return p ? { code: p.code, message: `${p.message} (${p.file}:${p.line}:${p.column})` } : undefined;
+}
+
+/** Runs and batch runs of a flow in its session, with the results written to <flow>/.promptflow/. */
+export class RunService {
+  private readonly active = new Map<string, RuntimeClient>();
+
+  constructor(private readonly manager: SessionManager) {}
+
+  private async prepare(flowDir: string, onProgress?: SessionProgress): Promise<{ dir: string; flow: Record<string, unknown>; client: RuntimeClient } | { dir: string; error: FlowRunError }> {
+    const dir = resolveFlowDir(flowDir);
+    const analysis = await analyzeFlowDir(dir);
+    const flow = flowToJson(analysis.parsed);
+    const error = firstError(analysis.problems);
+    if (error || flow === undefined) return { dir, error: error ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
+    const before = await this.manager.status(dir);
+    await this.manager.up(dir, onProgress);
+    if (before.state === 'ready') await this.manager.syncFlow(dir); // a fresh start copied the files already
+    return { dir, flow: flow as Record<string, unknown>, client: await this.manager.runtime(dir) };
+  }
+
+  async run(flowDir: string, options: RunOptions = {}): Promise<RunRecord> {
+    const started = Date.now();
+    const startedAt = new Date(started).toISOString();
+    const prepared = await this.prepare(flowDir, options.onProgress);
+    const runId = options.runId ?? newRunId(prepared.dir);
+    if ('error' in prepared) return { runId, flowDir: prepared.dir, status: 'Failed', outputs: null, error: prepared.error, startedAt, durationMs: Date.now() - started, files: [] };
+    const { dir, flow, client } = prepared;
+    const unsubscribe = client.onEvent((e) => {
+      if (e.runId === runId) options.onEvent?.(e as unknown as RuntimeEvent);
+    });
+    const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
+    options.signal?.addEventListener('abort', onAbort);
+    this.active.set(runId, client);
+    let result: RunResult;
+    try {
+      result = await client.request(Methods.run, {
+        runId,
+        flow,
+        inputs: options.inputs ?? {},
+        connections: options.connections ?? {},
+        ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+        ...(options.variant ? { variant: options.variant } : {}),
+      });
+    } catch (e) {
+      if (e instanceof FlowSessionError && (e.kind === 'cancelled' || e.kind === 'run-timeout')) {
+        const status = e.kind === 'cancelled' ? 'Canceled' : 'Failed';
+        return { runId, flowDir: dir, status, outputs: null, error: { code: e.kind === 'cancelled' ? 'Cancelled' : 'RunTimeout', message: e.message }, startedAt, durationMs: Date.now() - started, files: [] };
+      }
+      throw e;
+    } finally {
+      unsubscribe();
+      options.signal?.removeEventListener('abort', onAbort);
+      this.active.delete(runId);
+    }
+    const files = await this.writeRunFiles(dir, runId, result);
+    return { runId, flowDir: dir, status: result.status, outputs: result.outputs, error: result.error, startedAt, durationMs: Date.now() - started, files };
+  }
+
+  /** prompt flow's files (flow.output.json, flow.detail.json, flow.log), plus a copy per run for the history. */
+  private async writeRunFiles(dir: string, runId: string, result: RunResult): Promise<string[]> {
+    const out = path.join(dir, RESULTS_DIR);
+    const runDir = path.join(out, 'runs', runId);
+    const written: string[] = [];
+    const put = async (name: string, content: string) => {
+      await writeFileAtomic(path.join(out, name), content);
+      await writeFileAtomic(path.join(runDir, name), content);
+      written.push(path.join(out, name));
+    };
+    if (result.outputs) await put('flow.output.json', `${JSON.stringify(result.outputs, null, 2)}\n`);
+    await put('flow.detail.json', `${JSON.stringify(result.detail, null, 2)}\n`);
+    await put('flow.log', result.log ?? '');
+    return written;
+  }
+
+  async cancel(runId: string): Promise<boolean> {
+    const client = this.active.get(runId);
+    if (!client) return false;
+    const r = await client.request(Methods.cancel, { runId });
+    return r.cancelled;
+  }
+
+  async batch(flowDir: string, options: BatchOptions): Promise<BatchRecord> {
+    const dataFile = path.resolve(options.dataFile);
+    if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
+      throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
+    }
+    const prepared = await this.prepare(flowDir, options.onProgress);
+    const runId = options.runId ?? newRunId(prepared.dir, 'batch');
+    const runDir = path.join(prepared.dir, RESULTS_DIR, 'runs', runId);
+    const outputFile = path.join(runDir, 'output.jsonl');
+    if ('error' in prepared) {
+      return { runId, flowDir: prepared.dir, status: 'Failed', total: 0, completed: 0, failed: 0, summary: prepared.error.message, aggregation: null, error: prepared.error, durationMs: 0, outputFile, files: [] };
+    }
+    const { dir, flow, client } = prepared;
+    const status = await this.manager.status(dir);
+    const containerData = `/tmp/flowsession-data-${runId}.jsonl`;
+    await this.manager.engine.putArchive(status.container!, '/tmp', await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001));
+    const writer = new OrderedLineWriter(outputFile);
+    const unsubscribe = client.onEvent((e) => {
+      if (e.runId !== runId || e.event !== 'lineEnd') return;
+      const line = e as unknown as LineEndEvent;
+      writer.add(line.index, JSON.stringify(line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error }));
+      options.onLine?.(line);
+    });
+    const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
+    options.signal?.addEventListener('abort', onAbort);
+    this.active.set(runId, client);
+    let result: BatchResult;
+    try {
+      result = await client.request(Methods.batch, {
+        runId,
+        flow,
+        dataPath: containerData,
+        columnMapping: options.columnMapping,
+        workers: options.workers,
+        connections: options.connections ?? {},
+        ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+        ...(options.variant ? { variant: options.variant } : {}),
+      });
+    } catch (e) {
+      await writer.abort();
+      throw e;
+    } finally {
+      unsubscribe();
+      options.signal?.removeEventListener('abort', onAbort);
+      this.active.delete(runId);
+      void this.manager.engine.exec(status.container!, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData]).catch(() => undefined);
+    }
+    await writer.finish();
+    const summaryFile = path.join(runDir, 'summary.json');
+    await writeJsonAtomic(summaryFile, { runId, ...result });
+    return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile] };
+  }
+}

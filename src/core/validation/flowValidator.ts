@@ -1,0 +1,95 @@
+import * as path from 'path';
+import { rangeOfPath } from '../flow/dagDocument';
+import { flowToJson } from '../flow/flowInfo';
+import type { FlowProblem } from '../flow/problem';
+import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';
+import { resolveFlowDir } from '../flow/environment';
+import { writeJsonAtomic } from '../runs/atomicWrite';
+import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
+import type { SessionManager } from '../session/sessionManager';
+import type { SessionProgress } from '../session/state';
+
+export type SessionUse = 'never' | 'if-running' | 'start';
+
+export interface ValidationReport {
+  flowDir: string;
+  /** static and session problems, sorted by file and position */
+  problems: FlowProblem[];
+  /** false when only the static checks ran (no running session, or not asked for) */
+  sessionChecked: boolean;
+  /** the sources the session checked; undefined means all of them */
+  sources?: string[];
+  tools?: FlowToolsJson;
+}
+
+export interface ValidateOptions {
+  session: SessionUse;
+  /** flow-relative paths saved since the session last saw them: copied in, and the session checks only these sources */
+  changedFiles?: string[];
+  onProgress?: SessionProgress;
+  /** write .promptflow/flow.tools.json as prompt flow's validate does (default true) */
+  writeToolsJson?: boolean;
+}
+
+const SOURCE_EXTENSIONS = new Set(['.py', '.jinja2', '.j2', '.jinja']);
+
+/** Validation of a flow: the static checks at once, then the session's checks when a session is there. */
+export class FlowValidator {
+  constructor(private readonly manager: SessionManager) {}
+
+  async validate(flowDir: string, options: ValidateOptions): Promise<ValidationReport> {
+    const dir = resolveFlowDir(flowDir);
+    const analysis = await analyzeFlowDir(dir);
+    const report: ValidationReport = { flowDir: dir, problems: analysis.problems, sessionChecked: false };
+    const flow = flowToJson(analysis.parsed);
+    if (options.session === 'never' || flow === undefined || analysis.parsed.problems.length > 0) return report;
+
+    const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
+    if (status.state !== 'ready' && status.state !== 'busy') return report;
+    if (options.changedFiles?.length) {
+      for (const f of options.changedFiles) await this.manager.syncFile(dir, f);
+    } else if (options.session !== 'start') {
+      await this.manager.syncFlow(dir); // a fresh start has just copied everything
+    }
+    const sources = this.sourcesToCheck(options.changedFiles);
+    const runtime = await this.manager.runtime(dir);
+    const result = await runtime.request(Methods.validate, { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}) }, { timeoutMs: 120_000 });
+    report.sessionChecked = true;
+    report.sources = sources;
+    report.tools = result.tools;
+    report.problems = mergeProblems(analysis.problems, result.errors.map((p) => placeProblem(p, analysis)));
+    if (options.writeToolsJson !== false) await writeJsonAtomic(path.join(dir, '.promptflow', 'flow.tools.json'), result.tools);
+    return report;
+  }
+
+  /** Only a saved tool source narrows the check; a saved flow.dag.yaml (or anything else) checks every source. */
+  private sourcesToCheck(changed: string[] | undefined): string[] | undefined {
+    if (!changed || changed.length === 0) return undefined;
+    if (!changed.every((f) => SOURCE_EXTENSIONS.has(path.extname(f).toLowerCase()))) return undefined;
+    return changed.map((f) => f.split(path.sep).join('/'));
+  }
+}
+
+/** A runtime problem in flow.dag.yaml comes as a YAML path; it is placed on the range of that node. */
+export function placeProblem(p: RuntimeProblem, analysis: FlowAnalysis): FlowProblem {
+  if (p.yamlPath && p.line === undefined) {
+    const r = rangeOfPath(analysis.parsed, p.yamlPath);
+    return { code: p.code, message: p.message, severity: p.severity, file: p.file || 'flow.dag.yaml', ...r };
+  }
+  const line = p.line ?? 1;
+  const column = p.column ?? 1;
+  return { code: p.code, message: p.message, severity: p.severity, file: p.file, line, column, endLine: p.endLine ?? line, endColumn: p.endColumn ?? column + 1 };
+}
+
+/** Static and session problems without duplicates (both may report a missing source), in a stable order. */
+export function mergeProblems(a: FlowProblem[], b: FlowProblem[]): FlowProblem[] {
+  const seen = new Set<string>();
+  const out: FlowProblem[] = [];
+  for (const p of [...a, ...b]) {
+    const key = `${p.code}|${p.file}|${p.line}|${p.column}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out.sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line || x.column - y.column);
+}
