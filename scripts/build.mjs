@@ -1,5 +1,6 @@
 // Bundles the extension, the CLI and the webview with esbuild.
 import * as esbuild from 'esbuild';
+import { copyFile, mkdir } from 'node:fs/promises';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -16,7 +17,22 @@ const common = {
 const builds = [
   { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // the session panel's script runs in the webview (a browser), not in Node
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: true,
+    minify: !watch,
+    logLevel: 'warning',
+    entryPoints: { panel: 'src/webview/main.ts' },
+    outdir: 'dist/webview',
+  },
 ];
+// the toolkit is loaded by the webview as is; a copy in dist/webview goes into the .vsix
+await mkdir('dist/webview', { recursive: true });
+await copyFile('node_modules/@vscode/webview-ui-toolkit/dist/toolkit.min.js', 'dist/webview/toolkit.min.js');
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

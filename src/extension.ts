@@ -1,8 +1,56 @@
 import * as vscode from 'vscode';
+import type { ProgressReport } from './core/docker/progress';
+import { ActiveFlow } from './ui/activeFlow';
+import { registerCommands } from './ui/commands';
+import { Ctx } from './ui/ctx';
+import { OnSaveValidation } from './ui/diagnostics/onSaveValidation';
+import { FlowIndex } from './ui/flowIndex';
+import type { PanelServices } from './ui/panel/panelServices';
+import { panelServices, registerPanelSerializer } from './ui/panelBridge';
+import { CustomImagesTree } from './ui/tree/customImagesTree';
+import { SessionsTree } from './ui/tree/sessionsTree';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const output = vscode.window.createOutputChannel('Flow Session', { log: true });
-  context.subscriptions.push(output, vscode.commands.registerCommand('flowsession.showLogs', () => output.show()));
+/** What tests get from `activate` (extension-host suites use it to wait for validations and inspect state). */
+export interface FlowSessionApi {
+  ctx: Ctx;
+  validation: OnSaveValidation;
+  sessions: SessionsTree;
+  index: FlowIndex;
+  activationMs: number;
+}
+
+/**
+ * The composition root: builds the context object, the views and the listeners, and puts every
+ * disposable into the extension context. No engine call happens here: the engine is first used when a
+ * view becomes visible, a command runs or a flow file is saved.
+ */
+export function activate(context: vscode.ExtensionContext): FlowSessionApi {
+  const started = performance.now();
+  const log = vscode.window.createOutputChannel('Flow Session', { log: true });
+  const ctx = new Ctx(context, log);
+  const index = new FlowIndex();
+  const progress = new vscode.EventEmitter<{ flowDir: string; report: ProgressReport }>();
+  const sessions = new SessionsTree(ctx, index);
+  const customImages = new CustomImagesTree(ctx);
+  const validation = new OnSaveValidation(ctx, index);
+  const active = new ActiveFlow(ctx, index);
+  let panel: PanelServices | undefined;
+  const panelDeps = () => (panel ??= panelServices(ctx, progress.event));
+
+  const sessionsView = vscode.window.createTreeView('flowsession.sessions', { treeDataProvider: sessions, showCollapseAll: true });
+  sessions.attach(sessionsView);
+  const imagesView = vscode.window.createTreeView('flowsession.customImages', { treeDataProvider: customImages });
+
+  context.subscriptions.push(
+    log, ctx, index, progress, sessions, customImages, validation, active, sessionsView, imagesView,
+    registerPanelSerializer(panelDeps()),
+    ...registerCommands({ ctx, index, sessions, customImages, validation, active, panel: panelDeps, progress }),
+  );
+  void vscode.commands.executeCommand('setContext', 'flowsession.engineState', 'unknown');
+  void index.refresh();
+  const activationMs = performance.now() - started;
+  log.info(`Flow Session activated in ${activationMs.toFixed(1)} ms`);
+  return { ctx, validation, sessions, index, activationMs };
 }
 
 export function deactivate(): void {}

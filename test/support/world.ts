@@ -41,11 +41,27 @@ export function testEngine(): DockerEngine {
   return new DockerEngine(resolveEndpoint());
 }
 
-/** Removes what test runs created: containers first, then images (never the cached base images). */
+/** True when the test process that owns a run id (run-<time>-<pid>) is still alive: its world is not ours to clean. */
+function runIsAlive(runId: string | undefined): boolean {
+  const pid = Number(/^run-[0-9a-z]+-(\d+)$/.exec(runId ?? '')?.[1]);
+  if (!pid || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes what test runs created: containers first, then images (never the cached base images). Without a
+ * run id it removes the leftovers of interrupted runs, leaving alone those of runs still going.
+ */
 export async function cleanUp(engine: DockerEngine, runId?: string): Promise<void> {
   const selector = runId ? { [TEST_LABEL]: runId } : { [TEST_LABEL]: true as const };
-  for (const c of await engine.listContainers(selector)) await engine.removeContainer(c.id).catch(() => undefined);
-  const images = (await engine.listImages(selector)).filter((i) => i.labels[TEST_LABEL] !== 'base');
+  const ours = (labels: Record<string, string>) => labels[TEST_LABEL] !== 'base' && (runId !== undefined || !runIsAlive(labels[TEST_LABEL]));
+  for (const c of await engine.listContainers(selector)) if (ours(c.labels)) await engine.removeContainer(c.id).catch(() => undefined);
+  const images = (await engine.listImages(selector)).filter((i) => ours(i.labels));
   // environment images sit on runtime images: remove the newest first
   images.sort((a, b) => b.created - a.created);
   for (const i of images) await engine.removeImage(i.id, true).catch(() => undefined);

@@ -1,9 +1,10 @@
 import Docker from 'dockerode';
 import { PassThrough, Readable, Writable } from 'stream';
+import { StringDecoder } from 'string_decoder';
 import type { EngineEndpoint } from './connection';
 import type {
   BuildOptions, CommitOptions, ContainerDetails, ContainerSpec, ContainerSummary, Engine, EngineEvent, EngineInfo,
-  EventSubscription, ExecOptions, ExecResult, ExecSession, ImageSummary,
+  EventSubscription, ExecOptions, ExecResult, ExecSession, ImageSummary, TtyExec,
 } from './engine';
 import { labelFilters } from './engine';
 import { compareApiVersions, engineError, MIN_API_VERSION } from './engineErrors';
@@ -328,6 +329,40 @@ export class DockerEngine implements Engine {
       socket.on('error', finish);
     });
     return { stdin: socket, stdout, stderr, exited, close: () => socket.destroy() };
+  }
+
+  async execTty(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number }): Promise<TtyExec> {
+    const exec = await this.call('open a terminal in the container', () =>
+      this.docker.getContainer(id).exec({ Cmd: argv, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }));
+    const socket = (await this.call('open a terminal in the container', () => exec.start({ hijack: true, stdin: true, Tty: true } as never))) as unknown as import('stream').Duplex;
+    const resize = (cols: number, rows: number) => this.call('resize the terminal', async () => {
+      await exec.resize({ w: Math.max(1, Math.floor(cols)), h: Math.max(1, Math.floor(rows)) } as never);
+    });
+    await resize(options.cols, options.rows).catch(() => undefined);
+    const decoder = new StringDecoder('utf8');
+    const listeners: ((text: string) => void)[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      const text = decoder.write(chunk);
+      if (text) for (const l of listeners) l(text);
+    });
+    const exited = new Promise<number>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.execExitCode(exec).then(resolve, () => resolve(-1));
+      };
+      socket.on('end', finish);
+      socket.on('close', finish);
+      socket.on('error', finish);
+    });
+    return {
+      write: (data) => { if (!socket.destroyed) socket.write(data); },
+      onData: (l) => { listeners.push(l); },
+      resize,
+      exited,
+      close: () => socket.destroy(),
+    };
   }
 
   putArchive(id: string, destination: string, tar: Readable | Buffer): Promise<void> {

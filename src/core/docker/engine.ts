@@ -90,6 +90,18 @@ export interface ExecSession {
   close(): void;
 }
 
+/** An interactive exec with a TTY (one stream, no stdout/stderr split): a terminal in the container. */
+export interface TtyExec {
+  /** keyboard input */
+  write(data: string): void;
+  /** everything the process prints */
+  onData(listener: (text: string) => void): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** resolves with the exit code once the process ends */
+  exited: Promise<number>;
+  close(): void;
+}
+
 export interface EngineEvent {
   type: string;
   action: string;
@@ -146,6 +158,8 @@ export interface Engine {
   exec(id: string, argv: string[], options?: ExecOptions): Promise<ExecResult>;
   execSession(id: string, argv: string[], options?: Pick<ExecOptions, 'user' | 'env' | 'workingDir'>): Promise<ExecSession>;
   putArchive(id: string, destination: string, tar: Readable | Buffer): Promise<void>;
+  /** an interactive process with a TTY of the given size (a shell for a terminal) */
+  execTty(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number }): Promise<TtyExec>;
 
   /** label-filtered container events; reconnects until disposed */
   subscribe(labels: Record<string, string | true>, onEvent: (e: EngineEvent) => void, onState?: (connected: boolean) => void): EventSubscription;

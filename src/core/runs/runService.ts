@@ -20,6 +20,8 @@ export interface RunOptions {
   inputs?: Record<string, unknown>;
   connections?: Record<string, ConnectionSpec>;
   timeoutSeconds?: number;
+  /** per llm HTTP request */
+  llmTimeoutSeconds?: number;
   variant?: string;
   onEvent?: (e: RuntimeEvent) => void;
   onProgress?: SessionProgress;
@@ -103,6 +105,7 @@ export class RunService {
         connections: options.connections ?? {},
         ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
         ...(options.variant ? { variant: options.variant } : {}),
+        ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
       });
     } catch (e) {
       if (e instanceof FlowSessionError && (e.kind === 'cancelled' || e.kind === 'run-timeout')) {

@@ -1,0 +1,83 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { SessionStatus } from '../core/session/state';
+import type { Ctx } from './ctx';
+import type { FlowIndex } from './flowIndex';
+import { RefreshDebouncer } from './refreshDebouncer';
+import { describeState, isRunning, isStateChange, STATE_LOOK } from './stateView';
+
+/**
+ * Follows the active editor's flow: sets the context keys the command `when` clauses use
+ * (flowsession.activeFlow, flowsession.activeFlowState, flowsession.activeFlowOutdated) and drives the
+ * status bar item. Touches the engine only once services exist (a view, a command or a save made them).
+ */
+export class ActiveFlow implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('flowsession.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [this.item];
+  private readonly debouncer = new RefreshDebouncer(() => void this.update(), 100);
+  private flowDir?: string;
+  private status?: SessionStatus;
+  private seq = 0;
+
+  constructor(private readonly ctx: Ctx, private readonly index: FlowIndex) {
+    this.item.name = 'Flow Session';
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor(() => this.debouncer.signal('editor')),
+      ctx.onDidChangeSession((c) => {
+        if (isStateChange(c.action)) this.debouncer.signal('session');
+      }),
+      ctx.onDidChangeServices(() => this.debouncer.signal('services')),
+      ctx.onDidChangeEngineState(() => this.debouncer.signal('engine')),
+      index.onDidChange(() => this.debouncer.signal('index')),
+      vscode.workspace.onDidSaveTextDocument(() => this.debouncer.signal('save')),
+    );
+    void this.update();
+  }
+
+  get current(): { flowDir?: string; status?: SessionStatus } {
+    return { flowDir: this.flowDir, status: this.status };
+  }
+
+  async update(): Promise<void> {
+    const seq = ++this.seq;
+    const flowDir = this.index.activeFlow() ?? (await this.index.list().then((l) => (l.length === 1 ? l[0] : undefined)));
+    let status: SessionStatus | undefined;
+    const services = this.ctx.loadedServices();
+    if (flowDir && services && this.ctx.engineState !== 'unreachable') status = await services.manager.status(flowDir).catch(() => undefined);
+    if (seq !== this.seq) return;
+    this.flowDir = flowDir;
+    this.status = status;
+    const set = (k: string, v: unknown) => void vscode.commands.executeCommand('setContext', k, v);
+    set('flowsession.activeFlow', !!flowDir);
+    set('flowsession.activeFlowState', status?.state ?? (flowDir ? 'unknown' : ''));
+    set('flowsession.activeFlowOutdated', !!status?.outdated);
+    this.render(flowDir, status);
+  }
+
+  private render(flowDir: string | undefined, status: SessionStatus | undefined): void {
+    if (!flowDir) {
+      this.item.hide();
+      return;
+    }
+    const name = path.basename(flowDir);
+    if (this.ctx.engineState === 'unreachable') {
+      this.item.text = '$(warning) Flow session: no engine';
+      this.item.tooltip = `${this.ctx.engineError?.describe() ?? 'The Docker engine is unreachable.'}\nClick to retry.`;
+      this.item.command = 'flowsession.retryEngine';
+    } else if (!status || !isRunning(status.state) && (status.state === 'not-created' || status.state === 'stopped' || status.state === 'failed')) {
+      this.item.text = `$(play) Start flow session`;
+      this.item.tooltip = `${name}: ${status ? describeState(status) : 'no session checked yet'}.\nOnly the static checks run without a session; click to start one (flowsession.autoStartSession starts it on save).`;
+      this.item.command = { command: 'flowsession.startSession', title: 'Start Session', arguments: [flowDir] };
+    } else {
+      this.item.text = `$(${STATE_LOOK[status.state].icon}) Flow session: ${describeState(status)}`;
+      this.item.tooltip = `${name}: ${describeState(status)}${status.reason ? `\n${status.reason}` : ''}\nClick to open the session panel.`;
+      this.item.command = { command: 'flowsession.openPanel', title: 'Open Session Panel', arguments: [flowDir] };
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.debouncer.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

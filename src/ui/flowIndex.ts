@@ -1,0 +1,95 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { FLOW_FILE, flowDirOf } from './flowLocator';
+
+const EXCLUDE = '{**/node_modules/**,**/.promptflow/**,**/.venv/**,**/.git/**}';
+
+/** The flow folders of the workspace (folders with flow.dag.yaml), kept current by a file watcher. */
+export class FlowIndex implements vscode.Disposable {
+  private flows = new Set<string>();
+  private loaded?: Promise<void>;
+  private readonly emitter = new vscode.EventEmitter<void>();
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  readonly onDidChange = this.emitter.event;
+
+  constructor() {
+    const watcher = vscode.workspace.createFileSystemWatcher(`**/${FLOW_FILE}`, false, true, false);
+    this.disposables.push(
+      watcher,
+      watcher.onDidCreate((u) => this.add(path.dirname(u.fsPath))),
+      watcher.onDidDelete((u) => this.remove(path.dirname(u.fsPath))),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
+    );
+  }
+
+  private add(dir: string): void {
+    if (this.flows.has(dir)) return;
+    this.flows.add(dir);
+    this.changed();
+  }
+
+  private remove(dir: string): void {
+    if (this.flows.delete(dir)) this.changed();
+  }
+
+  private changed(): void {
+    void vscode.commands.executeCommand('setContext', 'flowsession.workspaceHasFlows', this.flows.size > 0);
+    this.emitter.fire();
+  }
+
+  /** Searches the workspace again. */
+  refresh(): Promise<void> {
+    this.loaded = (async () => {
+      const uris = await vscode.workspace.findFiles(`**/${FLOW_FILE}`, EXCLUDE, 1000);
+      this.flows = new Set(uris.map((u) => path.dirname(u.fsPath)));
+      this.changed();
+    })();
+    return this.loaded;
+  }
+
+  async list(): Promise<string[]> {
+    await (this.loaded ?? this.refresh());
+    return [...this.flows].sort((a, b) => a.localeCompare(b));
+  }
+
+  /** The flow of a file (the nearest folder up with flow.dag.yaml inside its workspace folder). */
+  flowOf(uri: vscode.Uri | undefined): string | undefined {
+    if (!uri || uri.scheme !== 'file') return undefined;
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    return flowDirOf(uri.fsPath, folder?.uri.fsPath);
+  }
+
+  /** The flow of the active editor, if any. */
+  activeFlow(): string | undefined {
+    return this.flowOf(vscode.window.activeTextEditor?.document.uri);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** What a command may be invoked with: a tree row, an explorer Uri, a flow folder path. */
+export type FlowArg = { flowDir: string } | vscode.Uri | string | undefined;
+
+/**
+ * The flow a command acts on: the argument, else the active editor's flow, else the only flow of the
+ * workspace, else the user's pick. Undefined when there is none or the pick was dismissed.
+ */
+export async function resolveFlow(index: FlowIndex, arg: FlowArg, purpose = 'Which flow?'): Promise<string | undefined> {
+  if (typeof arg === 'string' && arg) return arg;
+  if (arg instanceof vscode.Uri) return index.flowOf(arg) ?? (arg.fsPath.endsWith(FLOW_FILE) ? path.dirname(arg.fsPath) : arg.fsPath);
+  if (arg && typeof arg === 'object' && 'flowDir' in arg && typeof arg.flowDir === 'string') return arg.flowDir;
+  const active = index.activeFlow();
+  if (active) return active;
+  const flows = await index.list();
+  if (flows.length === 1) return flows[0];
+  if (flows.length === 0) {
+    void vscode.window.showWarningMessage('No flow in this workspace (a folder with flow.dag.yaml).', 'Create Sample Flow').then((c) => {
+      if (c) void vscode.commands.executeCommand('flowsession.createSampleFlow');
+    });
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(flows.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(f), flowDir: f })), { placeHolder: purpose });
+  return pick?.flowDir;
+}

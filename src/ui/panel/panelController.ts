@@ -1,0 +1,335 @@
+/**
+ * The extension side of one session panel, without 'vscode': it keeps the panel's state, feeds it from
+ * session changes and runs, and acts on the webview's checked requests for its one flow. The vscode
+ * adapter (sessionPanel.ts) gives it a way to post to the webview and the few editor actions it needs.
+ */
+import * as path from 'path';
+import type { ProgressReport } from '../../core/docker/progress';
+import { errorMessage } from '../../core/errors';
+import { analyzeFlowDir } from '../../core/flow/staticChecks';
+import { newRunId } from '../../core/runs/runId';
+import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
+import { sessionKey } from '../../core/session/labels';
+import type { SessionChange } from '../../core/session/sessionManager';
+import type { SessionStatus } from '../../core/session/state';
+import { coerceInputs, fieldsFromFlow, type FormValue } from '../../webview/inputsForm';
+import { applyHostMessage, emptyState, isRunActive } from '../../webview/panelState';
+import { parseWebviewMessage, type HostMessage, type PanelState, type RunErrorView, type RunEventView, type SessionView, type WebviewMessage } from '../../webview/protocol';
+import type { Disposable, PanelServices } from './panelServices';
+import { readRunHistory, resolveRunFile } from './runHistory';
+
+/** The editor actions the controller asks of its host. */
+export interface PanelHost {
+  postMessage(msg: HostMessage): PromiseLike<boolean>;
+  openFile(absPath: string): PromiseLike<unknown>;
+  /** asks before a reset drops packages installed by hand */
+  confirmReset(flowName: string): PromiseLike<boolean>;
+}
+
+/** a node output over this is shown as a preview: the webview is not a place for megabytes of JSON */
+const MAX_OUTPUT_PREVIEW_CHARS = 64 * 1024;
+
+function sessionView(s: SessionStatus): SessionView {
+  // listed field by field so nothing added to SessionStatus later reaches the webview unreviewed
+  return {
+    state: s.state,
+    phase: s.phase,
+    reason: s.reason,
+    outdated: s.outdated,
+    baseImage: s.baseImage,
+    image: s.image,
+    env: s.env,
+    runtimeVersion: s.runtimeVersion,
+    containerName: s.containerName,
+    engine: s.engine,
+  };
+}
+
+function errorView(e: FlowRunError | undefined): RunErrorView | undefined {
+  if (!e) return undefined;
+  return { code: String(e.code), message: String(e.message), node: e.node, detail: e.detail };
+}
+
+function preview(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+  return text !== undefined && text.length > MAX_OUTPUT_PREVIEW_CHARS ? `${text.slice(0, MAX_OUTPUT_PREVIEW_CHARS)}… [truncated]` : value;
+}
+
+function eventView(e: RuntimeEvent): RunEventView | undefined {
+  switch (e.event) {
+    case 'nodeStart':
+      return { event: 'nodeStart', node: e.node };
+    case 'nodeLog':
+      return { event: 'nodeLog', node: e.node, stream: e.stream === 'stderr' ? 'stderr' : 'stdout', text: String(e.text) };
+    case 'nodeEnd':
+      return { event: 'nodeEnd', node: e.node, status: e.status, durationMs: e.durationMs, output: preview(e.output), error: errorView(e.error) };
+    default:
+      return undefined;
+  }
+}
+
+export class PanelController {
+  readonly key: string;
+  private state: PanelState;
+  private webviewReady = false;
+  private readonly subscriptions: Disposable[] = [];
+  private statusInFlight: Promise<void> | undefined;
+  private statusAgain = false;
+  private lastAction = '';
+  private packagesToken = 0;
+  private abort: AbortController | undefined;
+  private pendingCancel = false;
+  private disposed = false;
+
+  constructor(private readonly services: PanelServices, readonly flowDir: string, private readonly host: PanelHost) {
+    this.key = sessionKey(flowDir);
+    this.state = emptyState(flowDir, path.basename(flowDir));
+  }
+
+  get snapshot(): PanelState {
+    return this.state;
+  }
+
+  /** Subscribes to session changes and loads everything once. */
+  start(): void {
+    this.subscriptions.push(this.services.sessions.onDidChange((c) => this.onSessionChange(c)));
+    if (this.services.onDidReportProgress) {
+      this.subscriptions.push(this.services.onDidReportProgress((dir, r) => {
+        if (sessionKey(dir) === this.key) this.onProgress(r);
+      }));
+    }
+    void this.refreshFields();
+    void this.refreshHistory();
+    void this.refreshStatus();
+  }
+
+  /** The webview went away (hidden or reloading); what it misses is re-sent on its next `ready`. */
+  webviewGone(): void {
+    this.webviewReady = false;
+  }
+
+  private post(msg: HostMessage): void {
+    if (this.disposed) return;
+    this.state = applyHostMessage(this.state, msg);
+    if (this.webviewReady) void Promise.resolve(this.host.postMessage(msg)).catch(() => undefined);
+  }
+
+  private notice(level: 'info' | 'error', message: string): void {
+    this.post({ type: 'notice', notice: { level, message } });
+  }
+
+  // ---- messages from the webview --------------------------------------------------------------
+
+  /** Checks and then acts on one message from the webview; anything malformed is logged and dropped. */
+  async handleMessage(raw: unknown): Promise<void> {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.services.log.warn(`Session panel: refused a message from the webview (${parsed.reason}).`);
+      return;
+    }
+    try {
+      await this.dispatch(parsed.message);
+    } catch (e) {
+      this.services.log.error(`Session panel: ${errorMessage(e)}`);
+      this.notice('error', errorMessage(e));
+    }
+  }
+
+  private async dispatch(msg: WebviewMessage): Promise<void> {
+    switch (msg.type) {
+      case 'ready':
+        this.webviewReady = true;
+        await Promise.resolve(this.host.postMessage({ type: 'state', state: this.state })).catch(() => undefined);
+        return;
+      case 'run':
+        return this.run(msg.inputs);
+      case 'cancel':
+        return this.cancel(msg.runId);
+      case 'startSession':
+        return this.sessionWork('Starting the session', (onProgress) => this.services.sessions.up(this.flowDir, onProgress));
+      case 'resetSession':
+        if (!(await this.host.confirmReset(this.state.flowName))) return;
+        return this.sessionWork('Resetting the session', (onProgress) => this.services.sessions.reset(this.flowDir, onProgress));
+      case 'refreshPackages':
+        return this.refreshPackages();
+      case 'openFile': {
+        const file = await resolveRunFile(this.flowDir, msg.runId, msg.file);
+        if (!file) {
+          this.services.log.warn(`Session panel: refused to open ${msg.file} of run ${msg.runId}: no such file in ${path.join(this.flowDir, '.promptflow', 'runs')}.`);
+          return;
+        }
+        await this.host.openFile(file);
+        return;
+      }
+    }
+  }
+
+  private async sessionWork(what: string, fn: (onProgress: (r: ProgressReport) => void) => Promise<unknown>): Promise<void> {
+    this.post({ type: 'notice', notice: null });
+    this.post({ type: 'progress', progress: { message: what, log: [] } });
+    try {
+      await fn((r) => this.onProgress(r));
+      this.post({ type: 'progress', progress: null });
+    } catch (e) {
+      this.post({ type: 'progress', progress: null });
+      throw e;
+    } finally {
+      void this.refreshStatus();
+    }
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------
+
+  private async run(raw: Record<string, FormValue>): Promise<void> {
+    if (isRunActive(this.state.run)) {
+      this.notice('error', 'A run of this flow is going; cancel it or wait for it to end.');
+      return;
+    }
+    // the flow may have changed since the form was made: check against flow.dag.yaml as it is now
+    await this.refreshFields();
+    const { values, errors } = coerceInputs(this.state.fields, raw);
+    if (Object.keys(errors).length > 0) {
+      this.post({ type: 'formErrors', errors });
+      return;
+    }
+    const runId = newRunId(this.flowDir);
+    const started = Date.now();
+    this.abort = new AbortController();
+    this.pendingCancel = false;
+    this.post({ type: 'notice', notice: null });
+    this.post({ type: 'runStarted', runId, startedAt: new Date(started).toISOString() });
+    try {
+      const connections = await this.services.connectionsFor(this.flowDir);
+      const record = await this.services.runs.run(this.flowDir, {
+        runId,
+        inputs: values,
+        connections,
+        signal: this.abort.signal,
+        onProgress: (r) => this.onProgress(r),
+        onEvent: (e) => this.onRunEvent(runId, e),
+      });
+      this.post({ type: 'runEnded', runId, status: record.status, outputs: preview(record.outputs) as Record<string, unknown> | null, error: errorView(record.error), durationMs: record.durationMs });
+    } catch (e) {
+      this.post({ type: 'runEnded', runId, status: 'Failed', outputs: null, error: { code: 'RunFailed', message: errorMessage(e) }, durationMs: Date.now() - started });
+    } finally {
+      this.abort = undefined;
+      if (this.state.progress) this.post({ type: 'progress', progress: null });
+      void this.refreshHistory();
+    }
+  }
+
+  private onRunEvent(runId: string, e: RuntimeEvent): void {
+    if (this.pendingCancel) {
+      // the cancel came while the session was still being prepared: the run exists now
+      this.pendingCancel = false;
+      void this.services.runs.cancel(runId).catch(() => undefined);
+    }
+    const view = eventView(e);
+    if (this.state.progress) this.post({ type: 'progress', progress: null });
+    if (view) this.post({ type: 'runEvent', runId, event: view });
+  }
+
+  private async cancel(runId: string): Promise<void> {
+    const run = this.state.run;
+    if (!run || run.runId !== runId || !isRunActive(run)) {
+      this.services.log.warn(`Session panel: refused to cancel run ${runId}: it is not this panel's current run.`);
+      return;
+    }
+    this.abort?.abort();
+    const cancelled = await this.services.runs.cancel(runId).catch(() => false);
+    if (!cancelled) this.pendingCancel = true;
+    this.post({ type: 'notice', notice: { level: 'info', message: 'Cancelling the run…' } });
+  }
+
+  // ---- session state --------------------------------------------------------------------------
+
+  private onSessionChange(c: SessionChange): void {
+    if (c.key !== this.key && c.key !== '*') return;
+    // execs (the runtime, package listings) do not change the session's state
+    if (c.action.startsWith('exec_')) return;
+    this.lastAction = c.action;
+    void this.refreshStatus();
+  }
+
+  private onProgress(r: ProgressReport): void {
+    const log = r.log ? r.log.split(/\r?\n/).filter((l) => l.trim()).map((l) => l.slice(0, 2000)) : undefined;
+    this.post({ type: 'progress', progress: { phase: r.phase, message: r.message, percent: r.percent, log } });
+  }
+
+  /** One status read at a time; changes arriving meanwhile cause one more read after it. */
+  refreshStatus(): Promise<void> {
+    if (this.statusInFlight) {
+      this.statusAgain = true;
+      return this.statusInFlight;
+    }
+    this.statusInFlight = (async () => {
+      do {
+        this.statusAgain = false;
+        const action = this.lastAction;
+        this.lastAction = '';
+        const before = this.state.session?.state;
+        let status: SessionStatus | undefined;
+        try {
+          status = await this.services.sessions.status(this.flowDir);
+        } catch (e) {
+          this.post({ type: 'session', session: { state: 'unavailable', reason: errorMessage(e), outdated: false, engine: '' } });
+          continue;
+        }
+        if (this.disposed) return;
+        this.post({ type: 'session', session: sessionView(status) });
+        if (status.state === 'ready') {
+          if (before !== 'ready' || action === 'settled' || action === 'runtime-restarted' || this.state.packages.status !== 'ready') void this.refreshPackages();
+        } else if (status.state !== 'busy') {
+          this.packagesToken++;
+          this.post({ type: 'packages', packages: { status: 'unavailable', items: [], message: 'Start the session to see its packages.' } });
+        }
+      } while (this.statusAgain && !this.disposed);
+    })().finally(() => {
+      this.statusInFlight = undefined;
+    });
+    return this.statusInFlight;
+  }
+
+  async refreshPackages(): Promise<void> {
+    const token = ++this.packagesToken;
+    this.post({ type: 'packages', packages: { ...this.state.packages, status: 'loading' } });
+    try {
+      const items = await this.services.sessions.packages(this.flowDir);
+      if (token !== this.packagesToken) return;
+      this.post({ type: 'packages', packages: { status: 'ready', items: items.map((p) => ({ name: p.name, version: p.version, origin: p.origin })) } });
+    } catch (e) {
+      if (token !== this.packagesToken) return;
+      this.post({ type: 'packages', packages: { status: 'error', items: [], message: errorMessage(e) } });
+    }
+  }
+
+  async refreshFields(): Promise<void> {
+    const analysis = await analyzeFlowDir(this.flowDir);
+    const value = analysis.parsed.value;
+    const yamlProblem = analysis.parsed.problems[0];
+    if (value === undefined || yamlProblem) {
+      this.post({ type: 'fields', fields: this.state.fields, error: yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.' });
+      return;
+    }
+    const fields = fieldsFromFlow(value);
+    // an unchanged form is not re-sent: re-rendering it would take the focus from the field being typed in
+    if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;
+    this.post({ type: 'fields', fields });
+  }
+
+  async refreshHistory(): Promise<void> {
+    this.post({ type: 'history', runs: await readRunHistory(this.flowDir) });
+  }
+
+  dispose(): void {
+    // a run started here goes on when the panel closes; its files land in the history as usual
+    this.disposed = true;
+    for (const s of this.subscriptions.splice(0)) s.dispose();
+  }
+}

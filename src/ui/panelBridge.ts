@@ -1,0 +1,41 @@
+import * as vscode from 'vscode';
+import type { ProgressReport } from '../core/docker/progress';
+import type { RunOptions } from '../core/runs/runService';
+import type { SessionChange } from '../core/session/sessionManager';
+import type { SessionProgress } from '../core/session/state';
+import type { Ctx } from './ctx';
+import type { PanelServices } from './panel/panelServices';
+import { SessionPanel } from './panel/sessionPanel';
+
+/**
+ * The session panel's view of the extension (src/ui/panel is built separately): every call goes to the
+ * current services of the Ctx, so the panel keeps working across engine reconnections.
+ */
+export function panelServices(ctx: Ctx, progress: vscode.Event<{ flowDir: string; report: ProgressReport }>): PanelServices {
+  return {
+    sessions: {
+      status: async (flowDir: string) => (await ctx.services()).manager.status(flowDir),
+      packages: async (flowDir: string) => (await ctx.services()).manager.packages(flowDir),
+      up: async (flowDir: string, onProgress?: SessionProgress) => (await ctx.services()).manager.up(flowDir, onProgress),
+      reset: async (flowDir: string, onProgress?: SessionProgress) => (await ctx.services()).manager.reset(flowDir, onProgress),
+      onDidChange: (listener: (c: SessionChange) => void) => ctx.onDidChangeSession(listener),
+    },
+    runs: {
+      run: async (flowDir: string, options?: RunOptions) => (await ctx.services()).runs.run(flowDir, options),
+      cancel: async (runId: string) => (await ctx.services()).runs.cancel(runId),
+    },
+    connectionsFor: () => ctx.connections.forRun(),
+    log: ctx.log,
+    extensionUri: ctx.extensionUri,
+    onDidReportProgress: (listener) => progress((e) => listener(e.flowDir, e.report)),
+  };
+}
+
+/** Opens (or reveals) the session panel of a flow. The one place that knows the panel's entry point. */
+export function openSessionPanel(services: PanelServices, flowDir: string): void {
+  SessionPanel.show(services, flowDir);
+}
+
+export function registerPanelSerializer(services: PanelServices): vscode.Disposable {
+  return vscode.Disposable.from(SessionPanel.registerSerializer(services), { dispose: () => SessionPanel.disposeAll() });
+}

@@ -1,0 +1,60 @@
+import { defaultSettings, type SessionSettings } from '../core/settings';
+
+/** What the extension reads from `flowsession.*` (a `WorkspaceConfiguration.get` stand-in, so this stays editor-free). */
+export type ConfigGetter = <T>(key: string) => T | undefined;
+
+export interface ExtensionSettings {
+  session: SessionSettings;
+  /** FLOWSESSION_BASE_IMAGE: wins over flow.dag.yaml and settings, as in the CLI (tests point sessions at a local image) */
+  baseImageOverride?: string;
+  /** flowsession.engine: a Docker context name */
+  context?: string;
+  autoStartSession: boolean;
+  registry: string;
+}
+
+const list = (v: string | undefined) => (v ? v.split(/[\s,]+/).filter(Boolean) : []);
+
+function num(v: unknown, fallback: number): number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : [];
+}
+
+/** The extension's settings: VS Code configuration, with the same FLOWSESSION_* overrides the CLI honours for tests. */
+export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = process.env): ExtensionSettings {
+  const s = defaultSettings();
+  const str = (key: string, fallback = '') => {
+    const v = get<string>(key);
+    return typeof v === 'string' ? v.trim() : fallback;
+  };
+  s.dockerHost = str('dockerHost') || env.FLOWSESSION_DOCKER_HOST || '';
+  s.baseImage = str('baseImage') || s.baseImage;
+  s.idleTimeoutMinutes = num(get('idleTimeoutMinutes'), s.idleTimeoutMinutes);
+  s.cpus = num(get('cpus'), s.cpus);
+  s.memoryMb = num(get('memoryMb'), s.memoryMb);
+  s.network = str('network') || s.network;
+  s.pip = {
+    indexUrl: str('pip.indexUrl'),
+    extraIndexUrl: strings(get('pip.extraIndexUrl')),
+    findLinks: strings(get('pip.findLinks')),
+    trustedHost: strings(get('pip.trustedHost')),
+    noIndex: get<boolean>('pip.noIndex') === true,
+  };
+  for (const pair of list(env.FLOWSESSION_EXTRA_LABELS)) {
+    const eq = pair.indexOf('=');
+    if (eq > 0) s.extraLabels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return {
+    session: s,
+    baseImageOverride: env.FLOWSESSION_BASE_IMAGE?.trim() || undefined,
+    context: str('engine') || undefined,
+    autoStartSession: get<boolean>('autoStartSession') === true,
+    registry: str('registry').replace(/\/+$/, ''),
+  };
+}
+
+/** Settings whose change needs a new engine connection and session manager. */
+export const ENGINE_SETTINGS = ['dockerHost', 'engine', 'baseImage', 'idleTimeoutMinutes', 'cpus', 'memoryMb', 'network', 'pip'];

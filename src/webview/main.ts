@@ -1,0 +1,208 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The session panel's script (bundled to dist/webview/panel.js). It shows the state the host sends,
+ * keeps the user's form drafts, and sends the host requests; it never decides anything the host has
+ * to trust. When the panel is hidden the page is destroyed: it comes back from vscode.getState at once
+ * and from the host's answer to `ready`.
+ */
+import { append, el } from './dom';
+import { coerceInput, type FormValue } from './inputsForm';
+import { applyHostMessage, isRunActive } from './panelState';
+import type { HostMessage, PanelState } from './protocol';
+import { renderForm } from './views/formView';
+import { renderHistory } from './views/historyView';
+import { renderPackages } from './views/packagesView';
+import { renderRun } from './views/runView';
+import { renderSession } from './views/sessionView';
+import { vscodeApi } from './vscodeApi';
+
+interface Saved {
+  panel: PanelState;
+  drafts: Record<string, FormValue>;
+  tab: string;
+}
+
+const api = vscodeApi<Saved>();
+const saved = api.getState();
+let state: PanelState | null = saved?.panel ?? null;
+let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
+let tab = saved?.tab ?? 'tab-run';
+/** the state as last rendered, to re-render only the parts that changed */
+let shown: PanelState | null = null;
+let formDirty = true;
+let frame = 0;
+
+// ---- the page's fixed skeleton ------------------------------------------------------------------
+
+const title = el('h1', { class: 'title' });
+const subtitle = el('div', { class: 'muted path' });
+const sessionBox = el('section', { class: 'session', 'aria-label': 'Session', 'data-testid': 'session' });
+const noticeBox = el('div', { class: 'notice-box' });
+const formBox = el('div', { class: 'run-form' });
+const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
+const packagesBox = el('div', { class: 'packages' });
+const historyBox = el('div', { class: 'history' });
+const packagesCount = el('vscode-badge', {}, '0');
+const panels = el('vscode-panels', { activeid: tab, 'aria-label': 'Session panel' },
+  el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
+  el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
+  el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
+  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, formBox, runBox)),
+  el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
+  el('vscode-panel-view', { id: 'view-history' }, historyBox));
+
+const app = document.getElementById('app') ?? document.body;
+app.replaceChildren(el('header', {}, title, subtitle), sessionBox, noticeBox, panels);
+
+// ---- rendering ------------------------------------------------------------------------------------
+
+function schedule(): void {
+  if (!frame) frame = requestAnimationFrame(render);
+}
+
+function fill(box: Element, nodes: Node[]): void {
+  box.replaceChildren();
+  append(box, nodes);
+}
+
+function render(): void {
+  frame = 0;
+  if (!state) return;
+  const s = state;
+  const prev = shown;
+  if (prev?.flowName !== s.flowName || prev?.flowDir !== s.flowDir) {
+    title.textContent = `Flow session: ${s.flowName}`;
+    subtitle.textContent = s.flowDir;
+  }
+  if (prev?.session !== s.session || prev?.progress !== s.progress) fill(sessionBox, renderSession(s.session, s.progress));
+  if (prev?.notice !== s.notice) {
+    fill(noticeBox, s.notice ? [el('div', { class: `notice notice-${s.notice.level}`, role: s.notice.level === 'error' ? 'alert' : 'status', 'data-testid': 'notice' }, s.notice.message)] : []);
+  }
+  const active = isRunActive(s.run);
+  if (formDirty || prev?.fields !== s.fields || prev?.fieldsError !== s.fieldsError || prev?.formErrors !== s.formErrors) {
+    formDirty = false;
+    fill(formBox, renderForm(s.fields, s.fieldsError, drafts, s.formErrors, active));
+  } else if (isRunActive(prev?.run ?? null) !== active) {
+    // only the buttons change with a run: the fields keep their focus
+    for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
+  }
+  if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
+  if (prev?.packages !== s.packages) {
+    fill(packagesBox, renderPackages(s.packages));
+    packagesCount.textContent = String(s.packages.items.length);
+  }
+  if (prev?.history !== s.history) fill(historyBox, renderHistory(s.history));
+  shown = s;
+  save();
+}
+
+function save(): void {
+  if (state) api.setState({ panel: state, drafts, tab });
+}
+
+// ---- from the host --------------------------------------------------------------------------------
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const msg = event.data as HostMessage | null;
+  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+  if (msg.type === 'state') {
+    // a new page or a re-sent state: draw everything again
+    shown = null;
+    formDirty = true;
+    state = msg.state;
+  } else {
+    if (!state) return;
+    state = applyHostMessage(state, msg);
+  }
+  if (msg.type === 'fields') {
+    // drafts of inputs that are gone, or whose kind changed (text ↔ checkbox), are dropped
+    const kinds = new Map(state.fields.map((f) => [f.name, typeof f.initial]));
+    drafts = Object.fromEntries(Object.entries(drafts).filter(([n, v]) => kinds.get(n) === typeof v));
+  }
+  schedule();
+});
+
+// ---- from the user ---------------------------------------------------------------------------------
+
+function fieldValue(target: Element): FormValue | undefined {
+  if (target.tagName === 'VSCODE-CHECKBOX') return (target as HTMLElement & { checked: boolean }).checked;
+  const v = (target as HTMLElement & { value?: unknown }).value;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function showFieldError(name: string, error: string): void {
+  for (const e of formBox.querySelectorAll<HTMLElement>('[data-error-for]')) {
+    if (e.dataset.errorFor === name) e.textContent = error;
+  }
+}
+
+function onFieldEdit(event: Event): void {
+  const target = (event.target as Element | null)?.closest('[data-input]');
+  if (!target || !state) return;
+  const name = target.getAttribute('data-input') ?? '';
+  const field = state.fields.find((f) => f.name === name);
+  const value = fieldValue(target);
+  if (!field || value === undefined) return;
+  drafts[name] = value;
+  const r = coerceInput(field, value);
+  showFieldError(name, r.ok ? '' : r.error);
+  save();
+}
+formBox.addEventListener('input', onFieldEdit);
+formBox.addEventListener('change', onFieldEdit);
+
+function runRequest(): void {
+  if (!state || isRunActive(state.run)) return;
+  const inputs: Record<string, FormValue> = {};
+  let valid = true;
+  for (const f of state.fields) {
+    const d = Object.prototype.hasOwnProperty.call(drafts, f.name) ? drafts[f.name] : undefined;
+    const value = d !== undefined && typeof d === typeof f.initial ? d : f.initial;
+    const r = coerceInput(f, value);
+    showFieldError(f.name, r.ok ? '' : r.error);
+    valid &&= r.ok;
+    inputs[f.name] = value;
+  }
+  // the host checks again; this only spares a round trip for an obvious mistake
+  if (valid) api.postMessage({ type: 'run', inputs });
+}
+
+document.addEventListener('click', (event) => {
+  const target = (event.target as Element | null)?.closest<HTMLElement>('[data-action]');
+  if (!target || target.hasAttribute('disabled')) return;
+  const action = target.dataset.action;
+  switch (action) {
+    case 'run':
+      return runRequest();
+    case 'cancel':
+      if (target.dataset.run) api.postMessage({ type: 'cancel', runId: target.dataset.run });
+      return;
+    case 'resetForm':
+      drafts = {};
+      formDirty = true;
+      schedule();
+      return;
+    case 'openFile':
+      event.preventDefault();
+      if (target.dataset.run && target.dataset.file) api.postMessage({ type: 'openFile', runId: target.dataset.run, file: target.dataset.file });
+      return;
+    case 'startSession':
+    case 'resetSession':
+    case 'refreshPackages':
+      api.postMessage({ type: action });
+      return;
+  }
+});
+
+panels.addEventListener('change', (event) => {
+  if (event.target !== panels) return;
+  const id = panels.getAttribute('activeid') ?? (panels as HTMLElement & { activeid?: string }).activeid;
+  if (id) {
+    tab = id;
+    save();
+  }
+});
+
+if (state) render();
+api.postMessage({ type: 'ready' });

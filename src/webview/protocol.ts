@@ -1,0 +1,229 @@
+/**
+ * Every message between the extension side (src/ui/panel) and the session panel's webview, declared
+ * once and used by both sides. Messages from the webview are untrusted input: `parseWebviewMessage`
+ * checks their shape, types and sizes before anything looks at them; the host then checks what only
+ * it knows (the flow's inputs, the runs on disk). Nothing here may import 'vscode' or Node modules:
+ * it is bundled into the webview too.
+ */
+import { FORM_LIMITS, isValidInputName, type FormValue, type InputField } from './inputsForm';
+
+export const PANEL_VIEW_TYPE = 'flowsession.sessionPanel';
+
+// ---- what the panel shows (host → webview) -----------------------------------------------------
+
+export type SessionStateName = 'not-created' | 'creating' | 'ready' | 'busy' | 'stopping' | 'stopped' | 'failed' | 'unavailable';
+
+/** A session as the panel shows it: no container environment, no connection, nothing secret. */
+export interface SessionView {
+  state: SessionStateName;
+  phase?: string;
+  reason?: string;
+  outdated: boolean;
+  baseImage?: string;
+  image?: string;
+  env?: string;
+  runtimeVersion?: string;
+  containerName?: string;
+  engine: string;
+}
+
+export interface ProgressView {
+  phase?: string;
+  message?: string;
+  percent?: number;
+  /** the last lines of pull/build/install output */
+  log: string[];
+}
+
+export type PackageOriginName = 'base' | 'requirements' | 'by-hand';
+export interface PackageRow {
+  name: string;
+  version: string;
+  origin: PackageOriginName;
+}
+export interface PackagesView {
+  status: 'unavailable' | 'loading' | 'ready' | 'error';
+  items: PackageRow[];
+  /** why the list is unavailable or failed */
+  message?: string;
+}
+
+export type NodeStatusName = 'Running' | 'Completed' | 'Failed' | 'Bypassed' | 'Canceled';
+export interface RunErrorView {
+  code: string;
+  message: string;
+  node?: string;
+  detail?: string;
+}
+export interface NodeView {
+  node: string;
+  status: NodeStatusName;
+  durationMs?: number;
+  /** stdout and stderr as they arrived, capped */
+  log: string;
+  logTruncated?: boolean;
+  output?: unknown;
+  error?: RunErrorView;
+}
+export type RunStatusName = 'Preparing' | 'Running' | 'Completed' | 'Failed' | 'Canceled';
+export interface RunView {
+  runId: string;
+  status: RunStatusName;
+  startedAt: string;
+  nodes: NodeView[];
+  outputs?: Record<string, unknown> | null;
+  error?: RunErrorView;
+  durationMs?: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  kind: 'run' | 'batch';
+  status: string;
+  /** ISO time */
+  time: string;
+  files: string[];
+}
+
+export interface Notice {
+  level: 'info' | 'error';
+  message: string;
+}
+
+/** Everything the panel shows; the host keeps one and re-sends it whole on `ready`. */
+export interface PanelState {
+  flowDir: string;
+  flowName: string;
+  session: SessionView | null;
+  progress: ProgressView | null;
+  packages: PackagesView;
+  fields: InputField[];
+  /** why the form could not be made (flow.dag.yaml unreadable) */
+  fieldsError?: string;
+  /** field errors of the last refused run request */
+  formErrors: Record<string, string>;
+  run: RunView | null;
+  history: RunSummary[];
+  notice: Notice | null;
+}
+
+export type RunEventView =
+  | { event: 'nodeStart'; node: string }
+  | { event: 'nodeLog'; node: string; stream: 'stdout' | 'stderr'; text: string }
+  | { event: 'nodeEnd'; node: string; status: Exclude<NodeStatusName, 'Running'>; durationMs: number; output?: unknown; error?: RunErrorView };
+
+export type HostMessage =
+  | { type: 'state'; state: PanelState }
+  | { type: 'session'; session: SessionView | null }
+  | { type: 'progress'; progress: Omit<ProgressView, 'log'> & { log?: string[] } | null }
+  | { type: 'packages'; packages: PackagesView }
+  | { type: 'fields'; fields: InputField[]; error?: string }
+  | { type: 'formErrors'; errors: Record<string, string> }
+  | { type: 'runStarted'; runId: string; startedAt: string }
+  | { type: 'runStatus'; runId: string; status: RunStatusName }
+  | { type: 'runEvent'; runId: string; event: RunEventView }
+  | { type: 'runEnded'; runId: string; status: 'Completed' | 'Failed' | 'Canceled'; outputs: Record<string, unknown> | null; error?: RunErrorView; durationMs: number }
+  | { type: 'history'; runs: RunSummary[] }
+  | { type: 'notice'; notice: Notice | null };
+
+// ---- what the webview asks (webview → host) ----------------------------------------------------
+
+export type WebviewMessage =
+  /** the webview (re)loaded and listens: the host answers with `state` */
+  | { type: 'ready' }
+  | { type: 'run'; inputs: Record<string, FormValue> }
+  | { type: 'cancel'; runId: string }
+  | { type: 'startSession' }
+  | { type: 'resetSession' }
+  | { type: 'refreshPackages' }
+  | { type: 'openFile'; runId: string; file: string };
+
+export const MESSAGE_LIMITS = {
+  runIdChars: 128,
+  fileNameChars: 255,
+  inputs: FORM_LIMITS.fields,
+  inputValueChars: FORM_LIMITS.valueChars,
+  /** all input values of one run request together */
+  totalInputChars: 1024 * 1024,
+} as const;
+
+/** Run ids as newRunId makes them; never a path. */
+export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** A file name in a run folder: one segment, no path. */
+export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_. -]*$/;
+
+export type Parsed = { ok: true; message: WebviewMessage } | { ok: false; reason: string };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function onlyKeys(v: Record<string, unknown>, allowed: string[]): string | undefined {
+  const extra = Object.keys(v).find((k) => !allowed.includes(k));
+  return extra === undefined ? undefined : `unexpected field '${extra.slice(0, 40)}'`;
+}
+
+function checkRunId(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'runId must be a string';
+  if (v.length === 0 || v.length > MESSAGE_LIMITS.runIdChars) return 'runId has a bad length';
+  if (!RUN_ID.test(v) || v.includes('..')) return 'runId has bad characters';
+  return undefined;
+}
+
+function checkFileName(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'file must be a string';
+  if (v.length === 0 || v.length > MESSAGE_LIMITS.fileNameChars) return 'file has a bad length';
+  if (!FILE_NAME.test(v) || v.includes('..')) return 'file must be a plain file name';
+  return undefined;
+}
+
+function checkInputs(v: unknown): string | undefined {
+  if (!isRecord(v)) return 'inputs must be an object';
+  const entries = Object.entries(v);
+  if (entries.length > MESSAGE_LIMITS.inputs) return 'too many inputs';
+  let total = 0;
+  for (const [name, value] of entries) {
+    if (!isValidInputName(name)) return 'bad input name';
+    if (typeof value === 'boolean') continue;
+    if (typeof value !== 'string') return `input '${name}' must be text or a boolean`;
+    if (value.length > MESSAGE_LIMITS.inputValueChars) return `input '${name}' is too long`;
+    total += value.length;
+    if (total > MESSAGE_LIMITS.totalInputChars) return 'inputs are too long';
+  }
+  return undefined;
+}
+
+/**
+ * Checks a message from the webview before any use: a plain object of a known type with exactly
+ * its fields, each of the right type and size. Anything else is refused with a reason for the log.
+ */
+export function parseWebviewMessage(raw: unknown): Parsed {
+  if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
+  const type = raw.type;
+  if (typeof type !== 'string') return { ok: false, reason: 'no type' };
+  const fail = (reason: string | undefined): Parsed | undefined => (reason ? { ok: false, reason: `${type.slice(0, 40)}: ${reason}` } : undefined);
+  switch (type) {
+    case 'ready':
+    case 'startSession':
+    case 'resetSession':
+    case 'refreshPackages':
+      return fail(onlyKeys(raw, ['type'])) ?? { ok: true, message: { type } };
+    case 'cancel':
+      return fail(onlyKeys(raw, ['type', 'runId']) ?? checkRunId(raw.runId)) ?? { ok: true, message: { type, runId: raw.runId as string } };
+    case 'openFile':
+      return fail(onlyKeys(raw, ['type', 'runId', 'file']) ?? checkRunId(raw.runId) ?? checkFileName(raw.file))
+        ?? { ok: true, message: { type, runId: raw.runId as string, file: raw.file as string } };
+    case 'run': {
+      const bad = fail(onlyKeys(raw, ['type', 'inputs']) ?? checkInputs(raw.inputs));
+      if (bad) return bad;
+      // a copy with only the checked own entries, so nothing the sender attached rides along
+      const inputs: Record<string, FormValue> = {};
+      for (const [k, v] of Object.entries(raw.inputs as Record<string, FormValue>)) inputs[k] = v;
+      return { ok: true, message: { type, inputs } };
+    }
+    default:
+      return { ok: false, reason: `unknown type '${type.slice(0, 40)}'` };
+  }
+}

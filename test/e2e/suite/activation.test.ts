@@ -1,0 +1,32 @@
+/** Mode A: the extension activates by itself in a workspace with a flow.dag.yaml. */
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+
+const EXTENSION_ID = 'flowsession.flowsession';
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('activation', () => {
+  it('opens a workspace with a flow', async () => {
+    const flows = await vscode.workspace.findFiles('**/flow.dag.yaml');
+    assert.ok(flows.length > 0, 'the test workspace has a flow.dag.yaml');
+  });
+
+  it('activates on workspaceContains:**/flow.dag.yaml without being asked', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is loaded`);
+    await until('the extension to activate', () => ext.isActive);
+  });
+
+  it('registers flowsession.showLogs, and it runs', async () => {
+    const commands = await vscode.commands.getCommands(true);
+    assert.ok(commands.includes('flowsession.showLogs'), 'flowsession.showLogs is registered');
+    await vscode.commands.executeCommand('flowsession.showLogs');
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * Mode A (extension host): the Sessions tree, Start Session, on-save diagnostics from the session, and the
+ * engine-unreachable state, against the real engine. Run with FLOWSESSION_BASE_IMAGE pointing at the test
+ * base image and FLOWSESSION_EXTRA_LABELS=flowsession.test=<run> so leftovers can be cleaned up by label;
+ * the session this suite creates is removed in `after`.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { FlowSessionApi } from '../../../src/extension';
+
+const EXTENSION_ID = 'flowsession.flowsession';
+
+async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+async function api(): Promise<FlowSessionApi> {
+  const ext = vscode.extensions.getExtension<FlowSessionApi>(EXTENSION_ID);
+  assert.ok(ext, `${EXTENSION_ID} is installed`);
+  return ext.isActive ? ext.exports : ext.activate();
+}
+
+/** The Sessions tree's row of a flow: its label and description as the view shows them. */
+async function row(a: FlowSessionApi, flowDir: string): Promise<vscode.TreeItem | undefined> {
+  const roots = await a.sessions.getChildren();
+  const real = fs.realpathSync(flowDir);
+  const node = roots.find((n) => n.flowDir === real);
+  return node ? a.sessions.getTreeItem(node) : undefined;
+}
+
+/** Replaces a document's whole text through the editor and saves it (fires onDidSaveTextDocument). */
+async function writeAndSave(file: string, text: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(file);
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), text);
+  assert.ok(await vscode.workspace.applyEdit(edit));
+  assert.ok(await doc.save(), `saved ${file}`);
+}
+
+const ours = (uri: vscode.Uri) => vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'flowsession');
+
+describe('Sessions tree, Start Session and on-save diagnostics', function () {
+  this.timeout(600_000);
+  let a: FlowSessionApi;
+  let flowDir: string;
+
+  before(async () => {
+    assert.ok(process.env.FLOWSESSION_BASE_IMAGE, 'FLOWSESSION_BASE_IMAGE points sessions at a local test image');
+    a = await api();
+    const flows = await vscode.workspace.findFiles('**/flow.dag.yaml');
+    assert.ok(flows.length > 0);
+    flowDir = path.dirname(flows[0].fsPath);
+  });
+
+  after(async () => {
+    if (!a || !flowDir) return;
+    const { manager } = await a.ctx.services();
+    await manager.remove(flowDir).catch(() => undefined);
+  });
+
+  it('shows the flow with its session not created', async () => {
+    const item = await until('the flow row', () => row(a, flowDir));
+    assert.strictEqual(item.label, path.basename(flowDir));
+    assert.strictEqual(item.description, 'not created');
+    assert.match(String(item.contextValue), /state:not-created/);
+  });
+
+  it('goes to ready after "Start Session"', async () => {
+    const seen = new Set<string>();
+    const sub = a.sessions.onDidChangeTreeData(() => void row(a, flowDir).then((r) => r && seen.add(String(r.description))));
+    try {
+      const ok = await vscode.commands.executeCommand<boolean>('flowsession.startSession', flowDir);
+      assert.strictEqual(ok, true);
+      const item = await until('the row to show ready', async () => {
+        const r = await row(a, flowDir);
+        return r?.description === 'ready' ? r : undefined;
+      });
+      assert.match(String(item.contextValue), /state:ready/);
+      assert.ok([...seen].some((d) => d.startsWith('creating') || d === 'ready'), `saw ${[...seen].join(', ')}`);
+    } finally {
+      sub.dispose();
+    }
+  });
+
+  it('shows the base image and environment under the flow', async () => {
+    const roots = await a.sessions.getChildren();
+    const node = roots.find((n) => n.flowDir === fs.realpathSync(flowDir))!;
+    const details = (await a.sessions.getChildren(node)).map((n) => a.sessions.getTreeItem(n));
+    const image = details.find((d) => d.label === 'Base image');
+    assert.strictEqual(image?.description, process.env.FLOWSESSION_BASE_IMAGE);
+    const env = details.find((d) => d.label === 'Environment');
+    assert.match(String(env?.description), /requirements\.txt · \d+ packages/);
+  });
+
+  it('puts a PythonLoadError on the import line of a .py and clears it when fixed', async () => {
+    const file = path.join(flowDir, 'greet.py');
+    const good = fs.readFileSync(file, 'utf8');
+    const bad = good.replace('from promptflow.core import tool\n', 'from promptflow.core import tool\nimport flowsession_no_such_module\n');
+    assert.notStrictEqual(bad, good);
+    const uri = vscode.Uri.file(file);
+    await writeAndSave(file, bad);
+    const d = await until('a PythonLoadError', () => ours(uri).find((x) => x.code === 'PythonLoadError'), 60_000);
+    assert.strictEqual(d.range.start.line, 1, 'on line 2 (the import)');
+    assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error);
+    await writeAndSave(file, good);
+    await until('the PythonLoadError to clear', () => ours(uri).length === 0, 60_000);
+  });
+
+  it('marks the line of a jinja2 syntax error', async () => {
+    const file = path.join(flowDir, 'prompt.jinja2');
+    const good = fs.readFileSync(file, 'utf8');
+    const lines = good.split('\n');
+    const target = lines.findIndex((l) => l.includes('{{'));
+    lines[target] = 'Reply to this greeting: {{ greeting }';
+    const uri = vscode.Uri.file(file);
+    await writeAndSave(file, lines.join('\n'));
+    const d = await until('a JinjaParsingError', () => ours(uri).find((x) => x.code === 'JinjaParsingError'), 60_000);
+    assert.strictEqual(d.range.start.line, target);
+    await writeAndSave(file, good);
+    await until('the template problem to clear', () => ours(uri).length === 0, 60_000);
+  });
+
+  it('shows static problems of flow.dag.yaml at once and clears them', async () => {
+    const file = path.join(flowDir, 'flow.dag.yaml');
+    const good = fs.readFileSync(file, 'utf8');
+    const uri = vscode.Uri.file(file);
+    await writeAndSave(file, good.replace('${greet.output}\n  prompt:', '${no_such_node.output}\n  prompt:'));
+    const d = await until('an OutputReferenceNotFound', () => ours(uri).find((x) => x.code === 'OutputReferenceNotFound'), 10_000);
+    assert.ok(d.message.includes('no_such_node'));
+    assert.strictEqual(d.range.start.line, good.split('\n').findIndex((l) => l.includes('${greet.output}')), 'on the reference line');
+    await writeAndSave(file, good);
+    await until('the reference problem to clear', () => !ours(uri).some((x) => x.code === 'OutputReferenceNotFound'), 30_000);
+  });
+
+  it('clears the session diagnostics when the session stops', async () => {
+    const file = path.join(flowDir, 'greet.py');
+    const good = fs.readFileSync(file, 'utf8');
+    const uri = vscode.Uri.file(file);
+    await writeAndSave(file, `${good}\nimport flowsession_no_such_module\n`);
+    await until('a PythonLoadError', () => ours(uri).find((x) => x.code === 'PythonLoadError'), 60_000);
+    await vscode.commands.executeCommand('flowsession.stopSession', flowDir);
+    await until('session diagnostics to clear on stop', () => ours(uri).length === 0, 30_000);
+    const item = await until('the row to show stopped', async () => {
+      const r = await row(a, flowDir);
+      return r?.description === 'stopped' ? r : undefined;
+    });
+    assert.match(String(item.contextValue), /state:stopped/);
+    await writeAndSave(file, good);
+  });
+
+  it('shows the engine as unreachable (empty tree, message) and recovers on Retry', async () => {
+    const cfg = vscode.workspace.getConfiguration('flowsession');
+    await cfg.update('dockerHost', 'unix:///nonexistent/flowsession-e2e.sock', vscode.ConfigurationTarget.Workspace);
+    try {
+      await until('the engine to be unreachable', async () => {
+        const roots = await a.sessions.getChildren();
+        return roots.length === 0 && a.ctx.engineState === 'unreachable';
+      }, 30_000);
+      assert.ok(a.ctx.engineError, 'the error is kept to show what failed');
+      // commands stay registered and say why instead of throwing
+      const commands = await vscode.commands.getCommands(true);
+      assert.ok(commands.includes('flowsession.startSession'));
+    } finally {
+      await cfg.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await vscode.commands.executeCommand('flowsession.retryEngine');
+    await until('the flow row again', () => row(a, flowDir), 30_000);
+    assert.strictEqual(a.ctx.engineState, 'reachable');
+  });
+});

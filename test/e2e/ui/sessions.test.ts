@@ -1,0 +1,144 @@
+/**
+ * The sidebar and the Problems panel in a real VS Code (code-server + Chromium, the packaged extension),
+ * against the real engine, driven like a person: the Sessions tree shows the flow going from "not created"
+ * to "ready" after "Flow Session: Start Session" from the command palette; saving a .py with a missing
+ * import puts a PythonLoadError on its line in the Problems panel and saving the fix clears it; a jinja2
+ * syntax error marks its line; an unreachable engine shows the welcome view. Run after `npm run build`:
+ *   npx mocha -r ts-node/register/transpile-only --timeout 600000 test/e2e/ui/sessions.test.ts
+ * Sessions it makes carry flowsession.test=<run id> and are removed at the end.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { DockerEngine } from '../../../src/core/docker/dockerEngine';
+import { BASE_IMAGE, ensureBaseImages } from '../../support/baseImages';
+import { cleanUp } from '../../support/world';
+import { useWorkbench } from '../harness/mocha';
+import { REPO_ROOT } from '../harness/paths';
+import type { Workbench } from '../harness/workbench';
+
+const RUN_ID = `run-${Date.now().toString(36)}-${process.pid}`;
+
+/** Runs a command once its `when` clause lets it show (flow commands wait for the workspace's flow search). */
+async function command(wb: Workbench, title: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await wb.runCommand(title, 3_000);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await wb.page.keyboard.press('Escape');
+      await wb.page.waitForTimeout(1_000);
+    }
+  }
+}
+
+/** The Sessions rows' visible text (label + description). */
+async function sessionRows(wb: Workbench): Promise<string[]> {
+  const pane = wb.view('Sessions');
+  await pane.waitFor({ state: 'visible' });
+  return pane.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()));
+}
+
+async function waitForRow(wb: Workbench, predicate: (rows: string[]) => boolean, what: string, timeoutMs: number): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let rows: string[] = [];
+  while (Date.now() < deadline) {
+    rows = await sessionRows(wb).catch(() => []);
+    if (predicate(rows)) return rows;
+    await wb.page.waitForTimeout(250);
+  }
+  throw new Error(`${what}: rows were ${JSON.stringify(rows)}`);
+}
+
+/** Replaces the active editor's text (select all + type) and saves. */
+async function replaceAndSave(wb: Workbench, relPath: string, text: string): Promise<void> {
+  await wb.openFile(relPath);
+  await wb.page.keyboard.press('Control+A');
+  await wb.page.keyboard.press('Delete');
+  // typing would trigger auto-indent and auto-closing; the clipboard is not available headless, so insert the text
+  await wb.page.keyboard.insertText(text);
+  await wb.save();
+}
+
+describe('sidebar, palette and Problems panel (UI)', function () {
+  this.timeout(600_000);
+  const engine = new DockerEngine(resolveEndpoint());
+
+  before(async function () {
+    this.timeout(300_000);
+    await ensureBaseImages(engine, (l) => process.stderr.write(`      [base images] ${l}\n`));
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    await cleanUp(engine, RUN_ID).catch((e) => process.stderr.write(`      [clean-up] ${(e as Error).message}\n`));
+  });
+
+  describe('with the engine', () => {
+    const wb = useWorkbench(() => ({
+      folder: path.join(REPO_ROOT, 'samples', 'hello-flow'),
+      label: 'sessions-ui',
+      env: { FLOWSESSION_BASE_IMAGE: BASE_IMAGE, FLOWSESSION_EXTRA_LABELS: `flowsession.test=${RUN_ID}` },
+    }));
+
+    it('shows the flow in the Sessions view, not created', async () => {
+      await wb().openActivityBarItem('Flow Sessions');
+      await waitForRow(wb(), (rows) => rows.some((r) => r.includes('hello-flow') && r.includes('not created')), 'the flow row', 60_000);
+    });
+
+    it('goes to "ready" after "Flow Session: Start Session" from the palette', async () => {
+      await command(wb(), 'Flow Session: Start Session');
+      await waitForRow(wb(), (rows) => rows.some((r) => r.includes('hello-flow') && /\bready\b/.test(r)), 'the flow row to show ready', 300_000);
+    });
+
+    it('puts a PythonLoadError on the import line in the Problems panel and clears it on fix', async () => {
+      const file = path.join(wb().folder, 'greet.py');
+      const good = fs.readFileSync(file, 'utf8');
+      await replaceAndSave(wb(), 'greet.py', good.replace('from promptflow.core import tool\n', 'from promptflow.core import tool\nimport flowsession_no_such_module\n'));
+      const problems = await wb().waitForProblems((ps) => ps.some((p) => p.text.includes('flowsession_no_such_module')), 60_000);
+      const row = problems.find((p) => p.text.includes('flowsession_no_such_module'))!.text;
+      assert.match(row, /PythonLoadError/);
+      assert.match(row, /Line 2\b|\b2:\d/);
+      await replaceAndSave(wb(), 'greet.py', good);
+      await wb().waitForProblems((ps) => !ps.some((p) => p.text.includes('flowsession_no_such_module')), 60_000);
+    });
+
+    it('marks the line of a jinja2 syntax error', async () => {
+      const file = path.join(wb().folder, 'prompt.jinja2');
+      const good = fs.readFileSync(file, 'utf8');
+      const lines = good.split('\n');
+      const target = lines.findIndex((l) => l.includes('{{'));
+      lines[target] = 'Reply to this greeting: {{ greeting }';
+      await replaceAndSave(wb(), 'prompt.jinja2', lines.join('\n'));
+      const problems = await wb().waitForProblems((ps) => ps.some((p) => p.text.includes('JinjaParsingError')), 60_000);
+      const row = problems.find((p) => p.text.includes('JinjaParsingError'))!.text;
+      assert.match(row, new RegExp(`Line ${target + 1}\\b|\\b${target + 1}:\\d`));
+      await replaceAndSave(wb(), 'prompt.jinja2', good);
+      await wb().waitForProblems((ps) => !ps.some((p) => p.text.includes('JinjaParsingError')), 60_000);
+    });
+  });
+
+  describe('without an engine', () => {
+    const wb = useWorkbench(() => ({
+      folder: path.join(REPO_ROOT, 'samples', 'hello-flow'),
+      label: 'sessions-ui-noengine',
+      settings: { 'flowsession.dockerHost': 'unix:///nonexistent/flowsession-e2e.sock' },
+    }));
+
+    it('shows the "engine unreachable" welcome view with Retry', async () => {
+      await wb().openActivityBarItem('Flow Sessions');
+      const pane = wb().view('Sessions');
+      const welcome = pane.locator('.welcome-view');
+      await welcome.waitFor({ state: 'visible', timeout: 60_000 });
+      const text = (await welcome.textContent()) ?? '';
+      assert.match(text, /could not be reached/);
+      await pane.locator('.welcome-view a, .welcome-view .monaco-button', { hasText: 'Retry' }).first().waitFor({ state: 'visible' });
+      // the view's message says what failed
+      const message = (await pane.locator('.message').first().textContent().catch(() => '')) ?? '';
+      assert.match(message, /nonexistent|engine|Docker/i);
+    });
+  });
+});

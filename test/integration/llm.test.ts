@@ -1,0 +1,140 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { json, runCli } from '../support/cli';
+import { makeFlow } from '../support/fixtures';
+import { testManager } from '../support/manager';
+import { startOpenAiStub, type OpenAiStub } from '../support/openaiStub';
+import { testEngine } from '../support/world';
+import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
+import { RunService } from '../../src/core/runs/runService';
+import type { SessionManager } from '../../src/core/session/sessionManager';
+
+const SECRET = 'sk-test-4f1a9c0e7b2d';
+
+function llmFlow(deployment: string, connection = 'aoai', api = 'chat'): Record<string, string> {
+  return {
+    'flow.dag.yaml': `inputs:
+  question:
+    type: string
+    default: What is a session?
+outputs:
+  answer:
+    type: string
+    reference: \${ask.output}
+nodes:
+- name: ask
+  type: llm
+  source: {type: code, path: ask.jinja2}
+  connection: ${connection}
+  api: ${api}
+  inputs:
+    deployment_name: ${deployment}
+    model: ${deployment}
+    temperature: 0
+    question: \${inputs.question}
+`,
+    'ask.jinja2': api === 'chat' ? '# system:\nYou answer briefly.\n\n# user:\n{{question}}\n' : 'Q: {{question}}\nA:',
+  };
+}
+
+describe('the llm tool against an OpenAI-compatible endpoint on loopback', function () {
+  let stub: OpenAiStub;
+  let manager: SessionManager;
+  let connectionsFile: string;
+  const flows: string[] = [];
+  const flow = (files: Record<string, string>) => {
+    const d = makeFlow(files);
+    flows.push(d);
+    return d;
+  };
+
+  before(async () => {
+    stub = await startOpenAiStub(SECRET);
+    manager = testManager();
+    const dir = makeFlow({});
+    flows.push(dir);
+    connectionsFile = path.join(dir, 'connections.yaml');
+    fs.writeFileSync(connectionsFile, `- name: aoai
+  type: azure_open_ai
+  api_base: ${stub.url}
+  api_version: 2024-02-01
+  api_key: \${env:TEST_LLM_KEY}
+- name: oai
+  type: open_ai
+  base_url: ${stub.url}/v1
+  api_key: \${env:TEST_LLM_KEY}
+`);
+  });
+
+  after(async () => {
+    for (const f of flows) await manager.remove(f).catch(() => undefined);
+    manager.dispose();
+    await stub.close();
+    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
+  });
+
+  it('calls Azure OpenAI chat with the messages of the template and the key from the connection', async () => {
+    const dir = flow(llmFlow('gpt-35'));
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--inputs', 'question=Why?', '--json'], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { answer: 'echo: Why?' });
+    const req = stub.requests[stub.requests.length - 1];
+    assert.match(req.path, /^\/openai\/deployments\/gpt-35\/chat\/completions\?api-version=2024-02-01$/);
+    assert.strictEqual(req.headers['api-key'], SECRET);
+    assert.deepStrictEqual(req.body.messages, [{ role: 'system', content: 'You answer briefly.' }, { role: 'user', content: 'Why?' }]);
+  });
+
+  it('calls OpenAI completion with the model', async () => {
+    const dir = flow(llmFlow('text-model', 'oai', 'completion'));
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { answer: 'completed: Q: What is a session?\nA:' });
+    const req = stub.requests[stub.requests.length - 1];
+    assert.strictEqual(req.path, '/v1/completions');
+    assert.strictEqual(req.headers.authorization, `Bearer ${SECRET}`);
+  });
+
+  it('fails clearly on a bad key (401) without printing the key', async () => {
+    const dir = flow(llmFlow('gpt-35'));
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], { TEST_LLM_KEY: 'sk-wrong-key-123456' });
+    assert.strictEqual(r.code, 1);
+    assert.match(r.stderr, /AuthenticationError.*401/);
+    assert.ok(!r.stderr.includes('sk-wrong-key-123456') && !r.stdout.includes('sk-wrong-key-123456'));
+  });
+
+  it('fails clearly when the endpoint does not answer in time', async () => {
+    const dir = flow(llmFlow('slow'));
+    const runs = new RunService(manager);
+    const record = await runs.run(dir, { connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }), llmTimeoutSeconds: 1 });
+    assert.strictEqual(record.status, 'Failed');
+    assert.match(record.error?.message ?? '', /timed out/i);
+  });
+
+  it('fails clearly on an invalid role in a chat prompt', async () => {
+    const dir = flow({ ...llmFlow('gpt-35'), 'ask.jinja2': '# system:\nBe brief.\n# wizard:\n{{question}}\n' });
+    const r = await runCli(['run', dir, '--connections', connectionsFile], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(r.code, 1);
+    assert.match(r.stderr, /wizard/);
+  });
+
+  it('keeps the secret out of the container environment, labels, image history, logs and result files', async () => {
+    const dir = flow(llmFlow('gpt-35'));
+    const runs = new RunService(manager);
+    const record = await runs.run(dir, { connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }) });
+    assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
+    const status = await manager.status(dir);
+    const engine = testEngine();
+    const c = await engine.inspectContainer(status.container!);
+    assert.ok(!JSON.stringify(c).includes(SECRET), 'not in container config or labels');
+    const env = await engine.exec(status.container!, ['python3', '-c', 'import os\nfor p in os.listdir("/proc"):\n    try: print(open("/proc/%s/environ" % p).read())\n    except Exception: pass']);
+    assert.ok(!env.stdout.includes(SECRET), 'not in any process environment');
+    const files = await engine.exec(status.container!, ['grep', '-r', '-l', SECRET, '/flow', '/tmp', '/home/flowsession', '/opt/flowsession']);
+    assert.strictEqual(files.stdout.trim(), '', `files holding the secret: ${files.stdout}`);
+    for (const f of ['flow.output.json', 'flow.detail.json', 'flow.log']) {
+      assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', f), 'utf8').includes(SECRET), f);
+    }
+    const image = await engine.inspectImage(c!.image);
+    assert.ok(!JSON.stringify(image).includes(SECRET), 'not in the image');
+  });
+});

@@ -1,0 +1,44 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { packEntries, type ArchiveEntry } from '../../src/core/docker/archive';
+import { testEngine, world } from '../support/world';
+
+/** Every file of runtime/ (tests included) as archive entries under `prefix`. */
+function runtimeEntries(dir: string, prefix: string): ArchiveEntry[] {
+  const out: ArchiveEntry[] = [{ name: prefix }];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === '__pycache__') continue;
+    const abs = path.join(dir, entry.name);
+    const name = `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...runtimeEntries(abs, name));
+    else out.push({ name, content: fs.readFileSync(abs) });
+  }
+  return out;
+}
+
+describe('the session runtime\'s own Python tests, inside the base image', function () {
+  it('pass as a non-root user in a hardened container', async () => {
+    const engine = testEngine();
+    const id = await engine.createContainer({
+      image: world().baseImage,
+      entrypoint: ['python3', '-c', 'import signal; signal.pause()'],
+      cmd: [],
+      user: '10001:10001',
+      labels: { 'flowsession.test': world().runId },
+      hardened: true,
+      memoryMb: 1024,
+    });
+    try {
+      await engine.startContainer(id);
+      await engine.putArchive(id, '/tmp', await packEntries(runtimeEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), 10001, 10001));
+      const r = await engine.exec(id, ['python3', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], { workingDir: '/tmp/runtime', user: '10001:10001', env: ['HOME=/tmp', 'PYTHONDONTWRITEBYTECODE=1'] });
+      assert.strictEqual(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+      const ran = /Ran (\d+) tests?/.exec(r.stderr);
+      assert.ok(ran && Number(ran[1]) >= 50, `ran: ${ran?.[0]}`);
+      assert.match(r.stderr, /\nOK/);
+    } finally {
+      await engine.removeContainer(id);
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+
+export interface StubRequest {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+export interface OpenAiStub {
+  url: string;
+  requests: StubRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
+ * with an echo of the last message, 401 for a wrong key, and never answers a deployment named "slow".
+ */
+export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
+  const requests: StubRequest[] = [];
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d) => (raw += d));
+    req.on('end', () => {
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw || '{}');
+      } catch {
+        // keep the empty body: the test reads what arrived
+      }
+      requests.push({ path: req.url ?? '', headers: req.headers, body });
+      const key = req.headers['api-key'] ?? String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+      if (key !== validKey) {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } }));
+        return;
+      }
+      if ((req.url ?? '').includes('/deployments/slow/') || body.model === 'slow') return; // never answers
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if ((req.url ?? '').includes('/chat/completions')) {
+        const messages = (body.messages as { role: string; content: string }[]) ?? [];
+        const last = messages[messages.length - 1]?.content ?? '';
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `echo: ${last}` } }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      } else {
+        res.end(JSON.stringify({ id: 'y', object: 'text_completion', choices: [{ index: 0, finish_reason: 'stop', text: `completed: ${String(body.prompt ?? '').trim()}` }] }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
