@@ -35,9 +35,8 @@ def main(argv=None):
     parser.add_argument("--flow-dir", default=os.getcwd())
     args = parser.parse_args(argv)
     _fix_sys_path()
-    _preload()
     from .server import serve
-    serve(os.path.abspath(args.flow_dir))
+    serve(os.path.abspath(args.flow_dir), warmup=_preload)
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import unittest
 import os
 import tempfile
 import time
@@ -78,6 +79,29 @@ class ProtocolTest(RuntimeTestCase):
 
     def test_activity_file_is_touched_on_requests(self):
         f = os.path.join(tempfile.gettempdir(), "fs-activity-%d" % os.getpid())
+        self.rt.call("ping")  # the runtime creates the file when it starts
         os.utime(f, (1000, 1000))
         self.rt.call("ping")
         self.assertGreater(os.stat(f).st_mtime, time.time() - 60)
+
+
+class WriteFilesTest(unittest.TestCase):
+    """writeFiles puts saved files into the session's flow folder, and nowhere else."""
+
+    def test_writes_confined_files(self):
+        import base64
+        import tempfile
+        from flowsession_runtime.filesync import SyncError, write_files
+
+        with tempfile.TemporaryDirectory() as root:
+            flow = os.path.join(root, "flow")
+            os.mkdir(flow)
+            os.symlink(root, os.path.join(flow, "escape"))
+            enc = lambda b: base64.b64encode(b).decode()
+            self.assertEqual(write_files(flow, [{"path": "sub/a.py", "content": enc(b"x = 1\n")}]), {"written": ["sub/a.py"]})
+            with open(os.path.join(flow, "sub", "a.py")) as f:
+                self.assertEqual(f.read(), "x = 1\n")
+            for bad in ["../x.py", "/etc/passwd", "escape/x.py", "a/../../x", "", "a\\b"]:
+                with self.assertRaises(SyncError, msg=bad):
+                    write_files(flow, [{"path": bad, "content": enc(b"no")}])
+            self.assertFalse(os.path.exists(os.path.join(root, "x.py")))

@@ -77,9 +77,13 @@ export class RunService {
     const flow = flowToJson(analysis.parsed);
     const error = firstError(analysis.problems);
     if (error || flow === undefined) return { dir, error: error ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
-    const before = await this.manager.status(dir);
+    const live = this.manager.liveRuntime(dir);
+    if (live) {
+      await this.manager.syncFlow(dir); // only what changed since the session last saw it
+      return { dir, flow: flow as Record<string, unknown>, client: live };
+    }
     await this.manager.up(dir, onProgress);
-    if (before.state === 'ready') await this.manager.syncFlow(dir); // a fresh start copied the files already
+    await this.manager.syncFlow(dir);
     return { dir, flow: flow as Record<string, unknown>, client: await this.manager.runtime(dir) };
   }
 
@@ -90,6 +94,7 @@ export class RunService {
     const runId = options.runId ?? newRunId(prepared.dir);
     if ('error' in prepared) return { runId, flowDir: prepared.dir, status: 'Failed', outputs: null, error: prepared.error, startedAt, durationMs: Date.now() - started, files: [] };
     const { dir, flow, client } = prepared;
+    if (options.signal?.aborted) return { runId, flowDir: dir, status: 'Canceled', outputs: null, error: { code: 'Cancelled', message: 'The run was canceled before it started.' }, startedAt, durationMs: Date.now() - started, files: [] };
     const unsubscribe = client.onEvent((e) => {
       if (e.runId === runId) options.onEvent?.(e as unknown as RuntimeEvent);
     });
@@ -127,15 +132,11 @@ export class RunService {
     const out = path.join(dir, RESULTS_DIR);
     const runDir = path.join(out, 'runs', runId);
     const written: string[] = [];
-    const put = async (name: string, content: string) => {
-      await writeFileAtomic(path.join(out, name), content);
-      await writeFileAtomic(path.join(runDir, name), content);
-      written.push(path.join(out, name));
-    };
-    if (result.outputs) await put('flow.output.json', `${JSON.stringify(result.outputs, null, 2)}\n`);
-    await put('flow.detail.json', `${JSON.stringify(result.detail, null, 2)}\n`);
-    await put('flow.log', result.log ?? '');
-    return written;
+    const files: [string, string][] = [];
+    if (result.outputs) files.push(['flow.output.json', `${JSON.stringify(result.outputs, null, 2)}\n`]);
+    files.push(['flow.detail.json', `${JSON.stringify(result.detail, null, 2)}\n`], ['flow.log', result.log ?? '']);
+    await Promise.all(files.flatMap(([name, content]) => [writeFileAtomic(path.join(out, name), content), writeFileAtomic(path.join(runDir, name), content)]));
+    return files.map(([name]) => path.join(out, name));
   }
 
   async cancel(runId: string): Promise<boolean> {

@@ -335,6 +335,14 @@ export interface LineEndEvent extends RuntimeEventBase {
 }
 export type RuntimeEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent | LineEndEvent;
 
+/** Saved files of the flow, written into the session's copy of the flow folder (paths confined to it). */
+export interface WriteFilesParams {
+  files: { path: string; content: string /* base64 */ }[];
+}
+export interface WriteFilesResult {
+  written: string[];
+}
+
 export const Methods = {
   ping: method<Record<string, never>, PingResult>('ping'),
   version: method<Record<string, never>, VersionResult>('version'),
@@ -343,4 +351,5 @@ export const Methods = {
   batch: method<BatchParams, BatchResult>('batch'),
   cancel: method<CancelParams, CancelResult>('cancel'),
   shutdown: method<Record<string, never>, ShutdownResult>('shutdown'),
+  writeFiles: method<WriteFilesParams, WriteFilesResult>('writeFiles'),
 };

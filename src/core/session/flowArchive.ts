@@ -7,6 +7,16 @@ import { FlowSessionError } from '../errors';
 const SKIP_DIRS = new Set(['.promptflow', '__pycache__', '.git', '.hg', '.svn', 'node_modules', '.venv', 'venv', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.ipynb_checkpoints']);
 const MAX_TOTAL_BYTES = 512 * 1024 * 1024;
 
+/** A file or folder of the flow as it will appear under the session's flow folder. */
+export interface FlowFile {
+  name: string;
+  abs: string;
+  dir: boolean;
+  size: number;
+  mtimeMs: number;
+  executable: boolean;
+}
+
 function isVirtualEnv(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'pyvenv.cfg'));
 }
@@ -17,56 +27,61 @@ function inside(root: string, p: string): boolean {
 }
 
 /**
- * Collects a folder's files for the session. Symlinks are followed only while they stay inside `root`:
+ * Lists a folder's files for the session. Symlinks are followed only while they stay inside `root`:
  * a link out of the flow folder is never copied into the container.
  */
-function collect(root: string, rel: string, prefix: string, out: ArchiveEntry[], budget: { bytes: number }): void {
-  const abs = path.join(root, rel);
-  for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
+function collect(root: string, realRoot: string, rel: string, prefix: string, out: FlowFile[], budget: { bytes: number }): void {
+  for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
     const childRel = rel ? path.join(rel, entry.name) : entry.name;
-    const childAbs = path.join(root, childRel);
     let real: string;
     try {
-      real = fs.realpathSync(childAbs);
+      real = fs.realpathSync(path.join(root, childRel));
     } catch {
       continue; // dangling link
     }
-    if (!inside(fs.realpathSync(root), real)) continue;
+    if (!inside(realRoot, real)) continue;
     const stat = fs.statSync(real);
     const name = `${prefix}${childRel.split(path.sep).join('/')}`;
     if (stat.isDirectory()) {
       if (SKIP_DIRS.has(entry.name) || isVirtualEnv(real)) continue;
-      out.push({ name, mode: 0o755 });
-      collect(root, childRel, prefix, out, budget);
+      out.push({ name, abs: real, dir: true, size: 0, mtimeMs: stat.mtimeMs, executable: true });
+      collect(root, realRoot, childRel, prefix, out, budget);
     } else if (stat.isFile()) {
       budget.bytes += stat.size;
       if (budget.bytes > MAX_TOTAL_BYTES) {
         throw new FlowSessionError('bad-input', `The flow folder is larger than ${MAX_TOTAL_BYTES / 1024 / 1024} MB.`, 'Move large data files out of the flow folder; a session copies the whole folder.');
       }
-      out.push({ name, content: fs.readFileSync(real), mode: stat.mode & 0o111 ? 0o755 : 0o644 });
+      out.push({ name, abs: real, dir: false, size: stat.size, mtimeMs: stat.mtimeMs, executable: (stat.mode & 0o111) !== 0 });
     }
   }
 }
 
 /** The flow folder plus its additional_includes, as prompt flow lays them out (each include by its base name). */
-export async function flowArchive(flowDir: string, additionalIncludes: string[] = [], uid = 10001, gid = 10001): Promise<Buffer> {
-  const entries: ArchiveEntry[] = [];
+export function listFlowFiles(flowDir: string, additionalIncludes: string[] = []): FlowFile[] {
+  const files: FlowFile[] = [];
   const budget = { bytes: 0 };
-  collect(flowDir, '', '', entries, budget);
-  const names = new Set(entries.map((e) => e.name));
+  collect(flowDir, fs.realpathSync(flowDir), '', '', files, budget);
+  const names = new Set(files.map((e) => e.name));
   for (const include of additionalIncludes) {
     const abs = path.resolve(flowDir, include);
     if (!fs.existsSync(abs)) continue; // reported by the static checks
     const base = path.basename(abs);
     const stat = fs.statSync(abs);
+    const sub: FlowFile[] = [];
     if (stat.isDirectory()) {
-      const sub: ArchiveEntry[] = [{ name: base, mode: 0o755 }];
-      collect(abs, '', `${base}/`, sub, budget);
-      for (const e of sub) if (!names.has(e.name)) entries.push(e);
-    } else if (stat.isFile() && !names.has(base)) {
-      entries.push({ name: base, content: fs.readFileSync(abs) });
+      sub.push({ name: base, abs, dir: true, size: 0, mtimeMs: stat.mtimeMs, executable: true });
+      collect(abs, fs.realpathSync(abs), '', `${base}/`, sub, budget);
+    } else if (stat.isFile()) {
+      sub.push({ name: base, abs, dir: false, size: stat.size, mtimeMs: stat.mtimeMs, executable: false });
     }
+    for (const e of sub) if (!names.has(e.name)) files.push(e);
   }
+  return files;
+}
+
+/** A tar of the given flow files, owned by the session user. */
+export function packFlowFiles(files: FlowFile[], uid = 10001, gid = 10001): Promise<Buffer> {
+  const entries: ArchiveEntry[] = files.map((f) => (f.dir ? { name: f.name, mode: 0o755 } : { name: f.name, content: fs.readFileSync(f.abs), mode: f.executable ? 0o755 : 0o644 }));
   return packEntries(entries, uid, gid);
 }
 
@@ -79,4 +94,33 @@ export async function fileArchive(flowDir: string, relPath: string, uid = 10001,
   for (let i = 1; i < parts.length; i++) entries.push({ name: parts.slice(0, i).join('/'), mode: 0o755 });
   entries.push({ name: parts.join('/'), content: fs.readFileSync(abs) });
   return packEntries(entries, uid, gid);
+}
+
+/** Remembers what a session already has, so a re-sync copies only what changed since. */
+export class SyncedFiles {
+  private readonly seen = new Map<string, string>();
+
+  static stamp(f: FlowFile): string {
+    return f.dir ? 'dir' : `${f.size}:${f.mtimeMs}`;
+  }
+
+  changed(files: FlowFile[]): FlowFile[] {
+    const out = files.filter((f) => this.seen.get(f.name) !== SyncedFiles.stamp(f));
+    // a changed file needs its folders in the archive too, or the copy would create them root-owned
+    const dirs = new Set(out.filter((f) => !f.dir).flatMap((f) => f.name.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    return files.filter((f) => out.includes(f) || (f.dir && dirs.has(f.name)));
+  }
+
+  record(files: FlowFile[]): void {
+    for (const f of files) this.seen.set(f.name, SyncedFiles.stamp(f));
+  }
+
+  clear(): void {
+    this.seen.clear();
+  }
+}
+
+/** The whole flow folder as a tar, for a first copy or an image build context. */
+export function flowArchive(flowDir: string, additionalIncludes: string[] = [], uid = 10001, gid = 10001): Promise<Buffer> {
+  return packFlowFiles(listFlowFiles(flowDir, additionalIncludes), uid, gid);
 }

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as path from 'path';
 import type { ContainerDetails, Engine, EngineEvent, EventSubscription } from '../docker/engine';
 import type { ProgressReport } from '../docker/progress';
 import { FlowSessionError, errorMessage, isFlowSessionError } from '../errors';
-import { readFlowEnvironment, type FlowEnvironment } from '../flow/environment';
+import { readFlowEnvironment, resolveFlowDir, type FlowEnvironment } from '../flow/environment';
 import { ensureEnvironmentImage } from '../image/environmentImage';
 import { checkPackageSpecs, pipOptionArgs } from '../image/pipOptions';
 import { outputTail } from '../image/recipe';
@@ -11,7 +13,7 @@ import { ensureRuntimeImage } from '../image/runtimeImage';
 import { RuntimeClient } from '../runtime/client';
 import { Methods } from '../runtime/protocol';
 import type { SessionSettings } from '../settings';
-import { flowArchive, fileArchive } from './flowArchive';
+import { fileArchive, listFlowFiles, packFlowFiles, SyncedFiles } from './flowArchive';
 import { KeyedQueue } from './keyedQueue';
 import { SESSION_LABELS, containerName, contentHash, sessionKey } from './labels';
 import { classifyPackages, type InstalledPackage } from './packages';
@@ -37,6 +39,8 @@ interface Operation {
 }
 
 const RUNTIME_READY_TIMEOUT_MS = 30_000;
+/** up to this size, files go to the session through the runtime (milliseconds) instead of an engine archive copy */
+const PROTOCOL_COPY_LIMIT = 8 * 1024 * 1024;
 const JOIN_TIMEOUT_MS = 30 * 60_000;
 
 /**
@@ -53,6 +57,12 @@ export class SessionManager {
   private readonly runtimes = new Map<string, Promise<RuntimeClient>>();
   private readonly inflightUp = new Map<string, Promise<SessionStatus>>();
   private readonly crashes = new Map<string, number[]>();
+  /** what each session's container already holds of its flow folder, by container */
+  private readonly synced = new Map<string, { container: string; files: SyncedFiles }>();
+  /** the container each connected runtime runs in */
+  private readonly runtimeContainers = new Map<string, string>();
+  /** runtimes that answered their first ping and have not exited */
+  private readonly connected = new Map<string, RuntimeClient>();
   private readonly emitter = new EventEmitter();
   private subscription?: EventSubscription;
   private disposed = false;
@@ -95,6 +105,8 @@ export class SessionManager {
       const rt = this.runtimes.get(key);
       if (rt && (e.action === 'die' || e.action === 'destroy')) {
         this.runtimes.delete(key);
+        this.connected.delete(key);
+        this.runtimeContainers.delete(key);
         void rt.then((c) => c.close(), () => undefined);
       }
     }
@@ -302,27 +314,61 @@ export class SessionManager {
   }
 
   private async copyFlow(id: string, env: FlowEnvironment, clearFirst: boolean): Promise<void> {
+    const key = sessionKey(env.flowDir);
     if (clearFirst) {
       const r = await this.engine.exec(id, [IMAGE_PATHS.python, '-c', 'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)', IMAGE_PATHS.flow], { user: SESSION_USER });
       if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Could not refresh the flow files in the session: ${outputTail(r, 3)}`, 'Reset the session.');
+      this.synced.delete(key);
     }
-    await this.engine.putArchive(id, IMAGE_PATHS.flow, await flowArchive(env.flowDir, env.additionalIncludes));
+    let record = this.synced.get(key);
+    if (!record || record.container !== id) {
+      record = { container: id, files: new SyncedFiles() };
+      this.synced.set(key, record);
+    }
+    const files = listFlowFiles(env.flowDir, env.additionalIncludes);
+    const changed = record.files.changed(files);
+    if (changed.length === 0) return;
+    const live = this.connected.get(key);
+    const small = changed.reduce((n, f) => n + f.size, 0) <= PROTOCOL_COPY_LIMIT;
+    if (live && !live.isClosed && this.runtimeContainers.get(key) === id && small) {
+      await live.request(Methods.writeFiles, { files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })) });
+    } else {
+      await this.engine.putArchive(id, IMAGE_PATHS.flow, await packFlowFiles(changed));
+    }
+    record.files.record(changed);
   }
 
-  /** Copies the whole flow folder into its running session again (before a run or a full validation). */
+  /** Copies what changed in the flow folder into its running session (before a run or a full validation). */
   async syncFlow(flowDir: string): Promise<void> {
     const env = readFlowEnvironment(flowDir);
-    const c = await this.findContainer(sessionKey(env.flowDir));
-    if (!c?.running) return;
-    await this.copyFlow(c.id, env, false);
+    const key = sessionKey(env.flowDir);
+    const id = this.runtimeContainers.get(key) ?? (await this.findContainer(key))?.id;
+    if (!id) return;
+    await this.copyFlow(id, env, false);
   }
 
-  /** Copies one saved file of the flow into its running session. */
+  /** Copies one saved file of the flow into its running session: over the runtime when it is connected (a few ms). */
   async syncFile(flowDir: string, relPath: string): Promise<void> {
-    const env = readFlowEnvironment(flowDir);
-    const c = await this.findContainer(sessionKey(env.flowDir));
+    const dir = resolveFlowDir(flowDir);
+    const key = sessionKey(dir);
+    const rel = relPath.split(path.sep).join('/');
+    const live = this.connected.get(key);
+    const abs = path.resolve(dir, rel);
+    if (live && !live.isClosed && fs.statSync(abs).size <= PROTOCOL_COPY_LIMIT) {
+      if (path.relative(dir, abs).startsWith('..')) throw new FlowSessionError('bad-input', `${relPath} is outside the flow folder.`, 'Only files of the flow folder are copied into the session.');
+      await live.request(Methods.writeFiles, { files: [{ path: rel, content: fs.readFileSync(abs).toString('base64') }] });
+      return;
+    }
+    const c = await this.findContainer(key);
     if (!c?.running) return;
-    await this.engine.putArchive(c.id, IMAGE_PATHS.flow, await fileArchive(env.flowDir, relPath));
+    await this.engine.putArchive(c.id, IMAGE_PATHS.flow, await fileArchive(dir, rel));
+  }
+
+  /** The connected runtime of a flow's session, without asking the engine: the hot path of on-save validation. */
+  liveRuntime(flowDir: string): RuntimeClient | undefined {
+    const key = sessionKey(resolveFlowDir(flowDir));
+    const client = this.connected.get(key);
+    return client && !client.isClosed ? client : undefined;
   }
 
   private runtimeFor(key: string, containerId: string): Promise<RuntimeClient> {
@@ -344,6 +390,10 @@ export class SessionManager {
     client.onStderr((t) => this.log(`[runtime ${key.slice(0, 8)}] ${t.trimEnd()}`));
     client.onExit((code) => {
       if (this.runtimes.get(key) === current) this.runtimes.delete(key);
+      if (this.connected.get(key) === client) {
+        this.connected.delete(key);
+        this.runtimeContainers.delete(key);
+      }
       if (this.disposed) return;
       this.log(`[runtime ${key.slice(0, 8)}] exited with code ${code}`);
       void this.restartRuntimeAfterCrash(key, containerId);
@@ -356,6 +406,8 @@ export class SessionManager {
       throw e instanceof FlowSessionError ? e : new FlowSessionError('runtime-crashed', `The session runtime did not start: ${errorMessage(e)}`, 'Reset the session; if it persists, the base image may be unsuitable.');
     }
     this.runtimes.set(key, current);
+    this.connected.set(key, client);
+    this.runtimeContainers.set(key, containerId);
     return client;
   }
 
@@ -377,6 +429,8 @@ export class SessionManager {
 
   /** The runtime of a running session, started when it is not (the session must exist). */
   async runtime(flowDir: string): Promise<RuntimeClient> {
+    const live = this.liveRuntime(flowDir);
+    if (live) return live;
     const env = readFlowEnvironment(flowDir);
     const key = sessionKey(env.flowDir);
     const c = await this.findContainer(key);
@@ -441,6 +495,8 @@ export class SessionManager {
   private async closeRuntime(key: string): Promise<void> {
     const rt = this.runtimes.get(key);
     this.runtimes.delete(key);
+    this.connected.delete(key);
+    this.runtimeContainers.delete(key);
     if (rt) (await rt.catch(() => undefined))?.close();
   }
 

@@ -44,15 +44,18 @@ export class FlowValidator {
     const flow = flowToJson(analysis.parsed);
     if (options.session === 'never' || flow === undefined || analysis.parsed.problems.length > 0) return report;
 
-    const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
-    if (status.state !== 'ready' && status.state !== 'busy') return report;
+    let runtime = this.manager.liveRuntime(dir);
+    if (!runtime) {
+      const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
+      if (status.state !== 'ready' && status.state !== 'busy') return report;
+      runtime = await this.manager.runtime(dir);
+    }
     if (options.changedFiles?.length) {
       for (const f of options.changedFiles) await this.manager.syncFile(dir, f);
-    } else if (options.session !== 'start') {
-      await this.manager.syncFlow(dir); // a fresh start has just copied everything
+    } else {
+      await this.manager.syncFlow(dir); // copies only what changed since the session last saw it
     }
     const sources = this.sourcesToCheck(options.changedFiles);
-    const runtime = await this.manager.runtime(dir);
     const result = await runtime.request(Methods.validate, { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}) }, { timeoutMs: 120_000 });
     report.sessionChecked = true;
     report.sources = sources;

@@ -86,22 +86,12 @@ describe('checkFlowText', () => {
     assert.deepStrictEqual(ok, []);
   });
 
-  it('checks 50 nodes in a few milliseconds', () => {
+  it('checks a 50-node chain with activate conditions without a false problem', () => {
     const nodes = Array.from({ length: 50 }, (_, i) => pyNode(`n${i}`, i ? { x: `\${n${i - 1}.output}`, q: '${inputs.q}' } : { q: '${inputs.q}' }, i % 5 ? '' : `  activate:\n    when: \${inputs.q}\n    is: go\n`));
     const yaml = `inputs:\n  q:\n    type: string\noutputs:\n  out:\n    type: string\n    reference: \${n49.output}\nnodes:\n${nodes.join('')}`;
     const probe = listProbe(Array.from({ length: 50 }, (_, i) => `n${i}.py`));
     assert.deepStrictEqual(checkFlowText(yaml, probe), []);
-    // median after warm-up: the first runs measure the JIT, not the checks
-    for (let i = 0; i < 20; i++) checkFlowText(yaml, probe);
-    const times = Array.from({ length: 41 }, () => {
-      const started = process.hrtime.bigint();
-      checkFlowText(yaml, probe);
-      return Number(process.hrtime.bigint() - started) / 1e6;
-    }).sort((a, b) => a - b);
-    const ms = times[20];
-    // about 4 ms on a 2-core CI box, nearly all of it the yaml package's parser; the bound leaves
-    // room for a loaded machine while still catching anything quadratic
-    assert.ok(ms < 8, `took ${ms.toFixed(2)} ms`);
+    // its speed is a figure of `npm run bench` (static_checks_50_nodes), not a test
   });
 });
 
