@@ -43,6 +43,11 @@ const RUNTIME_READY_TIMEOUT_MS = 30_000;
 const PROTOCOL_COPY_LIMIT = 8 * 1024 * 1024;
 const JOIN_TIMEOUT_MS = 30 * 60_000;
 
+/** How often the container looks for idleness: a quarter of the timeout, between 1 and 15 seconds. */
+function idleCheckSeconds(idleMinutes: number): number {
+  return Math.min(15, Math.max(1, Math.round((idleMinutes * 60) / 4)));
+}
+
 /**
  * Owns the sessions of one engine for this process. The engine is the source of truth (labels on
  * containers); this object adds what only this process knows: operations under way, runtime
@@ -277,7 +282,7 @@ export class SessionManager {
         name: containerName(key),
         image: image.ref,
         user: SESSION_USER,
-        cmd: ['--idle-minutes', String(this.settings.idleTimeoutMinutes), '--activity-file', IMAGE_PATHS.activityFile],
+        cmd: ['--idle-minutes', String(this.settings.idleTimeoutMinutes), '--activity-file', IMAGE_PATHS.activityFile, '--check-seconds', String(idleCheckSeconds(this.settings.idleTimeoutMinutes))],
         labels: this.sessionLabels(env, key, image.envHash, baseRef),
         hardened: true,
         cpus: this.settings.cpus,
