@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
     ...registerCommands({ ctx, index, sessions, customImages, validation, active, panel: panelDeps, progress }),
   );
   void vscode.commands.executeCommand('setContext', 'flowsession.engineState', 'unknown');
-  void index.refresh();
+  void index.list(); // the workspace's flows (a file search, no engine)
   const activationMs = performance.now() - started;
   log.info(`Flow Session activated in ${activationMs.toFixed(1)} ms`);
   return { ctx, validation, sessions, index, activationMs };

@@ -27,8 +27,20 @@ def _target(flow_dir, rel):
     return target
 
 
-def write_files(flow_dir, files):
-    """files: [{"path": "a/b.py", "content": "<base64>"}]; written atomically, parents created."""
+def clear_folder(flow_dir):
+    """Empties the session's copy of the flow folder, for a fresh copy after a restart."""
+    import shutil
+    for name in os.listdir(flow_dir):
+        p = os.path.join(flow_dir, name)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        else:
+            os.remove(p)
+
+
+def write_files(flow_dir, files, clear=False):
+    """files: [{"path": "a/b.py", "content": "<base64>"}]; written atomically, parents created.
+    With clear, everything else in the folder goes first (the host folder may have lost files)."""
     if not isinstance(files, list):
         raise SyncError("files must be a list")
     total = 0
@@ -41,6 +53,8 @@ def write_files(flow_dir, files):
         if total > MAX_TOTAL_BYTES:
             raise SyncError("more than %d bytes in one request" % MAX_TOTAL_BYTES)
         planned.append((f.get("path"), data))
+    if clear:
+        clear_folder(flow_dir)
     written = []
     for rel, data in planned:
         # create missing folders one level at a time, re-checking each against the flow folder
@@ -48,11 +62,12 @@ def write_files(flow_dir, files):
         for i in range(1, len(parts)):
             folder = _target(flow_dir, "/".join(parts[:i]))
             if not os.path.isdir(folder):
-                os.mkdir(folder)
+                os.makedirs(folder, exist_ok=True)
         target = _target(flow_dir, rel)
         if os.path.islink(target):
             os.remove(target)
-        tmp = target + ".flowsession-tmp"
+        # unique per writer: two windows may sync the same session at once
+        tmp = "%s.%d.%s.flowsession-tmp" % (target, os.getpid(), os.urandom(4).hex())
         with open(tmp, "wb") as out:
             out.write(data)
         os.replace(tmp, target)

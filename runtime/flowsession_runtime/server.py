@@ -15,6 +15,7 @@ from . import forking
 from .wire import PROTOCOL_VERSION, dumps
 
 ACTIVITY_INTERVAL = 30.0
+WARMUP_AFTER_QUIET = 0.1
 KILL_GRACE = 2.0
 DEFAULT_TIMEOUTS = {"validate": 60.0, "run": 600.0, "batch": 600.0}
 FORKED_METHODS = ("validate", "run", "batch")
@@ -122,7 +123,7 @@ class Server:
         elif method == "writeFiles":
             from .filesync import SyncError, write_files
             try:
-                self.reply(req_id, write_files(self.flow_dir, params.get("files")))
+                self.reply(req_id, write_files(self.flow_dir, params.get("files"), bool(params.get("clear"))))
             except (SyncError, ValueError, OSError) as e:
                 self.reply_error(req_id, "InvalidParams", "writeFiles: %s" % e)
         elif method == "shutdown":
@@ -303,7 +304,8 @@ class Server:
                     self.on_child_readable(key.data)
                 if self.stopping:
                     break
-            if self.warmup is not None and (not events or not self.in_buf):
+            # warm up once the first burst of requests (ping, file copies) is answered and all is quiet
+            if self.warmup is not None and not events and time.time() - self.last_touch >= WARMUP_AFTER_QUIET:
                 warmup, self.warmup = self.warmup, None
                 warmup()
             self.check_deadlines()

@@ -105,3 +105,14 @@ class WriteFilesTest(unittest.TestCase):
                 with self.assertRaises(SyncError, msg=bad):
                     write_files(flow, [{"path": bad, "content": enc(b"no")}])
             self.assertFalse(os.path.exists(os.path.join(root, "x.py")))
+
+    def test_clear_replaces_the_folder(self):
+        import base64
+        import tempfile
+        from flowsession_runtime.filesync import write_files
+
+        with tempfile.TemporaryDirectory() as flow:
+            os.makedirs(os.path.join(flow, "old", "deep"))
+            open(os.path.join(flow, "gone.py"), "w").close()
+            write_files(flow, [{"path": "new.py", "content": base64.b64encode(b"n").decode()}], clear=True)
+            self.assertEqual(sorted(os.listdir(flow)), ["new.py"])

@@ -114,6 +114,9 @@ export function install() {
     if (fs.existsSync(path.join(nodeHome, 'include', 'node', 'node.h'))) env.npm_config_nodedir = nodeHome;
     npmInstallFresh(csRoot, [`code-server@${versions.codeServer}`], env);
     if (!fs.existsSync(p.codeServerEntry)) throw new InstallError(`code-server installed but ${p.codeServerEntry} is missing`);
+    // its postinstall builds native modules with node-gyp: check one of them came out
+    const spdlog = path.join(p.codeServerDir, 'lib', 'vscode', 'node_modules', '@vscode', 'spdlog', 'build', 'Release', 'spdlog.node');
+    if (!fs.existsSync(spdlog)) throw new InstallError(`code-server's native modules were not built (${spdlog} is missing): is libkrb5-dev installed, and do install scripts run?`);
     fs.writeFileSync(path.join(csRoot, '.complete'), `${versions.codeServer}\n`);
   }
   log(`code-server ${versions.codeServer}: ${p.codeServerDir}`);

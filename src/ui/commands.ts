@@ -88,6 +88,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       d.sessions.refresh();
       d.customImages.refresh();
     }),
+    register(d, 'flowsession.showEngineError', () => showError(ctx, ctx.engineError ?? new FlowSessionError('engine-error', 'The Docker engine has not been asked yet.', 'Open the Sessions view or run a command.'))),
     register(d, 'flowsession.refresh', () => {
       void index.refresh();
       d.sessions.refresh();

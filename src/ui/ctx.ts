@@ -74,6 +74,7 @@ export class Ctx implements vscode.Disposable {
 
   private setState(state: EngineState, error?: FlowSessionError): void {
     this.lastError = error;
+    void vscode.commands.executeCommand('setContext', 'flowsession.engineErrorKind', state === 'unreachable' ? error?.kind ?? 'engine-error' : '');
     if (state === this.state) return;
     this.state = state;
     void vscode.commands.executeCommand('setContext', 'flowsession.engineState', state);
@@ -85,7 +86,8 @@ export class Ctx implements vscode.Disposable {
     const current = this.ensureBuilt();
     const services = await current.services;
     if (!this.pinged) {
-      if (this.state !== 'reachable') this.setState('connecting');
+      // an unreachable engine stays "unreachable" while it is asked again: views do not flap between states
+      if (this.state === 'unknown') this.setState('connecting');
       this.pinged = services.engine.ping(5000).then(() => {
         if (current.generation === this.generation) this.setState('reachable');
       }, (e) => {

@@ -177,7 +177,7 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
         return;
       }
       if (check.state === 'unknown') {
-        void vscode.window.showInformationMessage(`Could not compare ${ref} with a registry (a local-only image, or the registry did not answer).`);
+        void vscode.window.showInformationMessage(`Could not compare ${ref} with its registry: ${check.registryError ?? 'a local-only image, or the registry does not know it'}.`);
         return;
       }
       const what = check.state === 'not-pulled' ? `${ref} is not on the engine yet.` : `A newer ${ref} is in the registry.`;

@@ -43,6 +43,7 @@ export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = p
     trustedHost: strings(get('pip.trustedHost')),
     noIndex: get<boolean>('pip.noIndex') === true,
   };
+  applyEnvOverrides(s, env);
   for (const pair of list(env.FLOWSESSION_EXTRA_LABELS)) {
     const eq = pair.indexOf('=');
     if (eq > 0) s.extraLabels[pair.slice(0, eq)] = pair.slice(eq + 1);
@@ -54,6 +55,27 @@ export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = p
     autoStartSession: get<boolean>('autoStartSession') === true,
     registry: str('registry').replace(/\/+$/, ''),
   };
+}
+
+/**
+ * The CLI's FLOWSESSION_* variables, when set, win over the VS Code settings: the test world and CI start
+ * the editor with them (a loopback wheelhouse, host networking, small limits), as they start the CLI.
+ */
+function applyEnvOverrides(s: ReturnType<typeof defaultSettings>, env: NodeJS.ProcessEnv): void {
+  const n = (name: string): number | undefined => {
+    const v = env[name];
+    const x = Number(v);
+    return v !== undefined && v !== '' && Number.isFinite(x) && x >= 0 ? x : undefined;
+  };
+  s.network = env.FLOWSESSION_NETWORK || s.network;
+  s.cpus = n('FLOWSESSION_CPUS') ?? s.cpus;
+  s.memoryMb = n('FLOWSESSION_MEMORY_MB') ?? s.memoryMb;
+  s.idleTimeoutMinutes = n('FLOWSESSION_IDLE_TIMEOUT_MINUTES') ?? s.idleTimeoutMinutes;
+  if (env.FLOWSESSION_PIP_INDEX_URL) s.pip.indexUrl = env.FLOWSESSION_PIP_INDEX_URL;
+  if (env.FLOWSESSION_PIP_EXTRA_INDEX_URL) s.pip.extraIndexUrl = list(env.FLOWSESSION_PIP_EXTRA_INDEX_URL);
+  if (env.FLOWSESSION_PIP_FIND_LINKS) s.pip.findLinks = list(env.FLOWSESSION_PIP_FIND_LINKS);
+  if (env.FLOWSESSION_PIP_TRUSTED_HOST) s.pip.trustedHost = list(env.FLOWSESSION_PIP_TRUSTED_HOST);
+  if (env.FLOWSESSION_PIP_NO_INDEX === '1' || env.FLOWSESSION_PIP_NO_INDEX === 'true') s.pip.noIndex = true;
 }
 
 /** Settings whose change needs a new engine connection and session manager. */

@@ -43,7 +43,8 @@ const formBox = el('div', { class: 'run-form' });
 const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
 const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
-const packagesCount = el('vscode-badge', {}, '0');
+// a plain count: the toolkit's vscode-badge writes a style attribute, which the CSP blocks
+const packagesCount = el('span', { class: 'count', 'data-testid': 'packages-count' }, '0');
 const panels = el('vscode-panels', { activeid: tab, 'aria-label': 'Session panel' },
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),

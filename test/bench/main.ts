@@ -7,10 +7,11 @@ import { mochaGlobalSetup, mochaGlobalTeardown } from '../support/world';
 import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
 import { benchSecondSession, benchSessionStart } from './sessionBench';
+import { benchExtension } from './extensionBench';
 
 async function main(): Promise<void> {
   const asJson = process.argv.includes('--json');
-  const metrics: Metric[] = [];
+  const metrics: Metric[] = [...benchExtension()];
   await mochaGlobalSetup();
   try {
     metrics.push(await benchSessionStart());

@@ -1,5 +1,6 @@
 import type { Engine } from '../docker/engine';
 import { splitImageRef } from '../docker/imageRef';
+import { FlowSessionError } from '../errors';
 
 export type UpdateState = 'up-to-date' | 'update-available' | 'not-pulled' | 'unknown';
 
@@ -8,6 +9,8 @@ export interface UpdateCheck {
   state: UpdateState;
   localDigests: string[];
   remoteDigest?: string;
+  /** why the registry could not be asked, when it could not */
+  registryError?: string;
 }
 
 /**
@@ -33,6 +36,14 @@ function sameRepository(a: string, b: string): boolean {
 /** Asks the engine for the local and the registry digest of a base image. */
 export async function checkBaseImage(engine: Engine, ref: string): Promise<UpdateCheck> {
   const local = await engine.inspectImage(ref);
-  const remoteDigest = await engine.registryDigest(ref);
-  return { ref, state: compareDigests(ref, local?.repoDigests, remoteDigest), localDigests: local?.repoDigests ?? [], remoteDigest };
+  let remoteDigest: string | undefined;
+  let registryError: string | undefined;
+  try {
+    remoteDigest = await engine.registryDigest(ref);
+  } catch (e) {
+    // an unreachable engine is the caller's problem; an unreachable registry only means "cannot tell"
+    if (e instanceof FlowSessionError && e.engineUnreachable) throw e;
+    registryError = e instanceof Error ? e.message : String(e);
+  }
+  return { ref, state: compareDigests(ref, local?.repoDigests, remoteDigest), localDigests: local?.repoDigests ?? [], remoteDigest, registryError };
 }

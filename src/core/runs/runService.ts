@@ -15,6 +15,8 @@ import type { SessionProgress } from '../session/state';
 import { writeFileAtomic, writeJsonAtomic } from './atomicWrite';
 import { OrderedLineWriter } from './orderedLineWriter';
 import { newRunId } from './runId';
+import { IMAGE_PATHS } from '../image/runtimeFiles';
+import { listFlowFiles } from '../session/flowArchive';
 
 export interface RunOptions {
   inputs?: Record<string, unknown>;
@@ -131,7 +133,6 @@ export class RunService {
   private async writeRunFiles(dir: string, runId: string, result: RunResult): Promise<string[]> {
     const out = path.join(dir, RESULTS_DIR);
     const runDir = path.join(out, 'runs', runId);
-    const written: string[] = [];
     const files: [string, string][] = [];
     if (result.outputs) files.push(['flow.output.json', `${JSON.stringify(result.outputs, null, 2)}\n`]);
     files.push(['flow.detail.json', `${JSON.stringify(result.detail, null, 2)}\n`], ['flow.log', result.log ?? '']);
@@ -159,9 +160,17 @@ export class RunService {
       return { runId, flowDir: prepared.dir, status: 'Failed', total: 0, completed: 0, failed: 0, summary: prepared.error.message, aggregation: null, error: prepared.error, durationMs: 0, outputFile, files: [] };
     }
     const { dir, flow, client } = prepared;
-    const status = await this.manager.status(dir);
-    const containerData = `/tmp/flowsession-data-${runId}.jsonl`;
-    await this.manager.engine.putArchive(status.container!, '/tmp', await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001));
+    // a data file inside the flow folder is already in the session; another one is copied in for the run
+    const rel = path.relative(dir, dataFile).split(path.sep).join('/');
+    const inFlow = !rel.startsWith('..') && !path.isAbsolute(rel) && listFlowFiles(dir).some((f) => f.name === rel);
+    let containerData = `${IMAGE_PATHS.flow}/${rel}`;
+    let copiedTo: string | undefined;
+    if (!inFlow) {
+      const status = await this.manager.status(dir);
+      containerData = `/tmp/flowsession-data-${runId}.jsonl`;
+      copiedTo = status.container!;
+      await this.manager.engine.putArchive(copiedTo, '/tmp', await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001));
+    }
     const writer = new OrderedLineWriter(outputFile);
     const unsubscribe = client.onEvent((e) => {
       if (e.runId !== runId || e.event !== 'lineEnd') return;
@@ -191,7 +200,7 @@ export class RunService {
       unsubscribe();
       options.signal?.removeEventListener('abort', onAbort);
       this.active.delete(runId);
-      void this.manager.engine.exec(status.container!, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData]).catch(() => undefined);
+      if (copiedTo) void this.manager.engine.exec(copiedTo, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData]).catch(() => undefined);
     }
     await writer.finish();
     const summaryFile = path.join(runDir, 'summary.json');

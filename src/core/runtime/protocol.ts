@@ -338,6 +338,8 @@ export type RuntimeEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent | LineEn
 /** Saved files of the flow, written into the session's copy of the flow folder (paths confined to it). */
 export interface WriteFilesParams {
   files: { path: string; content: string /* base64 */ }[];
+  /** empty the session's flow folder first (a fresh copy after a restart) */
+  clear?: boolean;
 }
 export interface WriteFilesResult {
   written: string[];

@@ -234,13 +234,17 @@ export class SessionManager {
 
   private async doUp(env: FlowEnvironment, key: string, onProgress?: SessionProgress): Promise<SessionStatus> {
     let existing = await this.findContainer(key);
+    // the flow goes in once the runtime runs: over its protocol it takes milliseconds
+    let copy: 'fresh' | 'replace' | 'update' = 'update';
     if (!existing) {
       this.failures.delete(key);
       try {
-        existing = await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'pulling' }, (setPhase) => this.create(env, key, (r) => {
+        const created = await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'pulling' }, (setPhase) => this.create(env, key, (r) => {
           if (r.phase) setPhase(r.phase);
           onProgress?.(r);
         }));
+        existing = created.container;
+        if (created.fresh) copy = 'fresh';
       } catch (e) {
         this.failures.set(key, errorMessage(e));
         this.emit({ key, flowDir: env.flowDir, action: 'failed' });
@@ -250,10 +254,22 @@ export class SessionManager {
       await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'starting' }, async () => {
         onProgress?.({ phase: 'starting', message: 'Starting the session' });
         await this.engine.startContainer(existing!.id);
-        await this.copyFlow(existing!.id, env, true);
       });
+      copy = 'replace';
     }
-    await this.runtimeFor(key, existing.id);
+    try {
+      await this.runtimeFor(key, existing.id);
+      await this.copyFlow(existing.id, env, copy === 'replace');
+    } catch (e) {
+      if (copy === 'fresh') {
+        // a session that never became ready is not left behind
+        await this.closeRuntime(key);
+        await this.engine.removeContainer(existing.id).catch(() => undefined);
+        this.failures.set(key, errorMessage(e));
+        this.emit({ key, flowDir: env.flowDir, action: 'failed' });
+      }
+      throw e;
+    }
     return this.statusOf(env.flowDir, key, await this.findContainer(key), env);
   }
 
@@ -270,7 +286,7 @@ export class SessionManager {
     };
   }
 
-  private async create(env: FlowEnvironment, key: string, onProgress: SessionProgress): Promise<ContainerDetails> {
+  private async create(env: FlowEnvironment, key: string, onProgress: SessionProgress): Promise<{ container: ContainerDetails; fresh: boolean }> {
     const baseRef = this.baseImageFor(env);
     const imageOptions = { pip: this.settings.pip, networkMode: this.settings.network, labels: this.settings.extraLabels, onProgress };
     const runtime = await ensureRuntimeImage(this.engine, baseRef, imageOptions);
@@ -291,15 +307,14 @@ export class SessionManager {
       });
     } catch (e) {
       // another window or the CLI is creating this session right now: join it
-      if (/Conflict|already in use/i.test(errorMessage(e))) return this.waitForRunning(key);
+      if (/Conflict|already in use/i.test(errorMessage(e))) return { container: await this.waitForRunning(key), fresh: false };
       throw e;
     }
     try {
       await this.engine.startContainer(id);
-      await this.copyFlow(id, env, false);
       const created = await this.engine.inspectContainer(id);
       if (!created?.running) throw new FlowSessionError('runtime-crashed', `The session container stopped right after it started (exit code ${created?.exitCode ?? '?'}).`, 'Check `flowsession session status --json` and the base image.');
-      return created;
+      return { container: created, fresh: true };
     } catch (e) {
       await this.engine.removeContainer(id).catch(() => undefined);
       throw e;
@@ -318,26 +333,26 @@ export class SessionManager {
     throw new FlowSessionError('engine-timeout', 'Gave up waiting for the session another process is creating.', 'Check that process, or delete the session and start again.');
   }
 
-  private async copyFlow(id: string, env: FlowEnvironment, clearFirst: boolean): Promise<void> {
+  /** Copies the flow folder into the session: all of it (replacing what is there) or what changed since the last copy. */
+  private async copyFlow(id: string, env: FlowEnvironment, replace: boolean): Promise<void> {
     const key = sessionKey(env.flowDir);
-    if (clearFirst) {
-      const r = await this.engine.exec(id, [IMAGE_PATHS.python, '-c', 'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)', IMAGE_PATHS.flow], { user: SESSION_USER });
-      if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Could not refresh the flow files in the session: ${outputTail(r, 3)}`, 'Reset the session.');
-      this.synced.delete(key);
-    }
     let record = this.synced.get(key);
-    if (!record || record.container !== id) {
+    if (replace || !record || record.container !== id) {
       record = { container: id, files: new SyncedFiles() };
       this.synced.set(key, record);
     }
     const files = listFlowFiles(env.flowDir, env.additionalIncludes);
     const changed = record.files.changed(files);
-    if (changed.length === 0) return;
+    if (changed.length === 0 && !replace) return;
     const live = this.connected.get(key);
     const small = changed.reduce((n, f) => n + f.size, 0) <= PROTOCOL_COPY_LIMIT;
     if (live && !live.isClosed && this.runtimeContainers.get(key) === id && small) {
-      await live.request(Methods.writeFiles, { files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })) });
+      await live.request(Methods.writeFiles, { clear: replace, files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })) });
     } else {
+      if (replace) {
+        const r = await this.engine.exec(id, [IMAGE_PATHS.python, '-c', 'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)', IMAGE_PATHS.flow], { user: SESSION_USER });
+        if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Could not refresh the flow files in the session: ${outputTail(r, 3)}`, 'Reset the session.');
+      }
       await this.engine.putArchive(id, IMAGE_PATHS.flow, await packFlowFiles(changed));
     }
     record.files.record(changed);

@@ -1,5 +1,6 @@
 /**
- * Coalesces on-save validations per flow: a short debounce groups a burst of saves, at most one validation
+ * Coalesces on-save validations per flow: saves of one turn group, a short debounce groups a burst of saves
+ * made while a validation runs, at most one validation
  * runs per flow, and saves made while it runs are folded into one queued validation. Each save gets a
  * generation number; a result carries the generation it started at, so callers can tell a stale result.
  * Editor-free (timers injectable) so it is unit tested.
@@ -44,10 +45,11 @@ export class ValidationScheduler {
     q.pending.files.add(relPath);
     q.pending.generation = generation;
     if (q.timer !== undefined) this.timers.clearTimeout(q.timer);
+    // idle flow: start on the next turn (saves of one "Save All" still group); busy flow: wait for quiet
     q.timer = this.timers.setTimeout(() => {
       q.timer = undefined;
       this.pump(flowDir);
-    }, this.debounceMs);
+    }, q.inflight ? this.debounceMs : 0);
     return generation;
   }
 

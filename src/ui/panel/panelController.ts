@@ -85,6 +85,8 @@ export class PanelController {
   private packagesToken = 0;
   private abort: AbortController | undefined;
   private pendingCancel = false;
+  /** session work this panel started (start, reset), whose progress it clears itself */
+  private ownWork = 0;
   private disposed = false;
 
   constructor(private readonly services: PanelServices, readonly flowDir: string, private readonly host: PanelHost) {
@@ -173,6 +175,7 @@ export class PanelController {
   private async sessionWork(what: string, fn: (onProgress: (r: ProgressReport) => void) => Promise<unknown>): Promise<void> {
     this.post({ type: 'notice', notice: null });
     this.post({ type: 'progress', progress: { message: what, log: [] } });
+    this.ownWork++;
     try {
       await fn((r) => this.onProgress(r));
       this.post({ type: 'progress', progress: null });
@@ -180,6 +183,7 @@ export class PanelController {
       this.post({ type: 'progress', progress: null });
       throw e;
     } finally {
+      this.ownWork--;
       void this.refreshStatus();
     }
   }
@@ -283,6 +287,9 @@ export class PanelController {
         }
         if (this.disposed) return;
         this.post({ type: 'session', session: sessionView(status) });
+        // progress reported for work started elsewhere (a command) ends when the session settles
+        const working = status.state === 'creating' || status.state === 'busy' || status.state === 'stopping';
+        if (!working && this.state.progress && this.ownWork === 0 && this.state.run?.status !== 'Preparing') this.post({ type: 'progress', progress: null });
         if (status.state === 'ready') {
           if (before !== 'ready' || action === 'settled' || action === 'runtime-restarted' || this.state.packages.status !== 'ready') void this.refreshPackages();
         } else if (status.state !== 'busy') {

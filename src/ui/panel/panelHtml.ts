@@ -42,13 +42,14 @@ export function panelHtml(p: PanelHtmlParts): string {
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${attr(contentSecurityPolicy(p.cspSource, p.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<meta property="csp-nonce" content="${nonce}">
 <link rel="stylesheet" nonce="${nonce}" href="${attr(p.styleUri)}">
 <title>Flow Session</title>
 </head>
 <body>
 <main id="app" aria-live="polite"><p class="muted">Loading the session…</p></main>
 <script type="module" nonce="${nonce}" src="${attr(p.toolkitUri)}"></script>
-<script nonce="${nonce}" src="${attr(p.scriptUri)}"></script>
+<script defer nonce="${nonce}" src="${attr(p.scriptUri)}"></script>
 </body>
 </html>
 `;

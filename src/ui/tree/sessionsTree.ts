@@ -80,6 +80,8 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.packages.delete(key);
       const node = this.nodes.get(key);
       if (!node) {
+        // a flow the tree does not show yet (new folder, or a path spelled differently): reload everything
+        this.statuses.clear();
         this.emitter.fire(undefined);
         return;
       }
@@ -122,11 +124,16 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       this.setMessage(undefined);
       return [];
     }
+    if (this.ctx.engineState === 'unreachable') {
+      // asked again only on Retry (or a command): asking here would refresh the view in a loop. The
+      // "engine unreachable" welcome view shows (a view message would hide it), worded by the error kind.
+      this.setMessage(undefined);
+      return [];
+    }
     try {
       await this.ctx.services();
-    } catch (e) {
-      // the "engine unreachable" welcome view shows with an empty tree; the message says what failed
-      this.setMessage(errorMessage(e));
+    } catch {
+      this.setMessage(undefined);
       return [];
     }
     this.setMessage(undefined);

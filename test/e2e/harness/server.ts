@@ -116,6 +116,13 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) killGroup(c, 'SIGKILL');
 });
+// code-server runs detached: a harness stopped by a signal takes its servers along
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    for (const c of live) killGroup(c, 'SIGKILL');
+    if (process.listenerCount(signal) === 0) process.exit(code);
+  });
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;

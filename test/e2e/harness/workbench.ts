@@ -118,8 +118,17 @@ export class Workbench {
         for (let n = Math.abs(target - focused); n > 0; n--) await this.page.keyboard.press(key);
         const now = await this.rowState(widget);
         if (now.labels[now.focused] === labels[target]) {
+          const typed = await widget.locator('.quick-input-box input').inputValue();
           await this.page.keyboard.press('Enter');
-          await widget.waitFor({ state: 'hidden' });
+          // closed, or reused by what the pick opened (another quick input, e.g. a command asking a question)
+          await this.page.waitForFunction(
+            (v) => {
+              const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+              const input = w?.querySelector('.quick-input-box input') as HTMLInputElement | null;
+              return !w || w.style.display === 'none' || !w.offsetParent || (input !== null && input.value !== v);
+            },
+            typed,
+          );
           return;
         }
       }
@@ -136,22 +145,40 @@ export class Workbench {
     await this.acceptRow(widget, (label) => label === title, `the command "${title}"`, timeoutMs);
   }
 
-  /** Opens a file of the folder via Quick Open (relative path). */
+  /**
+   * Opens a file of the folder (relative path) via Quick Open; a file created after the first Quick Open
+   * of the session may be missing from its file search cache, and is then opened via "File: Open File...".
+   */
   async openFile(relPath: string, timeoutMs = 15_000): Promise<void> {
-    const widget = await this.quickOpen(relPath);
     const base = path.basename(relPath);
     const dir = path.dirname(relPath);
+    const widget = await this.quickOpen(relPath);
     const rows = widget.locator('.monaco-list-row');
-    await this.acceptRow(
-      widget,
-      async (label, i) => {
-        if (label !== base) return false;
-        const desc = ((await rows.nth(i).locator('.label-description').textContent().catch(() => '')) ?? '').trim();
-        return dir === '.' || desc === dir || desc.endsWith(`/${dir}`) || desc.endsWith(dir);
-      },
-      `the file ${relPath}`,
-      timeoutMs,
-    );
+    try {
+      await this.acceptRow(
+        widget,
+        async (label, i) => {
+          if (label !== base) return false;
+          const desc = ((await rows.nth(i).locator('.label-description').textContent().catch(() => '')) ?? '').trim();
+          return dir === '.' || desc === dir || desc.endsWith(`/${dir}`) || desc.endsWith(dir);
+        },
+        `the file ${relPath}`,
+        3_000,
+      );
+    } catch {
+      // the simple file dialog reacts to typed keys (not to fill)
+      await this.runCommand('File: Open File...');
+      const input = this.quickInput().locator('.quick-input-box input');
+      await input.press('Control+A');
+      await this.page.keyboard.type(path.join(this.folder, relPath));
+      await this.page.waitForFunction(
+        (b) => document.querySelector('.quick-input-widget .monaco-list-row.focused')?.getAttribute('aria-label') === b,
+        base,
+        { timeout: timeoutMs },
+      );
+      await this.page.keyboard.press('Enter');
+      await this.quickInput().waitFor({ state: 'hidden', timeout: timeoutMs });
+    }
     await this.page.locator(`.tabs-container .tab.active[aria-label^="${base}"]`).waitFor({ timeout: timeoutMs });
     await this.focusEditor();
   }

@@ -65,34 +65,15 @@ describe('session panel (UI)', function () {
     }
   }
 
-  /**
-   * "Install Packages…" from the palette, answering its input box. Driven by hand: the harness's
-   * runCommand waits for the quick input to close, and here the input box reuses it at once.
-   */
+  /** "Install Packages…" from the palette, answering its input box. */
   async function installByHand(spec: string): Promise<void> {
     const page = wb().page;
-    const title = 'Flow Session: Install Packages…';
-    const widget = page.locator('.quick-input-widget');
-    const input = widget.locator('.quick-input-box input');
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (await widget.isVisible()) await page.keyboard.press('Escape');
-      await page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible' });
-      await input.fill(`>${title}`);
-      const row = widget.locator('.monaco-list-row.focused', { has: page.locator('.label-name', { hasText: title }) });
-      if (await row.waitFor({ timeout: 3_000 }).then(() => true, () => false)) break;
-      if (Date.now() > deadline) throw new Error(`no command ${title}`);
-    }
-    await page.keyboard.press('Enter');
-    // the palette's text goes and no command rows are left: the input box asks for packages now
-    await page.waitForFunction(() => {
-      const box = document.querySelector<HTMLInputElement>('.quick-input-widget .quick-input-box input');
-      return !!box && box.value === '' && document.querySelectorAll('.quick-input-widget .monaco-list-row').length === 0;
-    }, undefined, { timeout: 15_000 });
+    await command('Flow Session: Install Packages…');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
     await input.fill(spec);
     await page.keyboard.press('Enter');
-    await widget.waitFor({ state: 'hidden' });
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
   }
 
   async function panel(): Promise<FrameLocator> {
@@ -129,6 +110,20 @@ describe('session panel (UI)', function () {
     assert.strictEqual(await frame.locator('[data-testid="session-state"]').textContent(), 'Ready');
   });
 
+  it('shows the same run and form again after being hidden (its page is rebuilt then)', async () => {
+    // a mark on the page: gone after the panel is shown again only if the page was really rebuilt
+    await (await panel()).locator('body').evaluate((b) => (b.dataset.probe = 'old page'));
+    // another editor in the panel's group hides it
+    await wb().runCommand('File: New Untitled Text File');
+    await wb().page.locator('.tabs-container .tab.active[aria-label^="Untitled"]').waitFor({ timeout: 10_000 });
+    await wb().page.locator('.tabs-container .tab[aria-label^="Session: hello-flow"]').click();
+    const frame = await panel();
+    assert.strictEqual(await frame.locator('body').getAttribute('data-probe'), null);
+    await frame.locator('[data-testid="run-outputs"]', { hasText: 'Hello, Panel!' }).waitFor({ timeout: 15_000 });
+    assert.strictEqual(await frame.locator('[data-testid="run-status"]').textContent(), 'Completed');
+    assert.strictEqual(await frame.locator('vscode-text-field[data-input="name"]').evaluate((e) => (e as HTMLInputElement).value), 'Panel');
+  });
+
   it('lists the run in the history and opens its files in the editor', async () => {
     const frame = await panel();
     await frame.locator('vscode-panel-tab#tab-history').click();
@@ -137,6 +132,36 @@ describe('session panel (UI)', function () {
     assert.match(await row.textContent() ?? '', /Completed/);
     await row.locator('vscode-link[data-file="flow.output.json"]').click();
     await wb().page.locator('.tabs-container .tab[aria-label^="flow.output.json"]').waitFor({ timeout: 15_000 });
+  });
+
+  it('streams a node\'s output while it runs, and cancels the run', async () => {
+    // greet.py of the workspace copy: for "slow" it prints, then waits long enough to be watched and cancelled
+    fs.writeFileSync(path.join(wb().folder, 'greet.py'), [
+      'import sys, time',
+      'from promptflow.core import tool',
+      '',
+      '',
+      '@tool',
+      'def greet(name: str, excited: bool = False) -> str:',
+      '    print(f"greeting {name}", flush=True)',
+      '    if name == "slow":',
+      '        time.sleep(60)',
+      '    return f"Hello, {name}{\'!\' if excited else \'.\'}"',
+      '',
+    ].join('\n'));
+    await command('Flow Session: Open Session Panel');
+    const frame = await panel();
+    await frame.locator('vscode-panel-tab#tab-run').click();
+    await frame.locator('vscode-text-field[data-input="name"] input').fill('slow');
+    await frame.locator('vscode-button[data-testid="run-button"]').click();
+    await frame.locator('.node[data-node="greet"] .node-log', { hasText: 'greeting slow' }).waitFor({ timeout: 60_000 });
+    // the log is there while the node and the run still go: it was streamed, not shown at the end
+    assert.strictEqual(await frame.locator('.node[data-node="greet"]').getAttribute('data-status'), 'Running');
+    assert.strictEqual(await frame.locator('[data-testid="run-status"]').textContent(), 'Running');
+    await frame.locator('[data-testid="run-head"] vscode-button[data-action="cancel"]').click();
+    await frame.locator('[data-testid="run-status"]', { hasText: 'Canceled' }).waitFor({ timeout: 30_000 });
+    assert.strictEqual(await frame.locator('.node[data-node="render_prompt"]').count(), 0, 'no node after the cancelled one ran');
+    assert.strictEqual(await frame.locator('vscode-button[data-testid="run-button"]').getAttribute('disabled'), null, 'Run is offered again');
   });
 
   it('shows a package installed by hand in the packages grid, with origin "by hand"', async () => {
@@ -152,5 +177,21 @@ describe('session panel (UI)', function () {
     await frame.locator('vscode-data-grid-row[data-origin="by-hand"]').filter({ hasText: /fs[-_]extra/i }).waitFor();
     assert.ok(await frame.locator('vscode-data-grid-row[data-origin="base"]').count() > 0);
     assert.match(await frame.locator('.packages .note').textContent() ?? '', /installed by hand live until the session is reset/);
+  });
+
+  it('comes back after the window reloads (WebviewPanelSerializer)', async () => {
+    await wb().page.reload({ waitUntil: 'domcontentloaded' });
+    await wb().waitReady();
+    await wb().page.locator('.tabs-container .tab[aria-label^="Session: hello-flow"]').click();
+    const frame = await panel();
+    assert.strictEqual(await frame.locator('h1.title').textContent(), 'Flow session: hello-flow');
+    await frame.locator('[data-testid="session-state"]', { hasText: 'Ready' }).waitFor({ timeout: 30_000 });
+  });
+
+  it('ran under its Content-Security-Policy without a violation', () => {
+    // the browser logs every blocked script, style or attribute of the page and its webview frames
+    const log = fs.readFileSync(path.join(wb().runDir, 'browser.log'), 'utf8');
+    const violations = log.split('\n').filter((l) => /Content Security Policy/i.test(l));
+    assert.deepStrictEqual(violations, []);
   });
 });

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { ProgressReport } from '../../../src/core/docker/progress';
 import type { RunOptions, RunRecord } from '../../../src/core/runs/runService';
 import { sessionKey } from '../../../src/core/session/labels';
 import type { InstalledPackage } from '../../../src/core/session/packages';
@@ -29,6 +30,7 @@ function world(flowDir: string) {
   const calls: string[] = [];
   const runOptions: RunOptions[] = [];
   let listener: ((c: SessionChange) => void) | undefined;
+  let progressListener: ((flowDir: string, r: ProgressReport) => void) | undefined;
   let confirm = true;
   let state: SessionStatus['state'] = 'ready';
   let packages: InstalledPackage[] = [{ name: 'jinja2', version: '3.1.4', origin: 'base' }];
@@ -36,6 +38,10 @@ function world(flowDir: string) {
   const services: PanelServices = {
     extensionUri: undefined as never,
     log: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    onDidReportProgress: (l) => {
+      progressListener = l;
+      return { dispose: () => (progressListener = undefined) };
+    },
     connectionsFor: async () => ({ open_ai: { type: 'OpenAIConnection', api_key: SECRET } }),
     sessions: {
       status: async (dir: string) => ({ flowDir: dir, key: sessionKey(dir), state, outdated: false, engine: 'unix:///var/run/docker.sock', baseImage: 'python:3.11-slim', env: 'abc123' }),
@@ -86,6 +92,7 @@ function world(flowDir: string) {
   return {
     controller, posted, opened, warnings, calls, runOptions,
     change: (c: SessionChange) => listener?.(c),
+    progress: (dir: string, r: ProgressReport) => progressListener?.(dir, r),
     setConfirm: (v: boolean) => (confirm = v),
     setState: (s: SessionStatus['state']) => (state = s),
     setPackages: (p: typeof packages) => (packages = p),
@@ -209,6 +216,23 @@ describe('panel controller', () => {
     w.change({ key: sessionKey(flowDir), action: 'die' });
     await until(() => w.controller.snapshot.session?.state === 'stopped', 'stopped');
     assert.strictEqual(w.controller.snapshot.packages.status, 'unavailable');
+    w.controller.dispose();
+  });
+
+  it('shows progress of work started elsewhere until the session settles', async () => {
+    const w = world(flowDir);
+    w.controller.start();
+    await until(() => w.controller.snapshot.session?.state === 'ready', 'ready');
+    w.setState('busy');
+    w.change({ key: sessionKey(flowDir), action: 'busy' });
+    w.progress('/some/other/flow', { phase: 'installing', log: 'not ours' });
+    w.progress(flowDir, { phase: 'installing', log: 'Collecting fs-handy\nInstalling collected packages: fs-handy\n' });
+    assert.deepStrictEqual(w.controller.snapshot.progress?.log, ['Collecting fs-handy', 'Installing collected packages: fs-handy']);
+    await until(() => w.controller.snapshot.session?.state === 'busy', 'busy');
+    assert.ok(w.controller.snapshot.progress, 'kept while busy');
+    w.setState('ready');
+    w.change({ key: sessionKey(flowDir), action: 'settled' });
+    await until(() => w.controller.snapshot.progress === null, 'the progress to go');
     w.controller.dispose();
   });
 

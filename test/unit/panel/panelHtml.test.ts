@@ -38,6 +38,16 @@ describe('panel HTML', () => {
     }
   });
 
+  it('runs the panel script after the toolkit has defined its elements', () => {
+    const toolkit = html.indexOf(parts.toolkitUri);
+    const script = html.indexOf(parts.scriptUri);
+    assert.ok(toolkit > 0 && script > toolkit);
+    assert.match(html, /<script type="module" [^>]*toolkit\.min\.js/);
+    assert.match(html, /<script defer [^>]*panel\.js/);
+    // FAST reads its style nonce from here (its focus-visible probe)
+    assert.ok(html.includes(`<meta property="csp-nonce" content="${parts.nonce}">`));
+  });
+
   it('has no inline handlers, inline styles or javascript: URLs', () => {
     assert.ok(!/\son[a-z]+\s*=/i.test(html), 'inline handler');
     assert.ok(!/\sstyle\s*=/i.test(html), 'style attribute');

@@ -22,6 +22,16 @@ describe('settingsFromConfig', () => {
     assert.strictEqual(s.registry, 'reg.io/x');
     assert.strictEqual(s.autoStartSession, true);
   });
+  it('lets the test world\'s FLOWSESSION_* variables win, as the CLI does', () => {
+    const s = settingsFromConfig((k) => ({ network: 'bridge', cpus: 2 } as Record<string, unknown>)[k] as never, {
+      FLOWSESSION_NETWORK: 'host', FLOWSESSION_CPUS: '1', FLOWSESSION_MEMORY_MB: '1024', FLOWSESSION_PIP_NO_INDEX: '1', FLOWSESSION_PIP_FIND_LINKS: 'http://127.0.0.1:9/',
+    });
+    assert.strictEqual(s.session.network, 'host');
+    assert.strictEqual(s.session.cpus, 1);
+    assert.strictEqual(s.session.memoryMb, 1024);
+    assert.strictEqual(s.session.pip.noIndex, true);
+    assert.deepStrictEqual(s.session.pip.findLinks, ['http://127.0.0.1:9/']);
+  });
   it('gives the core defaults for an empty configuration', () => {
     const s = settingsFromConfig(() => undefined, {});
     assert.strictEqual(s.session.baseImage, 'python:3.11-slim');
