@@ -8,6 +8,7 @@ import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
 import { benchSecondSession, benchSessionStart } from './sessionBench';
 import { benchExtension } from './extensionBench';
+import { benchSaveToDiagnostics } from './editorBench';
 
 async function main(): Promise<void> {
   const asJson = process.argv.includes('--json');
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     metrics.push(await benchSessionStart());
     metrics.push(await benchSecondSession());
     metrics.push(...(await benchRuntime()));
+    metrics.push(benchSaveToDiagnostics());
   } finally {
     await mochaGlobalTeardown();
   }

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { FLOW_FILE, MAX_FLOW_BYTES, parseFlowDocument, tooLargeProblem } from './dagDocument';
+import { isMapping } from './flowModel';
 import { FlowSessionError } from '../errors';
 
-export const FLOW_FILE = 'flow.dag.yaml';
+export { FLOW_FILE };
 
 /** What a flow asks of its session's environment: the base image and its Python requirements. */
 export interface FlowEnvironment {
@@ -39,23 +40,22 @@ export function resolveFlowDir(dir: string): string {
 export function readFlowEnvironment(dir: string): FlowEnvironment {
   const flowDir = resolveFlowDir(dir);
   const file = path.join(flowDir, FLOW_FILE);
-  const text = fs.readFileSync(file, 'utf8');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const pos = lineCounter.linePos(err.pos[0]);
-    throw new FlowSessionError('flow-definition-error', `${file}:${pos.line}:${pos.col}: malformed YAML: ${err.message.split('\n')[0]}`, 'Fix the YAML syntax of flow.dag.yaml.');
+  const size = fs.statSync(file).size;
+  // the same limits as the static checks: size, encoding, nesting, aliases
+  const parsed = size > MAX_FLOW_BYTES ? { problems: [tooLargeProblem(size)], value: undefined } : parseFlowDocument(fs.readFileSync(file));
+  if (parsed.problems.length > 0) {
+    const p = parsed.problems[0];
+    throw new FlowSessionError('flow-definition-error', `${file}:${p.line}:${p.column}: malformed YAML: ${p.message.replace(/^Error while parsing yaml file: \S+\. /, '').split('\n')[0]}`, 'Fix the YAML syntax of flow.dag.yaml.');
   }
-  const env = isMap(doc.contents) ? doc.contents.get('environment', true) : undefined;
+  const root = isMapping(parsed.value) ? parsed.value : {};
+  const env = isMapping(root.environment) ? root.environment : {};
   const field = (key: string): string | undefined => {
-    if (!isMap(env)) return undefined;
-    const node = env.get(key, true);
-    if (node === undefined || node === null) return undefined;
-    if (!isScalar(node) || typeof node.value !== 'string' || !node.value.trim()) {
+    const v = env[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string' || !v.trim()) {
       throw new FlowSessionError('flow-definition-error', `${file}: environment.${key} must be a non-empty string.`, `Fix environment.${key} in flow.dag.yaml.`);
     }
-    return node.value.trim();
+    return v.trim();
   };
   const image = field('image');
   const named = field('python_requirements_txt');
@@ -63,21 +63,20 @@ export function readFlowEnvironment(dir: string): FlowEnvironment {
   let requirements = '';
   if (named) {
     const abs = path.resolve(flowDir, named);
-    if (path.relative(flowDir, abs).startsWith('..') || path.isAbsolute(path.relative(flowDir, abs))) {
+    const rel = path.relative(flowDir, abs);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
       throw new FlowSessionError('flow-definition-error', `${file}: environment.python_requirements_txt '${named}' lies outside the flow folder.`, 'Put the requirements file inside the flow folder.');
     }
     if (!fs.existsSync(abs)) {
       throw new FlowSessionError('bad-input', `Requirements file not found: ${abs} (environment.python_requirements_txt in ${file})`, 'Create the file or fix the path in flow.dag.yaml.');
     }
-    requirementsFile = path.relative(flowDir, abs).split(path.sep).join('/');
+    requirementsFile = rel.split(path.sep).join('/');
     requirements = fs.readFileSync(abs, 'utf8');
   } else if (fs.existsSync(path.join(flowDir, 'requirements.txt'))) {
     requirementsFile = 'requirements.txt';
     requirements = fs.readFileSync(path.join(flowDir, 'requirements.txt'), 'utf8');
   }
-  const includesNode = isMap(doc.contents) ? doc.contents.get('additional_includes', true) : undefined;
-  const additionalIncludes = isSeq(includesNode)
-    ? includesNode.items.flatMap((i) => (isScalar(i) && typeof i.value === 'string' && i.value.trim() ? [i.value.trim()] : []))
-    : [];
+  const includes = Array.isArray(root.additional_includes) ? root.additional_includes : [];
+  const additionalIncludes = includes.flatMap((i) => (typeof i === 'string' && i.trim() ? [i.trim()] : []));
   return { flowDir, image, requirementsFile, requirements, additionalIncludes };
 }
