@@ -147,6 +147,8 @@ class Batch:
         self.line_timeout = float(lt) if isinstance(lt, (int, float)) and lt > 0 else 600.0
         self.total = self.failed = 0
         self.agg = {}  # node -> input -> [(index, value)]
+        # a multi-engine batch gathers each line's aggregation values itself and aggregates once at the end
+        self.keep_agg = bool(params.get("aggValues"))
         self.sel = selectors.DefaultSelector()
         self.workers = []
 
@@ -165,7 +167,10 @@ class Batch:
         self.total += 1
         if res["status"] != "Completed":
             self.failed += 1
-        for node, values in (res.pop("agg", None) or {}).items():
+        agg = res.pop("agg", None)
+        if agg and self.keep_agg:
+            res["agg"] = agg
+        for node, values in (agg or {}).items():
             for k, v in values.items():
                 self.agg.setdefault(node, {}).setdefault(k, []).append((res["index"], v))
         self.channel.event("lineEnd", runId=self.run_id, **res)
@@ -226,11 +231,12 @@ class Batch:
         for w in list(self.workers):
             self.retire(w)
 
-    def aggregation(self):
-        if not self.executor.agg_nodes:
+    def aggregation(self, given=None):
+        if not self.executor.agg_nodes or (self.keep_agg and given is None):
             return None
-        lists = {node: {k: [v for _i, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in inputs.items()}
-                 for node, inputs in self.agg.items()}
+        lists = given if given is not None else {
+            node: {k: [v for _i, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in inputs.items()}
+            for node, inputs in self.agg.items()}
         self.executor.emit_events = True
         records, failure = self.executor.run_aggregation(lists, self.run_id)
         out = {"status": "Failed" if failure else "Completed",
@@ -255,6 +261,17 @@ def batch(params, flow_dir, channel):
     try:
         executor = run_mod.make_executor(params, flow_dir, hub, emit_events=False)
         executor.prepare()
+        given = params.get("aggregationLists")
+        if isinstance(given, dict):
+            # the lines ran elsewhere (other engines): only the aggregation nodes run here, over their values
+            agg = Batch(dict(params, aggValues=False), executor, channel, run_id).aggregation(given)
+            result["aggregation"] = agg
+            if agg is not None and agg["status"] == "Failed":
+                result["status"] = "Failed"
+                result["error"] = agg["error"]
+            result["summary"] = "Aggregation only"
+            result["durationMs"] = int((time.monotonic() - t0) * 1000)
+            return to_jsonable(result)
         path = params.get("dataPath")
         if not isinstance(path, str) or not path:
             raise RuntimeFailure("InvalidParams", "batch needs dataPath, the .jsonl file to read.")

@@ -4,6 +4,7 @@ import { DockerEngine } from '../core/docker/dockerEngine';
 import { SessionManager } from '../core/session/sessionManager';
 import { runDoctor } from './doctor';
 import { runBatch, runRun, runValidate } from './flowCommands';
+import { openEngines, parseEngineList, runMultiBatch } from './multiBatch';
 import { RunService } from '../core/runs/runService';
 import { FlowValidator } from '../core/validation/flowValidator';
 import { CliOutput, EXIT, UsageError } from './output';
@@ -24,6 +25,7 @@ Commands:
   validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
   run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml]
   batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml]
+        [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
   doctor                                check the engine, its API version and cached images
 
 Options:
@@ -53,6 +55,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'column-mapping': { type: 'string', multiple: true },
         workers: { type: 'string' },
         connections: { type: 'string' },
+        engines: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -74,6 +77,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const [command, ...rest] = positionals;
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
     if (!['validate', 'run', 'batch', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+    if (command === 'batch' && values.engines !== undefined) {
+      const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined);
+      return await runMultiBatch(engines, out, rest[0], values);
+    }
     // only static validation works without an engine
     if (!(command === 'validate' && values.static)) await engine.ping(5000);
     manager = new SessionManager({ engine, settings, baseImageOverride, log: env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined });

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { selectEngine } from './enginePicker';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressReport } from '../core/docker/progress';
@@ -201,6 +202,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       terminal.show();
     }),
     register(d, 'flowsession.setConnection', () => setConnection(ctx)),
+    register(d, 'flowsession.selectEngine', () => selectEngine(ctx)),
     register(d, 'flowsession.createSampleFlow', () => createSampleFlow(ctx, index)),
     ...registerImageCommands(d),
   ];

@@ -8,6 +8,7 @@ import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
 import { benchSecondSession, benchSessionStart } from './sessionBench';
 import { benchExtension } from './extensionBench';
+import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 
 async function main(): Promise<void> {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
     metrics.push(await benchSecondSession());
     metrics.push(...(await benchRuntime()));
     metrics.push(benchSaveToDiagnostics());
+    metrics.push(...(await benchRemote()));
   } finally {
     await mochaGlobalTeardown();
   }

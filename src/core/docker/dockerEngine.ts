@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { PassThrough, Readable, Writable } from 'stream';
 import { StringDecoder } from 'string_decoder';
-import type { EngineEndpoint } from './connection';
+import { modemOptions, type EngineEndpoint } from './connection';
 import type {
   BuildOptions, CommitOptions, ContainerDetails, ContainerSpec, ContainerSummary, Engine, EngineEvent, EngineInfo,
   EventSubscription, ExecOptions, ExecResult, ExecSession, ImageSummary, TtyExec,
@@ -31,7 +31,7 @@ export class DockerEngine implements Engine {
   private readonly docker: Docker;
 
   constructor(readonly endpoint: EngineEndpoint) {
-    this.docker = new Docker(endpoint.options);
+    this.docker = new Docker(modemOptions(endpoint.options));
   }
 
   private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {

@@ -262,6 +262,10 @@ export interface BatchParams {
   lineTimeoutSeconds?: number;
   variant?: string;
   llmTimeoutSeconds?: number;
+  /** multi-engine batch: lineEnd events carry each line's aggregation values (`agg`) and the aggregation nodes do not run */
+  aggValues?: boolean;
+  /** multi-engine batch: read no data, run only the aggregation nodes over these lists (node -> input -> values in line order) */
+  aggregationLists?: Record<string, Record<string, unknown[]>>;
 }
 
 export interface BatchResult {
@@ -332,6 +336,8 @@ export interface LineEndEvent extends RuntimeEventBase {
   output?: Record<string, unknown>;
   /** codes: RunErrorCode, InvalidDataLine, RuntimeCrashed, LineExecutionTimeoutError, UnsupportedColumnMapping */
   error?: FlowRunError;
+  /** with BatchParams.aggValues: the values this line gives the aggregation nodes (node -> input -> value) */
+  agg?: Record<string, Record<string, unknown>>;
 }
 export type RuntimeEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent | LineEndEvent;
 

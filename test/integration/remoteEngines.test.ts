@@ -1,0 +1,213 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import { settingsFromEnv } from '../../src/cli/settingsFromEnv';
+import { resolveEndpoint } from '../../src/core/docker/connection';
+import { DockerEngine } from '../../src/core/docker/dockerEngine';
+import { FlowSessionError } from '../../src/core/errors';
+import { runMultiEngineBatch, type BatchEngine } from '../../src/core/runs/multiEngineBatch';
+import { RunService } from '../../src/core/runs/runService';
+import { SessionManager } from '../../src/core/session/sessionManager';
+import { FlowValidator } from '../../src/core/validation/flowValidator';
+import { json, runCli } from '../support/cli';
+import { HELLO_FLOW, makeFlow } from '../support/fixtures';
+import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
+import { startSshServer, type SshServer } from '../support/sshServer';
+import { cleanUp, testEngine, world } from '../support/world';
+
+const log = (l: string) => process.stderr.write(`[remote] ${l}\n`);
+
+function managerOn(endpointEngine: DockerEngine): SessionManager {
+  const env = { ...process.env, ...world().env };
+  return new SessionManager({ engine: endpointEngine, settings: settingsFromEnv(env, {}), baseImageOverride: env.FLOWSESSION_BASE_IMAGE });
+}
+
+async function expectFailure(p: Promise<unknown>): Promise<FlowSessionError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof FlowSessionError, `not a FlowSessionError: ${(e as Error).stack}`);
+    return e;
+  }
+  throw new Error('expected a failure');
+}
+
+function outputLines(file: string): Record<string, unknown>[] {
+  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('remote engines: a second dockerd over TCP+TLS and over ssh', function () {
+  this.timeout(600_000);
+  let e2: SecondEngine;
+  let sshd: SshServer;
+  const managers: SessionManager[] = [];
+  const track = (m: SessionManager) => (managers.push(m), m);
+
+  before(async () => {
+    const w = world();
+    e2 = await startSecondEngine(w.runDir, testEngine(), log);
+    sshd = await startSshServer(w.runDir, e2.unixHost, log);
+  });
+
+  after(async () => {
+    for (const m of managers) m.dispose();
+    if (e2) await cleanUp(e2.engine, world().runId).catch((e) => log(`clean-up of the second engine failed: ${(e as Error).message}`));
+    await sshd?.stop();
+    await e2?.stop();
+  });
+
+  it('creates, validates, runs and removes a session on the TCP+TLS engine', async () => {
+    const flow = makeFlow(HELLO_FLOW);
+    const m = track(managerOn(new DockerEngine(resolveEndpoint({ env: e2.env }))));
+    assert.strictEqual(m.engine.endpoint.source, 'DOCKER_HOST');
+    assert.strictEqual((m.engine.endpoint.options as { protocol?: string }).protocol, 'https');
+    const up = await m.up(flow);
+    assert.strictEqual(up.state, 'ready');
+    assert.strictEqual(up.engine, e2.tcpHost);
+    // the session lives on the second engine, not the first
+    assert.ok(await e2.engine.inspectContainer(up.container!));
+    assert.strictEqual(await testEngine().inspectContainer(up.container!), undefined);
+    const report = await new FlowValidator(m).validate(flow, { session: 'start' });
+    assert.deepStrictEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.ok(report.sessionChecked);
+    const run = await new RunService(m).run(flow, { inputs: { name: 'remote' } });
+    assert.strictEqual(run.status, 'Completed');
+    assert.deepStrictEqual(run.outputs, { greeting: 'Hello, remote' });
+    const gone = await m.remove(flow);
+    assert.strictEqual(gone.state, 'not-created');
+    assert.strictEqual(await e2.engine.inspectContainer(up.container!), undefined);
+  });
+
+  it('creates, validates, runs and removes a session over ssh (key from ~/.ssh, no agent)', async () => {
+    const flow = makeFlow(HELLO_FLOW);
+    const endpoint = resolveEndpoint({ dockerHost: sshd.host, env: {}, homeDir: sshd.goodHome });
+    assert.ok((endpoint.options as { sshOptions?: { privateKey?: Buffer } }).sshOptions?.privateKey, 'the default identity file is offered');
+    const m = track(managerOn(new DockerEngine(endpoint)));
+    const info = await m.engine.ping(20_000);
+    assert.ok(info.apiVersion);
+    const up = await m.up(flow);
+    assert.strictEqual(up.state, 'ready');
+    assert.strictEqual(up.engine, sshd.host);
+    assert.ok(await e2.engine.inspectContainer(up.container!), 'the ssh engine is the second engine');
+    const report = await new FlowValidator(m).validate(flow, { session: 'start' });
+    assert.ok(report.sessionChecked);
+    assert.deepStrictEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    const run = await new RunService(m).run(flow, { inputs: { name: 'ssh' } });
+    assert.deepStrictEqual(run.outputs, { greeting: 'Hello, ssh' });
+    await m.remove(flow);
+    assert.strictEqual(await e2.engine.inspectContainer(up.container!), undefined);
+  });
+
+  it('says what is wrong: wrong CA, refused client certificate, plain HTTP to TLS, closed port, wrong ssh key', async () => {
+    const ping = (env: Record<string, string>, homeDir?: string, dockerHost?: string) => new DockerEngine(resolveEndpoint({ env, homeDir, dockerHost })).ping(10_000);
+    const wrongCa = await expectFailure(ping({ ...e2.env, DOCKER_CERT_PATH: e2.tls.wrongCaDir }));
+    assert.match(wrongCa.message, /TLS verification/);
+    assert.match(wrongCa.remedy, /ca\.pem/);
+    assert.strictEqual(wrongCa.detail, 'tls-server');
+    const stranger = await expectFailure(ping({ ...e2.env, DOCKER_CERT_PATH: e2.tls.strangerDir }));
+    assert.match(stranger.message, /TLS verification|client certificate/);
+    assert.match(stranger.remedy, /cert\.pem|CA/);
+    const plain = await expectFailure(ping({ DOCKER_HOST: e2.tcpHost }, '/nonexistent'));
+    assert.match(plain.describe(), /requires TLS|DOCKER_TLS_VERIFY/);
+    const closedPort = (await import('../support/secondEngine')).freePort;
+    const port = await closedPort();
+    const closed = await expectFailure(ping({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }, '/nonexistent'));
+    assert.strictEqual(closed.kind, 'engine-not-running');
+    assert.match(closed.message, /not reachable \(ECONNREFUSED\)/);
+    assert.strictEqual(closed.detail, 'unreachable');
+    const wrongKey = await expectFailure(ping({}, sshd.wrongHome, sshd.host));
+    assert.strictEqual(wrongKey.kind, 'engine-permission-denied');
+    assert.match(wrongKey.message, /ssh authentication/);
+    assert.match(wrongKey.remedy, /ssh-add/);
+    const sshClosed = await expectFailure(ping({}, sshd.goodHome, `ssh://root@127.0.0.1:${port}`));
+    assert.strictEqual(sshClosed.kind, 'engine-not-running');
+    assert.match(sshClosed.remedy, /sshd/);
+  });
+
+  it('splits a batch over two engines: the same output as on one, aggregation once over all lines', async () => {
+    const flow = makeFlow(SLOW_FLOW(20));
+    const data = writeData(flow, 60);
+    const one = track(managerOn(testEngine()));
+    const single = await new RunService(one).batch(flow, { dataFile: data, workers: 3 });
+    assert.strictEqual(single.status, 'Completed');
+    const engines: BatchEngine[] = [
+      { name: 'local', manager: one },
+      { name: 'tcp', manager: track(managerOn(new DockerEngine(resolveEndpoint({ env: e2.env })))) },
+    ];
+    const seen = new Map<number, string>();
+    const multi = await runMultiEngineBatch(flow, engines, { dataFile: data, workers: 3, minChunkLines: 4, onLine: (e, engine) => {
+      assert.ok(!seen.has(e.index), `line ${e.index} reported twice`);
+      seen.set(e.index, engine);
+    } });
+    assert.strictEqual(multi.status, 'Completed', JSON.stringify(multi.error));
+    assert.strictEqual(multi.total, 60);
+    assert.strictEqual(multi.failed, 0);
+    assert.strictEqual(seen.size, 60);
+    assert.ok(multi.engines.every((s) => s.lines > 0), `both engines ran lines: ${JSON.stringify(multi.engines)}`);
+    assert.deepStrictEqual(outputLines(multi.outputFile), outputLines(single.outputFile));
+    assert.deepStrictEqual(multi.aggregation?.outputs, single.aggregation?.outputs);
+    assert.deepStrictEqual(multi.aggregation?.outputs, { total: { sum: 2 * (59 * 60) / 2, count: 60 } });
+    assert.strictEqual(multi.requeued, 0);
+  });
+
+  it('runs the same from the CLI: flowsession batch --engines default,tcp://…', async () => {
+    const flow = makeFlow(SLOW_FLOW(5));
+    const data = writeData(flow, 40);
+    const r = await runCli(['batch', flow, '--data', data, '--engines', `default,${e2.tcpHost}`, '--workers', '2', '--json'], { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: e2.tls.clientDir });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = json<{ total: number; failed: number; output: string; engines: { name: string; lines: number }[]; aggregation: unknown }>(r);
+    assert.strictEqual(doc.total, 40);
+    assert.strictEqual(doc.failed, 0);
+    assert.deepStrictEqual(doc.engines.map((e) => e.name), ['default', e2.tcpHost]);
+    assert.strictEqual(doc.engines.reduce((n, e) => n + e.lines, 0), 40);
+    assert.deepStrictEqual(outputLines(doc.output).map((l) => l.line_number), Array.from({ length: 40 }, (_v, i) => i));
+    assert.deepStrictEqual(doc.aggregation, { total: { sum: 2 * (39 * 40) / 2, count: 40 } });
+    const usage = await runCli(['batch', flow, '--data', data, '--engines', ' , ']);
+    assert.strictEqual(usage.code, 2);
+  });
+
+  async function failover(kill: (m: SessionManager, flow: string) => Promise<void>) {
+    const flow = makeFlow(SLOW_FLOW(100));
+    const data = writeData(flow, 120);
+    const remote = track(managerOn(new DockerEngine(resolveEndpoint({ env: e2.env }))));
+    const engines: BatchEngine[] = [
+      { name: 'local', manager: track(managerOn(testEngine())) },
+      { name: 'tcp', manager: remote },
+    ];
+    let remoteLines = 0;
+    let killed: Promise<void> | undefined;
+    const counts = new Map<number, number>();
+    const record = await runMultiEngineBatch(flow, engines, { dataFile: data, workers: 3, minChunkLines: 6, stallMs: 5000, onLine: (e, engine) => {
+      counts.set(e.index, (counts.get(e.index) ?? 0) + 1);
+      if (engine === 'tcp' && ++remoteLines === 5) killed = kill(remote, flow);
+    } });
+    await killed;
+    assert.ok(killed, 'the remote engine ran lines before it was stopped');
+    assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
+    assert.strictEqual(record.total, 120);
+    assert.strictEqual(record.completed, 120);
+    assert.strictEqual(record.failed, 0);
+    assert.ok([...counts.values()].every((n) => n === 1) && counts.size === 120, 'every line reported exactly once');
+    const [local, tcp] = record.engines;
+    assert.ok(tcp.error, 'the stopped engine left the batch');
+    assert.ok(tcp.requeued > 0, `its unfinished lines were handed over: ${JSON.stringify(record.engines)}`);
+    assert.strictEqual(local.lines + tcp.lines, 120);
+    const out = outputLines(record.outputFile);
+    assert.deepStrictEqual(out.map((l) => l.line_number), Array.from({ length: 120 }, (_v, i) => i));
+    assert.ok(out.every((l) => l.y === 2 * (l.line_number as number)));
+    assert.deepStrictEqual(record.aggregation?.outputs, { total: { sum: 2 * (119 * 120) / 2, count: 120 } });
+    return record;
+  }
+
+  it('finishes on the other engine the lines of a session container stopped mid-batch, each counted once', async () => {
+    await failover(async (m, flow) => {
+      const s = await m.status(flow);
+      await m.engine.killContainer(s.container!);
+    });
+  });
+
+  it('finishes on the other engine the lines of an engine killed mid-batch (dockerd SIGKILL)', async () => {
+    const record = await failover(() => e2.kill());
+    assert.match(record.engines[1].error ?? '', /runtime|engine|reach/i);
+    await e2.restart();
+  });
+});
