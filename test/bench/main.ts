@@ -11,16 +11,24 @@ import { benchExtension } from './extensionBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 
+/** `--only a,b` runs just the groups named (extension, session, runtime, editor, remote); the default is all. */
+function groups(): (name: string) => boolean {
+  const i = process.argv.indexOf('--only');
+  const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;
+  return (name) => !only || only.includes(name);
+}
+
 async function main(): Promise<void> {
   const asJson = process.argv.includes('--json');
-  const metrics: Metric[] = [...benchExtension()];
+  const want = groups();
+  const metrics: Metric[] = want('extension') ? [...benchExtension()] : [];
   await mochaGlobalSetup();
   try {
-    metrics.push(await benchSessionStart());
-    metrics.push(await benchSecondSession());
-    metrics.push(...(await benchRuntime()));
-    metrics.push(benchSaveToDiagnostics());
-    metrics.push(...(await benchRemote()));
+    if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession());
+    if (want('runtime')) metrics.push(...(await benchRuntime()));
+    if (want('editor')) metrics.push(benchSaveToDiagnostics());
+    if (want('remote')) metrics.push(...(await benchRemote()));
+    if (want('reliability')) metrics.push(...(await (await import('./reliabilityBench')).benchReliability()));
   } finally {
     await mochaGlobalTeardown();
   }

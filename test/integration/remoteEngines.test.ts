@@ -97,7 +97,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.strictEqual(await e2.engine.inspectContainer(up.container!), undefined);
   });
 
-  it('says what is wrong: wrong CA, refused client certificate, plain HTTP to TLS, closed port, wrong ssh key', async () => {
+  it('says what is wrong: wrong CA, refused client certificate, plain HTTP to TLS, closed port, wrong ssh key, unknown ssh host key', async () => {
     const ping = (env: Record<string, string>, homeDir?: string, dockerHost?: string) => new DockerEngine(resolveEndpoint({ env, homeDir, dockerHost })).ping(10_000);
     const wrongCa = await expectFailure(ping({ ...e2.env, DOCKER_CERT_PATH: e2.tls.wrongCaDir }));
     assert.match(wrongCa.message, /TLS verification/);
@@ -118,6 +118,9 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.strictEqual(wrongKey.kind, 'engine-permission-denied');
     assert.match(wrongKey.message, /ssh authentication/);
     assert.match(wrongKey.remedy, /ssh-add/);
+    const unknownHost = await expectFailure(ping({}, sshd.unknownHostHome, sshd.host));
+    assert.strictEqual(unknownHost.detail, 'ssh-host-key', 'a host key that known_hosts does not list is refused');
+    assert.match(unknownHost.remedy, /known_hosts/);
     const sshClosed = await expectFailure(ping({}, sshd.goodHome, `ssh://root@127.0.0.1:${port}`));
     assert.strictEqual(sshClosed.kind, 'engine-not-running');
     assert.match(sshClosed.remedy, /sshd/);

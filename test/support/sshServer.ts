@@ -16,6 +16,8 @@ export interface SshServer {
   host: string;
   /** a home folder whose ~/.ssh/id_ed25519 the server accepts (no agent needed) */
   goodHome: string;
+  /** a home folder with the right key but no known_hosts entry for the server */
+  unknownHostHome: string;
   /** a home folder whose ~/.ssh/id_ed25519 the server does not know */
   wrongHome: string;
   stop(): Promise<void>;
@@ -28,10 +30,12 @@ function keygen(file: string): void {
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
 }
 
-function home(dir: string, key: string): string {
+/** A home folder with the given client key, and known_hosts listing the server's host key when given. */
+function home(dir: string, key: string, knownHost?: string): string {
   const ssh = mkdirp(path.join(dir, '.ssh'));
   fs.copyFileSync(key, path.join(ssh, 'id_ed25519'));
   fs.chmodSync(path.join(ssh, 'id_ed25519'), 0o600);
+  if (knownHost) fs.writeFileSync(path.join(ssh, 'known_hosts'), `${knownHost}\n`);
   return dir;
 }
 
@@ -94,11 +98,15 @@ export async function startSshServer(runDir: string, dockerHost: string, log: (l
     throw new Error(`${(e as Error).message}: ${fs.readFileSync(logFile, 'utf8').slice(-1000)}`);
   });
   log(`sshd on 127.0.0.1:${port} (root by key only) → ${dockerHost}`);
+  // the host key as ssh records it after a first connection: `[host]:port type key`
+  const [type, blob] = fs.readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/);
+  const knownHost = `[127.0.0.1]:${port} ${type} ${blob}`;
   return {
     port,
     host: `ssh://root@127.0.0.1:${port}`,
-    goodHome: home(mkdirp(path.join(dir, 'home-good')), clientKey),
-    wrongHome: home(mkdirp(path.join(dir, 'home-wrong')), wrongKey),
+    goodHome: home(mkdirp(path.join(dir, 'home-good')), clientKey, knownHost),
+    wrongHome: home(mkdirp(path.join(dir, 'home-wrong')), wrongKey, knownHost),
+    unknownHostHome: home(mkdirp(path.join(dir, 'home-unknown-host')), clientKey),
     async stop() {
       if (!child.pid) return;
       try {

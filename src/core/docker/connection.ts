@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { DockerOptions } from 'dockerode';
 import { FlowSessionError } from '../errors';
+import { knownHostsVerifier } from './knownHosts';
 
 /** Where the engine is and how it was chosen, for `doctor`, the status bar and error messages. */
 export interface EngineEndpoint {
@@ -98,10 +99,14 @@ function fromHost(host: string, source: string, tls: TlsFiles | undefined, env: 
       const key = config.identityFile ? readKey(expandHome(config.identityFile, home)) : undefined;
       const fallback = !env.SSH_AUTH_SOCK && !key ? defaultIdentity(home) : undefined;
       if (key ?? fallback) sshOptions.privateKey = key ?? fallback;
+      const sshHost = config.hostName ?? url.hostname;
+      const sshPort = url.port ? Number(url.port) : config.port ?? 22;
+      // ssh2 would accept any host key: only one that known_hosts lists for the host is trusted
+      sshOptions.hostVerifier = knownHostsVerifier(sshHost, sshPort, home);
       const options: DockerOptions = {
         protocol: 'ssh',
-        host: config.hostName ?? url.hostname,
-        port: url.port ? Number(url.port) : config.port ?? 22,
+        host: sshHost,
+        port: sshPort,
         username: url.username ? decodeURIComponent(url.username) : config.user ?? os.userInfo().username,
         sshOptions,
       } as DockerOptions;

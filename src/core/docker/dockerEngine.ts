@@ -1,4 +1,6 @@
 import Docker from 'dockerode';
+import * as http from 'http';
+import * as https from 'https';
 import { PassThrough, Readable, Writable } from 'stream';
 import { StringDecoder } from 'string_decoder';
 import { modemOptions, type EngineEndpoint } from './connection';
@@ -31,7 +33,11 @@ export class DockerEngine implements Engine {
   private readonly docker: Docker;
 
   constructor(readonly endpoint: EngineEndpoint) {
-    this.docker = new Docker(modemOptions(endpoint.options));
+    const options = modemOptions(endpoint.options) as Docker.DockerOptions & { agent?: http.Agent };
+    // over TCP every engine call would pay a new connection (and a TLS handshake): keep them open
+    if (options.protocol === 'https') options.agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+    else if (options.protocol === 'http') options.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    this.docker = new Docker(options);
   }
 
   private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {

@@ -60,6 +60,11 @@ export function engineError(e: unknown, endpoint: EngineEndpoint, action = 'reac
   if ((code === 'EACCES' || code === 'EPERM') && err.level === undefined) {
     return new FlowSessionError('engine-permission-denied', `Permission denied on the Docker socket ${where}.`, 'Add your user to the docker group (`sudo usermod -aG docker $USER`, then log in again) or use a rootless engine.');
   }
+  // ssh: the host's key is not the one known_hosts lists (or it lists none)
+  if (transport === 'ssh' && /Host denied|verification failed/i.test(err.message ?? '')) {
+    return new FlowSessionError('engine-permission-denied', `The ssh host key of ${where} is not one your known_hosts lists for it.`,
+      `Connect once with \`ssh ${sshTarget(endpoint)}\` and check the fingerprint it shows (that records the key in ~/.ssh/known_hosts), then retry. If the host was re-installed, remove its old entry with \`ssh-keygen -R\` first.`, 'ssh-host-key');
+  }
   // ssh: the key was refused, or the remote could not give us its engine
   if (err.level === 'client-authentication' || /All configured authentication methods failed/i.test(err.message ?? '')) {
     return new FlowSessionError('engine-permission-denied', `ssh authentication to ${where} failed: the server accepted none of the keys offered.`,

@@ -279,7 +279,7 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
       }
       // an even first share per engine (each share costs a data copy and a worker start), then shrinking shares
       // so a faster engine takes over the tail and a failing engine's lines go elsewhere
-      const first = Math.ceil((0.8 * lines.length) / engines.length);
+      const first = Math.ceil(lines.length / engines.length);
       const size = Math.min(pending.length, Math.max(minChunk, chunkNo === 0 ? first : Math.ceil(pending.length / (1.5 * Math.max(1, alive)))));
       const chunk = pending.splice(0, size);
       inflight++;

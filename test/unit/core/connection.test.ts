@@ -63,7 +63,10 @@ describe('engine endpoint resolution', () => {
 
   it('maps ssh:// to the ssh transport with the agent', () => {
     const ep = resolveEndpoint({ env: { DOCKER_HOST: 'ssh://alice@build-box:2222', SSH_AUTH_SOCK: '/tmp/agent.sock' }, homeDir: tempHome() });
-    assert.deepStrictEqual(ep.options, { protocol: 'ssh', host: 'build-box', port: 2222, username: 'alice', sshOptions: { agent: '/tmp/agent.sock' } });
+    const { sshOptions, ...rest } = ep.options as { sshOptions: { hostVerifier?: unknown; agent?: string } };
+    assert.deepStrictEqual(rest, { protocol: 'ssh', host: 'build-box', port: 2222, username: 'alice' });
+    assert.strictEqual(sshOptions.agent, '/tmp/agent.sock');
+    assert.strictEqual(typeof sshOptions.hostVerifier, 'function');
   });
 
   it('refuses an unknown scheme and a missing context with a remedy', () => {

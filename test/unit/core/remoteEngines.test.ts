@@ -111,7 +111,9 @@ Host *
       const key = (ep.options as { sshOptions: { privateKey?: Buffer } }).sshOptions.privateKey;
       assert.deepStrictEqual(key, fs.readFileSync(path.join(dir, 'id_rsa')), 'the passphrase-protected id_ed25519 is skipped for id_rsa');
       const withAgent = resolveEndpoint({ dockerHost: 'ssh://me@host', env: { SSH_AUTH_SOCK: '/tmp/a.sock' }, homeDir: home });
-      assert.deepStrictEqual((withAgent.options as { sshOptions: unknown }).sshOptions, { agent: '/tmp/a.sock' });
+      const { hostVerifier, ...rest } = (withAgent.options as { sshOptions: { hostVerifier?: unknown } }).sshOptions;
+      assert.deepStrictEqual(rest, { agent: '/tmp/a.sock' });
+      assert.strictEqual(typeof hostVerifier, 'function', 'host keys are checked against known_hosts');
     }
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 1024, privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     assert.ok(keyIsEncrypted(privateKey));
