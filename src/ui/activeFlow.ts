@@ -1,3 +1,4 @@
+import { currentEngineLabel } from './enginePicker';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { SessionStatus } from '../core/session/state';
@@ -69,8 +70,11 @@ export class ActiveFlow implements vscode.Disposable {
       this.item.tooltip = `${name}: ${status ? describeState(status) : 'no session checked yet'}.\nOnly the static checks run without a session; click to start one (flowsession.autoStartSession starts it on save).`;
       this.item.command = { command: 'flowsession.startSession', title: 'Start Session', arguments: [flowDir] };
     } else {
-      this.item.text = `$(${STATE_LOOK[status.state].icon}) Flow session: ${describeState(status)}`;
-      this.item.tooltip = `${name}: ${describeState(status)}${status.reason ? `\n${status.reason}` : ''}\nClick to open the session panel.`;
+      const engine = currentEngineLabel(this.ctx);
+      // a session away from the local engine says where it lives
+      const where = engine && !/^(unix|npipe):/.test(engine) ? ` @ ${engine.replace(/^[a-z]+:\/\//, '')}` : '';
+      this.item.text = `$(${STATE_LOOK[status.state].icon}) Flow session: ${describeState(status)}${where}`;
+      this.item.tooltip = `${name}: ${describeState(status)} on ${status.engine}${status.reason ? `\n${status.reason}` : ''}\nClick to open the session panel.`;
       this.item.command = { command: 'flowsession.openPanel', title: 'Open Session Panel', arguments: [flowDir] };
     }
     this.item.show();
