@@ -60,6 +60,11 @@ export interface BatchRecord extends Omit<BatchResult, 'error'> {
 }
 
 const RESULTS_DIR = '.promptflow';
+/** the runtime's own limit when a request names none (runtime/flowsession_runtime/server.py DEFAULT_TIMEOUTS) */
+const RUNTIME_DEFAULT_TIMEOUT_S = 600;
+/** how long past the runtime's own timeout the client waits for its answer before giving up (a frozen runtime) */
+const ANSWER_GRACE_MS = 10_000;
+const answerTimeoutMs = (timeoutSeconds?: number) => (timeoutSeconds || RUNTIME_DEFAULT_TIMEOUT_S) * 1000 + ANSWER_GRACE_MS;
 
 /** Static errors stop a run before it reaches the session, as prompt flow refuses to run such a flow. */
 function firstError(problems: FlowProblem[]): FlowRunError | undefined {
@@ -113,7 +118,7 @@ export class RunService {
         ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
         ...(options.variant ? { variant: options.variant } : {}),
         ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
-      });
+      }, { timeoutMs: answerTimeoutMs(options.timeoutSeconds) });
     } catch (e) {
       if (e instanceof FlowSessionError && (e.kind === 'cancelled' || e.kind === 'run-timeout')) {
         const status = e.kind === 'cancelled' ? 'Canceled' : 'Failed';
@@ -192,7 +197,7 @@ export class RunService {
         connections: options.connections ?? {},
         ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
         ...(options.variant ? { variant: options.variant } : {}),
-      });
+      }, { timeoutMs: answerTimeoutMs(options.timeoutSeconds) });
     } catch (e) {
       await writer.abort();
       throw e;

@@ -65,6 +65,9 @@ export function listFlowFiles(flowDir: string, additionalIncludes: string[] = []
   for (const include of additionalIncludes) {
     const abs = path.resolve(flowDir, include);
     if (!fs.existsSync(abs)) continue; // reported by the static checks
+    if (path.parse(abs).root === abs || inside(abs, flowDir)) {
+      throw new FlowSessionError('bad-input', `The additional_includes entry '${include}' is the file system root or a folder that contains the flow itself.`, 'Include the folder or file the flow needs, not a parent of the flow folder.');
+    }
     const base = path.basename(abs);
     const stat = fs.statSync(abs);
     const sub: FlowFile[] = [];

@@ -5,6 +5,7 @@ import type { ContainerDetails, Engine, EngineEvent, EventSubscription } from '.
 import type { ProgressReport } from '../docker/progress';
 import { FlowSessionError, errorMessage, isFlowSessionError } from '../errors';
 import { readFlowEnvironment, resolveFlowDir, type FlowEnvironment } from '../flow/environment';
+import { isValidImageRef } from '../docker/imageRef';
 import { ensureEnvironmentImage } from '../image/environmentImage';
 import { checkPackageSpecs, pipOptionArgs } from '../image/pipOptions';
 import { outputTail } from '../image/recipe';
@@ -42,6 +43,10 @@ const RUNTIME_READY_TIMEOUT_MS = 30_000;
 /** up to this size, files go to the session through the runtime (milliseconds) instead of an engine archive copy */
 const PROTOCOL_COPY_LIMIT = 8 * 1024 * 1024;
 const JOIN_TIMEOUT_MS = 30 * 60_000;
+/** raw runtime output (stderr) logged per minute at most */
+const RUNTIME_LOG_BUDGET = 256 * 1024;
+/** a file copy over the runtime's protocol that gets no answer (a frozen runtime) gives up after this */
+const WRITE_FILES_TIMEOUT_MS = 30_000;
 
 /** How often the container looks for idleness: a quarter of the timeout, between 1 and 15 seconds. */
 function idleCheckSeconds(idleMinutes: number): number {
@@ -288,6 +293,7 @@ export class SessionManager {
 
   private async create(env: FlowEnvironment, key: string, onProgress: SessionProgress): Promise<{ container: ContainerDetails; fresh: boolean }> {
     const baseRef = this.baseImageFor(env);
+    if (!isValidImageRef(baseRef)) throw new FlowSessionError('bad-input', `'${baseRef.slice(0, 200)}' is not a valid image name.`, 'Fix environment.image in flow.dag.yaml or the base image setting (e.g. python:3.11-slim).');
     const imageOptions = { pip: this.settings.pip, networkMode: this.settings.network, labels: this.settings.extraLabels, onProgress };
     const runtime = await ensureRuntimeImage(this.engine, baseRef, imageOptions);
     const image = await ensureEnvironmentImage(this.engine, runtime, env.requirements, imageOptions);
@@ -347,7 +353,7 @@ export class SessionManager {
     const live = this.connected.get(key);
     const small = changed.reduce((n, f) => n + f.size, 0) <= PROTOCOL_COPY_LIMIT;
     if (live && !live.isClosed && this.runtimeContainers.get(key) === id && small) {
-      await live.request(Methods.writeFiles, { clear: replace, files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })) });
+      await live.request(Methods.writeFiles, { clear: replace, files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })) }, { timeoutMs: WRITE_FILES_TIMEOUT_MS });
     } else {
       if (replace) {
         const r = await this.engine.exec(id, [IMAGE_PATHS.python, '-c', 'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)', IMAGE_PATHS.flow], { user: SESSION_USER });
@@ -376,7 +382,7 @@ export class SessionManager {
     const abs = path.resolve(dir, rel);
     if (live && !live.isClosed && fs.statSync(abs).size <= PROTOCOL_COPY_LIMIT) {
       if (path.relative(dir, abs).startsWith('..')) throw new FlowSessionError('bad-input', `${relPath} is outside the flow folder.`, 'Only files of the flow folder are copied into the session.');
-      await live.request(Methods.writeFiles, { files: [{ path: rel, content: fs.readFileSync(abs).toString('base64') }] });
+      await live.request(Methods.writeFiles, { files: [{ path: rel, content: fs.readFileSync(abs).toString('base64') }] }, { timeoutMs: WRITE_FILES_TIMEOUT_MS });
       return;
     }
     const c = await this.findContainer(key);
@@ -407,7 +413,18 @@ export class SessionManager {
       workingDir: IMAGE_PATHS.flow,
     });
     const client = new RuntimeClient(exec);
-    client.onStderr((t) => this.log(`[runtime ${key.slice(0, 8)}] ${t.trimEnd()}`));
+    // a tool flooding raw stderr must not flood the log (the extension's output channel keeps everything)
+    const logged = { bytes: 0, since: Date.now(), dropped: false };
+    client.onStderr((t) => {
+      const now = Date.now();
+      if (now - logged.since > 60_000) Object.assign(logged, { bytes: 0, since: now, dropped: false });
+      logged.bytes += t.length;
+      if (logged.bytes <= RUNTIME_LOG_BUDGET) this.log(`[runtime ${key.slice(0, 8)}] ${t.trimEnd()}`);
+      else if (!logged.dropped) {
+        logged.dropped = true;
+        this.log(`[runtime ${key.slice(0, 8)}] more than ${RUNTIME_LOG_BUDGET / 1024} KB of output in a minute; the rest of this minute's output is not logged`);
+      }
+    });
     client.onExit((code) => {
       if (this.runtimes.get(key) === current) this.runtimes.delete(key);
       if (this.connected.get(key) === client) {
@@ -532,7 +549,7 @@ export class SessionManager {
         onStderr: (log) => onProgress?.({ phase: 'installing', log }),
         maxOutputBytes: 256 * 1024,
       });
-      if (r.exitCode !== 0) throw new FlowSessionError('requirements-failed', `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`, 'Check the package names and the pip settings (flowsession.pip.*).');
+      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${packages.join(' ')}`)) ?? new FlowSessionError('requirements-failed', `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`, 'Check the package names and the pip settings (flowsession.pip.*).');
       return outputTail(r, 3);
     }));
   }
@@ -550,9 +567,18 @@ export class SessionManager {
         onStderr: (log) => onProgress?.({ phase: 'installing', log }),
         maxOutputBytes: 256 * 1024,
       });
-      if (r.exitCode !== 0) throw new FlowSessionError('requirements-failed', `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`, 'Fix the requirements file or the pip settings.');
+      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${env.requirementsFile}`)) ?? new FlowSessionError('requirements-failed', `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`, 'Fix the requirements file or the pip settings.');
       return outputTail(r, 3);
     }));
+  }
+
+  /** When a command failed because its session container was stopped or removed meanwhile, the error that says so. */
+  private async lostDuring(id: string, what: string): Promise<FlowSessionError | undefined> {
+    const c = await this.engine.inspectContainer(id).catch(() => undefined);
+    if (c?.running) return undefined;
+    return c
+      ? new FlowSessionError('session-not-running', `The session stopped while ${what}.`, 'Start the session again, then retry.')
+      : new FlowSessionError('session-not-found', `The session was removed while ${what}.`, 'Start the session again, then retry.');
   }
 
   /** Installed packages with their origin: base image, requirements, or installed by hand. */
