@@ -11,7 +11,7 @@ import { benchExtension } from './extensionBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 
-/** `--only a,b` runs just the groups named (extension, session, runtime, editor, remote); the default is all. */
+/** `--only a,b` runs just the groups named (extension, session, runtime, editor, remote, reliability); the default is all. */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;

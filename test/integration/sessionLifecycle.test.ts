@@ -80,6 +80,31 @@ describe('session lifecycle against the real engine', function () {
     }
   });
 
+  it('gives the statuses of many flows from one list call, as status() gives them one by one', async () => {
+    const manager = testManager();
+    const stopped = makeFlow(HELLO_FLOW);
+    const never = makeFlow(HELLO_FLOW);
+    const broken = makeFlow({ 'flow.dag.yaml': 'nodes: [\n' });
+    try {
+      await manager.up(flow);
+      await manager.up(stopped);
+      await manager.stop(stopped);
+      const many = await manager.statusesOf([flow, stopped, never, broken]);
+      assert.deepStrictEqual(many.map((x) => x.state), ['ready', 'stopped', 'not-created', 'failed']);
+      for (const [i, f] of [flow, stopped, never].entries()) {
+        const one = await manager.status(f);
+        assert.strictEqual(many[i].state, one.state);
+        assert.strictEqual(many[i].container, one.container);
+        assert.strictEqual(many[i].outdated, one.outdated);
+      }
+      assert.match(many[3].reason ?? '', /malformed YAML/);
+    } finally {
+      await manager.remove(stopped);
+      manager.dispose();
+      for (const d of [stopped, never, broken]) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('copies the flow folder in, skipping results, caches and virtual environments', async () => {
     fs.mkdirSync(path.join(flow, '.promptflow'), { recursive: true });
     fs.writeFileSync(path.join(flow, '.promptflow', 'flow.output.json'), '{}');

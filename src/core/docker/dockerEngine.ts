@@ -263,7 +263,7 @@ export class DockerEngine implements Engine {
   listContainers(labels: Record<string, string | true>): Promise<ContainerSummary[]> {
     return this.call('list containers', async () => {
       const list = await this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } });
-      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), image: c.Image, state: c.State, labels: c.Labels ?? {} }));
+      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), image: c.Image, state: c.State, status: c.Status, labels: c.Labels ?? {} }));
     });
   }
 

@@ -24,6 +24,8 @@ export interface ContainerSummary {
   name: string;
   image: string;
   state: string;
+  /** the engine's status text, e.g. "Exited (137) 2 minutes ago" (list results only) */
+  status?: string;
   labels: Record<string, string>;
 }
 

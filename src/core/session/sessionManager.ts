@@ -128,7 +128,7 @@ export class SessionManager {
     return c && c.labels[SESSION_LABELS.session] === key ? c : undefined;
   }
 
-  private outdated(c: ContainerDetails, env: FlowEnvironment | undefined): boolean {
+  private outdated(c: Pick<ContainerDetails, 'labels'>, env: FlowEnvironment | undefined): boolean {
     if (!env) return false;
     return c.labels[SESSION_LABELS.base] !== this.baseImageFor(env)
       || c.labels[SESSION_LABELS.requirements] !== contentHash(env.requirements)
@@ -207,6 +207,33 @@ export class SessionManager {
         runtimeVersion: c.labels[SESSION_LABELS.runtimeVersion],
         engine: this.engine.endpoint.host,
       } satisfies SessionStatus;
+    });
+  }
+
+  /**
+   * The sessions of many flow folders from one engine list call, instead of one inspect each: what a tree of
+   * many flows needs to render. A folder whose flow.dag.yaml cannot be read is reported failed with the reason.
+   */
+  async statusesOf(flowDirs: string[]): Promise<SessionStatus[]> {
+    const byKey = new Map((await this.engine.listContainers({ [SESSION_LABELS.session]: true })).map((c) => [c.labels[SESSION_LABELS.session], c]));
+    return flowDirs.map((flowDir) => {
+      let env: FlowEnvironment | undefined;
+      let dir = flowDir;
+      let reason: string | undefined;
+      try {
+        env = readFlowEnvironment(flowDir);
+        dir = env.flowDir;
+      } catch (e) {
+        reason = errorMessage(e);
+      }
+      const key = sessionKey(dir);
+      const c = byKey.get(key);
+      // a list entry carries what the tree shows; the exit code is only in its status text ("Exited (137) …")
+      const exit = c ? /Exited \((-?\d+)\)/.exec(c.status ?? '') : null;
+      const details = c && ({ ...c, running: c.state === 'running', exitCode: exit ? Number(exit[1]) : 0, oomKilled: false } as unknown as ContainerDetails);
+      const status = this.statusOf(dir, key, details, env);
+      if (reason && status.state === 'not-created') return { ...status, state: 'failed', reason };
+      return status;
     });
   }
 
@@ -549,7 +576,7 @@ export class SessionManager {
         onStderr: (log) => onProgress?.({ phase: 'installing', log }),
         maxOutputBytes: 256 * 1024,
       });
-      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${packages.join(' ')}`)) ?? new FlowSessionError('requirements-failed', `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`, 'Check the package names and the pip settings (flowsession.pip.*).');
+      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${packages.join(' ')}`, r.exitCode)) ?? new FlowSessionError('requirements-failed', `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`, 'Check the package names and the pip settings (flowsession.pip.*).');
       return outputTail(r, 3);
     }));
   }
@@ -567,14 +594,20 @@ export class SessionManager {
         onStderr: (log) => onProgress?.({ phase: 'installing', log }),
         maxOutputBytes: 256 * 1024,
       });
-      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${env.requirementsFile}`)) ?? new FlowSessionError('requirements-failed', `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`, 'Fix the requirements file or the pip settings.');
+      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${env.requirementsFile}`, r.exitCode)) ?? new FlowSessionError('requirements-failed', `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`, 'Fix the requirements file or the pip settings.');
       return outputTail(r, 3);
     }));
   }
 
   /** When a command failed because its session container was stopped or removed meanwhile, the error that says so. */
-  private async lostDuring(id: string, what: string): Promise<FlowSessionError | undefined> {
-    const c = await this.engine.inspectContainer(id).catch(() => undefined);
+  private async lostDuring(id: string, what: string, exitCode?: number): Promise<FlowSessionError | undefined> {
+    let c = await this.engine.inspectContainer(id).catch(() => undefined);
+    // a command killed with its container (a signal's exit code, or none) can end before the engine shows the
+    // container stopped or gone: look again for a moment before blaming the command
+    for (let i = 0; c?.running && (exitCode === undefined || exitCode < 0 || exitCode >= 128) && i < 15; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      c = await this.engine.inspectContainer(id).catch(() => undefined);
+    }
     if (c?.running) return undefined;
     return c
       ? new FlowSessionError('session-not-running', `The session stopped while ${what}.`, 'Start the session again, then retry.')

@@ -146,7 +146,14 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
       return n;
     });
     for (const key of [...this.nodes.keys()]) if (!flows.includes(key)) this.nodes.delete(key);
-    await Promise.all(nodes.filter((n) => !this.statuses.has(n.flowDir)).map((n) => this.loadStatus(n.flowDir).catch(() => undefined)));
+    const missing = nodes.filter((n) => !this.statuses.has(n.flowDir)).map((n) => n.flowDir);
+    if (missing.length > 0) {
+      // one engine list call for all of them (a workspace may hold a hundred flows), not an inspect each
+      const services = await this.ctx.services();
+      const found = await services.manager.statusesOf(missing).catch(() => undefined);
+      if (found) for (const st of found) this.statuses.set(st.flowDir, st);
+      else await Promise.all(missing.map((f) => this.loadStatus(f).catch(() => undefined)));
+    }
     return nodes;
   }
 
