@@ -356,11 +356,13 @@ export class SessionManager {
 
   private async waitForRunning(key: string): Promise<ContainerDetails> {
     const deadline = Date.now() + JOIN_TIMEOUT_MS;
+    // the engine reserves the name before the container can be inspected: "not found" is normal for a moment
+    const appearBy = Date.now() + 10_000;
     while (Date.now() < deadline) {
       const c = await this.findContainer(key);
       if (c?.running) return c;
       if (c && c.state === 'exited') throw new FlowSessionError('runtime-crashed', 'The session another process created stopped.', 'Start it again.');
-      if (!c) throw new FlowSessionError('session-not-found', 'The session another process was creating is gone.', 'Start it again.');
+      if (!c && Date.now() > appearBy) throw new FlowSessionError('session-not-found', 'The session another process was creating is gone.', 'Start it again.');
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new FlowSessionError('engine-timeout', 'Gave up waiting for the session another process is creating.', 'Check that process, or delete the session and start again.');
