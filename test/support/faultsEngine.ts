@@ -110,6 +110,8 @@ export class FaultsEngine {
       '--exec-root', this.execRoot,
       '--pidfile', this.pidFile,
       '-H', this.host,
+      // one attempt per layer: an interrupted pull fails at once instead of after the engine's back-off retries
+      '--max-download-attempts', '1',
       '--bridge=none', '--iptables=false', '--ip-masq=false',
       '--containerd-namespace', 'fsfaults', '--containerd-plugins-namespace', 'fsfaults-plugins',
       '--storage-driver', 'overlay2',

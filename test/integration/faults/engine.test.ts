@@ -3,6 +3,10 @@
  * image build. All against a dedicated dockerd (test/support/faultsEngine.ts), never the machine's main engine.
  */
 import * as assert from 'assert';
+import * as crypto from 'crypto';
+import { Readable } from 'stream';
+import { packEntries } from '../../../src/core/docker/archive';
+import { startCuttingProxy } from '../../support/cuttingProxy';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunService } from '../../../src/core/runs/runService';
@@ -12,7 +16,7 @@ import { assertClear, checkResults, fault, rejectsWithin } from '../../support/f
 import { FaultsEngine } from '../../support/faultsEngine';
 import { FlowJar, SLEEPY_FLOW, until, within } from '../../support/faultsFlows';
 import { HELLO_FLOW } from '../../support/fixtures';
-import { world } from '../../support/world';
+import { testEngine, world } from '../../support/world';
 
 const UNREACHABLE = ['engine-not-running', 'engine-timeout', 'runtime-crashed'];
 
@@ -177,5 +181,45 @@ with zipfile.ZipFile(d + '/' + name, 'w', zipfile.ZIP_DEFLATED) as z:
         server.close();
       }
     }, 200_000);
+  });
+
+  it('a pull is interrupted: a clear pull error, nothing left, the next pull works', async () => {
+    // an image with a layer of its own, in the test registry; the fault engine pulls it through a proxy that
+    // breaks every big transfer in the middle
+    const main = testEngine();
+    const ref = `${world().registry}/flowsession-test/interrupted:${world().runId}`;
+    const context = await packEntries([
+      { name: 'Dockerfile', content: Buffer.from('FROM scratch\nCOPY blob.bin /blob.bin\n') },
+      { name: 'blob.bin', content: crypto.randomBytes(4 * 1024 * 1024) },
+    ]);
+    await main.buildImage(Readable.from(context), { tag: ref, labels: { 'flowsession.test': world().runId } });
+    await main.pushImage(ref);
+    await main.removeImage(ref, true);
+    const proxy = await startCuttingProxy(world().registry);
+    const viaProxy = ref.replace(world().registry, proxy.address);
+    const m = fe.manager({ FLOWSESSION_BASE_IMAGE: viaProxy });
+    try {
+      await fault('pull interrupted', async () => {
+        const e = await rejectsWithin(fe.engine.pullImage(viaProxy), 60_000, 'a pull whose transfer breaks');
+        assertClear(e, ['pull-failed']);
+        assert.ok(proxy.cuts > 0, 'the transfer was really cut');
+        assert.strictEqual(await fe.engine.inspectImage(viaProxy), undefined, 'no half-pulled image');
+        // a session on that base: a failed start that says why, and nothing left
+        const dir = jar.make(HELLO_FLOW);
+        const failed = await rejectsWithin(m.up(dir), 60_000, 'a start whose base image pull breaks');
+        assertClear(failed, ['image-not-found', 'pull-failed']);
+        const s = await m.status(dir);
+        assert.strictEqual(s.state, 'failed');
+        assert.strictEqual((await fe.engine.listContainers({ 'flowsession.session': s.key })).length, 0);
+        // the network is back: one pull works
+        proxy.cutting = false;
+        await within('a pull once the network is back', 60_000, fe.engine.pullImage(viaProxy));
+        assert.ok(await fe.engine.inspectImage(viaProxy));
+      });
+    } finally {
+      m.dispose();
+      await proxy.close();
+      await fe.engine.removeImage(viaProxy, true).catch(() => undefined);
+    }
   });
 });
