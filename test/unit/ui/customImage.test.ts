@@ -29,7 +29,7 @@ describe('custom base images', () => {
   });
 
   it('names images after the folder holding image_build', () => {
-    assert.strictEqual(defaultCustomTag('/work/My Flow/image_build'), 'flowsession-custom/my-flow:latest');
+    assert.strictEqual(defaultCustomTag('/home/me/My Flow/image_build'), 'flowsession-custom/my-flow:latest');
     assert.strictEqual(defaultCustomTag('/x/__/image_build'), 'flowsession-custom/image:latest');
   });
 
