@@ -293,6 +293,18 @@ def batch(params, flow_dir, channel):
     except UnicodeDecodeError as e:
         result["status"] = "Failed"
         result["error"] = {"code": "InvalidDataFile", "message": "The input data file is not UTF-8 text: %s" % e}
+    finally:
+        # a share copied in for this request only (a batch over several engines): gone with the request,
+        # without another round trip to remove it
+        data = params.get("dataPath")
+        if params.get("removeData") and isinstance(data, str) and os.path.basename(data).startswith("flowsession-data-"):
+            target = os.path.realpath(os.path.join(flow_dir, data))
+            shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, ".flowsession-batch")))
+            if os.path.dirname(target) in shares:
+                try:
+                    os.remove(target)
+                except OSError:
+                    pass
     result["summary"] = _summary(result["total"], result["failed"])
     result["durationMs"] = int((time.monotonic() - t0) * 1000)
     return to_jsonable(result)

@@ -6,7 +6,6 @@ import { FlowSessionError, errorMessage } from '../errors';
 import { resolveFlowDir } from '../flow/environment';
 import { flowToJson } from '../flow/flowInfo';
 import { analyzeFlowDir } from '../flow/staticChecks';
-import { IMAGE_PATHS, SESSION_USER } from '../image/runtimeFiles';
 import type { RuntimeClient } from '../runtime/client';
 import { Methods, type BatchResult, type ConnectionSpec, type LineEndEvent } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
@@ -15,6 +14,11 @@ import { OrderedLineWriter } from './orderedLineWriter';
 import { newRunId } from './runId';
 import type { BatchRecord } from './runService';
 
+
+/** a share up to this size goes to its session over the runtime protocol */
+const SHARE_OVER_PROTOCOL_BYTES = 4 * 1024 * 1024;
+/** where such shares go, inside the session's copy of the flow folder (removed by the runtime after use) */
+const SHARE_FOLDER = '.flowsession-batch';
 /** One engine of a multi-engine batch: a name for progress and the session manager of that engine. */
 export interface BatchEngine {
   name: string;
@@ -204,7 +208,15 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
     const { client, container } = clients.get(engineIndex)!;
     const chunkId = `${runId}_e${engineIndex}_${chunkNo}`;
     const dataName = `flowsession-data-${chunkId}.jsonl`;
-    await engine.manager.engine.putArchive(container, '/tmp', await packEntries([{ name: dataName, content: Buffer.from(`${chunk.map((i) => lines[i]).join('\n')}\n`) }], 10001, 10001));
+    const content = Buffer.from(`${chunk.map((i) => lines[i]).join('\n')}\n`);
+    // a share goes over the runtime when it is small (no engine archive round trip), else as an archive
+    let dataPath = `/tmp/${dataName}`;
+    if (content.length <= SHARE_OVER_PROTOCOL_BYTES) {
+      dataPath = `${SHARE_FOLDER}/${dataName}`;
+      await client.request(Methods.writeFiles, { files: [{ path: dataPath, content: content.toString('base64') }] }, { timeoutMs: 60_000 });
+    } else {
+      await engine.manager.engine.putArchive(container, '/tmp', await packEntries([{ name: dataName, content }], 10001, 10001));
+    }
     const held = new Map<number, LineEndEvent>();
     let last = Date.now();
     const done = { settled: false, lastOk: 0 };
@@ -229,7 +241,7 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
         client.request(Methods.batch, {
           runId: chunkId,
           flow,
-          dataPath: `/tmp/${dataName}`,
+          dataPath,
           columnMapping: options.columnMapping,
           workers,
           connections: options.connections ?? {},
@@ -237,6 +249,7 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
           ...(options.variant ? { variant: options.variant } : {}),
           ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
           ...(withAggregation ? { aggValues: true } : {}),
+          removeData: true,
         }),
         watchdog(engine, () => Math.max(last, done.lastOk), done),
       ]);
@@ -255,9 +268,10 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
     const engine = engines[engineIndex];
     const share = shares[engineIndex];
     try {
-      await engine.manager.up(dir, (r) => options.onProgress?.(engine.name, r));
+      const live = engine.manager.liveRuntime(dir);
+      if (!live) await engine.manager.up(dir, (r) => options.onProgress?.(engine.name, r));
       await engine.manager.syncFlow(dir);
-      const client = await engine.manager.runtime(dir);
+      const client = live ?? await engine.manager.runtime(dir);
       const status = await engine.manager.status(dir);
       if (!status.container) throw new FlowSessionError('session-not-found', `The session on ${engine.name} disappeared.`, 'Run the batch again.');
       clients.set(engineIndex, { client, container: status.container });
@@ -348,11 +362,6 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
     if (!aggregationEngine) error = { code: 'EnginesFailed', message: 'The aggregation nodes could not run: no engine was left.' };
   }
   await writer.finish();
-  // the shares of the data file are removed from the sessions that are still there
-  await Promise.allSettled([...clients.entries()].map(([i, { container }]) => Promise.race([
-    engines[i].manager.engine.exec(container, [IMAGE_PATHS.python, '-c', 'import glob, os, sys\nfor p in glob.glob(sys.argv[1]):\n    os.remove(p)', `/tmp/flowsession-data-${runId}_e${i}_*.jsonl`], { user: SESSION_USER }),
-    new Promise((r) => setTimeout(r, 5000)),
-  ])));
   const total = committed.size;
   const record: MultiEngineBatchRecord = {
     ...base,

@@ -255,6 +255,8 @@ export interface BatchParams {
   columnMapping?: Record<string, unknown>;
   /** default 4, at most 64 */
   workers?: number;
+  /** remove dataPath (a copy under /tmp/flowsession-data-*) when the batch ends */
+  removeData?: boolean;
   connections?: Record<string, ConnectionSpec>;
   /** whole batch; default 600 */
   timeoutSeconds?: number;
