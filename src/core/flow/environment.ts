@@ -36,9 +36,45 @@ export function resolveFlowDir(dir: string): string {
   return fs.realpathSync(abs);
 }
 
+/**
+ * A file's identity for the cache: its content (reading a small file is cheap, parsing YAML is not; unlike a
+ * modification time it cannot miss a same-size edit on a file system with coarse timestamps).
+ */
+function stamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    if (st.size > MAX_FLOW_BYTES) return `large:${st.size}:${st.mtimeMs}`;
+    return fs.readFileSync(file, 'latin1');
+  } catch {
+    return '\0missing';
+  }
+}
+
+/**
+ * Parsed environments by flow folder, with the stamps of the files they were read from: the Sessions tree
+ * and the session manager ask for many flows again and again while nothing changed.
+ */
+const cache = new Map<string, { stamps: [string, string][]; env: FlowEnvironment }>();
+const MAX_CACHED = 500;
+
 /** Reads environment.image and the requirements of a flow, as the session needs them. */
 export function readFlowEnvironment(dir: string): FlowEnvironment {
   const flowDir = resolveFlowDir(dir);
+  const hit = cache.get(flowDir);
+  if (hit && hit.stamps.every(([f, st]) => stamp(f) === st)) return { ...hit.env, additionalIncludes: [...hit.env.additionalIncludes] };
+  const deps = [path.join(flowDir, FLOW_FILE), path.join(flowDir, 'requirements.txt')];
+  const stamps = deps.map((f): [string, string] => [f, stamp(f)]);
+  const env = parseFlowEnvironment(flowDir);
+  if (env.requirementsFile) {
+    const req = path.join(flowDir, env.requirementsFile);
+    if (!deps.includes(req)) stamps.push([req, stamp(req)]);
+  }
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+  cache.set(flowDir, { stamps, env });
+  return { ...env, additionalIncludes: [...env.additionalIncludes] };
+}
+
+function parseFlowEnvironment(flowDir: string): FlowEnvironment {
   const file = path.join(flowDir, FLOW_FILE);
   const size = fs.statSync(file).size;
   // the same limits as the static checks: size, encoding, nesting, aliases

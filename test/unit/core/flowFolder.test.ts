@@ -78,3 +78,21 @@ describe('the flow folder as the session sees it', () => {
     assert.throws(() => readConnectionsFile(path.join(dir, 'c.yaml'), {}), /needs the environment variable MY_KEY/);
   });
 });
+
+describe('reading a flow environment again', () => {
+  it('sees every change to flow.dag.yaml and the requirements, even one of the same size', () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-env-')));
+    fs.writeFileSync(path.join(dir, 'flow.dag.yaml'), 'environment:\n  image: team/base:1\nnodes: []\n');
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), 'pkg==1.0.0\n');
+    assert.strictEqual(readFlowEnvironment(dir).image, 'team/base:1');
+    fs.writeFileSync(path.join(dir, 'flow.dag.yaml'), 'environment:\n  image: team/base:2\nnodes: []\n');
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), 'pkg==2.0.0\n');
+    const again = readFlowEnvironment(dir);
+    assert.strictEqual(again.image, 'team/base:2');
+    assert.strictEqual(again.requirements, 'pkg==2.0.0\n');
+    again.additionalIncludes.push('x');
+    assert.deepStrictEqual(readFlowEnvironment(dir).additionalIncludes, [], 'a caller cannot change what is cached');
+    fs.rmSync(path.join(dir, 'requirements.txt'));
+    assert.strictEqual(readFlowEnvironment(dir).requirementsFile, undefined);
+  });
+});
