@@ -40,7 +40,13 @@ export class OrderedLineWriter {
   }
 
   async abort(): Promise<void> {
-    this.stream.destroy();
+    // the file is opened asynchronously: wait until the stream is closed, or it could appear after the removal
+    if (!this.stream.closed) {
+      await new Promise<void>((resolve) => {
+        this.stream.once('close', () => resolve());
+        this.stream.destroy();
+      });
+    }
     await fs.promises.rm(this.tmp, { force: true });
   }
 }
