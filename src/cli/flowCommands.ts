@@ -50,6 +50,33 @@ export function parsePairs(pairs: string[] | undefined, what: string): Record<st
   return out;
 }
 
+/** Runs `work` with a signal that Ctrl-C aborts (the run or batch is cancelled in its session). */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** The flags every batch takes, checked: the data file, the column mapping, the workers and connections. */
+export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
+  if (!flowDir) throw new UsageError('batch needs a flow folder');
+  if (!flags.data) throw new UsageError('batch needs --data <file.jsonl>');
+  const workers = flags.workers ? Number(flags.workers) : undefined;
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new UsageError('--workers takes a whole number from 1 to 64');
+  return {
+    flowDir,
+    dataFile: flags.data,
+    columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
+    workers,
+    connections: flags.connections ? readConnectionsFile(flags.connections) : {},
+  };
+}
+
 function nodeEventLine(e: RuntimeEvent): string | undefined {
   switch (e.event) {
     case 'nodeStart':
@@ -76,11 +103,8 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
   }
   Object.assign(inputs, parsePairs(flags.inputs, '--inputs'));
   const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const record = await runs.run(flowDir, { inputs, connections, signal: controller.signal, onProgress: progressTo(out), onEvent: (e) => {
+  return interruptible(async (signal) => {
+    const record = await runs.run(flowDir, { inputs, connections, signal, onProgress: progressTo(out), onEvent: (e) => {
       const line = nodeEventLine(e);
       if (line) out.progress(line);
     } });
@@ -92,30 +116,18 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
     }
     out.result(out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs, JSON.stringify(record.outputs, null, 2));
     return EXIT.ok;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
 }
 
 /** `flowsession batch <flow-dir> --data f.jsonl [--column-mapping k='${data.c}' …] [--workers N] [--json]` */
 export async function runBatch(runs: RunService, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
-  if (!flowDir) throw new UsageError('batch needs a flow folder');
-  if (!flags.data) throw new UsageError('batch needs --data <file.jsonl>');
-  const workers = flags.workers ? Number(flags.workers) : undefined;
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new UsageError('--workers takes a whole number from 1 to 64');
-  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   let done = 0;
   let failed = 0;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const record = await runs.batch(flowDir, {
-      dataFile: flags.data,
-      columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
-      workers,
-      connections,
-      signal: controller.signal,
+  return interruptible(async (signal) => {
+    const record = await runs.batch(dir, {
+      ...batch,
+      signal,
       onProgress: progressTo(out),
       onLine: (e) => {
         done++;
@@ -129,7 +141,5 @@ export async function runBatch(runs: RunService, out: CliOutput, flowDir: string
     out.result({ runId: record.runId, status: record.status, total: record.total, completed: record.completed, failed: record.failed, summary: record.summary, output: record.outputFile, aggregation: record.aggregation?.outputs ?? null, error: record.error ?? null },
       `${record.summary}\noutput: ${record.outputFile}`);
     return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
 }

@@ -1,10 +1,9 @@
 import { engineName, resolveEngineSpec } from '../core/docker/connection';
 import { DockerEngine } from '../core/docker/dockerEngine';
-import { readConnectionsFile } from '../core/runs/connectionsFile';
 import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineBatch';
 import { SessionManager } from '../core/session/sessionManager';
 import type { SessionSettings } from '../core/settings';
-import { parsePairs, type FlowFlags } from './flowCommands';
+import { batchFlags, interruptible, type FlowFlags } from './flowCommands';
 import { CliOutput, EXIT, UsageError } from './output';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
@@ -29,51 +28,42 @@ export function openEngines(specs: string[], settings: SessionSettings, env: Nod
 
 /** `flowsession batch <flow-dir> --data f.jsonl --engines a,b [--workers N]`: one run over sessions on several engines. */
 export async function runMultiBatch(engines: BatchEngine[], out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
-  if (!flowDir) throw new UsageError('batch needs a flow folder');
-  if (!flags.data) throw new UsageError('batch needs --data <file.jsonl>');
-  const workers = flags.workers ? Number(flags.workers) : undefined;
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new UsageError('--workers takes a whole number from 1 to 64');
-  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   let done = 0;
   let failed = 0;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
   try {
-    const record = await runMultiEngineBatch(flowDir, engines, {
-      dataFile: flags.data,
-      columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
-      workers,
-      connections,
-      signal: controller.signal,
-      onProgress: (engine, r) => {
-        const line = SessionManager.describeProgress(r);
-        if (line) out.progress(`[${engine}] ${line}`);
-      },
-      onEngine: (e) => {
-        if (e.kind === 'ready') out.progress(`[${e.engine}] session ready`);
-        else if (e.kind === 'failed') out.progress(`[${e.engine}] left the batch: ${e.message}`);
-        else if (e.kind === 'requeued') out.progress(`[${e.engine}] ${e.lines} unfinished lines go to the other engines`);
-        else if (e.kind === 'aggregation') out.progress(`[${e.engine}] ran the aggregation nodes`);
-      },
-      onLine: (e, engine) => {
-        done++;
-        if (e.status !== 'Completed') {
-          failed++;
-          out.progress(`line ${e.index} [${engine}]: ${e.error?.code ?? 'Failed'}: ${e.error?.message ?? ''}`);
-        }
-        if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
-      },
+    return await interruptible(async (signal) => {
+      const record = await runMultiEngineBatch(dir, engines, {
+        ...batch,
+        signal,
+        onProgress: (engine, r) => {
+          const line = SessionManager.describeProgress(r);
+          if (line) out.progress(`[${engine}] ${line}`);
+        },
+        onEngine: (e) => {
+          if (e.kind === 'ready') out.progress(`[${e.engine}] session ready`);
+          else if (e.kind === 'failed') out.progress(`[${e.engine}] left the batch: ${e.message}`);
+          else if (e.kind === 'requeued') out.progress(`[${e.engine}] ${e.lines} unfinished lines go to the other engines`);
+          else if (e.kind === 'aggregation') out.progress(`[${e.engine}] ran the aggregation nodes`);
+        },
+        onLine: (e, engine) => {
+          done++;
+          if (e.status !== 'Completed') {
+            failed++;
+            out.progress(`line ${e.index} [${engine}]: ${e.error?.code ?? 'Failed'}: ${e.error?.message ?? ''}`);
+          }
+          if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
+        },
+      });
+      const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
+      out.result({
+        runId: record.runId, status: record.status, total: record.total, completed: record.completed, failed: record.failed, summary: record.summary,
+        output: record.outputFile, aggregation: record.aggregation?.outputs ?? null, error: record.error ?? null,
+        engines: record.engines, requeued: record.requeued, aggregationEngine: record.aggregationEngine ?? null,
+      }, `${record.summary}${record.error ? `\n${record.error.code}: ${record.error.message}` : ''}\n${perEngine}\noutput: ${record.outputFile}`);
+      return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
     });
-    const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
-    out.result({
-      runId: record.runId, status: record.status, total: record.total, completed: record.completed, failed: record.failed, summary: record.summary,
-      output: record.outputFile, aggregation: record.aggregation?.outputs ?? null, error: record.error ?? null,
-      engines: record.engines, requeued: record.requeued, aggregationEngine: record.aggregationEngine ?? null,
-    }, `${record.summary}${record.error ? `\n${record.error.code}: ${record.error.message}` : ''}\n${perEngine}\noutput: ${record.outputFile}`);
-    return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
   } finally {
-    process.off('SIGINT', onSigint);
     for (const e of engines) e.manager.dispose();
   }
 }
