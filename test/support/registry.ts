@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as net from 'net';
 import * as path from 'path';
-import { ensureDebianPackage, mkdirp, waitFor } from './machine';
+import { ensureDebianPackage, freePort, mkdirp, waitFor } from './machine';
 
 export interface Registry {
   /** host:port of the registry, on loopback (the engine trusts 127.0.0.0/8 without TLS) */
@@ -11,16 +10,6 @@ export interface Registry {
   close(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function get(url: string): Promise<number> {
   return new Promise((resolve, reject) => {

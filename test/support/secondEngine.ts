@@ -8,13 +8,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import Docker from 'dockerode';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
 import type { Readable } from 'stream';
 import { modemOptions, resolveEndpoint, type EngineEndpoint } from '../../src/core/docker/connection';
 import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { BASE_IMAGE } from './baseImages';
-import { ensureDebianPackage, isRoot, mkdirp, onPath, waitFor } from './machine';
+import { ensureDebianPackage, freePort, isRoot, mkdirp, onPath, processAlive, waitFor } from './machine';
 import { restoreDefaultBridge } from './defaultBridge';
 
 export const ENGINE2_DATA_ROOT = '/var/lib/flowsession-test-engine2';
@@ -89,29 +88,9 @@ export async function makeCertificates(dir: string, log: (l: string) => void): P
   };
 }
 
-/** A TCP port on 127.0.0.1 nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {
-  return waitFor(`process ${pid} to end`, ms, async () => (alive(pid) ? undefined : true)).then(() => true, () => false);
+  return waitFor(`process ${pid} to end`, ms, async () => (processAlive(pid) ? undefined : true)).then(() => true, () => false);
 }
 
 /** dockerd leaves mounts behind (its network namespace file, the data root bound onto itself): ours go. */
@@ -227,12 +206,12 @@ export async function startSecondEngine(runDir: string, first: DockerEngine, log
     },
     async stop() {
       const pid = child?.pid;
-      if (!pid || !alive(pid)) {
+      if (!pid || !processAlive(pid)) {
         // killed by a test: bring it back so it puts its containers down, then stop it properly
         await launch().catch((e) => log(`restarting the second engine to clean it failed: ${(e as Error).message}`));
       }
       const now = child?.pid;
-      if (now && alive(now)) {
+      if (now && processAlive(now)) {
         process.kill(now, 'SIGTERM');
         if (!(await waitGone(now, 30_000))) groupKill('SIGKILL');
       }

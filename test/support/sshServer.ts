@@ -7,8 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { ensureDebianPackage, mkdirp, waitFor } from './machine';
-import { freePort } from './secondEngine';
+import { ensureDebianPackage, freePort, mkdirp, processAlive, waitFor } from './machine';
 
 export interface SshServer {
   port: number;
@@ -114,14 +113,7 @@ export async function startSshServer(runDir: string, dockerHost: string, log: (l
       } catch {
         return;
       }
-      await waitFor('sshd to stop', 10_000, async () => {
-        try {
-          process.kill(child.pid!, 0);
-          return undefined;
-        } catch {
-          return true;
-        }
-      }).catch(() => undefined);
+      await waitFor('sshd to stop', 10_000, async () => (processAlive(child.pid!) ? undefined : true)).catch(() => undefined);
     },
   };
 }

@@ -9,7 +9,7 @@ import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { resolveEndpoint } from '../../src/core/docker/connection';
 import { ALT_BASE_IMAGE, BASE_IMAGE, ensureBaseImages } from './baseImages';
 import { ensureEngine, stopStartedEngine, type EngineHandle } from './engine';
-import { mkdirp } from './machine';
+import { mkdirp, processAlive } from './machine';
 import { startRegistry, type Registry } from './registry';
 import { startWheelhouse, type Wheelhouse } from './wheelhouse';
 
@@ -44,13 +44,7 @@ export function testEngine(): DockerEngine {
 /** True when the test process that owns a run id (run-<time>-<pid>) is still alive: its world is not ours to clean. */
 function runIsAlive(runId: string | undefined): boolean {
   const pid = Number(/^run-[0-9a-z]+-(\d+)$/.exec(runId ?? '')?.[1]);
-  if (!pid || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return !!pid && pid !== process.pid && processAlive(pid);
 }
 
 /**

