@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
 
+import cleanEnv from './cleanEnv.cjs';
 import layout from './layout.cjs';
 
 const { versions } = layout;
@@ -36,7 +37,7 @@ function aptInstall(pkgs, why) {
     throw new InstallError(`missing Debian package(s) ${pkgs.join(', ')} (${why}); not root, so install them yourself: sudo apt-get install -y ${pkgs.join(' ')}`);
   }
   if (!fs.existsSync('/usr/bin/apt-get')) throw new InstallError(`missing ${pkgs.join(', ')} (${why}) and there is no apt-get on this machine`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const env = cleanEnv.withoutOuterNpm(process.env, { DEBIAN_FRONTEND: 'noninteractive' });
   run('apt-get', ['update'], { env });
   run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env });
 }
@@ -66,8 +67,9 @@ export function install() {
   const p = e2ePaths();
   const t0 = Date.now();
   fs.mkdirSync(p.cache, { recursive: true });
-  // for `npm install` of the cache folders: no browser downloads, no update notices
-  const baseEnv = { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', npm_config_update_notifier: 'false' };
+  // for `npm install` of the cache folders: nothing of the npm running us (a fresh machine has none), no
+  // browser downloads, no update notices
+  const baseEnv = cleanEnv.withoutOuterNpm(process.env, { PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', npm_config_update_notifier: 'false' });
 
   // 1. Debian packages: chromium (the browser), libkrb5-dev (code-server's native modules)
   const debs = [];
@@ -94,7 +96,7 @@ export function install() {
   if (needCodeServer || !fs.existsSync(p.codeServerEntry)) {
     log(`installing code-server@${versions.codeServer} into ${csRoot} (about 2.5 minutes on 2 cores)`);
     const nodeHome = path.dirname(p.nodeBin);
-    const env = { ...baseEnv, PATH: `${p.nodeBin}${path.delimiter}${process.env.PATH ?? ''}` };
+    const env = { ...baseEnv, PATH: `${p.nodeBin}${path.delimiter}${baseEnv.PATH ?? ''}` };
     // node-gyp: use the headers shipped with this Node instead of downloading them
     if (fs.existsSync(path.join(nodeHome, 'include', 'node', 'node.h'))) env.npm_config_nodedir = nodeHome;
     npmInstallFresh(csRoot, [`code-server@${versions.codeServer}`], env);

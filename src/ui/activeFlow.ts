@@ -41,11 +41,19 @@ export class ActiveFlow implements vscode.Disposable {
 
   async update(): Promise<void> {
     const seq = ++this.seq;
-    const flowDir = this.index.activeFlow() ?? (await this.index.list().then((l) => (l.length === 1 ? l[0] : undefined)));
+    const active = this.index.activeFlow();
+    // the active editor's flow is known at once: its commands must not wait for the workspace file search,
+    // which takes seconds on a busy machine; its session's state follows
+    if (active && active !== this.flowDir) this.publish(active, undefined);
+    const flowDir = active ?? (await this.index.list().then((l) => (l.length === 1 ? l[0] : undefined)));
     let status: SessionStatus | undefined;
     const services = this.ctx.loadedServices();
     if (flowDir && services && this.ctx.engineState !== 'unreachable') status = await services.manager.status(flowDir).catch(() => undefined);
     if (seq !== this.seq) return;
+    this.publish(flowDir, status);
+  }
+
+  private publish(flowDir: string | undefined, status: SessionStatus | undefined): void {
     this.flowDir = flowDir;
     this.status = status;
     const set = (k: string, v: unknown) => void vscode.commands.executeCommand('setContext', k, v);

@@ -69,7 +69,15 @@ export class Ctx implements vscode.Disposable {
 
   private readSettings(): ExtensionSettings {
     const cfg = vscode.workspace.getConfiguration('flowsession');
-    return settingsFromConfig((k) => cfg.get(k));
+    const isSet = (k: string) => {
+      const i = cfg.inspect(k);
+      return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined);
+    };
+    const settings = settingsFromConfig((k) => cfg.get(k), process.env, isSet);
+    if (settings.defaultBaseImageFromEnv) {
+      this.log.info(`Base image: ${settings.defaultBaseImageFromEnv} (FLOWSESSION_DEFAULT_BASE_IMAGE stands in for the default; set flowsession.baseImage to choose another)`);
+    }
+    return settings;
   }
 
   private setState(state: EngineState, error?: FlowSessionError): void {

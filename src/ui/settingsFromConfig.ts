@@ -2,11 +2,15 @@ import { defaultSettings, type SessionSettings } from '../core/settings';
 
 /** What the extension reads from `flowsession.*` (a `WorkspaceConfiguration.get` stand-in, so this stays editor-free). */
 export type ConfigGetter = <T>(key: string) => T | undefined;
+/** Whether the user set `flowsession.<key>` in any scope (a `WorkspaceConfiguration.inspect` stand-in). */
+export type ConfigSetCheck = (key: string) => boolean;
 
 export interface ExtensionSettings {
   session: SessionSettings;
   /** FLOWSESSION_BASE_IMAGE: wins over flow.dag.yaml and settings, as in the CLI (tests point sessions at a local image) */
   baseImageOverride?: string;
+  /** FLOWSESSION_DEFAULT_BASE_IMAGE, when it stands in for the default base image (the user set none) */
+  defaultBaseImageFromEnv?: string;
   /** flowsession.engine: a Docker context name */
   context?: string;
   autoStartSession: boolean;
@@ -24,14 +28,17 @@ function strings(v: unknown): string[] {
 }
 
 /** The extension's settings: VS Code configuration, with the same FLOWSESSION_* overrides the CLI honours for tests. */
-export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = process.env): ExtensionSettings {
+export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = process.env, isSet: ConfigSetCheck = () => true): ExtensionSettings {
   const s = defaultSettings();
   const str = (key: string, fallback = '') => {
     const v = get<string>(key);
     return typeof v === 'string' ? v.trim() : fallback;
   };
   s.dockerHost = str('dockerHost') || env.FLOWSESSION_DOCKER_HOST || '';
-  s.baseImage = str('baseImage') || s.baseImage;
+  // FLOWSESSION_DEFAULT_BASE_IMAGE (as in the CLI) replaces only the default: a base image the user set wins
+  const envDefault = env.FLOWSESSION_DEFAULT_BASE_IMAGE?.trim() || undefined;
+  const defaultBaseImageFromEnv = envDefault && !(isSet('baseImage') && str('baseImage')) ? envDefault : undefined;
+  s.baseImage = defaultBaseImageFromEnv || str('baseImage') || s.baseImage;
   s.idleTimeoutMinutes = num(get('idleTimeoutMinutes'), s.idleTimeoutMinutes);
   s.cpus = num(get('cpus'), s.cpus);
   s.memoryMb = num(get('memoryMb'), s.memoryMb);
@@ -51,6 +58,7 @@ export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = p
   return {
     session: s,
     baseImageOverride: env.FLOWSESSION_BASE_IMAGE?.trim() || undefined,
+    defaultBaseImageFromEnv,
     context: str('engine') || undefined,
     autoStartSession: get<boolean>('autoStartSession') === true,
     registry: str('registry').replace(/\/+$/, ''),

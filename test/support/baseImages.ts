@@ -38,9 +38,14 @@ async function importRootfs(engine: DockerEngine, ref: string, log: (l: string) 
   if (code !== 0) throw new Error(`mmdebstrap failed (${code}): ${err.trim()}`);
 }
 
+/** The Debian-based Python base, built once per engine: the tests' default base, and `npm start`'s when no other can be had. */
+export async function ensureBaseImage(engine: DockerEngine, log: (l: string) => void): Promise<void> {
+  if (!(await engine.inspectImage(BASE_IMAGE))) await importRootfs(engine, BASE_IMAGE, log);
+}
+
 /** The default test base and a second, different one (for base image changes and layering). */
 export async function ensureBaseImages(engine: DockerEngine, log: (l: string) => void): Promise<void> {
-  if (!(await engine.inspectImage(BASE_IMAGE))) await importRootfs(engine, BASE_IMAGE, log);
+  await ensureBaseImage(engine, log);
   if (!(await engine.inspectImage(ALT_BASE_IMAGE))) {
     log(`building ${ALT_BASE_IMAGE}…`);
     const { packEntries } = await import('../../src/core/docker/archive');

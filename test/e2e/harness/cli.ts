@@ -12,6 +12,7 @@
 import * as path from 'path';
 import { compileSuite } from './compile';
 import { EXIT, runExtensionTests } from './extensionTests';
+import { passedEnv } from './hostEnv';
 import { makeRunDir, REPO_ROOT } from './paths';
 import { copyWorkspace } from './workspace';
 
@@ -34,12 +35,6 @@ function parse(argv: string[]) {
   }
   if (!o.suite) throw new Error('usage: cli.ts <suite dir> [--folder dir] [--in-place] [--dev dir] [--timeout ms] [--label name]');
   return o;
-}
-
-export function passedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && /^(FLOWSESSION_|DOCKER_)/.test(k)) env[k] = v;
-  return env;
 }
 
 async function main(): Promise<number> {

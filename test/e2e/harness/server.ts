@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { requireInstalled } from './paths';
+import { REPO_ROOT, requireInstalled } from './paths';
 
 /** Built-ins no test of ours needs (each costs start time; some call out to the network). */
 export const SKIPPED_BUILTINS = [
@@ -95,6 +95,13 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** This process's environment without what `npm test` adds (scripts/e2e/cleanEnv.cjs). */
+function outerNpmFree(): NodeJS.ProcessEnv {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module of the scripts, loaded at run time
+  const { withoutOuterNpm } = require(path.join(REPO_ROOT, 'scripts', 'e2e', 'cleanEnv.cjs')) as { withoutOuterNpm(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv };
+  return withoutOuterNpm(process.env);
+}
+
 /** The environment of a code-server (or chromium) confined to the run folder. */
 export function hermeticEnv(runDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const xdg = (n: string) => {
@@ -103,7 +110,7 @@ export function hermeticEnv(runDir: string, extra: Record<string, string> = {}):
     return d;
   };
   return {
-    ...process.env,
+    ...outerNpmFree(),
     XDG_CONFIG_HOME: xdg('config'),
     XDG_DATA_HOME: xdg('data'),
     XDG_CACHE_HOME: xdg('cache'),
@@ -167,7 +174,7 @@ export async function startCodeServer(opts: ServerOptions): Promise<CodeServer> 
     ...(opts.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
   ];
   const env = hermeticEnv(runDir, {
-    PATH: `${tools.nodeBin}${path.delimiter}${process.env.PATH ?? ''}`,
+    PATH: `${tools.nodeBin}${path.delimiter}${outerNpmFree().PATH ?? ''}`,
     EXTENSIONS_GALLERY: '{}',
     VSCODE_SKIP_BUILTIN_EXTENSIONS: (opts.skipBuiltins ?? SKIPPED_BUILTINS).join(','),
     ...opts.env,

@@ -146,40 +146,36 @@ export class Workbench {
   }
 
   /**
-   * Opens a file of the folder (relative path) via Quick Open; a file created after the first Quick Open
-   * of the session may be missing from its file search cache, and is then opened via "File: Open File...".
+   * Opens a file of the folder (relative path) via Quick Open, typing its absolute path: Quick Open resolves
+   * an absolute path through the file service, so a file made after its file search cache was filled still
+   * shows (the simple file dialog, by contrast, said "The path does not exist" for listed files under load).
+   * The whole pick is tried again while the row does not show, within the limit.
    */
-  async openFile(relPath: string, timeoutMs = 15_000): Promise<void> {
+  async openFile(relPath: string, timeoutMs = 60_000): Promise<void> {
     const base = path.basename(relPath);
-    const dir = path.dirname(relPath);
-    const widget = await this.quickOpen(relPath);
-    const rows = widget.locator('.monaco-list-row');
-    try {
-      await this.acceptRow(
-        widget,
-        async (label, i) => {
-          if (label !== base) return false;
-          const desc = ((await rows.nth(i).locator('.label-description').textContent().catch(() => '')) ?? '').trim();
-          return dir === '.' || desc === dir || desc.endsWith(`/${dir}`) || desc.endsWith(dir);
-        },
-        `the file ${relPath}`,
-        3_000,
-      );
-    } catch {
-      // the simple file dialog reacts to typed keys (not to fill)
-      await this.runCommand('File: Open File...');
-      const input = this.quickInput().locator('.quick-input-box input');
-      await input.press('Control+A');
-      await this.page.keyboard.type(path.join(this.folder, relPath));
-      await this.page.waitForFunction(
-        (b) => document.querySelector('.quick-input-widget .monaco-list-row.focused')?.getAttribute('aria-label') === b,
-        base,
-        { timeout: timeoutMs },
-      );
-      await this.page.keyboard.press('Enter');
-      await this.quickInput().waitFor({ state: 'hidden', timeout: timeoutMs });
+    const abs = path.join(this.folder, relPath);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const widget = await this.quickOpen(abs);
+      const rows = widget.locator('.monaco-list-row');
+      try {
+        await this.acceptRow(
+          widget,
+          async (label, i) => {
+            if (label !== base) return false;
+            const desc = ((await rows.nth(i).locator('.label-description').textContent().catch(() => '')) ?? '').trim();
+            const dir = path.dirname(relPath);
+            return desc === '' || desc === path.dirname(abs) || dir === '.' || desc === dir || desc.endsWith(`/${dir}`);
+          },
+          `the file ${relPath}`,
+          Math.min(10_000, Math.max(1_000, deadline - Date.now())),
+        );
+        break;
+      } catch (e) {
+        if (Date.now() >= deadline) throw e;
+      }
     }
-    await this.page.locator(`.tabs-container .tab.active[aria-label^="${base}"]`).waitFor({ timeout: timeoutMs });
+    await this.page.locator(`.tabs-container .tab.active[aria-label^="${base}"]`).waitFor({ timeout: Math.max(5_000, deadline - Date.now()) });
     await this.focusEditor();
   }
 

@@ -193,14 +193,19 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     await vscode.commands.executeCommand('flowsession.openTerminal', flowDir);
     const terminal = await until('the session terminal', () => vscode.window.terminals.find((t) => t.name === `Session: ${path.basename(flowDir)}`));
     assert.ok(vscode.window.terminals.length > before);
-    await new Promise((r) => setTimeout(r, 1000)); // the shell starts
-    terminal.sendText('id -u > /tmp/flowsession-e2e-terminal; pwd >> /tmp/flowsession-e2e-terminal');
     const { manager, engine } = await a.ctx.services();
     const status = await manager.status(flowDir);
+    // typed again every few seconds until it has run: keys sent before the shell reads them may be lost, and
+    // the command gives the same file however often it runs
+    let typedAt = 0;
     const out = await until('the command typed in the terminal to run in the container', async () => {
+      if (Date.now() - typedAt > 3_000) {
+        terminal.sendText('id -u > /tmp/flowsession-e2e-terminal; pwd >> /tmp/flowsession-e2e-terminal');
+        typedAt = Date.now();
+      }
       const r = await engine.exec(status.container!, ['cat', '/tmp/flowsession-e2e-terminal']);
       return r.exitCode === 0 && r.stdout.includes('/flow') ? r.stdout : undefined;
-    }, 20_000);
+    }, 60_000);
     assert.deepStrictEqual(out.trim().split('\n'), ['10001', '/flow'], 'a shell as the session user in the flow folder');
     terminal.dispose();
   });

@@ -32,6 +32,15 @@ describe('settingsFromConfig', () => {
     assert.strictEqual(s.session.pip.noIndex, true);
     assert.deepStrictEqual(s.session.pip.findLinks, ['http://127.0.0.1:9/']);
   });
+  it('lets FLOWSESSION_DEFAULT_BASE_IMAGE replace the default base image, never one the user set', () => {
+    const env = { FLOWSESSION_DEFAULT_BASE_IMAGE: 'flowsession-test/base:bookworm' };
+    const unset = settingsFromConfig((k) => ({ baseImage: 'python:3.11-slim' } as Record<string, unknown>)[k] as never, env, () => false);
+    assert.strictEqual(unset.session.baseImage, 'flowsession-test/base:bookworm');
+    assert.strictEqual(unset.defaultBaseImageFromEnv, 'flowsession-test/base:bookworm');
+    const set = settingsFromConfig((k) => ({ baseImage: 'mine:1' } as Record<string, unknown>)[k] as never, env, (k) => k === 'baseImage');
+    assert.strictEqual(set.session.baseImage, 'mine:1');
+    assert.strictEqual(set.defaultBaseImageFromEnv, undefined);
+  });
   it('gives the core defaults for an empty configuration', () => {
     const s = settingsFromConfig(() => undefined, {});
     assert.strictEqual(s.session.baseImage, 'python:3.11-slim');
