@@ -42,7 +42,16 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
   const imagesView = vscode.window.createTreeView('flowsession.customImages', { treeDataProvider: customImages });
 
   context.subscriptions.push(
-    log, ctx, index, progress, sessions, customImages, validation, active, sessionsView, imagesView,
+    log,
+    ctx,
+    index,
+    progress,
+    sessions,
+    customImages,
+    validation,
+    active,
+    sessionsView,
+    imagesView,
     registerPanelSerializer(panelDeps()),
     ...registerCommands({ ctx, index, sessions, customImages, validation, active, panel: panelDeps, progress }),
   );

@@ -22,7 +22,10 @@ function isOuterNpmPathEntry(dir) {
 function withoutOuterNpm(env = process.env, extra = {}) {
   const out = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined && !isOuterNpmVariable(k)) out[k] = v;
-  if (out.PATH) out.PATH = out.PATH.split(path.delimiter).filter((d) => d && !isOuterNpmPathEntry(d)).join(path.delimiter);
+  if (out.PATH)
+    out.PATH = out.PATH.split(path.delimiter)
+      .filter((d) => d && !isOuterNpmPathEntry(d))
+      .join(path.delimiter);
   return { ...out, ...extra };
 }
 

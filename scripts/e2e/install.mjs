@@ -28,15 +28,19 @@ function run(cmd, args, opts = {}) {
 }
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
-const hasDeb = (pkg) => spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed') ?? false;
+const hasDeb = (pkg) =>
+  spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' }).stdout?.includes('install ok installed') ?? false;
 
 /** Installs Debian packages; a clear error when that is not possible. */
 function aptInstall(pkgs, why) {
   if (pkgs.length === 0) return;
   if (!isRoot()) {
-    throw new InstallError(`missing Debian package(s) ${pkgs.join(', ')} (${why}); not root, so install them yourself: sudo apt-get install -y ${pkgs.join(' ')}`);
+    throw new InstallError(
+      `missing Debian package(s) ${pkgs.join(', ')} (${why}); not root, so install them yourself: sudo apt-get install -y ${pkgs.join(' ')}`,
+    );
   }
-  if (!fs.existsSync('/usr/bin/apt-get')) throw new InstallError(`missing ${pkgs.join(', ')} (${why}) and there is no apt-get on this machine`);
+  if (!fs.existsSync('/usr/bin/apt-get'))
+    throw new InstallError(`missing ${pkgs.join(', ')} (${why}) and there is no apt-get on this machine`);
   const env = cleanEnv.withoutOuterNpm(process.env, { DEBIAN_FRONTEND: 'noninteractive' });
   run('apt-get', ['update'], { env });
   run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env });
@@ -77,7 +81,7 @@ export function install() {
   const needCodeServer = !fs.existsSync(path.join(p.cache, 'code-server', '.complete'));
   if (needCodeServer && !hasDeb('libkrb5-dev')) debs.push('libkrb5-dev');
   if (debs.length) log(`installing Debian packages: ${debs.join(', ')}`);
-  aptInstall(debs, 'chromium drives the workbench; libkrb5-dev builds code-server\'s native modules');
+  aptInstall(debs, "chromium drives the workbench; libkrb5-dev builds code-server's native modules");
   if (!fs.existsSync(p.chromium)) throw new InstallError(`${p.chromium} is still missing after installing chromium`);
 
   // 2. Node 24, code-server's runtime
@@ -103,7 +107,10 @@ export function install() {
     if (!fs.existsSync(p.codeServerEntry)) throw new InstallError(`code-server installed but ${p.codeServerEntry} is missing`);
     // its postinstall builds native modules with node-gyp: check one of them came out
     const spdlog = path.join(p.codeServerDir, 'lib', 'vscode', 'node_modules', '@vscode', 'spdlog', 'build', 'Release', 'spdlog.node');
-    if (!fs.existsSync(spdlog)) throw new InstallError(`code-server's native modules were not built (${spdlog} is missing): is libkrb5-dev installed, and do install scripts run?`);
+    if (!fs.existsSync(spdlog))
+      throw new InstallError(
+        `code-server's native modules were not built (${spdlog} is missing): is libkrb5-dev installed, and do install scripts run?`,
+      );
     fs.writeFileSync(path.join(csRoot, '.complete'), `${versions.codeServer}\n`);
   }
   log(`code-server ${versions.codeServer}: ${p.codeServerDir}`);

@@ -14,11 +14,15 @@ try {
   process.stderr.write(`${e.message}\n`);
   process.exit(1);
 }
-const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, 'test', 'e2e', 'harness', 'serve.ts'), folder], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') },
-});
+const child = spawn(
+  process.execPath,
+  ['-r', 'ts-node/register/transpile-only', path.join(root, 'test', 'e2e', 'harness', 'serve.ts'), folder],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') },
+  },
+);
 // forward Ctrl-C and SIGTERM (the child stops code-server once, however many signals arrive)
 process.on('SIGTERM', () => child.kill('SIGTERM'));
 process.on('SIGINT', () => child.kill('SIGINT'));

@@ -11,17 +11,28 @@ export async function runDoctor(engine: Engine, out: CliOutput, baseImage: strin
   const envImages = await engine.listImages({ [IMAGE_LABELS.kind]: 'environment' });
   const base = await engine.inspectImage(baseImage);
   const doc = {
-    engine: { host: ep.host, source: ep.source, context: ep.context ?? null, version: info.version, apiVersion: info.apiVersion, os: info.os, arch: info.arch },
+    engine: {
+      host: ep.host,
+      source: ep.source,
+      context: ep.context ?? null,
+      version: info.version,
+      apiVersion: info.apiVersion,
+      os: info.os,
+      arch: info.arch,
+    },
     runtimeVersion: runtimeVersion(),
     baseImage: { ref: baseImage, present: !!base, id: base?.id ?? null },
     images: { runtime: runtimeImages.map((i) => i.tags[0] ?? i.id), environment: envImages.map((i) => i.tags[0] ?? i.id) },
   };
-  out.result(doc, [
-    `engine      ${ep.host} (${ep.source}${ep.context ? `, context ${ep.context}` : ''})`,
-    `            Docker ${info.version}, API ${info.apiVersion}, ${info.os}/${info.arch}`,
-    `runtime     ${doc.runtimeVersion}`,
-    `base image  ${baseImage} ${base ? 'present' : 'not present (pulled on first session)'}`,
-    `images      ${runtimeImages.length} runtime, ${envImages.length} environment`,
-  ].join('\n'));
+  out.result(
+    doc,
+    [
+      `engine      ${ep.host} (${ep.source}${ep.context ? `, context ${ep.context}` : ''})`,
+      `            Docker ${info.version}, API ${info.apiVersion}, ${info.os}/${info.arch}`,
+      `runtime     ${doc.runtimeVersion}`,
+      `base image  ${baseImage} ${base ? 'present' : 'not present (pulled on first session)'}`,
+      `images      ${runtimeImages.length} runtime, ${envImages.length} environment`,
+    ].join('\n'),
+  );
   return EXIT.ok;
 }

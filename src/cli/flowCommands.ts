@@ -29,12 +29,31 @@ function problemLine(p: FlowProblem): string {
 }
 
 /** `flowsession validate <flow-dir> [--static] [--json]` */
-export async function runValidate(validator: FlowValidator, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
+export async function runValidate(
+  validator: FlowValidator,
+  out: CliOutput,
+  flowDir: string | undefined,
+  flags: FlowFlags,
+): Promise<number> {
   if (!flowDir) throw new UsageError('validate needs a flow folder');
   const report = await validator.validate(flowDir, { session: flags.static ? 'never' : 'start', onProgress: progressTo(out) });
   const failed = report.problems.some((p) => p.severity === 'error');
-  const doc = { result: failed ? 'Failed' : 'Succeeded', errors: report.problems.map(({ code, message, file, line, column, endLine, endColumn, severity }) => ({ code, message, file, line, column, endLine, endColumn, severity })) };
-  const human = report.problems.length ? report.problems.map(problemLine).join('\n') : `${flowDir}: no problems${report.sessionChecked ? '' : ' (static checks only)'}`;
+  const doc = {
+    result: failed ? 'Failed' : 'Succeeded',
+    errors: report.problems.map(({ code, message, file, line, column, endLine, endColumn, severity }) => ({
+      code,
+      message,
+      file,
+      line,
+      column,
+      endLine,
+      endColumn,
+      severity,
+    })),
+  };
+  const human = report.problems.length
+    ? report.problems.map(problemLine).join('\n')
+    : `${flowDir}: no problems${report.sessionChecked ? '' : ' (static checks only)'}`;
   out.result(doc, human);
   return failed ? EXIT.failed : EXIT.ok;
 }
@@ -67,7 +86,8 @@ export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
   if (!flowDir) throw new UsageError('batch needs a flow folder');
   if (!flags.data) throw new UsageError('batch needs --data <file.jsonl>');
   const workers = flags.workers ? Number(flags.workers) : undefined;
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64)) throw new UsageError('--workers takes a whole number from 1 to 64');
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 64))
+    throw new UsageError('--workers takes a whole number from 1 to 64');
   return {
     flowDir,
     dataFile: flags.data,
@@ -82,7 +102,11 @@ function nodeEventLine(e: RuntimeEvent): string | undefined {
     case 'nodeStart':
       return `[${e.node}] started`;
     case 'nodeLog':
-      return e.text.trimEnd().split('\n').map((l) => `[${e.node}] ${l}`).join('\n');
+      return e.text
+        .trimEnd()
+        .split('\n')
+        .map((l) => `[${e.node}] ${l}`)
+        .join('\n');
     case 'nodeEnd':
       return `[${e.node}] ${e.status} in ${e.durationMs} ms${e.error ? `: ${e.error.message}` : ''}`;
     default:
@@ -104,17 +128,29 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
   Object.assign(inputs, parsePairs(flags.inputs, '--inputs'));
   const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
   return interruptible(async (signal) => {
-    const record = await runs.run(flowDir, { inputs, connections, signal, onProgress: progressTo(out), onEvent: (e) => {
-      const line = nodeEventLine(e);
-      if (line) out.progress(line);
-    } });
+    const record = await runs.run(flowDir, {
+      inputs,
+      connections,
+      signal,
+      onProgress: progressTo(out),
+      onEvent: (e) => {
+        const line = nodeEventLine(e);
+        if (line) out.progress(line);
+      },
+    });
     if (record.status !== 'Completed') {
       const where = record.error?.node ? ` in node '${record.error.node}'` : '';
       out.progress(`Run ${record.status.toLowerCase()}${where}: ${record.error?.code ?? ''} ${record.error?.message ?? ''}`.trim());
-      out.result({ runId: record.runId, status: record.status, error: record.error ?? null, outputs: record.outputs }, `Run ${record.runId} ${record.status}`);
+      out.result(
+        { runId: record.runId, status: record.status, error: record.error ?? null, outputs: record.outputs },
+        `Run ${record.runId} ${record.status}`,
+      );
       return EXIT.failed;
     }
-    out.result(out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs, JSON.stringify(record.outputs, null, 2));
+    out.result(
+      out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs,
+      JSON.stringify(record.outputs, null, 2),
+    );
     return EXIT.ok;
   });
 }
@@ -138,8 +174,20 @@ export async function runBatch(runs: RunService, out: CliOutput, flowDir: string
         if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
       },
     });
-    out.result({ runId: record.runId, status: record.status, total: record.total, completed: record.completed, failed: record.failed, summary: record.summary, output: record.outputFile, aggregation: record.aggregation?.outputs ?? null, error: record.error ?? null },
-      `${record.summary}\noutput: ${record.outputFile}`);
+    out.result(
+      {
+        runId: record.runId,
+        status: record.status,
+        total: record.total,
+        completed: record.completed,
+        failed: record.failed,
+        summary: record.summary,
+        output: record.outputFile,
+        aggregation: record.aggregation?.outputs ?? null,
+        error: record.error ?? null,
+      },
+      `${record.summary}\noutput: ${record.outputFile}`,
+    );
     return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
   });
 }

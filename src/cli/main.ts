@@ -78,7 +78,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
     if (!['validate', 'run', 'batch', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (command === 'batch' && values.engines !== undefined) {
-      const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined);
+      const engines = openEngines(
+        parseEngineList(values.engines),
+        settings,
+        env,
+        baseImageOverride,
+        env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined,
+      );
       return await runMultiBatch(engines, out, rest[0], values);
     }
     // only static validation works without an engine

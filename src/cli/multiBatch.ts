@@ -8,13 +8,22 @@ import { CliOutput, EXIT, UsageError } from './output';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
 export function parseEngineList(value: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError('--engines takes a comma-separated list of Docker contexts or engine addresses');
   return [...new Set(items)];
 }
 
 /** Session managers, one per engine named, told apart by their context or address. */
-export function openEngines(specs: string[], settings: SessionSettings, env: NodeJS.ProcessEnv, baseImageOverride?: string, log?: (l: string) => void): BatchEngine[] {
+export function openEngines(
+  specs: string[],
+  settings: SessionSettings,
+  env: NodeJS.ProcessEnv,
+  baseImageOverride?: string,
+  log?: (l: string) => void,
+): BatchEngine[] {
   const seen = new Map<string, number>();
   return specs.map((spec) => {
     const endpoint = resolveEngineSpec(spec, { env });
@@ -27,7 +36,12 @@ export function openEngines(specs: string[], settings: SessionSettings, env: Nod
 }
 
 /** `flowsession batch <flow-dir> --data f.jsonl --engines a,b [--workers N]`: one run over sessions on several engines. */
-export async function runMultiBatch(engines: BatchEngine[], out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
+export async function runMultiBatch(
+  engines: BatchEngine[],
+  out: CliOutput,
+  flowDir: string | undefined,
+  flags: FlowFlags,
+): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   let done = 0;
   let failed = 0;
@@ -56,11 +70,23 @@ export async function runMultiBatch(engines: BatchEngine[], out: CliOutput, flow
         },
       });
       const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
-      out.result({
-        runId: record.runId, status: record.status, total: record.total, completed: record.completed, failed: record.failed, summary: record.summary,
-        output: record.outputFile, aggregation: record.aggregation?.outputs ?? null, error: record.error ?? null,
-        engines: record.engines, requeued: record.requeued, aggregationEngine: record.aggregationEngine ?? null,
-      }, `${record.summary}${record.error ? `\n${record.error.code}: ${record.error.message}` : ''}\n${perEngine}\noutput: ${record.outputFile}`);
+      out.result(
+        {
+          runId: record.runId,
+          status: record.status,
+          total: record.total,
+          completed: record.completed,
+          failed: record.failed,
+          summary: record.summary,
+          output: record.outputFile,
+          aggregation: record.aggregation?.outputs ?? null,
+          error: record.error ?? null,
+          engines: record.engines,
+          requeued: record.requeued,
+          aggregationEngine: record.aggregationEngine ?? null,
+        },
+        `${record.summary}${record.error ? `\n${record.error.code}: ${record.error.message}` : ''}\n${perEngine}\noutput: ${record.outputFile}`,
+      );
       return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
     });
   } finally {

@@ -6,7 +6,11 @@ export class UsageError extends Error {}
 
 /** Where the CLI writes: one JSON document on stdout with --json, human lines otherwise; progress on stderr. */
 export class CliOutput {
-  constructor(readonly json: boolean, private readonly stdout: NodeJS.WritableStream = process.stdout, private readonly stderr: NodeJS.WritableStream = process.stderr) {}
+  constructor(
+    readonly json: boolean,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stderr: NodeJS.WritableStream = process.stderr,
+  ) {}
 
   result(doc: unknown, human: string): void {
     this.stdout.write(this.json ? `${JSON.stringify(doc, null, 2)}\n` : `${human}\n`);

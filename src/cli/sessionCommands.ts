@@ -20,7 +20,9 @@ function statusDoc(s: SessionStatus) {
 }
 
 function statusLine(s: SessionStatus): string {
-  const parts = [`${s.flowDir}: ${s.state}${s.phase ? ` (${s.phase})` : ''}${s.outdated ? ' [outdated: reset to apply the flow\'s environment]' : ''}`];
+  const parts = [
+    `${s.flowDir}: ${s.state}${s.phase ? ` (${s.phase})` : ''}${s.outdated ? " [outdated: reset to apply the flow's environment]" : ''}`,
+  ];
   if (s.containerName) parts.push(`  container ${s.containerName} (${s.container?.slice(0, 12)})`);
   if (s.image) parts.push(`  image ${s.image}`);
   if (s.baseImage) parts.push(`  base ${s.baseImage}`);
@@ -32,9 +34,15 @@ function statusLine(s: SessionStatus): string {
 export const SESSION_SUBCOMMANDS = ['up', 'status', 'start', 'stop', 'restart', 'reset', 'rm', 'install', 'packages'] as const;
 
 /** `flowsession session <sub> <flow-dir> [...]` */
-export async function runSessionCommand(manager: SessionManager, out: CliOutput, args: string[], flags: { requirements?: boolean }): Promise<number> {
+export async function runSessionCommand(
+  manager: SessionManager,
+  out: CliOutput,
+  args: string[],
+  flags: { requirements?: boolean },
+): Promise<number> {
   const [sub, flowDir, ...rest] = args;
-  if (!sub || !(SESSION_SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`session needs one of: ${SESSION_SUBCOMMANDS.join(', ')}`);
+  if (!sub || !(SESSION_SUBCOMMANDS as readonly string[]).includes(sub))
+    throw new UsageError(`session needs one of: ${SESSION_SUBCOMMANDS.join(', ')}`);
   if (!flowDir) throw new UsageError(`session ${sub} needs a flow folder`);
   const progress = (r: Parameters<typeof Manager.describeProgress>[0]) => {
     const line = Manager.describeProgress(r);

@@ -20,7 +20,10 @@ export class ActiveFlow implements vscode.Disposable {
   private status?: SessionStatus;
   private seq = 0;
 
-  constructor(private readonly ctx: Ctx, private readonly index: FlowIndex) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly index: FlowIndex,
+  ) {
     this.item.name = 'Flow Session';
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor(() => this.debouncer.signal('editor')),
@@ -48,7 +51,8 @@ export class ActiveFlow implements vscode.Disposable {
     const flowDir = active ?? (await this.index.list().then((l) => (l.length === 1 ? l[0] : undefined)));
     let status: SessionStatus | undefined;
     const services = this.ctx.loadedServices();
-    if (flowDir && services && this.ctx.engineState !== 'unreachable') status = await services.manager.status(flowDir).catch(() => undefined);
+    if (flowDir && services && this.ctx.engineState !== 'unreachable')
+      status = await services.manager.status(flowDir).catch(() => undefined);
     if (seq !== this.seq) return;
     this.publish(flowDir, status);
   }
@@ -73,7 +77,10 @@ export class ActiveFlow implements vscode.Disposable {
       this.item.text = '$(warning) Flow session: no engine';
       this.item.tooltip = `${this.ctx.engineError?.describe() ?? 'The Docker engine is unreachable.'}\nClick to retry.`;
       this.item.command = 'flowsession.retryEngine';
-    } else if (!status || !isRunning(status.state) && (status.state === 'not-created' || status.state === 'stopped' || status.state === 'failed')) {
+    } else if (
+      !status ||
+      (!isRunning(status.state) && (status.state === 'not-created' || status.state === 'stopped' || status.state === 'failed'))
+    ) {
       this.item.text = `$(play) Start flow session`;
       this.item.tooltip = `${name}: ${status ? describeState(status) : 'no session checked yet'}.\nOnly the static checks run without a session; click to start one (flowsession.autoStartSession starts it on save).`;
       this.item.command = { command: 'flowsession.startSession', title: 'Start Session', arguments: [flowDir] };

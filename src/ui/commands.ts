@@ -61,21 +61,25 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const flowOf = (arg: FlowArg, purpose?: string) => resolveFlow(index, arg, purpose);
   const name = (flowDir: string) => path.basename(flowDir);
   const sessionWork = (flowDir: string, title: string, fn: (onProgress: (r: ProgressReport) => void) => Promise<SessionStatus | string>) =>
-    withLongWork(ctx, title, false, (w) => fn((r) => {
-      w.report(r);
-      d.progress.fire({ flowDir, report: r });
-    }));
+    withLongWork(ctx, title, false, (w) =>
+      fn((r) => {
+        w.report(r);
+        d.progress.fire({ flowDir, report: r });
+      }),
+    );
 
   const startSession = async (arg: FlowArg): Promise<boolean> => {
     const flowDir = await flowOf(arg, 'Start the session of which flow?');
     if (!flowDir) return false;
     const { manager } = await ctx.services();
-    const status = await sessionWork(flowDir, `Starting the session of ${name(flowDir)}`, (p) => manager.up(flowDir, p)) as SessionStatus;
+    const status = (await sessionWork(flowDir, `Starting the session of ${name(flowDir)}`, (p) => manager.up(flowDir, p))) as SessionStatus;
     ctx.log.info(`Session of ${flowDir} is ${status.state} (${status.containerName ?? ''})`);
     if (status.outdated) {
-      void vscode.window.showWarningMessage(`The session of ${name(flowDir)} does not match the flow's environment any more.`, 'Reset Session').then((c) => {
-        if (c) void vscode.commands.executeCommand('flowsession.resetSession', flowDir);
-      });
+      void vscode.window
+        .showWarningMessage(`The session of ${name(flowDir)} does not match the flow's environment any more.`, 'Reset Session')
+        .then((c) => {
+          if (c) void vscode.commands.executeCommand('flowsession.resetSession', flowDir);
+        });
     }
     void d.validation.validateNow(flowDir);
     return isRunning(status.state);
@@ -89,7 +93,13 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       d.sessions.refresh();
       d.customImages.refresh();
     }),
-    register(d, 'flowsession.showEngineError', () => showError(ctx, ctx.engineError ?? new FlowSessionError('engine-error', 'The Docker engine has not been asked yet.', 'Open the Sessions view or run a command.'))),
+    register(d, 'flowsession.showEngineError', () =>
+      showError(
+        ctx,
+        ctx.engineError ??
+          new FlowSessionError('engine-error', 'The Docker engine has not been asked yet.', 'Open the Sessions view or run a command.'),
+      ),
+    ),
     register(d, 'flowsession.refresh', () => {
       void index.refresh();
       d.sessions.refresh();
@@ -100,7 +110,10 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const flowDir = await flowOf(arg, 'Stop the session of which flow?');
       if (!flowDir) return;
       const { manager } = await ctx.services();
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Stopping the session of ${name(flowDir)}` }, () => manager.stop(flowDir));
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Stopping the session of ${name(flowDir)}` },
+        () => manager.stop(flowDir),
+      );
     }),
     register(d, 'flowsession.restartSession', async (arg: FlowArg) => {
       const flowDir = await flowOf(arg);
@@ -112,7 +125,14 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const flowDir = await flowOf(arg, 'Reset the session of which flow?');
       if (!flowDir) return;
       const { manager } = await ctx.services();
-      const answer = await vscode.window.showWarningMessage(`Reset the session of ${name(flowDir)}?`, { modal: true, detail: 'It is recreated with the flow\'s current environment (base image, requirements). Packages installed by hand are removed.' }, 'Reset');
+      const answer = await vscode.window.showWarningMessage(
+        `Reset the session of ${name(flowDir)}?`,
+        {
+          modal: true,
+          detail: "It is recreated with the flow's current environment (base image, requirements). Packages installed by hand are removed.",
+        },
+        'Reset',
+      );
       if (answer !== 'Reset') return;
       await sessionWork(flowDir, `Resetting the session of ${name(flowDir)}`, (p) => manager.reset(flowDir, p));
       void d.validation.validateNow(flowDir);
@@ -121,16 +141,24 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const flowDir = await flowOf(arg, 'Delete the session of which flow?');
       if (!flowDir) return;
       const { manager } = await ctx.services();
-      const answer = await vscode.window.showWarningMessage(`Delete the session of ${name(flowDir)}?`, { modal: true, detail: 'The container is removed; the flow folder is not touched. Packages installed by hand are lost.' }, 'Delete');
+      const answer = await vscode.window.showWarningMessage(
+        `Delete the session of ${name(flowDir)}?`,
+        { modal: true, detail: 'The container is removed; the flow folder is not touched. Packages installed by hand are lost.' },
+        'Delete',
+      );
       if (answer !== 'Delete') return;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Deleting the session of ${name(flowDir)}` }, () => manager.remove(flowDir));
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Deleting the session of ${name(flowDir)}` },
+        () => manager.remove(flowDir),
+      );
     }),
     register(d, 'flowsession.installPackages', async (arg: FlowArg) => {
       const flowDir = await flowOf(arg, 'Install packages into the session of which flow?');
       if (!flowDir) return;
       const input = await vscode.window.showInputBox({
         title: `Install packages into the session of ${name(flowDir)}`,
-        prompt: 'pip requirement specifiers, separated by spaces (they last until the session is reset; put them in requirements.txt to keep them)',
+        prompt:
+          'pip requirement specifiers, separated by spaces (they last until the session is reset; put them in requirements.txt to keep them)',
         placeHolder: 'requests==2.32.3 tenacity',
         validateInput: (v) => (v.trim() ? undefined : 'Name at least one package.'),
       });
@@ -138,8 +166,12 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       const { manager } = await ctx.services();
       const status = await manager.status(flowDir);
       if (!isRunning(status.state)) await startSession(flowDir);
-      const tail = await sessionWork(flowDir, `Installing into ${name(flowDir)}`, (p) => manager.install(flowDir, input.trim().split(/\s+/), p));
-      void vscode.window.showInformationMessage(`Installed ${input.trim()} into the session of ${name(flowDir)}. ${String(tail).split('\n').pop() ?? ''}`);
+      const tail = await sessionWork(flowDir, `Installing into ${name(flowDir)}`, (p) =>
+        manager.install(flowDir, input.trim().split(/\s+/), p),
+      );
+      void vscode.window.showInformationMessage(
+        `Installed ${input.trim()} into the session of ${name(flowDir)}. ${String(tail).split('\n').pop() ?? ''}`,
+      );
       void d.validation.validateNow(flowDir);
     }),
     register(d, 'flowsession.installRequirements', async (arg: FlowArg) => {
@@ -153,22 +185,29 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       void d.validation.validateNow(flowDir);
     }),
     register(d, 'flowsession.showPackages', async (arg: FlowArg) => {
-      const flowDir = await flowOf(arg, 'Show the packages of which flow\'s session?');
+      const flowDir = await flowOf(arg, "Show the packages of which flow's session?");
       if (!flowDir) return;
       const { manager } = await ctx.services();
       const pkgs = await manager.packages(flowDir);
       const origin = { base: 'base image', requirements: 'requirements', 'by-hand': 'installed by hand (lost on reset)' };
-      await vscode.window.showQuickPick(pkgs.map((p) => ({ label: p.name, description: p.version, detail: origin[p.origin] })), {
-        title: `${pkgs.length} packages in the session of ${name(flowDir)}`,
-        matchOnDescription: true,
-        matchOnDetail: true,
-      });
+      await vscode.window.showQuickPick(
+        pkgs.map((p) => ({ label: p.name, description: p.version, detail: origin[p.origin] })),
+        {
+          title: `${pkgs.length} packages in the session of ${name(flowDir)}`,
+          matchOnDescription: true,
+          matchOnDetail: true,
+        },
+      );
     }),
     register(d, 'flowsession.validateFlow', async (arg: FlowArg) => {
       const flowDir = await flowOf(arg, 'Validate which flow?');
       if (!flowDir) return;
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating ${name(flowDir)}` }, () => d.validation.validateNow(flowDir));
-      const problems = vscode.languages.getDiagnostics().filter(([u, ds]) => u.fsPath.startsWith(flowDir + path.sep) && ds.some((x) => x.source === 'flowsession'));
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Validating ${name(flowDir)}` }, () =>
+        d.validation.validateNow(flowDir),
+      );
+      const problems = vscode.languages
+        .getDiagnostics()
+        .filter(([u, ds]) => u.fsPath.startsWith(flowDir + path.sep) && ds.some((x) => x.source === 'flowsession'));
       if (problems.length > 0) void vscode.commands.executeCommand('workbench.actions.view.problems');
       else void vscode.window.setStatusBarMessage(`$(check) ${name(flowDir)}: no problems`, 4000);
     }),
@@ -180,7 +219,15 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         void vscode.window.showInformationMessage('No run is in progress.');
         return;
       }
-      const run = runs.length === 1 ? runs[0] : (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.runId, description: name(r.flowDir), run: r })), { placeHolder: 'Cancel which run?' }))?.run;
+      const run =
+        runs.length === 1
+          ? runs[0]
+          : (
+              await vscode.window.showQuickPick(
+                runs.map((r) => ({ label: r.runId, description: name(r.flowDir), run: r })),
+                { placeHolder: 'Cancel which run?' },
+              )
+            )?.run;
       run?.abort.abort();
     }),
     register(d, 'flowsession.openPanel', async (arg: FlowArg) => {
@@ -198,7 +245,11 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
         status = await manager.status(flowDir);
       }
       if (!status.container) throw new FlowSessionError('session-not-found', `No session container for ${flowDir}.`, 'Start the session.');
-      const terminal = vscode.window.createTerminal({ name: `Session: ${name(flowDir)}`, pty: new SessionTerminal(ctx, status.container, name(flowDir)), iconPath: new vscode.ThemeIcon('vm') });
+      const terminal = vscode.window.createTerminal({
+        name: `Session: ${name(flowDir)}`,
+        pty: new SessionTerminal(ctx, status.container, name(flowDir)),
+        iconPath: new vscode.ThemeIcon('vm'),
+      });
       terminal.show();
     }),
     register(d, 'flowsession.setConnection', () => setConnection(ctx)),
@@ -214,7 +265,12 @@ function inputsOf(flowDir: string): Promise<Record<string, { type?: string; defa
   return import('../core/flow/staticChecks').then(async ({ analyzeFlowDir }) => {
     const a = await analyzeFlowDir(flowDir);
     const errors = a.problems.filter((p) => p.severity === 'error');
-    if (errors.length) throw new FlowSessionError('flow-definition-error', `${errors[0].message} (${errors[0].file}:${errors[0].line})`, 'Fix the problems shown in the Problems panel, then run again.');
+    if (errors.length)
+      throw new FlowSessionError(
+        'flow-definition-error',
+        `${errors[0].message} (${errors[0].file}:${errors[0].line})`,
+        'Fix the problems shown in the Problems panel, then run again.',
+      );
     const v = a.parsed.value as { inputs?: Record<string, { type?: string; default?: unknown }> } | null;
     return v?.inputs && typeof v.inputs === 'object' ? v.inputs : {};
   });
@@ -282,13 +338,21 @@ async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
     });
     if (record.status === 'Completed') {
       ctx.log.info(`Run ${runId} completed: ${JSON.stringify(record.outputs)}`);
-      const choice = await vscode.window.showInformationMessage(`Run of ${path.basename(flowDir)} completed in ${(record.durationMs / 1000).toFixed(1)} s.`, 'Open Outputs', 'Open Session Panel');
-      if (choice === 'Open Outputs') await vscode.window.showTextDocument(vscode.Uri.file(path.join(flowDir, '.promptflow', 'flow.output.json')));
+      const choice = await vscode.window.showInformationMessage(
+        `Run of ${path.basename(flowDir)} completed in ${(record.durationMs / 1000).toFixed(1)} s.`,
+        'Open Outputs',
+        'Open Session Panel',
+      );
+      if (choice === 'Open Outputs')
+        await vscode.window.showTextDocument(vscode.Uri.file(path.join(flowDir, '.promptflow', 'flow.output.json')));
       if (choice === 'Open Session Panel') openSessionPanel(d.panel(), flowDir);
     } else {
       const msg = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
       ctx.log.error(`Run ${runId} ${record.status}: ${msg}`);
-      const choice = await vscode.window.showErrorMessage(`Run of ${path.basename(flowDir)} ${record.status === 'Canceled' ? 'was cancelled' : 'failed'}: ${msg}`, 'Show Logs');
+      const choice = await vscode.window.showErrorMessage(
+        `Run of ${path.basename(flowDir)} ${record.status === 'Canceled' ? 'was cancelled' : 'failed'}: ${msg}`,
+        'Show Logs',
+      );
       if (choice) ctx.log.show();
     }
   } finally {
@@ -301,7 +365,13 @@ async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
   const { ctx } = d;
   const flowDir = await resolveFlow(d.index, arg, 'Run a batch of which flow?');
   if (!flowDir) return;
-  const picked = await vscode.window.showOpenDialog({ defaultUri: vscode.Uri.file(flowDir), canSelectMany: false, filters: { 'JSON Lines': ['jsonl'] }, openLabel: 'Run Batch', title: 'Data file: one JSON object per line' });
+  const picked = await vscode.window.showOpenDialog({
+    defaultUri: vscode.Uri.file(flowDir),
+    canSelectMany: false,
+    filters: { 'JSON Lines': ['jsonl'] },
+    openLabel: 'Run Batch',
+    title: 'Data file: one JSON object per line',
+  });
   if (!picked?.[0]) return;
   const { runs } = await ctx.services();
   const { newRunId } = await import('../core/runs/runId');
@@ -327,7 +397,9 @@ async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
     });
     ctx.log.info(`Batch ${runId}: ${record.status}, ${record.completed}/${record.total} completed, ${record.failed} failed`);
     const choice = await (record.status === 'Completed' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(
-      `Batch run of ${path.basename(flowDir)}: ${record.completed} of ${record.total} lines completed, ${record.failed} failed.`, 'Open Output');
+      `Batch run of ${path.basename(flowDir)}: ${record.completed} of ${record.total} lines completed, ${record.failed} failed.`,
+      'Open Output',
+    );
     if (choice) await vscode.window.showTextDocument(vscode.Uri.file(record.outputFile));
   } finally {
     activeRuns.delete(runId);
@@ -339,7 +411,7 @@ async function setConnection(ctx: Ctx): Promise<void> {
   const existing = ctx.connections.list();
   const name = await vscode.window.showInputBox({
     title: 'Set Connection (1/5): name',
-    prompt: 'The connection name the flow\'s llm nodes use (connection: <name>)',
+    prompt: "The connection name the flow's llm nodes use (connection: <name>)",
     value: existing[0]?.name ?? 'open_ai_connection',
     validateInput: checkConnectionName,
     ignoreFocusOut: true,
@@ -351,7 +423,10 @@ async function setConnection(ctx: Ctx): Promise<void> {
     { label: 'OpenAI', type: 'OpenAIConnection' },
     { label: 'Custom', type: 'CustomConnection' },
   ];
-  const kind = await vscode.window.showQuickPick(kinds.map((k) => ({ ...k, picked: k.type === old?.type })), { title: 'Set Connection (2/5): type', ignoreFocusOut: true });
+  const kind = await vscode.window.showQuickPick(
+    kinds.map((k) => ({ ...k, picked: k.type === old?.type })),
+    { title: 'Set Connection (2/5): type', ignoreFocusOut: true },
+  );
   if (!kind) return;
   const apiBase = await vscode.window.showInputBox({
     title: 'Set Connection (3/5): api_base',
@@ -363,17 +438,26 @@ async function setConnection(ctx: Ctx): Promise<void> {
   if (apiBase === undefined) return;
   let apiVersion: string | undefined;
   if (kind.type === 'AzureOpenAIConnection') {
-    apiVersion = await vscode.window.showInputBox({ title: 'Set Connection (4/5): api_version', value: old?.api_version ?? '2024-02-01', ignoreFocusOut: true });
+    apiVersion = await vscode.window.showInputBox({
+      title: 'Set Connection (4/5): api_version',
+      value: old?.api_version ?? '2024-02-01',
+      ignoreFocusOut: true,
+    });
     if (apiVersion === undefined) return;
   }
   const key = await vscode.window.showInputBox({
     title: 'Set Connection (5/5): api key',
-    prompt: old ? 'Leave empty to keep the stored key. Kept in VS Code\'s secret storage; runs receive it per request.' : 'Kept in VS Code\'s secret storage; runs receive it per request.',
+    prompt: old
+      ? "Leave empty to keep the stored key. Kept in VS Code's secret storage; runs receive it per request."
+      : "Kept in VS Code's secret storage; runs receive it per request.",
     password: true,
     ignoreFocusOut: true,
   });
   if (key === undefined) return;
-  await ctx.connections.set({ name, type: kind.type, api_base: apiBase.trim() || undefined, api_version: apiVersion?.trim() || undefined }, key ? key : old ? undefined : '');
+  await ctx.connections.set(
+    { name, type: kind.type, api_base: apiBase.trim() || undefined, api_version: apiVersion?.trim() || undefined },
+    key ? key : old ? undefined : '',
+  );
   ctx.log.info(`Connection ${name} (${kind.type}) saved`);
   void vscode.window.showInformationMessage(`Connection ${name} saved; runs of this workspace receive it.`);
 }

@@ -7,7 +7,10 @@ const secretKey = (name: string) => `flowsession.connection.${name}`;
 
 /** Connections of this workspace: keys in SecretStorage, the rest in workspaceState. Never logged. */
 export class ConnectionStore {
-  constructor(private readonly state: vscode.Memento, private readonly secrets: vscode.SecretStorage) {}
+  constructor(
+    private readonly state: vscode.Memento,
+    private readonly secrets: vscode.SecretStorage,
+  ) {}
 
   list(): ConnectionMeta[] {
     return this.state.get<ConnectionMeta[]>(LIST_KEY, []);
@@ -20,7 +23,10 @@ export class ConnectionStore {
 
   async remove(name: string): Promise<void> {
     await this.secrets.delete(secretKey(name));
-    await this.state.update(LIST_KEY, this.list().filter((c) => c.name !== name));
+    await this.state.update(
+      LIST_KEY,
+      this.list().filter((c) => c.name !== name),
+    );
   }
 
   /** What a run request carries as `connections`. */

@@ -35,13 +35,18 @@ export class Ctx implements vscode.Disposable {
   /** The services were rebuilt (engine settings changed) or the engine was retried. */
   readonly onDidChangeServices = this.servicesEmitter.event;
 
-  constructor(readonly extensionContext: vscode.ExtensionContext, log: vscode.LogOutputChannel) {
+  constructor(
+    readonly extensionContext: vscode.ExtensionContext,
+    log: vscode.LogOutputChannel,
+  ) {
     this.log = log;
     this.settingsValue = this.readSettings();
     this.connections = new ConnectionStore(extensionContext.workspaceState, extensionContext.secrets);
     this.customImages = new CustomImageStore(extensionContext.workspaceState);
     this.disposables.push(
-      this.sessionEmitter, this.engineEmitter, this.servicesEmitter,
+      this.sessionEmitter,
+      this.engineEmitter,
+      this.servicesEmitter,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('flowsession')) return;
         this.settingsValue = this.readSettings();
@@ -75,14 +80,20 @@ export class Ctx implements vscode.Disposable {
     };
     const settings = settingsFromConfig((k) => cfg.get(k), process.env, isSet);
     if (settings.defaultBaseImageFromEnv) {
-      this.log.info(`Base image: ${settings.defaultBaseImageFromEnv} (FLOWSESSION_DEFAULT_BASE_IMAGE stands in for the default; set flowsession.baseImage to choose another)`);
+      this.log.info(
+        `Base image: ${settings.defaultBaseImageFromEnv} (FLOWSESSION_DEFAULT_BASE_IMAGE stands in for the default; set flowsession.baseImage to choose another)`,
+      );
     }
     return settings;
   }
 
   private setState(state: EngineState, error?: FlowSessionError): void {
     this.lastError = error;
-    void vscode.commands.executeCommand('setContext', 'flowsession.engineErrorKind', state === 'unreachable' ? error?.kind ?? 'engine-error' : '');
+    void vscode.commands.executeCommand(
+      'setContext',
+      'flowsession.engineErrorKind',
+      state === 'unreachable' ? (error?.kind ?? 'engine-error') : '',
+    );
     if (state === this.state) return;
     this.state = state;
     void vscode.commands.executeCommand('setContext', 'flowsession.engineState', state);
@@ -96,14 +107,23 @@ export class Ctx implements vscode.Disposable {
     if (!this.pinged) {
       // an unreachable engine stays "unreachable" while it is asked again: views do not flap between states
       if (this.state === 'unknown') this.setState('connecting');
-      this.pinged = services.engine.ping(5000).then(() => {
-        if (current.generation === this.generation) this.setState('reachable');
-      }, (e) => {
-        this.pinged = undefined; // ask again next time: the engine may have come up
-        const err = isFlowSessionError(e) ? e : new FlowSessionError('engine-error', e instanceof Error ? e.message : String(e), 'Check flowsession.dockerHost and flowsession.engine.');
-        if (current.generation === this.generation) this.setState('unreachable', err);
-        throw err;
-      });
+      this.pinged = services.engine.ping(5000).then(
+        () => {
+          if (current.generation === this.generation) this.setState('reachable');
+        },
+        (e) => {
+          this.pinged = undefined; // ask again next time: the engine may have come up
+          const err = isFlowSessionError(e)
+            ? e
+            : new FlowSessionError(
+                'engine-error',
+                e instanceof Error ? e.message : String(e),
+                'Check flowsession.dockerHost and flowsession.engine.',
+              );
+          if (current.generation === this.generation) this.setState('unreachable', err);
+          throw err;
+        },
+      );
     }
     await this.pinged;
     return services;
@@ -131,7 +151,15 @@ export class Ctx implements vscode.Disposable {
         }
         entry.loaded = services;
         this.sessionSubscription = services.manager.onDidChange((change) => {
-          if (change.action === 'engine-disconnected') this.setState('unreachable', new FlowSessionError('engine-not-running', `Lost the connection to the Docker engine at ${services.engine.endpoint.host}.`, 'Start Docker, then Retry.'));
+          if (change.action === 'engine-disconnected')
+            this.setState(
+              'unreachable',
+              new FlowSessionError(
+                'engine-not-running',
+                `Lost the connection to the Docker engine at ${services.engine.endpoint.host}.`,
+                'Start Docker, then Retry.',
+              ),
+            );
           else if (change.action === 'engine-connected') this.setState('reachable');
           this.sessionEmitter.fire(change);
         });

@@ -16,6 +16,9 @@ export class CustomImageStore {
   }
 
   async remove(ref: string): Promise<void> {
-    await this.state.update(KEY, this.list().filter((r) => r.ref !== ref));
+    await this.state.update(
+      KEY,
+      this.list().filter((r) => r.ref !== ref),
+    );
   }
 }

@@ -23,11 +23,24 @@ export async function selectEngine(ctx: Ctx): Promise<void> {
   const current = ctx.loadedServices()?.engine.endpoint;
   const items: EngineItem[] = [
     { label: 'default', description: 'the local engine (DOCKER_HOST, else the default socket)', context: '' },
-    ...listContexts().filter((c) => c.name !== 'default').map((c) => ({ label: c.name, description: c.host, context: c.name })),
+    ...listContexts()
+      .filter((c) => c.name !== 'default')
+      .map((c) => ({ label: c.name, description: c.host, context: c.name })),
     { label: '$(edit) Enter an engine address…', description: 'tcp://host:2376, ssh://user@host, unix:///path', address: true },
   ];
-  for (const item of items) if (current && item.context !== undefined && (item.context || 'default') === (current.context ?? 'default') && !config.get<string>('dockerHost')) item.detail = '$(check) in use';
-  const pick = await vscode.window.showQuickPick(items, { title: 'Select the engine for flow sessions', placeHolder: current ? `now: ${engineName(current)}` : undefined, matchOnDescription: true });
+  for (const item of items)
+    if (
+      current &&
+      item.context !== undefined &&
+      (item.context || 'default') === (current.context ?? 'default') &&
+      !config.get<string>('dockerHost')
+    )
+      item.detail = '$(check) in use';
+  const pick = await vscode.window.showQuickPick(items, {
+    title: 'Select the engine for flow sessions',
+    placeHolder: current ? `now: ${engineName(current)}` : undefined,
+    matchOnDescription: true,
+  });
   if (!pick) return;
   const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
   if (pick.address) {
@@ -35,12 +48,14 @@ export async function selectEngine(ctx: Ctx): Promise<void> {
       title: 'Engine address',
       value: config.get<string>('dockerHost') ?? '',
       prompt: 'tcp:// (TLS from DOCKER_CERT_PATH), ssh://user@host[:port] (keys from ssh-agent or ~/.ssh), unix://',
-      validateInput: (v) => (/^(tcp|ssh|unix|npipe|https?):\/\/\S+$/.test(v.trim()) ? undefined : 'Use tcp://host:port, ssh://user@host or unix:///path'),
+      validateInput: (v) =>
+        /^(tcp|ssh|unix|npipe|https?):\/\/\S+$/.test(v.trim()) ? undefined : 'Use tcp://host:port, ssh://user@host or unix:///path',
     });
     if (address === undefined) return;
     await config.update('dockerHost', address.trim(), target);
     return;
   }
-  if (config.inspect<string>('dockerHost')?.workspaceValue) await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
+  if (config.inspect<string>('dockerHost')?.workspaceValue)
+    await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
   await config.update('engine', pick.context || '', target);
 }

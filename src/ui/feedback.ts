@@ -26,7 +26,10 @@ export async function showError(ctx: Ctx, e: unknown, retry?: () => unknown): Pr
     if (unreachable) await ctx.retry();
     if (retry) await retry();
   } else if (choice === 'Open Settings') {
-    await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:flowsession.flowsession flowsession.dockerHost flowsession.engine');
+    await vscode.commands.executeCommand(
+      'workbench.action.openSettings',
+      '@ext:flowsession.flowsession flowsession.dockerHost flowsession.engine',
+    );
   } else if (choice === 'Show Logs') {
     ctx.log.show(true);
   }

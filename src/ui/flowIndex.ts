@@ -90,6 +90,9 @@ export async function resolveFlow(index: FlowIndex, arg: FlowArg, purpose = 'Whi
     });
     return undefined;
   }
-  const pick = await vscode.window.showQuickPick(flows.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(f), flowDir: f })), { placeHolder: purpose });
+  const pick = await vscode.window.showQuickPick(
+    flows.map((f) => ({ label: path.basename(f), description: vscode.workspace.asRelativePath(f), flowDir: f })),
+    { placeHolder: purpose },
+  );
   return pick?.flowDir;
 }

@@ -11,9 +11,12 @@ const IMAGE_BUILD = 'image_build';
 
 /** The image_build folder a command acts on: the argument (a Custom Images row), the active flow's, or a pick. */
 async function imageBuildFolder(d: CommandDeps, arg: unknown): Promise<string | undefined> {
-  if (arg && typeof arg === 'object' && 'dir' in arg && typeof (arg as { dir: unknown }).dir === 'string') return (arg as { dir: string }).dir;
+  if (arg && typeof arg === 'object' && 'dir' in arg && typeof (arg as { dir: unknown }).dir === 'string')
+    return (arg as { dir: string }).dir;
   if (arg instanceof vscode.Uri) return path.basename(arg.fsPath) === IMAGE_BUILD ? arg.fsPath : path.dirname(arg.fsPath);
-  const folders = (await vscode.workspace.findFiles(`**/${IMAGE_BUILD}/Dockerfile`, '**/node_modules/**', 100)).map((u) => path.dirname(u.fsPath)).sort();
+  const folders = (await vscode.workspace.findFiles(`**/${IMAGE_BUILD}/Dockerfile`, '**/node_modules/**', 100))
+    .map((u) => path.dirname(u.fsPath))
+    .sort();
   const active = d.index.activeFlow();
   const activeFolder = active ? path.join(active, IMAGE_BUILD) : undefined;
   if (activeFolder && folders.includes(activeFolder)) return activeFolder;
@@ -22,11 +25,19 @@ async function imageBuildFolder(d: CommandDeps, arg: unknown): Promise<string | 
   if (owning) return owning;
   if (folders.length === 1) return folders[0];
   if (folders.length === 0) {
-    const c = await vscode.window.showInformationMessage('No image_build folder with a Dockerfile in this workspace.', 'New Custom Base Image…');
+    const c = await vscode.window.showInformationMessage(
+      'No image_build folder with a Dockerfile in this workspace.',
+      'New Custom Base Image…',
+    );
     if (c) await vscode.commands.executeCommand('flowsession.newCustomImage');
     return undefined;
   }
-  return (await vscode.window.showQuickPick(folders.map((f) => ({ label: vscode.workspace.asRelativePath(f), dir: f })), { placeHolder: 'Build which image_build folder?' }))?.dir;
+  return (
+    await vscode.window.showQuickPick(
+      folders.map((f) => ({ label: vscode.workspace.asRelativePath(f), dir: f })),
+      { placeHolder: 'Build which image_build folder?' },
+    )
+  )?.dir;
 }
 
 /** The base image sessions of a flow use now (FLOWSESSION_BASE_IMAGE, environment.image, the setting). */
@@ -46,7 +57,19 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
       const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
       const choices = [...new Set([active, ...flows, root].filter((x): x is string => !!x))];
       if (choices.length === 0) throw new FlowSessionError('bad-input', 'Open a folder first.', 'The image_build folder is created in it.');
-      const dir = choices.length === 1 ? choices[0] : (await vscode.window.showQuickPick(choices.map((c) => ({ label: vscode.workspace.asRelativePath(c), description: c === root ? 'workspace folder' : 'flow folder', dir: c })), { placeHolder: 'Create image_build/ in which folder?' }))?.dir;
+      const dir =
+        choices.length === 1
+          ? choices[0]
+          : (
+              await vscode.window.showQuickPick(
+                choices.map((c) => ({
+                  label: vscode.workspace.asRelativePath(c),
+                  description: c === root ? 'workspace folder' : 'flow folder',
+                  dir: c,
+                })),
+                { placeHolder: 'Create image_build/ in which folder?' },
+              )
+            )?.dir;
       if (!dir) return;
       const { scaffoldCustomImage } = await import('../core/image/customImage');
       const { folder, written } = scaffoldCustomImage(dir);
@@ -72,9 +95,21 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
       ctx.log.show(true);
       const id = await withLongWork(ctx, `Building ${tag.trim()}`, false, async (w) => {
         const s = ctx.settings.session;
-        const runtime = await ensureRuntimeImage(services.engine, base, { pip: s.pip, networkMode: s.network, labels: s.extraLabels, onProgress: w.report });
+        const runtime = await ensureRuntimeImage(services.engine, base, {
+          pip: s.pip,
+          networkMode: s.network,
+          labels: s.extraLabels,
+          onProgress: w.report,
+        });
         ctx.log.info(`Building ${tag.trim()} FROM ${runtime.ref} (the runtime image of ${base})`);
-        return buildCustomImage(services.engine, { contextDir: folder, tag: tag.trim(), runtimeImage: runtime.ref, labels: s.extraLabels, networkMode: s.network, onProgress: w.report });
+        return buildCustomImage(services.engine, {
+          contextDir: folder,
+          tag: tag.trim(),
+          runtimeImage: runtime.ref,
+          labels: s.extraLabels,
+          networkMode: s.network,
+          onProgress: w.report,
+        });
       });
       ctx.log.info(`Built ${tag.trim()} (${id})`);
       d.customImages.refresh();
@@ -89,25 +124,41 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
       const { IMAGE_LABELS } = await import('../core/image/labels');
       let local = typeof arg?.ref === 'string' ? arg.ref : undefined;
       if (!local) {
-        const images = (await services.engine.listImages({ [IMAGE_LABELS.kind]: CUSTOM_IMAGE_KIND })).flatMap((i) => i.tags.filter((t) => t !== '<none>:<none>'));
-        if (images.length === 0) throw new FlowSessionError('image-not-found', 'No custom base image has been built on this engine.', 'Run "Flow Session: Build Custom Base Image" first.');
-        local = images.length === 1 ? images[0] : (await vscode.window.showQuickPick(images, { placeHolder: 'Publish which image?' }));
+        const images = (await services.engine.listImages({ [IMAGE_LABELS.kind]: CUSTOM_IMAGE_KIND })).flatMap((i) =>
+          i.tags.filter((t) => t !== '<none>:<none>'),
+        );
+        if (images.length === 0)
+          throw new FlowSessionError(
+            'image-not-found',
+            'No custom base image has been built on this engine.',
+            'Run "Flow Session: Build Custom Base Image" first.',
+          );
+        local = images.length === 1 ? images[0] : await vscode.window.showQuickPick(images, { placeHolder: 'Publish which image?' });
         if (!local) return;
       }
       const registry = ctx.settings.registry;
       const version = new Date().toISOString().slice(0, 10).replace(/-/g, '');
       const target = await vscode.window.showInputBox({
         title: `Publish ${local}`,
-        prompt: registry ? `Tagged and pushed to ${registry} (flowsession.registry)` : 'No registry set (flowsession.registry): the image is tagged and recorded for this workspace, not pushed.',
+        prompt: registry
+          ? `Tagged and pushed to ${registry} (flowsession.registry)`
+          : 'No registry set (flowsession.registry): the image is tagged and recorded for this workspace, not pushed.',
         value: publishTarget(local, registry, version),
         validateInput: (v) => (isValidImageRef(v.trim()) ? undefined : 'Not a valid image name.'),
       });
       if (!target) return;
-      const record = await withLongWork(ctx, `Publishing ${target.trim()}`, false, (w) => publishCustomImage(services.engine, local!, target.trim(), !!registry, w.report));
+      const record = await withLongWork(ctx, `Publishing ${target.trim()}`, false, (w) =>
+        publishCustomImage(services.engine, local!, target.trim(), !!registry, w.report),
+      );
       await ctx.customImages.add(record);
-      ctx.log.info(`Published ${record.ref}${record.pushed ? ` (pushed${record.digest ? `, ${record.digest}` : ''})` : ' (tagged locally)'}`);
+      ctx.log.info(
+        `Published ${record.ref}${record.pushed ? ` (pushed${record.digest ? `, ${record.digest}` : ''})` : ' (tagged locally)'}`,
+      );
       d.customImages.refresh();
-      const choice = await vscode.window.showInformationMessage(`Published ${record.ref}${record.pushed ? '' : ' locally (set flowsession.registry to push)'}.`, 'Use as Base Image…');
+      const choice = await vscode.window.showInformationMessage(
+        `Published ${record.ref}${record.pushed ? '' : ' locally (set flowsession.registry to push)'}.`,
+        'Use as Base Image…',
+      );
       if (choice) await vscode.commands.executeCommand('flowsession.changeBaseImage', undefined, record.ref);
     }),
 
@@ -127,10 +178,15 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
         type Item = vscode.QuickPickItem & { image?: string | null };
         const items: Item[] = [
           { label: `$(discard) Default (${def})`, description: 'remove environment.image; flowsession.baseImage applies', image: null },
-          ...ctx.customImages.list().map((r): Item => ({ label: r.ref, description: r.pushed ? 'published custom image' : 'custom image (local)', image: r.ref })),
+          ...ctx.customImages
+            .list()
+            .map((r): Item => ({ label: r.ref, description: r.pushed ? 'published custom image' : 'custom image (local)', image: r.ref })),
           { label: '$(edit) Other image…', description: 'any image with Python 3.9+', image: undefined },
         ];
-        const pick = await vscode.window.showQuickPick(items, { title: `Base image of ${path.basename(flowDir)}`, placeHolder: current ? `now: ${current}` : `now: the default (${def})` });
+        const pick = await vscode.window.showQuickPick(items, {
+          title: `Base image of ${path.basename(flowDir)}`,
+          placeHolder: current ? `now: ${current}` : `now: the default (${def})`,
+        });
         if (!pick) return;
         image = pick.image;
         if (image === undefined) {
@@ -159,7 +215,10 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
       const { manager } = await ctx.services();
       const status = await manager.status(flowDir);
       if (status.state !== 'not-created' && status.state !== 'unavailable') {
-        const c = await vscode.window.showInformationMessage(`The session of ${path.basename(flowDir)} still runs on ${status.baseImage ?? 'the old image'}. Reset it to use ${image ?? 'the default image'}?`, 'Reset Session');
+        const c = await vscode.window.showInformationMessage(
+          `The session of ${path.basename(flowDir)} still runs on ${status.baseImage ?? 'the old image'}. Reset it to use ${image ?? 'the default image'}?`,
+          'Reset Session',
+        );
         if (c) await vscode.commands.executeCommand('flowsession.resetSession', flowDir);
       }
     }),
@@ -170,14 +229,21 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
       const services = await ctx.services();
       const ref = await currentBase(d, flowDir);
       const { checkBaseImage } = await import('../core/image/baseUpdates');
-      const check = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Asking the registry about ${ref}` }, () => checkBaseImage(services.engine, ref));
-      ctx.log.info(`Base image ${ref}: ${check.state} (local ${check.localDigests.join(', ') || 'none'}, registry ${check.remoteDigest ?? 'unknown'})`);
+      const check = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Asking the registry about ${ref}` },
+        () => checkBaseImage(services.engine, ref),
+      );
+      ctx.log.info(
+        `Base image ${ref}: ${check.state} (local ${check.localDigests.join(', ') || 'none'}, registry ${check.remoteDigest ?? 'unknown'})`,
+      );
       if (check.state === 'up-to-date') {
         void vscode.window.showInformationMessage(`${ref} is up to date.`);
         return;
       }
       if (check.state === 'unknown') {
-        void vscode.window.showInformationMessage(`Could not compare ${ref} with its registry: ${check.registryError ?? 'a local-only image, or the registry does not know it'}.`);
+        void vscode.window.showInformationMessage(
+          `Could not compare ${ref} with its registry: ${check.registryError ?? 'a local-only image, or the registry does not know it'}.`,
+        );
         return;
       }
       const what = check.state === 'not-pulled' ? `${ref} is not on the engine yet.` : `A newer ${ref} is in the registry.`;
@@ -190,7 +256,9 @@ export function registerImageCommands(d: CommandDeps): vscode.Disposable[] {
           void vscode.window.showInformationMessage(`Pulled ${ref}; the next session of ${path.basename(flowDir)} uses it.`);
           return;
         }
-        await withLongWork(ctx, `Resetting the session of ${path.basename(flowDir)}`, false, (w) => services.manager.reset(flowDir, w.report));
+        await withLongWork(ctx, `Resetting the session of ${path.basename(flowDir)}`, false, (w) =>
+          services.manager.reset(flowDir, w.report),
+        );
       }
     }),
   ];

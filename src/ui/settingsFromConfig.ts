@@ -28,7 +28,11 @@ function strings(v: unknown): string[] {
 }
 
 /** The extension's settings: VS Code configuration, with the same FLOWSESSION_* overrides the CLI honours for tests. */
-export function settingsFromConfig(get: ConfigGetter, env: NodeJS.ProcessEnv = process.env, isSet: ConfigSetCheck = () => true): ExtensionSettings {
+export function settingsFromConfig(
+  get: ConfigGetter,
+  env: NodeJS.ProcessEnv = process.env,
+  isSet: ConfigSetCheck = () => true,
+): ExtensionSettings {
   const s = defaultSettings();
   const str = (key: string, fallback = '') => {
     const v = get<string>(key);

@@ -15,7 +15,11 @@ export class SessionTerminal implements vscode.Pseudoterminal {
   private exec?: TtyExec;
   private size = { cols: 80, rows: 24 };
 
-  constructor(private readonly ctx: Ctx, private readonly containerId: string, private readonly label: string) {}
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly containerId: string,
+    private readonly label: string,
+  ) {}
 
   open(initial: vscode.TerminalDimensions | undefined): void {
     if (initial) this.size = { cols: initial.columns, rows: initial.rows };

@@ -63,7 +63,8 @@ export function fieldsFromFlow(flow: unknown): InputField[] {
     const written = typeof body.type === 'string' ? body.type : 'string';
     const type: InputType = KNOWN_TYPES.has(written) ? (written as InputType) : 'string';
     const field: InputField = { name, type, initial: initialValue(type, body.default), hasDefault: 'default' in body };
-    if (typeof body.description === 'string' && body.description) field.description = body.description.slice(0, FORM_LIMITS.descriptionChars);
+    if (typeof body.description === 'string' && body.description)
+      field.description = body.description.slice(0, FORM_LIMITS.descriptionChars);
     if (type !== written) field.declaredType = written.slice(0, 64);
     fields.push(field);
   }

@@ -45,13 +45,16 @@ const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
 // a plain count: the toolkit's vscode-badge writes a style attribute, which the CSP blocks
 const packagesCount = el('span', { class: 'count', 'data-testid': 'packages-count' }, '0');
-const panels = el('vscode-panels', { activeid: tab, 'aria-label': 'Session panel' },
+const panels = el(
+  'vscode-panels',
+  { activeid: tab, 'aria-label': 'Session panel' },
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
   el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
   el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, formBox, runBox)),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
-  el('vscode-panel-view', { id: 'view-history' }, historyBox));
+  el('vscode-panel-view', { id: 'view-history' }, historyBox),
+);
 
 const app = document.getElementById('app') ?? document.body;
 app.replaceChildren(el('header', {}, title, subtitle), sessionBox, noticeBox, panels);
@@ -78,7 +81,18 @@ function render(): void {
   }
   if (prev?.session !== s.session || prev?.progress !== s.progress) fill(sessionBox, renderSession(s.session, s.progress));
   if (prev?.notice !== s.notice) {
-    fill(noticeBox, s.notice ? [el('div', { class: `notice notice-${s.notice.level}`, role: s.notice.level === 'error' ? 'alert' : 'status', 'data-testid': 'notice' }, s.notice.message)] : []);
+    fill(
+      noticeBox,
+      s.notice
+        ? [
+            el(
+              'div',
+              { class: `notice notice-${s.notice.level}`, role: s.notice.level === 'error' ? 'alert' : 'status', 'data-testid': 'notice' },
+              s.notice.message,
+            ),
+          ]
+        : [],
+    );
   }
   const active = isRunActive(s.run);
   if (formDirty || prev?.fields !== s.fields || prev?.fieldsError !== s.fieldsError || prev?.formErrors !== s.formErrors) {
@@ -186,7 +200,8 @@ document.addEventListener('click', (event) => {
       return;
     case 'openFile':
       event.preventDefault();
-      if (target.dataset.run && target.dataset.file) api.postMessage({ type: 'openFile', runId: target.dataset.run, file: target.dataset.file });
+      if (target.dataset.run && target.dataset.file)
+        api.postMessage({ type: 'openFile', runId: target.dataset.run, file: target.dataset.file });
       return;
     case 'startSession':
     case 'resetSession':

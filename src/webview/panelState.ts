@@ -90,7 +90,10 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       if (state.run?.runId !== msg.runId) return state;
       // nodes still marked running when the run ends did not finish (cancel, timeout, crash)
       const nodes = state.run.nodes.map((n) => (n.status === 'Running' ? { ...n, status: 'Canceled' as const } : n));
-      return { ...state, run: { ...state.run, nodes, status: msg.status, outputs: msg.outputs, error: msg.error, durationMs: msg.durationMs } };
+      return {
+        ...state,
+        run: { ...state.run, nodes, status: msg.status, outputs: msg.outputs, error: msg.error, durationMs: msg.durationMs },
+      };
     }
     case 'history':
       return { ...state, history: msg.runs.slice(0, STATE_LIMITS.historyRuns) };

@@ -110,19 +110,33 @@ export interface PanelState {
 export type RunEventView =
   | { event: 'nodeStart'; node: string }
   | { event: 'nodeLog'; node: string; stream: 'stdout' | 'stderr'; text: string }
-  | { event: 'nodeEnd'; node: string; status: Exclude<NodeStatusName, 'Running'>; durationMs: number; output?: unknown; error?: RunErrorView };
+  | {
+      event: 'nodeEnd';
+      node: string;
+      status: Exclude<NodeStatusName, 'Running'>;
+      durationMs: number;
+      output?: unknown;
+      error?: RunErrorView;
+    };
 
 export type HostMessage =
   | { type: 'state'; state: PanelState }
   | { type: 'session'; session: SessionView | null }
-  | { type: 'progress'; progress: Omit<ProgressView, 'log'> & { log?: string[] } | null }
+  | { type: 'progress'; progress: (Omit<ProgressView, 'log'> & { log?: string[] }) | null }
   | { type: 'packages'; packages: PackagesView }
   | { type: 'fields'; fields: InputField[]; error?: string }
   | { type: 'formErrors'; errors: Record<string, string> }
   | { type: 'runStarted'; runId: string; startedAt: string }
   | { type: 'runStatus'; runId: string; status: RunStatusName }
   | { type: 'runEvent'; runId: string; event: RunEventView }
-  | { type: 'runEnded'; runId: string; status: 'Completed' | 'Failed' | 'Canceled'; outputs: Record<string, unknown> | null; error?: RunErrorView; durationMs: number }
+  | {
+      type: 'runEnded';
+      runId: string;
+      status: 'Completed' | 'Failed' | 'Canceled';
+      outputs: Record<string, unknown> | null;
+      error?: RunErrorView;
+      durationMs: number;
+    }
   | { type: 'history'; runs: RunSummary[] }
   | { type: 'notice'; notice: Notice | null };
 
@@ -203,7 +217,8 @@ export function parseWebviewMessage(raw: unknown): Parsed {
   if (!isRecord(raw)) return { ok: false, reason: 'not an object' };
   const type = raw.type;
   if (typeof type !== 'string') return { ok: false, reason: 'no type' };
-  const fail = (reason: string | undefined): Parsed | undefined => (reason ? { ok: false, reason: `${type.slice(0, 40)}: ${reason}` } : undefined);
+  const fail = (reason: string | undefined): Parsed | undefined =>
+    reason ? { ok: false, reason: `${type.slice(0, 40)}: ${reason}` } : undefined;
   switch (type) {
     case 'ready':
     case 'startSession':
@@ -213,8 +228,12 @@ export function parseWebviewMessage(raw: unknown): Parsed {
     case 'cancel':
       return fail(onlyKeys(raw, ['type', 'runId']) ?? checkRunId(raw.runId)) ?? { ok: true, message: { type, runId: raw.runId as string } };
     case 'openFile':
-      return fail(onlyKeys(raw, ['type', 'runId', 'file']) ?? checkRunId(raw.runId) ?? checkFileName(raw.file))
-        ?? { ok: true, message: { type, runId: raw.runId as string, file: raw.file as string } };
+      return (
+        fail(onlyKeys(raw, ['type', 'runId', 'file']) ?? checkRunId(raw.runId) ?? checkFileName(raw.file)) ?? {
+          ok: true,
+          message: { type, runId: raw.runId as string, file: raw.file as string },
+        }
+      );
     case 'run': {
       const bad = fail(onlyKeys(raw, ['type', 'inputs']) ?? checkInputs(raw.inputs));
       if (bad) return bad;

@@ -12,12 +12,16 @@ import type { Metric } from './report';
 export function benchSaveToDiagnostics(): Metric {
   const root = path.resolve(__dirname, '..', '..');
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-bench-')), 'save.json');
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'test/e2e/harness/cli.ts', 'test/e2e/suite', '--label', 'bench'], {
-    cwd: root,
-    env: { ...process.env, ...world().env, FLOWSESSION_BENCH_OUT: out, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') },
-    encoding: 'utf8',
-    timeout: 10 * 60_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', 'test/e2e/harness/cli.ts', 'test/e2e/suite', '--label', 'bench'],
+    {
+      cwd: root,
+      env: { ...process.env, ...world().env, FLOWSESSION_BENCH_OUT: out, TS_NODE_PROJECT: path.join(root, 'tsconfig.json') },
+      encoding: 'utf8',
+      timeout: 10 * 60_000,
+    },
+  );
   if (!fs.existsSync(out)) throw new Error(`the editor suite gave no figures (exit ${r.status}): ${(r.stderr || r.stdout).slice(-2000)}`);
   const m = JSON.parse(fs.readFileSync(out, 'utf8')) as { save_to_diagnostics_ms: number; validate_ms: number; samples: number };
   return {

@@ -28,7 +28,8 @@ export async function benchReliability(): Promise<Metric[]> {
       t = performance.now();
       const statuses = await manager.statusesOf(all);
       listed.push(performance.now() - t);
-      if (statuses.filter((x) => x.state === 'stopped').length !== 99) throw new Error('tree bench: the stopped sessions were not all found');
+      if (statuses.filter((x) => x.state === 'stopped').length !== 99)
+        throw new Error('tree bench: the stopped sessions were not all found');
     }
     for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
     const validator = new FlowValidator(manager);
@@ -42,8 +43,22 @@ export async function benchReliability(): Promise<Metric[]> {
     gc?.();
     const growthMb = (process.memoryUsage().heapUsed - heap0) / 2 ** 20;
     return [
-      { name: 'tree_refresh_100_sessions', value_ms: median(listed), baseline_ms: median(bare), ratio: median(listed) / median(bare), goal: '<= 2', note: 'the statuses of 100 flow folders (what the Sessions tree renders) vs a bare engine list of their containers; median of 9' },
-      { name: 'memory_growth_1000_validations', value_ms: ms, baseline_ms: 10, ratio: growthMb / 10, goal: '<= 1', note: `heap growth ${growthMb.toFixed(2)} MB (goal 10 MB)${gc ? ', after gc' : ', no --expose-gc'}; value_ms: time of the 1,000 validations` },
+      {
+        name: 'tree_refresh_100_sessions',
+        value_ms: median(listed),
+        baseline_ms: median(bare),
+        ratio: median(listed) / median(bare),
+        goal: '<= 2',
+        note: 'the statuses of 100 flow folders (what the Sessions tree renders) vs a bare engine list of their containers; median of 9',
+      },
+      {
+        name: 'memory_growth_1000_validations',
+        value_ms: ms,
+        baseline_ms: 10,
+        ratio: growthMb / 10,
+        goal: '<= 1',
+        note: `heap growth ${growthMb.toFixed(2)} MB (goal 10 MB)${gc ? ', after gc' : ', no --expose-gc'}; value_ms: time of the 1,000 validations`,
+      },
     ];
   } finally {
     for (const id of made) await engine.removeContainer(id).catch(() => undefined);

@@ -30,7 +30,10 @@ async function batchMetric(local: SessionManager, remote: SessionManager): Promi
   const flow = makeFlow(SLOW_FLOW(TOOL_MS));
   const data = writeData(flow, LINES);
   try {
-    const engines = [{ name: 'local', manager: local }, { name: 'tcp', manager: remote }];
+    const engines = [
+      { name: 'local', manager: local },
+      { name: 'tcp', manager: remote },
+    ];
     // both sessions up and warm before anything is timed
     const warmData = writeData(makeFlow({}), 16);
     await runMultiEngineBatch(flow, engines, { dataFile: warmData, workers: WORKERS });
@@ -40,7 +43,8 @@ async function batchMetric(local: SessionManager, remote: SessionManager): Promi
     t = performance.now();
     const two = await runMultiEngineBatch(flow, engines, { dataFile: data, workers: WORKERS });
     const spread = performance.now() - t;
-    if (one.total !== LINES || two.total !== LINES || two.failed || one.failed) throw new Error(`batch bench: ${one.summary} / ${two.summary}`);
+    if (one.total !== LINES || two.total !== LINES || two.failed || one.failed)
+      throw new Error(`batch bench: ${one.summary} / ${two.summary}`);
     const shares = two.engines.map((s) => `${s.name} ${s.lines}`).join(', ');
     return {
       name: 'batch_two_engines_speedup',

@@ -34,13 +34,26 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 export function printReport(metrics: Metric[], asJson: boolean): void {
   if (asJson) {
     const doc: Record<string, Omit<Metric, 'name'>> = {};
-    for (const { name, ...rest } of metrics) doc[name] = { ...rest, value_ms: round(rest.value_ms, 1), baseline_ms: round(rest.baseline_ms, 1), ratio: round(rest.ratio, 3) };
+    for (const { name, ...rest } of metrics)
+      doc[name] = { ...rest, value_ms: round(rest.value_ms, 1), baseline_ms: round(rest.baseline_ms, 1), ratio: round(rest.ratio, 3) };
     process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     return;
   }
-  const rows = metrics.map((m) => [m.name, m.value_ms.toFixed(1), m.baseline_ms.toFixed(1), m.ratio.toFixed(3), m.goal, meets(m) ? 'met' : 'MISSED', m.note ?? '']);
+  const rows = metrics.map((m) => [
+    m.name,
+    m.value_ms.toFixed(1),
+    m.baseline_ms.toFixed(1),
+    m.ratio.toFixed(3),
+    m.goal,
+    meets(m) ? 'met' : 'MISSED',
+    m.note ?? '',
+  ]);
   const head = ['metric', 'value_ms', 'baseline_ms', 'ratio', 'goal', '', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
 }

@@ -21,7 +21,14 @@ export async function benchSessionStart(): Promise<Metric> {
     const session: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
       let t = performance.now();
-      const id = await engine.createContainer({ image, user: '10001:10001', labels: { 'flowsession.test': world().runId }, hardened: true, cpus: 2, memoryMb: 4096 });
+      const id = await engine.createContainer({
+        image,
+        user: '10001:10001',
+        labels: { 'flowsession.test': world().runId },
+        hardened: true,
+        cpus: 2,
+        memoryMb: 4096,
+      });
       await engine.startContainer(id);
       await engine.exec(id, ['python3', '-c', 'pass']);
       bare.push(performance.now() - t);
@@ -36,7 +43,14 @@ export async function benchSessionStart(): Promise<Metric> {
     }
     const value = median(session);
     const baseline = median(bare);
-    return { name: 'session_start', value_ms: value, baseline_ms: baseline, ratio: value / baseline, goal: '<= 1.3', note: `median of ${ITERATIONS}` };
+    return {
+      name: 'session_start',
+      value_ms: value,
+      baseline_ms: baseline,
+      ratio: value / baseline,
+      goal: '<= 1.3',
+      note: `median of ${ITERATIONS}`,
+    };
   } finally {
     manager.dispose();
     for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
@@ -64,7 +78,14 @@ export async function benchSecondSession(): Promise<Metric> {
       await manager.remove(b);
     }
     const second = median(seconds);
-    return { name: 'second_session_same_env', value_ms: second, baseline_ms: first, ratio: second / first, goal: '<= 0.2', note: `baseline: the first session, which ran pip; median of ${ITERATIONS} later sessions` };
+    return {
+      name: 'second_session_same_env',
+      value_ms: second,
+      baseline_ms: first,
+      ratio: second / first,
+      goal: '<= 0.2',
+      note: `baseline: the first session, which ran pip; median of ${ITERATIONS} later sessions`,
+    };
   } finally {
     for (const f of [warm, a, ...others]) {
       await manager.remove(f).catch(() => undefined);

@@ -34,7 +34,11 @@ describe('images: pull, push and build against a loopback registry', function ()
     ]);
     const ref = `${w.registry}/flowsession-test/blob:${w.runId}`;
     const logs: string[] = [];
-    await engine.buildImage(Readable.from(context), { tag: ref, labels: { 'flowsession.test': w.runId }, onProgress: (r) => r.log && logs.push(r.log) });
+    await engine.buildImage(Readable.from(context), {
+      tag: ref,
+      labels: { 'flowsession.test': w.runId },
+      onProgress: (r) => r.log && logs.push(r.log),
+    });
     assert.match(logs.join(''), /COPY blob\.bin/, 'the build log is streamed');
     const pushReports: ProgressReport[] = [];
     const digest = await engine.pushImage(ref, (r) => pushReports.push(r));
@@ -48,14 +52,17 @@ describe('images: pull, push and build against a loopback registry', function ()
     await engine.pullImage(ref, (r) => reports.push(r));
     const withLayers = reports.filter((r) => r.layers && r.layers.length > 0);
     assert.ok(withLayers.length > 0, 'per-layer progress');
-    assert.ok(reports.some((r) => r.percent !== undefined && r.percent > 0 && r.percent < 100), `partial progress seen: ${reports.map((r) => r.percent).join(',')}`);
+    assert.ok(
+      reports.some((r) => r.percent !== undefined && r.percent > 0 && r.percent < 100),
+      `partial progress seen: ${reports.map((r) => r.percent).join(',')}`,
+    );
     assert.strictEqual(withLayers[withLayers.length - 1].percent, 100);
     const pulled = await engine.inspectImage(ref);
     assert.ok(pulled);
     await engine.removeImage(ref, true);
   });
 
-  it('fails a pull of an image the registry does not have, with the registry\'s words', async () => {
+  it("fails a pull of an image the registry does not have, with the registry's words", async () => {
     await assert.rejects(engine.pullImage(`${w.registry}/flowsession-test/nothing-here:${w.runId}`), (e: unknown) => {
       assert.ok(isFlowSessionError(e));
       assert.strictEqual(e.kind, 'pull-failed');
@@ -64,14 +71,19 @@ describe('images: pull, push and build against a loopback registry', function ()
     });
   });
 
-  it('fails a build whose step fails, with the build\'s error', async () => {
-    const context = await packEntries([{ name: 'Dockerfile', content: Buffer.from(`FROM ${w.baseImage}\nRUN ["python3", "-c", "raise SystemExit(3)"]\n`) }]);
-    await assert.rejects(engine.buildImage(Readable.from(context), { tag: `flowsession-test/broken:${w.runId}`, labels: { 'flowsession.test': w.runId } }), (e: unknown) => {
-      assert.ok(isFlowSessionError(e));
-      assert.strictEqual(e.kind, 'build-failed');
-      assert.match(e.message, /returned a non-zero code: 3/);
-      return true;
-    });
+  it("fails a build whose step fails, with the build's error", async () => {
+    const context = await packEntries([
+      { name: 'Dockerfile', content: Buffer.from(`FROM ${w.baseImage}\nRUN ["python3", "-c", "raise SystemExit(3)"]\n`) },
+    ]);
+    await assert.rejects(
+      engine.buildImage(Readable.from(context), { tag: `flowsession-test/broken:${w.runId}`, labels: { 'flowsession.test': w.runId } }),
+      (e: unknown) => {
+        assert.ok(isFlowSessionError(e));
+        assert.strictEqual(e.kind, 'build-failed');
+        assert.match(e.message, /returned a non-zero code: 3/);
+        return true;
+      },
+    );
   });
 
   it('creates a session whose environment.image must be pulled from the registry', async () => {
@@ -97,11 +109,17 @@ describe('images: pull, push and build against a loopback registry', function ()
   });
 
   it('fails a session whose base image exists nowhere, leaving nothing', async () => {
-    const flow = makeFlow({ ...HELLO_FLOW, 'flow.dag.yaml': `environment:\n  image: ${w.registry}/flowsession-test/absent:${w.runId}\n${HELLO_FLOW['flow.dag.yaml']}` });
+    const flow = makeFlow({
+      ...HELLO_FLOW,
+      'flow.dag.yaml': `environment:\n  image: ${w.registry}/flowsession-test/absent:${w.runId}\n${HELLO_FLOW['flow.dag.yaml']}`,
+    });
     flows.push(flow);
     const manager = testManager({ FLOWSESSION_BASE_IMAGE: '' });
     try {
-      await assert.rejects(manager.up(flow), (e: unknown) => isFlowSessionError(e) && e.kind === 'image-not-found' && /absent/.test(e.message));
+      await assert.rejects(
+        manager.up(flow),
+        (e: unknown) => isFlowSessionError(e) && e.kind === 'image-not-found' && /absent/.test(e.message),
+      );
       assert.strictEqual((await testManager().status(flow)).state, 'not-created');
     } finally {
       manager.dispose();

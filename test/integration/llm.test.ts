@@ -55,7 +55,9 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
     const dir = makeFlow({});
     flows.push(dir);
     connectionsFile = path.join(dir, 'connections.yaml');
-    fs.writeFileSync(connectionsFile, `- name: aoai
+    fs.writeFileSync(
+      connectionsFile,
+      `- name: aoai
   type: azure_open_ai
   api_base: ${stub.url}
   api_version: 2024-02-01
@@ -64,7 +66,8 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   type: open_ai
   base_url: ${stub.url}/v1
   api_key: \${env:TEST_LLM_KEY}
-`);
+`,
+    );
   });
 
   after(async () => {
@@ -82,7 +85,10 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
     const req = stub.requests[stub.requests.length - 1];
     assert.match(req.path, /^\/openai\/deployments\/gpt-35\/chat\/completions\?api-version=2024-02-01$/);
     assert.strictEqual(req.headers['api-key'], SECRET);
-    assert.deepStrictEqual(req.body.messages, [{ role: 'system', content: 'You answer briefly.' }, { role: 'user', content: 'Why?' }]);
+    assert.deepStrictEqual(req.body.messages, [
+      { role: 'system', content: 'You answer briefly.' },
+      { role: 'user', content: 'Why?' },
+    ]);
   });
 
   it('calls OpenAI completion with the model', async () => {
@@ -106,7 +112,10 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   it('fails clearly when the endpoint does not answer in time', async () => {
     const dir = flow(llmFlow('slow'));
     const runs = new RunService(manager);
-    const record = await runs.run(dir, { connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }), llmTimeoutSeconds: 1 });
+    const record = await runs.run(dir, {
+      connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }),
+      llmTimeoutSeconds: 1,
+    });
     assert.strictEqual(record.status, 'Failed');
     assert.match(record.error?.message ?? '', /timed out/i);
   });
@@ -127,9 +136,22 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
     const engine = testEngine();
     const c = await engine.inspectContainer(status.container!);
     assert.ok(!JSON.stringify(c).includes(SECRET), 'not in container config or labels');
-    const env = await engine.exec(status.container!, ['python3', '-c', 'import os\nfor p in os.listdir("/proc"):\n    try: print(open("/proc/%s/environ" % p).read())\n    except Exception: pass']);
+    const env = await engine.exec(status.container!, [
+      'python3',
+      '-c',
+      'import os\nfor p in os.listdir("/proc"):\n    try: print(open("/proc/%s/environ" % p).read())\n    except Exception: pass',
+    ]);
     assert.ok(!env.stdout.includes(SECRET), 'not in any process environment');
-    const files = await engine.exec(status.container!, ['grep', '-r', '-l', SECRET, '/flow', '/tmp', '/home/flowsession', '/opt/flowsession']);
+    const files = await engine.exec(status.container!, [
+      'grep',
+      '-r',
+      '-l',
+      SECRET,
+      '/flow',
+      '/tmp',
+      '/home/flowsession',
+      '/opt/flowsession',
+    ]);
     assert.strictEqual(files.stdout.trim(), '', `files holding the secret: ${files.stdout}`);
     for (const f of ['flow.output.json', 'flow.detail.json', 'flow.log']) {
       assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', f), 'utf8').includes(SECRET), f);

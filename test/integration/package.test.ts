@@ -5,13 +5,34 @@ import * as path from 'path';
 describe('the extension package', function () {
   it('ships the bundles, the runtime and the webview, and no source, tests or caches', () => {
     const root = path.resolve(__dirname, '..', '..');
-    const r = spawnSync(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'ls', '--no-dependencies'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.strictEqual(r.status, 0, r.stderr);
-    const files = r.stdout.trim().split('\n').map((l) => l.trim());
-    for (const needed of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview/panel.js', 'dist/webview/toolkit.min.js', 'runtime/flowsession_runtime/__main__.py', 'runtime/flowsession_runtime/keepalive.py', 'runtime/image/setup_image.py', 'runtime/shim/promptflow/__init__.py', 'README.md', 'CHANGELOG.md']) {
+    const files = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim());
+    for (const needed of [
+      'package.json',
+      'dist/extension.js',
+      'dist/cli.js',
+      'dist/webview/panel.js',
+      'dist/webview/toolkit.min.js',
+      'runtime/flowsession_runtime/__main__.py',
+      'runtime/flowsession_runtime/keepalive.py',
+      'runtime/image/setup_image.py',
+      'runtime/shim/promptflow/__init__.py',
+      'README.md',
+      'CHANGELOG.md',
+    ]) {
       assert.ok(files.includes(needed), `${needed} is packaged`);
     }
-    const unwanted = files.filter((f) => /^(src|test|scripts|samples|node_modules)\//.test(f) || /__pycache__|\.pyc$|\.map$|\.ts$/.test(f) || f.startsWith('runtime/tests/'));
+    const unwanted = files.filter(
+      (f) =>
+        /^(src|test|scripts|samples|node_modules)\//.test(f) || /__pycache__|\.pyc$|\.map$|\.ts$/.test(f) || f.startsWith('runtime/tests/'),
+    );
     assert.deepStrictEqual(unwanted, []);
   });
 });

@@ -32,7 +32,11 @@ async function expectFailure(p: Promise<unknown>): Promise<FlowSessionError> {
 }
 
 function outputLines(file: string): Record<string, unknown>[] {
-  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('remote engines: a second dockerd over TCP+TLS and over ssh', function () {
@@ -67,7 +71,10 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.ok(await e2.engine.inspectContainer(up.container!));
     assert.strictEqual(await testEngine().inspectContainer(up.container!), undefined);
     const report = await new FlowValidator(m).validate(flow, { session: 'start' });
-    assert.deepStrictEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepStrictEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
     assert.ok(report.sessionChecked);
     const run = await new RunService(m).run(flow, { inputs: { name: 'remote' } });
     assert.strictEqual(run.status, 'Completed');
@@ -80,7 +87,10 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
   it('creates, validates, runs and removes a session over ssh (key from ~/.ssh, no agent)', async () => {
     const flow = makeFlow(HELLO_FLOW);
     const endpoint = resolveEndpoint({ dockerHost: sshd.host, env: {}, homeDir: sshd.goodHome });
-    assert.ok((endpoint.options as { sshOptions?: { privateKey?: Buffer } }).sshOptions?.privateKey, 'the default identity file is offered');
+    assert.ok(
+      (endpoint.options as { sshOptions?: { privateKey?: Buffer } }).sshOptions?.privateKey,
+      'the default identity file is offered',
+    );
     const m = track(managerOn(new DockerEngine(endpoint)));
     const info = await m.engine.ping(20_000);
     assert.ok(info.apiVersion);
@@ -90,7 +100,10 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.ok(await e2.engine.inspectContainer(up.container!), 'the ssh engine is the second engine');
     const report = await new FlowValidator(m).validate(flow, { session: 'start' });
     assert.ok(report.sessionChecked);
-    assert.deepStrictEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepStrictEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
     const run = await new RunService(m).run(flow, { inputs: { name: 'ssh' } });
     assert.deepStrictEqual(run.outputs, { greeting: 'Hello, ssh' });
     await m.remove(flow);
@@ -98,7 +111,8 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
   });
 
   it('says what is wrong: wrong CA, refused client certificate, plain HTTP to TLS, closed port, wrong ssh key, unknown ssh host key', async () => {
-    const ping = (env: Record<string, string>, homeDir?: string, dockerHost?: string) => new DockerEngine(resolveEndpoint({ env, homeDir, dockerHost })).ping(10_000);
+    const ping = (env: Record<string, string>, homeDir?: string, dockerHost?: string) =>
+      new DockerEngine(resolveEndpoint({ env, homeDir, dockerHost })).ping(10_000);
     const wrongCa = await expectFailure(ping({ ...e2.env, DOCKER_CERT_PATH: e2.tls.wrongCaDir }));
     assert.match(wrongCa.message, /TLS verification/);
     assert.match(wrongCa.remedy, /ca\.pem/);
@@ -137,33 +151,55 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
       { name: 'tcp', manager: track(managerOn(new DockerEngine(resolveEndpoint({ env: e2.env })))) },
     ];
     const seen = new Map<number, string>();
-    const multi = await runMultiEngineBatch(flow, engines, { dataFile: data, workers: 3, minChunkLines: 4, onLine: (e, engine) => {
-      assert.ok(!seen.has(e.index), `line ${e.index} reported twice`);
-      seen.set(e.index, engine);
-    } });
+    const multi = await runMultiEngineBatch(flow, engines, {
+      dataFile: data,
+      workers: 3,
+      minChunkLines: 4,
+      onLine: (e, engine) => {
+        assert.ok(!seen.has(e.index), `line ${e.index} reported twice`);
+        seen.set(e.index, engine);
+      },
+    });
     assert.strictEqual(multi.status, 'Completed', JSON.stringify(multi.error));
     assert.strictEqual(multi.total, 60);
     assert.strictEqual(multi.failed, 0);
     assert.strictEqual(seen.size, 60);
-    assert.ok(multi.engines.every((s) => s.lines > 0), `both engines ran lines: ${JSON.stringify(multi.engines)}`);
+    assert.ok(
+      multi.engines.every((s) => s.lines > 0),
+      `both engines ran lines: ${JSON.stringify(multi.engines)}`,
+    );
     assert.deepStrictEqual(outputLines(multi.outputFile), outputLines(single.outputFile));
     assert.deepStrictEqual(multi.aggregation?.outputs, single.aggregation?.outputs);
-    assert.deepStrictEqual(multi.aggregation?.outputs, { total: { sum: 2 * (59 * 60) / 2, count: 60 } });
+    assert.deepStrictEqual(multi.aggregation?.outputs, { total: { sum: (2 * (59 * 60)) / 2, count: 60 } });
     assert.strictEqual(multi.requeued, 0);
   });
 
   it('runs the same from the CLI: flowsession batch --engines default,tcp://…', async () => {
     const flow = makeFlow(SLOW_FLOW(5));
     const data = writeData(flow, 40);
-    const r = await runCli(['batch', flow, '--data', data, '--engines', `default,${e2.tcpHost}`, '--workers', '2', '--json'], { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: e2.tls.clientDir });
+    const r = await runCli(['batch', flow, '--data', data, '--engines', `default,${e2.tcpHost}`, '--workers', '2', '--json'], {
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: e2.tls.clientDir,
+    });
     assert.strictEqual(r.code, 0, r.stderr);
-    const doc = json<{ total: number; failed: number; output: string; engines: { name: string; lines: number }[]; aggregation: unknown }>(r);
+    const doc = json<{ total: number; failed: number; output: string; engines: { name: string; lines: number }[]; aggregation: unknown }>(
+      r,
+    );
     assert.strictEqual(doc.total, 40);
     assert.strictEqual(doc.failed, 0);
-    assert.deepStrictEqual(doc.engines.map((e) => e.name), ['default', e2.tcpHost]);
-    assert.strictEqual(doc.engines.reduce((n, e) => n + e.lines, 0), 40);
-    assert.deepStrictEqual(outputLines(doc.output).map((l) => l.line_number), Array.from({ length: 40 }, (_v, i) => i));
-    assert.deepStrictEqual(doc.aggregation, { total: { sum: 2 * (39 * 40) / 2, count: 40 } });
+    assert.deepStrictEqual(
+      doc.engines.map((e) => e.name),
+      ['default', e2.tcpHost],
+    );
+    assert.strictEqual(
+      doc.engines.reduce((n, e) => n + e.lines, 0),
+      40,
+    );
+    assert.deepStrictEqual(
+      outputLines(doc.output).map((l) => l.line_number),
+      Array.from({ length: 40 }, (_v, i) => i),
+    );
+    assert.deepStrictEqual(doc.aggregation, { total: { sum: (2 * (39 * 40)) / 2, count: 40 } });
     const usage = await runCli(['batch', flow, '--data', data, '--engines', ' , ']);
     assert.strictEqual(usage.code, 2);
   });
@@ -179,10 +215,16 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     let remoteLines = 0;
     let killed: Promise<void> | undefined;
     const counts = new Map<number, number>();
-    const record = await runMultiEngineBatch(flow, engines, { dataFile: data, workers: 3, minChunkLines: 6, stallMs: 5000, onLine: (e, engine) => {
-      counts.set(e.index, (counts.get(e.index) ?? 0) + 1);
-      if (engine === 'tcp' && ++remoteLines === 5) killed = kill(remote, flow);
-    } });
+    const record = await runMultiEngineBatch(flow, engines, {
+      dataFile: data,
+      workers: 3,
+      minChunkLines: 6,
+      stallMs: 5000,
+      onLine: (e, engine) => {
+        counts.set(e.index, (counts.get(e.index) ?? 0) + 1);
+        if (engine === 'tcp' && ++remoteLines === 5) killed = kill(remote, flow);
+      },
+    });
     await killed;
     assert.ok(killed, 'the remote engine ran lines before it was stopped');
     assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
@@ -195,9 +237,12 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.ok(tcp.requeued > 0, `its unfinished lines were handed over: ${JSON.stringify(record.engines)}`);
     assert.strictEqual(local.lines + tcp.lines, 120);
     const out = outputLines(record.outputFile);
-    assert.deepStrictEqual(out.map((l) => l.line_number), Array.from({ length: 120 }, (_v, i) => i));
+    assert.deepStrictEqual(
+      out.map((l) => l.line_number),
+      Array.from({ length: 120 }, (_v, i) => i),
+    );
     assert.ok(out.every((l) => l.y === 2 * (l.line_number as number)));
-    assert.deepStrictEqual(record.aggregation?.outputs, { total: { sum: 2 * (119 * 120) / 2, count: 120 } });
+    assert.deepStrictEqual(record.aggregation?.outputs, { total: { sum: (2 * (119 * 120)) / 2, count: 120 } });
     return record;
   }
 

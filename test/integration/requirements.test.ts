@@ -54,7 +54,11 @@ describe('requirements and packages against the real engine', function () {
       assert.deepStrictEqual(find('fs-greeting'), { name: 'fs-greeting', version: '1.0.0', origin: 'requirements' });
       assert.strictEqual(find('fs-extra')?.origin, 'requirements', 'dependencies of requirements count as requirements');
       assert.strictEqual(find('Jinja2')?.origin ?? find('jinja2')?.origin, 'base');
-      const imported = await manager.engine.exec(s1.container!, ['python', '-c', 'import fs_greeting, fs_handy; print(fs_greeting.greet("x"))']);
+      const imported = await manager.engine.exec(s1.container!, [
+        'python',
+        '-c',
+        'import fs_greeting, fs_handy; print(fs_greeting.greet("x"))',
+      ]);
       assert.strictEqual(imported.stdout.trim(), 'Hello, x');
 
       const second = flowWith(requirements);
@@ -72,7 +76,7 @@ describe('requirements and packages against the real engine', function () {
     }
   });
 
-  it('fails a nonexistent requirement with pip\'s message and leaves nothing behind', async () => {
+  it("fails a nonexistent requirement with pip's message and leaves nothing behind", async () => {
     const flow = flowWith(`fs-no-such-package==9.9.9\n# ${world().runId}\n`);
     const engine = testEngine();
     const envImagesBefore = (await engine.listImages({ [IMAGE_LABELS.kind]: 'environment' })).length;
@@ -94,11 +98,17 @@ describe('requirements and packages against the real engine', function () {
       const installed = await runCli(['session', 'install', flow, 'fs-extra==0.3.0', '--json']);
       assert.strictEqual(installed.code, 0, installed.stderr);
       const listed = json<{ packages: Pkg[]; note: string }>(await runCli(['session', 'packages', flow, '--json']));
-      assert.deepStrictEqual(listed.packages.find((p) => p.name === 'fs-extra'), { name: 'fs-extra', version: '0.3.0', origin: 'by-hand' });
+      assert.deepStrictEqual(
+        listed.packages.find((p) => p.name === 'fs-extra'),
+        { name: 'fs-extra', version: '0.3.0', origin: 'by-hand' },
+      );
       assert.match(listed.note, /installed by hand disappear when the session is reset/);
       await manager.reset(flow);
       const after = await manager.packages(flow);
-      assert.strictEqual(after.find((p) => p.name === 'fs-extra'), undefined);
+      assert.strictEqual(
+        after.find((p) => p.name === 'fs-extra'),
+        undefined,
+      );
       assert.ok(after.every((p) => p.origin !== 'by-hand'));
     } finally {
       manager.dispose();
@@ -152,7 +162,7 @@ describe('requirements and packages against the real engine', function () {
     }
   });
 
-  it('reports a failed create as the session\'s state, with the reason', async () => {
+  it("reports a failed create as the session's state, with the reason", async () => {
     const flow = flowWith('fs-missing-too==1.0\n');
     const manager = testManager();
     try {

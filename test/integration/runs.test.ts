@@ -83,7 +83,7 @@ describe('runs and batch runs in a real session', function () {
     for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
-  it('runs a DAG with nested output references, streams node events and writes prompt flow\'s files', async () => {
+  it("runs a DAG with nested output references, streams node events and writes prompt flow's files", async () => {
     const dir = flow(DAG_FLOW);
     const events: RuntimeEvent[] = [];
     const record = await runs.run(dir, { inputs: { text: 'ab', times: '3' }, onEvent: (e) => events.push(e) });
@@ -91,13 +91,19 @@ describe('runs and batch runs in a real session', function () {
     assert.deepStrictEqual(record.outputs, { repeated: 'ab ab ab', length: 8, loud: null });
     const kinds = events.map((e) => `${e.event}:${'node' in e ? e.node : ''}`);
     assert.ok(kinds.includes('nodeStart:repeat') && kinds.includes('nodeEnd:repeat'));
-    assert.ok(events.some((e) => e.event === 'nodeLog' && e.node === 'repeat' && /repeating 3 times/.test(e.text)), 'stdout is captured per node');
+    assert.ok(
+      events.some((e) => e.event === 'nodeLog' && e.node === 'repeat' && /repeating 3 times/.test(e.text)),
+      'stdout is captured per node',
+    );
     const loudEnd = events.find((e) => e.event === 'nodeEnd' && e.node === 'loud');
     assert.strictEqual(loudEnd && 'status' in loudEnd ? loudEnd.status : undefined, 'Bypassed');
     const outDir = path.join(dir, '.promptflow');
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(outDir, 'flow.output.json'), 'utf8')), record.outputs);
     const detail = JSON.parse(fs.readFileSync(path.join(outDir, 'flow.detail.json'), 'utf8'));
-    assert.deepStrictEqual(detail.node_runs.map((n: { node: string; status: string }) => [n.node, n.status]).sort(), [['loud', 'Bypassed'], ['repeat', 'Completed']]);
+    assert.deepStrictEqual(detail.node_runs.map((n: { node: string; status: string }) => [n.node, n.status]).sort(), [
+      ['loud', 'Bypassed'],
+      ['repeat', 'Completed'],
+    ]);
     assert.ok(fs.statSync(path.join(outDir, 'flow.log')).size > 0);
     assert.ok(fs.existsSync(path.join(outDir, 'runs', record.runId, 'flow.output.json')), 'a copy for the run history');
 
@@ -116,7 +122,8 @@ describe('runs and batch runs in a real session', function () {
 
   it('fails the CLI run with the failing node and its error, exit 1', async () => {
     const dir = flow({
-      'flow.dag.yaml': 'inputs:\n  x:\n    type: int\n    default: 0\noutputs:\n  y:\n    type: int\n    reference: ${div.output}\nnodes:\n- name: div\n  type: python\n  source: {type: code, path: div.py}\n  inputs:\n    x: ${inputs.x}\n',
+      'flow.dag.yaml':
+        'inputs:\n  x:\n    type: int\n    default: 0\noutputs:\n  y:\n    type: int\n    reference: ${div.output}\nnodes:\n- name: div\n  type: python\n  source: {type: code, path: div.py}\n  inputs:\n    x: ${inputs.x}\n',
       'div.py': 'from promptflow import tool\n\n\n@tool\ndef div(x: int) -> float:\n    return 1 / x\n',
     });
     const r = await runCli(['run', dir, '--json']);
@@ -129,7 +136,8 @@ describe('runs and batch runs in a real session', function () {
 
   it('cancels a running flow', async () => {
     const dir = flow({
-      'flow.dag.yaml': 'outputs:\n  y:\n    type: string\n    reference: ${sleepy.output}\nnodes:\n- name: sleepy\n  type: python\n  source: {type: code, path: sleepy.py}\n  inputs: {}\n',
+      'flow.dag.yaml':
+        'outputs:\n  y:\n    type: string\n    reference: ${sleepy.output}\nnodes:\n- name: sleepy\n  type: python\n  source: {type: code, path: sleepy.py}\n  inputs: {}\n',
       'sleepy.py': 'import time\nfrom promptflow import tool\n\n\n@tool\ndef sleepy() -> str:\n    time.sleep(60)\n    return "late"\n',
     });
     const controller = new AbortController();
@@ -164,8 +172,10 @@ nodes:
     values: \${square.output}
   aggregation: true
 `,
-      'square.py': 'import random, time\nfrom promptflow import tool\n\n\n@tool\ndef square(n: int) -> int:\n    time.sleep(random.random() / 20)\n    if n == 7:\n        raise ValueError("seven is not welcome")\n    return n * n\n',
-      'total.py': 'from promptflow import tool\n\n\n@tool\ndef total(values: list) -> dict:\n    return {"sum": sum(values), "count": len(values)}\n',
+      'square.py':
+        'import random, time\nfrom promptflow import tool\n\n\n@tool\ndef square(n: int) -> int:\n    time.sleep(random.random() / 20)\n    if n == 7:\n        raise ValueError("seven is not welcome")\n    return n * n\n',
+      'total.py':
+        'from promptflow import tool\n\n\n@tool\ndef total(values: list) -> dict:\n    return {"sum": sum(values), "count": len(values)}\n',
     });
     const data = path.join(dir, 'lines.jsonl');
     fs.writeFileSync(data, Array.from({ length: 40 }, (_, i) => JSON.stringify({ number: i })).join('\n') + '\n');
@@ -175,8 +185,16 @@ nodes:
     assert.strictEqual(doc.total, 40);
     assert.strictEqual(doc.failed, 1);
     assert.strictEqual(doc.summary, '1 out of 40 runs failed');
-    const lines = fs.readFileSync(doc.output, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepStrictEqual(lines.map((l) => l.line_number), Array.from({ length: 40 }, (_, i) => i), 'input order');
+    const lines = fs
+      .readFileSync(doc.output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      lines.map((l) => l.line_number),
+      Array.from({ length: 40 }, (_, i) => i),
+      'input order',
+    );
     assert.strictEqual(lines[5].square, 25);
     assert.match(lines[7].error.message, /seven is not welcome/);
     const expectedSum = Array.from({ length: 40 }, (_, i) => i * i).reduce((a, b) => a + b, 0) - 49;

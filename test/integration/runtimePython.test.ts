@@ -17,7 +17,7 @@ function runtimeEntries(dir: string, prefix: string): ArchiveEntry[] {
   return out;
 }
 
-describe('the session runtime\'s own Python tests, inside the base image', function () {
+describe("the session runtime's own Python tests, inside the base image", function () {
   it('pass as a non-root user in a hardened container', async () => {
     const engine = testEngine();
     const id = await engine.createContainer({
@@ -31,8 +31,16 @@ describe('the session runtime\'s own Python tests, inside the base image', funct
     });
     try {
       await engine.startContainer(id);
-      await engine.putArchive(id, '/tmp', await packEntries(runtimeEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), 10001, 10001));
-      const r = await engine.exec(id, ['python3', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], { workingDir: '/tmp/runtime', user: '10001:10001', env: ['HOME=/tmp', 'PYTHONDONTWRITEBYTECODE=1'] });
+      await engine.putArchive(
+        id,
+        '/tmp',
+        await packEntries(runtimeEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), 10001, 10001),
+      );
+      const r = await engine.exec(id, ['python3', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
+        workingDir: '/tmp/runtime',
+        user: '10001:10001',
+        env: ['HOME=/tmp', 'PYTHONDONTWRITEBYTECODE=1'],
+      });
       assert.strictEqual(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
       const ran = /Ran (\d+) tests?/.exec(r.stderr);
       assert.ok(ran && Number(ran[1]) >= 50, `ran: ${ran?.[0]}`);

@@ -70,7 +70,10 @@ describe('session lifecycle against the real engine', function () {
       assert.strictEqual(found.state, 'ready');
       assert.strictEqual(found.container, up.container);
       const listed = await second.list();
-      assert.ok(listed.some((s) => s.container === up.container && s.flowDir === flow), 'list() finds it by label');
+      assert.ok(
+        listed.some((s) => s.container === up.container && s.flowDir === flow),
+        'list() finds it by label',
+      );
       const rt = await second.runtime(flow);
       assert.deepStrictEqual(await rt.request(Methods.ping, {}), { pong: true });
       const version = await rt.request(Methods.version, {});
@@ -90,7 +93,10 @@ describe('session lifecycle against the real engine', function () {
       await manager.up(stopped);
       await manager.stop(stopped);
       const many = await manager.statusesOf([flow, stopped, never, broken]);
-      assert.deepStrictEqual(many.map((x) => x.state), ['ready', 'stopped', 'not-created', 'failed']);
+      assert.deepStrictEqual(
+        many.map((x) => x.state),
+        ['ready', 'stopped', 'not-created', 'failed'],
+      );
       for (const [i, f] of [flow, stopped, never].entries()) {
         const one = await manager.status(f);
         assert.strictEqual(many[i].state, one.state);
@@ -117,7 +123,11 @@ describe('session lifecycle against the real engine', function () {
     const manager = testManager();
     try {
       const s = await manager.reset(flow);
-      const r = await manager.engine.exec(s.container!, ['python3', '-c', 'import os\nfor d, ds, fs in os.walk("/flow"):\n    ds.sort()\n    for f in sorted(fs): print(os.path.relpath(os.path.join(d, f), "/flow"))']);
+      const r = await manager.engine.exec(s.container!, [
+        'python3',
+        '-c',
+        'import os\nfor d, ds, fs in os.walk("/flow"):\n    ds.sort()\n    for f in sorted(fs): print(os.path.relpath(os.path.join(d, f), "/flow"))',
+      ]);
       const files = r.stdout.trim().split('\n').sort();
       assert.deepStrictEqual(files, ['data/lines.jsonl', 'flow.dag.yaml', 'hello.py']);
       const owner = await manager.engine.exec(s.container!, ['stat', '-c', '%u', '/flow/hello.py']);
@@ -140,7 +150,11 @@ describe('session lifecycle against the real engine', function () {
       assert.strictEqual(c.hostConfig.memory, 1024 * 1024 * 1024);
       assert.strictEqual(c.hostConfig.init, true);
       assert.deepStrictEqual(c.hostConfig.binds, [], 'nothing of the host is mounted (no engine socket)');
-      const inside = await manager.engine.exec(s.container!, ['python3', '-c', 'import os\nst = open("/proc/self/status").read()\nprint(os.getuid(), [l.split()[1] for l in st.splitlines() if l.startswith(("CapEff", "NoNewPrivs"))], os.path.exists("/var/run/docker.sock"))']);
+      const inside = await manager.engine.exec(s.container!, [
+        'python3',
+        '-c',
+        'import os\nst = open("/proc/self/status").read()\nprint(os.getuid(), [l.split()[1] for l in st.splitlines() if l.startswith(("CapEff", "NoNewPrivs"))], os.path.exists("/var/run/docker.sock"))',
+      ]);
       assert.strictEqual(inside.stdout.trim(), "10001 ['0000000000000000', '1'] False");
       assert.strictEqual(c.labels[SESSION_LABELS.flow], flow);
       assert.strictEqual(c.labels['flowsession.test'], world().runId);
@@ -162,7 +176,10 @@ describe('session lifecycle against the real engine', function () {
       });
       await new Promise((r) => setTimeout(r, 300)); // let the event stream connect
       await testEngine().killContainer(s.container!);
-      await Promise.race([died, new Promise((_, reject) => setTimeout(() => reject(new Error(`no die event; saw ${JSON.stringify(changes)}`)), 15_000))]);
+      await Promise.race([
+        died,
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no die event; saw ${JSON.stringify(changes)}`)), 15_000)),
+      ]);
       assert.strictEqual((await manager.status(flow)).state, 'stopped');
     } finally {
       manager.dispose();
@@ -174,7 +191,11 @@ describe('session lifecycle against the real engine', function () {
     try {
       const s = await manager.up(flow);
       const rt = await manager.runtime(flow);
-      await manager.engine.exec(s.container!, ['python3', '-c', 'import os, signal\nfor p in os.listdir("/proc"):\n    if p.isdigit():\n        try:\n            cmd = open("/proc/%s/cmdline" % p).read()\n        except OSError:\n            continue\n        if "flowsession_runtime" in cmd and "keepalive" not in cmd:\n            os.kill(int(p), signal.SIGKILL)']);
+      await manager.engine.exec(s.container!, [
+        'python3',
+        '-c',
+        'import os, signal\nfor p in os.listdir("/proc"):\n    if p.isdigit():\n        try:\n            cmd = open("/proc/%s/cmdline" % p).read()\n        except OSError:\n            continue\n        if "flowsession_runtime" in cmd and "keepalive" not in cmd:\n            os.kill(int(p), signal.SIGKILL)',
+      ]);
       await rt.exited;
       let again = await manager.runtime(flow);
       for (let i = 0; i < 50 && again === rt; i++) {

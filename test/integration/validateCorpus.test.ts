@@ -16,7 +16,11 @@ interface Expected {
 }
 
 const CORPUS = path.resolve(__dirname, '..', 'fixtures', 'flows');
-const flowsIn = (kind: string) => fs.readdirSync(path.join(CORPUS, kind)).filter((n) => fs.existsSync(path.join(CORPUS, kind, n, 'flow.dag.yaml'))).map((n) => path.join(CORPUS, kind, n));
+const flowsIn = (kind: string) =>
+  fs
+    .readdirSync(path.join(CORPUS, kind))
+    .filter((n) => fs.existsSync(path.join(CORPUS, kind, n, 'flow.dag.yaml')))
+    .map((n) => path.join(CORPUS, kind, n));
 
 describe('validation of the fixture corpus in a real session', function () {
   let manager: SessionManager;
@@ -41,7 +45,10 @@ describe('validation of the fixture corpus in a real session', function () {
       used.push(flow);
       const report = await validator.validate(flow, { session: 'start' });
       assert.strictEqual(report.sessionChecked, true);
-      assert.deepStrictEqual(report.problems.filter((p) => p.severity === 'error'), []);
+      assert.deepStrictEqual(
+        report.problems.filter((p) => p.severity === 'error'),
+        [],
+      );
       const tools = JSON.parse(fs.readFileSync(path.join(flow, '.promptflow', 'flow.tools.json'), 'utf8'));
       assert.ok(tools.code && Object.keys(tools.code).length > 0, 'flow.tools.json lists the code tools');
     });
@@ -66,19 +73,34 @@ describe('validation of the fixture corpus in a real session', function () {
       const report = await validator.validate(flow, { session: 'start' });
       assert.strictEqual(report.sessionChecked, true);
       const got = report.problems.map(({ code, file, line, column, severity }) => ({ code, file, line, column, severity }));
-      const want = [...expected.static, ...expected.runtime!].map(({ code, file, line, column, severity }) => ({ code, file, line, column, severity }));
+      const want = [...expected.static, ...expected.runtime!].map(({ code, file, line, column, severity }) => ({
+        code,
+        file,
+        line,
+        column,
+        severity,
+      }));
       assert.deepStrictEqual(got, want);
     });
   }
 
-  it('prints prompt flow\'s validate shape from the CLI, with exit 1 on errors', async () => {
+  it("prints prompt flow's validate shape from the CLI, with exit 1 on errors", async () => {
     const flow = path.join(CORPUS, 'invalid', 'python_import_error');
     used.push(flow);
     const r = await runCli(['validate', flow, '--json']);
     assert.strictEqual(r.code, 1, r.stderr);
     const doc = json<{ result: string; errors: Record<string, unknown>[] }>(r);
     assert.strictEqual(doc.result, 'Failed');
-    assert.deepStrictEqual(Object.keys(doc.errors[0]).sort(), ['code', 'column', 'endColumn', 'endLine', 'file', 'line', 'message', 'severity']);
+    assert.deepStrictEqual(Object.keys(doc.errors[0]).sort(), [
+      'code',
+      'column',
+      'endColumn',
+      'endLine',
+      'file',
+      'line',
+      'message',
+      'severity',
+    ]);
     assert.strictEqual(doc.errors[0].code, 'PythonLoadError');
     const ok = await runCli(['validate', path.join(CORPUS, 'valid', 'python_basic'), '--json']);
     used.push(path.join(CORPUS, 'valid', 'python_basic'));
@@ -87,7 +109,9 @@ describe('validation of the fixture corpus in a real session', function () {
   });
 
   it('validates statically without an engine', async () => {
-    const r = await runCli(['validate', path.join(CORPUS, 'invalid', 'duplicate_node_name'), '--static', '--json'], { DOCKER_HOST: 'unix:///nonexistent.sock' });
+    const r = await runCli(['validate', path.join(CORPUS, 'invalid', 'duplicate_node_name'), '--static', '--json'], {
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    });
     assert.strictEqual(r.code, 1, r.stderr);
     assert.strictEqual(json<{ errors: { code: string }[] }>(r).errors[0].code, 'DuplicateNodeName');
   });

@@ -10,31 +10,83 @@ import * as net from 'net';
 const bundle = path.resolve(__dirname, '../../dist/extension.js');
 
 function fakeVscode(calls: string[]): unknown {
-  const anything: unknown = new Proxy(function () { /* callable */ }, {
-    get: (_t, prop) => (prop === 'then' ? undefined : prop === Symbol.toPrimitive ? () => '' : anything),
-    apply: () => anything,
-    construct: () => anything as object,
-    set: () => true,
-    defineProperty: () => true,
-    getOwnPropertyDescriptor: (t, p) => (p === 'prototype' ? Reflect.getOwnPropertyDescriptor(t, p) : undefined),
-  });
+  const anything: unknown = new Proxy(
+    function () {
+      /* callable */
+    },
+    {
+      get: (_t, prop) => (prop === 'then' ? undefined : prop === Symbol.toPrimitive ? () => '' : anything),
+      apply: () => anything,
+      construct: () => anything as object,
+      set: () => true,
+      defineProperty: () => true,
+      getOwnPropertyDescriptor: (t, p) => (p === 'prototype' ? Reflect.getOwnPropertyDescriptor(t, p) : undefined),
+    },
+  );
   class EventEmitter {
     private listeners: ((e: unknown) => void)[] = [];
     event = (l: (e: unknown) => void) => {
       this.listeners.push(l);
       return { dispose: () => undefined };
     };
-    fire(e: unknown) { for (const l of this.listeners) l(e); }
-    dispose() { this.listeners = []; }
+    fire(e: unknown) {
+      for (const l of this.listeners) l(e);
+    }
+    dispose() {
+      this.listeners = [];
+    }
   }
   const api: Record<string, unknown> = {
     EventEmitter,
-    Disposable: class { static from() { return { dispose: () => undefined }; } constructor(private readonly f: () => void) {} dispose() { this.f(); } },
-    commands: { registerCommand: (id: string) => { calls.push(`command ${id}`); return { dispose: () => undefined }; }, executeCommand: async () => undefined },
-    workspace: new Proxy({ findFiles: async () => { calls.push('findFiles'); return []; }, getConfiguration: () => ({ get: () => undefined }), workspaceFolders: [] }, { get: (t, p) => (p in t ? (t as Record<string | symbol, unknown>)[p] : anything) }),
+    Disposable: class {
+      static from() {
+        return { dispose: () => undefined };
+      }
+      constructor(private readonly f: () => void) {}
+      dispose() {
+        this.f();
+      }
+    },
+    commands: {
+      registerCommand: (id: string) => {
+        calls.push(`command ${id}`);
+        return { dispose: () => undefined };
+      },
+      executeCommand: async () => undefined,
+    },
+    workspace: new Proxy(
+      {
+        findFiles: async () => {
+          calls.push('findFiles');
+          return [];
+        },
+        getConfiguration: () => ({ get: () => undefined }),
+        workspaceFolders: [],
+      },
+      { get: (t, p) => (p in t ? (t as Record<string | symbol, unknown>)[p] : anything) },
+    ),
   };
-  for (const name of ['window', 'languages', 'env', 'extensions', 'ProgressLocation', 'TreeItem', 'ThemeIcon', 'ThemeColor', 'Uri', 'StatusBarAlignment', 'MarkdownString',
-    'Range', 'Diagnostic', 'DiagnosticSeverity', 'TreeItemCollapsibleState', 'ViewColumn', 'RelativePattern', 'WorkspaceEdit']) api[name] ??= anything;
+  for (const name of [
+    'window',
+    'languages',
+    'env',
+    'extensions',
+    'ProgressLocation',
+    'TreeItem',
+    'ThemeIcon',
+    'ThemeColor',
+    'Uri',
+    'StatusBarAlignment',
+    'MarkdownString',
+    'Range',
+    'Diagnostic',
+    'DiagnosticSeverity',
+    'TreeItemCollapsibleState',
+    'ViewColumn',
+    'RelativePattern',
+    'WorkspaceEdit',
+  ])
+    api[name] ??= anything;
   return new Proxy(api, { get: (t, p) => (p in t ? t[p as string] : anything) });
 }
 
@@ -72,7 +124,12 @@ export function measureActivation(runs = 3): ActivationMeasure {
       const t0 = performance.now();
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the bundle is what is measured
       const ext = require(bundle) as { activate(c: unknown): { activationMs: number } };
-      const api = ext.activate({ subscriptions: [], extensionUri: anything(), workspaceState: { get: (_k: string, d: unknown) => d, update: async () => undefined }, secrets: {} });
+      const api = ext.activate({
+        subscriptions: [],
+        extensionUri: anything(),
+        workspaceState: { get: (_k: string, d: unknown) => d, update: async () => undefined },
+        secrets: {},
+      });
       loads.push({ total: performance.now() - t0, activate: api.activationMs });
     }
     loads.sort((a, b) => a.total - b.total);

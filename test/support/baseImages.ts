@@ -17,17 +17,25 @@ async function importRootfs(engine: DockerEngine, ref: string, log: (l: string) 
   await ensureDebianPackage('mmdebstrap', 'mmdebstrap', log);
   log(`building ${ref} from Debian's archive (about a minute, once per machine)…`);
   const [repo, tag] = ref.split(':');
-  const proc = spawn('mmdebstrap', [
-    '--variant=apt',
-    '--include=python3,python3-pip,python3-venv,python3-jinja2',
-    '--dpkgopt=path-exclude=/usr/share/doc/*',
-    '--dpkgopt=path-exclude=/usr/share/man/*',
-    'bookworm', '-',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    'mmdebstrap',
+    [
+      '--variant=apt',
+      '--include=python3,python3-pip,python3-venv,python3-jinja2',
+      '--dpkgopt=path-exclude=/usr/share/doc/*',
+      '--dpkgopt=path-exclude=/usr/share/man/*',
+      'bookworm',
+      '-',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let err = '';
   proc.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
   const exited = new Promise<number>((resolve) => proc.on('exit', (c) => resolve(c ?? 1)));
-  const stream = (await docker(engine).importImage(proc.stdout as unknown as NodeJS.ReadableStream, { repo, tag, changes: ['LABEL flowsession.test=base'] } as never)) as unknown as Readable;
+  const stream = (await docker(engine).importImage(
+    proc.stdout as unknown as NodeJS.ReadableStream,
+    { repo, tag, changes: ['LABEL flowsession.test=base'] } as never,
+  )) as unknown as Readable;
   await new Promise<void>((resolve, reject) => {
     let out = '';
     stream.on('data', (d) => (out += d));

@@ -54,9 +54,10 @@ export async function startCuttingProxy(target: string, cutAfterBytes = 256 * 10
     get cuts() {
       return state.cuts;
     },
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

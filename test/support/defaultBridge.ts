@@ -13,7 +13,11 @@ export async function restoreDefaultBridge(main: DockerEngine): Promise<void> {
   const config = (network.IPAM?.Config ?? [])[0] as { Subnet?: string; Gateway?: string } | undefined;
   const prefix = config?.Subnet?.split('/')[1] ?? '16';
   const gateway = config?.Gateway ?? (config?.Subnet ? config.Subnet.replace(/\.0\/\d+$/, '.1') : '172.17.0.1');
-  for (const argv of [['link', 'add', 'docker0', 'type', 'bridge'], ['addr', 'add', `${gateway}/${prefix}`, 'dev', 'docker0'], ['link', 'set', 'docker0', 'up']]) {
+  for (const argv of [
+    ['link', 'add', 'docker0', 'type', 'bridge'],
+    ['addr', 'add', `${gateway}/${prefix}`, 'dev', 'docker0'],
+    ['link', 'set', 'docker0', 'up'],
+  ]) {
     const r = spawnSync('ip', argv, { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`ip ${argv.join(' ')} failed: ${r.stderr.trim()}`);
   }

@@ -20,11 +20,15 @@ export async function ensureEngine(runDir: string, log: (l: string) => void): Pr
     return { engine };
   } catch (e) {
     if (endpoint.source !== 'default') {
-      throw new Error(`The Docker engine at ${endpoint.host} (${endpoint.source}) does not answer: ${(e as Error).message}. Start it or unset DOCKER_HOST so the tests start a local one.`);
+      throw new Error(
+        `The Docker engine at ${endpoint.host} (${endpoint.source}) does not answer: ${(e as Error).message}. Start it or unset DOCKER_HOST so the tests start a local one.`,
+      );
     }
   }
   if (!isRoot()) {
-    throw new Error('No Docker engine answers on /var/run/docker.sock and the tests cannot start one without root. Start Docker (sudo systemctl start docker) or run the tests as root.');
+    throw new Error(
+      'No Docker engine answers on /var/run/docker.sock and the tests cannot start one without root. Start Docker (sudo systemctl start docker) or run the tests as root.',
+    );
   }
   if (!onPath('dockerd')) await ensureDebianPackage('dockerd', 'docker.io', log);
   log('starting dockerd…');

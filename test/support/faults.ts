@@ -53,7 +53,11 @@ export async function hostile<T>(name: string, fn: () => Promise<T> | T, timeout
 }
 
 /** Asserts that `p` settles within `ms` and rejects; returns the error. */
-export async function rejectsWithin(p: Promise<unknown>, ms: number, what: string): Promise<Error & { kind?: string; describe?: () => string }> {
+export async function rejectsWithin(
+  p: Promise<unknown>,
+  ms: number,
+  what: string,
+): Promise<Error & { kind?: string; describe?: () => string }> {
   const started = Date.now();
   try {
     await withinTime(what, ms, p);
@@ -76,7 +80,14 @@ function userFiles(dir: string, rel = '', out = new Map<string, string>()): Map<
     if (entry.name === '.promptflow' || entry.name === '__pycache__') continue;
     const r = path.join(rel, entry.name);
     if (entry.isDirectory()) userFiles(dir, r, out);
-    else if (entry.isFile()) out.set(r, crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, r))).digest('hex'));
+    else if (entry.isFile())
+      out.set(
+        r,
+        crypto
+          .createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, r)))
+          .digest('hex'),
+      );
     else if (entry.isSymbolicLink()) out.set(r, `link:${fs.readlinkSync(path.join(dir, r))}`);
   }
   return out;
@@ -102,7 +113,8 @@ export function checkResults(dir: string): string[] {
     for (const e of entries) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.tmp$/.test(e.name)) continue; // a crash may leave a temp file; it is never a result
+      else if (/\.tmp$/.test(e.name))
+        continue; // a crash may leave a temp file; it is never a result
       else if (e.name.endsWith('.json')) {
         try {
           JSON.parse(fs.readFileSync(p, 'utf8'));
@@ -145,7 +157,10 @@ export function summaryLine(): string {
 }
 
 export function failures(): string[] {
-  return [...faults, ...hostiles].filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail ?? ''}`).concat(lost.map((l) => `data lost: ${l}`));
+  return [...faults, ...hostiles]
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: ${c.detail ?? ''}`)
+    .concat(lost.map((l) => `data lost: ${l}`));
 }
 
 // a root-level hook: runs once after every suite of the run, whichever files were selected

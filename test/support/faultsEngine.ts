@@ -50,7 +50,8 @@ export class FaultsEngine {
     for (const b of ['dockerd', 'losetup', 'mkfs.ext4', 'mount']) if (!onPath(b)) return `${b} is not installed`;
     try {
       const owner = Number(fs.readFileSync(OWNER, 'utf8'));
-      if (owner && owner !== process.pid && processAlive(owner)) return `another test run (pid ${owner}) is using the dedicated fault engine`;
+      if (owner && owner !== process.pid && processAlive(owner))
+        return `another test run (pid ${owner}) is using the dedicated fault engine`;
     } catch {
       // no owner: free
     }
@@ -96,17 +97,32 @@ export class FaultsEngine {
       // no pid file
     }
     const logFile = fs.openSync(path.join(this.runDir, 'dockerd.log'), 'a');
-    const child = spawn('dockerd', [
-      '--data-root', this.dataRoot,
-      '--exec-root', this.execRoot,
-      '--pidfile', this.pidFile,
-      '-H', this.host,
-      // one attempt per layer: an interrupted pull fails at once instead of after the engine's back-off retries
-      '--max-download-attempts', '1',
-      '--bridge=none', '--iptables=false', '--ip-masq=false',
-      '--containerd-namespace', 'fsfaults', '--containerd-plugins-namespace', 'fsfaults-plugins',
-      '--storage-driver', 'overlay2',
-    ], { detached: true, stdio: ['ignore', logFile, logFile] });
+    const child = spawn(
+      'dockerd',
+      [
+        '--data-root',
+        this.dataRoot,
+        '--exec-root',
+        this.execRoot,
+        '--pidfile',
+        this.pidFile,
+        '-H',
+        this.host,
+        // one attempt per layer: an interrupted pull fails at once instead of after the engine's back-off retries
+        '--max-download-attempts',
+        '1',
+        '--bridge=none',
+        '--iptables=false',
+        '--ip-masq=false',
+        '--containerd-namespace',
+        'fsfaults',
+        '--containerd-plugins-namespace',
+        'fsfaults-plugins',
+        '--storage-driver',
+        'overlay2',
+      ],
+      { detached: true, stdio: ['ignore', logFile, logFile] },
+    );
     child.unref();
     fs.closeSync(logFile);
     this.pid = child.pid;
@@ -145,7 +161,11 @@ export class FaultsEngine {
   /** A session manager of this engine, configured like the CLI in the test world. */
   manager(overrides: Record<string, string> = {}): SessionManager {
     const env = { ...process.env, ...world().env, ...overrides };
-    return new SessionManager({ engine: this.engine, settings: settingsFromEnv(env, { dockerHost: this.host }), baseImageOverride: env.FLOWSESSION_BASE_IMAGE });
+    return new SessionManager({
+      engine: this.engine,
+      settings: settingsFromEnv(env, { dockerHost: this.host }),
+      baseImageOverride: env.FLOWSESSION_BASE_IMAGE,
+    });
   }
 
   /** The environment that points the CLI at this engine. */

@@ -27,7 +27,10 @@ nodes:
 
 @tool
 def work(n: int) -> str:
-${code.split('\n').map((l) => `    ${l}`).join('\n')}
+${code
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
 `,
     ...extra,
   };
@@ -72,7 +75,12 @@ export async function until(what: string, ms: number, probe: () => boolean | Pro
 export async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -8,14 +8,21 @@ export async function makeStoppedSessions(engine: DockerEngine, image: string, n
   const ids: string[] = [];
   const tag = `${world().runId}-${Date.now().toString(36)}`;
   for (let i = 0; i < n; i += 10) {
-    ids.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => {
-      const flow = flows?.[i + j] ?? `/nonexistent/flowsession-load/${tag}/flow-${i + j}`;
-      const key = sessionKey(flow);
-      return engine.createContainer({
-        name: containerName(key), image, cmd: ['true'], hardened: true,
-        labels: { 'flowsession.test': world().runId, [SESSION_LABELS.session]: key, [SESSION_LABELS.flow]: flow },
-      });
-    }))));
+    ids.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(10, n - i) }, (_, j) => {
+          const flow = flows?.[i + j] ?? `/nonexistent/flowsession-load/${tag}/flow-${i + j}`;
+          const key = sessionKey(flow);
+          return engine.createContainer({
+            name: containerName(key),
+            image,
+            cmd: ['true'],
+            hardened: true,
+            labels: { 'flowsession.test': world().runId, [SESSION_LABELS.session]: key, [SESSION_LABELS.flow]: flow },
+          });
+        }),
+      )),
+    );
   }
   return ids;
 }

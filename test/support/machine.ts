@@ -18,7 +18,9 @@ let aptUpdated = false;
 export async function ensureDebianPackage(binary: string, pkg: string, log: (l: string) => void): Promise<void> {
   if (onPath(binary)) return;
   if (!isRoot() || !onPath('apt-get')) {
-    throw new Error(`The tests need '${binary}' (Debian package '${pkg}'), which is not installed, and cannot install it here (not root or no apt-get). Install it: sudo apt-get install -y ${pkg}`);
+    throw new Error(
+      `The tests need '${binary}' (Debian package '${pkg}'), which is not installed, and cannot install it here (not root or no apt-get). Install it: sudo apt-get install -y ${pkg}`,
+    );
   }
   log(`installing ${pkg} (for ${binary})…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };

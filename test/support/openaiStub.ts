@@ -33,7 +33,9 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
       const key = req.headers['api-key'] ?? String(req.headers.authorization ?? '').replace(/^Bearer /, '');
       if (key !== validKey) {
         res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } }));
+        res.end(
+          JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } }),
+        );
         return;
       }
       if ((req.url ?? '').includes('/deployments/slow/') || body.model === 'slow') return; // never answers
@@ -41,9 +43,22 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
       if ((req.url ?? '').includes('/chat/completions')) {
         const messages = (body.messages as { role: string; content: string }[]) ?? [];
         const last = messages[messages.length - 1]?.content ?? '';
-        res.end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `echo: ${last}` } }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+        res.end(
+          JSON.stringify({
+            id: 'x',
+            object: 'chat.completion',
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `echo: ${last}` } }],
+            usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+          }),
+        );
       } else {
-        res.end(JSON.stringify({ id: 'y', object: 'text_completion', choices: [{ index: 0, finish_reason: 'stop', text: `completed: ${String(body.prompt ?? '').trim()}` }] }));
+        res.end(
+          JSON.stringify({
+            id: 'y',
+            object: 'text_completion',
+            choices: [{ index: 0, finish_reason: 'stop', text: `completed: ${String(body.prompt ?? '').trim()}` }],
+          }),
+        );
       }
     });
   });
@@ -52,9 +67,10 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

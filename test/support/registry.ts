@@ -10,13 +10,14 @@ export interface Registry {
   close(): Promise<void>;
 }
 
-
 function get(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get(url, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -26,7 +27,10 @@ export async function startRegistry(runDir: string, log: (l: string) => void): P
   const dir = mkdirp(path.join(runDir, 'registry'));
   const port = await freePort();
   const config = path.join(dir, 'config.yml');
-  fs.writeFileSync(config, `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${JSON.stringify(path.join(dir, 'data'))}}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:${port}}\n`);
+  fs.writeFileSync(
+    config,
+    `version: 0.1\nlog: {level: warn}\nstorage: {filesystem: {rootdirectory: ${JSON.stringify(path.join(dir, 'data'))}}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:${port}}\n`,
+  );
   const logFd = fs.openSync(path.join(dir, 'registry.log'), 'a');
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', logFd, logFd] });
   const address = `127.0.0.1:${port}`;

@@ -60,13 +60,35 @@ export async function makeCertificates(dir: string, log: (l: string) => void): P
   mkdirp(dir);
   const ca = (name: string) => {
     openssl(['genrsa', '-out', `${name}-key.pem`, '2048'], dir);
-    openssl(['req', '-x509', '-new', '-key', `${name}-key.pem`, '-days', '2', '-subj', `/CN=flowsession test ${name}`, '-out', `${name}.pem`], dir);
+    openssl(
+      ['req', '-x509', '-new', '-key', `${name}-key.pem`, '-days', '2', '-subj', `/CN=flowsession test ${name}`, '-out', `${name}.pem`],
+      dir,
+    );
   };
   const signed = (name: string, caName: string, ext: string) => {
     openssl(['genrsa', '-out', `${name}-key.pem`, '2048'], dir);
     openssl(['req', '-new', '-key', `${name}-key.pem`, '-subj', `/CN=${name}`, '-out', `${name}.csr`], dir);
     fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.pem`, '-CAkey', `${caName}-key.pem`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${caName}.pem`,
+        '-CAkey',
+        `${caName}-key.pem`,
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+        '-out',
+        `${name}.pem`,
+      ],
+      dir,
+    );
   };
   ca('ca');
   ca('other-ca');
@@ -88,16 +110,22 @@ export async function makeCertificates(dir: string, log: (l: string) => void): P
   };
 }
 
-
 async function waitGone(pid: number, ms: number): Promise<boolean> {
-  return waitFor(`process ${pid} to end`, ms, async () => (processAlive(pid) ? undefined : true)).then(() => true, () => false);
+  return waitFor(`process ${pid} to end`, ms, async () => (processAlive(pid) ? undefined : true)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** dockerd leaves mounts behind (its network namespace file, the data root bound onto itself): ours go. */
 export function unmountUnder(roots: string[]): void {
   let mounts: string[] = [];
   try {
-    mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter(Boolean);
+    mounts = fs
+      .readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter(Boolean);
   } catch {
     return;
   }
@@ -137,14 +165,28 @@ export async function startSecondEngine(runDir: string, first: DockerEngine, log
   const port = await freePort();
   const tcpHost = `tcp://127.0.0.1:${port}`;
   const args = [
-    '--data-root', ENGINE2_DATA_ROOT,
-    '--exec-root', execRoot,
-    '--pidfile', pidFile,
-    '-H', `unix://${socket}`,
-    '-H', tcpHost,
-    '--tlsverify', '--tlscacert', path.join(tls.dir, 'ca.pem'), '--tlscert', path.join(tls.dir, 'server.pem'), '--tlskey', path.join(tls.dir, 'server-key.pem'),
-    '--bridge=none', '--iptables=false', '--ip-masq=false',
-    '--log-level', 'warn',
+    '--data-root',
+    ENGINE2_DATA_ROOT,
+    '--exec-root',
+    execRoot,
+    '--pidfile',
+    pidFile,
+    '-H',
+    `unix://${socket}`,
+    '-H',
+    tcpHost,
+    '--tlsverify',
+    '--tlscacert',
+    path.join(tls.dir, 'ca.pem'),
+    '--tlscert',
+    path.join(tls.dir, 'server.pem'),
+    '--tlskey',
+    path.join(tls.dir, 'server-key.pem'),
+    '--bridge=none',
+    '--iptables=false',
+    '--ip-masq=false',
+    '--log-level',
+    'warn',
   ];
   const env = { DOCKER_HOST: tcpHost, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: tls.clientDir };
   const endpoint = resolveEndpoint({ env, homeDir: dir });

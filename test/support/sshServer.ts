@@ -61,39 +61,47 @@ export async function startSshServer(runDir: string, dockerHost: string, log: (l
   fs.chmodSync(authorized, 0o600);
   const port = await freePort();
   const config = path.join(dir, 'sshd_config');
-  fs.writeFileSync(config, [
-    `Port ${port}`,
-    'ListenAddress 127.0.0.1',
-    `HostKey ${hostKey}`,
-    `PidFile ${path.join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${authorized}`,
-    'PermitRootLogin prohibit-password',
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication no',
-    'KbdInteractiveAuthentication no',
-    'UsePAM no',
-    'StrictModes no',
-    'AllowTcpForwarding no',
-    'X11Forwarding no',
-    'PrintMotd no',
-    `SetEnv DOCKER_HOST=${dockerHost}`,
-    'LogLevel ERROR',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorized}`,
+      'PermitRootLogin prohibit-password',
+      'PubkeyAuthentication yes',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'AllowTcpForwarding no',
+      'X11Forwarding no',
+      'PrintMotd no',
+      `SetEnv DOCKER_HOST=${dockerHost}`,
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
   const logFile = path.join(dir, 'sshd.log');
   const out = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   fs.closeSync(out);
-  await waitFor('sshd to listen', 15_000, () => new Promise<true | undefined>((resolve) => {
-    if (child.exitCode !== null) return resolve(undefined);
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(undefined));
-  })).catch((e) => {
+  await waitFor(
+    'sshd to listen',
+    15_000,
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        if (child.exitCode !== null) return resolve(undefined);
+        const s = net.connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(undefined));
+      }),
+  ).catch((e) => {
     throw new Error(`${(e as Error).message}: ${fs.readFileSync(logFile, 'utf8').slice(-1000)}`);
   });
   log(`sshd on 127.0.0.1:${port} (root by key only) → ${dockerHost}`);

@@ -19,7 +19,10 @@ export async function startWheelhouse(runDir: string): Promise<Wheelhouse> {
   const server = http.createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/^\/+/, '');
     if (!name) {
-      const links = fs.readdirSync(dir).filter((f) => f.endsWith('.whl')).map((f) => `<a href="${encodeURIComponent(f)}">${f}</a>`);
+      const links = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.whl'))
+        .map((f) => `<a href="${encodeURIComponent(f)}">${f}</a>`);
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(`<html><body>${links.join('<br>\n')}</body></html>`);
       return;

@@ -53,7 +53,8 @@ function runIsAlive(runId: string | undefined): boolean {
  */
 export async function cleanUp(engine: DockerEngine, runId?: string): Promise<void> {
   const selector = runId ? { [TEST_LABEL]: runId } : { [TEST_LABEL]: true as const };
-  const ours = (labels: Record<string, string>) => labels[TEST_LABEL] !== 'base' && (runId !== undefined || !runIsAlive(labels[TEST_LABEL]));
+  const ours = (labels: Record<string, string>) =>
+    labels[TEST_LABEL] !== 'base' && (runId !== undefined || !runIsAlive(labels[TEST_LABEL]));
   for (const c of await engine.listContainers(selector)) if (ours(c.labels)) await engine.removeContainer(c.id).catch(() => undefined);
   const images = (await engine.listImages(selector)).filter((i) => ours(i.labels));
   // environment images sit on runtime images: remove the newest first

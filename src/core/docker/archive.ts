@@ -18,9 +18,10 @@ export async function packEntries(entries: Iterable<ArchiveEntry>, uid = 0, gid 
   });
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
-      const header = e.content === undefined
-        ? { name: e.name, type: 'directory' as const, mode: e.mode ?? 0o755, uid, gid }
-        : { name: e.name, type: 'file' as const, mode: e.mode ?? 0o644, uid, gid, size: e.content.length };
+      const header =
+        e.content === undefined
+          ? { name: e.name, type: 'directory' as const, mode: e.mode ?? 0o755, uid, gid }
+          : { name: e.name, type: 'file' as const, mode: e.mode ?? 0o644, uid, gid, size: e.content.length };
       const callback = (err?: Error | null) => (err ? reject(err) : resolve());
       if (e.content === undefined) pack.entry(header, callback);
       else pack.entry(header, e.content, callback);

@@ -70,7 +70,14 @@ export function resolveEndpoint(inputs: ConnectionInputs = {}): EngineEndpoint {
   return fromHost(host, 'default', undefined, env);
 }
 
-function fromHost(host: string, source: string, tls: TlsFiles | undefined, env: NodeJS.ProcessEnv, skipVerify = false, home: string = os.homedir()): EngineEndpoint {
+function fromHost(
+  host: string,
+  source: string,
+  tls: TlsFiles | undefined,
+  env: NodeJS.ProcessEnv,
+  skipVerify = false,
+  home: string = os.homedir(),
+): EngineEndpoint {
   let url: URL;
   try {
     url = new URL(host.includes('://') ? host : `tcp://${host}`);
@@ -100,14 +107,14 @@ function fromHost(host: string, source: string, tls: TlsFiles | undefined, env: 
       const fallback = !env.SSH_AUTH_SOCK && !key ? defaultIdentity(home) : undefined;
       if (key ?? fallback) sshOptions.privateKey = key ?? fallback;
       const sshHost = config.hostName ?? url.hostname;
-      const sshPort = url.port ? Number(url.port) : config.port ?? 22;
+      const sshPort = url.port ? Number(url.port) : (config.port ?? 22);
       // ssh2 would accept any host key: only one that known_hosts lists for the host is trusted
       sshOptions.hostVerifier = knownHostsVerifier(sshHost, sshPort, home);
       const options: DockerOptions = {
         protocol: 'ssh',
         host: sshHost,
         port: sshPort,
-        username: url.username ? decodeURIComponent(url.username) : config.user ?? os.userInfo().username,
+        username: url.username ? decodeURIComponent(url.username) : (config.user ?? os.userInfo().username),
         sshOptions,
       } as DockerOptions;
       return { host, source, options };
@@ -205,7 +212,13 @@ export interface SshHostConfig {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
 }
 
 export function sshConfigFor(host: string, home: string = os.homedir(), text?: string): SshHostConfig {
@@ -289,7 +302,17 @@ function defaultIdentity(home: string): Buffer | undefined {
  * DOCKER_HOST and DOCKER_CERT_PATH of the process) never mix into an endpoint chosen otherwise.
  */
 export function modemOptions(options: DockerOptions): DockerOptions {
-  const base: Record<string, unknown> = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined, sshOptions: undefined, username: undefined };
+  const base: Record<string, unknown> = {
+    socketPath: undefined,
+    host: undefined,
+    port: undefined,
+    protocol: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    sshOptions: undefined,
+    username: undefined,
+  };
   return { ...base, ...options } as DockerOptions;
 }
 
@@ -309,7 +332,10 @@ export function resolveEngineSpec(spec: string, inputs: Omit<ConnectionInputs, '
   if (item === 'default') {
     const platform = inputs.platform ?? process.platform;
     const host = platform === 'win32' ? `npipe://${DEFAULT_NPIPE}` : `unix://${DEFAULT_UNIX_SOCKET}`;
-    return { ...fromHost(host, 'context default', undefined, inputs.env ?? process.env, false, inputs.homeDir ?? os.homedir()), context: 'default' };
+    return {
+      ...fromHost(host, 'context default', undefined, inputs.env ?? process.env, false, inputs.homeDir ?? os.homedir()),
+      context: 'default',
+    };
   }
   return resolveEndpoint({ ...inputs, context: item });
 }

@@ -5,8 +5,20 @@ import { PassThrough, Readable, Writable } from 'stream';
 import { StringDecoder } from 'string_decoder';
 import { modemOptions, type EngineEndpoint } from './connection';
 import type {
-  BuildOptions, CommitOptions, ContainerDetails, ContainerSpec, ContainerSummary, Engine, EngineEvent, EngineInfo,
-  EventSubscription, ExecOptions, ExecResult, ExecSession, ImageSummary, TtyExec,
+  BuildOptions,
+  CommitOptions,
+  ContainerDetails,
+  ContainerSpec,
+  ContainerSummary,
+  Engine,
+  EngineEvent,
+  EngineInfo,
+  EventSubscription,
+  ExecOptions,
+  ExecResult,
+  ExecSession,
+  ImageSummary,
+  TtyExec,
 } from './engine';
 import { labelFilters } from './engine';
 import { compareApiVersions, engineError, MIN_API_VERSION } from './engineErrors';
@@ -20,7 +32,16 @@ import { TailBuffer } from './tailBuffer';
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'engine-timeout' })), ms);
-    p.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
   });
 }
 
@@ -63,7 +84,14 @@ export class DockerEngine implements Engine {
   async inspectImage(ref: string): Promise<ImageSummary | undefined> {
     try {
       const i = await this.docker.getImage(ref).inspect();
-      return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: Date.parse(i.Created) / 1000, repoDigests: i.RepoDigests ?? [], env: i.Config?.Env ?? [] };
+      return {
+        id: i.Id,
+        tags: i.RepoTags ?? [],
+        labels: i.Config?.Labels ?? {},
+        created: Date.parse(i.Created) / 1000,
+        repoDigests: i.RepoDigests ?? [],
+        env: i.Config?.Env ?? [],
+      };
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw engineError(e, this.endpoint, `inspect image ${ref}`);
@@ -73,21 +101,42 @@ export class DockerEngine implements Engine {
   listImages(labels: Record<string, string | true>): Promise<ImageSummary[]> {
     return this.call('list images', async () => {
       const list = await this.docker.listImages({ filters: { label: labelFilters(labels) } } as Docker.ListImagesOptions);
-      return list.map((i) => ({ id: i.Id, tags: i.RepoTags ?? [], labels: i.Labels ?? {}, created: i.Created, repoDigests: i.RepoDigests ?? [], env: [] }));
+      return list.map((i) => ({
+        id: i.Id,
+        tags: i.RepoTags ?? [],
+        labels: i.Labels ?? {},
+        created: i.Created,
+        repoDigests: i.RepoDigests ?? [],
+        env: [],
+      }));
     });
   }
 
   async pullImage(ref: string, onProgress?: ProgressListener): Promise<void> {
     const tracker = new LayerProgressTracker();
-    await this.streamed(`pull ${ref}`, () => this.docker.pull(ref) as unknown as Promise<Readable>, (m) => onProgress?.({ phase: 'pulling', ...tracker.update(m) }), (message) =>
-      new FlowSessionError('pull-failed', `Pulling ${ref} failed: ${message}`, 'Check the image name, your registry login (`docker login`) and the network.'));
+    await this.streamed(
+      `pull ${ref}`,
+      () => this.docker.pull(ref) as unknown as Promise<Readable>,
+      (m) => onProgress?.({ phase: 'pulling', ...tracker.update(m) }),
+      (message) =>
+        new FlowSessionError(
+          'pull-failed',
+          `Pulling ${ref} failed: ${message}`,
+          'Check the image name, your registry login (`docker login`) and the network.',
+        ),
+    );
   }
 
   /**
    * Runs an engine call that answers with a progress stream. A failure before the stream (404 for an unknown
    * image, 500 for a registry error) and one inside it both become the operation's own error.
    */
-  private async streamed(action: string, open: () => Promise<Readable>, onMessage: (m: EngineStreamMessage) => void, fail: (message: string) => FlowSessionError): Promise<void> {
+  private async streamed(
+    action: string,
+    open: () => Promise<Readable>,
+    onMessage: (m: EngineStreamMessage) => void,
+    fail: (message: string) => FlowSessionError,
+  ): Promise<void> {
     let stream: Readable;
     try {
       stream = await open();
@@ -106,15 +155,27 @@ export class DockerEngine implements Engine {
     const { repository, tag } = splitImageRef(ref);
     const tracker = new LayerProgressTracker();
     let digest: string | undefined;
-    await this.streamed(`push ${ref}`, () => this.docker.getImage(repository).push({ tag, authconfig: {} } as never) as unknown as Promise<Readable>, (m) => {
-      if (m.aux?.Digest) digest = m.aux.Digest;
-      onProgress?.({ phase: 'pushing', ...tracker.update(m) });
-    }, (message) => new FlowSessionError('push-failed', `Pushing ${ref} failed: ${message}`, 'Check the registry address and your login (`docker login <registry>`).'));
+    await this.streamed(
+      `push ${ref}`,
+      () => this.docker.getImage(repository).push({ tag, authconfig: {} } as never) as unknown as Promise<Readable>,
+      (m) => {
+        if (m.aux?.Digest) digest = m.aux.Digest;
+        onProgress?.({ phase: 'pushing', ...tracker.update(m) });
+      },
+      (message) =>
+        new FlowSessionError(
+          'push-failed',
+          `Pushing ${ref} failed: ${message}`,
+          'Check the registry address and your login (`docker login <registry>`).',
+        ),
+    );
     return digest;
   }
 
   tagImage(ref: string, repo: string, tag: string): Promise<void> {
-    return this.call(`tag ${ref}`, async () => { await this.docker.getImage(ref).tag({ repo, tag }); });
+    return this.call(`tag ${ref}`, async () => {
+      await this.docker.getImage(ref).tag({ repo, tag });
+    });
   }
 
   async removeImage(ref: string, force = false): Promise<void> {
@@ -136,21 +197,39 @@ export class DockerEngine implements Engine {
       rm: true,
       forcerm: true,
     } as Docker.ImageBuildOptions;
-    await this.streamed('build an image', () => this.docker.buildImage(context as unknown as NodeJS.ReadableStream, buildOptions) as unknown as Promise<Readable>, (m) => {
-      if (m.aux?.ID) id = m.aux.ID;
-      const built = m.stream && /Successfully built ([0-9a-f]+)/.exec(m.stream);
-      if (built) id ??= built[1];
-      if (m.stream) options.onProgress?.({ phase: 'building', log: m.stream });
-      else if (m.status) options.onProgress?.({ phase: 'building', message: m.status });
-    }, (message) => new FlowSessionError('build-failed', `Building ${options.tag} failed: ${message}`, 'Read the build log, fix the Dockerfile or its inputs, and build again.'));
+    await this.streamed(
+      'build an image',
+      () => this.docker.buildImage(context as unknown as NodeJS.ReadableStream, buildOptions) as unknown as Promise<Readable>,
+      (m) => {
+        if (m.aux?.ID) id = m.aux.ID;
+        const built = m.stream && /Successfully built ([0-9a-f]+)/.exec(m.stream);
+        if (built) id ??= built[1];
+        if (m.stream) options.onProgress?.({ phase: 'building', log: m.stream });
+        else if (m.status) options.onProgress?.({ phase: 'building', message: m.status });
+      },
+      (message) =>
+        new FlowSessionError(
+          'build-failed',
+          `Building ${options.tag} failed: ${message}`,
+          'Read the build log, fix the Dockerfile or its inputs, and build again.',
+        ),
+    );
     const image = await this.inspectImage(options.tag);
-    if (!image) throw new FlowSessionError('build-failed', `The build of ${options.tag} produced no image${id ? ` (${id})` : ''}.`, 'Build again; check the engine log if it persists.');
+    if (!image)
+      throw new FlowSessionError(
+        'build-failed',
+        `The build of ${options.tag} produced no image${id ? ` (${id})` : ''}.`,
+        'Build again; check the engine log if it persists.',
+      );
     return image.id;
   }
 
   async registryDigest(ref: string): Promise<string | undefined> {
     try {
-      const d = (await (this.docker.getImage(ref) as unknown as { distribution(): Promise<{ Descriptor?: { digest?: string } }> }).distribution()) ?? {};
+      const d =
+        (await (
+          this.docker.getImage(ref) as unknown as { distribution(): Promise<{ Descriptor?: { digest?: string } }> }
+        ).distribution()) ?? {};
       return d.Descriptor?.digest;
     } catch (e) {
       if (statusOf(e) === 404 || statusOf(e) === 401 || statusOf(e) === 403) return undefined;
@@ -263,31 +342,48 @@ export class DockerEngine implements Engine {
   listContainers(labels: Record<string, string | true>): Promise<ContainerSummary[]> {
     return this.call('list containers', async () => {
       const list = await this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } });
-      return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, ''), image: c.Image, state: c.State, status: c.Status, labels: c.Labels ?? {} }));
+      return list.map((c) => ({
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        image: c.Image,
+        state: c.State,
+        status: c.Status,
+        labels: c.Labels ?? {},
+      }));
     });
   }
 
   commitContainer(id: string, options: CommitOptions): Promise<string> {
     return this.call('save the image', async () => {
-      const r = (await (this.docker.getContainer(id).commit({ repo: options.repo, tag: options.tag, changes: options.changes, pause: true } as never) as unknown as Promise<{ Id: string }>));
+      const r = await (this.docker
+        .getContainer(id)
+        .commit({ repo: options.repo, tag: options.tag, changes: options.changes, pause: true } as never) as unknown as Promise<{
+        Id: string;
+      }>);
       return r.Id;
     });
   }
 
   async exec(id: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const exec = await this.call('run a command in the container', () =>
-      this.docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }));
-    const stream = (await this.call('run a command in the container', () => exec.start({ hijack: true, stdin: false }))) as unknown as Readable;
+      this.docker
+        .getContainer(id)
+        .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }),
+    );
+    const stream = (await this.call('run a command in the container', () =>
+      exec.start({ hijack: true, stdin: false }),
+    )) as unknown as Readable;
     const limit = options.maxOutputBytes ?? 4 * 1024 * 1024;
     const out = new TailBuffer(limit);
     const err = new TailBuffer(limit);
-    const sink = (buf: TailBuffer, on?: (t: string) => void) => new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        buf.push(chunk);
-        on?.(chunk.toString('utf8'));
-        cb();
-      },
-    });
+    const sink = (buf: TailBuffer, on?: (t: string) => void) =>
+      new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          buf.push(chunk);
+          on?.(chunk.toString('utf8'));
+          cb();
+        },
+      });
     const onAbort = () => stream.destroy();
     options.signal?.addEventListener('abort', onAbort);
     try {
@@ -316,8 +412,19 @@ export class DockerEngine implements Engine {
 
   async execSession(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> = {}): Promise<ExecSession> {
     const exec = await this.call('start a process in the container', () =>
-      this.docker.getContainer(id).exec({ Cmd: argv, AttachStdin: true, AttachStdout: true, AttachStderr: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }));
-    const socket = (await this.call('start a process in the container', () => exec.start({ hijack: true, stdin: true }))) as unknown as import('stream').Duplex;
+      this.docker.getContainer(id).exec({
+        Cmd: argv,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        User: options.user,
+        Env: options.env,
+        WorkingDir: options.workingDir,
+      }),
+    );
+    const socket = (await this.call('start a process in the container', () =>
+      exec.start({ hijack: true, stdin: true }),
+    )) as unknown as import('stream').Duplex;
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     this.docker.modem.demuxStream(socket, stdout, stderr);
@@ -337,13 +444,30 @@ export class DockerEngine implements Engine {
     return { stdin: socket, stdout, stderr, exited, close: () => socket.destroy() };
   }
 
-  async execTty(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number }): Promise<TtyExec> {
+  async execTty(
+    id: string,
+    argv: string[],
+    options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number },
+  ): Promise<TtyExec> {
     const exec = await this.call('open a terminal in the container', () =>
-      this.docker.getContainer(id).exec({ Cmd: argv, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true, User: options.user, Env: options.env, WorkingDir: options.workingDir }));
-    const socket = (await this.call('open a terminal in the container', () => exec.start({ hijack: true, stdin: true, Tty: true } as never))) as unknown as import('stream').Duplex;
-    const resize = (cols: number, rows: number) => this.call('resize the terminal', async () => {
-      await exec.resize({ w: Math.max(1, Math.floor(cols)), h: Math.max(1, Math.floor(rows)) } as never);
-    });
+      this.docker.getContainer(id).exec({
+        Cmd: argv,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: true,
+        User: options.user,
+        Env: options.env,
+        WorkingDir: options.workingDir,
+      }),
+    );
+    const socket = (await this.call('open a terminal in the container', () =>
+      exec.start({ hijack: true, stdin: true, Tty: true } as never),
+    )) as unknown as import('stream').Duplex;
+    const resize = (cols: number, rows: number) =>
+      this.call('resize the terminal', async () => {
+        await exec.resize({ w: Math.max(1, Math.floor(cols)), h: Math.max(1, Math.floor(rows)) } as never);
+      });
     await resize(options.cols, options.rows).catch(() => undefined);
     const decoder = new StringDecoder('utf8');
     const listeners: ((text: string) => void)[] = [];
@@ -363,8 +487,12 @@ export class DockerEngine implements Engine {
       socket.on('error', finish);
     });
     return {
-      write: (data) => { if (!socket.destroyed) socket.write(data); },
-      onData: (l) => { listeners.push(l); },
+      write: (data) => {
+        if (!socket.destroyed) socket.write(data);
+      },
+      onData: (l) => {
+        listeners.push(l);
+      },
       resize,
       exited,
       close: () => socket.destroy(),
@@ -377,7 +505,19 @@ export class DockerEngine implements Engine {
     });
   }
 
-  subscribe(labels: Record<string, string | true>, onEvent: (e: EngineEvent) => void, onState?: (connected: boolean) => void): EventSubscription {
-    return subscribeEvents((since) => this.docker.getEvents({ since, filters: { type: ['container'], label: labelFilters(labels) } } as never) as unknown as Promise<Readable>, onEvent, onState);
+  subscribe(
+    labels: Record<string, string | true>,
+    onEvent: (e: EngineEvent) => void,
+    onState?: (connected: boolean) => void,
+  ): EventSubscription {
+    return subscribeEvents(
+      (since) =>
+        this.docker.getEvents({
+          since,
+          filters: { type: ['container'], label: labelFilters(labels) },
+        } as never) as unknown as Promise<Readable>,
+      onEvent,
+      onState,
+    );
   }
 }

@@ -161,10 +161,18 @@ export interface Engine {
   execSession(id: string, argv: string[], options?: Pick<ExecOptions, 'user' | 'env' | 'workingDir'>): Promise<ExecSession>;
   putArchive(id: string, destination: string, tar: Readable | Buffer): Promise<void>;
   /** an interactive process with a TTY of the given size (a shell for a terminal) */
-  execTty(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number }): Promise<TtyExec>;
+  execTty(
+    id: string,
+    argv: string[],
+    options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number },
+  ): Promise<TtyExec>;
 
   /** label-filtered container events; reconnects until disposed */
-  subscribe(labels: Record<string, string | true>, onEvent: (e: EngineEvent) => void, onState?: (connected: boolean) => void): EventSubscription;
+  subscribe(
+    labels: Record<string, string | true>,
+    onEvent: (e: EngineEvent) => void,
+    onState?: (connected: boolean) => void,
+  ): EventSubscription;
 }
 
 export function labelFilters(labels: Record<string, string | true>): string[] {

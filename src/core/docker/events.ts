@@ -70,7 +70,13 @@ export function subscribeEvents(
           const raw = JSON.parse(line) as RawEvent;
           const attrs = raw.Actor?.Attributes ?? {};
           if (raw.time) lastTime = raw.time;
-          onEvent({ type: raw.Type ?? '', action: raw.Action ?? raw.status ?? '', id: raw.Actor?.ID ?? raw.id ?? '', labels: attrs, time: raw.time ?? 0 });
+          onEvent({
+            type: raw.Type ?? '',
+            action: raw.Action ?? raw.status ?? '',
+            id: raw.Actor?.ID ?? raw.id ?? '',
+            labels: attrs,
+            time: raw.time ?? 0,
+          });
         } catch {
           // a torn line after a reconnect is not worth failing the stream for
         }

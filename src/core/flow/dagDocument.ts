@@ -48,7 +48,9 @@ export function parseFlowDocument(input: string | Uint8Array, file = FLOW_FILE):
     lineCounter,
     value: undefined,
     file,
-    problems: [{ code: 'YamlParseError', message: `Error while parsing yaml file: ${file}. ${message}`, file, ...range, severity: 'error' }],
+    problems: [
+      { code: 'YamlParseError', message: `Error while parsing yaml file: ${file}. ${message}`, file, ...range, severity: 'error' },
+    ],
   });
 
   const size = typeof input === 'string' ? input.length : input.byteLength;
@@ -83,9 +85,10 @@ export function parseFlowDocument(input: string | Uint8Array, file = FLOW_FILE):
   try {
     value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
   } catch (e) {
-    const message = e instanceof ReferenceError && /alias/i.test(e.message)
-      ? 'Excessive use of YAML aliases (a resource exhaustion attack, or a document too large to expand).'
-      : `The document could not be read (${e instanceof Error ? e.message : String(e)}).`;
+    const message =
+      e instanceof ReferenceError && /alias/i.test(e.message)
+        ? 'Excessive use of YAML aliases (a resource exhaustion attack, or a document too large to expand).'
+        : `The document could not be read (${e instanceof Error ? e.message : String(e)}).`;
     return { ...fail(message, START, text), doc };
   }
   return { ...base, value, problems: [] };
@@ -97,7 +100,9 @@ export function tooLargeProblem(bytes: number, file = FLOW_FILE): FlowProblem {
   return {
     code: 'YamlParseError',
     message: `Error while parsing yaml file: ${file}. The file is ${mb(bytes)} MB; a flow definition may be at most ${mb(MAX_FLOW_BYTES)} MB.`,
-    file, ...START, severity: 'error',
+    file,
+    ...START,
+    severity: 'error',
   };
 }
 

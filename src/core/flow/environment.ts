@@ -29,7 +29,8 @@ export function resolveFlowDir(dir: string): string {
   } catch {
     throw new FlowSessionError('bad-input', `No such folder: ${abs}`, 'Give the path of a flow folder (one that contains flow.dag.yaml).');
   }
-  if (!stat.isDirectory()) throw new FlowSessionError('bad-input', `Not a folder: ${abs}`, 'Give the folder that contains flow.dag.yaml, not a file.');
+  if (!stat.isDirectory())
+    throw new FlowSessionError('bad-input', `Not a folder: ${abs}`, 'Give the folder that contains flow.dag.yaml, not a file.');
   if (!fs.existsSync(path.join(abs, FLOW_FILE))) {
     throw new FlowSessionError('bad-input', `No ${FLOW_FILE} in ${abs}`, `A flow folder contains ${FLOW_FILE}; check the path.`);
   }
@@ -81,7 +82,11 @@ function parseFlowEnvironment(flowDir: string): FlowEnvironment {
   const parsed = size > MAX_FLOW_BYTES ? { problems: [tooLargeProblem(size)], value: undefined } : parseFlowDocument(fs.readFileSync(file));
   if (parsed.problems.length > 0) {
     const p = parsed.problems[0];
-    throw new FlowSessionError('flow-definition-error', `${file}:${p.line}:${p.column}: malformed YAML: ${p.message.replace(/^Error while parsing yaml file: \S+\. /, '').split('\n')[0]}`, 'Fix the YAML syntax of flow.dag.yaml.');
+    throw new FlowSessionError(
+      'flow-definition-error',
+      `${file}:${p.line}:${p.column}: malformed YAML: ${p.message.replace(/^Error while parsing yaml file: \S+\. /, '').split('\n')[0]}`,
+      'Fix the YAML syntax of flow.dag.yaml.',
+    );
   }
   const root = isMapping(parsed.value) ? parsed.value : {};
   const env = isMapping(root.environment) ? root.environment : {};
@@ -89,7 +94,11 @@ function parseFlowEnvironment(flowDir: string): FlowEnvironment {
     const v = env[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string' || !v.trim()) {
-      throw new FlowSessionError('flow-definition-error', `${file}: environment.${key} must be a non-empty string.`, `Fix environment.${key} in flow.dag.yaml.`);
+      throw new FlowSessionError(
+        'flow-definition-error',
+        `${file}: environment.${key} must be a non-empty string.`,
+        `Fix environment.${key} in flow.dag.yaml.`,
+      );
     }
     return v.trim();
   };
@@ -101,10 +110,18 @@ function parseFlowEnvironment(flowDir: string): FlowEnvironment {
     const abs = path.resolve(flowDir, named);
     const rel = path.relative(flowDir, abs);
     if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new FlowSessionError('flow-definition-error', `${file}: environment.python_requirements_txt '${named}' lies outside the flow folder.`, 'Put the requirements file inside the flow folder.');
+      throw new FlowSessionError(
+        'flow-definition-error',
+        `${file}: environment.python_requirements_txt '${named}' lies outside the flow folder.`,
+        'Put the requirements file inside the flow folder.',
+      );
     }
     if (!fs.existsSync(abs)) {
-      throw new FlowSessionError('bad-input', `Requirements file not found: ${abs} (environment.python_requirements_txt in ${file})`, 'Create the file or fix the path in flow.dag.yaml.');
+      throw new FlowSessionError(
+        'bad-input',
+        `Requirements file not found: ${abs} (environment.python_requirements_txt in ${file})`,
+        'Create the file or fix the path in flow.dag.yaml.',
+      );
     }
     requirementsFile = rel.split(path.sep).join('/');
     requirements = fs.readFileSync(abs, 'utf8');

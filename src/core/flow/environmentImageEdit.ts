@@ -8,11 +8,22 @@ import { FlowSessionError } from '../errors';
  * layouts fall back to the yaml Document API, which keeps comments but may re-indent.
  */
 export function setEnvironmentImage(text: string, image: string | undefined): string {
-  if (image !== undefined && !isValidImageRef(image)) throw new FlowSessionError('bad-input', `Not a valid image name: ${image}`, 'Use a name like python:3.11-slim or my-registry.io/team/flow-base:1.0.');
+  if (image !== undefined && !isValidImageRef(image))
+    throw new FlowSessionError(
+      'bad-input',
+      `Not a valid image name: ${image}`,
+      'Use a name like python:3.11-slim or my-registry.io/team/flow-base:1.0.',
+    );
   const doc = parseDocument(text, { keepSourceTokens: false });
-  if (doc.errors.length > 0) throw new FlowSessionError('flow-definition-error', `flow.dag.yaml has a YAML syntax error: ${doc.errors[0].message.split('\n')[0]}`, 'Fix the YAML first, then change the base image.');
+  if (doc.errors.length > 0)
+    throw new FlowSessionError(
+      'flow-definition-error',
+      `flow.dag.yaml has a YAML syntax error: ${doc.errors[0].message.split('\n')[0]}`,
+      'Fix the YAML first, then change the base image.',
+    );
   const root = doc.contents;
-  if (root !== null && !isMap(root)) throw new FlowSessionError('flow-definition-error', 'flow.dag.yaml is not a mapping.', 'Fix flow.dag.yaml first.');
+  if (root !== null && !isMap(root))
+    throw new FlowSessionError('flow-definition-error', 'flow.dag.yaml is not a mapping.', 'Fix flow.dag.yaml first.');
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
   const envPair = root ? findPair(root, 'environment') : undefined;
   const env = envPair?.value;

@@ -52,7 +52,12 @@ export function buildModel(value: unknown): FlowModel {
       for (const [id, v] of Object.entries(spec.variants)) {
         if (!isMapping(v) || !isMapping(v.node)) continue;
         const isDefault = spec.default_variant_id === id;
-        const def: NodeDef = { name: nodeName, path: ['node_variants', nodeName, 'variants', id, 'node'], body: v.node, variant: { id, isDefault } };
+        const def: NodeDef = {
+          name: nodeName,
+          path: ['node_variants', nodeName, 'variants', id, 'node'],
+          body: v.node,
+          variant: { id, isDefault },
+        };
         variants.push(def);
         if (isDefault) defaults.set(nodeName, def);
       }

@@ -125,14 +125,20 @@ function cyclicNodes(deps: Map<string, string[]>): Set<string> {
   for (const root of deps.keys()) {
     if (index.has(root)) continue;
     const work: Array<{ n: string; i: number }> = [{ n: root, i: 0 }];
-    index.set(root, counter); low.set(root, counter++); stack.push(root); onStack.add(root);
+    index.set(root, counter);
+    low.set(root, counter++);
+    stack.push(root);
+    onStack.add(root);
     while (work.length) {
       const frame = work[work.length - 1];
       const edges = deps.get(frame.n) ?? [];
       if (frame.i < edges.length) {
         const m = edges[frame.i++];
         if (!index.has(m)) {
-          index.set(m, counter); low.set(m, counter++); stack.push(m); onStack.add(m);
+          index.set(m, counter);
+          low.set(m, counter++);
+          stack.push(m);
+          onStack.add(m);
           work.push({ n: m, i: 0 });
         } else if (onStack.has(m)) {
           low.set(frame.n, Math.min(low.get(frame.n) as number, index.get(m) as number));
@@ -147,7 +153,11 @@ function cyclicNodes(deps: Map<string, string[]>): Set<string> {
       if (low.get(frame.n) === index.get(frame.n)) {
         const scc: string[] = [];
         let m: string;
-        do { m = stack.pop() as string; onStack.delete(m); scc.push(m); } while (m !== frame.n);
+        do {
+          m = stack.pop() as string;
+          onStack.delete(m);
+          scc.push(m);
+        } while (m !== frame.n);
         if (scc.length > 1 || edges.includes(frame.n)) scc.forEach((x) => result.add(x));
       }
     }
@@ -169,7 +179,12 @@ function checkOutputs(model: FlowModel, names: Set<string>, aggregation: Set<str
     const at = ['outputs', out];
     const reference = def.reference;
     if (reference === undefined || reference === '') {
-      sink.error('EmptyOutputReference', msg.emptyOutputReference(out), reference === undefined ? at : [...at, 'reference'], reference === undefined ? 'key' : 'value');
+      sink.error(
+        'EmptyOutputReference',
+        msg.emptyOutputReference(out),
+        reference === undefined ? at : [...at, 'reference'],
+        reference === undefined ? 'key' : 'value',
+      );
       continue;
     }
     if (reference === null) {
@@ -180,7 +195,8 @@ function checkOutputs(model: FlowModel, names: Set<string>, aggregation: Set<str
     const ref = parseReference(reference);
     if (!ref) continue;
     if (ref.kind === 'flow-input') {
-      if (!(ref.name in model.inputs)) sink.error('OutputReferenceNotFound', msg.outputReferencesMissingInput(out, ref.name), [...at, 'reference']);
+      if (!(ref.name in model.inputs))
+        sink.error('OutputReferenceNotFound', msg.outputReferencesMissingInput(out, ref.name), [...at, 'reference']);
     } else if (!names.has(ref.node)) {
       sink.error('OutputReferenceNotFound', msg.outputReferencesMissingNode(out, ref.node), [...at, 'reference']);
     } else if (aggregation.has(ref.node)) {

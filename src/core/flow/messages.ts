@@ -41,8 +41,7 @@ export const msg = {
     `Output '${output}' references a reduce node '${node}', will not take effect.`,
   badActivate: (node: string) =>
     `The definition of activate config for node ${node} is incorrect. Please check your flow yaml and resubmit.`,
-  invalidSource: (path: string | null, node: string) =>
-    `Node source path '${path ?? 'None'}' is invalid on node '${node}'.`,
+  invalidSource: (path: string | null, node: string) => `Node source path '${path ?? 'None'}' is invalid on node '${node}'.`,
   sourceOutsideFlow: (path: string, node: string) =>
     `Node source path '${path}' is invalid on node '${node}': it resolves outside the flow folder, which the session cannot see.`,
   noSource: (node: string) => `Node ${node} does not have source defined.`,

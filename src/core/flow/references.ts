@@ -3,9 +3,7 @@
  * only a whole string `${...}` is a reference; `Hello ${inputs.x}` or a `${...}` nested in a
  * list or mapping is a literal and is passed through unchanged.
  */
-export type Reference =
-  | { kind: 'flow-input'; name: string }
-  | { kind: 'node'; node: string; section: string; property: string };
+export type Reference = { kind: 'flow-input'; name: string } | { kind: 'node'; node: string; section: string; property: string };
 
 const FLOW_INPUT_PREFIXES = ['flow.', 'inputs.'];
 

@@ -8,21 +8,58 @@ const UNKNOWN = 'UnknownField';
 
 // Keys prompt flow reads (contracts/flow.py, _sdk/schemas/_flow.py); anything else is ignored by it.
 const TOP_KEYS = new Set([
-  '$schema', 'id', 'name', 'inputs', 'outputs', 'nodes', 'node_variants', 'environment', 'environment_variables',
-  'additional_includes', 'type', 'language', 'description', 'display_name', 'tags', 'message_format',
+  '$schema',
+  'id',
+  'name',
+  'inputs',
+  'outputs',
+  'nodes',
+  'node_variants',
+  'environment',
+  'environment_variables',
+  'additional_includes',
+  'type',
+  'language',
+  'description',
+  'display_name',
+  'tags',
+  'message_format',
 ]);
 const INPUT_KEYS = new Set(['type', 'default', 'description', 'enum', 'is_chat_input', 'is_chat_history']);
 const OUTPUT_KEYS = new Set(['type', 'reference', 'description', 'is_chat_output', 'evaluation_only']);
 const NODE_KEYS = new Set([
-  'name', 'type', 'source', 'inputs', 'connection', 'api', 'provider', 'module', 'aggregation', 'reduce',
-  'use_variants', 'activate', 'comment', 'enable_cache', 'tool',
+  'name',
+  'type',
+  'source',
+  'inputs',
+  'connection',
+  'api',
+  'provider',
+  'module',
+  'aggregation',
+  'reduce',
+  'use_variants',
+  'activate',
+  'comment',
+  'enable_cache',
+  'tool',
 ]);
 const VARIANT_SPEC_KEYS = new Set(['default_variant_id', 'variants']);
 const VARIANT_KEYS = new Set(['node', 'description']);
 export const NODE_TYPES = ['python', 'llm', 'prompt', 'custom_llm'];
 /** promptflow.contracts.tool.ValueType */
 export const VALUE_TYPES = [
-  'int', 'double', 'bool', 'string', 'list', 'object', 'image', 'secret', 'prompt_template', 'file_path', 'assistant_definition',
+  'int',
+  'double',
+  'bool',
+  'string',
+  'list',
+  'object',
+  'image',
+  'secret',
+  'prompt_template',
+  'file_path',
+  'assistant_definition',
 ];
 const FLOW_TYPES = ['standard', 'evaluation', 'chat'];
 const SOURCE_TYPES = ['code', 'package', 'package_with_prompt'];
@@ -51,7 +88,8 @@ export function checkSchema(model: FlowModel, sink: ProblemSink): SourceRef[] {
   if (Array.isArray(root.nodes)) {
     root.nodes.forEach((n, i) => {
       if (!isMapping(n)) sink.error(DEF, msg.notMapping(`Node ${i}`), ['nodes', i]);
-      else if (typeof n.name !== 'string' || n.name === '') sink.error(DEF, msg.missingName(i), n.name === undefined ? ['nodes', i] : ['nodes', i, 'name']);
+      else if (typeof n.name !== 'string' || n.name === '')
+        sink.error(DEF, msg.missingName(i), n.name === undefined ? ['nodes', i] : ['nodes', i, 'name']);
     });
   }
   for (const node of model.nodes) {
@@ -84,7 +122,8 @@ function checkPorts(ports: unknown, kind: 'input' | 'output', known: Set<string>
     }
     unknownKeys(def, known, [section, name], `flow ${kind} '${name}'`, sink);
     if (def.type === undefined || def.type === null) sink.error(DEF, msg.missingValueType(kind, name), [section, name], 'key');
-    else if (!VALUE_TYPES.includes(String(def.type))) sink.error(DEF, msg.badValueType(kind, name, String(def.type), VALUE_TYPES), [section, name, 'type']);
+    else if (!VALUE_TYPES.includes(String(def.type)))
+      sink.error(DEF, msg.badValueType(kind, name, String(def.type), VALUE_TYPES), [section, name, 'type']);
   }
 }
 
@@ -103,7 +142,11 @@ function checkVariantSpecs(spec: unknown, sink: ProblemSink): void {
     unknownKeys(s, VARIANT_SPEC_KEYS, at, `node_variants '${name}'`, sink);
     for (const [id, v] of Object.entries(s.variants)) {
       if (!isMapping(v) || !isMapping(v.node)) {
-        sink.error(DEF, msg.notMapping(`'node' of variant '${id}' of '${name}'`), isMapping(v) ? [...at, 'variants', id, 'node'] : [...at, 'variants', id]);
+        sink.error(
+          DEF,
+          msg.notMapping(`'node' of variant '${id}' of '${name}'`),
+          isMapping(v) ? [...at, 'variants', id, 'node'] : [...at, 'variants', id],
+        );
         continue;
       }
       unknownKeys(v, VARIANT_KEYS, [...at, 'variants', id], `variant '${id}' of '${name}'`, sink);
@@ -154,15 +197,28 @@ function checkSource(node: NodeDef, type: string | undefined, sink: ProblemSink,
     sink.error(DEF, msg.badSourceType(srcType, name), [...at, 'type']);
     return;
   }
-  if (type === 'python' && srcType === 'package_with_prompt') sink.error(DEF, msg.sourceTypeNotSupported(srcType, type, name), [...at, 'type']);
-  if (type === 'custom_llm' && srcType !== 'package_with_prompt') sink.error(DEF, msg.sourceTypeNotSupported(srcType, type, name), src.type === undefined ? at : [...at, 'type'], src.type === undefined ? 'key' : 'value');
+  if (type === 'python' && srcType === 'package_with_prompt')
+    sink.error(DEF, msg.sourceTypeNotSupported(srcType, type, name), [...at, 'type']);
+  if (type === 'custom_llm' && srcType !== 'package_with_prompt')
+    sink.error(
+      DEF,
+      msg.sourceTypeNotSupported(srcType, type, name),
+      src.type === undefined ? at : [...at, 'type'],
+      src.type === undefined ? 'key' : 'value',
+    );
   const needsTool = srcType !== 'code' && (type === 'python' || type === 'custom_llm' || type === undefined);
-  if (needsTool && (typeof src.tool !== 'string' || src.tool === '')) sink.error(DEF, msg.missingPackageTool(name), src.tool === undefined ? at : [...at, 'tool'], src.tool === undefined ? 'key' : 'value');
+  if (needsTool && (typeof src.tool !== 'string' || src.tool === ''))
+    sink.error(DEF, msg.missingPackageTool(name), src.tool === undefined ? at : [...at, 'tool'], src.tool === undefined ? 'key' : 'value');
   // a python package tool is code the image provides; every other source reads a file of the flow
   const needsPath = !(type === 'python' && srcType === 'package') && !(type === undefined && srcType === 'package');
   if (!needsPath) return;
   if (typeof src.path !== 'string' || src.path === '') {
-    sink.error('InvalidSource', msg.invalidSource(typeof src.path === 'string' ? src.path : null, name), src.path === undefined ? at : [...at, 'path'], src.path === undefined ? 'key' : 'value');
+    sink.error(
+      'InvalidSource',
+      msg.invalidSource(typeof src.path === 'string' ? src.path : null, name),
+      src.path === undefined ? at : [...at, 'path'],
+      src.path === undefined ? 'key' : 'value',
+    );
     return;
   }
   sources.push({ node: name, path: src.path, at: [...at, 'path'] });

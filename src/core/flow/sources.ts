@@ -32,7 +32,9 @@ export function normalizeRel(p: string): string {
 }
 
 function baseName(entry: string): string {
-  const parts = normalizeRel(entry).split('/').filter((s) => s !== '' && s !== '.');
+  const parts = normalizeRel(entry)
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
   return parts[parts.length - 1] ?? '';
 }
 

@@ -54,8 +54,15 @@ export function checkFlowText(input: string | Uint8Array, probe: PathProbe, file
 /** Reads `<flowDir>/flow.dag.yaml` and analyses it against the real folder. Never rejects. */
 export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
   const file = path.join(flowDir, FLOW_FILE);
-  const failWith = (problem: FlowProblem): FlowAnalysis => ({ parsed: { ...parseFlowDocument(''), problems: [problem] }, model: undefined, includes: [], sources: [], problems: [problem] });
-  const fail = (message: string) => failWith({ code: 'FlowDefinitionError', message, file: FLOW_FILE, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error' });
+  const failWith = (problem: FlowProblem): FlowAnalysis => ({
+    parsed: { ...parseFlowDocument(''), problems: [problem] },
+    model: undefined,
+    includes: [],
+    sources: [],
+    problems: [problem],
+  });
+  const fail = (message: string) =>
+    failWith({ code: 'FlowDefinitionError', message, file: FLOW_FILE, line: 1, column: 1, endLine: 1, endColumn: 2, severity: 'error' });
   let data: Buffer;
   try {
     const st = await fsp.stat(file);

@@ -17,7 +17,11 @@ export interface UpdateCheck {
  * Compares an image's local RepoDigests (`repo@sha256:…`) with the digest its registry has now.
  * A local-only image (no RepoDigests, e.g. built here) or a registry that does not answer gives `unknown`.
  */
-export function compareDigests(ref: string, localRepoDigests: readonly string[] | undefined, remoteDigest: string | undefined): UpdateState {
+export function compareDigests(
+  ref: string,
+  localRepoDigests: readonly string[] | undefined,
+  remoteDigest: string | undefined,
+): UpdateState {
   if (localRepoDigests === undefined) return 'not-pulled';
   if (!remoteDigest || localRepoDigests.length === 0) return 'unknown';
   const repo = splitImageRef(ref).repository;
@@ -45,5 +49,11 @@ export async function checkBaseImage(engine: Engine, ref: string): Promise<Updat
     if (e instanceof FlowSessionError && e.engineUnreachable) throw e;
     registryError = e instanceof Error ? e.message : String(e);
   }
-  return { ref, state: compareDigests(ref, local?.repoDigests, remoteDigest), localDigests: local?.repoDigests ?? [], remoteDigest, registryError };
+  return {
+    ref,
+    state: compareDigests(ref, local?.repoDigests, remoteDigest),
+    localDigests: local?.repoDigests ?? [],
+    remoteDigest,
+    registryError,
+  };
 }

@@ -38,7 +38,10 @@ export function scaffoldCustomImage(dir: string): { folder: string; written: str
   const folder = path.join(dir, IMAGE_BUILD_DIR);
   fs.mkdirSync(folder, { recursive: true });
   const written: string[] = [];
-  for (const [name, content] of [['Dockerfile', DOCKERFILE_TEMPLATE], ['requirements.txt', REQUIREMENTS_TEMPLATE]] as const) {
+  for (const [name, content] of [
+    ['Dockerfile', DOCKERFILE_TEMPLATE],
+    ['requirements.txt', REQUIREMENTS_TEMPLATE],
+  ] as const) {
     const file = path.join(folder, name);
     if (fs.existsSync(file)) continue;
     fs.writeFileSync(file, content, { flag: 'wx' });
@@ -50,7 +53,11 @@ export function scaffoldCustomImage(dir: string): { folder: string; written: str
 /** A local tag for an image_build folder: flowsession-custom/<name of the folder that holds it>:latest. */
 export function defaultCustomTag(imageBuildDir: string): string {
   const owner = path.basename(path.dirname(path.resolve(imageBuildDir)));
-  const name = owner.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[._-]+$/g, '') || 'image';
+  const name =
+    owner
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[._-]+|[._-]+$/g, '') || 'image';
   return `flowsession-custom/${name}:latest`;
 }
 
@@ -67,9 +74,14 @@ export interface BuildCustomImageOptions {
 
 /** Builds a custom base image from an image_build folder, labelled flowsession.image=custom. */
 export async function buildCustomImage(engine: Engine, o: BuildCustomImageOptions): Promise<string> {
-  if (!isValidImageRef(o.tag)) throw new FlowSessionError('bad-input', `Not a valid image name: ${o.tag}`, 'Use a name like my-registry.io/team/flow-base:1.0.');
+  if (!isValidImageRef(o.tag))
+    throw new FlowSessionError('bad-input', `Not a valid image name: ${o.tag}`, 'Use a name like my-registry.io/team/flow-base:1.0.');
   if (!fs.existsSync(path.join(o.contextDir, 'Dockerfile'))) {
-    throw new FlowSessionError('bad-input', `No Dockerfile in ${o.contextDir}.`, 'Run "Flow Session: New Custom Base Image…" to create one.');
+    throw new FlowSessionError(
+      'bad-input',
+      `No Dockerfile in ${o.contextDir}.`,
+      'Run "Flow Session: New Custom Base Image…" to create one.',
+    );
   }
   const context = await flowArchive(o.contextDir, [], 0, 0);
   o.onProgress?.({ phase: 'building', message: `Building ${o.tag} from ${o.contextDir}` });
@@ -104,10 +116,21 @@ export function recordCustomImage(list: readonly CustomImageRecord[], record: Cu
 }
 
 /** Tags a built image with its published name and pushes it when a registry is configured. */
-export async function publishCustomImage(engine: Engine, localRef: string, target: string, push: boolean, onProgress?: ProgressListener): Promise<CustomImageRecord> {
-  if (!isValidImageRef(target)) throw new FlowSessionError('bad-input', `Not a valid image name: ${target}`, 'Use a name like my-registry.io/team/flow-base:1.0.');
+export async function publishCustomImage(
+  engine: Engine,
+  localRef: string,
+  target: string,
+  push: boolean,
+  onProgress?: ProgressListener,
+): Promise<CustomImageRecord> {
+  if (!isValidImageRef(target))
+    throw new FlowSessionError('bad-input', `Not a valid image name: ${target}`, 'Use a name like my-registry.io/team/flow-base:1.0.');
   if (!(await engine.inspectImage(localRef))) {
-    throw new FlowSessionError('image-not-found', `The image ${localRef} is not on the engine.`, 'Build it first with "Flow Session: Build Custom Base Image".');
+    throw new FlowSessionError(
+      'image-not-found',
+      `The image ${localRef} is not on the engine.`,
+      'Build it first with "Flow Session: Build Custom Base Image".',
+    );
   }
   const { repository, tag } = splitImageRef(target);
   if (target !== localRef) await engine.tagImage(localRef, repository, tag || 'latest');

@@ -20,7 +20,15 @@ export interface EnvironmentImage {
 
 /** Identity of an environment: the base image, the requirements and the runtime that runs them. */
 export function environmentHash(baseId: string, requirements: string, runtimeVersion: string): string {
-  return crypto.createHash('sha256').update(baseId).update('\0').update(requirements.replace(/\r\n/g, '\n')).update('\0').update(runtimeVersion).digest('hex').slice(0, 16);
+  return crypto
+    .createHash('sha256')
+    .update(baseId)
+    .update('\0')
+    .update(requirements.replace(/\r\n/g, '\n'))
+    .update('\0')
+    .update(runtimeVersion)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function hasRequirements(requirements: string): boolean {
@@ -43,35 +51,70 @@ export async function ensureEnvironmentImage(
   const pipArgs = pipOptionArgs(options.pip);
   const reqPath = '/tmp/flowsession-requirements.txt';
   options.onProgress?.({ phase: 'installing', message: 'Installing requirements' });
-  const id = await buildFromRecipe(engine, {
-    fromImage: runtime.ref,
-    keepAlive: ['python3', '-c', 'import signal; signal.pause()'],
-    user: SESSION_USER,
-    hardened: true,
-    networkMode: options.networkMode,
-    labels: { ...options.labels, [IMAGE_LABELS.kind]: 'builder' },
-    archives: [{ destination: '/tmp', tar: await packEntries([{ name: 'flowsession-requirements.txt', content: Buffer.from(requirements) }], 10001, 10001) }],
-    steps: [
-      {
-        title: 'pip install -r requirements.txt',
-        argv: [IMAGE_PATHS.python, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '-r', reqPath, ...pipArgs],
-        onFailure: (r) => new FlowSessionError('requirements-failed', `Installing the requirements failed:\n${outputTail(r)}`, 'Fix requirements.txt or the pip settings (flowsession.pip.*), then start the session again.'),
-      },
-      {
-        title: 'Recording the installed packages',
-        argv: [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, IMAGE_PATHS.envPackages],
-        onFailure: (r) => new FlowSessionError('requirements-failed', `Listing the installed packages failed: ${outputTail(r, 5)}`, 'Check that the requirements do not break the Python environment.'),
-      },
-      {
-        title: 'Cleaning up',
-        argv: [IMAGE_PATHS.python, '-c', `import os; os.remove(${JSON.stringify(reqPath)})`],
-        onFailure: (r) => new FlowSessionError('requirements-failed', `Cleaning up failed: ${outputTail(r, 3)}`, 'Retry.'),
-      },
-    ],
-    changes: [...SESSION_IMAGE_CHANGES, labelChange({ ...options.labels, [IMAGE_LABELS.kind]: 'environment', [IMAGE_LABELS.env]: envHash })],
-    repo: ENV_REPO,
-    tag: envHash,
-    phase: 'installing',
-  }, options.onProgress);
+  const id = await buildFromRecipe(
+    engine,
+    {
+      fromImage: runtime.ref,
+      keepAlive: ['python3', '-c', 'import signal; signal.pause()'],
+      user: SESSION_USER,
+      hardened: true,
+      networkMode: options.networkMode,
+      labels: { ...options.labels, [IMAGE_LABELS.kind]: 'builder' },
+      archives: [
+        {
+          destination: '/tmp',
+          tar: await packEntries([{ name: 'flowsession-requirements.txt', content: Buffer.from(requirements) }], 10001, 10001),
+        },
+      ],
+      steps: [
+        {
+          title: 'pip install -r requirements.txt',
+          argv: [
+            IMAGE_PATHS.python,
+            '-m',
+            'pip',
+            'install',
+            '--no-cache-dir',
+            '--disable-pip-version-check',
+            '--no-input',
+            '--progress-bar',
+            'off',
+            '-r',
+            reqPath,
+            ...pipArgs,
+          ],
+          onFailure: (r) =>
+            new FlowSessionError(
+              'requirements-failed',
+              `Installing the requirements failed:\n${outputTail(r)}`,
+              'Fix requirements.txt or the pip settings (flowsession.pip.*), then start the session again.',
+            ),
+        },
+        {
+          title: 'Recording the installed packages',
+          argv: [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, IMAGE_PATHS.envPackages],
+          onFailure: (r) =>
+            new FlowSessionError(
+              'requirements-failed',
+              `Listing the installed packages failed: ${outputTail(r, 5)}`,
+              'Check that the requirements do not break the Python environment.',
+            ),
+        },
+        {
+          title: 'Cleaning up',
+          argv: [IMAGE_PATHS.python, '-c', `import os; os.remove(${JSON.stringify(reqPath)})`],
+          onFailure: (r) => new FlowSessionError('requirements-failed', `Cleaning up failed: ${outputTail(r, 3)}`, 'Retry.'),
+        },
+      ],
+      changes: [
+        ...SESSION_IMAGE_CHANGES,
+        labelChange({ ...options.labels, [IMAGE_LABELS.kind]: 'environment', [IMAGE_LABELS.env]: envHash }),
+      ],
+      repo: ENV_REPO,
+      tag: envHash,
+      phase: 'installing',
+    },
+    options.onProgress,
+  );
   return { ref, id, envHash, built: true };
 }

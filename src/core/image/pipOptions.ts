@@ -3,14 +3,19 @@ import { FlowSessionError } from '../errors';
 
 // A package spec or an option value reaches pip as one argv element; these keep them from being read as options.
 const SAFE_VALUE = /^[\x21-\x7e\u00a0-\uffff]+$/;
-const PACKAGE_SPEC = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?(\s*(===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+(\s*,\s*(===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+)*)?$/;
+const PACKAGE_SPEC =
+  /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,-]+\])?(\s*(===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+(\s*,\s*(===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+)*)?$/;
 
 /** pip's argv for the user's settings: options only, no shell involved. */
 export function pipOptionArgs(pip: PipSettings): string[] {
   const args: string[] = [];
   const add = (flag: string, value: string) => {
     if (!SAFE_VALUE.test(value) || value.startsWith('-')) {
-      throw new FlowSessionError('bad-input', `The pip setting ${flag} has an invalid value.`, 'Use a plain URL or host name without spaces.');
+      throw new FlowSessionError(
+        'bad-input',
+        `The pip setting ${flag} has an invalid value.`,
+        'Use a plain URL or host name without spaces.',
+      );
     }
     args.push(flag, value);
   };
@@ -25,10 +30,15 @@ export function pipOptionArgs(pip: PipSettings): string[] {
 /** Validates package specs typed by the user: name, extras and version constraints only. */
 export function checkPackageSpecs(specs: string[]): string[] {
   const cleaned = specs.map((s) => s.trim()).filter(Boolean);
-  if (cleaned.length === 0) throw new FlowSessionError('bad-input', 'No package to install was given.', 'Name one or more packages, e.g. `requests==2.32.3`.');
+  if (cleaned.length === 0)
+    throw new FlowSessionError('bad-input', 'No package to install was given.', 'Name one or more packages, e.g. `requests==2.32.3`.');
   for (const s of cleaned) {
     if (!PACKAGE_SPEC.test(s)) {
-      throw new FlowSessionError('bad-input', `'${s}' is not a package requirement flowsession accepts.`, 'Give a name with optional extras and version, e.g. `pandas[excel]>=2.0`; use requirements.txt for URLs and options.');
+      throw new FlowSessionError(
+        'bad-input',
+        `'${s}' is not a package requirement flowsession accepts.`,
+        'Give a name with optional extras and version, e.g. `pandas[excel]>=2.0`; use requirements.txt for URLs and options.',
+      );
     }
   }
   return cleaned;

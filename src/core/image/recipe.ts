@@ -65,11 +65,16 @@ export async function buildFromRecipe(engine: Engine, recipe: Recipe, onProgress
 
 /** The last lines of a command's output, for an error message that shows the tool's own words. */
 export function outputTail(result: ExecResult, lines = 15): string {
-  const text = `${result.stdout}\n${result.stderr}`.trim().split('\n').filter((l) => l.trim());
+  const text = `${result.stdout}\n${result.stderr}`
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim());
   return text.slice(-lines).join('\n');
 }
 
 /** A LABEL instruction whose key and value survive any character. */
 export function labelChange(labels: Record<string, string>): string {
-  return `LABEL ${Object.entries(labels).map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`).join(' ')}`;
+  return `LABEL ${Object.entries(labels)
+    .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`)
+    .join(' ')}`;
 }

@@ -51,7 +51,11 @@ export function runtimeVersion(): string {
   const dir = runtimeDir();
   const hash = crypto.createHash('sha256');
   for (const f of runtimeFiles(dir)) {
-    hash.update(f).update('\0').update(fs.readFileSync(path.join(dir, f))).update('\0');
+    hash
+      .update(f)
+      .update('\0')
+      .update(fs.readFileSync(path.join(dir, f)))
+      .update('\0');
   }
   cachedVersion = `${packageVersion()}-${hash.digest('hex').slice(0, 10)}`;
   return cachedVersion;

@@ -29,12 +29,21 @@ export async function ensureBaseImage(engine: Engine, baseRef: string, onProgres
     await engine.pullImage(baseRef, onProgress);
   } catch (e) {
     if (e instanceof FlowSessionError && e.kind === 'pull-failed') {
-      throw new FlowSessionError('image-not-found', `The base image ${baseRef} is not on the engine and could not be pulled: ${e.message.replace(/^Pulling \S+ failed: /, '')}`, 'Check the image name (environment.image in flow.dag.yaml or flowsession.baseImage), or pull or build it first.');
+      throw new FlowSessionError(
+        'image-not-found',
+        `The base image ${baseRef} is not on the engine and could not be pulled: ${e.message.replace(/^Pulling \S+ failed: /, '')}`,
+        'Check the image name (environment.image in flow.dag.yaml or flowsession.baseImage), or pull or build it first.',
+      );
     }
     throw e;
   }
   const pulled = await engine.inspectImage(baseRef);
-  if (!pulled) throw new FlowSessionError('image-not-found', `The base image ${baseRef} is still missing after the pull.`, 'Pull it by hand and retry.');
+  if (!pulled)
+    throw new FlowSessionError(
+      'image-not-found',
+      `The base image ${baseRef} is still missing after the pull.`,
+      'Pull it by hand and retry.',
+    );
   return pulled;
 }
 
@@ -56,7 +65,11 @@ function runtimeArchive(): ArchiveEntry[] {
 }
 
 /** The runtime image for a base: base + runtime + built-in tools + session user, built once per base and runtime version. */
-export async function ensureRuntimeImage(engine: Engine, baseRef: string, options: { pip: PipSettings; networkMode?: string; labels?: Record<string, string>; onProgress?: ProgressListener }): Promise<RuntimeImage> {
+export async function ensureRuntimeImage(
+  engine: Engine,
+  baseRef: string,
+  options: { pip: PipSettings; networkMode?: string; labels?: Record<string, string>; onProgress?: ProgressListener },
+): Promise<RuntimeImage> {
   const base = await ensureBaseImage(engine, baseRef, options.onProgress);
   const version = runtimeVersion();
   const tag = `${version}-${base.id.replace(/^sha256:/, '').slice(0, 12)}`;
@@ -66,37 +79,59 @@ export async function ensureRuntimeImage(engine: Engine, baseRef: string, option
     return { ref, id: existing.id, baseRef, baseId: base.id, runtimeVersion: version };
   }
   options.onProgress?.({ phase: 'building', message: `Building the runtime image on ${baseRef}` });
-  const labels = { ...options.labels, [IMAGE_LABELS.kind]: 'runtime', [IMAGE_LABELS.runtimeVersion]: version, [IMAGE_LABELS.base]: baseRef, [IMAGE_LABELS.baseId]: base.id };
+  const labels = {
+    ...options.labels,
+    [IMAGE_LABELS.kind]: 'runtime',
+    [IMAGE_LABELS.runtimeVersion]: version,
+    [IMAGE_LABELS.base]: baseRef,
+    [IMAGE_LABELS.baseId]: base.id,
+  };
   const basePath = base.env.find((e) => e.startsWith('PATH='))?.slice(5) || DEFAULT_PATH;
-  const id = await buildFromRecipe(engine, {
-    fromImage: base.id,
-    keepAlive: ['python3', '-c', 'import signal; signal.pause()'],
-    user: '0:0',
-    hardened: false,
-    networkMode: options.networkMode,
-    labels: { ...options.labels, [IMAGE_LABELS.kind]: 'builder' },
-    archives: [{ destination: '/', tar: await packEntries([{ name: 'opt' }, { name: 'opt/flowsession' }, ...runtimeDirs(), ...runtimeArchive()]) }],
-    steps: [
-      {
-        title: 'Preparing the session user and environment',
-        argv: ['python3', `${IMAGE_PATHS.runtime}/image/setup_image.py`, ...pipOptionArgs(options.pip)],
-        onFailure: (r) => new FlowSessionError('build-failed', `The base image ${baseRef} cannot host a session: ${outputTail(r, 5)}`, 'Use a base image with Python 3.9 or newer (python3 on PATH).'),
-      },
-      {
-        title: 'Recording the base packages',
-        argv: [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, IMAGE_PATHS.basePackages],
-        user: '10001:10001',
-        onFailure: (r) => new FlowSessionError('build-failed', `Listing the packages of ${baseRef} failed: ${outputTail(r, 5)}`, 'Check that the base image has a working Python.'),
-      },
-    ],
-    changes: [
-      ...SESSION_IMAGE_CHANGES,
-      `ENV PATH=${IMAGE_PATHS.venv}/bin:${basePath} PYTHONPATH=${IMAGE_PATHS.runtime} PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VIRTUAL_ENV=${IMAGE_PATHS.venv}`,
-      labelChange(labels),
-    ],
-    repo: RUNTIME_REPO,
-    tag,
-    phase: 'building',
-  }, options.onProgress);
+  const id = await buildFromRecipe(
+    engine,
+    {
+      fromImage: base.id,
+      keepAlive: ['python3', '-c', 'import signal; signal.pause()'],
+      user: '0:0',
+      hardened: false,
+      networkMode: options.networkMode,
+      labels: { ...options.labels, [IMAGE_LABELS.kind]: 'builder' },
+      archives: [
+        { destination: '/', tar: await packEntries([{ name: 'opt' }, { name: 'opt/flowsession' }, ...runtimeDirs(), ...runtimeArchive()]) },
+      ],
+      steps: [
+        {
+          title: 'Preparing the session user and environment',
+          argv: ['python3', `${IMAGE_PATHS.runtime}/image/setup_image.py`, ...pipOptionArgs(options.pip)],
+          onFailure: (r) =>
+            new FlowSessionError(
+              'build-failed',
+              `The base image ${baseRef} cannot host a session: ${outputTail(r, 5)}`,
+              'Use a base image with Python 3.9 or newer (python3 on PATH).',
+            ),
+        },
+        {
+          title: 'Recording the base packages',
+          argv: [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, IMAGE_PATHS.basePackages],
+          user: '10001:10001',
+          onFailure: (r) =>
+            new FlowSessionError(
+              'build-failed',
+              `Listing the packages of ${baseRef} failed: ${outputTail(r, 5)}`,
+              'Check that the base image has a working Python.',
+            ),
+        },
+      ],
+      changes: [
+        ...SESSION_IMAGE_CHANGES,
+        `ENV PATH=${IMAGE_PATHS.venv}/bin:${basePath} PYTHONPATH=${IMAGE_PATHS.runtime} PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VIRTUAL_ENV=${IMAGE_PATHS.venv}`,
+        labelChange(labels),
+      ],
+      repo: RUNTIME_REPO,
+      tag,
+      phase: 'building',
+    },
+    options.onProgress,
+  );
   return { ref, id, baseRef, baseId: base.id, runtimeVersion: version };
 }

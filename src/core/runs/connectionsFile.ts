@@ -23,10 +23,19 @@ export function readConnectionsFile(file: string, env: NodeJS.ProcessEnv = proce
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new FlowSessionError('bad-input', `Connections file not found: ${file}`, 'Give a YAML file listing connections (name, type, api_base, api_key: ${env:VAR}).');
+    throw new FlowSessionError(
+      'bad-input',
+      `Connections file not found: ${file}`,
+      'Give a YAML file listing connections (name, type, api_base, api_key: ${env:VAR}).',
+    );
   }
   const doc = parseDocument(text);
-  if (doc.errors.length) throw new FlowSessionError('bad-input', `${file}: malformed YAML: ${doc.errors[0].message.split('\n')[0]}`, 'Fix the connections file.');
+  if (doc.errors.length)
+    throw new FlowSessionError(
+      'bad-input',
+      `${file}: malformed YAML: ${doc.errors[0].message.split('\n')[0]}`,
+      'Fix the connections file.',
+    );
   const value = doc.toJS({ maxAliasCount: 50 }) as unknown;
   let entries: [string | undefined, Record<string, unknown>][] = [];
   if (isSeq(doc.contents) && Array.isArray(value)) {
@@ -39,12 +48,22 @@ export function readConnectionsFile(file: string, env: NodeJS.ProcessEnv = proce
   }
   const out: Record<string, ConnectionSpec> = {};
   for (const [key, raw] of entries) {
-    if (!raw || typeof raw !== 'object') throw new FlowSessionError('bad-input', `${file}: each connection must be a mapping.`, 'See the README for the connections file format.');
+    if (!raw || typeof raw !== 'object')
+      throw new FlowSessionError(
+        'bad-input',
+        `${file}: each connection must be a mapping.`,
+        'See the README for the connections file format.',
+      );
     const name = String(raw.name ?? key ?? '');
     if (!name) throw new FlowSessionError('bad-input', `${file}: a connection has no name.`, 'Give each connection a `name`.');
     const rawType = String(raw.type ?? '');
     const type = TYPE_NAMES[rawType.toLowerCase()] ?? rawType;
-    if (!KNOWN.has(type)) throw new FlowSessionError('bad-input', `${file}: connection '${name}' has type '${rawType}'.`, 'Use azure_open_ai, open_ai or custom.');
+    if (!KNOWN.has(type))
+      throw new FlowSessionError(
+        'bad-input',
+        `${file}: connection '${name}' has type '${rawType}'.`,
+        'Use azure_open_ai, open_ai or custom.',
+      );
     const spec: ConnectionSpec = { type };
     for (const [k, v] of Object.entries(raw)) {
       if (k === 'name' || k === 'type') continue;
@@ -60,7 +79,12 @@ function resolveSecrets(v: unknown, env: NodeJS.ProcessEnv, file: string, name: 
     const m = ENV_REF.exec(v.trim());
     if (!m) return v;
     const value = env[m[1]];
-    if (value === undefined) throw new FlowSessionError('bad-input', `${file}: connection '${name}' needs the environment variable ${m[1]}, which is not set.`, `Set ${m[1]} before running.`);
+    if (value === undefined)
+      throw new FlowSessionError(
+        'bad-input',
+        `${file}: connection '${name}' needs the environment variable ${m[1]}, which is not set.`,
+        `Set ${m[1]} before running.`,
+      );
     return value;
   }
   if (v && typeof v === 'object' && !Array.isArray(v)) {

@@ -14,7 +14,6 @@ import { OrderedLineWriter } from './orderedLineWriter';
 import { newRunId } from './runId';
 import type { BatchRecord } from './runService';
 
-
 /** a share up to this size goes to its session over the runtime protocol */
 const SHARE_OVER_PROTOCOL_BYTES = 4 * 1024 * 1024;
 /** where such shares go, inside the session's copy of the flow folder (removed by the runtime after use) */
@@ -81,7 +80,11 @@ function summaryOf(total: number, failed: number): string {
 
 /** The non-blank lines of a .jsonl file, as the runtime counts them (index = line_number). */
 export function dataLines(file: string): string[] {
-  return fs.readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 /** Raised inside a chunk when the flow itself cannot run (not the engine's fault): the whole batch stops. */
@@ -103,8 +106,13 @@ function hasAggregation(flow: Record<string, unknown>): boolean {
  * counted once: a line is committed the first time a result for it arrives and never again. Aggregation
  * nodes run once at the end, on one engine, over the values every line gave.
  */
-export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[], options: MultiEngineBatchOptions): Promise<MultiEngineBatchRecord> {
-  if (engines.length === 0) throw new FlowSessionError('bad-input', 'A batch across engines needs at least one engine.', 'Name the engines with --engines a,b.');
+export async function runMultiEngineBatch(
+  flowDir: string,
+  engines: BatchEngine[],
+  options: MultiEngineBatchOptions,
+): Promise<MultiEngineBatchRecord> {
+  if (engines.length === 0)
+    throw new FlowSessionError('bad-input', 'A batch across engines needs at least one engine.', 'Name the engines with --engines a,b.');
   const started = Date.now();
   const dataFile = path.resolve(options.dataFile);
   if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
@@ -121,8 +129,21 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
   const flowJson = flowToJson(analysis.parsed);
   const staticError = analysis.problems.find((p) => p.severity === 'error');
   if (staticError || flowJson === undefined) {
-    const error = staticError ? { code: staticError.code, message: `${staticError.message} (${staticError.file}:${staticError.line}:${staticError.column})` } : { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' };
-    return { ...base, status: 'Failed', total: 0, completed: 0, failed: 0, summary: error.message, aggregation: null, error, durationMs: Date.now() - started, files: [] };
+    const error = staticError
+      ? { code: staticError.code, message: `${staticError.message} (${staticError.file}:${staticError.line}:${staticError.column})` }
+      : { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' };
+    return {
+      ...base,
+      status: 'Failed',
+      total: 0,
+      completed: 0,
+      failed: 0,
+      summary: error.message,
+      aggregation: null,
+      error,
+      durationMs: Date.now() - started,
+      files: [],
+    };
   }
   const flow = flowJson as Record<string, unknown>;
   const withAggregation = hasAggregation(flow);
@@ -141,10 +162,14 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
   let stopped = false;
   let flowFailure: BatchResult | undefined;
   let wake: () => void = () => undefined;
-  let woken = new Promise<void>((r) => { wake = r; });
+  let woken = new Promise<void>((r) => {
+    wake = r;
+  });
   const wakeAll = () => {
     const w = wake;
-    woken = new Promise<void>((r) => { wake = r; });
+    woken = new Promise<void>((r) => {
+      wake = r;
+    });
     w();
   };
   const clients = new Map<number, { client: RuntimeClient; container: string }>();
@@ -161,7 +186,12 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
       share.failedLines++;
     }
     if (line.agg) aggValues.set(line.index, line.agg);
-    writer.add(line.index, JSON.stringify(line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error }));
+    writer.add(
+      line.index,
+      JSON.stringify(
+        line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
+      ),
+    );
     const { agg: _agg, ...event } = line;
     options.onLine?.(event, engines[engineIndex].name);
   };
@@ -184,24 +214,31 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
   options.signal?.addEventListener('abort', onAbort);
 
   /** Rejects when the engine stays silent past stallMs and then does not answer a ping. */
-  const watchdog = (engine: BatchEngine, lastEvent: () => number, done: { settled: boolean }) => new Promise<never>((_resolve, reject) => {
-    let probing = false;
-    const timer = setInterval(() => {
-      if (done.settled) {
-        clearInterval(timer);
-        return;
-      }
-      if (probing || Date.now() - lastEvent() < stallMs) return;
-      probing = true;
-      engine.manager.engine.ping(5000).then(() => {
-        probing = false;
-        (done as { lastOk?: number }).lastOk = Date.now();
-      }, (e) => {
-        clearInterval(timer);
-        reject(e);
-      });
-    }, Math.max(100, Math.min(stallMs / 2, 5000)));
-  });
+  const watchdog = (engine: BatchEngine, lastEvent: () => number, done: { settled: boolean }) =>
+    new Promise<never>((_resolve, reject) => {
+      let probing = false;
+      const timer = setInterval(
+        () => {
+          if (done.settled) {
+            clearInterval(timer);
+            return;
+          }
+          if (probing || Date.now() - lastEvent() < stallMs) return;
+          probing = true;
+          engine.manager.engine.ping(5000).then(
+            () => {
+              probing = false;
+              (done as { lastOk?: number }).lastOk = Date.now();
+            },
+            (e) => {
+              clearInterval(timer);
+              reject(e);
+            },
+          );
+        },
+        Math.max(100, Math.min(stallMs / 2, 5000)),
+      );
+    });
 
   const runChunk = async (engineIndex: number, chunk: number[], chunkNo: number) => {
     const engine = engines[engineIndex];
@@ -271,9 +308,10 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
       const live = engine.manager.liveRuntime(dir);
       if (!live) await engine.manager.up(dir, (r) => options.onProgress?.(engine.name, r));
       await engine.manager.syncFlow(dir);
-      const client = live ?? await engine.manager.runtime(dir);
+      const client = live ?? (await engine.manager.runtime(dir));
       const status = await engine.manager.status(dir);
-      if (!status.container) throw new FlowSessionError('session-not-found', `The session on ${engine.name} disappeared.`, 'Run the batch again.');
+      if (!status.container)
+        throw new FlowSessionError('session-not-found', `The session on ${engine.name} disappeared.`, 'Run the batch again.');
       clients.set(engineIndex, { client, container: status.container });
       options.onEngine?.({ engine: engine.name, kind: 'ready' });
     } catch (e) {
@@ -294,7 +332,10 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
       // an even first share per engine (each share costs a data copy and a worker start), then shrinking shares
       // so a faster engine takes over the tail and a failing engine's lines go elsewhere
       const first = Math.ceil(lines.length / engines.length);
-      const size = Math.min(pending.length, Math.max(minChunk, chunkNo === 0 ? first : Math.ceil(pending.length / (1.5 * Math.max(1, alive)))));
+      const size = Math.min(
+        pending.length,
+        Math.max(minChunk, chunkNo === 0 ? first : Math.ceil(pending.length / (1.5 * Math.max(1, alive)))),
+      );
       const chunk = pending.splice(0, size);
       inflight++;
       try {
@@ -337,7 +378,10 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
   } else if (stopped) {
     error = { code: 'Cancelled', message: `The batch was canceled after ${committed.size} of ${lines.length} lines.` };
   } else if (lost > 0) {
-    const why = shares.filter((s) => s.error).map((s) => `${s.name}: ${s.error}`).join('; ');
+    const why = shares
+      .filter((s) => s.error)
+      .map((s) => `${s.name}: ${s.error}`)
+      .join('; ');
     error = { code: 'EnginesFailed', message: `${lost} of ${lines.length} lines could not run: every engine failed (${why}).` };
   } else if (withAggregation) {
     const lists: Record<string, Record<string, unknown[]>> = {};
@@ -348,7 +392,14 @@ export async function runMultiEngineBatch(flowDir: string, engines: BatchEngine[
     }
     for (const [engineIndex, { client }] of [...clients.entries()].sort((a, b) => a[0] - b[0])) {
       try {
-        const r = await client.request(Methods.batch, { runId: `${runId}_agg`, flow, dataPath: '', aggregationLists: lists, connections: options.connections ?? {}, ...(options.variant ? { variant: options.variant } : {}) });
+        const r = await client.request(Methods.batch, {
+          runId: `${runId}_agg`,
+          flow,
+          dataPath: '',
+          aggregationLists: lists,
+          connections: options.connections ?? {},
+          ...(options.variant ? { variant: options.variant } : {}),
+        });
         aggregation = r.aggregation;
         aggregationEngine = engines[engineIndex].name;
         options.onEngine?.({ engine: aggregationEngine, kind: 'aggregation' });

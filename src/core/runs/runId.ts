@@ -4,6 +4,10 @@ import * as path from 'path';
 /** A run id in prompt flow's style: flow folder name, time, and a random suffix. */
 export function newRunId(flowDir: string, kind: 'run' | 'batch' = 'run'): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '_');
-  const name = path.basename(flowDir).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40) || 'flow';
+  const name =
+    path
+      .basename(flowDir)
+      .replace(/[^A-Za-z0-9_-]/g, '_')
+      .slice(0, 40) || 'flow';
   return `${name}_${kind}_${stamp}_${crypto.randomBytes(3).toString('hex')}`;
 }

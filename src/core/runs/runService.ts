@@ -8,7 +8,13 @@ import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir } from '../flow/staticChecks';
 import type { RuntimeClient } from '../runtime/client';
 import {
-  Methods, type BatchResult, type ConnectionSpec, type FlowRunError, type LineEndEvent, type RunResult, type RuntimeEvent,
+  Methods,
+  type BatchResult,
+  type ConnectionSpec,
+  type FlowRunError,
+  type LineEndEvent,
+  type RunResult,
+  type RuntimeEvent,
 } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
@@ -78,12 +84,16 @@ export class RunService {
 
   constructor(private readonly manager: SessionManager) {}
 
-  private async prepare(flowDir: string, onProgress?: SessionProgress): Promise<{ dir: string; flow: Record<string, unknown>; client: RuntimeClient } | { dir: string; error: FlowRunError }> {
+  private async prepare(
+    flowDir: string,
+    onProgress?: SessionProgress,
+  ): Promise<{ dir: string; flow: Record<string, unknown>; client: RuntimeClient } | { dir: string; error: FlowRunError }> {
     const dir = resolveFlowDir(flowDir);
     const analysis = await analyzeFlowDir(dir);
     const flow = flowToJson(analysis.parsed);
     const error = firstError(analysis.problems);
-    if (error || flow === undefined) return { dir, error: error ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
+    if (error || flow === undefined)
+      return { dir, error: error ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
     const live = this.manager.liveRuntime(dir);
     if (live) {
       await this.manager.syncFlow(dir); // only what changed since the session last saw it
@@ -99,9 +109,29 @@ export class RunService {
     const startedAt = new Date(started).toISOString();
     const prepared = await this.prepare(flowDir, options.onProgress);
     const runId = options.runId ?? newRunId(prepared.dir);
-    if ('error' in prepared) return { runId, flowDir: prepared.dir, status: 'Failed', outputs: null, error: prepared.error, startedAt, durationMs: Date.now() - started, files: [] };
+    if ('error' in prepared)
+      return {
+        runId,
+        flowDir: prepared.dir,
+        status: 'Failed',
+        outputs: null,
+        error: prepared.error,
+        startedAt,
+        durationMs: Date.now() - started,
+        files: [],
+      };
     const { dir, flow, client } = prepared;
-    if (options.signal?.aborted) return { runId, flowDir: dir, status: 'Canceled', outputs: null, error: { code: 'Cancelled', message: 'The run was canceled before it started.' }, startedAt, durationMs: Date.now() - started, files: [] };
+    if (options.signal?.aborted)
+      return {
+        runId,
+        flowDir: dir,
+        status: 'Canceled',
+        outputs: null,
+        error: { code: 'Cancelled', message: 'The run was canceled before it started.' },
+        startedAt,
+        durationMs: Date.now() - started,
+        files: [],
+      };
     const unsubscribe = client.onEvent((e) => {
       if (e.runId === runId) options.onEvent?.(e as unknown as RuntimeEvent);
     });
@@ -110,19 +140,32 @@ export class RunService {
     this.active.set(runId, client);
     let result: RunResult;
     try {
-      result = await client.request(Methods.run, {
-        runId,
-        flow,
-        inputs: options.inputs ?? {},
-        connections: options.connections ?? {},
-        ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
-        ...(options.variant ? { variant: options.variant } : {}),
-        ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
-      }, { timeoutMs: answerTimeoutMs(options.timeoutSeconds) });
+      result = await client.request(
+        Methods.run,
+        {
+          runId,
+          flow,
+          inputs: options.inputs ?? {},
+          connections: options.connections ?? {},
+          ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+          ...(options.variant ? { variant: options.variant } : {}),
+          ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
+        },
+        { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
+      );
     } catch (e) {
       if (e instanceof FlowSessionError && (e.kind === 'cancelled' || e.kind === 'run-timeout')) {
         const status = e.kind === 'cancelled' ? 'Canceled' : 'Failed';
-        return { runId, flowDir: dir, status, outputs: null, error: { code: e.kind === 'cancelled' ? 'Cancelled' : 'RunTimeout', message: e.message }, startedAt, durationMs: Date.now() - started, files: [] };
+        return {
+          runId,
+          flowDir: dir,
+          status,
+          outputs: null,
+          error: { code: e.kind === 'cancelled' ? 'Cancelled' : 'RunTimeout', message: e.message },
+          startedAt,
+          durationMs: Date.now() - started,
+          files: [],
+        };
       }
       throw e;
     } finally {
@@ -131,7 +174,16 @@ export class RunService {
       this.active.delete(runId);
     }
     const files = await this.writeRunFiles(dir, runId, result);
-    return { runId, flowDir: dir, status: result.status, outputs: result.outputs, error: result.error, startedAt, durationMs: Date.now() - started, files };
+    return {
+      runId,
+      flowDir: dir,
+      status: result.status,
+      outputs: result.outputs,
+      error: result.error,
+      startedAt,
+      durationMs: Date.now() - started,
+      files,
+    };
   }
 
   /** prompt flow's files (flow.output.json, flow.detail.json, flow.log), plus a copy per run for the history. */
@@ -141,7 +193,12 @@ export class RunService {
     const files: [string, string][] = [];
     if (result.outputs) files.push(['flow.output.json', `${JSON.stringify(result.outputs, null, 2)}\n`]);
     files.push(['flow.detail.json', `${JSON.stringify(result.detail, null, 2)}\n`], ['flow.log', result.log ?? '']);
-    await Promise.all(files.flatMap(([name, content]) => [writeFileAtomic(path.join(out, name), content), writeFileAtomic(path.join(runDir, name), content)]));
+    await Promise.all(
+      files.flatMap(([name, content]) => [
+        writeFileAtomic(path.join(out, name), content),
+        writeFileAtomic(path.join(runDir, name), content),
+      ]),
+    );
     return files.map(([name]) => path.join(out, name));
   }
 
@@ -162,7 +219,20 @@ export class RunService {
     const runDir = path.join(prepared.dir, RESULTS_DIR, 'runs', runId);
     const outputFile = path.join(runDir, 'output.jsonl');
     if ('error' in prepared) {
-      return { runId, flowDir: prepared.dir, status: 'Failed', total: 0, completed: 0, failed: 0, summary: prepared.error.message, aggregation: null, error: prepared.error, durationMs: 0, outputFile, files: [] };
+      return {
+        runId,
+        flowDir: prepared.dir,
+        status: 'Failed',
+        total: 0,
+        completed: 0,
+        failed: 0,
+        summary: prepared.error.message,
+        aggregation: null,
+        error: prepared.error,
+        durationMs: 0,
+        outputFile,
+        files: [],
+      };
     }
     const { dir, flow, client } = prepared;
     // a data file inside the flow folder is already in the session; another one is copied in for the run
@@ -174,13 +244,22 @@ export class RunService {
       const status = await this.manager.status(dir);
       containerData = `/tmp/flowsession-data-${runId}.jsonl`;
       copiedTo = status.container!;
-      await this.manager.engine.putArchive(copiedTo, '/tmp', await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001));
+      await this.manager.engine.putArchive(
+        copiedTo,
+        '/tmp',
+        await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001),
+      );
     }
     const writer = new OrderedLineWriter(outputFile);
     const unsubscribe = client.onEvent((e) => {
       if (e.runId !== runId || e.event !== 'lineEnd') return;
       const line = e as unknown as LineEndEvent;
-      writer.add(line.index, JSON.stringify(line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error }));
+      writer.add(
+        line.index,
+        JSON.stringify(
+          line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
+        ),
+      );
       options.onLine?.(line);
     });
     const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
@@ -188,16 +267,20 @@ export class RunService {
     this.active.set(runId, client);
     let result: BatchResult;
     try {
-      result = await client.request(Methods.batch, {
-        runId,
-        flow,
-        dataPath: containerData,
-        columnMapping: options.columnMapping,
-        workers: options.workers,
-        connections: options.connections ?? {},
-        ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
-        ...(options.variant ? { variant: options.variant } : {}),
-      }, { timeoutMs: answerTimeoutMs(options.timeoutSeconds) });
+      result = await client.request(
+        Methods.batch,
+        {
+          runId,
+          flow,
+          dataPath: containerData,
+          columnMapping: options.columnMapping,
+          workers: options.workers,
+          connections: options.connections ?? {},
+          ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+          ...(options.variant ? { variant: options.variant } : {}),
+        },
+        { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
+      );
     } catch (e) {
       await writer.abort();
       throw e;
@@ -205,7 +288,10 @@ export class RunService {
       unsubscribe();
       options.signal?.removeEventListener('abort', onAbort);
       this.active.delete(runId);
-      if (copiedTo) void this.manager.engine.exec(copiedTo, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData]).catch(() => undefined);
+      if (copiedTo)
+        void this.manager.engine
+          .exec(copiedTo, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData])
+          .catch(() => undefined);
     }
     await writer.finish();
     const summaryFile = path.join(runDir, 'summary.json');

@@ -4,7 +4,20 @@ import { packEntries, type ArchiveEntry } from '../docker/archive';
 import { FlowSessionError } from '../errors';
 
 // What a session never needs: results, caches, virtual environments and VCS data.
-const SKIP_DIRS = new Set(['.promptflow', '__pycache__', '.git', '.hg', '.svn', 'node_modules', '.venv', 'venv', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.ipynb_checkpoints']);
+const SKIP_DIRS = new Set([
+  '.promptflow',
+  '__pycache__',
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  '.venv',
+  'venv',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+  '.ipynb_checkpoints',
+]);
 const MAX_TOTAL_BYTES = 512 * 1024 * 1024;
 
 /** A file or folder of the flow as it will appear under the session's flow folder. */
@@ -49,7 +62,11 @@ function collect(root: string, realRoot: string, rel: string, prefix: string, ou
     } else if (stat.isFile()) {
       budget.bytes += stat.size;
       if (budget.bytes > MAX_TOTAL_BYTES) {
-        throw new FlowSessionError('bad-input', `The flow folder is larger than ${MAX_TOTAL_BYTES / 1024 / 1024} MB.`, 'Move large data files out of the flow folder; a session copies the whole folder.');
+        throw new FlowSessionError(
+          'bad-input',
+          `The flow folder is larger than ${MAX_TOTAL_BYTES / 1024 / 1024} MB.`,
+          'Move large data files out of the flow folder; a session copies the whole folder.',
+        );
       }
       out.push({ name, abs: real, dir: false, size: stat.size, mtimeMs: stat.mtimeMs, executable: (stat.mode & 0o111) !== 0 });
     }
@@ -66,7 +83,11 @@ export function listFlowFiles(flowDir: string, additionalIncludes: string[] = []
     const abs = path.resolve(flowDir, include);
     if (!fs.existsSync(abs)) continue; // reported by the static checks
     if (path.parse(abs).root === abs || inside(abs, flowDir)) {
-      throw new FlowSessionError('bad-input', `The additional_includes entry '${include}' is the file system root or a folder that contains the flow itself.`, 'Include the folder or file the flow needs, not a parent of the flow folder.');
+      throw new FlowSessionError(
+        'bad-input',
+        `The additional_includes entry '${include}' is the file system root or a folder that contains the flow itself.`,
+        'Include the folder or file the flow needs, not a parent of the flow folder.',
+      );
     }
     const base = path.basename(abs);
     const stat = fs.statSync(abs);
@@ -84,14 +105,21 @@ export function listFlowFiles(flowDir: string, additionalIncludes: string[] = []
 
 /** A tar of the given flow files, owned by the session user. */
 export function packFlowFiles(files: FlowFile[], uid = 10001, gid = 10001): Promise<Buffer> {
-  const entries: ArchiveEntry[] = files.map((f) => (f.dir ? { name: f.name, mode: 0o755 } : { name: f.name, content: fs.readFileSync(f.abs), mode: f.executable ? 0o755 : 0o644 }));
+  const entries: ArchiveEntry[] = files.map((f) =>
+    f.dir ? { name: f.name, mode: 0o755 } : { name: f.name, content: fs.readFileSync(f.abs), mode: f.executable ? 0o755 : 0o644 },
+  );
   return packEntries(entries, uid, gid);
 }
 
 /** One file of the flow, for a copy on save. */
 export async function fileArchive(flowDir: string, relPath: string, uid = 10001, gid = 10001): Promise<Buffer> {
   const abs = path.resolve(flowDir, relPath);
-  if (!inside(flowDir, abs)) throw new FlowSessionError('bad-input', `${relPath} is outside the flow folder.`, 'Only files of the flow folder are copied into the session.');
+  if (!inside(flowDir, abs))
+    throw new FlowSessionError(
+      'bad-input',
+      `${relPath} is outside the flow folder.`,
+      'Only files of the flow folder are copied into the session.',
+    );
   const parts = relPath.split(/[\\/]/).filter(Boolean);
   const entries: ArchiveEntry[] = [];
   for (let i = 1; i < parts.length; i++) entries.push({ name: parts.slice(0, i).join('/'), mode: 0o755 });
@@ -110,7 +138,16 @@ export class SyncedFiles {
   changed(files: FlowFile[]): FlowFile[] {
     const out = files.filter((f) => this.seen.get(f.name) !== SyncedFiles.stamp(f));
     // a changed file needs its folders in the archive too, or the copy would create them root-owned
-    const dirs = new Set(out.filter((f) => !f.dir).flatMap((f) => f.name.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+    const dirs = new Set(
+      out
+        .filter((f) => !f.dir)
+        .flatMap((f) =>
+          f.name
+            .split('/')
+            .slice(0, -1)
+            .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+        ),
+    );
     return files.filter((f) => out.includes(f) || (f.dir && dirs.has(f.name)));
   }
 

@@ -117,7 +117,10 @@ export class SessionManager {
         this.runtimes.delete(key);
         this.connected.delete(key);
         this.runtimeContainers.delete(key);
-        void rt.then((c) => c.close(), () => undefined);
+        void rt.then(
+          (c) => c.close(),
+          () => undefined,
+        );
       }
     }
     this.emit({ key, flowDir: e.labels[SESSION_LABELS.flow], action: e.action });
@@ -130,9 +133,11 @@ export class SessionManager {
 
   private outdated(c: Pick<ContainerDetails, 'labels'>, env: FlowEnvironment | undefined): boolean {
     if (!env) return false;
-    return c.labels[SESSION_LABELS.base] !== this.baseImageFor(env)
-      || c.labels[SESSION_LABELS.requirements] !== contentHash(env.requirements)
-      || c.labels[SESSION_LABELS.runtimeVersion] !== runtimeVersion();
+    return (
+      c.labels[SESSION_LABELS.base] !== this.baseImageFor(env) ||
+      c.labels[SESSION_LABELS.requirements] !== contentHash(env.requirements) ||
+      c.labels[SESSION_LABELS.runtimeVersion] !== runtimeVersion()
+    );
   }
 
   private statusOf(flowDir: string, key: string, c: ContainerDetails | undefined, env: FlowEnvironment | undefined): SessionStatus {
@@ -215,7 +220,9 @@ export class SessionManager {
    * many flows needs to render. A folder whose flow.dag.yaml cannot be read is reported failed with the reason.
    */
   async statusesOf(flowDirs: string[]): Promise<SessionStatus[]> {
-    const byKey = new Map((await this.engine.listContainers({ [SESSION_LABELS.session]: true })).map((c) => [c.labels[SESSION_LABELS.session], c]));
+    const byKey = new Map(
+      (await this.engine.listContainers({ [SESSION_LABELS.session]: true })).map((c) => [c.labels[SESSION_LABELS.session], c]),
+    );
     return flowDirs.map((flowDir) => {
       let env: FlowEnvironment | undefined;
       let dir = flowDir;
@@ -230,14 +237,21 @@ export class SessionManager {
       const c = byKey.get(key);
       // a list entry carries what the tree shows; the exit code is only in its status text ("Exited (137) …")
       const exit = c ? /Exited \((-?\d+)\)/.exec(c.status ?? '') : null;
-      const details = c && ({ ...c, running: c.state === 'running', exitCode: exit ? Number(exit[1]) : 0, oomKilled: false } as unknown as ContainerDetails);
+      const details =
+        c &&
+        ({ ...c, running: c.state === 'running', exitCode: exit ? Number(exit[1]) : 0, oomKilled: false } as unknown as ContainerDetails);
       const status = this.statusOf(dir, key, details, env);
       if (reason && status.state === 'not-created') return { ...status, state: 'failed', reason };
       return status;
     });
   }
 
-  private async withOperation<T>(key: string, flowDir: string, op: Operation, fn: (setPhase: (phase: string) => void) => Promise<T>): Promise<T> {
+  private async withOperation<T>(
+    key: string,
+    flowDir: string,
+    op: Operation,
+    fn: (setPhase: (phase: string) => void) => Promise<T>,
+  ): Promise<T> {
     this.operations.set(key, op);
     this.emit({ key, flowDir, action: op.state });
     try {
@@ -271,10 +285,12 @@ export class SessionManager {
     if (!existing) {
       this.failures.delete(key);
       try {
-        const created = await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'pulling' }, (setPhase) => this.create(env, key, (r) => {
-          if (r.phase) setPhase(r.phase);
-          onProgress?.(r);
-        }));
+        const created = await this.withOperation(key, env.flowDir, { state: 'creating', phase: 'pulling' }, (setPhase) =>
+          this.create(env, key, (r) => {
+            if (r.phase) setPhase(r.phase);
+            onProgress?.(r);
+          }),
+        );
         existing = created.container;
         if (created.fresh) copy = 'fresh';
       } catch (e) {
@@ -318,9 +334,18 @@ export class SessionManager {
     };
   }
 
-  private async create(env: FlowEnvironment, key: string, onProgress: SessionProgress): Promise<{ container: ContainerDetails; fresh: boolean }> {
+  private async create(
+    env: FlowEnvironment,
+    key: string,
+    onProgress: SessionProgress,
+  ): Promise<{ container: ContainerDetails; fresh: boolean }> {
     const baseRef = this.baseImageFor(env);
-    if (!isValidImageRef(baseRef)) throw new FlowSessionError('bad-input', `'${baseRef.slice(0, 200)}' is not a valid image name.`, 'Fix environment.image in flow.dag.yaml or the base image setting (e.g. python:3.11-slim).');
+    if (!isValidImageRef(baseRef))
+      throw new FlowSessionError(
+        'bad-input',
+        `'${baseRef.slice(0, 200)}' is not a valid image name.`,
+        'Fix environment.image in flow.dag.yaml or the base image setting (e.g. python:3.11-slim).',
+      );
     const imageOptions = { pip: this.settings.pip, networkMode: this.settings.network, labels: this.settings.extraLabels, onProgress };
     const runtime = await ensureRuntimeImage(this.engine, baseRef, imageOptions);
     const image = await ensureEnvironmentImage(this.engine, runtime, env.requirements, imageOptions);
@@ -331,7 +356,14 @@ export class SessionManager {
         name: containerName(key),
         image: image.ref,
         user: SESSION_USER,
-        cmd: ['--idle-minutes', String(this.settings.idleTimeoutMinutes), '--activity-file', IMAGE_PATHS.activityFile, '--check-seconds', String(idleCheckSeconds(this.settings.idleTimeoutMinutes))],
+        cmd: [
+          '--idle-minutes',
+          String(this.settings.idleTimeoutMinutes),
+          '--activity-file',
+          IMAGE_PATHS.activityFile,
+          '--check-seconds',
+          String(idleCheckSeconds(this.settings.idleTimeoutMinutes)),
+        ],
         labels: this.sessionLabels(env, key, image.envHash, baseRef),
         hardened: true,
         cpus: this.settings.cpus,
@@ -346,7 +378,12 @@ export class SessionManager {
     try {
       await this.engine.startContainer(id);
       const created = await this.engine.inspectContainer(id);
-      if (!created?.running) throw new FlowSessionError('runtime-crashed', `The session container stopped right after it started (exit code ${created?.exitCode ?? '?'}).`, 'Check `flowsession session status --json` and the base image.');
+      if (!created?.running)
+        throw new FlowSessionError(
+          'runtime-crashed',
+          `The session container stopped right after it started (exit code ${created?.exitCode ?? '?'}).`,
+          'Check `flowsession session status --json` and the base image.',
+        );
       return { container: created, fresh: true };
     } catch (e) {
       await this.engine.removeContainer(id).catch(() => undefined);
@@ -361,11 +398,17 @@ export class SessionManager {
     while (Date.now() < deadline) {
       const c = await this.findContainer(key);
       if (c?.running) return c;
-      if (c && c.state === 'exited') throw new FlowSessionError('runtime-crashed', 'The session another process created stopped.', 'Start it again.');
-      if (!c && Date.now() > appearBy) throw new FlowSessionError('session-not-found', 'The session another process was creating is gone.', 'Start it again.');
+      if (c && c.state === 'exited')
+        throw new FlowSessionError('runtime-crashed', 'The session another process created stopped.', 'Start it again.');
+      if (!c && Date.now() > appearBy)
+        throw new FlowSessionError('session-not-found', 'The session another process was creating is gone.', 'Start it again.');
       await new Promise((r) => setTimeout(r, 250));
     }
-    throw new FlowSessionError('engine-timeout', 'Gave up waiting for the session another process is creating.', 'Check that process, or delete the session and start again.');
+    throw new FlowSessionError(
+      'engine-timeout',
+      'Gave up waiting for the session another process is creating.',
+      'Check that process, or delete the session and start again.',
+    );
   }
 
   /** Copies the flow folder into the session: all of it (replacing what is there) or what changed since the last copy. */
@@ -382,11 +425,32 @@ export class SessionManager {
     const live = this.connected.get(key);
     const small = changed.reduce((n, f) => n + f.size, 0) <= PROTOCOL_COPY_LIMIT;
     if (live && !live.isClosed && this.runtimeContainers.get(key) === id && small) {
-      await live.request(Methods.writeFiles, { clear: replace, files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })) }, { timeoutMs: WRITE_FILES_TIMEOUT_MS });
+      await live.request(
+        Methods.writeFiles,
+        {
+          clear: replace,
+          files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })),
+        },
+        { timeoutMs: WRITE_FILES_TIMEOUT_MS },
+      );
     } else {
       if (replace) {
-        const r = await this.engine.exec(id, [IMAGE_PATHS.python, '-c', 'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)', IMAGE_PATHS.flow], { user: SESSION_USER });
-        if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Could not refresh the flow files in the session: ${outputTail(r, 3)}`, 'Reset the session.');
+        const r = await this.engine.exec(
+          id,
+          [
+            IMAGE_PATHS.python,
+            '-c',
+            'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)',
+            IMAGE_PATHS.flow,
+          ],
+          { user: SESSION_USER },
+        );
+        if (r.exitCode !== 0)
+          throw new FlowSessionError(
+            'runtime-crashed',
+            `Could not refresh the flow files in the session: ${outputTail(r, 3)}`,
+            'Reset the session.',
+          );
       }
       await this.engine.putArchive(id, IMAGE_PATHS.flow, await packFlowFiles(changed));
     }
@@ -410,8 +474,17 @@ export class SessionManager {
     const live = this.connected.get(key);
     const abs = path.resolve(dir, rel);
     if (live && !live.isClosed && fs.statSync(abs).size <= PROTOCOL_COPY_LIMIT) {
-      if (path.relative(dir, abs).startsWith('..')) throw new FlowSessionError('bad-input', `${relPath} is outside the flow folder.`, 'Only files of the flow folder are copied into the session.');
-      await live.request(Methods.writeFiles, { files: [{ path: rel, content: fs.readFileSync(abs).toString('base64') }] }, { timeoutMs: WRITE_FILES_TIMEOUT_MS });
+      if (path.relative(dir, abs).startsWith('..'))
+        throw new FlowSessionError(
+          'bad-input',
+          `${relPath} is outside the flow folder.`,
+          'Only files of the flow folder are copied into the session.',
+        );
+      await live.request(
+        Methods.writeFiles,
+        { files: [{ path: rel, content: fs.readFileSync(abs).toString('base64') }] },
+        { timeoutMs: WRITE_FILES_TIMEOUT_MS },
+      );
       return;
     }
     const c = await this.findContainer(key);
@@ -436,11 +509,15 @@ export class SessionManager {
   }
 
   private async startRuntime(key: string, containerId: string): Promise<RuntimeClient> {
-    const exec = await this.engine.execSession(containerId, [IMAGE_PATHS.python, '-u', '-m', 'flowsession_runtime', '--flow-dir', IMAGE_PATHS.flow], {
-      user: SESSION_USER,
-      env: [`FLOWSESSION_RUNTIME_VERSION=${runtimeVersion()}`, `FLOWSESSION_ACTIVITY_FILE=${IMAGE_PATHS.activityFile}`],
-      workingDir: IMAGE_PATHS.flow,
-    });
+    const exec = await this.engine.execSession(
+      containerId,
+      [IMAGE_PATHS.python, '-u', '-m', 'flowsession_runtime', '--flow-dir', IMAGE_PATHS.flow],
+      {
+        user: SESSION_USER,
+        env: [`FLOWSESSION_RUNTIME_VERSION=${runtimeVersion()}`, `FLOWSESSION_ACTIVITY_FILE=${IMAGE_PATHS.activityFile}`],
+        workingDir: IMAGE_PATHS.flow,
+      },
+    );
     const client = new RuntimeClient(exec);
     // a tool flooding raw stderr must not flood the log (the extension's output channel keeps everything)
     const logged = { bytes: 0, since: Date.now(), dropped: false };
@@ -451,7 +528,9 @@ export class SessionManager {
       if (logged.bytes <= RUNTIME_LOG_BUDGET) this.log(`[runtime ${key.slice(0, 8)}] ${t.trimEnd()}`);
       else if (!logged.dropped) {
         logged.dropped = true;
-        this.log(`[runtime ${key.slice(0, 8)}] more than ${RUNTIME_LOG_BUDGET / 1024} KB of output in a minute; the rest of this minute's output is not logged`);
+        this.log(
+          `[runtime ${key.slice(0, 8)}] more than ${RUNTIME_LOG_BUDGET / 1024} KB of output in a minute; the rest of this minute's output is not logged`,
+        );
       }
     });
     client.onExit((code) => {
@@ -469,7 +548,13 @@ export class SessionManager {
       await client.request(Methods.ping, {}, { timeoutMs: RUNTIME_READY_TIMEOUT_MS });
     } catch (e) {
       client.close();
-      throw e instanceof FlowSessionError ? e : new FlowSessionError('runtime-crashed', `The session runtime did not start: ${errorMessage(e)}`, 'Reset the session; if it persists, the base image may be unsuitable.');
+      throw e instanceof FlowSessionError
+        ? e
+        : new FlowSessionError(
+            'runtime-crashed',
+            `The session runtime did not start: ${errorMessage(e)}`,
+            'Reset the session; if it persists, the base image may be unsuitable.',
+          );
     }
     this.runtimes.set(key, current);
     this.connected.set(key, client);
@@ -500,7 +585,12 @@ export class SessionManager {
     const env = readFlowEnvironment(flowDir);
     const key = sessionKey(env.flowDir);
     const c = await this.findContainer(key);
-    if (!c) throw new FlowSessionError('session-not-found', `No session for ${env.flowDir}.`, 'Start one with `flowsession session up` or "Flow Session: Start Session".');
+    if (!c)
+      throw new FlowSessionError(
+        'session-not-found',
+        `No session for ${env.flowDir}.`,
+        'Start one with `flowsession session up` or "Flow Session: Start Session".',
+      );
     if (!c.running) throw new FlowSessionError('session-not-running', `The session for ${env.flowDir} is stopped.`, 'Start it again.');
     return this.runtimeFor(key, c.id);
   }
@@ -509,7 +599,12 @@ export class SessionManager {
     const env = readFlowEnvironment(flowDir);
     const key = sessionKey(env.flowDir);
     const c = await this.findContainer(key);
-    if (!c) throw new FlowSessionError('session-not-found', `No session for ${env.flowDir}.`, 'Start one with `flowsession session up` or "Flow Session: Start Session".');
+    if (!c)
+      throw new FlowSessionError(
+        'session-not-found',
+        `No session for ${env.flowDir}.`,
+        'Start one with `flowsession session up` or "Flow Session: Start Session".',
+      );
     return { env, key, c };
   }
 
@@ -521,10 +616,12 @@ export class SessionManager {
 
   async stop(flowDir: string): Promise<SessionStatus> {
     const { env, key, c } = await this.requireContainer(flowDir);
-    await this.queue.run(key, () => this.withOperation(key, env.flowDir, { state: 'stopping' }, async () => {
-      await this.closeRuntime(key);
-      await this.engine.stopContainer(c.id, 5);
-    }));
+    await this.queue.run(key, () =>
+      this.withOperation(key, env.flowDir, { state: 'stopping' }, async () => {
+        await this.closeRuntime(key);
+        await this.engine.stopContainer(c.id, 5);
+      }),
+    );
     return this.statusOf(env.flowDir, key, await this.findContainer(key), env);
   }
 
@@ -571,34 +668,89 @@ export class SessionManager {
     const packages = checkPackageSpecs(specs);
     const { env, key, c } = await this.requireContainer(flowDir);
     if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it, then install.');
-    return this.queue.run(key, () => this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
-      const r = await this.engine.exec(c.id, [IMAGE_PATHS.python, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...pipOptionArgs(this.settings.pip), '--', ...packages], {
-        user: SESSION_USER,
-        onStdout: (log) => onProgress?.({ phase: 'installing', log }),
-        onStderr: (log) => onProgress?.({ phase: 'installing', log }),
-        maxOutputBytes: 256 * 1024,
-      });
-      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${packages.join(' ')}`, r.exitCode)) ?? new FlowSessionError('requirements-failed', `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`, 'Check the package names and the pip settings (flowsession.pip.*).');
-      return outputTail(r, 3);
-    }));
+    return this.queue.run(key, () =>
+      this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
+        const r = await this.engine.exec(
+          c.id,
+          [
+            IMAGE_PATHS.python,
+            '-m',
+            'pip',
+            'install',
+            '--no-cache-dir',
+            '--disable-pip-version-check',
+            '--no-input',
+            '--progress-bar',
+            'off',
+            ...pipOptionArgs(this.settings.pip),
+            '--',
+            ...packages,
+          ],
+          {
+            user: SESSION_USER,
+            onStdout: (log) => onProgress?.({ phase: 'installing', log }),
+            onStderr: (log) => onProgress?.({ phase: 'installing', log }),
+            maxOutputBytes: 256 * 1024,
+          },
+        );
+        if (r.exitCode !== 0)
+          throw (
+            (await this.lostDuring(c.id, `installing ${packages.join(' ')}`, r.exitCode)) ??
+            new FlowSessionError(
+              'requirements-failed',
+              `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`,
+              'Check the package names and the pip settings (flowsession.pip.*).',
+            )
+          );
+        return outputTail(r, 3);
+      }),
+    );
   }
 
   /** Installs the flow's requirements file into the running session (without rebuilding its image). */
   async installRequirements(flowDir: string, onProgress?: SessionProgress): Promise<string> {
     const { env, key, c } = await this.requireContainer(flowDir);
-    if (!env.requirementsFile) throw new FlowSessionError('bad-input', `${env.flowDir} has no requirements file.`, 'Create requirements.txt in the flow folder.');
+    if (!env.requirementsFile)
+      throw new FlowSessionError('bad-input', `${env.flowDir} has no requirements file.`, 'Create requirements.txt in the flow folder.');
     if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it, then install.');
     await this.syncFile(flowDir, env.requirementsFile);
-    return this.queue.run(key, () => this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
-      const r = await this.engine.exec(c.id, [IMAGE_PATHS.python, '-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...pipOptionArgs(this.settings.pip), '-r', `${IMAGE_PATHS.flow}/${env.requirementsFile}`], {
-        user: SESSION_USER,
-        onStdout: (log) => onProgress?.({ phase: 'installing', log }),
-        onStderr: (log) => onProgress?.({ phase: 'installing', log }),
-        maxOutputBytes: 256 * 1024,
-      });
-      if (r.exitCode !== 0) throw (await this.lostDuring(c.id, `installing ${env.requirementsFile}`, r.exitCode)) ?? new FlowSessionError('requirements-failed', `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`, 'Fix the requirements file or the pip settings.');
-      return outputTail(r, 3);
-    }));
+    return this.queue.run(key, () =>
+      this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
+        const r = await this.engine.exec(
+          c.id,
+          [
+            IMAGE_PATHS.python,
+            '-m',
+            'pip',
+            'install',
+            '--no-cache-dir',
+            '--disable-pip-version-check',
+            '--no-input',
+            '--progress-bar',
+            'off',
+            ...pipOptionArgs(this.settings.pip),
+            '-r',
+            `${IMAGE_PATHS.flow}/${env.requirementsFile}`,
+          ],
+          {
+            user: SESSION_USER,
+            onStdout: (log) => onProgress?.({ phase: 'installing', log }),
+            onStderr: (log) => onProgress?.({ phase: 'installing', log }),
+            maxOutputBytes: 256 * 1024,
+          },
+        );
+        if (r.exitCode !== 0)
+          throw (
+            (await this.lostDuring(c.id, `installing ${env.requirementsFile}`, r.exitCode)) ??
+            new FlowSessionError(
+              'requirements-failed',
+              `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`,
+              'Fix the requirements file or the pip settings.',
+            )
+          );
+        return outputTail(r, 3);
+      }),
+    );
   }
 
   /** When a command failed because its session container was stopped or removed meanwhile, the error that says so. */
@@ -620,9 +772,18 @@ export class SessionManager {
   async packages(flowDir: string): Promise<InstalledPackage[]> {
     const { c } = await this.requireContainer(flowDir);
     if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it to list its packages.');
-    const r = await this.engine.exec(c.id, [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, '--origins', IMAGE_PATHS.basePackages, IMAGE_PATHS.envPackages], { user: SESSION_USER });
-    if (r.exitCode !== 0) throw new FlowSessionError('runtime-crashed', `Listing packages failed: ${outputTail(r, 3)}`, 'Reset the session.');
-    const data = JSON.parse(r.stdout) as { current: { name: string; version: string }[]; base: { name: string; version: string }[] | null; env: { name: string; version: string }[] | null };
+    const r = await this.engine.exec(
+      c.id,
+      [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, '--origins', IMAGE_PATHS.basePackages, IMAGE_PATHS.envPackages],
+      { user: SESSION_USER },
+    );
+    if (r.exitCode !== 0)
+      throw new FlowSessionError('runtime-crashed', `Listing packages failed: ${outputTail(r, 3)}`, 'Reset the session.');
+    const data = JSON.parse(r.stdout) as {
+      current: { name: string; version: string }[];
+      base: { name: string; version: string }[] | null;
+      env: { name: string; version: string }[] | null;
+    };
     return classifyPackages(data.current, data.base, data.env);
   }
 
@@ -630,7 +791,11 @@ export class SessionManager {
   dispose(): void {
     this.disposed = true;
     this.subscription?.dispose();
-    for (const rt of this.runtimes.values()) void rt.then((c) => c.close(), () => undefined);
+    for (const rt of this.runtimes.values())
+      void rt.then(
+        (c) => c.close(),
+        () => undefined,
+      );
     this.runtimes.clear();
     this.emitter.removeAllListeners();
   }

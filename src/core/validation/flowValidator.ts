@@ -56,11 +56,18 @@ export class FlowValidator {
       await this.manager.syncFlow(dir); // copies only what changed since the session last saw it
     }
     const sources = this.sourcesToCheck(options.changedFiles);
-    const result = await runtime.request(Methods.validate, { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}) }, { timeoutMs: 120_000 });
+    const result = await runtime.request(
+      Methods.validate,
+      { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}) },
+      { timeoutMs: 120_000 },
+    );
     report.sessionChecked = true;
     report.sources = sources;
     report.tools = result.tools;
-    report.problems = mergeProblems(analysis.problems, result.errors.map((p) => placeProblem(p, analysis)));
+    report.problems = mergeProblems(
+      analysis.problems,
+      result.errors.map((p) => placeProblem(p, analysis)),
+    );
     if (options.writeToolsJson !== false) await writeJsonAtomic(path.join(dir, '.promptflow', 'flow.tools.json'), result.tools);
     return report;
   }
@@ -81,7 +88,16 @@ export function placeProblem(p: RuntimeProblem, analysis: FlowAnalysis): FlowPro
   }
   const line = p.line ?? 1;
   const column = p.column ?? 1;
-  return { code: p.code, message: p.message, severity: p.severity, file: p.file, line, column, endLine: p.endLine ?? line, endColumn: p.endColumn ?? column + 1 };
+  return {
+    code: p.code,
+    message: p.message,
+    severity: p.severity,
+    file: p.file,
+    line,
+    column,
+    endLine: p.endLine ?? line,
+    endColumn: p.endColumn ?? column + 1,
+  };
 }
 
 /** Static and session problems without duplicates (both may report a missing source), in a stable order. */

@@ -14,8 +14,17 @@ export const FULL = '*';
 const CLEARING_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'removed', 'stopping']);
 
 export function toDiagnostic(p: FlowProblem): vscode.Diagnostic {
-  const range = new vscode.Range(Math.max(0, p.line - 1), Math.max(0, p.column - 1), Math.max(0, p.endLine - 1), Math.max(0, p.endColumn - 1));
-  const d = new vscode.Diagnostic(range, p.message, p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+  const range = new vscode.Range(
+    Math.max(0, p.line - 1),
+    Math.max(0, p.column - 1),
+    Math.max(0, p.endLine - 1),
+    Math.max(0, p.endColumn - 1),
+  );
+  const d = new vscode.Diagnostic(
+    range,
+    p.message,
+    p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error,
+  );
   d.source = 'flowsession';
   d.code = p.code;
   return d;
@@ -45,7 +54,10 @@ export class OnSaveValidation implements vscode.Disposable {
   /** fires after each validation settles (tests and the bench wait on it) */
   readonly onDidValidate = this.doneEmitter.event;
 
-  constructor(private readonly ctx: Ctx, private readonly index: FlowIndex) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly index: FlowIndex,
+  ) {
     this.scheduler = new ValidationScheduler((job) => this.run(job));
     this.disposables.push(
       this.collection,
@@ -98,7 +110,10 @@ export class OnSaveValidation implements vscode.Disposable {
       const services = await this.ctx.services().catch(() => undefined);
       if (!services) return; // engine unreachable: the static problems stand, the views say why
       const full = job.changedFiles.includes(FULL);
-      const report = await services.validator.validate(flowDir, { session: 'if-running', changedFiles: full ? undefined : job.changedFiles });
+      const report = await services.validator.validate(flowDir, {
+        session: 'if-running',
+        changedFiles: full ? undefined : job.changedFiles,
+      });
       sessionChecked = report.sessionChecked;
       if (report.sessionChecked) {
         this.publish(flowDir, this.store.applySession(flowDir, { generation, problems: report.problems, sources: report.sources }));

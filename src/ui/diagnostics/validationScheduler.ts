@@ -34,7 +34,10 @@ export class ValidationScheduler {
   constructor(
     private readonly runner: ValidationRunner,
     private readonly debounceMs = 25,
-    private readonly timers: SchedulerTimers = { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    private readonly timers: SchedulerTimers = {
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    },
   ) {}
 
   /** Records a save and schedules a validation; returns the save's generation. */
@@ -46,10 +49,13 @@ export class ValidationScheduler {
     q.pending.generation = generation;
     if (q.timer !== undefined) this.timers.clearTimeout(q.timer);
     // idle flow: start on the next turn (saves of one "Save All" still group); busy flow: wait for quiet
-    q.timer = this.timers.setTimeout(() => {
-      q.timer = undefined;
-      this.pump(flowDir);
-    }, q.inflight ? this.debounceMs : 0);
+    q.timer = this.timers.setTimeout(
+      () => {
+        q.timer = undefined;
+        this.pump(flowDir);
+      },
+      q.inflight ? this.debounceMs : 0,
+    );
     return generation;
   }
 
@@ -89,11 +95,13 @@ export class ValidationScheduler {
     if (!q || this.disposed || q.inflight || !q.pending || q.timer !== undefined) return;
     const job: ValidationJob = { flowDir, changedFiles: [...q.pending.files].sort(), generation: q.pending.generation };
     q.pending = undefined;
-    q.inflight = this.runner(job).catch(() => undefined).finally(() => {
-      q.inflight = undefined;
-      if (q.pending) this.pump(flowDir);
-      else if (q.timer === undefined) this.flows.delete(flowDir);
-    });
+    q.inflight = this.runner(job)
+      .catch(() => undefined)
+      .finally(() => {
+        q.inflight = undefined;
+        if (q.pending) this.pump(flowDir);
+        else if (q.timer === undefined) this.flows.delete(flowDir);
+      });
   }
 
   dispose(): void {

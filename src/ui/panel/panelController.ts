@@ -14,7 +14,15 @@ import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../webview/inputsForm';
 import { applyHostMessage, emptyState, isRunActive } from '../../webview/panelState';
-import { parseWebviewMessage, type HostMessage, type PanelState, type RunErrorView, type RunEventView, type SessionView, type WebviewMessage } from '../../webview/protocol';
+import {
+  parseWebviewMessage,
+  type HostMessage,
+  type PanelState,
+  type RunErrorView,
+  type RunEventView,
+  type SessionView,
+  type WebviewMessage,
+} from '../../webview/protocol';
 import type { Disposable, PanelServices } from './panelServices';
 import { readRunHistory, resolveRunFile } from './runHistory';
 
@@ -68,7 +76,14 @@ function eventView(e: RuntimeEvent): RunEventView | undefined {
     case 'nodeLog':
       return { event: 'nodeLog', node: e.node, stream: e.stream === 'stderr' ? 'stderr' : 'stdout', text: String(e.text) };
     case 'nodeEnd':
-      return { event: 'nodeEnd', node: e.node, status: e.status, durationMs: e.durationMs, output: preview(e.output), error: errorView(e.error) };
+      return {
+        event: 'nodeEnd',
+        node: e.node,
+        status: e.status,
+        durationMs: e.durationMs,
+        output: preview(e.output),
+        error: errorView(e.error),
+      };
     default:
       return undefined;
   }
@@ -89,7 +104,11 @@ export class PanelController {
   private ownWork = 0;
   private disposed = false;
 
-  constructor(private readonly services: PanelServices, readonly flowDir: string, private readonly host: PanelHost) {
+  constructor(
+    private readonly services: PanelServices,
+    readonly flowDir: string,
+    private readonly host: PanelHost,
+  ) {
     this.key = sessionKey(flowDir);
     this.state = emptyState(flowDir, path.basename(flowDir));
   }
@@ -102,9 +121,11 @@ export class PanelController {
   start(): void {
     this.subscriptions.push(this.services.sessions.onDidChange((c) => this.onSessionChange(c)));
     if (this.services.onDidReportProgress) {
-      this.subscriptions.push(this.services.onDidReportProgress((dir, r) => {
-        if (sessionKey(dir) === this.key) this.onProgress(r);
-      }));
+      this.subscriptions.push(
+        this.services.onDidReportProgress((dir, r) => {
+          if (sessionKey(dir) === this.key) this.onProgress(r);
+        }),
+      );
     }
     void this.refreshFields();
     void this.refreshHistory();
@@ -163,7 +184,9 @@ export class PanelController {
       case 'openFile': {
         const file = await resolveRunFile(this.flowDir, msg.runId, msg.file);
         if (!file) {
-          this.services.log.warn(`Session panel: refused to open ${msg.file} of run ${msg.runId}: no such file in ${path.join(this.flowDir, '.promptflow', 'runs')}.`);
+          this.services.log.warn(
+            `Session panel: refused to open ${msg.file} of run ${msg.runId}: no such file in ${path.join(this.flowDir, '.promptflow', 'runs')}.`,
+          );
           return;
         }
         await this.host.openFile(file);
@@ -218,9 +241,23 @@ export class PanelController {
         onProgress: (r) => this.onProgress(r),
         onEvent: (e) => this.onRunEvent(runId, e),
       });
-      this.post({ type: 'runEnded', runId, status: record.status, outputs: preview(record.outputs) as Record<string, unknown> | null, error: errorView(record.error), durationMs: record.durationMs });
+      this.post({
+        type: 'runEnded',
+        runId,
+        status: record.status,
+        outputs: preview(record.outputs) as Record<string, unknown> | null,
+        error: errorView(record.error),
+        durationMs: record.durationMs,
+      });
     } catch (e) {
-      this.post({ type: 'runEnded', runId, status: 'Failed', outputs: null, error: { code: 'RunFailed', message: errorMessage(e) }, durationMs: Date.now() - started });
+      this.post({
+        type: 'runEnded',
+        runId,
+        status: 'Failed',
+        outputs: null,
+        error: { code: 'RunFailed', message: errorMessage(e) },
+        durationMs: Date.now() - started,
+      });
     } finally {
       this.abort = undefined;
       if (this.state.progress) this.post({ type: 'progress', progress: null });
@@ -262,7 +299,12 @@ export class PanelController {
   }
 
   private onProgress(r: ProgressReport): void {
-    const log = r.log ? r.log.split(/\r?\n/).filter((l) => l.trim()).map((l) => l.slice(0, 2000)) : undefined;
+    const log = r.log
+      ? r.log
+          .split(/\r?\n/)
+          .filter((l) => l.trim())
+          .map((l) => l.slice(0, 2000))
+      : undefined;
     this.post({ type: 'progress', progress: { phase: r.phase, message: r.message, percent: r.percent, log } });
   }
 
@@ -289,12 +331,17 @@ export class PanelController {
         this.post({ type: 'session', session: sessionView(status) });
         // progress reported for work started elsewhere (a command) ends when the session settles
         const working = status.state === 'creating' || status.state === 'busy' || status.state === 'stopping';
-        if (!working && this.state.progress && this.ownWork === 0 && this.state.run?.status !== 'Preparing') this.post({ type: 'progress', progress: null });
+        if (!working && this.state.progress && this.ownWork === 0 && this.state.run?.status !== 'Preparing')
+          this.post({ type: 'progress', progress: null });
         if (status.state === 'ready') {
-          if (before !== 'ready' || action === 'settled' || action === 'runtime-restarted' || this.state.packages.status !== 'ready') void this.refreshPackages();
+          if (before !== 'ready' || action === 'settled' || action === 'runtime-restarted' || this.state.packages.status !== 'ready')
+            void this.refreshPackages();
         } else if (status.state !== 'busy') {
           this.packagesToken++;
-          this.post({ type: 'packages', packages: { status: 'unavailable', items: [], message: 'Start the session to see its packages.' } });
+          this.post({
+            type: 'packages',
+            packages: { status: 'unavailable', items: [], message: 'Start the session to see its packages.' },
+          });
         }
       } while (this.statusAgain && !this.disposed);
     })().finally(() => {
@@ -309,7 +356,10 @@ export class PanelController {
     try {
       const items = await this.services.sessions.packages(this.flowDir);
       if (token !== this.packagesToken) return;
-      this.post({ type: 'packages', packages: { status: 'ready', items: items.map((p) => ({ name: p.name, version: p.version, origin: p.origin })) } });
+      this.post({
+        type: 'packages',
+        packages: { status: 'ready', items: items.map((p) => ({ name: p.name, version: p.version, origin: p.origin })) },
+      });
     } catch (e) {
       if (token !== this.packagesToken) return;
       this.post({ type: 'packages', packages: { status: 'error', items: [], message: errorMessage(e) } });
@@ -321,7 +371,11 @@ export class PanelController {
     const value = analysis.parsed.value;
     const yamlProblem = analysis.parsed.problems[0];
     if (value === undefined || yamlProblem) {
-      this.post({ type: 'fields', fields: this.state.fields, error: yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.' });
+      this.post({
+        type: 'fields',
+        fields: this.state.fields,
+        error: yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.',
+      });
       return;
     }
     const fields = fieldsFromFlow(value);

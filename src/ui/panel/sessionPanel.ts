@@ -30,7 +30,12 @@ export class SessionPanel implements vscode.Disposable {
       existing.panel.reveal(column);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, SessionPanel.title(dir), column, SessionPanel.options(services.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      SessionPanel.title(dir),
+      column,
+      SessionPanel.options(services.extensionUri),
+    );
     return new SessionPanel(services, dir, panel);
   }
 
@@ -94,7 +99,11 @@ export class SessionPanel implements vscode.Disposable {
     return inWorkspace ? dir : undefined;
   }
 
-  private constructor(private readonly services: PanelServices, readonly flowDir: string, readonly panel: vscode.WebviewPanel) {
+  private constructor(
+    private readonly services: PanelServices,
+    readonly flowDir: string,
+    readonly panel: vscode.WebviewPanel,
+  ) {
     SessionPanel.open.set(flowDir, this);
     panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'flowsession.svg');
     this.controller = new PanelController(services, flowDir, {
@@ -104,7 +113,7 @@ export class SessionPanel implements vscode.Disposable {
         const reset = 'Reset';
         const answer = await vscode.window.showWarningMessage(
           `Reset the session of ${name}?`,
-          { modal: true, detail: 'The session is recreated with the flow\'s current environment. Packages installed by hand are removed.' },
+          { modal: true, detail: "The session is recreated with the flow's current environment. Packages installed by hand are removed." },
           reset,
         );
         return answer === reset;
@@ -145,8 +154,13 @@ export class SessionPanel implements vscode.Disposable {
       this.historyTimer = setTimeout(() => void this.controller.refreshHistory().catch(() => undefined), HISTORY_DEBOUNCE_MS);
     };
     return [
-      flowFile, flowFile.onDidChange(onFlow), flowFile.onDidCreate(onFlow),
-      runs, runs.onDidCreate(onRuns), runs.onDidChange(onRuns), runs.onDidDelete(onRuns),
+      flowFile,
+      flowFile.onDidChange(onFlow),
+      flowFile.onDidCreate(onFlow),
+      runs,
+      runs.onDidCreate(onRuns),
+      runs.onDidChange(onRuns),
+      runs.onDidDelete(onRuns),
     ];
   }
 

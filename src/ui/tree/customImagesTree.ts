@@ -72,7 +72,13 @@ export class CustomImagesTree implements vscode.TreeDataProvider<Node>, vscode.D
         for (const tag of img.tags) {
           if (tag === '<none>:<none>') continue;
           const existing = images.get(tag);
-          images.set(tag, { kind: 'image', ref: tag, local: true, published: existing?.published ?? false, source: img.labels[CUSTOM_SOURCE_LABEL] });
+          images.set(tag, {
+            kind: 'image',
+            ref: tag,
+            local: true,
+            published: existing?.published ?? false,
+            source: img.labels[CUSTOM_SOURCE_LABEL],
+          });
         }
       }
     } catch {

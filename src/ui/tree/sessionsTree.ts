@@ -17,7 +17,11 @@ export class FlowNode {
 
 export class DetailNode {
   readonly kind = 'detail';
-  constructor(readonly flowDir: string, readonly item: vscode.TreeItem, readonly children: DetailNode[] = []) {}
+  constructor(
+    readonly flowDir: string,
+    readonly item: vscode.TreeItem,
+    readonly children: DetailNode[] = [],
+  ) {}
 }
 
 type Node = FlowNode | DetailNode;
@@ -44,7 +48,10 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly disposables: vscode.Disposable[] = [];
   private view?: vscode.TreeView<Node>;
 
-  constructor(private readonly ctx: Ctx, private readonly index: FlowIndex) {
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly index: FlowIndex,
+  ) {
     this.debouncer = new RefreshDebouncer((keys) => this.refreshKeys(keys));
     this.disposables.push(
       this.emitter,
@@ -85,7 +92,10 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
         this.emitter.fire(undefined);
         return;
       }
-      void this.loadStatus(node.flowDir).then(() => this.emitter.fire(node), () => this.emitter.fire(node));
+      void this.loadStatus(node.flowDir).then(
+        () => this.emitter.fire(node),
+        () => this.emitter.fire(node),
+      );
     }
   }
 
@@ -181,7 +191,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     tip.appendMarkdown(`**${path.basename(s.flowDir)}** — ${describeState(s)}\n\n`);
     tip.appendText(`${s.flowDir}\n`);
     if (s.reason) tip.appendMarkdown('\n\n').appendText(s.reason);
-    if (s.outdated) tip.appendMarkdown('\n\n$(warning) The flow\'s environment changed; reset the session to apply it.');
+    if (s.outdated) tip.appendMarkdown("\n\n$(warning) The flow's environment changed; reset the session to apply it.");
     if (s.containerName) tip.appendMarkdown('\n\n').appendText(`container ${s.containerName} on ${s.engine}`);
     item.tooltip = tip;
     return item;
@@ -203,7 +213,9 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     const image = new vscode.TreeItem('Base image');
     image.description = s?.baseImage ?? configured ?? '';
     image.iconPath = new vscode.ThemeIcon('package');
-    image.tooltip = s?.image ? `session image ${s.image}${s.baseImage && configured && s.baseImage !== configured ? `\nconfigured: ${configured}` : ''}` : 'used when the session is created';
+    image.tooltip = s?.image
+      ? `session image ${s.image}${s.baseImage && configured && s.baseImage !== configured ? `\nconfigured: ${configured}` : ''}`
+      : 'used when the session is created';
     image.contextValue = 'flowsession.baseImage';
     out.push(new DetailNode(flowDir, image));
 
@@ -236,7 +248,9 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
 
     const [last] = await recentRuns(flowDir, 1);
     const run = new vscode.TreeItem('Last run');
-    run.iconPath = new vscode.ThemeIcon(last ? (last.status === 'Completed' ? 'pass' : last.status === 'Failed' ? 'error' : 'history') : 'history');
+    run.iconPath = new vscode.ThemeIcon(
+      last ? (last.status === 'Completed' ? 'pass' : last.status === 'Failed' ? 'error' : 'history') : 'history',
+    );
     if (last) {
       run.description = `${last.status} · ${new Date(last.time).toLocaleString()}`;
       run.tooltip = last.runId;
@@ -251,7 +265,10 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private packagesOf(flowDir: string): Promise<InstalledPackage[] | undefined> {
     let p = this.packages.get(flowDir);
     if (!p) {
-      p = this.ctx.services().then((s) => s.manager.packages(flowDir)).catch(() => undefined);
+      p = this.ctx
+        .services()
+        .then((s) => s.manager.packages(flowDir))
+        .catch(() => undefined);
       this.packages.set(flowDir, p);
     }
     return p;

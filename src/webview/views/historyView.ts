@@ -12,20 +12,36 @@ function fileLink(runId: string, file: string): HTMLElement {
 }
 
 export function renderHistory(runs: RunSummary[]): Node[] {
-  if (runs.length === 0) return [el('p', { class: 'muted' }, 'No runs yet. Runs write their files to .promptflow/runs/ in the flow folder.')];
-  const header = el('vscode-data-grid-row', { 'row-type': 'header' },
-    ...['Time', 'Status', 'Run', 'Files'].map((t, i) => el('vscode-data-grid-cell', { 'grid-column': i + 1, 'cell-type': 'columnheader' }, t)));
+  if (runs.length === 0)
+    return [el('p', { class: 'muted' }, 'No runs yet. Runs write their files to .promptflow/runs/ in the flow folder.')];
+  const header = el(
+    'vscode-data-grid-row',
+    { 'row-type': 'header' },
+    ...['Time', 'Status', 'Run', 'Files'].map((t, i) =>
+      el('vscode-data-grid-cell', { 'grid-column': i + 1, 'cell-type': 'columnheader' }, t),
+    ),
+  );
   const rows = runs.map((r) => {
     const links = el('span', { class: 'files' });
     r.files.forEach((f, i) => {
       if (i) links.append(' ');
       links.append(fileLink(r.runId, f));
     });
-    return el('vscode-data-grid-row', { 'data-run': r.runId },
+    return el(
+      'vscode-data-grid-row',
+      { 'data-run': r.runId },
       cell(1, new Date(r.time).toLocaleString()),
       cell(2, el('span', { class: `status status-${r.status}` }, r.kind === 'batch' ? `${r.status} (batch)` : r.status)),
       cell(3, el('code', {}, r.runId)),
-      cell(4, links));
+      cell(4, links),
+    );
   });
-  return [el('vscode-data-grid', { 'aria-label': 'Run history', 'generate-header': 'none', 'grid-template-columns': '2fr 1fr 3fr 4fr', 'data-testid': 'history-grid' }, header, ...rows)];
+  return [
+    el(
+      'vscode-data-grid',
+      { 'aria-label': 'Run history', 'generate-header': 'none', 'grid-template-columns': '2fr 1fr 3fr 4fr', 'data-testid': 'history-grid' },
+      header,
+      ...rows,
+    ),
+  ];
 }

@@ -4,32 +4,48 @@ import { el, formatDuration, json, pre } from '../dom';
 import type { NodeView, RunErrorView, RunView } from '../protocol';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
-  return el('div', { class: 'run-error', role: 'alert', 'data-testid': testid },
+  return el(
+    'div',
+    { class: 'run-error', role: 'alert', 'data-testid': testid },
     el('div', {}, el('strong', {}, e.code), ': ', e.message),
-    e.detail ? pre(e.detail, { class: 'traceback' }) : null);
+    e.detail ? pre(e.detail, { class: 'traceback' }) : null,
+  );
 }
 
 function nodeBlock(n: NodeView): HTMLElement {
-  return el('div', { class: 'node', 'data-node': n.node, 'data-status': n.status },
-    el('div', { class: 'node-head' },
+  return el(
+    'div',
+    { class: 'node', 'data-node': n.node, 'data-status': n.status },
+    el(
+      'div',
+      { class: 'node-head' },
       n.status === 'Running' ? el('vscode-progress-ring', { 'aria-label': 'Running' }) : null,
       el('span', { class: `status status-${n.status}` }, n.status),
       el('strong', { class: 'node-name' }, n.node),
-      el('span', { class: 'muted' }, formatDuration(n.durationMs))),
+      el('span', { class: 'muted' }, formatDuration(n.durationMs)),
+    ),
     n.log ? pre(n.logTruncated ? `[earlier output not shown]\n${n.log}` : n.log, { class: 'node-log' }) : null,
     n.output !== undefined ? pre(json(n.output), { class: 'node-output' }) : null,
-    n.error ? errorBlock(n.error, 'node-error') : null);
+    n.error ? errorBlock(n.error, 'node-error') : null,
+  );
 }
 
 export function renderRun(run: RunView | null): Node[] {
   if (!run) return [];
   const active = run.status === 'Preparing' || run.status === 'Running';
   return [
-    el('div', { class: 'run-head', 'data-testid': 'run-head' },
-      el('span', { class: `status status-${run.status}`, 'data-testid': 'run-status' }, run.status === 'Preparing' ? 'Preparing the session' : run.status),
+    el(
+      'div',
+      { class: 'run-head', 'data-testid': 'run-head' },
+      el(
+        'span',
+        { class: `status status-${run.status}`, 'data-testid': 'run-status' },
+        run.status === 'Preparing' ? 'Preparing the session' : run.status,
+      ),
       el('code', { class: 'muted' }, run.runId),
       el('span', { class: 'muted' }, formatDuration(run.durationMs)),
-      active ? el('vscode-button', { 'data-action': 'cancel', 'data-run': run.runId, appearance: 'secondary' }, 'Cancel') : null),
+      active ? el('vscode-button', { 'data-action': 'cancel', 'data-run': run.runId, appearance: 'secondary' }, 'Cancel') : null,
+    ),
     el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),
     run.error ? errorBlock(run.error, 'run-error') : null,
     run.outputs ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), pre(json(run.outputs), { 'data-testid': 'run-outputs' })) : null,

@@ -17,7 +17,14 @@ import { makeRunDir, REPO_ROOT } from './paths';
 import { copyWorkspace } from './workspace';
 
 function parse(argv: string[]) {
-  const o = { suite: '', folder: path.join(REPO_ROOT, 'samples', 'hello-flow'), inPlace: false, dev: REPO_ROOT, timeout: undefined as number | undefined, label: '' };
+  const o = {
+    suite: '',
+    folder: path.join(REPO_ROOT, 'samples', 'hello-flow'),
+    inPlace: false,
+    dev: REPO_ROOT,
+    timeout: undefined as number | undefined,
+    label: '',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -45,7 +52,14 @@ async function main(): Promise<number> {
   const entry = await compileSuite(o.suite, path.join(REPO_ROOT, 'dist', 'e2e', rel.startsWith('..') ? label : rel));
   const folder = o.inPlace ? o.folder : copyWorkspace(o.folder, runDir);
   process.stderr.write(`[e2e] mode A: ${rel} on ${folder}\n[e2e] run folder: ${runDir}\n`);
-  const r = await runExtensionTests({ runDir, extensionDevelopmentPath: o.dev, extensionTestsPath: entry, folder, env: passedEnv(), timeoutMs: o.timeout });
+  const r = await runExtensionTests({
+    runDir,
+    extensionDevelopmentPath: o.dev,
+    extensionTestsPath: entry,
+    folder,
+    env: passedEnv(),
+    timeoutMs: o.timeout,
+  });
   const verdict = Object.entries(EXIT).find(([, c]) => c === r.code)?.[0] ?? String(r.code);
   process.stderr.write(`[e2e] ${rel}: ${verdict} (exit ${r.code}) in ${(r.durationMs / 1000).toFixed(1)} s: ${r.reason}\n`);
   return r.code;

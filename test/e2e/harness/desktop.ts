@@ -21,7 +21,9 @@ async function download(): Promise<string | undefined> {
     return await downloadAndUnzipVSCode({ version, timeout: 15_000, cachePath: path.join(REPO_ROOT, '.vscode-test') });
   } catch (e) {
     log(`VS Code ${version} cannot be downloaded on this machine: ${e instanceof Error ? e.message : String(e)}`);
-    log('test:desktop needs desktop VS Code; `npm test` runs the same suites in the code-server host, which installs from the npm registry.');
+    log(
+      'test:desktop needs desktop VS Code; `npm test` runs the same suites in the code-server host, which installs from the npm registry.',
+    );
     return undefined;
   }
 }

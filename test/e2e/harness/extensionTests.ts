@@ -54,7 +54,10 @@ export function remoteUri(absPath: string): string {
   return `vscode-remote://remote${path.resolve(absPath)}`;
 }
 
-export function payloadUrl(base: string, o: Pick<ExtensionTestOptions, 'extensionDevelopmentPath' | 'extensionTestsPath' | 'folder' | 'env'>): string {
+export function payloadUrl(
+  base: string,
+  o: Pick<ExtensionTestOptions, 'extensionDevelopmentPath' | 'extensionTestsPath' | 'folder' | 'env'>,
+): string {
   const payload = [
     ['extensionDevelopmentPath', remoteUri(o.extensionDevelopmentPath)],
     ['extensionTestsPath', remoteUri(o.extensionTestsPath)],
@@ -104,7 +107,12 @@ export async function runExtensionTests(o: ExtensionTestOptions): Promise<Extens
     await page.exposeFunction('codeAutomationExit', (code: number) => onExit(typeof code === 'number' ? code : 1));
     page.on('pageerror', (e) => testLog.write(`[page error] ${e.message}\n`));
 
-    type Outcome = { kind: 'exit'; code: number } | { kind: 'timeout' } | { kind: 'server'; code: number | null } | { kind: 'host'; m: RegExpMatchArray } | { kind: 'crash' };
+    type Outcome =
+      | { kind: 'exit'; code: number }
+      | { kind: 'timeout' }
+      | { kind: 'server'; code: number | null }
+      | { kind: 'host'; m: RegExpMatchArray }
+      | { kind: 'crash' };
     const outcomes: Promise<Outcome>[] = [
       workbenchExit.then((code) => ({ kind: 'exit', code })),
       new Promise((r) => (timer = setTimeout(() => r({ kind: 'timeout' }), timeoutMs))),
@@ -122,19 +130,29 @@ export async function runExtensionTests(o: ExtensionTestOptions): Promise<Extens
     if (first.kind === 'timeout') return result(EXIT.timeout, `the suite did not finish within ${timeoutMs} ms`);
     if (first.kind === 'server') return result(EXIT.harnessError, `code-server exited (code ${first.code}) during the run`);
     if (first.kind === 'crash') return result(EXIT.harnessError, 'the browser page crashed');
-    if (first.kind === 'host') return result(EXIT.hostAbnormal, `the extension host exited (code ${first.m[1]}, signal ${first.m[2]}) and the workbench reported nothing`);
+    if (first.kind === 'host')
+      return result(
+        EXIT.hostAbnormal,
+        `the extension host exited (code ${first.m[1]}, signal ${first.m[2]}) and the workbench reported nothing`,
+      );
 
     // the workbench reported an exit code: check it against the host's own exit
     const host = await srv.waitForLine(HOST_EXIT, 15_000).catch(() => undefined);
     if (!host) return result(EXIT.hostAbnormal, `the workbench reported ${first.code} but the server logged no extension host exit`);
     const [hostCode, hostSignal] = [host[1], host[2].replace(/\.$/, '')];
     const cleanHost = hostCode === '0' && (hostSignal === 'null' || hostSignal === 'undefined');
-    if (first.code !== 0) return result(EXIT.failed, `run() rejected (workbench exit ${first.code}; host code ${hostCode}, signal ${hostSignal})`);
-    if (!cleanHost) return result(EXIT.hostAbnormal, `the workbench reported 0 but the extension host exited with code ${hostCode}, signal ${hostSignal}`);
-    if ((o.requireDoneMark ?? true) && !doneMark) return result(EXIT.hostAbnormal, 'the extension host exited cleanly before mocha finished (process.exit in a test?)');
+    if (first.code !== 0)
+      return result(EXIT.failed, `run() rejected (workbench exit ${first.code}; host code ${hostCode}, signal ${hostSignal})`);
+    if (!cleanHost)
+      return result(
+        EXIT.hostAbnormal,
+        `the workbench reported 0 but the extension host exited with code ${hostCode}, signal ${hostSignal}`,
+      );
+    if ((o.requireDoneMark ?? true) && !doneMark)
+      return result(EXIT.hostAbnormal, 'the extension host exited cleanly before mocha finished (process.exit in a test?)');
     return result(EXIT.passed, 'run() resolved');
   } catch (e) {
-    return result(EXIT.harnessError, `harness error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    return result(EXIT.harnessError, `harness error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   } finally {
     if (timer) clearTimeout(timer);
     await closeBrowser?.();

@@ -11,13 +11,32 @@ import { REPO_ROOT, requireInstalled } from './paths';
 
 /** Built-ins no test of ours needs (each costs start time; some call out to the network). */
 export const SKIPPED_BUILTINS = [
-  'GitHub.copilot-chat', 'vscode.git', 'vscode.git-base', 'vscode.github', 'vscode.github-authentication',
-  'vscode.microsoft-authentication', 'ms-vscode.js-debug', 'ms-vscode.js-debug-companion',
-  'ms-vscode.vscode-js-profile-table', 'vscode.debug-auto-launch', 'vscode.debug-server-ready', 'vscode.emmet',
-  'vscode.npm', 'vscode.typescript-language-features', 'vscode.merge-conflict', 'vscode.tunnel-forwarding',
-  'vscode.terminal-suggest', 'vscode.simple-browser', 'vscode.extension-editing', 'vscode.references-view',
-  'vscode.ipynb', 'vscode.php-language-features', 'vscode.css-language-features', 'vscode.html-language-features',
-  'vscode.mermaid-markdown-features', 'vscode.markdown-math',
+  'GitHub.copilot-chat',
+  'vscode.git',
+  'vscode.git-base',
+  'vscode.github',
+  'vscode.github-authentication',
+  'vscode.microsoft-authentication',
+  'ms-vscode.js-debug',
+  'ms-vscode.js-debug-companion',
+  'ms-vscode.vscode-js-profile-table',
+  'vscode.debug-auto-launch',
+  'vscode.debug-server-ready',
+  'vscode.emmet',
+  'vscode.npm',
+  'vscode.typescript-language-features',
+  'vscode.merge-conflict',
+  'vscode.tunnel-forwarding',
+  'vscode.terminal-suggest',
+  'vscode.simple-browser',
+  'vscode.extension-editing',
+  'vscode.references-view',
+  'vscode.ipynb',
+  'vscode.php-language-features',
+  'vscode.css-language-features',
+  'vscode.html-language-features',
+  'vscode.mermaid-markdown-features',
+  'vscode.markdown-math',
 ];
 
 export const DEFAULT_SETTINGS: Record<string, unknown> = {
@@ -98,7 +117,9 @@ export function freePort(): Promise<number> {
 /** This process's environment without what `npm test` adds (scripts/e2e/cleanEnv.cjs). */
 function outerNpmFree(): NodeJS.ProcessEnv {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module of the scripts, loaded at run time
-  const { withoutOuterNpm } = require(path.join(REPO_ROOT, 'scripts', 'e2e', 'cleanEnv.cjs')) as { withoutOuterNpm(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv };
+  const { withoutOuterNpm } = require(path.join(REPO_ROOT, 'scripts', 'e2e', 'cleanEnv.cjs')) as {
+    withoutOuterNpm(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
+  };
   return withoutOuterNpm(process.env);
 }
 
@@ -124,7 +145,11 @@ process.on('exit', () => {
   for (const c of live) killGroup(c, 'SIGKILL');
 });
 // code-server runs detached: a harness stopped by a signal takes its servers along
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
   process.once(signal, () => {
     for (const c of live) killGroup(c, 'SIGKILL');
     if (process.listenerCount(signal) === 0) process.exit(code);
@@ -162,15 +187,20 @@ export async function startCodeServer(opts: ServerOptions): Promise<CodeServer> 
   const port = opts.port ?? (await freePort());
   const args = [
     tools.codeServerEntry,
-    '--config', configFile,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     ...(opts.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
   ];
   const env = hermeticEnv(runDir, {

@@ -50,7 +50,9 @@ export function run(): Promise<void> {
   return new Promise((resolve, reject) => {
     try {
       mocha.run((failures) => {
-        (Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void }).consoleLog(`${SUITE_DONE_MARK} ${failures} failure(s) in ${files.length} file(s)`);
+        (Mocha.reporters.Base as unknown as { consoleLog: (...a: unknown[]) => void }).consoleLog(
+          `${SUITE_DONE_MARK} ${failures} failure(s) in ${files.length} file(s)`,
+        );
         if (failures > 0) reject(new Error(`${failures} test(s) failed`));
         else resolve();
       });

@@ -27,10 +27,23 @@ export function installVsix(vsix: string, extensionsDir: string, runDir: string)
   const tools = requireInstalled();
   fs.mkdirSync(extensionsDir, { recursive: true });
   const env = hermeticEnv(runDir, { PATH: `${tools.nodeBin}${path.delimiter}${process.env.PATH ?? ''}`, EXTENSIONS_GALLERY: '{}' });
-  run(tools.node, [tools.codeServerEntry, '--user-data-dir', path.join(runDir, 'server', 'user-data'), '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], {
-    env,
-    log: path.join(runDir, 'package.log'),
-  });
+  run(
+    tools.node,
+    [
+      tools.codeServerEntry,
+      '--user-data-dir',
+      path.join(runDir, 'server', 'user-data'),
+      '--extensions-dir',
+      extensionsDir,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    {
+      env,
+      log: path.join(runDir, 'package.log'),
+    },
+  );
 }
 
 /** Packages the repo's extension once per process (the build does not change during a test run). */

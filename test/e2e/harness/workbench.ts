@@ -70,11 +70,10 @@ export class Workbench {
 
   /** Waits for the workbench to be restored and its extensions loaded. */
   async waitReady(timeoutMs = 90_000): Promise<void> {
-    await this.page.waitForFunction(
-      (marks) => marks.every((m) => performance.getEntriesByName(m).length > 0),
-      READY_MARKS,
-      { timeout: timeoutMs, polling: 100 },
-    );
+    await this.page.waitForFunction((marks) => marks.every((m) => performance.getEntriesByName(m).length > 0), READY_MARKS, {
+      timeout: timeoutMs,
+      polling: 100,
+    });
     await this.page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
@@ -107,7 +106,12 @@ export class Workbench {
    * Accepts the quick input row `match` selects: moves the focus to it with the arrow keys and presses
    * Enter (a mouse click on a row does not always accept it).
    */
-  private async acceptRow(widget: Locator, match: (label: string, row: number) => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
+  private async acceptRow(
+    widget: Locator,
+    match: (label: string, row: number) => Promise<boolean> | boolean,
+    what: string,
+    timeoutMs: number,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const { labels, focused } = await this.rowState(widget);
@@ -121,14 +125,11 @@ export class Workbench {
           const typed = await widget.locator('.quick-input-box input').inputValue();
           await this.page.keyboard.press('Enter');
           // closed, or reused by what the pick opened (another quick input, e.g. a command asking a question)
-          await this.page.waitForFunction(
-            (v) => {
-              const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
-              const input = w?.querySelector('.quick-input-box input') as HTMLInputElement | null;
-              return !w || w.style.display === 'none' || !w.offsetParent || (input !== null && input.value !== v);
-            },
-            typed,
-          );
+          await this.page.waitForFunction((v) => {
+            const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+            const input = w?.querySelector('.quick-input-box input') as HTMLInputElement | null;
+            return !w || w.style.display === 'none' || !w.offsetParent || (input !== null && input.value !== v);
+          }, typed);
           return;
         }
       }
@@ -140,9 +141,25 @@ export class Workbench {
   }
 
   /** Runs a command from the palette by its full title, e.g. "Flow Session: Show Logs". */
-  async runCommand(title: string, timeoutMs = 10_000): Promise<void> {
+  async runCommand(title: string, timeoutMs = 20_000): Promise<void> {
     const widget = await this.quickOpen(`>${title}`);
     await this.acceptRow(widget, (label) => label === title, `the command "${title}"`, timeoutMs);
+  }
+
+  /**
+   * Runs a command once its `when` clause shows it in the palette (for a context key the extension sets
+   * after some work of its own): the palette is opened again until the row shows, within the limit.
+   */
+  async runCommandWhenShown(title: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.runCommand(title, 3_000);
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+    }
   }
 
   /**
@@ -163,7 +180,13 @@ export class Workbench {
           widget,
           async (label, i) => {
             if (label !== base) return false;
-            const desc = ((await rows.nth(i).locator('.label-description').textContent().catch(() => '')) ?? '').trim();
+            const desc = (
+              (await rows
+                .nth(i)
+                .locator('.label-description')
+                .textContent()
+                .catch(() => '')) ?? ''
+            ).trim();
             const dir = path.dirname(relPath);
             return desc === '' || desc === path.dirname(abs) || dir === '.' || desc === dir || desc.endsWith(`/${dir}`);
           },
@@ -175,7 +198,9 @@ export class Workbench {
         if (Date.now() >= deadline) throw e;
       }
     }
-    await this.page.locator(`.tabs-container .tab.active[aria-label^="${base}"]`).waitFor({ timeout: Math.max(5_000, deadline - Date.now()) });
+    await this.page
+      .locator(`.tabs-container .tab.active[aria-label^="${base}"]`)
+      .waitFor({ timeout: Math.max(5_000, deadline - Date.now()) });
     await this.focusEditor();
   }
 
@@ -203,7 +228,7 @@ export class Workbench {
   /** Saves the active editor (File: Save) and waits for its tab to be clean. */
   async save(): Promise<void> {
     await this.runCommand('File: Save');
-    await this.page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
+    await this.page.locator('.tabs-container .tab.active.dirty').waitFor({ state: 'detached', timeout: 30_000 });
   }
 
   /** Opens an activity bar container by its title (not toggling it closed when already open). */
@@ -228,7 +253,9 @@ export class Workbench {
   async viewRows(name: string): Promise<string[]> {
     const pane = this.view(name);
     await pane.waitFor({ state: 'visible' });
-    return pane.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent?.trim() ?? ''));
+    return pane
+      .locator('.monaco-list-row')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? e.textContent?.trim() ?? ''));
   }
 
   /** The Problems panel's rows (files and problems), after focusing it. */

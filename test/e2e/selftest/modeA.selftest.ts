@@ -31,8 +31,16 @@ describe('harness self-test: mode A (extension host suites)', () => {
         out: (l) => lines.push(l),
       });
       assert.strictEqual(r.code, c.code, `${r.reason}\n${lines.join('\n')}\n(run folder ${runDir})`);
-      if (c.suite === 'pass') assert.ok(lines.some((l) => /3 passing/.test(l)), lines.join('\n'));
-      if (c.suite === 'fail') assert.ok(lines.some((l) => /1 failing/.test(l)), lines.join('\n'));
+      if (c.suite === 'pass')
+        assert.ok(
+          lines.some((l) => /3 passing/.test(l)),
+          lines.join('\n'),
+        );
+      if (c.suite === 'fail')
+        assert.ok(
+          lines.some((l) => /1 failing/.test(l)),
+          lines.join('\n'),
+        );
     });
   }
 });

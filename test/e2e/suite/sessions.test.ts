@@ -90,7 +90,10 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
         return r?.description === 'ready' ? r : undefined;
       });
       assert.match(String(item.contextValue), /state:ready/);
-      assert.ok([...seen].some((d) => d.startsWith('creating') || d === 'ready'), `saw ${[...seen].join(', ')}`);
+      assert.ok(
+        [...seen].some((d) => d.startsWith('creating') || d === 'ready'),
+        `saw ${[...seen].join(', ')}`,
+      );
     } finally {
       sub.dispose();
     }
@@ -141,7 +144,11 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     await writeAndSave(file, good.replace('${greet.output}\n  prompt:', '${no_such_node.output}\n  prompt:'));
     const d = await until('an OutputReferenceNotFound', () => ours(uri).find((x) => x.code === 'OutputReferenceNotFound'), 10_000);
     assert.ok(d.message.includes('no_such_node'));
-    assert.strictEqual(d.range.start.line, good.split('\n').findIndex((l) => l.includes('${greet.output}')), 'on the reference line');
+    assert.strictEqual(
+      d.range.start.line,
+      good.split('\n').findIndex((l) => l.includes('${greet.output}')),
+      'on the reference line',
+    );
     await writeAndSave(file, good);
     await until('the reference problem to clear', () => !ours(uri).some((x) => x.code === 'OutputReferenceNotFound'), 30_000);
   });
@@ -182,30 +189,42 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const ratio = median(saves) / median(direct);
     // VS Code itself delivers onDidChangeDiagnostics through a 50 ms debounce, and the save is a round trip to the workbench
-    process.stdout.write(`      save-to-diagnostics median ${median(saves).toFixed(0)} ms (of which the save call ${median(saveCalls).toFixed(0)} ms), validate ${median(direct).toFixed(0)} ms, ratio ${ratio.toFixed(2)}\n`);
+    process.stdout.write(
+      `      save-to-diagnostics median ${median(saves).toFixed(0)} ms (of which the save call ${median(saveCalls).toFixed(0)} ms), validate ${median(direct).toFixed(0)} ms, ratio ${ratio.toFixed(2)}\n`,
+    );
     assert.ok(median(saves) < 5_000, 'diagnostics arrive within a fraction of a second to a few seconds');
     // `npm run bench` runs this suite and reads the figures from here
-    if (process.env.FLOWSESSION_BENCH_OUT) fs.writeFileSync(process.env.FLOWSESSION_BENCH_OUT, JSON.stringify({ save_to_diagnostics_ms: median(saves), validate_ms: median(direct), samples: saves.length }));
+    if (process.env.FLOWSESSION_BENCH_OUT)
+      fs.writeFileSync(
+        process.env.FLOWSESSION_BENCH_OUT,
+        JSON.stringify({ save_to_diagnostics_ms: median(saves), validate_ms: median(direct), samples: saves.length }),
+      );
   });
 
   it('opens a terminal in the session container (a pseudoterminal over an exec with a TTY)', async () => {
     const before = vscode.window.terminals.length;
     await vscode.commands.executeCommand('flowsession.openTerminal', flowDir);
-    const terminal = await until('the session terminal', () => vscode.window.terminals.find((t) => t.name === `Session: ${path.basename(flowDir)}`));
+    const terminal = await until('the session terminal', () =>
+      vscode.window.terminals.find((t) => t.name === `Session: ${path.basename(flowDir)}`),
+    );
     assert.ok(vscode.window.terminals.length > before);
     const { manager, engine } = await a.ctx.services();
     const status = await manager.status(flowDir);
     // typed again every few seconds until it has run: keys sent before the shell reads them may be lost, and
     // the command gives the same file however often it runs
     let typedAt = 0;
-    const out = await until('the command typed in the terminal to run in the container', async () => {
-      if (Date.now() - typedAt > 3_000) {
-        terminal.sendText('id -u > /tmp/flowsession-e2e-terminal; pwd >> /tmp/flowsession-e2e-terminal');
-        typedAt = Date.now();
-      }
-      const r = await engine.exec(status.container!, ['cat', '/tmp/flowsession-e2e-terminal']);
-      return r.exitCode === 0 && r.stdout.includes('/flow') ? r.stdout : undefined;
-    }, 60_000);
+    const out = await until(
+      'the command typed in the terminal to run in the container',
+      async () => {
+        if (Date.now() - typedAt > 3_000) {
+          terminal.sendText('id -u > /tmp/flowsession-e2e-terminal; pwd >> /tmp/flowsession-e2e-terminal');
+          typedAt = Date.now();
+        }
+        const r = await engine.exec(status.container!, ['cat', '/tmp/flowsession-e2e-terminal']);
+        return r.exitCode === 0 && r.stdout.includes('/flow') ? r.stdout : undefined;
+      },
+      60_000,
+    );
     assert.deepStrictEqual(out.trim().split('\n'), ['10001', '/flow'], 'a shell as the session user in the flow folder');
     terminal.dispose();
   });
@@ -215,10 +234,14 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const before = fs.readFileSync(file, 'utf8');
     // with the image given, the command asks nothing before writing; it then offers a reset (left unanswered)
     void vscode.commands.executeCommand('flowsession.changeBaseImage', flowDir, 'flowsession-test/base-alt:bookworm');
-    const after = await until('environment.image in the file', () => {
-      const t = fs.readFileSync(file, 'utf8');
-      return t.includes('image: flowsession-test/base-alt:bookworm') ? t : undefined;
-    }, 20_000);
+    const after = await until(
+      'environment.image in the file',
+      () => {
+        const t = fs.readFileSync(file, 'utf8');
+        return t.includes('image: flowsession-test/base-alt:bookworm') ? t : undefined;
+      },
+      20_000,
+    );
     assert.ok(after.startsWith(before.split('\n')[0]), 'the leading comment is kept');
     assert.strictEqual(after.replace(/\n {2}image: flowsession-test\/base-alt:bookworm/, ''), before, 'only that line is added');
     await writeAndSave(file, before);
@@ -254,10 +277,14 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const cfg = vscode.workspace.getConfiguration('flowsession');
     await cfg.update('dockerHost', 'unix:///nonexistent/flowsession-e2e.sock', vscode.ConfigurationTarget.Workspace);
     try {
-      await until('the engine to be unreachable', async () => {
-        const roots = await a.sessions.getChildren();
-        return roots.length === 0 && a.ctx.engineState === 'unreachable';
-      }, 30_000);
+      await until(
+        'the engine to be unreachable',
+        async () => {
+          const roots = await a.sessions.getChildren();
+          return roots.length === 0 && a.ctx.engineState === 'unreachable';
+        },
+        30_000,
+      );
       assert.ok(a.ctx.engineError, 'the error is kept to show what failed');
       // commands stay registered and say why instead of throwing
       const commands = await vscode.commands.getCommands(true);

@@ -38,7 +38,8 @@ describe('session panel (UI)', function () {
   const wb = useWorkbench(() => ({
     folder: path.join(REPO_ROOT, 'samples', 'hello-flow'),
     label: 'panel',
-    env: { FLOWSESSION_BASE_IMAGE: BASE_IMAGE, FLOWSESSION_EXTRA_LABELS: `flowsession.test=${RUN_ID}` },
+    // as `npm start` opens it where the default base image cannot be pulled: the Debian base stands in for the default
+    env: { FLOWSESSION_DEFAULT_BASE_IMAGE: BASE_IMAGE, FLOWSESSION_EXTRA_LABELS: `flowsession.test=${RUN_ID}` },
     // pip installs come from a loopback wheelhouse: no index, host networking for the session
     settings: { 'flowsession.pip.findLinks': [wheelhouse.url], 'flowsession.pip.noIndex': true, 'flowsession.network': 'host' },
   }));
@@ -50,25 +51,10 @@ describe('session panel (UI)', function () {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** Runs a command once its `when` clause lets it show (flow commands wait for the workspace's flow search). */
-  async function command(title: string, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        await wb().runCommand(title, 3_000);
-        return;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await wb().page.keyboard.press('Escape');
-        await wb().page.waitForTimeout(1_000);
-      }
-    }
-  }
-
   /** "Install Packages…" from the palette, answering its input box. */
   async function installByHand(spec: string): Promise<void> {
     const page = wb().page;
-    await command('Flow Session: Install Packages…');
+    await wb().runCommandWhenShown('Flow Session: Install Packages…');
     const input = page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
     await input.fill(spec);
@@ -83,7 +69,7 @@ describe('session panel (UI)', function () {
   }
 
   it('opens on the flow with its inputs as a form, defaults filled in', async () => {
-    await command('Flow Session: Open Session Panel');
+    await wb().runCommandWhenShown('Flow Session: Open Session Panel');
     const frame = await panel();
     assert.strictEqual(await frame.locator('h1.title').textContent(), 'Flow session: hello-flow');
     const name = frame.locator('vscode-text-field[data-input="name"]');
@@ -99,12 +85,16 @@ describe('session panel (UI)', function () {
     // the run shows at once (preparing the session), before it has any result
     await frame.locator('[data-testid="run-status"]').waitFor({ timeout: 10_000 });
     await frame.locator('[data-testid="run-status"]', { hasText: /^(Completed|Failed|Canceled)$/ }).waitFor({ timeout: RUN_TIMEOUT_MS });
-    assert.strictEqual(await frame.locator('[data-testid="run-status"]').textContent(), 'Completed', await frame.locator('[data-testid="run-output"]').textContent() ?? '');
+    assert.strictEqual(
+      await frame.locator('[data-testid="run-status"]').textContent(),
+      'Completed',
+      (await frame.locator('[data-testid="run-output"]').textContent()) ?? '',
+    );
     const greet = frame.locator('.node[data-node="greet"]');
     assert.strictEqual(await greet.getAttribute('data-status'), 'Completed');
-    assert.match(await greet.locator('.node-log').textContent() ?? '', /greeting Panel/);
+    assert.match((await greet.locator('.node-log').textContent()) ?? '', /greeting Panel/);
     assert.strictEqual(await frame.locator('.node[data-node="render_prompt"]').getAttribute('data-status'), 'Completed');
-    const outputs = JSON.parse(await frame.locator('[data-testid="run-outputs"]').textContent() ?? '{}') as Record<string, string>;
+    const outputs = JSON.parse((await frame.locator('[data-testid="run-outputs"]').textContent()) ?? '{}') as Record<string, string>;
     assert.strictEqual(outputs.greeting, 'Hello, Panel!');
     assert.match(outputs.prompt, /Hello, Panel!/);
     assert.strictEqual(await frame.locator('[data-testid="session-state"]').textContent(), 'Ready');
@@ -129,27 +119,30 @@ describe('session panel (UI)', function () {
     await frame.locator('vscode-panel-tab#tab-history').click();
     const row = frame.locator('vscode-data-grid-row[data-run]').first();
     await row.waitFor({ timeout: 15_000 });
-    assert.match(await row.textContent() ?? '', /Completed/);
+    assert.match((await row.textContent()) ?? '', /Completed/);
     await row.locator('vscode-link[data-file="flow.output.json"]').click();
     await wb().page.locator('.tabs-container .tab[aria-label^="flow.output.json"]').waitFor({ timeout: 15_000 });
   });
 
-  it('streams a node\'s output while it runs, and cancels the run', async () => {
+  it("streams a node's output while it runs, and cancels the run", async () => {
     // greet.py of the workspace copy: for "slow" it prints, then waits long enough to be watched and cancelled
-    fs.writeFileSync(path.join(wb().folder, 'greet.py'), [
-      'import sys, time',
-      'from promptflow.core import tool',
-      '',
-      '',
-      '@tool',
-      'def greet(name: str, excited: bool = False) -> str:',
-      '    print(f"greeting {name}", flush=True)',
-      '    if name == "slow":',
-      '        time.sleep(60)',
-      '    return f"Hello, {name}{\'!\' if excited else \'.\'}"',
-      '',
-    ].join('\n'));
-    await command('Flow Session: Open Session Panel');
+    fs.writeFileSync(
+      path.join(wb().folder, 'greet.py'),
+      [
+        'import sys, time',
+        'from promptflow.core import tool',
+        '',
+        '',
+        '@tool',
+        'def greet(name: str, excited: bool = False) -> str:',
+        '    print(f"greeting {name}", flush=True)',
+        '    if name == "slow":',
+        '        time.sleep(60)',
+        "    return f\"Hello, {name}{'!' if excited else '.'}\"",
+        '',
+      ].join('\n'),
+    );
+    await wb().runCommandWhenShown('Flow Session: Open Session Panel');
     const frame = await panel();
     await frame.locator('vscode-panel-tab#tab-run').click();
     await frame.locator('vscode-text-field[data-input="name"] input').fill('slow');
@@ -161,22 +154,29 @@ describe('session panel (UI)', function () {
     await frame.locator('[data-testid="run-head"] vscode-button[data-action="cancel"]').click();
     await frame.locator('[data-testid="run-status"]', { hasText: 'Canceled' }).waitFor({ timeout: 30_000 });
     assert.strictEqual(await frame.locator('.node[data-node="render_prompt"]').count(), 0, 'no node after the cancelled one ran');
-    assert.strictEqual(await frame.locator('vscode-button[data-testid="run-button"]').getAttribute('disabled'), null, 'Run is offered again');
+    assert.strictEqual(
+      await frame.locator('vscode-button[data-testid="run-button"]').getAttribute('disabled'),
+      null,
+      'Run is offered again',
+    );
   });
 
   it('shows a package installed by hand in the packages grid, with origin "by hand"', async () => {
     await installByHand('fs-handy');
     // back to the panel (the file opened by the previous test may have taken the editor)
-    await command('Flow Session: Open Session Panel');
+    await wb().runCommandWhenShown('Flow Session: Open Session Panel');
     const frame = await panel();
     await frame.locator('vscode-panel-tab#tab-packages').click();
     const row = frame.locator('vscode-data-grid-row[data-origin="by-hand"]').filter({ hasText: /fs[-_]handy/i });
     await row.waitFor({ timeout: 180_000 });
-    assert.match(await row.textContent() ?? '', /1\.2\.0[\s\S]*by hand/);
+    assert.match((await row.textContent()) ?? '', /1\.2\.0[\s\S]*by hand/);
     // its dependency came by hand too; what the image brought is "base image"
-    await frame.locator('vscode-data-grid-row[data-origin="by-hand"]').filter({ hasText: /fs[-_]extra/i }).waitFor();
-    assert.ok(await frame.locator('vscode-data-grid-row[data-origin="base"]').count() > 0);
-    assert.match(await frame.locator('.packages .note').textContent() ?? '', /installed by hand live until the session is reset/);
+    await frame
+      .locator('vscode-data-grid-row[data-origin="by-hand"]')
+      .filter({ hasText: /fs[-_]extra/i })
+      .waitFor();
+    assert.ok((await frame.locator('vscode-data-grid-row[data-origin="base"]').count()) > 0);
+    assert.match((await frame.locator('.packages .note').textContent()) ?? '', /installed by hand live until the session is reset/);
   });
 
   it('comes back after the window reloads (WebviewPanelSerializer)', async () => {

@@ -1,9 +1,9 @@
 /**
  * The sidebar and the Problems panel in a real VS Code (code-server + Chromium, the packaged extension),
- * against the real engine, driven like a person: the Sessions tree shows the flow going from "not created"
- * to "ready" after "Flow Session: Start Session" from the command palette; saving a .py with a missing
- * import puts a PythonLoadError on its line in the Problems panel and saving the fix clears it; a jinja2
- * syntax error marks its line; an unreachable engine shows the welcome view. Run after `npm run build`:
+ * against the real engine, driven like a person: with flow.dag.yaml open right after the workbench loads,
+ * "Flow Session: Start Session" is in the command palette at once and the Sessions tree shows the flow
+ * ready; saving a .py with a missing import puts a PythonLoadError on its line in the Problems panel and
+ * saving the fix clears it; a jinja2 syntax error marks its line; an unreachable engine shows the welcome view. Run after `npm run build`:
  *   npx mocha -r ts-node/register/transpile-only --timeout 600000 test/e2e/ui/sessions.test.ts
  * Sessions it makes carry flowsession.test=<run id> and are removed at the end.
  */
@@ -19,21 +19,6 @@ import { REPO_ROOT } from '../harness/paths';
 import type { Workbench } from '../harness/workbench';
 
 const RUN_ID = `run-${Date.now().toString(36)}-${process.pid}`;
-
-/** Runs a command once its `when` clause lets it show (flow commands wait for the workspace's flow search). */
-async function command(wb: Workbench, title: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await wb.runCommand(title, 3_000);
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await wb.page.keyboard.press('Escape');
-      await wb.page.waitForTimeout(1_000);
-    }
-  }
-}
 
 /** The Sessions rows' visible text (label + description). */
 async function sessionRows(wb: Workbench): Promise<string[]> {
@@ -55,7 +40,9 @@ async function waitForRow(wb: Workbench, predicate: (rows: string[]) => boolean,
 
 /** The Problems panel rows as shown (textContent: message, source(code), [Ln, Col]); problems() gives the aria-labels. */
 async function problemTexts(wb: Workbench): Promise<string[]> {
-  return wb.page.locator('.markers-panel .monaco-list-row').evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()));
+  return wb.page
+    .locator('.markers-panel .monaco-list-row')
+    .evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()));
 }
 
 /** Opens a file, adds a line after `afterLine` (1-based; 0 = at the top) by typing, and saves. */
@@ -104,21 +91,28 @@ describe('sidebar, palette and Problems panel (UI)', function () {
       env: { FLOWSESSION_BASE_IMAGE: BASE_IMAGE, FLOWSESSION_EXTRA_LABELS: `flowsession.test=${RUN_ID}` },
     }));
 
-    it('shows the flow in the Sessions view, not created', async () => {
+    it('offers "Flow Session: Start Session" in the palette as soon as a flow file is open, and starts the session', async () => {
+      // right after the workbench loads: the active editor's flow is known before the workspace search ends
+      await wb().openFile('flow.dag.yaml');
+      await wb().runCommand('Flow Session: Start Session');
       await wb().openActivityBarItem('Flow Sessions');
-      await waitForRow(wb(), (rows) => rows.some((r) => r.includes('hello-flow') && r.includes('not created')), 'the flow row', 60_000);
-    });
-
-    it('goes to "ready" after "Flow Session: Start Session" from the palette', async () => {
-      await command(wb(), 'Flow Session: Start Session');
-      await waitForRow(wb(), (rows) => rows.some((r) => r.startsWith('hello-flow') && r.endsWith('ready')), 'the flow row to show ready', 300_000);
+      await waitForRow(
+        wb(),
+        (rows) => rows.some((r) => r.startsWith('hello-flow') && r.endsWith('ready')),
+        'the flow row to show ready',
+        300_000,
+      );
     });
 
     it('puts a PythonLoadError on the import line in the Problems panel and clears it on fix', async () => {
       const file = path.join(wb().folder, 'greet.py');
       const good = fs.readFileSync(file, 'utf8');
       await addLineAndSave(wb(), 'greet.py', 1, 'import flowsession_no_such_module');
-      assert.strictEqual(fs.readFileSync(file, 'utf8').split('\n')[1], 'import flowsession_no_such_module', 'the saved file has the import on line 2');
+      assert.strictEqual(
+        fs.readFileSync(file, 'utf8').split('\n')[1],
+        'import flowsession_no_such_module',
+        'the saved file has the import on line 2',
+      );
       const problems = await wb().waitForProblems((ps) => ps.some((p) => p.text.includes('flowsession_no_such_module')), 60_000);
       const row = problems.find((p) => p.text.includes('flowsession_no_such_module'))!.text;
       assert.match(row, /\bline 2\b/i, 'on the import line');

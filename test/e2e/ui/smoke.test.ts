@@ -14,10 +14,15 @@ describe('smoke: the packaged extension in the workbench', () => {
 
   it('runs "Flow Session: Show Logs" from the palette and shows the "Flow Session" output', async () => {
     const page = wb().page;
-    const shown = () => page.waitForFunction(() => {
-      const select = document.querySelector('.part.panel select.monaco-select-box') as HTMLSelectElement | null;
-      return select?.options[select.selectedIndex]?.text === 'Flow Session';
-    }, null, { timeout: 20_000 });
+    const shown = () =>
+      page.waitForFunction(
+        () => {
+          const select = document.querySelector('.part.panel select.monaco-select-box') as HTMLSelectElement | null;
+          return select?.options[select.selectedIndex]?.text === 'Flow Session';
+        },
+        null,
+        { timeout: 20_000 },
+      );
     await wb().runCommand('Flow Session: Show Logs');
     // on a loaded machine the first palette run can land before the output view is ready: once more then
     await shown().catch(async () => {

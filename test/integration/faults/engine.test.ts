@@ -60,10 +60,17 @@ describe('faults: the engine goes away and comes back (dedicated engine)', funct
       assertClear(await rejectsWithin(runs.run(dir), 20_000, 'a run while down'), UNREACHABLE);
       await until('the event stream to report the engine gone', 15_000, () => actions.slice(mark).includes('engine-disconnected'));
       await fe.start();
-      await until('the event stream to reconnect', 20_000, () => actions.slice(mark).lastIndexOf('engine-connected') > actions.slice(mark).indexOf('engine-disconnected'));
+      await until(
+        'the event stream to reconnect',
+        20_000,
+        () => actions.slice(mark).lastIndexOf('engine-connected') > actions.slice(mark).indexOf('engine-disconnected'),
+      );
       const back = await manager.status(dir);
       assert.strictEqual(back.state, 'stopped', 'the engine stopped its containers; the session is found again, stopped');
-      assert.ok((await manager.list()).some((s) => s.key === back.key), 'found again by label');
+      assert.ok(
+        (await manager.list()).some((s) => s.key === back.key),
+        'found again by label',
+      );
       assert.strictEqual((await manager.up(dir)).state, 'ready', 'one action brings it back');
       assert.strictEqual((await runs.run(dir)).status, 'Completed');
     });
@@ -111,17 +118,29 @@ describe('faults: the engine goes away and comes back (dedicated engine)', funct
       assert.ok(['failed', 'not-created'].includes(s.state), `after the engine came back: ${s.state}`);
       const r = await manager.up(dir);
       assert.strictEqual(r.state, 'ready');
-      const builders = (await fe.engine.listContainers({ [IMAGE_LABELS.kind]: 'builder' })).filter((c) => c.labels['flowsession.test'] === world().runId);
-      assert.deepStrictEqual(builders.map((c) => c.name), [], 'no image build container is left behind');
+      const builders = (await fe.engine.listContainers({ [IMAGE_LABELS.kind]: 'builder' })).filter(
+        (c) => c.labels['flowsession.test'] === world().runId,
+      );
+      assert.deepStrictEqual(
+        builders.map((c) => c.name),
+        [],
+        'no image build container is left behind',
+      );
     });
   });
 
-  it('the disk fills during an environment image build: a clear error with pip\'s message, nothing left, a retry after freeing space works', async () => {
-    await fault('disk full during an environment build', async () => {
-      // a wheel that unpacks to 200 MB of zeros (compressed it is tiny), served on loopback
-      const house = fs.mkdtempSync(path.join(world().runDir, 'bigwheel-'));
-      const { spawnSync } = await import('child_process');
-      const made = spawnSync('python3', ['-c', `
+  it("the disk fills during an environment image build: a clear error with pip's message, nothing left, a retry after freeing space works", async () => {
+    await fault(
+      'disk full during an environment build',
+      async () => {
+        // a wheel that unpacks to 200 MB of zeros (compressed it is tiny), served on loopback
+        const house = fs.mkdtempSync(path.join(world().runDir, 'bigwheel-'));
+        const { spawnSync } = await import('child_process');
+        const made = spawnSync(
+          'python3',
+          [
+            '-c',
+            `
 import sys, zipfile, hashlib, base64
 d = sys.argv[1]
 name = 'fs_bigdata-1.0.0-py3-none-any.whl'
@@ -133,54 +152,71 @@ with zipfile.ZipFile(d + '/' + name, 'w', zipfile.ZIP_DEFLATED) as z:
     for n, c in files.items():
         z.writestr(n, c)
     z.writestr('fs_bigdata-1.0.0.dist-info/RECORD', rec + 'fs_bigdata-1.0.0.dist-info/RECORD,,\\n')
-`, house], { encoding: 'utf8' });
-      assert.strictEqual(made.status, 0, made.stderr);
-      const http = await import('http');
-      const server = http.createServer((req, res) => {
-        const f = path.join(house, path.basename(decodeURIComponent((req.url ?? '/').split('?')[0])));
-        if (req.url === '/' || !fs.existsSync(f)) {
-          res.writeHead(200, { 'content-type': 'text/html' });
-          res.end(fs.readdirSync(house).map((n) => `<a href="${n}">${n}</a>`).join('\n'));
-          return;
-        }
-        fs.createReadStream(f).pipe(res);
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      const url = `http://127.0.0.1:${(server.address() as import('net').AddressInfo).port}/`;
-      const m = fe.manager({ FLOWSESSION_PIP_FIND_LINKS: url });
-      const filler = path.join(fe.mount, 'filler');
-      try {
-        const dir = jar.make({ ...HELLO_FLOW, 'requirements.txt': `fs-bigdata==1.0.0\n# ${world().runId} disk\n` });
-        const free = fe.freeBytes();
-        const keep = 60 * 1024 * 1024;
-        assert.ok(free > keep, 'room to fill');
-        const fd = fs.openSync(filler, 'w');
-        try {
-          // real blocks, not a sparse file: the disk is really full
-          const chunk = Buffer.alloc(64 * 1024 * 1024);
-          let left = free - keep;
-          for (let i = 0; left > 0 && i < 10_000; i++) {
-            const n = Math.min(chunk.length, left);
-            fs.writeSync(fd, chunk, 0, n);
-            left -= n;
+`,
+            house,
+          ],
+          { encoding: 'utf8' },
+        );
+        assert.strictEqual(made.status, 0, made.stderr);
+        const http = await import('http');
+        const server = http.createServer((req, res) => {
+          const f = path.join(house, path.basename(decodeURIComponent((req.url ?? '/').split('?')[0])));
+          if (req.url === '/' || !fs.existsSync(f)) {
+            res.writeHead(200, { 'content-type': 'text/html' });
+            res.end(
+              fs
+                .readdirSync(house)
+                .map((n) => `<a href="${n}">${n}</a>`)
+                .join('\n'),
+            );
+            return;
           }
+          fs.createReadStream(f).pipe(res);
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        const url = `http://127.0.0.1:${(server.address() as import('net').AddressInfo).port}/`;
+        const m = fe.manager({ FLOWSESSION_PIP_FIND_LINKS: url });
+        const filler = path.join(fe.mount, 'filler');
+        try {
+          const dir = jar.make({ ...HELLO_FLOW, 'requirements.txt': `fs-bigdata==1.0.0\n# ${world().runId} disk\n` });
+          const free = fe.freeBytes();
+          const keep = 60 * 1024 * 1024;
+          assert.ok(free > keep, 'room to fill');
+          const fd = fs.openSync(filler, 'w');
+          try {
+            // real blocks, not a sparse file: the disk is really full
+            const chunk = Buffer.alloc(64 * 1024 * 1024);
+            let left = free - keep;
+            for (let i = 0; left > 0 && i < 10_000; i++) {
+              const n = Math.min(chunk.length, left);
+              fs.writeSync(fd, chunk, 0, n);
+              left -= n;
+            }
+          } finally {
+            fs.closeSync(fd);
+          }
+          const e = await rejectsWithin(m.up(dir), 120_000, 'a start on a full disk');
+          assertClear(e, ['requirements-failed', 'engine-error', 'build-failed'], /space|disk|quota/i);
+          const s = await m.status(dir);
+          assert.strictEqual(s.state, 'failed');
+          const left = (await fe.engine.listContainers({ 'flowsession.test': world().runId })).filter(
+            (c) => c.labels[IMAGE_LABELS.kind] === 'builder',
+          );
+          assert.deepStrictEqual(
+            left.map((c) => c.name),
+            [],
+            'no build container is left behind',
+          );
+          fs.rmSync(filler, { force: true });
+          assert.strictEqual((await m.up(dir)).state, 'ready', 'after freeing space, one start works');
         } finally {
-          fs.closeSync(fd);
+          fs.rmSync(filler, { force: true });
+          m.dispose();
+          server.close();
         }
-        const e = await rejectsWithin(m.up(dir), 120_000, 'a start on a full disk');
-        assertClear(e, ['requirements-failed', 'engine-error', 'build-failed'], /space|disk|quota/i);
-        const s = await m.status(dir);
-        assert.strictEqual(s.state, 'failed');
-        const left = (await fe.engine.listContainers({ 'flowsession.test': world().runId })).filter((c) => c.labels[IMAGE_LABELS.kind] === 'builder');
-        assert.deepStrictEqual(left.map((c) => c.name), [], 'no build container is left behind');
-        fs.rmSync(filler, { force: true });
-        assert.strictEqual((await m.up(dir)).state, 'ready', 'after freeing space, one start works');
-      } finally {
-        fs.rmSync(filler, { force: true });
-        m.dispose();
-        server.close();
-      }
-    }, 200_000);
+      },
+      200_000,
+    );
   });
 
   it('a pull is interrupted: a clear pull error, nothing left, the next pull works', async () => {

@@ -65,10 +65,16 @@ describe('hostile input', function () {
           const analysis = await analyzeFlowDir(dir);
           assert.ok(analysis.problems.some((p) => p.code === 'YamlParseError'));
           assert.ok(Date.now() - t < 10_000, 'quickly');
-          for (const args of [['validate', dir, '--static', '--json'], ['session', 'up', dir, '--json']]) {
+          for (const args of [
+            ['validate', dir, '--static', '--json'],
+            ['session', 'up', dir, '--json'],
+          ]) {
             const r = await runCli(args, {}, 60_000);
             assert.ok(r.code === 1 || r.code === 2, `${args.join(' ')}: exit ${r.code}: ${r.stderr.slice(-300)}`);
-            assert.ok(!/\n\s+at /.test(r.stderr) && !/heap out of memory|RangeError/i.test(r.stderr), `a clear message, no crash: ${r.stderr.slice(-300)}`);
+            assert.ok(
+              !/\n\s+at /.test(r.stderr) && !/heap out of memory|RangeError/i.test(r.stderr),
+              `a clear message, no crash: ${r.stderr.slice(-300)}`,
+            );
           }
           assert.strictEqual((await manager.list()).filter((s) => s.flowDir === dir).length, 0, 'no session for it');
         });
@@ -83,7 +89,10 @@ describe('hostile input', function () {
           const dir = jar.make({ ...HELLO_FLOW, 'flow.dag.yaml': HELLO_FLOW['flow.dag.yaml'].replace('path: hello.py', `path: ${p}`) });
           fs.symlinkSync(secretFile, path.join(dir, 'link.py'));
           const analysis = await analyzeFlowDir(dir);
-          assert.ok(analysis.problems.some((x) => x.code === 'InvalidSource'), `${p}: ${analysis.problems.map((x) => x.code).join(',')}`);
+          assert.ok(
+            analysis.problems.some((x) => x.code === 'InvalidSource'),
+            `${p}: ${analysis.problems.map((x) => x.code).join(',')}`,
+          );
           assert.ok(!listFlowFiles(dir).some((f) => f.name === 'link.py'), 'a link out is never copied into the session');
         }
       });
@@ -93,7 +102,11 @@ describe('hostile input', function () {
       await hostile('additional_includes out of bounds', async () => {
         const dir = jar.make(HELLO_FLOW);
         for (const inc of ['/', '..', '../..']) {
-          assert.throws(() => listFlowFiles(dir, [inc]), (e: Error & { kind?: string }) => e.kind === 'bad-input' && /additional_includes|include/.test(e.message), inc);
+          assert.throws(
+            () => listFlowFiles(dir, [inc]),
+            (e: Error & { kind?: string }) => e.kind === 'bad-input' && /additional_includes|include/.test(e.message),
+            inc,
+          );
         }
       });
     });
@@ -104,7 +117,11 @@ describe('hostile input', function () {
         await manager.up(dir);
         const rt = await manager.runtime(dir);
         for (const p of ['../evil.py', '/etc/evil', 'a/../../evil', 'a\\..\\evil']) {
-          await assert.rejects(rt.request(Methods.writeFiles, { files: [{ path: p, content: Buffer.from('x').toString('base64') }] }), /invalid path|leaves/, p);
+          await assert.rejects(
+            rt.request(Methods.writeFiles, { files: [{ path: p, content: Buffer.from('x').toString('base64') }] }),
+            /invalid path|leaves/,
+            p,
+          );
         }
         await assert.rejects(manager.syncFile(dir, '../../etc/passwd'));
       });
@@ -114,28 +131,68 @@ describe('hostile input', function () {
   describe('names', () => {
     it('package names and pip options carrying shell syntax are refused before anything runs', async () => {
       await hostile('package names and pip options with shell syntax', async () => {
-        for (const spec of ['requests; rm -rf /', '$(id)', '`id`', 'a|b', 'a && b', '--index-url=http://127.0.0.1:1/', '-r/etc/passwd', 'x\ny', 'pkg @ file:///etc']) {
-          assert.throws(() => checkPackageSpecs([spec]), (e: Error & { kind?: string }) => e.kind === 'bad-input', spec);
+        for (const spec of [
+          'requests; rm -rf /',
+          '$(id)',
+          '`id`',
+          'a|b',
+          'a && b',
+          '--index-url=http://127.0.0.1:1/',
+          '-r/etc/passwd',
+          'x\ny',
+          'pkg @ file:///etc',
+        ]) {
+          assert.throws(
+            () => checkPackageSpecs([spec]),
+            (e: Error & { kind?: string }) => e.kind === 'bad-input',
+            spec,
+          );
         }
         const base = { indexUrl: '', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: false };
         for (const v of ['--trusted-host evil', 'http://x y', '-e.', 'a\nb']) {
-          assert.throws(() => pipOptionArgs({ ...base, indexUrl: v }), (e: Error & { kind?: string }) => e.kind === 'bad-input', v);
+          assert.throws(
+            () => pipOptionArgs({ ...base, indexUrl: v }),
+            (e: Error & { kind?: string }) => e.kind === 'bad-input',
+            v,
+          );
         }
         const dir = jar.make(HELLO_FLOW);
         await manager.up(dir);
-        await assert.rejects(manager.install(dir, ['ok-name', '$(touch /tmp/pwned)']), (e: Error & { kind?: string }) => e.kind === 'bad-input');
+        await assert.rejects(
+          manager.install(dir, ['ok-name', '$(touch /tmp/pwned)']),
+          (e: Error & { kind?: string }) => e.kind === 'bad-input',
+        );
       });
     });
 
     it('image names and tags with odd characters are refused with a clear error', async () => {
       await hostile('odd image names', async () => {
-        for (const ref of ['python:3.11; rm -rf /', 'a//b', 'a b', 'x:tag with space', '../x', 'x@sha256:zz', `x:${'t'.repeat(200)}`, '$(id)']) {
+        for (const ref of [
+          'python:3.11; rm -rf /',
+          'a//b',
+          'a b',
+          'x:tag with space',
+          '../x',
+          'x@sha256:zz',
+          `x:${'t'.repeat(200)}`,
+          '$(id)',
+        ]) {
           assert.strictEqual(isValidImageRef(ref), false, ref);
         }
-        const dir = jar.make({ ...HELLO_FLOW, 'flow.dag.yaml': `environment:\n  image: "python:3.11; touch /tmp/pwned"\n${HELLO_FLOW['flow.dag.yaml']}` });
+        const dir = jar.make({
+          ...HELLO_FLOW,
+          'flow.dag.yaml': `environment:\n  image: "python:3.11; touch /tmp/pwned"\n${HELLO_FLOW['flow.dag.yaml']}`,
+        });
         const m = testManager({ FLOWSESSION_BASE_IMAGE: '' });
         try {
-          const e = await within('the start', 30_000, m.up(dir).then(() => new Error('started'), (x: Error) => x));
+          const e = await within(
+            'the start',
+            30_000,
+            m.up(dir).then(
+              () => new Error('started'),
+              (x: Error) => x,
+            ),
+          );
           assertClear(e as Error & { kind?: string }, ['bad-input', 'pull-failed', 'image-not-found']);
         } finally {
           m.dispose();
@@ -146,7 +203,8 @@ describe('hostile input', function () {
 
   it('tool code cannot reach the engine, gain privileges, or write outside its folder', async () => {
     await hostile('tool code escaping the session', async () => {
-      const dir = jar.make(toolFlow(`import json, os, socket, subprocess
+      const dir = jar.make(
+        toolFlow(`import json, os, socket, subprocess
 r = {}
 r["uid"] = os.getuid()
 r["sock"] = os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock")
@@ -178,29 +236,45 @@ for f in suid[:10]:
 r["capeff"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")][0]
 r["nnp"] = [l.split()[1] for l in open("/proc/self/status") if l.startswith("NoNewPrivs")][0]
 open("/flow/written-by-tool.txt", "w").write("inside the session copy only")
-return json.dumps(r)`));
+return json.dumps(r)`),
+      );
       const r = await new RunService(manager).run(dir);
       assert.strictEqual(r.status, 'Completed', JSON.stringify(r.error));
       const got = JSON.parse(String(r.outputs?.out)) as Record<string, unknown>;
       assert.notStrictEqual(got.uid, 0);
-      assert.deepStrictEqual({ sock: got.sock, connect: got.connect, setuid: got.setuid, etc: got.etc, usr: got.usr, root: got.root, su: got.su }, { sock: false, connect: false, setuid: false, etc: false, usr: false, root: false, su: false });
+      assert.deepStrictEqual(
+        { sock: got.sock, connect: got.connect, setuid: got.setuid, etc: got.etc, usr: got.usr, root: got.root, su: got.su },
+        { sock: false, connect: false, setuid: false, etc: false, usr: false, root: false, su: false },
+      );
       assert.strictEqual(got.capeff, '0000000000000000');
       assert.strictEqual(got.nnp, '1');
-      assert.ok(!fs.existsSync(path.join(dir, 'written-by-tool.txt')), 'the session never writes the user\'s folder');
+      assert.ok(!fs.existsSync(path.join(dir, 'written-by-tool.txt')), "the session never writes the user's folder");
     });
   });
 
   it('webview messages that are malformed, oversized or forged are refused', async () => {
     await hostile('webview messages', () => {
       const bad: unknown[] = [
-        null, 'run', 42, [], { type: 7 }, { type: 'nope' }, { type: 'ready', extra: 1 },
+        null,
+        'run',
+        42,
+        [],
+        { type: 7 },
+        { type: 'nope' },
+        { type: 'ready', extra: 1 },
         { type: 'run', inputs: { x: 'y'.repeat(2 * 1024 * 1024) } },
         { type: 'run', inputs: Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, 'v'])) },
         JSON.parse('{"type":"run","inputs":{"__proto__":{"polluted":true}}}'),
-        { type: 'run', inputs: { 'a b': 'x' } }, { type: 'run', inputs: { x: { nested: true } } },
-        { type: 'openFile', runId: '../../etc', file: 'passwd' }, { type: 'openFile', runId: 'r1', file: '../../../etc/passwd' },
-        { type: 'openFile', runId: 'r1', file: '/etc/passwd' }, { type: 'cancel', runId: 'x'.repeat(1000) },
-        { type: 'cancel', runId: 'a/b' }, new (class Forged { type = 'ready'; })(),
+        { type: 'run', inputs: { 'a b': 'x' } },
+        { type: 'run', inputs: { x: { nested: true } } },
+        { type: 'openFile', runId: '../../etc', file: 'passwd' },
+        { type: 'openFile', runId: 'r1', file: '../../../etc/passwd' },
+        { type: 'openFile', runId: 'r1', file: '/etc/passwd' },
+        { type: 'cancel', runId: 'x'.repeat(1000) },
+        { type: 'cancel', runId: 'a/b' },
+        new (class Forged {
+          type = 'ready';
+        })(),
       ];
       for (const m of bad) assert.strictEqual(parseWebviewMessage(m).ok, false, JSON.stringify(m)?.slice(0, 100));
       assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
@@ -219,21 +293,33 @@ return json.dumps(r)`));
       const logs: string[] = [];
       const events: string[] = [];
       const m = testManager();
-      const r = await new RunService(m).run(dir, { connections: { my_conn: { type: 'CustomConnection', api_key: secret } } as never, onEvent: (e) => events.push(JSON.stringify(e)) });
+      const r = await new RunService(m).run(dir, {
+        connections: { my_conn: { type: 'CustomConnection', api_key: secret } } as never,
+        onEvent: (e) => events.push(JSON.stringify(e)),
+      });
       m.dispose();
       assert.strictEqual(r.status, 'Completed', JSON.stringify(r.error));
       const seen = (where: string, text: string) => assert.ok(!text.includes(secret), `the secret is in ${where}`);
       seen('the run events (what the panel shows)', events.join('\n'));
       seen('the outputs', JSON.stringify(r));
       seen('the manager log', logs.join('\n'));
-      const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+      const walk = (d: string): string[] =>
+        fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
       for (const f of walk(path.join(dir, '.promptflow'))) seen(f, fs.readFileSync(f, 'utf8'));
       const s = await manager.status(dir);
       const docker = new Docker(testEngine().endpoint.options);
       const c = await docker.getContainer(s.container!).inspect();
       seen('the container env and labels', JSON.stringify({ env: c.Config.Env, labels: c.Config.Labels, cmd: c.Config.Cmd }));
       seen('the image history', JSON.stringify(await docker.getImage(c.Image).history()));
-      const logsOut = await testEngine().exec(s.container!, ['python3', '-c', 'import os\nfor d in ("/tmp", "/flow"):\n    for r, _, fs in os.walk(d):\n        for f in fs:\n            try:\n                print(open(os.path.join(r, f), errors="replace").read())\n            except OSError:\n                pass'], { user: '10001' });
+      const logsOut = await testEngine().exec(
+        s.container!,
+        [
+          'python3',
+          '-c',
+          'import os\nfor d in ("/tmp", "/flow"):\n    for r, _, fs in os.walk(d):\n        for f in fs:\n            try:\n                print(open(os.path.join(r, f), errors="replace").read())\n            except OSError:\n                pass',
+        ],
+        { user: '10001' },
+      );
       seen('files in the container', logsOut.stdout);
       void world;
     });

@@ -19,7 +19,10 @@ describe('load', function () {
 
   before(() => (manager = testManager()));
   after(async () => {
-    for (const id of made) await testEngine().removeContainer(id).catch(() => undefined);
+    for (const id of made)
+      await testEngine()
+        .removeContainer(id)
+        .catch(() => undefined);
     await jar.dispose([manager]);
     manager.dispose();
   });
@@ -61,7 +64,10 @@ describe('load', function () {
       await manager.up(dir);
       const t = Date.now();
       const all = await Promise.all(Array.from({ length: 10 }, () => runs.run(dir, { inputs: { n: 1 } })));
-      assert.deepStrictEqual(all.map((r) => r.status), Array(10).fill('Completed'));
+      assert.deepStrictEqual(
+        all.map((r) => r.status),
+        Array(10).fill('Completed'),
+      );
       assert.ok(Date.now() - t < 20_000, `took ${Date.now() - t} ms`);
     });
   });

@@ -160,48 +160,63 @@ describe('faults: a session under attack from outside and from its own tools', f
       assert.ok(Date.now() - t < 25_000);
       const ok = jar.make(HELLO_FLOW);
       assert.strictEqual((await runs.run(ok)).status, 'Completed');
-      assert.strictEqual((await runs.run(dir, { timeoutSeconds: 1 })).error?.code, 'RunTimeout', 'the same session runs (and times out) again');
+      assert.strictEqual(
+        (await runs.run(dir, { timeoutSeconds: 1 })).error?.code,
+        'RunTimeout',
+        'the same session runs (and times out) again',
+      );
     });
   });
 
   it('a tool floods 100 MB of stdout and 100 MB of raw stderr: caps hold, extension memory stays bounded', async () => {
-    await fault('100 MB of output', async () => {
-      let logged = 0;
-      const m = new Manager({ engine: testEngine(), settings: settingsFromEnv({ ...process.env, ...world().env }, {}), baseImageOverride: world().baseImage, log: (l) => (logged += l.length) });
-      const r2 = new RunService(m);
-      try {
-        const dir = jar.make(toolFlow(`import os, sys
+    await fault(
+      '100 MB of output',
+      async () => {
+        let logged = 0;
+        const m = new Manager({
+          engine: testEngine(),
+          settings: settingsFromEnv({ ...process.env, ...world().env }, {}),
+          baseImageOverride: world().baseImage,
+          log: (l) => (logged += l.length),
+        });
+        const r2 = new RunService(m);
+        try {
+          const dir = jar.make(
+            toolFlow(`import os, sys
 line = "x" * (1024 * 1024 - 1) + "\\n"
 for _ in range(100):
     sys.stdout.write(line)
 raw = line.encode()
 for _ in range(100):
     os.write(2, raw)
-return "done"`));
-        await m.up(dir);
-        global.gc?.();
-        const rss0 = process.memoryUsage().rss;
-        let eventBytes = 0;
-        let peak = rss0;
-        const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-        let r;
-        try {
-          r = await within('the flooding run', 120_000, r2.run(dir, { onEvent: (e) => (eventBytes += JSON.stringify(e).length) }));
+return "done"`),
+          );
+          await m.up(dir);
+          global.gc?.();
+          const rss0 = process.memoryUsage().rss;
+          let eventBytes = 0;
+          let peak = rss0;
+          const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+          let r;
+          try {
+            r = await within('the flooding run', 120_000, r2.run(dir, { onEvent: (e) => (eventBytes += JSON.stringify(e).length) }));
+          } finally {
+            clearInterval(timer);
+          }
+          assert.strictEqual(r.status, 'Completed');
+          const growthMb = (peak - rss0) / 2 ** 20;
+          assert.ok(eventBytes < 8 * 2 ** 20, `events carried ${eventBytes} bytes`);
+          assert.ok(logged < 2 * 2 ** 20, `the log received ${logged} bytes of raw runtime output`);
+          assert.ok(growthMb < 200, `extension RSS grew ${growthMb.toFixed(0)} MB`);
+          const log = fs.readFileSync(path.join(dir, '.promptflow', 'flow.log'), 'utf8');
+          assert.ok(log.length < 16 * 2 ** 20 && /truncated/.test(log), `flow.log is capped (${log.length} chars)`);
+          assert.strictEqual((await r2.run(dir, { timeoutSeconds: 1 })).status !== undefined, true, 'still usable');
         } finally {
-          clearInterval(timer);
+          m.dispose();
         }
-        assert.strictEqual(r.status, 'Completed');
-        const growthMb = (peak - rss0) / 2 ** 20;
-        assert.ok(eventBytes < 8 * 2 ** 20, `events carried ${eventBytes} bytes`);
-        assert.ok(logged < 2 * 2 ** 20, `the log received ${logged} bytes of raw runtime output`);
-        assert.ok(growthMb < 200, `extension RSS grew ${growthMb.toFixed(0)} MB`);
-        const log = fs.readFileSync(path.join(dir, '.promptflow', 'flow.log'), 'utf8');
-        assert.ok(log.length < 16 * 2 ** 20 && /truncated/.test(log), `flow.log is capped (${log.length} chars)`);
-        assert.strictEqual((await r2.run(dir, { timeoutSeconds: 1 })).status !== undefined, true, 'still usable');
-      } finally {
-        m.dispose();
-      }
-    }, 180_000);
+      },
+      180_000,
+    );
   });
 
   it('two processes act on one session at once (this one and the CLI)', async () => {
@@ -241,7 +256,8 @@ return "done"`));
         maxInflight = Math.max(maxInflight, ++inflight);
         const report = await validator.validate(job.flowDir, { session: 'if-running', changedFiles: job.changedFiles });
         inflight--;
-        if (!last || job.generation > last.generation) last = { generation: job.generation, problems: report.problems.map((p) => `${p.file}:${p.code}`) };
+        if (!last || job.generation > last.generation)
+          last = { generation: job.generation, problems: report.problems.map((p) => `${p.file}:${p.code}`) };
       });
       const file = path.join(dir, 'work.py');
       const t = Date.now();
@@ -261,7 +277,10 @@ return "done"`));
       assert.ok(ran >= 1 && ran <= 50, `${ran} validations for 50 saves`);
       assert.strictEqual(maxInflight, 1, 'one validation at a time per flow');
       assert.strictEqual(last?.generation, gen, 'the newest save was validated');
-      assert.ok(last.problems.some((p) => p.startsWith('work.py:')), `the last save's syntax error is reported: ${last.problems.join(', ')}`);
+      assert.ok(
+        last.problems.some((p) => p.startsWith('work.py:')),
+        `the last save's syntax error is reported: ${last.problems.join(', ')}`,
+      );
     });
   });
 
@@ -283,7 +302,9 @@ const big = JSON.stringify({ text: 'y'.repeat(8 * 1024 * 1024) });
   }
 })();`;
       for (let round = 0; round < 6; round++) {
-        const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         await within('the writer to start', 30_000, new Promise<void>((r) => child.stdout.once('data', () => r())));
         await sleep(150 + round * 170);
         child.kill('SIGKILL');

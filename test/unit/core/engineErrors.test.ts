@@ -19,16 +19,26 @@ describe('engine errors a user can act on', () => {
   });
 
   it('names TLS and ssh authentication failures', () => {
-    assert.match(engineError({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate' }, remote).message, /TLS verification/);
+    assert.match(
+      engineError({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', message: 'unable to verify the first certificate' }, remote).message,
+      /TLS verification/,
+    );
     const ssh = engineError({ level: 'client-authentication', message: 'All configured authentication methods failed' }, remote);
     assert.strictEqual(ssh.kind, 'engine-permission-denied');
     assert.match(ssh.remedy, /ssh-add/);
   });
 
   it('recognises an engine too old for the client, and keeps other engine messages', () => {
-    const old = engineError({ statusCode: 400, json: { message: 'client version 1.41 is too new. Maximum supported API version is 1.30' } }, remote);
+    const old = engineError(
+      { statusCode: 400, json: { message: 'client version 1.41 is too new. Maximum supported API version is 1.30' } },
+      remote,
+    );
     assert.strictEqual(old.kind, 'engine-api-too-old');
-    const other = engineError({ statusCode: 409, json: { message: 'Conflict. The container name is already in use' } }, local, 'create a container');
+    const other = engineError(
+      { statusCode: 409, json: { message: 'Conflict. The container name is already in use' } },
+      local,
+      'create a container',
+    );
     assert.strictEqual(other.kind, 'engine-error');
     assert.strictEqual(other.message, 'Docker could not create a container: Conflict. The container name is already in use');
     assert.strictEqual(other.engineUnreachable, false);

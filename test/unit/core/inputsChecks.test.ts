@@ -5,7 +5,11 @@ import { FlowSessionError } from '../../../src/core/errors';
 
 describe('untrusted names and options', () => {
   it('accepts package requirements and refuses shell syntax and options', () => {
-    assert.deepStrictEqual(checkPackageSpecs([' requests==2.32.3 ', 'pandas[excel]>=2.0,<3', 'fs_extra']), ['requests==2.32.3', 'pandas[excel]>=2.0,<3', 'fs_extra']);
+    assert.deepStrictEqual(checkPackageSpecs([' requests==2.32.3 ', 'pandas[excel]>=2.0,<3', 'fs_extra']), [
+      'requests==2.32.3',
+      'pandas[excel]>=2.0,<3',
+      'fs_extra',
+    ]);
     for (const bad of ['a; rm -rf /', '$(id)', '`id`', '--index-url=http://x', '-e .', 'a b', 'x|y', 'x>1;y']) {
       assert.throws(() => checkPackageSpecs([bad]), FlowSessionError, bad);
     }
@@ -13,15 +17,33 @@ describe('untrusted names and options', () => {
   });
 
   it('turns pip settings into argv and refuses values that could become options', () => {
-    assert.deepStrictEqual(pipOptionArgs({ indexUrl: 'https://pkgs.example/simple', extraIndexUrl: ['https://b/simple'], findLinks: ['http://127.0.0.1:9/'], trustedHost: ['b'], noIndex: true }), [
-      '--no-index', '--index-url', 'https://pkgs.example/simple', '--extra-index-url', 'https://b/simple', '--find-links', 'http://127.0.0.1:9/', '--trusted-host', 'b',
-    ]);
+    assert.deepStrictEqual(
+      pipOptionArgs({
+        indexUrl: 'https://pkgs.example/simple',
+        extraIndexUrl: ['https://b/simple'],
+        findLinks: ['http://127.0.0.1:9/'],
+        trustedHost: ['b'],
+        noIndex: true,
+      }),
+      [
+        '--no-index',
+        '--index-url',
+        'https://pkgs.example/simple',
+        '--extra-index-url',
+        'https://b/simple',
+        '--find-links',
+        'http://127.0.0.1:9/',
+        '--trusted-host',
+        'b',
+      ],
+    );
     assert.throws(() => pipOptionArgs({ indexUrl: '--pre', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: false }));
     assert.throws(() => pipOptionArgs({ indexUrl: 'http://a b', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: false }));
   });
 
   it('validates and splits image references', () => {
-    for (const ok of ['python:3.11-slim', '127.0.0.1:5000/team/base:v1', 'ghcr.io/org/img@sha256:' + 'a'.repeat(64), 'ubuntu']) assert.ok(isValidImageRef(ok), ok);
+    for (const ok of ['python:3.11-slim', '127.0.0.1:5000/team/base:v1', 'ghcr.io/org/img@sha256:' + 'a'.repeat(64), 'ubuntu'])
+      assert.ok(isValidImageRef(ok), ok);
     for (const bad of ['Python:3', 'img:tag;rm', 'img tag', '../x', 'x:', '$(id)', '']) assert.ok(!isValidImageRef(bad), bad);
     assert.deepStrictEqual(splitImageRef('127.0.0.1:5000/team/base:v1'), { repository: '127.0.0.1:5000/team/base', tag: 'v1' });
     assert.deepStrictEqual(splitImageRef('127.0.0.1:5000/team/base'), { repository: '127.0.0.1:5000/team/base', tag: 'latest' });

@@ -14,13 +14,16 @@ describe('ssh host keys from known_hosts', () => {
   };
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fs-kh-'));
   fs.mkdirSync(path.join(home, '.ssh'));
-  fs.writeFileSync(path.join(home, '.ssh', 'known_hosts'), [
-    '# comment',
-    `build-box,10.1.2.3 ssh-ed25519 ${keyA.toString('base64')}`,
-    `${hashed('[gpu.example]:2222')} ssh-ed25519 ${keyB.toString('base64')}`,
-    `@cert-authority *.example ssh-ed25519 ${keyB.toString('base64')}`,
-    `*.wild ssh-ed25519 ${keyB.toString('base64')}`,
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(home, '.ssh', 'known_hosts'),
+    [
+      '# comment',
+      `build-box,10.1.2.3 ssh-ed25519 ${keyA.toString('base64')}`,
+      `${hashed('[gpu.example]:2222')} ssh-ed25519 ${keyB.toString('base64')}`,
+      `@cert-authority *.example ssh-ed25519 ${keyB.toString('base64')}`,
+      `*.wild ssh-ed25519 ${keyB.toString('base64')}`,
+    ].join('\n'),
+  );
 
   it('finds plain and hashed entries, by host and port', () => {
     assert.deepStrictEqual(knownHostKeys('build-box', 22, home), [keyA]);

@@ -4,14 +4,34 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { engineName, keyIsEncrypted, modemOptions, resolveEndpoint, resolveEngineSpec, sshConfigFor } from '../../../src/core/docker/connection';
+import {
+  engineName,
+  keyIsEncrypted,
+  modemOptions,
+  resolveEndpoint,
+  resolveEngineSpec,
+  sshConfigFor,
+} from '../../../src/core/docker/connection';
 import { engineError } from '../../../src/core/docker/engineErrors';
 import type { EngineEndpoint } from '../../../src/core/docker/connection';
 import { parseEngineList } from '../../../src/cli/multiBatch';
 
-const tls: EngineEndpoint = { host: 'tcp://build-box:2376', source: 'DOCKER_HOST', options: { host: 'build-box', port: 2376, protocol: 'https' } };
-const plain: EngineEndpoint = { host: 'tcp://build-box:2375', source: 'setting', options: { host: 'build-box', port: 2375, protocol: 'http' } };
-const ssh: EngineEndpoint = { host: 'ssh://alice@build-box:2222', source: 'context remote', context: 'remote', options: { protocol: 'ssh', host: 'build-box', port: 2222, username: 'alice' } as never };
+const tls: EngineEndpoint = {
+  host: 'tcp://build-box:2376',
+  source: 'DOCKER_HOST',
+  options: { host: 'build-box', port: 2376, protocol: 'https' },
+};
+const plain: EngineEndpoint = {
+  host: 'tcp://build-box:2375',
+  source: 'setting',
+  options: { host: 'build-box', port: 2375, protocol: 'http' },
+};
+const ssh: EngineEndpoint = {
+  host: 'ssh://alice@build-box:2222',
+  source: 'context remote',
+  context: 'remote',
+  options: { protocol: 'ssh', host: 'build-box', port: 2222, username: 'alice' } as never,
+};
 
 function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'fs-remote-home-'));
@@ -28,17 +48,29 @@ describe('remote engine errors', () => {
     assert.strictEqual(overSsh.kind, 'engine-not-running');
     assert.match(overSsh.remedy, /ssh alice@build-box -p 2222 docker version/);
     assert.ok(engineError({ code: 'EHOSTUNREACH' }, tls).engineUnreachable);
-    assert.strictEqual(engineError({ level: 'client-timeout', message: 'Timed out while waiting for handshake' }, ssh).kind, 'engine-timeout');
+    assert.strictEqual(
+      engineError({ level: 'client-timeout', message: 'Timed out while waiting for handshake' }, ssh).kind,
+      'engine-timeout',
+    );
   });
 
   it('TLS: an untrusted engine certificate, a refused client certificate, TLS against a plain port, plain against TLS', () => {
-    for (const code of ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED']) {
+    for (const code of [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'CERT_HAS_EXPIRED',
+    ]) {
       const e = engineError({ code, message: 'x' }, tls);
       assert.strictEqual(e.detail, 'tls-server', code);
       assert.match(e.message, /TLS verification with the Docker engine at tcp:\/\/build-box:2376/);
       assert.match(e.remedy, /ca\.pem/);
     }
-    const refused = engineError({ code: 'ECONNRESET', message: 'write EPROTO 4057:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate' }, tls);
+    const refused = engineError(
+      { code: 'ECONNRESET', message: 'write EPROTO 4057:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate' },
+      tls,
+    );
     assert.strictEqual(refused.detail, 'tls-client');
     assert.match(refused.remedy, /cert\.pem and key\.pem/);
     const required = engineError({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', message: 'tlsv13 alert certificate required' }, tls);
@@ -63,7 +95,10 @@ describe('remote engine errors', () => {
   });
 
   it('remote engine too old: says which API it needs', () => {
-    const old = engineError({ statusCode: 400, json: { message: 'client version 1.41 is too new. Maximum supported API version is 1.38' } }, ssh);
+    const old = engineError(
+      { statusCode: 400, json: { message: 'client version 1.41 is too new. Maximum supported API version is 1.38' } },
+      ssh,
+    );
     assert.strictEqual(old.kind, 'engine-api-too-old');
     assert.match(old.message, /ssh:\/\/alice@build-box:2222/);
     assert.match(old.remedy, /API 1\.40 or newer/);
@@ -84,12 +119,20 @@ Host *
   User fallback
   Port 22
 `;
-    assert.deepStrictEqual(sshConfigFor('gpu-box', '/h', config), { hostName: '10.1.2.3', port: 2200, identityFile: '~/.ssh/gpu_key', user: 'fallback' });
+    assert.deepStrictEqual(sshConfigFor('gpu-box', '/h', config), {
+      hostName: '10.1.2.3',
+      port: 2200,
+      identityFile: '~/.ssh/gpu_key',
+      user: 'fallback',
+    });
     assert.deepStrictEqual(sshConfigFor('a.lab', '/h', config), { user: 'builder', port: 22 });
     const home = tempHome();
     fs.mkdirSync(path.join(home, '.ssh'));
     fs.writeFileSync(path.join(home, '.ssh', 'config'), config);
-    fs.writeFileSync(path.join(home, '.ssh', 'gpu_key'), '-----BEGIN OPENSSH PRIVATE KEY-----\nnot really\n-----END OPENSSH PRIVATE KEY-----\n');
+    fs.writeFileSync(
+      path.join(home, '.ssh', 'gpu_key'),
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nnot really\n-----END OPENSSH PRIVATE KEY-----\n',
+    );
     const ep = resolveEndpoint({ dockerHost: 'ssh://gpu-box', env: {}, homeDir: home });
     const o = ep.options as { host: string; port: number; username: string; sshOptions: { privateKey?: Buffer; agent?: string } };
     assert.strictEqual(o.host, '10.1.2.3');
@@ -115,7 +158,11 @@ Host *
       assert.deepStrictEqual(rest, { agent: '/tmp/a.sock' });
       assert.strictEqual(typeof hostVerifier, 'function', 'host keys are checked against known_hosts');
     }
-    const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 1024, privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = crypto.generateKeyPairSync('rsa', {
+      modulusLength: 1024,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     assert.ok(keyIsEncrypted(privateKey));
   });
 
@@ -123,7 +170,10 @@ Host *
     const home = tempHome();
     const digest = crypto.createHash('sha256').update('gpu').digest('hex');
     fs.mkdirSync(path.join(home, '.docker', 'contexts', 'meta', digest), { recursive: true });
-    fs.writeFileSync(path.join(home, '.docker', 'contexts', 'meta', digest, 'meta.json'), JSON.stringify({ Name: 'gpu', Endpoints: { docker: { Host: 'tcp://10.0.0.9:2375' } } }));
+    fs.writeFileSync(
+      path.join(home, '.docker', 'contexts', 'meta', digest, 'meta.json'),
+      JSON.stringify({ Name: 'gpu', Endpoints: { docker: { Host: 'tcp://10.0.0.9:2375' } } }),
+    );
     const env = { DOCKER_HOST: 'tcp://elsewhere:2375' };
     const ctx = resolveEngineSpec('gpu', { env, homeDir: home });
     assert.strictEqual(ctx.context, 'gpu');

@@ -12,8 +12,14 @@ import { KeyedQueue } from '../../../src/core/session/keyedQueue';
 describe('engine streams and bounded buffers', () => {
   it('fails a progress stream that carries an error, even after a 200', async () => {
     const messages: unknown[] = [];
-    const stream = Readable.from(['{"status":"Pulling fs layer","id":"a"}\n{"errorDe', 'tail":{"message":"manifest unknown"},"error":"manifest unknown"}\n']);
-    await assert.rejects(followJsonStream(stream, (m) => messages.push(m)), /manifest unknown/);
+    const stream = Readable.from([
+      '{"status":"Pulling fs layer","id":"a"}\n{"errorDe',
+      'tail":{"message":"manifest unknown"},"error":"manifest unknown"}\n',
+    ]);
+    await assert.rejects(
+      followJsonStream(stream, (m) => messages.push(m)),
+      /manifest unknown/,
+    );
     assert.strictEqual(messages.length, 2, 'a message split across chunks is parsed whole');
     await followJsonStream(Readable.from(['{"stream":"Step 1/2"}\n', '{"aux":{"ID":"sha256:1"}}']), () => undefined);
   });
@@ -43,7 +49,14 @@ describe('engine streams and bounded buffers', () => {
     for (const i of [2, 0, 3, 1, 5, 4]) w.add(i, `{"i":${i}}`);
     assert.ok(!fs.existsSync(file), 'nothing under the final name before the end');
     await w.finish();
-    assert.deepStrictEqual(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).i), [0, 1, 2, 3, 4, 5]);
+    assert.deepStrictEqual(
+      fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).i),
+      [0, 1, 2, 3, 4, 5],
+    );
     assert.ok(w.maxHeld <= 3);
     const aborted = new OrderedLineWriter(path.join(dir, 'other.jsonl'));
     aborted.add(0, '{}');
@@ -54,7 +67,13 @@ describe('engine streams and bounded buffers', () => {
   it('serialises operations on one key and runs other keys alongside', async () => {
     const q = new KeyedQueue();
     const log: string[] = [];
-    const op = (name: string, ms: number) => () => new Promise<void>((r) => setTimeout(() => { log.push(name); r(); }, ms));
+    const op = (name: string, ms: number) => () =>
+      new Promise<void>((r) =>
+        setTimeout(() => {
+          log.push(name);
+          r();
+        }, ms),
+      );
     await Promise.all([q.run('a', op('a1', 30)), q.run('a', op('a2', 1)), q.run('b', op('b1', 5))]);
     assert.deepStrictEqual(log, ['b1', 'a1', 'a2']);
     await assert.rejects(q.run('a', () => Promise.reject(new Error('boom'))));

@@ -6,7 +6,10 @@ import { checkFlowStatic } from '../../../src/core/flow/staticChecks';
 const ROOT = path.join(__dirname, '../../fixtures/flows');
 
 function flows(kind: 'valid' | 'invalid'): string[] {
-  return fs.readdirSync(path.join(ROOT, kind)).filter((n) => !n.startsWith('_')).sort();
+  return fs
+    .readdirSync(path.join(ROOT, kind))
+    .filter((n) => !n.startsWith('_'))
+    .sort();
 }
 
 interface Expected {

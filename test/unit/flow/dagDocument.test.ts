@@ -26,7 +26,12 @@ describe('rangeOfPath', () => {
   });
 
   it('places a map entry on its key when asked', () => {
-    assert.deepStrictEqual(rangeOfPath(parsed, ['nodes', 0, 'inputs', 'foo'], { on: 'key' }), { line: 8, column: 5, endLine: 8, endColumn: 8 });
+    assert.deepStrictEqual(rangeOfPath(parsed, ['nodes', 0, 'inputs', 'foo'], { on: 'key' }), {
+      line: 8,
+      column: 5,
+      endLine: 8,
+      endColumn: 8,
+    });
   });
 
   it('places an entry with no value on its key', () => {
@@ -108,12 +113,27 @@ describe('parseFlowDocument', () => {
 describe('static checks never throw', () => {
   const probe = listProbe([]);
   const inputs: Array<string | Uint8Array> = [
-    '', '~', '42', '"just a string"', '[1, 2]', 'nodes: 3', 'nodes: [1, null, "x", [], {}]', 'nodes:\n- name: 3\n  inputs: [1]',
-    'inputs: [a]\noutputs: 7\nnode_variants: []\nadditional_includes: {a: 1}', 'inputs:\n  a: 1\noutputs:\n  b: [x]',
+    '',
+    '~',
+    '42',
+    '"just a string"',
+    '[1, 2]',
+    'nodes: 3',
+    'nodes: [1, null, "x", [], {}]',
+    'nodes:\n- name: 3\n  inputs: [1]',
+    'inputs: [a]\noutputs: 7\nnode_variants: []\nadditional_includes: {a: 1}',
+    'inputs:\n  a: 1\noutputs:\n  b: [x]',
     'nodes:\n- name: a\n  activate: 3\n  source: 4\n- name: b\n  activate: {when: 1}\n  source: {type: [x]}',
     'node_variants:\n  a: {variants: {v: {node: 3}}}\n  b: 1\nnodes:\n- name: a\n  use_variants: true',
-    '['.repeat(50000), '[a, '.repeat(20000), 'x: "' + '['.repeat(3000) + '"', '- '.repeat(20000) + 'x', '{a: '.repeat(5000), '&a a: *a', 'a: !!binary AAAA\nb: !custom x',
-    '---\na: 1\n---\nb: 2', new Uint8Array(2048).map((_, i) => (i * 7919) % 256),
+    '['.repeat(50000),
+    '[a, '.repeat(20000),
+    'x: "' + '['.repeat(3000) + '"',
+    '- '.repeat(20000) + 'x',
+    '{a: '.repeat(5000),
+    '&a a: *a',
+    'a: !!binary AAAA\nb: !custom x',
+    '---\na: 1\n---\nb: 2',
+    new Uint8Array(2048).map((_, i) => (i * 7919) % 256),
   ];
   for (const input of inputs) {
     const label = typeof input === 'string' ? JSON.stringify(input.slice(0, 30)) : 'random bytes';

@@ -13,16 +13,22 @@ describe('flow info helpers', () => {
 
   it('gives the flow as plain JSON', () => {
     const json = flowToJson(parsed) as { nodes: Array<{ name: string }> };
-    assert.deepStrictEqual(json.nodes.map((n) => n.name), ['summarize', 'shout', 'local']);
+    assert.deepStrictEqual(
+      json.nodes.map((n) => n.name),
+      ['summarize', 'shout', 'local'],
+    );
     assert.strictEqual(flowToJson(parseFlowDocument('a: [')), undefined);
   });
 
   it('resolves additional includes, outside the folder included', () => {
     const inc = resolveIncludes(dir, parsed);
-    assert.deepStrictEqual(inc.map((i) => [i.baseName, i.info.kind, i.absPath]), [
-      ['summarize.py', 'file', path.join(shared, 'summarize.py')],
-      ['common', 'dir', path.join(shared, 'common')],
-    ]);
+    assert.deepStrictEqual(
+      inc.map((i) => [i.baseName, i.info.kind, i.absPath]),
+      [
+        ['summarize.py', 'file', path.join(shared, 'summarize.py')],
+        ['common', 'dir', path.join(shared, 'common')],
+      ],
+    );
   });
 
   it('lists node source files where they really are', async () => {
@@ -38,6 +44,9 @@ describe('flow info helpers', () => {
 
   it('lists every variant template', async () => {
     const files = await flowSourceFiles(path.join(FLOWS, 'valid/variants'));
-    assert.deepStrictEqual(files.map((f) => path.basename(f.absPath)), ['write.jinja2', 'write__variant_1.jinja2']);
+    assert.deepStrictEqual(
+      files.map((f) => path.basename(f.absPath)),
+      ['write.jinja2', 'write__variant_1.jinja2'],
+    );
   });
 });

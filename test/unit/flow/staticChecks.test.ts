@@ -8,7 +8,9 @@ import { parseReference } from '../../../src/core/flow/references';
 import { FlowProblem } from '../../../src/core/flow/problem';
 
 function pyNode(name: string, inputs: Record<string, string>, extra = ''): string {
-  const ins = Object.entries(inputs).map(([k, v]) => `    ${k}: ${v}`).join('\n');
+  const ins = Object.entries(inputs)
+    .map(([k, v]) => `    ${k}: ${v}`)
+    .join('\n');
   return `- name: ${name}\n  type: python\n  source:\n    type: code\n    path: ${name}.py\n  inputs:\n${ins || '    {}'}\n${extra}`;
 }
 
@@ -58,10 +60,27 @@ describe('checkFlowText', () => {
 
   it('checks every variant and builds the graph from the default one', () => {
     const yaml = [
-      'nodes:', '- name: w', '  use_variants: true', '- name: x', '  type: python', '  source: {type: code, path: x.py}', '  inputs: {a: "${w.output}"}',
-      'node_variants:', '  w:', '    default_variant_id: v0', '    variants:',
-      '      v0:', '        node:', '          type: prompt', '          source: {type: code, path: w.jinja2}', '          inputs: {t: "${inputs.t}"}',
-      '      v1:', '        node:', '          type: prompt', '          source: {type: code, path: w1.jinja2}', '          inputs: {t: "${x.output}"}',
+      'nodes:',
+      '- name: w',
+      '  use_variants: true',
+      '- name: x',
+      '  type: python',
+      '  source: {type: code, path: x.py}',
+      '  inputs: {a: "${w.output}"}',
+      'node_variants:',
+      '  w:',
+      '    default_variant_id: v0',
+      '    variants:',
+      '      v0:',
+      '        node:',
+      '          type: prompt',
+      '          source: {type: code, path: w.jinja2}',
+      '          inputs: {t: "${inputs.t}"}',
+      '      v1:',
+      '        node:',
+      '          type: prompt',
+      '          source: {type: code, path: w1.jinja2}',
+      '          inputs: {t: "${x.output}"}',
       '',
     ].join('\n');
     const ps = checkFlowText(yaml, listProbe(['x.py', 'w.jinja2']));
@@ -87,7 +106,13 @@ describe('checkFlowText', () => {
   });
 
   it('checks a 50-node chain with activate conditions without a false problem', () => {
-    const nodes = Array.from({ length: 50 }, (_, i) => pyNode(`n${i}`, i ? { x: `\${n${i - 1}.output}`, q: '${inputs.q}' } : { q: '${inputs.q}' }, i % 5 ? '' : `  activate:\n    when: \${inputs.q}\n    is: go\n`));
+    const nodes = Array.from({ length: 50 }, (_, i) =>
+      pyNode(
+        `n${i}`,
+        i ? { x: `\${n${i - 1}.output}`, q: '${inputs.q}' } : { q: '${inputs.q}' },
+        i % 5 ? '' : `  activate:\n    when: \${inputs.q}\n    is: go\n`,
+      ),
+    );
     const yaml = `inputs:\n  q:\n    type: string\noutputs:\n  out:\n    type: string\n    reference: \${n49.output}\nnodes:\n${nodes.join('')}`;
     const probe = listProbe(Array.from({ length: 50 }, (_, i) => `n${i}.py`));
     assert.deepStrictEqual(checkFlowText(yaml, probe), []);
@@ -111,7 +136,10 @@ describe('checkFlowStatic on disk', () => {
       fs.mkdirSync(path.join(dir, 'flow'));
       fs.symlinkSync(path.join(outside, 'secret.py'), path.join(dir, 'flow', 'tool.py'));
       fs.symlinkSync(outside, path.join(dir, 'flow', 'linked'));
-      fs.writeFileSync(path.join(dir, 'flow', 'flow.dag.yaml'), flow('tool.py') + '- name: b\n  type: python\n  source: {type: code, path: linked/secret.py}\n');
+      fs.writeFileSync(
+        path.join(dir, 'flow', 'flow.dag.yaml'),
+        flow('tool.py') + '- name: b\n  type: python\n  source: {type: code, path: linked/secret.py}\n',
+      );
       const ps = await checkFlowStatic(path.join(dir, 'flow'));
       assert.deepStrictEqual(codes(ps), ['InvalidSource@6:11', 'InvalidSource@9:30']);
       assert.match(ps[0].message, /outside the flow folder/);

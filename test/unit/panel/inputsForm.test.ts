@@ -22,13 +22,34 @@ describe('panel run form', () => {
   const byName = (n: string) => fields.find((f) => f.name === n)!;
 
   it('makes one field per input, in order, with the defaults filled in', () => {
-    assert.deepStrictEqual(fields.map((f) => [f.name, f.type]), [
-      ['name', 'string'], ['excited', 'bool'], ['shy', 'bool'], ['count', 'int'], ['ratio', 'double'], ['tags', 'list'],
-      ['options', 'object'], ['question', 'string'], ['history', 'list'], ['picture', 'string'], ['untyped', 'string'],
-    ]);
+    assert.deepStrictEqual(
+      fields.map((f) => [f.name, f.type]),
+      [
+        ['name', 'string'],
+        ['excited', 'bool'],
+        ['shy', 'bool'],
+        ['count', 'int'],
+        ['ratio', 'double'],
+        ['tags', 'list'],
+        ['options', 'object'],
+        ['question', 'string'],
+        ['history', 'list'],
+        ['picture', 'string'],
+        ['untyped', 'string'],
+      ],
+    );
     assert.deepStrictEqual(initialValues(fields), {
-      name: 'World', excited: true, shy: false, count: '3', ratio: '0.5', tags: JSON.stringify(['a', 'b'], null, 2),
-      options: JSON.stringify({ k: 1 }, null, 2), question: '', history: '[]', picture: '', untyped: '',
+      name: 'World',
+      excited: true,
+      shy: false,
+      count: '3',
+      ratio: '0.5',
+      tags: JSON.stringify(['a', 'b'], null, 2),
+      options: JSON.stringify({ k: 1 }, null, 2),
+      question: '',
+      history: '[]',
+      picture: '',
+      untyped: '',
     });
     assert.strictEqual(byName('name').hasDefault, true);
     assert.strictEqual(byName('question').hasDefault, false);
@@ -39,7 +60,10 @@ describe('panel run form', () => {
   it('copes with flows without inputs or with odd shapes', () => {
     assert.deepStrictEqual(fieldsFromFlow(undefined), []);
     assert.deepStrictEqual(fieldsFromFlow({ inputs: ['a'] }), []);
-    assert.deepStrictEqual(fieldsFromFlow({ inputs: { 'bad name': { type: 'string' }, __proto__x: 'string' } }).map((f) => f.name), ['__proto__x']);
+    assert.deepStrictEqual(
+      fieldsFromFlow({ inputs: { 'bad name': { type: 'string' }, __proto__x: 'string' } }).map((f) => f.name),
+      ['__proto__x'],
+    );
     assert.strictEqual(fieldsFromFlow({ inputs: { b: { type: 'bool', default: 'true' } } })[0].initial, true);
   });
 
@@ -56,11 +80,24 @@ describe('panel run form', () => {
 
   it('says what is wrong with a value it cannot coerce', () => {
     const bad: [string, unknown][] = [
-      ['count', '4.5'], ['count', ''], ['count', 'three'], ['count', '99999999999999999999'], ['count', true],
-      ['ratio', ''], ['ratio', 'NaN'], ['ratio', 'Infinity'], ['ratio', '1,5'],
-      ['excited', 'true'], ['excited', 1],
-      ['tags', '{"a": 1}'], ['tags', 'a, b'], ['options', '[1]'], ['options', 'null'], ['options', '{'],
-      ['name', 5], ['name', 'x'.repeat(256 * 1024 + 1)],
+      ['count', '4.5'],
+      ['count', ''],
+      ['count', 'three'],
+      ['count', '99999999999999999999'],
+      ['count', true],
+      ['ratio', ''],
+      ['ratio', 'NaN'],
+      ['ratio', 'Infinity'],
+      ['ratio', '1,5'],
+      ['excited', 'true'],
+      ['excited', 1],
+      ['tags', '{"a": 1}'],
+      ['tags', 'a, b'],
+      ['options', '[1]'],
+      ['options', 'null'],
+      ['options', '{'],
+      ['name', 5],
+      ['name', 'x'.repeat(256 * 1024 + 1)],
     ];
     for (const [name, value] of bad) {
       const r = coerceInput(byName(name), value);

@@ -44,7 +44,15 @@ function world(flowDir: string) {
     },
     connectionsFor: async () => ({ open_ai: { type: 'OpenAIConnection', api_key: SECRET } }),
     sessions: {
-      status: async (dir: string) => ({ flowDir: dir, key: sessionKey(dir), state, outdated: false, engine: 'unix:///var/run/docker.sock', baseImage: 'python:3.11-slim', env: 'abc123' }),
+      status: async (dir: string) => ({
+        flowDir: dir,
+        key: sessionKey(dir),
+        state,
+        outdated: false,
+        engine: 'unix:///var/run/docker.sock',
+        baseImage: 'python:3.11-slim',
+        env: 'abc123',
+      }),
       packages: async () => {
         calls.push('packages');
         return packages;
@@ -90,7 +98,12 @@ function world(flowDir: string) {
   };
   const controller = new PanelController(services, flowDir, host);
   return {
-    controller, posted, opened, warnings, calls, runOptions,
+    controller,
+    posted,
+    opened,
+    warnings,
+    calls,
+    runOptions,
     change: (c: SessionChange) => listener?.(c),
     progress: (dir: string, r: ProgressReport) => progressListener?.(dir, r),
     setConfirm: (v: boolean) => (confirm = v),
@@ -117,9 +130,18 @@ describe('panel controller', () => {
     assert.strictEqual(w.posted.length, 1);
     const first = w.posted[0];
     assert.ok(first.type === 'state');
-    assert.deepStrictEqual(first.state.fields.map((f) => [f.name, f.initial]), [['name', 'World'], ['excited', true]]);
+    assert.deepStrictEqual(
+      first.state.fields.map((f) => [f.name, f.initial]),
+      [
+        ['name', 'World'],
+        ['excited', true],
+      ],
+    );
     assert.strictEqual(first.state.session?.state, 'ready');
-    assert.deepStrictEqual(first.state.packages.items.map((p) => p.name), ['jinja2']);
+    assert.deepStrictEqual(
+      first.state.packages.items.map((p) => p.name),
+      ['jinja2'],
+    );
     // hidden: the webview is gone, so nothing is posted until it says it is ready again
     w.controller.webviewGone();
     await w.controller.refreshHistory();
@@ -139,12 +161,18 @@ describe('panel controller', () => {
     assert.strictEqual(w.runOptions[0].connections?.open_ai.api_key, SECRET);
     await until(() => w.posted.some((m) => m.type === 'history'), 'the history to be read again');
     const types = w.posted.map((m) => (m.type === 'runEvent' ? `runEvent:${m.event.event}` : m.type));
-    for (const t of ['runStarted', 'runEvent:nodeStart', 'runEvent:nodeLog', 'runEvent:nodeEnd', 'runEnded', 'history']) assert.ok(types.includes(t), `${t} in ${types.join(',')}`);
-    assert.ok(types.indexOf('runStarted') < types.indexOf('runEvent:nodeStart') && types.indexOf('runEvent:nodeEnd') < types.indexOf('runEnded'));
+    for (const t of ['runStarted', 'runEvent:nodeStart', 'runEvent:nodeLog', 'runEvent:nodeEnd', 'runEnded', 'history'])
+      assert.ok(types.includes(t), `${t} in ${types.join(',')}`);
+    assert.ok(
+      types.indexOf('runStarted') < types.indexOf('runEvent:nodeStart') && types.indexOf('runEvent:nodeEnd') < types.indexOf('runEnded'),
+    );
     const run = w.controller.snapshot.run!;
     assert.strictEqual(run.status, 'Completed');
     assert.deepStrictEqual(run.outputs, { greeting: 'Hello, Ada!' });
-    assert.deepStrictEqual(run.nodes.map((n) => [n.node, n.status, n.durationMs, n.log]), [['greet', 'Completed', 5, '<img src=x onerror=alert(1)>\n']]);
+    assert.deepStrictEqual(
+      run.nodes.map((n) => [n.node, n.status, n.durationMs, n.log]),
+      [['greet', 'Completed', 5, '<img src=x onerror=alert(1)>\n']],
+    );
     assert.ok(!JSON.stringify(w.posted).includes(SECRET));
     assert.ok(!JSON.stringify(w.controller.snapshot).includes(SECRET));
   });
@@ -156,14 +184,24 @@ describe('panel controller', () => {
     await w.controller.handleMessage({ type: 'run', inputs: { excited: 'yes' } });
     assert.strictEqual(w.runOptions.length, 0);
     const errors = w.posted.filter((m) => m.type === 'formErrors');
-    assert.deepStrictEqual(errors.map((m) => m.type === 'formErrors' && Object.keys(m.errors)), [['admin'], ['excited']]);
+    assert.deepStrictEqual(
+      errors.map((m) => m.type === 'formErrors' && Object.keys(m.errors)),
+      [['admin'], ['excited']],
+    );
   });
 
   it('drops malformed and forged messages with a warning', async () => {
     const w = world(flowDir);
     await w.controller.handleMessage({ type: 'ready' });
     const before = w.posted.length;
-    for (const m of [null, 'run', { type: 'run', inputs: { name: 1 } }, { type: 'shell', cmd: 'id' }, { type: 'openFile', runId: '../..', file: 'flow.dag.yaml' }, { type: 'cancel', runId: 'not-my-run' }]) {
+    for (const m of [
+      null,
+      'run',
+      { type: 'run', inputs: { name: 1 } },
+      { type: 'shell', cmd: 'id' },
+      { type: 'openFile', runId: '../..', file: 'flow.dag.yaml' },
+      { type: 'cancel', runId: 'not-my-run' },
+    ]) {
       await w.controller.handleMessage(m);
     }
     assert.strictEqual(w.posted.length, before);
@@ -195,7 +233,10 @@ describe('panel controller', () => {
     assert.strictEqual(w.controller.snapshot.notice?.level, 'error');
     await w.controller.handleMessage({ type: 'cancel', runId });
     await running;
-    assert.deepStrictEqual(w.calls.filter((c) => c.startsWith('cancel')), [`cancel ${runId}`]);
+    assert.deepStrictEqual(
+      w.calls.filter((c) => c.startsWith('cancel')),
+      [`cancel ${runId}`],
+    );
     assert.ok(w.runOptions[0].signal?.aborted);
   });
 
@@ -208,7 +249,10 @@ describe('panel controller', () => {
     w.change({ key: 'someone-else', action: 'settled' });
     await new Promise((r) => setTimeout(r, 30));
     assert.strictEqual(listed(), n);
-    w.setPackages([{ name: 'jinja2', version: '3.1.4', origin: 'base' }, { name: 'tinyhand', version: '1.0', origin: 'by-hand' }]);
+    w.setPackages([
+      { name: 'jinja2', version: '3.1.4', origin: 'base' },
+      { name: 'tinyhand', version: '1.0', origin: 'by-hand' },
+    ]);
     w.change({ key: sessionKey(flowDir), action: 'busy' });
     w.change({ key: sessionKey(flowDir), action: 'settled' });
     await until(() => w.controller.snapshot.packages.items.some((p) => p.origin === 'by-hand'), 'the by-hand package');

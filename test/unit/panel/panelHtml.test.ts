@@ -17,7 +17,12 @@ describe('panel HTML', () => {
     assert.ok(meta, 'no CSP meta');
     const csp = meta[1].replace(/&#39;|&apos;/g, "'");
     assert.strictEqual(csp, contentSecurityPolicy(parts.cspSource, parts.nonce));
-    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    const directives = Object.fromEntries(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v]),
+    );
     assert.deepStrictEqual(directives['default-src'], ["'none'"]);
     assert.deepStrictEqual(directives['script-src'], [`'nonce-${parts.nonce}'`]);
     assert.deepStrictEqual(directives['style-src'], [parts.cspSource, `'nonce-${parts.nonce}'`]);

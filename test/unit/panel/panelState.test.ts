@@ -10,19 +10,24 @@ describe('panel state', () => {
   const start = emptyState('/flows/hello', 'hello');
 
   it('builds the run node by node from run events', () => {
-    const s = apply(start,
+    const s = apply(
+      start,
       { type: 'runStarted', runId: 'r1', startedAt: '2025-01-01T00:00:00Z' },
       { type: 'runEvent', runId: 'r1', event: { event: 'nodeStart', node: 'greet' } },
       { type: 'runEvent', runId: 'r1', event: { event: 'nodeLog', node: 'greet', stream: 'stdout', text: 'hello ' } },
       { type: 'runEvent', runId: 'r1', event: { event: 'nodeLog', node: 'greet', stream: 'stderr', text: 'world\n' } },
       { type: 'runEvent', runId: 'r1', event: { event: 'nodeEnd', node: 'greet', status: 'Completed', durationMs: 12, output: 'Hello' } },
-      { type: 'runEvent', runId: 'r1', event: { event: 'nodeStart', node: 'render' } });
+      { type: 'runEvent', runId: 'r1', event: { event: 'nodeStart', node: 'render' } },
+    );
     assert.strictEqual(s.run?.status, 'Running');
     assert.ok(isRunActive(s.run));
-    assert.deepStrictEqual(s.run?.nodes.map((n) => [n.node, n.status, n.log, n.output]), [
-      ['greet', 'Completed', 'hello world\n', 'Hello'],
-      ['render', 'Running', '', undefined],
-    ]);
+    assert.deepStrictEqual(
+      s.run?.nodes.map((n) => [n.node, n.status, n.log, n.output]),
+      [
+        ['greet', 'Completed', 'hello world\n', 'Hello'],
+        ['render', 'Running', '', undefined],
+      ],
+    );
     const ended = apply(s, { type: 'runEnded', runId: 'r1', status: 'Canceled', outputs: null, durationMs: 40 });
     assert.strictEqual(ended.run?.status, 'Canceled');
     assert.strictEqual(ended.run?.nodes[1].status, 'Canceled', 'a node still running when the run ends did not finish');
@@ -31,7 +36,11 @@ describe('panel state', () => {
 
   it('ignores events of another run and keeps unchanged parts identical', () => {
     const s = apply(start, { type: 'runStarted', runId: 'r1', startedAt: 't' });
-    const same = apply(s, { type: 'runEvent', runId: 'old', event: { event: 'nodeStart', node: 'x' } }, { type: 'runEnded', runId: 'old', status: 'Completed', outputs: {}, durationMs: 1 });
+    const same = apply(
+      s,
+      { type: 'runEvent', runId: 'old', event: { event: 'nodeStart', node: 'x' } },
+      { type: 'runEnded', runId: 'old', status: 'Completed', outputs: {}, durationMs: 1 },
+    );
     assert.strictEqual(same, s);
     const withPackages = apply(s, { type: 'packages', packages: { status: 'loading', items: [] } });
     assert.strictEqual(withPackages.run, s.run);
@@ -41,7 +50,8 @@ describe('panel state', () => {
   it('caps node logs and progress lines', () => {
     let s = apply(start, { type: 'runStarted', runId: 'r1', startedAt: 't' });
     const chunk = 'x'.repeat(64 * 1024);
-    for (let i = 0; i < 6; i++) s = apply(s, { type: 'runEvent', runId: 'r1', event: { event: 'nodeLog', node: 'n', stream: 'stdout', text: chunk + i } });
+    for (let i = 0; i < 6; i++)
+      s = apply(s, { type: 'runEvent', runId: 'r1', event: { event: 'nodeLog', node: 'n', stream: 'stdout', text: chunk + i } });
     assert.ok(s.run!.nodes[0].log.length <= STATE_LIMITS.nodeLogChars);
     assert.ok(s.run!.nodes[0].log.endsWith('5'));
     assert.strictEqual(s.run!.nodes[0].logTruncated, true);
@@ -52,7 +62,11 @@ describe('panel state', () => {
   });
 
   it('keeps the percent within a phase and drops it when the phase changes', () => {
-    const s = apply(start, { type: 'progress', progress: { phase: 'pulling', percent: 40 } }, { type: 'progress', progress: { message: 'layer' } });
+    const s = apply(
+      start,
+      { type: 'progress', progress: { phase: 'pulling', percent: 40 } },
+      { type: 'progress', progress: { message: 'layer' } },
+    );
     assert.strictEqual(s.progress!.percent, 40);
     assert.strictEqual(apply(s, { type: 'progress', progress: { phase: 'building' } }).progress!.percent, undefined);
   });

@@ -42,7 +42,18 @@ describe('panel protocol: messages from the webview', () => {
       refused({ type: 'cancel', runId });
       refused({ type: 'openFile', runId, file: 'flow.log' });
     }
-    for (const file of ['', '../flow.log', '/etc/passwd', 'sub/flow.log', '..', '.env', 'a..b', 'x'.repeat(300), 1, { toString: () => 'flow.log' }]) {
+    for (const file of [
+      '',
+      '../flow.log',
+      '/etc/passwd',
+      'sub/flow.log',
+      '..',
+      '.env',
+      'a..b',
+      'x'.repeat(300),
+      1,
+      { toString: () => 'flow.log' },
+    ]) {
       refused({ type: 'openFile', runId: 'r1', file });
     }
     refused({ type: 'openFile', runId: 'r1' });
@@ -63,7 +74,9 @@ describe('panel protocol: messages from the webview', () => {
     refused({ type: 'run', inputs: many });
     // each value within its limit, all of them together over the total
     const half = MESSAGE_LIMITS.inputValueChars;
-    const total = Object.fromEntries(Array.from({ length: Math.ceil(MESSAGE_LIMITS.totalInputChars / half) + 1 }, (_, i) => [`i${i}`, 'x'.repeat(half)]));
+    const total = Object.fromEntries(
+      Array.from({ length: Math.ceil(MESSAGE_LIMITS.totalInputChars / half) + 1 }, (_, i) => [`i${i}`, 'x'.repeat(half)]),
+    );
     assert.match(refused({ type: 'run', inputs: total }), /too long/);
   });
 

@@ -41,10 +41,13 @@ describe('panel run history', () => {
     fs.symlinkSync(outside, path.join(runs(), 'linked_run'));
     const h = await readRunHistory(flow);
     const batch = h.find((r) => r.runId === 'f_batch_3')!;
-    assert.deepStrictEqual(h.filter((r) => r.kind === 'run').map((r) => [r.runId, r.status, r.time]), [
-      ['f_run_2', 'Failed', '2025-01-02T10:00:00.000Z'],
-      ['f_run_1', 'Completed', '2025-01-01T10:00:00.000Z'],
-    ]);
+    assert.deepStrictEqual(
+      h.filter((r) => r.kind === 'run').map((r) => [r.runId, r.status, r.time]),
+      [
+        ['f_run_2', 'Failed', '2025-01-02T10:00:00.000Z'],
+        ['f_run_1', 'Completed', '2025-01-01T10:00:00.000Z'],
+      ],
+    );
     assert.deepStrictEqual(h.find((r) => r.runId === 'f_run_1')!.files, ['flow.detail.json', 'flow.log', 'flow.output.json']);
     assert.deepStrictEqual([batch.kind, batch.status, batch.files], ['batch', 'Completed', ['output.jsonl', 'summary.json']]);
     assert.strictEqual(h.length, 3, 'the odd folder and the link are not runs');
@@ -56,8 +59,15 @@ describe('panel run history', () => {
     fs.symlinkSync(outside, path.join(runs(), 'r2'));
     assert.strictEqual(await resolveRunFile(flow, 'r1', 'flow.log'), path.join(runs(), 'r1', 'flow.log'));
     for (const [runId, file] of [
-      ['r1', 'missing.json'], ['r1', 'link.txt'], ['r2', 'secret.txt'], ['r9', 'flow.log'],
-      ['..', 'flow.dag.yaml'], ['r1', '../../../flow.dag.yaml'], ['../..', 'flow.dag.yaml'], ['r1', '/etc/passwd'], ['r1', '.'],
+      ['r1', 'missing.json'],
+      ['r1', 'link.txt'],
+      ['r2', 'secret.txt'],
+      ['r9', 'flow.log'],
+      ['..', 'flow.dag.yaml'],
+      ['r1', '../../../flow.dag.yaml'],
+      ['../..', 'flow.dag.yaml'],
+      ['r1', '/etc/passwd'],
+      ['r1', '.'],
     ]) {
       assert.strictEqual(await resolveRunFile(flow, runId, file), undefined, `${runId} ${file}`);
     }

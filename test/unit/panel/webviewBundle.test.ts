@@ -5,7 +5,9 @@ import * as path from 'path';
 const WEBVIEW = path.join(__dirname, '../../../src/webview');
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : d.name.endsWith('.ts') ? [path.join(dir, d.name)] : []));
 }
 
 describe('webview code', () => {
@@ -13,7 +15,9 @@ describe('webview code', () => {
 
   it('imports neither vscode nor Node modules (it runs in a browser)', () => {
     for (const { f, text } of sources) {
-      for (const m of text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]/gm)) {
+      for (const m of text.matchAll(
+        /^(?:import|export)\b[^;]*?\bfrom\s*['"]([^'"]+)['"]|^import\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]/gm,
+      )) {
         const spec = m[1] ?? m[2] ?? m[3];
         assert.ok(spec.startsWith('.'), `${f} imports ${spec}`);
       }

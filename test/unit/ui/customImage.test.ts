@@ -3,7 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compareDigests } from '../../../src/core/image/baseUpdates';
-import { DOCKERFILE_TEMPLATE, defaultCustomTag, publishTarget, recordCustomImage, scaffoldCustomImage } from '../../../src/core/image/customImage';
+import {
+  DOCKERFILE_TEMPLATE,
+  defaultCustomTag,
+  publishTarget,
+  recordCustomImage,
+  scaffoldCustomImage,
+} from '../../../src/core/image/customImage';
 
 describe('custom base images', () => {
   let dir: string;
@@ -13,7 +19,10 @@ describe('custom base images', () => {
   it('scaffolds image_build with a Dockerfile FROM the RUNTIME_IMAGE build argument', () => {
     const { folder, written } = scaffoldCustomImage(dir);
     assert.strictEqual(folder, path.join(dir, 'image_build'));
-    assert.deepStrictEqual(written.map((f) => path.basename(f)), ['Dockerfile', 'requirements.txt']);
+    assert.deepStrictEqual(
+      written.map((f) => path.basename(f)),
+      ['Dockerfile', 'requirements.txt'],
+    );
     const dockerfile = fs.readFileSync(path.join(folder, 'Dockerfile'), 'utf8');
     assert.match(dockerfile, /^ARG RUNTIME_IMAGE$/m);
     assert.match(dockerfile, /^FROM \$\{RUNTIME_IMAGE\}$/m);
@@ -24,7 +33,10 @@ describe('custom base images', () => {
     fs.mkdirSync(path.join(dir, 'image_build'));
     fs.writeFileSync(path.join(dir, 'image_build', 'Dockerfile'), 'FROM mine\n');
     const { written } = scaffoldCustomImage(dir);
-    assert.deepStrictEqual(written.map((f) => path.basename(f)), ['requirements.txt']);
+    assert.deepStrictEqual(
+      written.map((f) => path.basename(f)),
+      ['requirements.txt'],
+    );
     assert.strictEqual(fs.readFileSync(path.join(dir, 'image_build', 'Dockerfile'), 'utf8'), 'FROM mine\n');
   });
 
@@ -34,7 +46,10 @@ describe('custom base images', () => {
   });
 
   it('publishes to the registry when one is set, else keeps the local repository', () => {
-    assert.strictEqual(publishTarget('flowsession-custom/my-flow:latest', 'myreg.azurecr.io/flows/', '20250101'), 'myreg.azurecr.io/flows/my-flow:20250101');
+    assert.strictEqual(
+      publishTarget('flowsession-custom/my-flow:latest', 'myreg.azurecr.io/flows/', '20250101'),
+      'myreg.azurecr.io/flows/my-flow:20250101',
+    );
     assert.strictEqual(publishTarget('flowsession-custom/my-flow:latest', '', '1.0'), 'flowsession-custom/my-flow:1.0');
     assert.strictEqual(publishTarget('localhost:5000/x:dev', 'reg.io', '2'), 'reg.io/x:2');
   });
@@ -43,8 +58,14 @@ describe('custom base images', () => {
     const a = { ref: 'r/a:1', pushed: true, publishedAt: '1' };
     const b = { ref: 'r/b:1', pushed: false, publishedAt: '2' };
     const list = recordCustomImage(recordCustomImage([], a), b);
-    assert.deepStrictEqual(list.map((r) => r.ref), ['r/b:1', 'r/a:1']);
-    assert.deepStrictEqual(recordCustomImage(list, { ...a, publishedAt: '3' }).map((r) => r.ref), ['r/a:1', 'r/b:1']);
+    assert.deepStrictEqual(
+      list.map((r) => r.ref),
+      ['r/b:1', 'r/a:1'],
+    );
+    assert.deepStrictEqual(
+      recordCustomImage(list, { ...a, publishedAt: '3' }).map((r) => r.ref),
+      ['r/a:1', 'r/b:1'],
+    );
   });
 });
 

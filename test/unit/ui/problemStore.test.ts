@@ -2,7 +2,16 @@ import * as assert from 'assert';
 import type { FlowProblem } from '../../../src/core/flow/problem';
 import { ProblemStore } from '../../../src/ui/diagnostics/problemStore';
 
-const p = (file: string, line: number, code = 'PythonLoadError', message = `${code} at ${line}`): FlowProblem => ({ code, message, file, line, column: 1, endLine: line, endColumn: 5, severity: 'error' });
+const p = (file: string, line: number, code = 'PythonLoadError', message = `${code} at ${line}`): FlowProblem => ({
+  code,
+  message,
+  file,
+  line,
+  column: 1,
+  endLine: line,
+  endColumn: 5,
+  severity: 'error',
+});
 const codes = (ps: FlowProblem[]) => ps.map((x) => `${x.code}@${x.file}:${x.line}`).sort();
 
 describe('ProblemStore', () => {
@@ -63,7 +72,10 @@ describe('ProblemStore', () => {
     const s = new ProblemStore();
     s.applySession('/f', { generation: 1, problems: [p('flow.dag.yaml', 5, 'MissingNodeInput')] });
     s.applySession('/f', { generation: 2, problems: [p('flow.dag.yaml', 9, 'UnknownNodeInput')], sources: ['a.py'] });
-    assert.deepStrictEqual(codes(s.problemsOf('/f', 'flow.dag.yaml')), ['MissingNodeInput@flow.dag.yaml:5', 'UnknownNodeInput@flow.dag.yaml:9']);
+    assert.deepStrictEqual(codes(s.problemsOf('/f', 'flow.dag.yaml')), [
+      'MissingNodeInput@flow.dag.yaml:5',
+      'UnknownNodeInput@flow.dag.yaml:9',
+    ]);
   });
 
   it('clears the session layer when the session stops, keeping static problems', () => {

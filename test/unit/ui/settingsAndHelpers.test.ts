@@ -10,8 +10,19 @@ import { contextValueOf, describeState, isStateChange } from '../../../src/ui/st
 
 describe('settingsFromConfig', () => {
   it('reads flowsession.* with defaults and the test overrides', () => {
-    const cfg: Record<string, unknown> = { dockerHost: ' tcp://h:2375 ', cpus: 1, memoryMb: -5, 'pip.extraIndexUrl': ['a', '', 3], engine: 'remote', registry: 'reg.io/x/', autoStartSession: true };
-    const s = settingsFromConfig((k) => cfg[k] as never, { FLOWSESSION_BASE_IMAGE: 'flowsession-test/base:bookworm', FLOWSESSION_EXTRA_LABELS: 'flowsession.test=e2e,x=y' });
+    const cfg: Record<string, unknown> = {
+      dockerHost: ' tcp://h:2375 ',
+      cpus: 1,
+      memoryMb: -5,
+      'pip.extraIndexUrl': ['a', '', 3],
+      engine: 'remote',
+      registry: 'reg.io/x/',
+      autoStartSession: true,
+    };
+    const s = settingsFromConfig((k) => cfg[k] as never, {
+      FLOWSESSION_BASE_IMAGE: 'flowsession-test/base:bookworm',
+      FLOWSESSION_EXTRA_LABELS: 'flowsession.test=e2e,x=y',
+    });
     assert.strictEqual(s.session.dockerHost, 'tcp://h:2375');
     assert.strictEqual(s.session.cpus, 1);
     assert.strictEqual(s.session.memoryMb, 4096, 'negative falls back');
@@ -22,9 +33,13 @@ describe('settingsFromConfig', () => {
     assert.strictEqual(s.registry, 'reg.io/x');
     assert.strictEqual(s.autoStartSession, true);
   });
-  it('lets the test world\'s FLOWSESSION_* variables win, as the CLI does', () => {
-    const s = settingsFromConfig((k) => ({ network: 'bridge', cpus: 2 } as Record<string, unknown>)[k] as never, {
-      FLOWSESSION_NETWORK: 'host', FLOWSESSION_CPUS: '1', FLOWSESSION_MEMORY_MB: '1024', FLOWSESSION_PIP_NO_INDEX: '1', FLOWSESSION_PIP_FIND_LINKS: 'http://127.0.0.1:9/',
+  it("lets the test world's FLOWSESSION_* variables win, as the CLI does", () => {
+    const s = settingsFromConfig((k) => (({ network: 'bridge', cpus: 2 }) as Record<string, unknown>)[k] as never, {
+      FLOWSESSION_NETWORK: 'host',
+      FLOWSESSION_CPUS: '1',
+      FLOWSESSION_MEMORY_MB: '1024',
+      FLOWSESSION_PIP_NO_INDEX: '1',
+      FLOWSESSION_PIP_FIND_LINKS: 'http://127.0.0.1:9/',
     });
     assert.strictEqual(s.session.network, 'host');
     assert.strictEqual(s.session.cpus, 1);
@@ -34,10 +49,18 @@ describe('settingsFromConfig', () => {
   });
   it('lets FLOWSESSION_DEFAULT_BASE_IMAGE replace the default base image, never one the user set', () => {
     const env = { FLOWSESSION_DEFAULT_BASE_IMAGE: 'flowsession-test/base:bookworm' };
-    const unset = settingsFromConfig((k) => ({ baseImage: 'python:3.11-slim' } as Record<string, unknown>)[k] as never, env, () => false);
+    const unset = settingsFromConfig(
+      (k) => (({ baseImage: 'python:3.11-slim' }) as Record<string, unknown>)[k] as never,
+      env,
+      () => false,
+    );
     assert.strictEqual(unset.session.baseImage, 'flowsession-test/base:bookworm');
     assert.strictEqual(unset.defaultBaseImageFromEnv, 'flowsession-test/base:bookworm');
-    const set = settingsFromConfig((k) => ({ baseImage: 'mine:1' } as Record<string, unknown>)[k] as never, env, (k) => k === 'baseImage');
+    const set = settingsFromConfig(
+      (k) => (({ baseImage: 'mine:1' }) as Record<string, unknown>)[k] as never,
+      env,
+      (k) => k === 'baseImage',
+    );
     assert.strictEqual(set.session.baseImage, 'mine:1');
     assert.strictEqual(set.defaultBaseImageFromEnv, undefined);
   });
@@ -52,11 +75,21 @@ describe('settingsFromConfig', () => {
 
 describe('connections', () => {
   it('puts the key where each connection type expects it', () => {
-    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' }, 'k'),
-      { type: 'AzureOpenAIConnection', api_key: 'k', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' });
-    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'OpenAIConnection', api_base: 'http://localhost:1234/v1' }, 'k'),
-      { type: 'OpenAIConnection', api_key: 'k', api_base: 'http://localhost:1234/v1', base_url: 'http://localhost:1234/v1' });
-    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'CustomConnection' }, 'k'), { type: 'CustomConnection', secrets: { api_key: 'k' }, configs: {} });
+    assert.deepStrictEqual(
+      connectionSpec({ name: 'c', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' }, 'k'),
+      { type: 'AzureOpenAIConnection', api_key: 'k', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' },
+    );
+    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'OpenAIConnection', api_base: 'http://localhost:1234/v1' }, 'k'), {
+      type: 'OpenAIConnection',
+      api_key: 'k',
+      api_base: 'http://localhost:1234/v1',
+      base_url: 'http://localhost:1234/v1',
+    });
+    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'CustomConnection' }, 'k'), {
+      type: 'CustomConnection',
+      secrets: { api_key: 'k' },
+      configs: {},
+    });
   });
   it('validates names and endpoints', () => {
     assert.strictEqual(checkConnectionName('open_ai_connection'), undefined);
@@ -68,7 +101,10 @@ describe('connections', () => {
   });
   it('replaces a connection by name', () => {
     const l = upsertConnection(upsertConnection([], { name: 'b', type: 'OpenAIConnection' }), { name: 'a', type: 'CustomConnection' });
-    assert.deepStrictEqual(upsertConnection(l, { name: 'b', type: 'CustomConnection' }).map((c) => `${c.name}:${c.type}`), ['a:CustomConnection', 'b:CustomConnection']);
+    assert.deepStrictEqual(
+      upsertConnection(l, { name: 'b', type: 'CustomConnection' }).map((c) => `${c.name}:${c.type}`),
+      ['a:CustomConnection', 'b:CustomConnection'],
+    );
   });
 });
 

@@ -29,7 +29,10 @@ describe('ConnectionStore', () => {
     const state = memento();
     const secret = secrets();
     const store = new ConnectionStore(state, secret);
-    await store.set({ name: 'aoai', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' }, 'sk-secret');
+    await store.set(
+      { name: 'aoai', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' },
+      'sk-secret',
+    );
     assert.ok(!JSON.stringify([...state.data.values()]).includes('sk-secret'), 'the key is not in workspaceState');
     assert.strictEqual(secret.data.get('flowsession.connection.aoai'), 'sk-secret');
     const run = await store.forRun();
@@ -53,8 +56,14 @@ describe('CustomImageStore', () => {
     const store = new CustomImageStore(memento());
     await store.add({ ref: 'reg.io/a:1', pushed: true, publishedAt: 't1' });
     await store.add({ ref: 'local/b:1', pushed: false, publishedAt: 't2' });
-    assert.deepStrictEqual(store.list().map((r) => r.ref), ['local/b:1', 'reg.io/a:1']);
+    assert.deepStrictEqual(
+      store.list().map((r) => r.ref),
+      ['local/b:1', 'reg.io/a:1'],
+    );
     await store.remove('local/b:1');
-    assert.deepStrictEqual(store.list().map((r) => r.ref), ['reg.io/a:1']);
+    assert.deepStrictEqual(
+      store.list().map((r) => r.ref),
+      ['reg.io/a:1'],
+    );
   });
 });

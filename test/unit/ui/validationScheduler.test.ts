@@ -51,12 +51,16 @@ describe('ValidationScheduler', () => {
     const t = fakeTimers();
     const jobs: ValidationJob[] = [];
     const gates: ReturnType<typeof deferred>[] = [];
-    const s = new ValidationScheduler((j) => {
-      jobs.push(j);
-      const d = deferred();
-      gates.push(d);
-      return d.promise;
-    }, 25, t.timers);
+    const s = new ValidationScheduler(
+      (j) => {
+        jobs.push(j);
+        const d = deferred();
+        gates.push(d);
+        return d.promise;
+      },
+      25,
+      t.timers,
+    );
     s.saved('/f', 'a.py');
     t.fire();
     assert.strictEqual(jobs.length, 1);
@@ -92,10 +96,14 @@ describe('ValidationScheduler', () => {
   it('survives a failing runner and runs what was queued', async () => {
     const t = fakeTimers();
     let calls = 0;
-    const s = new ValidationScheduler(async () => {
-      calls++;
-      throw new Error('boom');
-    }, 25, t.timers);
+    const s = new ValidationScheduler(
+      async () => {
+        calls++;
+        throw new Error('boom');
+      },
+      25,
+      t.timers,
+    );
     s.saved('/f', 'a.py');
     t.fire();
     await tick();

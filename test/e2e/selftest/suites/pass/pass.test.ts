@@ -15,4 +15,3 @@ describe('harness self-test: passing suite', () => {
     assert.strictEqual(vscode.window.activeTextEditor?.document.getText(), 'hello');
   });
 });
-
