@@ -34,7 +34,8 @@ async function standInBase(engine: DockerEngine): Promise<string | undefined> {
     why = e instanceof Error ? e.message : String(e);
   }
   say(`${DEFAULT_BASE_IMAGE} cannot be pulled here (${why.split('\n')[0]}).`);
-  say(`building ${BASE_IMAGE} from Debian's archive instead (the base the tests use; about a minute, once per engine)…`);
+  if (await engine.inspectImage(BASE_IMAGE)) say(`using ${BASE_IMAGE} instead, the Debian-based base the tests use (built before).`);
+  else say(`building ${BASE_IMAGE} from Debian's archive instead (the base the tests use; about a minute, once per engine)…`);
   await ensureBaseImage(engine, (l) => say(l));
   say(`the sample flow's sessions use ${BASE_IMAGE} as their default base image (a flowsession.baseImage you set still wins).`);
   return BASE_IMAGE;

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { FLOW_FILE, flowDirOf } from './flowLocator';
+import { FLOW_FILE, flowDirOf, shallowFlowDirs } from './flowLocator';
 
 const EXCLUDE = '{**/node_modules/**,**/.promptflow/**,**/.venv/**,**/.git/**}';
 
@@ -20,6 +20,11 @@ export class FlowIndex implements vscode.Disposable {
       watcher.onDidDelete((u) => this.remove(path.dirname(u.fsPath))),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
     );
+    // flow commands show at once in the usual layouts; the file search that follows finds the rest
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      if (folder.uri.scheme === 'file') for (const dir of shallowFlowDirs(folder.uri.fsPath)) this.flows.add(dir);
+    }
+    if (this.flows.size > 0) void vscode.commands.executeCommand('setContext', 'flowsession.workspaceHasFlows', true);
   }
 
   private add(dir: string): void {

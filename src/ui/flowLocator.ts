@@ -30,3 +30,25 @@ export function savedFileOfFlow(file: string, flowDir: string): string | undefin
   if (posix === FLOW_FILE) return posix;
   return VALIDATED_EXTENSIONS.has(path.extname(file).toLowerCase()) ? posix : undefined;
 }
+
+const NOT_FLOW_HOMES = new Set(['node_modules', '.git', '.promptflow', '.venv', '__pycache__']);
+
+/**
+ * The flows at a workspace folder's root and one level below, found with a few synchronous stats: what
+ * activation can know before the workspace file search (seconds on a busy machine) ends.
+ */
+export function shallowFlowDirs(root: string): string[] {
+  const found: string[] = [];
+  if (fs.existsSync(path.join(root, FLOW_FILE))) found.push(root);
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch {
+    return found;
+  }
+  for (const e of entries) {
+    if (e.isDirectory() && !NOT_FLOW_HOMES.has(e.name) && fs.existsSync(path.join(root, e.name, FLOW_FILE)))
+      found.push(path.join(root, e.name));
+  }
+  return found;
+}

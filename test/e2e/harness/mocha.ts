@@ -14,7 +14,8 @@ export function useWorkbench(options: WorkbenchOptions | (() => WorkbenchOptions
   afterEach(async function () {
     if (wb && this.currentTest?.state === 'failed') {
       const file = await wb.screenshot(this.currentTest.fullTitle());
-      process.stderr.write(`      [e2e] screenshot: ${file}\n`);
+      // the run folder is kept: the workbench's console (browser.log) and the server's log (server.log) are there
+      process.stderr.write(`      [e2e] screenshot: ${file}\n      [e2e] logs: ${wb.runDir}/browser.log, ${wb.runDir}/server.log\n`);
     }
   });
   after(async function () {
