@@ -142,6 +142,10 @@ class Executor:
         if ref.kind == "input":
             base = flow_inputs.get(ref.name)
             what = "the flow input '%s'" % ref.name
+        elif ref.section != "output":
+            raise RuntimeFailure("UnsupportedReference", (
+                "Flow execution failed. The section '%s' of reference is currently unsupported. Please specify the "
+                "output part of the node '%s'.") % (ref.section, ref.name))
         else:
             base = values.get(ref.name)
             what = "the node '%s' output" % ref.name

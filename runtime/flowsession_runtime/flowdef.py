@@ -3,19 +3,27 @@ import re
 
 from .wire import RuntimeFailure
 
+# only for a variant selector (`${node.variant_1}`), which is not a reference
 _REF = re.compile(r"^\$\{(.*)\}$", re.S)
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+FLOW_INPUT_PREFIXES = ("flow.", "inputs.")
 
 
 class Ref:
-    """${inputs.x[.path]} or ${node.output[.path]}."""
+    """A reference as prompt flow reads it: a flow input by name, or a node's section and property.
 
-    __slots__ = ("kind", "name", "path", "text")
+    Only the `output` section of a node exists; another one is a reference all the same, refused when it is
+    resolved (UnsupportedReference). `path` is the property split into keys and list indexes.
+    """
 
-    def __init__(self, kind, name, path, text):
+    __slots__ = ("kind", "name", "section", "property", "path", "text")
+
+    def __init__(self, kind, name, text, section="", prop=""):
         self.kind = kind
         self.name = name
-        self.path = path
+        self.section = section
+        self.property = prop
+        self.path = parse_path(prop)
         self.text = text
 
 
@@ -27,21 +35,25 @@ def parse_path(text):
 
 
 def parse_value(value):
-    """A Ref for a reference string, else None (the value is a literal)."""
-    if not isinstance(value, str):
+    """A Ref for a reference, else None (the value is a literal).
+
+    The grammar of prompt flow's InputAssignment.deserialize (test/fixtures/referenceGrammar.json holds its
+    cases): only a whole string `${...}` is a reference, nothing is stripped, a flow input's name is all
+    that follows its prefix, and a node reference splits at its first two dots.
+    """
+    if not isinstance(value, str) or not value.startswith("$") or len(value) <= 2:
         return None
-    m = _REF.match(value.strip())
-    if not m:
+    if value[1] != "{" or not value.endswith("}"):
         return None
-    inner = m.group(1).strip()
-    head, _, rest = inner.partition(".")
-    if head == "inputs" and rest:
-        name, _, path = rest.partition(".")
-        return Ref("input", name, parse_path(path), value)
-    section, _, path = rest.partition(".")
-    if head and section == "output":
-        return Ref("node", head, parse_path(path), value)
-    return None
+    inner = value[2:-1]
+    for prefix in FLOW_INPUT_PREFIXES:
+        if inner.startswith(prefix):
+            return Ref("input", inner[len(prefix):], value)
+    node, dot, port = inner.partition(".")
+    if not dot:
+        return Ref("node", inner, value, "output")
+    section, _, prop = port.partition(".")
+    return Ref("node", node, value, section, prop)
 
 
 def get_path(value, path, describe):

@@ -1,10 +1,13 @@
 import * as fs from 'fs';
 import type { FlowProblem } from '../core/flow/problem';
+import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { readConnectionsFile } from '../core/runs/connectionsFile';
 import type { RunService } from '../core/runs/runService';
 import type { RuntimeEvent } from '../core/runtime/protocol';
 import { SessionManager } from '../core/session/sessionManager';
 import type { FlowValidator } from '../core/validation/flowValidator';
+import { fieldsFromFlow } from '../shared/inputsForm';
+import { parseInputValue } from '../shared/inputValue';
 import { CliOutput, EXIT, UsageError } from './output';
 
 export interface FlowFlags {
@@ -58,13 +61,30 @@ export async function runValidate(
   return failed ? EXIT.failed : EXIT.ok;
 }
 
-/** k=v pairs; a value that parses as JSON (number, bool, list, object) keeps that type. */
-export function parsePairs(pairs: string[] | undefined, what: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** name=value pairs, the value as text: everything after the first `=`. */
+export function parsePairs(pairs: string[] | undefined, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`${what} takes name=value, not '${pair}'`);
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * `--inputs name=value` pairs, each value read by the type the flow declares for that input, as the
+ * panel's form and the Run Flow… input boxes read it. Names the flow does not declare keep their text.
+ */
+export async function typedInputs(flowDir: string, pairs: string[] | undefined): Promise<Record<string, unknown>> {
+  const texts = parsePairs(pairs, '--inputs');
+  if (Object.keys(texts).length === 0) return {};
+  const fields = fieldsFromFlow((await analyzeFlowDir(flowDir)).parsed.value);
+  const out: Record<string, unknown> = {};
+  for (const [name, text] of Object.entries(texts)) {
+    const r = parseInputValue(fields.find((f) => f.name === name)?.type, text);
+    if (!r.ok) throw new UsageError(`--inputs ${name}=${text.slice(0, 40)}: ${r.error}`);
+    out[name] = r.value;
   }
   return out;
 }
@@ -125,7 +145,7 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       throw new UsageError(`--inputs-file ${flags['inputs-file']}: ${(e as Error).message}`);
     }
   }
-  Object.assign(inputs, parsePairs(flags.inputs, '--inputs'));
+  Object.assign(inputs, await typedInputs(flowDir, flags.inputs));
   const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
   return interruptible(async (signal) => {
     const record = await runs.run(flowDir, {

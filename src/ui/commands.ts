@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressReport } from '../core/docker/progress';
 import { FlowSessionError } from '../core/errors';
+import { parseInputValue } from '../shared/inputValue';
 import type { RuntimeEvent } from '../core/runtime/protocol';
 import type { SessionStatus } from '../core/session/state';
 import type { ActiveFlow } from './activeFlow';
@@ -276,16 +277,6 @@ function inputsOf(flowDir: string): Promise<Record<string, { type?: string; defa
   });
 }
 
-/** A typed input from its text: strings as typed, everything else as JSON when it parses. */
-export function parseInputValue(type: string | undefined, text: string): unknown {
-  if (!type || type === 'string') return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 function logRunEvent(ctx: Ctx, e: RuntimeEvent): void {
   const ev = e as unknown as { event: string; node?: string; text?: string; status?: string; durationMs?: number };
   if (ev.event === 'nodeStart') {
@@ -308,9 +299,16 @@ async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
       title: `Run ${path.basename(flowDir)}: input ${key}${spec?.type ? ` (${spec.type})` : ''}`,
       value: def === undefined ? '' : typeof def === 'string' ? def : JSON.stringify(def),
       ignoreFocusOut: true,
+      validateInput: (t) => {
+        const r = parseInputValue(spec?.type, t);
+        return r.ok ? undefined : r.error;
+      },
     });
     if (text === undefined) return;
-    inputs[key] = parseInputValue(spec?.type, text);
+    const parsed = parseInputValue(spec?.type, text);
+    // validateInput keeps the box open until the text parses
+    if (!parsed.ok) return;
+    inputs[key] = parsed.value;
   }
   const { runs } = await ctx.services();
   const { newRunId } = await import('../core/runs/runId');

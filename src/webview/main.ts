@@ -7,9 +7,10 @@
  * and from the host's answer to `ready`.
  */
 import { append, el } from './dom';
-import { coerceInput, type FormValue } from './inputsForm';
-import { applyHostMessage, isRunActive } from './panelState';
-import type { HostMessage, PanelState } from './protocol';
+import type { FormValue } from '../shared/inputsForm';
+import { parseInputValue } from '../shared/inputValue';
+import { applyHostMessage, isRunActive } from '../shared/panelState';
+import type { HostMessage, PanelState } from '../shared/protocol';
 import { renderForm } from './views/formView';
 import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
@@ -160,7 +161,7 @@ function onFieldEdit(event: Event): void {
   const value = fieldValue(target);
   if (!field || value === undefined) return;
   drafts[name] = value;
-  const r = coerceInput(field, value);
+  const r = parseInputValue(field.type, value);
   showFieldError(name, r.ok ? '' : r.error);
   save();
 }
@@ -174,7 +175,7 @@ function runRequest(): void {
   for (const f of state.fields) {
     const d = Object.prototype.hasOwnProperty.call(drafts, f.name) ? drafts[f.name] : undefined;
     const value = d !== undefined && typeof d === typeof f.initial ? d : f.initial;
-    const r = coerceInput(f, value);
+    const r = parseInputValue(f.type, value);
     showFieldError(f.name, r.ok ? '' : r.error);
     valid &&= r.ok;
     inputs[f.name] = value;

@@ -3,7 +3,7 @@
  * The API VS Code gives a webview script (acquireVsCodeApi), typed for what the panel sends and saves.
  * It may be acquired once per page load only, so this module holds the one instance.
  */
-import type { WebviewMessage } from './protocol';
+import type { WebviewMessage } from '../shared/protocol';
 
 export interface WebviewApi<S> {
   postMessage(message: WebviewMessage): void;

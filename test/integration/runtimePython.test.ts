@@ -31,10 +31,19 @@ describe("the session runtime's own Python tests, inside the base image", functi
     });
     try {
       await engine.startContainer(id);
+      // the reference grammar table sits beside runtime/ as in the repository: test/fixtures/referenceGrammar.json
+      const grammar: ArchiveEntry[] = [
+        { name: 'test' },
+        { name: 'test/fixtures' },
+        {
+          name: 'test/fixtures/referenceGrammar.json',
+          content: fs.readFileSync(path.resolve(__dirname, '..', 'fixtures', 'referenceGrammar.json')),
+        },
+      ];
       await engine.putArchive(
         id,
         '/tmp',
-        await packEntries(runtimeEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), 10001, 10001),
+        await packEntries([...runtimeEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), ...grammar], 10001, 10001),
       );
       const r = await engine.exec(id, ['python3', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
         workingDir: '/tmp/runtime',

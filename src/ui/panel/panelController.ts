@@ -12,8 +12,8 @@ import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
 import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
-import { coerceInputs, fieldsFromFlow, type FormValue } from '../../webview/inputsForm';
-import { applyHostMessage, emptyState, isRunActive } from '../../webview/panelState';
+import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
+import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
 import {
   parseWebviewMessage,
   type HostMessage,
@@ -22,7 +22,7 @@ import {
   type RunEventView,
   type SessionView,
   type WebviewMessage,
-} from '../../webview/protocol';
+} from '../../shared/protocol';
 import type { Disposable, PanelServices } from './panelServices';
 import { readRunHistory, resolveRunFile } from './runHistory';
 

@@ -5,7 +5,8 @@
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { FILE_NAME, RUN_ID, type RunSummary } from '../../webview/protocol';
+import { FILE_NAME, type RunSummary } from '../../shared/protocol';
+import { RUN_ID } from '../../shared/runId';
 
 const RUNS = path.join('.promptflow', 'runs');
 /** flow.detail.json holds node outputs and can be large; past this only the folder time is used */

@@ -6,7 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { resolveFlowDir } from '../../core/flow/environment';
-import { PANEL_VIEW_TYPE } from '../../webview/protocol';
+import { PANEL_VIEW_TYPE } from '../../shared/protocol';
 import { PanelController } from './panelController';
 import { makeNonce, panelHtml } from './panelHtml';
 import type { PanelServices } from './panelServices';

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The run form: one toolkit field per flow input, filled with the user's draft or the default. */
 import { el } from '../dom';
-import type { FormValue, InputField } from '../inputsForm';
+import type { FormValue, InputField } from '../../shared/inputsForm';
 
 function label(f: InputField): string {
   return `${f.name} (${f.declaredType ?? f.type})`;

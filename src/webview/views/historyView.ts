@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The runs of this flow found in .promptflow/runs, with links that open their files in the editor. */
 import { el } from '../dom';
-import type { RunSummary } from '../protocol';
+import type { RunSummary } from '../../shared/protocol';
 
 function cell(column: number, ...children: (Node | string)[]): HTMLElement {
   return el('vscode-data-grid-cell', { 'grid-column': column }, ...children);

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** Installed packages with their origin, in a toolkit data grid. */
 import { el } from '../dom';
-import type { PackageOriginName, PackagesView } from '../protocol';
+import type { PackageOriginName, PackagesView } from '../../shared/protocol';
 
 export const ORIGIN_LABEL: Record<PackageOriginName, string> = {
   base: 'base image',

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The current run: node by node (status, duration, logs, output), then the flow's outputs or error. */
 import { el, formatDuration, json, pre } from '../dom';
-import type { NodeView, RunErrorView, RunView } from '../protocol';
+import type { NodeView, RunErrorView, RunView } from '../../shared/protocol';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
   return el(

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The session block: state with live progress, images, environment hash, the outdated notice. */
 import { el, pre } from '../dom';
-import type { ProgressView, SessionView } from '../protocol';
+import type { ProgressView, SessionView } from '../../shared/protocol';
 
 const STATE_LABEL: Record<SessionView['state'], string> = {
   'not-created': 'Not created',

@@ -15,7 +15,7 @@ import { Methods } from '../../../src/core/runtime/protocol';
 import { RunService } from '../../../src/core/runs/runService';
 import { listFlowFiles } from '../../../src/core/session/flowArchive';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
-import { parseWebviewMessage } from '../../../src/webview/protocol';
+import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { runCli } from '../../support/cli';
 import { assertClear, guardFlow, hostile } from '../../support/faults';
 import { FlowJar, toolFlow, within } from '../../support/faultsFlows';

@@ -4,7 +4,6 @@ import * as os from 'os';
 import * as path from 'path';
 import { checkFlowStatic, checkFlowText } from '../../../src/core/flow/staticChecks';
 import { listProbe } from '../../../src/core/flow/sources';
-import { parseReference } from '../../../src/core/flow/references';
 import { FlowProblem } from '../../../src/core/flow/problem';
 
 function pyNode(name: string, inputs: Record<string, string>, extra = ''): string {
@@ -20,18 +19,6 @@ function check(yaml: string, files: string[] = []): FlowProblem[] {
 }
 
 const codes = (ps: FlowProblem[]) => ps.map((p) => `${p.code}@${p.line}:${p.column}`);
-
-describe('parseReference (prompt flow InputAssignment.deserialize)', () => {
-  it('reads whole-string references only', () => {
-    assert.deepStrictEqual(parseReference('${inputs.q}'), { kind: 'flow-input', name: 'q' });
-    assert.deepStrictEqual(parseReference('${flow.q}'), { kind: 'flow-input', name: 'q' });
-    assert.deepStrictEqual(parseReference('${a}'), { kind: 'node', node: 'a', section: 'output', property: '' });
-    assert.deepStrictEqual(parseReference('${a.output.x.y}'), { kind: 'node', node: 'a', section: 'output', property: 'x.y' });
-    for (const literal of ['Hello ${inputs.q}', '${inputs.q', '$x', '${', 42, null, ['${a.output}']]) {
-      assert.strictEqual(parseReference(literal), undefined, JSON.stringify(literal));
-    }
-  });
-});
 
 describe('checkFlowText', () => {
   it('names a duplicate on its second name value', () => {

@@ -10,7 +10,7 @@ import type { SessionChange } from '../../../src/core/session/sessionManager';
 import type { SessionStatus } from '../../../src/core/session/state';
 import { PanelController, type PanelHost } from '../../../src/ui/panel/panelController';
 import type { PanelServices } from '../../../src/ui/panel/panelServices';
-import type { HostMessage } from '../../../src/webview/protocol';
+import type { HostMessage } from '../../../src/shared/protocol';
 
 const SAMPLE = path.join(__dirname, '../../../samples/hello-flow');
 const SECRET = 'sk-test-SECRET-never-in-webview';

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { applyHostMessage, emptyState, isRunActive, STATE_LIMITS } from '../../../src/webview/panelState';
-import type { HostMessage, PanelState } from '../../../src/webview/protocol';
+import { applyHostMessage, emptyState, isRunActive, STATE_LIMITS } from '../../../src/shared/panelState';
+import type { HostMessage, PanelState } from '../../../src/shared/protocol';
 
 function apply(state: PanelState, ...msgs: HostMessage[]): PanelState {
   return msgs.reduce(applyHostMessage, state);

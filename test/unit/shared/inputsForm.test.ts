@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { coerceInput, coerceInputs, fieldsFromFlow, initialValues, type InputField } from '../../../src/webview/inputsForm';
+import { coerceInputs, fieldsFromFlow, initialValues, type InputField } from '../../../src/shared/inputsForm';
 
 const flow = {
   inputs: {
@@ -65,45 +65,6 @@ describe('panel run form', () => {
       ['__proto__x'],
     );
     assert.strictEqual(fieldsFromFlow({ inputs: { b: { type: 'bool', default: 'true' } } })[0].initial, true);
-  });
-
-  it('coerces text to each type as prompt flow expects', () => {
-    assert.deepStrictEqual(coerceInput(byName('name'), '  padded  '), { ok: true, value: '  padded  ' });
-    assert.deepStrictEqual(coerceInput(byName('question'), ''), { ok: true, value: '' });
-    assert.deepStrictEqual(coerceInput(byName('count'), ' 42 '), { ok: true, value: 42 });
-    assert.deepStrictEqual(coerceInput(byName('count'), '-7'), { ok: true, value: -7 });
-    assert.deepStrictEqual(coerceInput(byName('ratio'), '1e3'), { ok: true, value: 1000 });
-    assert.deepStrictEqual(coerceInput(byName('excited'), false), { ok: true, value: false });
-    assert.deepStrictEqual(coerceInput(byName('tags'), '["x", 1]'), { ok: true, value: ['x', 1] });
-    assert.deepStrictEqual(coerceInput(byName('options'), '{"a": {"b": null}}'), { ok: true, value: { a: { b: null } } });
-  });
-
-  it('says what is wrong with a value it cannot coerce', () => {
-    const bad: [string, unknown][] = [
-      ['count', '4.5'],
-      ['count', ''],
-      ['count', 'three'],
-      ['count', '99999999999999999999'],
-      ['count', true],
-      ['ratio', ''],
-      ['ratio', 'NaN'],
-      ['ratio', 'Infinity'],
-      ['ratio', '1,5'],
-      ['excited', 'true'],
-      ['excited', 1],
-      ['tags', '{"a": 1}'],
-      ['tags', 'a, b'],
-      ['options', '[1]'],
-      ['options', 'null'],
-      ['options', '{'],
-      ['name', 5],
-      ['name', 'x'.repeat(256 * 1024 + 1)],
-    ];
-    for (const [name, value] of bad) {
-      const r = coerceInput(byName(name), value);
-      assert.strictEqual(r.ok, false, `${name} = ${String(value).slice(0, 30)}`);
-      assert.ok(!r.ok && r.error.length > 0);
-    }
   });
 
   it('coerces a whole form and reports inputs the flow does not have', () => {

@@ -1,11 +1,12 @@
 /**
- * Every message between the extension side (src/ui/panel) and the session panel's webview, declared
- * once and used by both sides. Messages from the webview are untrusted input: `parseWebviewMessage`
+ * Every message between the extension side (src/ui/panel) and the session panel's webview (src/webview),
+ * declared once and used by both sides. Messages from the webview are untrusted input: `parseWebviewMessage`
  * checks their shape, types and sizes before anything looks at them; the host then checks what only
  * it knows (the flow's inputs, the runs on disk). Nothing here may import 'vscode' or Node modules:
  * it is bundled into the webview too.
  */
 import { FORM_LIMITS, isValidInputName, type FormValue, type InputField } from './inputsForm';
+import { RUN_ID } from './runId';
 
 export const PANEL_VIEW_TYPE = 'flowsession.sessionPanel';
 
@@ -161,8 +162,6 @@ export const MESSAGE_LIMITS = {
   totalInputChars: 1024 * 1024,
 } as const;
 
-/** Run ids as newRunId makes them; never a path. */
-export const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** A file name in a run folder: one segment, no path. */
 export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_. -]*$/;
 

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { MESSAGE_LIMITS, parseWebviewMessage } from '../../../src/webview/protocol';
+import { MESSAGE_LIMITS, parseWebviewMessage } from '../../../src/shared/protocol';
 
 function refused(raw: unknown): string {
   const r = parseWebviewMessage(raw);

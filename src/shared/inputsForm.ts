@@ -1,11 +1,10 @@
 /**
- * The run form made from a flow's `inputs`: which field each input gets, its initial value, and how
- * a field's text becomes the value prompt flow expects. Pure and shared: the webview uses it to show
- * mistakes as the user types; the extension side applies it again to what the webview sends, because
- * that is the copy it trusts.
+ * The run form made from a flow's `inputs`: which field each input gets and its initial value. Pure
+ * and shared: the webview uses it to show mistakes as the user types; the extension side applies it
+ * again to what the webview sends, because that is the copy it trusts. Text becomes a value by
+ * `parseInputValue`, the rule every typed input follows.
  */
-
-export type InputType = 'string' | 'int' | 'double' | 'bool' | 'list' | 'object';
+import { isInputType, MAX_INPUT_TEXT_CHARS, parseInputValue, type InputType } from './inputValue';
 
 /** What a form field holds: text for everything but a bool's checkbox. */
 export type FormValue = string | boolean;
@@ -22,16 +21,13 @@ export interface InputField {
   declaredType?: string;
 }
 
-export type Coerced = { ok: true; value: unknown } | { ok: false; error: string };
-
 export const FORM_LIMITS = {
   fields: 100,
   nameChars: 128,
-  valueChars: 256 * 1024,
+  valueChars: MAX_INPUT_TEXT_CHARS,
   descriptionChars: 1000,
 } as const;
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set<InputType>(['string', 'int', 'double', 'bool', 'list', 'object']);
 // prompt flow input names are Python identifiers; names that are also Object.prototype keys are refused
 // so no lookup in a plain object can hit the prototype
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -61,7 +57,7 @@ export function fieldsFromFlow(flow: unknown): InputField[] {
     if (!isValidInputName(name)) continue;
     const body = isPlainObject(spec) ? spec : {};
     const written = typeof body.type === 'string' ? body.type : 'string';
-    const type: InputType = KNOWN_TYPES.has(written) ? (written as InputType) : 'string';
+    const type: InputType = isInputType(written) ? written : 'string';
     const field: InputField = { name, type, initial: initialValue(type, body.default), hasDefault: 'default' in body };
     if (typeof body.description === 'string' && body.description)
       field.description = body.description.slice(0, FORM_LIMITS.descriptionChars);
@@ -74,41 +70,6 @@ export function fieldsFromFlow(flow: unknown): InputField[] {
 /** The initial value of every field. */
 export function initialValues(fields: InputField[]): Record<string, FormValue> {
   return Object.fromEntries(fields.map((f) => [f.name, f.initial]));
-}
-
-function parseJson(text: string): Coerced {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch (e) {
-    return { ok: false, error: `Not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
-  }
-}
-
-/** One field's value as the flow receives it, or why it cannot be. */
-export function coerceInput(field: InputField, value: unknown): Coerced {
-  if (field.type === 'bool') return typeof value === 'boolean' ? { ok: true, value } : { ok: false, error: 'Expected true or false.' };
-  if (typeof value !== 'string') return { ok: false, error: 'Expected text.' };
-  if (value.length > FORM_LIMITS.valueChars) return { ok: false, error: `At most ${FORM_LIMITS.valueChars} characters.` };
-  const text = value.trim();
-  switch (field.type) {
-    case 'string':
-      return { ok: true, value };
-    case 'int':
-      if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) return { ok: false, error: 'Enter a whole number.' };
-      return { ok: true, value: Number(text) };
-    case 'double': {
-      const n = text === '' ? NaN : Number(text);
-      return Number.isFinite(n) ? { ok: true, value: n } : { ok: false, error: 'Enter a number.' };
-    }
-    case 'list': {
-      const r = parseJson(text);
-      return !r.ok || Array.isArray(r.value) ? r : { ok: false, error: 'Enter a JSON list, e.g. ["a", "b"].' };
-    }
-    case 'object': {
-      const r = parseJson(text);
-      return !r.ok || isPlainObject(r.value) ? r : { ok: false, error: 'Enter a JSON object, e.g. {"key": "value"}.' };
-    }
-  }
 }
 
 export interface CoercedInputs {
@@ -131,7 +92,7 @@ export function coerceInputs(fields: InputField[], raw: Record<string, unknown>)
       errors[name] = 'The flow has no such input (reload the panel if flow.dag.yaml changed).';
       continue;
     }
-    const r = coerceInput(field, value);
+    const r = parseInputValue(field.type, value);
     if (r.ok) values[name] = r.value;
     else errors[name] = r.error;
   }
