@@ -9,9 +9,7 @@ import { analyzeFlowDir } from '../flow/staticChecks';
 import type { RuntimeClient } from '../runtime/client';
 import { Methods, type BatchResult, type ConnectionSpec, type LineEndEvent } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
-import { writeJsonAtomic } from './atomicWrite';
-import { OrderedLineWriter } from './orderedLineWriter';
-import { newRunId } from './runId';
+import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary } from './runStore';
 import type { BatchRecord } from './runService';
 
 /** a share up to this size goes to its session over the runtime protocol */
@@ -120,8 +118,7 @@ export async function runMultiEngineBatch(
   }
   const dir = resolveFlowDir(flowDir);
   const runId = options.runId ?? newRunId(dir, 'batch');
-  const runDir = path.join(dir, '.promptflow', 'runs', runId);
-  const outputFile = path.join(runDir, 'output.jsonl');
+  const outputFile = batchOutputFile(dir, runId);
   const shares: EngineShare[] = engines.map((e) => ({ name: e.name, lines: 0, failedLines: 0, chunks: 0, requeued: 0 }));
   const base = { runId, flowDir: dir, outputFile, engines: shares, requeued: 0 };
 
@@ -174,7 +171,7 @@ export async function runMultiEngineBatch(
   };
   const clients = new Map<number, { client: RuntimeClient; container: string }>();
   const activeChunks = new Map<string, RuntimeClient>();
-  const writer = new OrderedLineWriter(outputFile);
+  const output = new BatchOutput(dir, runId);
 
   const commit = (engineIndex: number, line: LineEndEvent) => {
     if (committed.has(line.index)) return;
@@ -186,12 +183,7 @@ export async function runMultiEngineBatch(
       share.failedLines++;
     }
     if (line.agg) aggValues.set(line.index, line.agg);
-    writer.add(
-      line.index,
-      JSON.stringify(
-        line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
-      ),
-    );
+    output.add(line);
     const { agg: _agg, ...event } = line;
     options.onLine?.(event, engines[engineIndex].name);
   };
@@ -364,7 +356,7 @@ export async function runMultiEngineBatch(
     await Promise.all(engines.map((_e, i) => engineLoop(i)));
   } catch (e) {
     options.signal?.removeEventListener('abort', onAbort);
-    await writer.abort();
+    await output.abort();
     throw e;
   }
   options.signal?.removeEventListener('abort', onAbort);
@@ -412,7 +404,7 @@ export async function runMultiEngineBatch(
     }
     if (!aggregationEngine) error = { code: 'EnginesFailed', message: 'The aggregation nodes could not run: no engine was left.' };
   }
-  await writer.finish();
+  await output.finish();
   const total = committed.size;
   const record: MultiEngineBatchRecord = {
     ...base,
@@ -427,9 +419,7 @@ export async function runMultiEngineBatch(
     files: [],
     aggregationEngine,
   };
-  const summaryFile = path.join(runDir, 'summary.json');
   const { files: _files, ...summary } = record;
-  await writeJsonAtomic(summaryFile, summary);
-  record.files = [outputFile, summaryFile];
+  record.files = [outputFile, await writeBatchSummary(dir, runId, summary)];
   return record;
 }
