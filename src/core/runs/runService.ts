@@ -70,7 +70,7 @@ const ANSWER_GRACE_MS = 10_000;
 const answerTimeoutMs = (timeoutSeconds?: number) => (timeoutSeconds || RUNTIME_DEFAULT_TIMEOUT_S) * 1000 + ANSWER_GRACE_MS;
 
 /** Static errors stop a run before it reaches the session, as prompt flow refuses to run such a flow. */
-function firstError(problems: FlowProblem[]): FlowRunError | undefined {
+export function firstError(problems: FlowProblem[]): FlowRunError | undefined {
   const p = problems.find((x) => x.severity === 'error');
   return p ? { code: p.code, message: `${p.message} (${p.file}:${p.line}:${p.column})` } : undefined;
 }
