@@ -18,9 +18,7 @@ import {
 } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
-import { writeFileAtomic, writeJsonAtomic } from './atomicWrite';
-import { OrderedLineWriter } from './orderedLineWriter';
-import { newRunId } from './runId';
+import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeRunResult } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles } from '../session/flowArchive';
 
@@ -46,7 +44,7 @@ export interface RunRecord {
   error?: FlowRunError;
   startedAt: string;
   durationMs: number;
-  /** files written under <flow>/.promptflow/ */
+  /** files written to the flow's results folder */
   files: string[];
 }
 
@@ -65,7 +63,6 @@ export interface BatchRecord extends Omit<BatchResult, 'error'> {
   files: string[];
 }
 
-const RESULTS_DIR = '.promptflow';
 /** the runtime's own limit when a request names none (runtime/flowsession_runtime/server.py DEFAULT_TIMEOUTS) */
 const RUNTIME_DEFAULT_TIMEOUT_S = 600;
 /** how long past the runtime's own timeout the client waits for its answer before giving up (a frozen runtime) */
@@ -73,12 +70,12 @@ const ANSWER_GRACE_MS = 10_000;
 const answerTimeoutMs = (timeoutSeconds?: number) => (timeoutSeconds || RUNTIME_DEFAULT_TIMEOUT_S) * 1000 + ANSWER_GRACE_MS;
 
 /** Static errors stop a run before it reaches the session, as prompt flow refuses to run such a flow. */
-function firstError(problems: FlowProblem[]): FlowRunError | undefined {
+export function firstError(problems: FlowProblem[]): FlowRunError | undefined {
   const p = problems.find((x) => x.severity === 'error');
   return p ? { code: p.code, message: `${p.message} (${p.file}:${p.line}:${p.column})` } : undefined;
 }
 
-/** Runs and batch runs of a flow in its session, with the results written to <flow>/.promptflow/. */
+/** Runs and batch runs of a flow in its session, with the results kept by the run store. */
 export class RunService {
   private readonly active = new Map<string, RuntimeClient>();
 
@@ -173,7 +170,7 @@ export class RunService {
       options.signal?.removeEventListener('abort', onAbort);
       this.active.delete(runId);
     }
-    const files = await this.writeRunFiles(dir, runId, result);
+    const files = await writeRunResult(dir, runId, result);
     return {
       runId,
       flowDir: dir,
@@ -184,22 +181,6 @@ export class RunService {
       durationMs: Date.now() - started,
       files,
     };
-  }
-
-  /** prompt flow's files (flow.output.json, flow.detail.json, flow.log), plus a copy per run for the history. */
-  private async writeRunFiles(dir: string, runId: string, result: RunResult): Promise<string[]> {
-    const out = path.join(dir, RESULTS_DIR);
-    const runDir = path.join(out, 'runs', runId);
-    const files: [string, string][] = [];
-    if (result.outputs) files.push(['flow.output.json', `${JSON.stringify(result.outputs, null, 2)}\n`]);
-    files.push(['flow.detail.json', `${JSON.stringify(result.detail, null, 2)}\n`], ['flow.log', result.log ?? '']);
-    await Promise.all(
-      files.flatMap(([name, content]) => [
-        writeFileAtomic(path.join(out, name), content),
-        writeFileAtomic(path.join(runDir, name), content),
-      ]),
-    );
-    return files.map(([name]) => path.join(out, name));
   }
 
   async cancel(runId: string): Promise<boolean> {
@@ -216,8 +197,7 @@ export class RunService {
     }
     const prepared = await this.prepare(flowDir, options.onProgress);
     const runId = options.runId ?? newRunId(prepared.dir, 'batch');
-    const runDir = path.join(prepared.dir, RESULTS_DIR, 'runs', runId);
-    const outputFile = path.join(runDir, 'output.jsonl');
+    const outputFile = batchOutputFile(prepared.dir, runId);
     if ('error' in prepared) {
       return {
         runId,
@@ -250,16 +230,11 @@ export class RunService {
         await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001),
       );
     }
-    const writer = new OrderedLineWriter(outputFile);
+    const output = new BatchOutput(dir, runId);
     const unsubscribe = client.onEvent((e) => {
       if (e.runId !== runId || e.event !== 'lineEnd') return;
       const line = e as unknown as LineEndEvent;
-      writer.add(
-        line.index,
-        JSON.stringify(
-          line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
-        ),
-      );
+      output.add(line);
       options.onLine?.(line);
     });
     const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
@@ -282,7 +257,7 @@ export class RunService {
         { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
       );
     } catch (e) {
-      await writer.abort();
+      await output.abort();
       throw e;
     } finally {
       unsubscribe();
@@ -293,9 +268,8 @@ export class RunService {
           .exec(copiedTo, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData])
           .catch(() => undefined);
     }
-    await writer.finish();
-    const summaryFile = path.join(runDir, 'summary.json');
-    await writeJsonAtomic(summaryFile, { runId, ...result });
+    await output.finish();
+    const summaryFile = await writeBatchSummary(dir, runId, { runId, ...result });
     return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile] };
   }
 }

@@ -7,7 +7,8 @@ import * as path from 'path';
 import type { ProgressReport } from '../../core/docker/progress';
 import { errorMessage } from '../../core/errors';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
-import { newRunId } from '../../core/runs/runId';
+import { readRunHistory } from '../../core/runs/runHistory';
+import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
 import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
@@ -24,7 +25,6 @@ import {
   type WebviewMessage,
 } from '../../shared/protocol';
 import type { Disposable, PanelServices } from './panelServices';
-import { readRunHistory, resolveRunFile } from './runHistory';
 
 /** The editor actions the controller asks of its host. */
 export interface PanelHost {
@@ -185,7 +185,7 @@ export class PanelController {
         const file = await resolveRunFile(this.flowDir, msg.runId, msg.file);
         if (!file) {
           this.services.log.warn(
-            `Session panel: refused to open ${msg.file} of run ${msg.runId}: no such file in ${path.join(this.flowDir, '.promptflow', 'runs')}.`,
+            `Session panel: refused to open ${msg.file} of run ${msg.runId}: no such file in ${runsFolder(this.flowDir)}.`,
           );
           return;
         }
@@ -385,7 +385,9 @@ export class PanelController {
   }
 
   async refreshHistory(): Promise<void> {
-    this.post({ type: 'history', runs: await readRunHistory(this.flowDir) });
+    // the webview gets names only, never the folders' paths
+    const runs = (await readRunHistory(this.flowDir)).map(({ dir: _dir, ...run }) => run);
+    this.post({ type: 'history', runs });
   }
 
   dispose(): void {

@@ -1,0 +1,135 @@
+/**
+ * The one owner of a flow's results layout, as prompt flow leaves it:
+ *
+ *   <flow>/.promptflow/flow.output.json, flow.detail.json, flow.log   the latest run
+ *   <flow>/.promptflow/runs/<runId>/                                   one folder per run or batch
+ *       flow.output.json, flow.detail.json, flow.log                   a run
+ *       output.jsonl, summary.json                                     a batch
+ *
+ * Every file is written so that a reader sees the old content or the new, never a partial one.
+ */
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import type { LineEndEvent, RunResult } from '../runtime/protocol';
+import { FILE_NAME } from '../../shared/protocol';
+import { RUN_ID } from '../../shared/runId';
+import { writeFileAtomic, writeJsonAtomic } from './atomicWrite';
+import { OrderedLineWriter } from './orderedLineWriter';
+
+export { newRunId } from './runId';
+
+const RESULTS_FOLDER = '.promptflow';
+const RUNS_FOLDER = 'runs';
+
+/** The files of a run, in the order they are worth opening. */
+export const RUN_FILES = { output: 'flow.output.json', detail: 'flow.detail.json', log: 'flow.log' } as const;
+/** The files of a batch, in the order they are worth opening. */
+export const BATCH_FILES = { output: 'output.jsonl', summary: 'summary.json' } as const;
+
+/** `<flow>/.promptflow`: prompt flow's results folder. */
+export function resultsFolder(flowDir: string): string {
+  return path.join(flowDir, RESULTS_FOLDER);
+}
+
+/** `<flow>/.promptflow/runs`: the history, one folder per run. */
+export function runsFolder(flowDir: string): string {
+  return path.join(resultsFolder(flowDir), RUNS_FOLDER);
+}
+
+export function runFolder(flowDir: string, runId: string): string {
+  return path.join(runsFolder(flowDir), runId);
+}
+
+/** Where a batch's output.jsonl ends up (it exists once the batch finished). */
+export function batchOutputFile(flowDir: string, runId: string): string {
+  return path.join(runFolder(flowDir, runId), BATCH_FILES.output);
+}
+
+/**
+ * Writes prompt flow's files of a run (flow.output.json when it has outputs, flow.detail.json, flow.log) to
+ * the results folder, where prompt flow's tools look for the latest run, and a copy into the run's own
+ * folder for the history. Returns the files of the results folder.
+ */
+export async function writeRunResult(flowDir: string, runId: string, result: RunResult): Promise<string[]> {
+  const latest = resultsFolder(flowDir);
+  const own = runFolder(flowDir, runId);
+  const files: [string, string][] = [];
+  if (result.outputs) files.push([RUN_FILES.output, `${JSON.stringify(result.outputs, null, 2)}\n`]);
+  files.push([RUN_FILES.detail, `${JSON.stringify(result.detail, null, 2)}\n`], [RUN_FILES.log, result.log ?? '']);
+  await Promise.all(
+    files.flatMap(([name, content]) => [writeFileAtomic(path.join(latest, name), content), writeFileAtomic(path.join(own, name), content)]),
+  );
+  return files.map(([name]) => path.join(latest, name));
+}
+
+/** Writes a batch's summary.json; returns its path. */
+export async function writeBatchSummary(flowDir: string, runId: string, summary: object): Promise<string> {
+  const file = path.join(runFolder(flowDir, runId), BATCH_FILES.summary);
+  await writeJsonAtomic(file, summary);
+  return file;
+}
+
+/**
+ * A batch's output.jsonl while the batch runs: one line per input line, in input order, whatever order
+ * the results come in. The file appears whole when the batch finishes, never half written.
+ */
+export class BatchOutput {
+  readonly file: string;
+  private readonly writer: OrderedLineWriter;
+
+  constructor(flowDir: string, runId: string) {
+    this.file = batchOutputFile(flowDir, runId);
+    this.writer = new OrderedLineWriter(this.file);
+  }
+
+  /** prompt flow's line: the outputs with the line number, or the error */
+  add(line: LineEndEvent): void {
+    this.writer.add(
+      line.index,
+      JSON.stringify(
+        line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
+      ),
+    );
+  }
+
+  finish(): Promise<void> {
+    return this.writer.finish();
+  }
+
+  abort(): Promise<void> {
+    return this.writer.abort();
+  }
+}
+
+/** A run id that can only name a folder directly inside the runs folder. */
+export function isRunId(runId: string): boolean {
+  return RUN_ID.test(runId) && !runId.includes('..');
+}
+
+/** A file name that can only name a file directly inside a run folder. */
+export function isPlainFileName(file: string): boolean {
+  return FILE_NAME.test(file) && !file.includes('..');
+}
+
+/**
+ * The absolute path of a file of a run, when runId names a run folder (not a link) of this flow and
+ * file a regular file (not a link) in it; undefined otherwise. The names are checked again here so
+ * this is safe whatever the caller validated.
+ */
+export async function resolveRunFile(flowDir: string, runId: string, file: string): Promise<string | undefined> {
+  if (!isRunId(runId) || !isPlainFileName(file)) return undefined;
+  const root = runsFolder(flowDir);
+  const dir = path.join(root, runId);
+  const target = path.join(dir, file);
+  if (path.dirname(target) !== dir || path.dirname(dir) !== root) return undefined;
+  try {
+    const [d, f, realRoot, realFlow] = await Promise.all([fsp.lstat(dir), fsp.lstat(target), fsp.realpath(root), fsp.realpath(flowDir)]);
+    if (!d.isDirectory() || !f.isFile()) return undefined;
+    // .promptflow or runs linked somewhere else is not this flow's history
+    if (realRoot !== runsFolder(realFlow)) return undefined;
+    const names = await fsp.readdir(dir);
+    return names.includes(file) ? target : undefined;
+  } catch {
+    return undefined;
+  }
+}
