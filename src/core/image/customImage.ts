@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import type { Engine } from '../docker/engine';
-import { isValidImageRef, splitImageRef } from '../docker/imageRef';
+import { isValidImageRef, splitImageRef } from '../imageRef';
 import type { ProgressListener } from '../docker/progress';
 import { FlowSessionError } from '../errors';
 import { flowArchive } from '../session/flowArchive';

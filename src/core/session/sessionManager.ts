@@ -5,7 +5,7 @@ import type { ContainerDetails, Engine, EngineEvent, EventSubscription } from '.
 import type { ProgressReport } from '../docker/progress';
 import { FlowSessionError, errorMessage, isFlowSessionError } from '../errors';
 import { readFlowEnvironment, resolveFlowDir, type FlowEnvironment } from '../flow/environment';
-import { isValidImageRef } from '../docker/imageRef';
+import { isValidImageRef } from '../imageRef';
 import { ensureEnvironmentImage } from '../image/environmentImage';
 import { checkPackageSpecs, pipOptionArgs } from '../image/pipOptions';
 import { outputTail } from '../image/recipe';

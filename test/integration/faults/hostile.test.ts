@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import Docker from 'dockerode';
-import { isValidImageRef } from '../../../src/core/docker/imageRef';
+import { isValidImageRef } from '../../../src/core/imageRef';
 import { parseFlowDocument } from '../../../src/core/flow/dagDocument';
 import { analyzeFlowDir } from '../../../src/core/flow/staticChecks';
 import { checkPackageSpecs, pipOptionArgs } from '../../../src/core/image/pipOptions';

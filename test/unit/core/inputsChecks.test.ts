@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { isValidImageRef, splitImageRef } from '../../../src/core/docker/imageRef';
+import { isValidImageRef, splitImageRef } from '../../../src/core/imageRef';
 import { checkPackageSpecs, pipOptionArgs } from '../../../src/core/image/pipOptions';
 import { FlowSessionError } from '../../../src/core/errors';
 
