@@ -5,7 +5,7 @@ import type { Engine } from '../docker/engine';
 import { isValidImageRef, splitImageRef } from '../imageRef';
 import type { ProgressListener } from '../docker/progress';
 import { FlowSessionError } from '../errors';
-import { flowArchive } from '../session/flowArchive';
+import { flowArchive } from '../fs/flowArchive';
 import { IMAGE_LABELS } from './labels';
 
 /** The folder a custom base image is built from, as prompt flow's docs name it. */

@@ -9,7 +9,7 @@ import { analyzeFlowDir } from '../flow/staticChecks';
 import type { RuntimeClient } from '../runtime/client';
 import { Methods, type BatchResult, type ConnectionSpec, type LineEndEvent } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
-import { writeJsonAtomic } from './atomicWrite';
+import { writeJsonAtomic } from '../fs/atomicWrite';
 import { OrderedLineWriter } from './orderedLineWriter';
 import { newRunId } from './runId';
 import type { BatchRecord } from './runService';

@@ -18,11 +18,11 @@ import {
 } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
-import { writeFileAtomic, writeJsonAtomic } from './atomicWrite';
+import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
 import { OrderedLineWriter } from './orderedLineWriter';
 import { newRunId } from './runId';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
-import { listFlowFiles } from '../session/flowArchive';
+import { listFlowFiles } from '../fs/flowArchive';
 
 export interface RunOptions {
   inputs?: Record<string, unknown>;

@@ -14,7 +14,7 @@ import { ensureRuntimeImage } from '../image/runtimeImage';
 import { RuntimeClient } from '../runtime/client';
 import { Methods } from '../runtime/protocol';
 import type { SessionSettings } from '../settings';
-import { fileArchive, listFlowFiles, packFlowFiles, SyncedFiles } from './flowArchive';
+import { fileArchive, listFlowFiles, packFlowFiles, SyncedFiles } from '../fs/flowArchive';
 import { KeyedQueue } from './keyedQueue';
 import { SESSION_LABELS, containerName, contentHash, sessionKey } from './labels';
 import { classifyPackages, type InstalledPackage } from './packages';

@@ -13,7 +13,7 @@ import { analyzeFlowDir } from '../../../src/core/flow/staticChecks';
 import { checkPackageSpecs, pipOptionArgs } from '../../../src/core/image/pipOptions';
 import { Methods } from '../../../src/core/runtime/protocol';
 import { RunService } from '../../../src/core/runs/runService';
-import { listFlowFiles } from '../../../src/core/session/flowArchive';
+import { listFlowFiles } from '../../../src/core/fs/flowArchive';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { parseWebviewMessage } from '../../../src/webview/protocol';
 import { runCli } from '../../support/cli';
