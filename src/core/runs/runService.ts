@@ -133,7 +133,7 @@ export class RunService {
         files: [],
       };
     const unsubscribe = client.onEvent((e) => {
-      if (e.runId === runId) options.onEvent?.(e as unknown as RuntimeEvent);
+      if (e.runId === runId) options.onEvent?.(e);
     });
     const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
     options.signal?.addEventListener('abort', onAbort);
@@ -253,7 +253,7 @@ export class RunService {
     const writer = new OrderedLineWriter(outputFile);
     const unsubscribe = client.onEvent((e) => {
       if (e.runId !== runId || e.event !== 'lineEnd') return;
-      const line = e as unknown as LineEndEvent;
+      const line = e;
       writer.add(
         line.index,
         JSON.stringify(
