@@ -277,8 +277,7 @@ function inputsOf(flowDir: string): Promise<Record<string, { type?: string; defa
   });
 }
 
-function logRunEvent(ctx: Ctx, e: RuntimeEvent): void {
-  const ev = e as unknown as { event: string; node?: string; text?: string; status?: string; durationMs?: number };
+function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
   if (ev.event === 'nodeStart') {
     ctx.log.info(`[${ev.node}] started`);
   } else if (ev.event === 'nodeLog' && ev.text) {
@@ -329,8 +328,7 @@ async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
         onProgress: (r) => w.report(r),
         onEvent: (e) => {
           logRunEvent(ctx, e);
-          const ev = e as unknown as { event: string; node?: string };
-          if (ev.event === 'nodeStart') w.report({ message: `node ${ev.node}` });
+          if (e.event === 'nodeStart') w.report({ message: `node ${e.node}` });
         },
       });
     });

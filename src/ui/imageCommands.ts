@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { isValidImageRef } from '../core/docker/imageRef';
+import { isValidImageRef } from '../core/imageRef';
 import { FlowSessionError } from '../core/errors';
 import type { CommandDeps } from './commands';
 import { register } from './commands';

@@ -26,7 +26,7 @@ import { FlowSessionError } from '../errors';
 import { subscribeEvents } from './events';
 import { followJsonStream, type EngineStreamMessage } from './jsonStream';
 import { LayerProgressTracker, type ProgressListener } from './progress';
-import { splitImageRef } from './imageRef';
+import { splitImageRef } from '../imageRef';
 import { TailBuffer } from './tailBuffer';
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, parseDocument, type Pair, type YAMLMap } from 'yaml';
-import { isValidImageRef } from '../docker/imageRef';
+import { isValidImageRef } from '../imageRef';
 import { FlowSessionError } from '../errors';
 
 /**

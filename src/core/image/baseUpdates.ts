@@ -1,5 +1,5 @@
 import type { Engine } from '../docker/engine';
-import { splitImageRef } from '../docker/imageRef';
+import { splitImageRef } from '../imageRef';
 import { FlowSessionError } from '../errors';
 
 export type UpdateState = 'up-to-date' | 'update-available' | 'not-pulled' | 'unknown';

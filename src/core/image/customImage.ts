@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import type { Engine } from '../docker/engine';
-import { isValidImageRef, splitImageRef } from '../docker/imageRef';
+import { isValidImageRef, splitImageRef } from '../imageRef';
 import type { ProgressListener } from '../docker/progress';
 import { FlowSessionError } from '../errors';
-import { flowArchive } from '../session/flowArchive';
+import { flowArchive } from '../fs/flowArchive';
 import { IMAGE_LABELS } from './labels';
 
 /** The folder a custom base image is built from, as prompt flow's docs name it. */

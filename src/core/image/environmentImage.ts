@@ -5,7 +5,7 @@ import type { ProgressListener } from '../docker/progress';
 import { FlowSessionError } from '../errors';
 import type { PipSettings } from '../settings';
 import { ENV_REPO, IMAGE_LABELS } from './labels';
-import { pipOptionArgs } from './pipOptions';
+import { pipInstallArgv } from './pipOptions';
 import { buildFromRecipe, labelChange, outputTail } from './recipe';
 import { IMAGE_PATHS, SESSION_IMAGE_CHANGES, SESSION_USER } from './runtimeFiles';
 import type { RuntimeImage } from './runtimeImage';
@@ -48,8 +48,8 @@ export async function ensureEnvironmentImage(
   const existing = await engine.inspectImage(ref);
   if (existing && existing.labels[IMAGE_LABELS.env] === envHash) return { ref, id: existing.id, envHash, built: false };
 
-  const pipArgs = pipOptionArgs(options.pip);
   const reqPath = '/tmp/flowsession-requirements.txt';
+  const pipInstall = pipInstallArgv(options.pip, ['-r', reqPath]);
   options.onProgress?.({ phase: 'installing', message: 'Installing requirements' });
   const id = await buildFromRecipe(
     engine,
@@ -69,20 +69,7 @@ export async function ensureEnvironmentImage(
       steps: [
         {
           title: 'pip install -r requirements.txt',
-          argv: [
-            IMAGE_PATHS.python,
-            '-m',
-            'pip',
-            'install',
-            '--no-cache-dir',
-            '--disable-pip-version-check',
-            '--no-input',
-            '--progress-bar',
-            'off',
-            '-r',
-            reqPath,
-            ...pipArgs,
-          ],
+          argv: pipInstall,
           onFailure: (r) =>
             new FlowSessionError(
               'requirements-failed',

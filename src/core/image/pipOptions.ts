@@ -1,5 +1,6 @@
 import type { PipSettings } from '../settings';
 import { FlowSessionError } from '../errors';
+import { IMAGE_PATHS } from './runtimeFiles';
 
 // A package spec or an option value reaches pip as one argv element; these keep them from being read as options.
 const SAFE_VALUE = /^[\x21-\x7e\u00a0-\uffff]+$/;
@@ -25,6 +26,26 @@ export function pipOptionArgs(pip: PipSettings): string[] {
   for (const u of pip.findLinks) add('--find-links', u);
   for (const h of pip.trustedHost) add('--trusted-host', h);
   return args;
+}
+
+/**
+ * `pip install` in a session image's environment, quiet and without a cache, with the user's pip settings;
+ * `what` names the packages or the requirements file.
+ */
+export function pipInstallArgv(pip: PipSettings, what: string[]): string[] {
+  return [
+    IMAGE_PATHS.python,
+    '-m',
+    'pip',
+    'install',
+    '--no-cache-dir',
+    '--disable-pip-version-check',
+    '--no-input',
+    '--progress-bar',
+    'off',
+    ...pipOptionArgs(pip),
+    ...what,
+  ];
 }
 
 /** Validates package specs typed by the user: name, extras and version constraints only. */

@@ -302,7 +302,7 @@ export class EngineBatchScheduler {
       if (e.runId !== chunkId) return;
       last = Date.now();
       if (e.event !== 'lineEnd') return;
-      const line = e as unknown as LineEndEvent;
+      const line = e;
       const index = chunk[line.index];
       if (index === undefined) return;
       const mapped = { ...line, index };

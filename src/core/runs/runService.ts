@@ -20,7 +20,7 @@ import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeRunResult } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
-import { listFlowFiles } from '../session/flowArchive';
+import { listFlowFiles } from '../fs/flowArchive';
 
 export interface RunOptions {
   inputs?: Record<string, unknown>;
@@ -130,7 +130,7 @@ export class RunService {
         files: [],
       };
     const unsubscribe = client.onEvent((e) => {
-      if (e.runId === runId) options.onEvent?.(e as unknown as RuntimeEvent);
+      if (e.runId === runId) options.onEvent?.(e);
     });
     const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
     options.signal?.addEventListener('abort', onAbort);
@@ -233,9 +233,8 @@ export class RunService {
     const output = new BatchOutput(dir, runId);
     const unsubscribe = client.onEvent((e) => {
       if (e.runId !== runId || e.event !== 'lineEnd') return;
-      const line = e as unknown as LineEndEvent;
-      output.add(line);
-      options.onLine?.(line);
+      output.add(e);
+      options.onLine?.(e);
     });
     const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
     options.signal?.addEventListener('abort', onAbort);

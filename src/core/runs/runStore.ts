@@ -13,7 +13,7 @@ import * as path from 'path';
 import type { LineEndEvent, RunResult } from '../runtime/protocol';
 import { FILE_NAME } from '../../shared/protocol';
 import { RUN_ID } from '../../shared/runId';
-import { writeFileAtomic, writeJsonAtomic } from './atomicWrite';
+import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
 import { OrderedLineWriter } from './orderedLineWriter';
 
 export { newRunId } from './runId';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events';
 import type { ExecSession } from '../docker/engine';
 import { FlowSessionError } from '../errors';
-import type { MethodType, RuntimeEventBase, RuntimeResponse } from './protocol';
+import { isRuntimeEvent, type MethodType, type RuntimeEvent, type RuntimeEventBase, type RuntimeResponse } from './protocol';
 
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -59,15 +59,14 @@ export class RuntimeClient {
 
   private handleLine(line: string): void {
     if (!line.trim()) return;
-    let message: RuntimeResponse & Partial<RuntimeEventBase>;
-    try {
-      message = JSON.parse(line);
-    } catch {
+    const message = parseMessage(line);
+    if (!message) {
       this.events.emit('stderr', `${line}\n`);
       return;
     }
     if (typeof message.event === 'string') {
-      this.events.emit('event', message);
+      // typed here, where it arrives: an event the protocol does not declare is dropped, never passed on untyped
+      if (isRuntimeEvent(message)) this.events.emit('event', message);
       return;
     }
     const waiter = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
@@ -110,7 +109,8 @@ export class RuntimeClient {
     });
   }
 
-  onEvent(listener: (e: RuntimeEventBase & Record<string, unknown>) => void): () => void {
+  /** The runtime's events as they arrive, typed by their `event` name; a listener filters by `runId` for its request. */
+  onEvent(listener: (e: RuntimeEvent) => void): () => void {
     this.events.on('event', listener);
     return () => this.events.off('event', listener);
   }
@@ -134,6 +134,17 @@ export class RuntimeClient {
     }
     setTimeout(() => this.session.close(), 500).unref?.();
   }
+}
+
+/** A protocol line as a message; undefined for anything that is not a JSON object (stray output of the process). */
+function parseMessage(line: string): (RuntimeResponse & Partial<RuntimeEventBase>) | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null ? (value as RuntimeResponse & Partial<RuntimeEventBase>) : undefined;
 }
 
 /** A runtime error keeps prompt flow's code in `detail` position of the message for the UI. */

@@ -341,7 +341,20 @@ export interface LineEndEvent extends RuntimeEventBase {
   /** with BatchParams.aggValues: the values this line gives the aggregation nodes (node -> input -> value) */
   agg?: Record<string, Record<string, unknown>>;
 }
-export type RuntimeEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent | LineEndEvent;
+/** What a `run` streams: its nodes starting, printing and ending. */
+export type RunEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent;
+/** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
+export type BatchEvent = LineEndEvent | RunEvent;
+/** Every event the runtime sends, told apart by `event`. */
+export type RuntimeEvent = RunEvent | BatchEvent;
+
+// a Record, so that an event added to the union above cannot be forgotten here
+const EVENT_NAMES: Record<RuntimeEvent['event'], true> = { nodeStart: true, nodeLog: true, nodeEnd: true, lineEnd: true };
+
+/** True for a message that names one of the events above; the runtime ships with the extension and sends no other. */
+export function isRuntimeEvent(message: { event?: unknown }): message is RuntimeEvent {
+  return typeof message.event === 'string' && Object.prototype.hasOwnProperty.call(EVENT_NAMES, message.event);
+}
 
 /** Saved files of the flow, written into the session's copy of the flow folder (paths confined to it). */
 export interface WriteFilesParams {

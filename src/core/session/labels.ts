@@ -1,4 +1,5 @@
 import * as crypto from 'crypto';
+import type { ContainerDetails, Engine } from '../docker/engine';
 
 /** Container labels: the session's identity lives in the engine, so any process finds it again. */
 export const SESSION_LABELS = {
@@ -22,4 +23,10 @@ export function containerName(key: string): string {
 
 export function contentHash(text: string): string {
   return crypto.createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex').slice(0, 16);
+}
+
+/** The container of a session, found by its name and confirmed by its label. */
+export async function findSessionContainer(engine: Engine, key: string): Promise<ContainerDetails | undefined> {
+  const c = await engine.inspectContainer(containerName(key));
+  return c && c.labels[SESSION_LABELS.session] === key ? c : undefined;
 }

@@ -1,23 +1,22 @@
 import { EventEmitter } from 'events';
-import * as fs from 'fs';
-import * as path from 'path';
-import type { ContainerDetails, Engine, EngineEvent, EventSubscription } from '../docker/engine';
+import type { ContainerDetails, ContainerSummary, Engine, EngineEvent, EventSubscription } from '../docker/engine';
 import type { ProgressReport } from '../docker/progress';
 import { FlowSessionError, errorMessage, isFlowSessionError } from '../errors';
 import { readFlowEnvironment, resolveFlowDir, type FlowEnvironment } from '../flow/environment';
-import { isValidImageRef } from '../docker/imageRef';
+import { isValidImageRef } from '../imageRef';
 import { ensureEnvironmentImage } from '../image/environmentImage';
-import { checkPackageSpecs, pipOptionArgs } from '../image/pipOptions';
-import { outputTail } from '../image/recipe';
+import { checkPackageSpecs } from '../image/pipOptions';
 import { IMAGE_PATHS, SESSION_USER, runtimeVersion } from '../image/runtimeFiles';
 import { ensureRuntimeImage } from '../image/runtimeImage';
-import { RuntimeClient } from '../runtime/client';
-import { Methods } from '../runtime/protocol';
+import type { RuntimeClient } from '../runtime/client';
 import type { SessionSettings } from '../settings';
-import { fileArchive, listFlowFiles, packFlowFiles, SyncedFiles } from './flowArchive';
+import { FlowSync } from './flowSync';
 import { KeyedQueue } from './keyedQueue';
-import { SESSION_LABELS, containerName, contentHash, sessionKey } from './labels';
-import { classifyPackages, type InstalledPackage } from './packages';
+import { SESSION_LABELS, containerName, contentHash, findSessionContainer, sessionKey } from './labels';
+import type { InstalledPackage } from './packages';
+import { RuntimeSupervisor } from './runtimeSupervisor';
+import { SessionPackages } from './sessionPackages';
+import { isOutdated, sessionStatus } from './sessionStatus';
 import type { SessionProgress, SessionStatus } from './state';
 
 export interface SessionManagerOptions {
@@ -39,24 +38,22 @@ interface Operation {
   phase?: string;
 }
 
-const RUNTIME_READY_TIMEOUT_MS = 30_000;
-/** up to this size, files go to the session through the runtime (milliseconds) instead of an engine archive copy */
-const PROTOCOL_COPY_LIMIT = 8 * 1024 * 1024;
 const JOIN_TIMEOUT_MS = 30 * 60_000;
-/** raw runtime output (stderr) logged per minute at most */
-const RUNTIME_LOG_BUDGET = 256 * 1024;
-/** a file copy over the runtime's protocol that gets no answer (a frozen runtime) gives up after this */
-const WRITE_FILES_TIMEOUT_MS = 30_000;
 
 /** How often the container looks for idleness: a quarter of the timeout, between 1 and 15 seconds. */
 function idleCheckSeconds(idleMinutes: number): number {
   return Math.min(15, Math.max(1, Math.round((idleMinutes * 60) / 4)));
 }
 
+function requireRunning(c: ContainerDetails, remedy: string): void {
+  if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', remedy);
+}
+
 /**
- * Owns the sessions of one engine for this process. The engine is the source of truth (labels on
- * containers); this object adds what only this process knows: operations under way, runtime
- * connections and the last failure. Operations on one session are serialised.
+ * Owns the sessions of one engine for this process: their lifecycle and state. The engine is the source of truth
+ * (labels on containers); this object adds what only this process knows: operations under way and the last
+ * failure. Operations on one session are serialised. It delegates the runtime process in each session to
+ * RuntimeSupervisor, copying the flow folder in to FlowSync, and packages to SessionPackages.
  */
 export class SessionManager {
   readonly engine: Engine;
@@ -64,27 +61,24 @@ export class SessionManager {
   private readonly queue = new KeyedQueue();
   private readonly operations = new Map<string, Operation>();
   private readonly failures = new Map<string, string>();
-  private readonly runtimes = new Map<string, Promise<RuntimeClient>>();
   private readonly inflightUp = new Map<string, Promise<SessionStatus>>();
-  private readonly crashes = new Map<string, number[]>();
-  /** what each session's container already holds of its flow folder, by container */
-  private readonly synced = new Map<string, { container: string; files: SyncedFiles }>();
-  /** the container each connected runtime runs in */
-  private readonly runtimeContainers = new Map<string, string>();
-  /** runtimes that answered their first ping and have not exited */
-  private readonly connected = new Map<string, RuntimeClient>();
+  private readonly runtimes: RuntimeSupervisor;
+  private readonly flowFiles: FlowSync;
+  private readonly installed: SessionPackages;
   private readonly emitter = new EventEmitter();
   private subscription?: EventSubscription;
-  private disposed = false;
 
   constructor(private readonly options: SessionManagerOptions) {
     this.engine = options.engine;
     this.settings = options.settings;
     this.emitter.setMaxListeners(0);
-  }
-
-  private log(line: string): void {
-    this.options.log?.(line);
+    this.runtimes = new RuntimeSupervisor({
+      engine: this.engine,
+      log: (line) => this.options.log?.(line),
+      onRestarted: (key, flowDir) => this.emit({ key, flowDir, action: 'runtime-restarted' }),
+    });
+    this.flowFiles = new FlowSync(this.engine, this.runtimes);
+    this.installed = new SessionPackages(this.engine, this.settings);
   }
 
   baseImageFor(env: FlowEnvironment): string {
@@ -111,64 +105,29 @@ export class SessionManager {
   private onEngineEvent(e: EngineEvent): void {
     const key = e.labels[SESSION_LABELS.session];
     if (!key) return;
-    if (e.action === 'die' || e.action === 'destroy' || e.action === 'kill' || e.action === 'stop') {
-      const rt = this.runtimes.get(key);
-      if (rt && (e.action === 'die' || e.action === 'destroy')) {
-        this.runtimes.delete(key);
-        this.connected.delete(key);
-        this.runtimeContainers.delete(key);
-        void rt.then(
-          (c) => c.close(),
-          () => undefined,
-        );
-      }
-    }
+    if (e.action === 'die' || e.action === 'destroy') this.runtimes.containerGone(key);
     this.emit({ key, flowDir: e.labels[SESSION_LABELS.flow], action: e.action });
   }
 
-  private async findContainer(key: string): Promise<ContainerDetails | undefined> {
-    const c = await this.engine.inspectContainer(containerName(key));
-    return c && c.labels[SESSION_LABELS.session] === key ? c : undefined;
+  private findContainer(key: string): Promise<ContainerDetails | undefined> {
+    return findSessionContainer(this.engine, key);
   }
 
-  private outdated(c: Pick<ContainerDetails, 'labels'>, env: FlowEnvironment | undefined): boolean {
-    if (!env) return false;
-    return (
-      c.labels[SESSION_LABELS.base] !== this.baseImageFor(env) ||
-      c.labels[SESSION_LABELS.requirements] !== contentHash(env.requirements) ||
-      c.labels[SESSION_LABELS.runtimeVersion] !== runtimeVersion()
-    );
-  }
-
-  private statusOf(flowDir: string, key: string, c: ContainerDetails | undefined, env: FlowEnvironment | undefined): SessionStatus {
-    const base: SessionStatus = { flowDir, key, state: 'not-created', outdated: false, engine: this.engine.endpoint.host };
-    const op = this.operations.get(key);
-    if (c) {
-      Object.assign(base, {
-        container: c.id,
-        containerName: c.name,
-        image: c.image,
-        env: c.labels[SESSION_LABELS.env],
-        baseImage: c.labels[SESSION_LABELS.base],
-        runtimeVersion: c.labels[SESSION_LABELS.runtimeVersion],
-        outdated: this.outdated(c, env),
-      });
-      if (c.running) base.state = 'ready';
-      else if (c.state === 'removing') base.state = 'stopping';
-      else {
-        base.state = 'stopped';
-        base.exitCode = c.exitCode;
-        if (c.oomKilled) base.reason = 'The session ran out of memory (raise flowsession.memoryMb).';
-      }
-    }
-    if (op) {
-      base.state = op.state;
-      base.phase = op.phase;
-    } else if (!c && this.failures.has(key)) {
-      base.state = 'failed';
-      base.reason = this.failures.get(key);
-    }
-    return base;
+  /** The status of a session from its container (if any) and what this process knows of it. */
+  private statusOf(
+    flowDir: string,
+    key: string,
+    c: ContainerSummary | ContainerDetails | undefined,
+    env: FlowEnvironment | undefined,
+  ): SessionStatus {
+    return sessionStatus(c, {
+      flowDir,
+      key,
+      engine: this.engine.endpoint.host,
+      operation: this.operations.get(key),
+      failure: this.failures.get(key),
+      outdated: c !== undefined && env !== undefined && isOutdated(c.labels, this.baseImageFor(env), env.requirements),
+    });
   }
 
   /** The session of a flow folder as the engine and this process see it now. */
@@ -195,24 +154,7 @@ export class SessionManager {
   /** Every session on the engine, found by label: what other windows and the CLI created too. */
   async list(): Promise<SessionStatus[]> {
     const containers = await this.engine.listContainers({ [SESSION_LABELS.session]: true });
-    return containers.map((c) => {
-      const key = c.labels[SESSION_LABELS.session];
-      const op = this.operations.get(key);
-      return {
-        flowDir: c.labels[SESSION_LABELS.flow] ?? '',
-        key,
-        state: op?.state ?? (c.state === 'running' ? 'ready' : 'stopped'),
-        phase: op?.phase,
-        outdated: false,
-        container: c.id,
-        containerName: c.name,
-        image: c.image,
-        env: c.labels[SESSION_LABELS.env],
-        baseImage: c.labels[SESSION_LABELS.base],
-        runtimeVersion: c.labels[SESSION_LABELS.runtimeVersion],
-        engine: this.engine.endpoint.host,
-      } satisfies SessionStatus;
-    });
+    return containers.map((c) => this.statusOf(c.labels[SESSION_LABELS.flow] ?? '', c.labels[SESSION_LABELS.session], c, undefined));
   }
 
   /**
@@ -234,13 +176,7 @@ export class SessionManager {
         reason = errorMessage(e);
       }
       const key = sessionKey(dir);
-      const c = byKey.get(key);
-      // a list entry carries what the tree shows; the exit code is only in its status text ("Exited (137) …")
-      const exit = c ? /Exited \((-?\d+)\)/.exec(c.status ?? '') : null;
-      const details =
-        c &&
-        ({ ...c, running: c.state === 'running', exitCode: exit ? Number(exit[1]) : 0, oomKilled: false } as unknown as ContainerDetails);
-      const status = this.statusOf(dir, key, details, env);
+      const status = this.statusOf(dir, key, byKey.get(key), env);
       if (reason && status.state === 'not-created') return { ...status, state: 'failed', reason };
       return status;
     });
@@ -306,12 +242,12 @@ export class SessionManager {
       copy = 'replace';
     }
     try {
-      await this.runtimeFor(key, existing.id);
-      await this.copyFlow(existing.id, env, copy === 'replace');
+      await this.runtimes.start(key, existing.id);
+      await this.flowFiles.copyFlow(existing.id, env, copy === 'replace');
     } catch (e) {
       if (copy === 'fresh') {
         // a session that never became ready is not left behind
-        await this.closeRuntime(key);
+        await this.runtimes.close(key);
         await this.engine.removeContainer(existing.id).catch(() => undefined);
         this.failures.set(key, errorMessage(e));
         this.emit({ key, flowDir: env.flowDir, action: 'failed' });
@@ -411,188 +347,28 @@ export class SessionManager {
     );
   }
 
-  /** Copies the flow folder into the session: all of it (replacing what is there) or what changed since the last copy. */
-  private async copyFlow(id: string, env: FlowEnvironment, replace: boolean): Promise<void> {
-    const key = sessionKey(env.flowDir);
-    let record = this.synced.get(key);
-    if (replace || !record || record.container !== id) {
-      record = { container: id, files: new SyncedFiles() };
-      this.synced.set(key, record);
-    }
-    const files = listFlowFiles(env.flowDir, env.additionalIncludes);
-    const changed = record.files.changed(files);
-    if (changed.length === 0 && !replace) return;
-    const live = this.connected.get(key);
-    const small = changed.reduce((n, f) => n + f.size, 0) <= PROTOCOL_COPY_LIMIT;
-    if (live && !live.isClosed && this.runtimeContainers.get(key) === id && small) {
-      await live.request(
-        Methods.writeFiles,
-        {
-          clear: replace,
-          files: changed.filter((f) => !f.dir).map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') })),
-        },
-        { timeoutMs: WRITE_FILES_TIMEOUT_MS },
-      );
-    } else {
-      if (replace) {
-        const r = await this.engine.exec(
-          id,
-          [
-            IMAGE_PATHS.python,
-            '-c',
-            'import os, shutil, sys\nfor n in os.listdir(sys.argv[1]):\n    p = os.path.join(sys.argv[1], n)\n    shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.remove(p)',
-            IMAGE_PATHS.flow,
-          ],
-          { user: SESSION_USER },
-        );
-        if (r.exitCode !== 0)
-          throw new FlowSessionError(
-            'runtime-crashed',
-            `Could not refresh the flow files in the session: ${outputTail(r, 3)}`,
-            'Reset the session.',
-          );
-      }
-      await this.engine.putArchive(id, IMAGE_PATHS.flow, await packFlowFiles(changed));
-    }
-    record.files.record(changed);
-  }
-
   /** Copies what changed in the flow folder into its running session (before a run or a full validation). */
   async syncFlow(flowDir: string): Promise<void> {
-    const env = readFlowEnvironment(flowDir);
-    const key = sessionKey(env.flowDir);
-    const id = this.runtimeContainers.get(key) ?? (await this.findContainer(key))?.id;
-    if (!id) return;
-    await this.copyFlow(id, env, false);
+    await this.flowFiles.syncFlow(readFlowEnvironment(flowDir));
   }
 
   /** Copies one saved file of the flow into its running session: over the runtime when it is connected (a few ms). */
   async syncFile(flowDir: string, relPath: string): Promise<void> {
-    const dir = resolveFlowDir(flowDir);
-    const key = sessionKey(dir);
-    const rel = relPath.split(path.sep).join('/');
-    const live = this.connected.get(key);
-    const abs = path.resolve(dir, rel);
-    if (live && !live.isClosed && fs.statSync(abs).size <= PROTOCOL_COPY_LIMIT) {
-      if (path.relative(dir, abs).startsWith('..'))
-        throw new FlowSessionError(
-          'bad-input',
-          `${relPath} is outside the flow folder.`,
-          'Only files of the flow folder are copied into the session.',
-        );
-      await live.request(
-        Methods.writeFiles,
-        { files: [{ path: rel, content: fs.readFileSync(abs).toString('base64') }] },
-        { timeoutMs: WRITE_FILES_TIMEOUT_MS },
-      );
-      return;
-    }
-    const c = await this.findContainer(key);
-    if (!c?.running) return;
-    await this.engine.putArchive(c.id, IMAGE_PATHS.flow, await fileArchive(dir, rel));
+    await this.flowFiles.syncFile(resolveFlowDir(flowDir), relPath);
   }
 
   /** The connected runtime of a flow's session, without asking the engine: the hot path of on-save validation. */
   liveRuntime(flowDir: string): RuntimeClient | undefined {
-    const key = sessionKey(resolveFlowDir(flowDir));
-    const client = this.connected.get(key);
-    return client && !client.isClosed ? client : undefined;
-  }
-
-  private runtimeFor(key: string, containerId: string): Promise<RuntimeClient> {
-    const existing = this.runtimes.get(key);
-    if (existing) return existing;
-    const p = this.startRuntime(key, containerId);
-    this.runtimes.set(key, p);
-    p.catch(() => this.runtimes.delete(key));
-    return p;
-  }
-
-  private async startRuntime(key: string, containerId: string): Promise<RuntimeClient> {
-    const exec = await this.engine.execSession(
-      containerId,
-      [IMAGE_PATHS.python, '-u', '-m', 'flowsession_runtime', '--flow-dir', IMAGE_PATHS.flow],
-      {
-        user: SESSION_USER,
-        env: [`FLOWSESSION_RUNTIME_VERSION=${runtimeVersion()}`, `FLOWSESSION_ACTIVITY_FILE=${IMAGE_PATHS.activityFile}`],
-        workingDir: IMAGE_PATHS.flow,
-      },
-    );
-    const client = new RuntimeClient(exec);
-    // a tool flooding raw stderr must not flood the log (the extension's output channel keeps everything)
-    const logged = { bytes: 0, since: Date.now(), dropped: false };
-    client.onStderr((t) => {
-      const now = Date.now();
-      if (now - logged.since > 60_000) Object.assign(logged, { bytes: 0, since: now, dropped: false });
-      logged.bytes += t.length;
-      if (logged.bytes <= RUNTIME_LOG_BUDGET) this.log(`[runtime ${key.slice(0, 8)}] ${t.trimEnd()}`);
-      else if (!logged.dropped) {
-        logged.dropped = true;
-        this.log(
-          `[runtime ${key.slice(0, 8)}] more than ${RUNTIME_LOG_BUDGET / 1024} KB of output in a minute; the rest of this minute's output is not logged`,
-        );
-      }
-    });
-    client.onExit((code) => {
-      if (this.runtimes.get(key) === current) this.runtimes.delete(key);
-      if (this.connected.get(key) === client) {
-        this.connected.delete(key);
-        this.runtimeContainers.delete(key);
-      }
-      if (this.disposed) return;
-      this.log(`[runtime ${key.slice(0, 8)}] exited with code ${code}`);
-      void this.restartRuntimeAfterCrash(key, containerId);
-    });
-    const current = Promise.resolve(client);
-    try {
-      await client.request(Methods.ping, {}, { timeoutMs: RUNTIME_READY_TIMEOUT_MS });
-    } catch (e) {
-      client.close();
-      throw e instanceof FlowSessionError
-        ? e
-        : new FlowSessionError(
-            'runtime-crashed',
-            `The session runtime did not start: ${errorMessage(e)}`,
-            'Reset the session; if it persists, the base image may be unsuitable.',
-          );
-    }
-    this.runtimes.set(key, current);
-    this.connected.set(key, client);
-    this.runtimeContainers.set(key, containerId);
-    return client;
-  }
-
-  /** A runtime that died while its container runs is started again, unless it keeps dying. */
-  private async restartRuntimeAfterCrash(key: string, containerId: string): Promise<void> {
-    const now = Date.now();
-    const recent = (this.crashes.get(key) ?? []).filter((t) => now - t < 60_000);
-    recent.push(now);
-    this.crashes.set(key, recent);
-    const c = await this.engine.inspectContainer(containerId).catch(() => undefined);
-    if (!c?.running || this.disposed) return;
-    if (recent.length > 3) {
-      this.log(`[runtime ${key.slice(0, 8)}] crashed ${recent.length} times in a minute; not restarting until the next request`);
-      return;
-    }
-    await this.runtimeFor(key, containerId).catch((e) => this.log(`[runtime ${key.slice(0, 8)}] restart failed: ${errorMessage(e)}`));
-    this.emit({ key, flowDir: c.labels[SESSION_LABELS.flow], action: 'runtime-restarted' });
+    return this.runtimes.live(sessionKey(resolveFlowDir(flowDir)));
   }
 
   /** The runtime of a running session, started when it is not (the session must exist). */
   async runtime(flowDir: string): Promise<RuntimeClient> {
     const live = this.liveRuntime(flowDir);
     if (live) return live;
-    const env = readFlowEnvironment(flowDir);
-    const key = sessionKey(env.flowDir);
-    const c = await this.findContainer(key);
-    if (!c)
-      throw new FlowSessionError(
-        'session-not-found',
-        `No session for ${env.flowDir}.`,
-        'Start one with `flowsession session up` or "Flow Session: Start Session".',
-      );
+    const { env, key, c } = await this.requireContainer(flowDir);
     if (!c.running) throw new FlowSessionError('session-not-running', `The session for ${env.flowDir} is stopped.`, 'Start it again.');
-    return this.runtimeFor(key, c.id);
+    return this.runtimes.start(key, c.id);
   }
 
   private async requireContainer(flowDir: string): Promise<{ env: FlowEnvironment; key: string; c: ContainerDetails }> {
@@ -618,7 +394,7 @@ export class SessionManager {
     const { env, key, c } = await this.requireContainer(flowDir);
     await this.queue.run(key, () =>
       this.withOperation(key, env.flowDir, { state: 'stopping' }, async () => {
-        await this.closeRuntime(key);
+        await this.runtimes.close(key);
         await this.engine.stopContainer(c.id, 5);
       }),
     );
@@ -634,11 +410,7 @@ export class SessionManager {
   async reset(flowDir: string, onProgress?: SessionProgress): Promise<SessionStatus> {
     const env = readFlowEnvironment(flowDir);
     const key = sessionKey(env.flowDir);
-    await this.queue.run(key, async () => {
-      await this.closeRuntime(key);
-      const c = await this.findContainer(key);
-      if (c) await this.engine.removeContainer(c.id);
-    });
+    await this.queue.run(key, () => this.discard(key));
     return this.up(flowDir, onProgress);
   }
 
@@ -646,157 +418,55 @@ export class SessionManager {
     const env = readFlowEnvironment(flowDir);
     const key = sessionKey(env.flowDir);
     return this.queue.run(key, async () => {
-      await this.closeRuntime(key);
-      const c = await this.findContainer(key);
-      if (c) await this.engine.removeContainer(c.id);
+      await this.discard(key);
       this.failures.delete(key);
       this.emit({ key, flowDir: env.flowDir, action: 'removed' });
       return this.statusOf(env.flowDir, key, undefined, env);
     });
   }
 
-  private async closeRuntime(key: string): Promise<void> {
-    const rt = this.runtimes.get(key);
-    this.runtimes.delete(key);
-    this.connected.delete(key);
-    this.runtimeContainers.delete(key);
-    if (rt) (await rt.catch(() => undefined))?.close();
+  /** Ends a session's runtime and removes its container, if it has one. */
+  private async discard(key: string): Promise<void> {
+    await this.runtimes.close(key);
+    const c = await this.findContainer(key);
+    if (c) await this.engine.removeContainer(c.id);
   }
 
   /** Installs packages by hand into the running session; they live until the session is reset. */
   async install(flowDir: string, specs: string[], onProgress?: SessionProgress): Promise<string> {
     const packages = checkPackageSpecs(specs);
     const { env, key, c } = await this.requireContainer(flowDir);
-    if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it, then install.');
-    return this.queue.run(key, () =>
-      this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
-        const r = await this.engine.exec(
-          c.id,
-          [
-            IMAGE_PATHS.python,
-            '-m',
-            'pip',
-            'install',
-            '--no-cache-dir',
-            '--disable-pip-version-check',
-            '--no-input',
-            '--progress-bar',
-            'off',
-            ...pipOptionArgs(this.settings.pip),
-            '--',
-            ...packages,
-          ],
-          {
-            user: SESSION_USER,
-            onStdout: (log) => onProgress?.({ phase: 'installing', log }),
-            onStderr: (log) => onProgress?.({ phase: 'installing', log }),
-            maxOutputBytes: 256 * 1024,
-          },
-        );
-        if (r.exitCode !== 0)
-          throw (
-            (await this.lostDuring(c.id, `installing ${packages.join(' ')}`, r.exitCode)) ??
-            new FlowSessionError(
-              'requirements-failed',
-              `pip could not install ${packages.join(' ')}:\n${outputTail(r)}`,
-              'Check the package names and the pip settings (flowsession.pip.*).',
-            )
-          );
-        return outputTail(r, 3);
-      }),
-    );
+    requireRunning(c, 'Start it, then install.');
+    return this.installing(key, env.flowDir, () => this.installed.install(c.id, packages, onProgress));
   }
 
   /** Installs the flow's requirements file into the running session (without rebuilding its image). */
   async installRequirements(flowDir: string, onProgress?: SessionProgress): Promise<string> {
     const { env, key, c } = await this.requireContainer(flowDir);
-    if (!env.requirementsFile)
+    const file = env.requirementsFile;
+    if (!file)
       throw new FlowSessionError('bad-input', `${env.flowDir} has no requirements file.`, 'Create requirements.txt in the flow folder.');
-    if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it, then install.');
-    await this.syncFile(flowDir, env.requirementsFile);
-    return this.queue.run(key, () =>
-      this.withOperation(key, env.flowDir, { state: 'busy', phase: 'installing' }, async () => {
-        const r = await this.engine.exec(
-          c.id,
-          [
-            IMAGE_PATHS.python,
-            '-m',
-            'pip',
-            'install',
-            '--no-cache-dir',
-            '--disable-pip-version-check',
-            '--no-input',
-            '--progress-bar',
-            'off',
-            ...pipOptionArgs(this.settings.pip),
-            '-r',
-            `${IMAGE_PATHS.flow}/${env.requirementsFile}`,
-          ],
-          {
-            user: SESSION_USER,
-            onStdout: (log) => onProgress?.({ phase: 'installing', log }),
-            onStderr: (log) => onProgress?.({ phase: 'installing', log }),
-            maxOutputBytes: 256 * 1024,
-          },
-        );
-        if (r.exitCode !== 0)
-          throw (
-            (await this.lostDuring(c.id, `installing ${env.requirementsFile}`, r.exitCode)) ??
-            new FlowSessionError(
-              'requirements-failed',
-              `Installing ${env.requirementsFile} failed:\n${outputTail(r)}`,
-              'Fix the requirements file or the pip settings.',
-            )
-          );
-        return outputTail(r, 3);
-      }),
-    );
+    requireRunning(c, 'Start it, then install.');
+    await this.syncFile(flowDir, file);
+    return this.installing(key, env.flowDir, () => this.installed.installRequirements(c.id, file, onProgress));
   }
 
-  /** When a command failed because its session container was stopped or removed meanwhile, the error that says so. */
-  private async lostDuring(id: string, what: string, exitCode?: number): Promise<FlowSessionError | undefined> {
-    let c = await this.engine.inspectContainer(id).catch(() => undefined);
-    // a command killed with its container (a signal's exit code, or none) can end before the engine shows the
-    // container stopped or gone: look again for a moment before blaming the command
-    for (let i = 0; c?.running && (exitCode === undefined || exitCode < 0 || exitCode >= 128) && i < 15; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      c = await this.engine.inspectContainer(id).catch(() => undefined);
-    }
-    if (c?.running) return undefined;
-    return c
-      ? new FlowSessionError('session-not-running', `The session stopped while ${what}.`, 'Start the session again, then retry.')
-      : new FlowSessionError('session-not-found', `The session was removed while ${what}.`, 'Start the session again, then retry.');
+  /** An install as an operation of its session: after what is queued for it, shown busy while it runs. */
+  private installing(key: string, flowDir: string, install: () => Promise<string>): Promise<string> {
+    return this.queue.run(key, () => this.withOperation(key, flowDir, { state: 'busy', phase: 'installing' }, install));
   }
 
   /** Installed packages with their origin: base image, requirements, or installed by hand. */
   async packages(flowDir: string): Promise<InstalledPackage[]> {
     const { c } = await this.requireContainer(flowDir);
-    if (!c.running) throw new FlowSessionError('session-not-running', 'The session is stopped.', 'Start it to list its packages.');
-    const r = await this.engine.exec(
-      c.id,
-      [IMAGE_PATHS.python, `${IMAGE_PATHS.runtime}/image/list_packages.py`, '--origins', IMAGE_PATHS.basePackages, IMAGE_PATHS.envPackages],
-      { user: SESSION_USER },
-    );
-    if (r.exitCode !== 0)
-      throw new FlowSessionError('runtime-crashed', `Listing packages failed: ${outputTail(r, 3)}`, 'Reset the session.');
-    const data = JSON.parse(r.stdout) as {
-      current: { name: string; version: string }[];
-      base: { name: string; version: string }[] | null;
-      env: { name: string; version: string }[] | null;
-    };
-    return classifyPackages(data.current, data.base, data.env);
+    requireRunning(c, 'Start it to list its packages.');
+    return this.installed.list(c.id);
   }
 
   /** Closes runtime connections and the event stream; sessions keep running in the engine. */
   dispose(): void {
-    this.disposed = true;
     this.subscription?.dispose();
-    for (const rt of this.runtimes.values())
-      void rt.then(
-        (c) => c.close(),
-        () => undefined,
-      );
-    this.runtimes.clear();
+    this.runtimes.dispose();
     this.emitter.removeAllListeners();
   }
 

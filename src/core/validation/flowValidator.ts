@@ -4,7 +4,7 @@ import { flowToJson } from '../flow/flowInfo';
 import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';
 import { resolveFlowDir } from '../flow/environment';
-import { writeJsonAtomic } from '../runs/atomicWrite';
+import { writeJsonAtomic } from '../fs/atomicWrite';
 import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';

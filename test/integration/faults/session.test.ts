@@ -289,7 +289,7 @@ return "done"`),
       const dir = jar.make(HELLO_FLOW);
       const out = path.join(dir, '.promptflow');
       const script = `
-const { writeFileAtomic } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/runs/atomicWrite'))});
+const { writeFileAtomic } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/fs/atomicWrite'))});
 const { OrderedLineWriter } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/core/runs/orderedLineWriter'))});
 const big = JSON.stringify({ text: 'y'.repeat(8 * 1024 * 1024) });
 (async () => {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { readFlowEnvironment } from '../../../src/core/flow/environment';
-import { listFlowFiles, SyncedFiles } from '../../../src/core/session/flowArchive';
+import { listFlowFiles, SyncedFiles } from '../../../src/core/fs/flowArchive';
 import { classifyPackages } from '../../../src/core/session/packages';
 import { readConnectionsFile } from '../../../src/core/runs/connectionsFile';
 import { FlowSessionError } from '../../../src/core/errors';

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { isValidImageRef, splitImageRef } from '../../../src/core/docker/imageRef';
-import { checkPackageSpecs, pipOptionArgs } from '../../../src/core/image/pipOptions';
+import { isValidImageRef, splitImageRef } from '../../../src/core/imageRef';
+import { checkPackageSpecs, pipInstallArgv, pipOptionArgs } from '../../../src/core/image/pipOptions';
 import { FlowSessionError } from '../../../src/core/errors';
 
 describe('untrusted names and options', () => {
@@ -39,6 +39,14 @@ describe('untrusted names and options', () => {
     );
     assert.throws(() => pipOptionArgs({ indexUrl: '--pre', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: false }));
     assert.throws(() => pipOptionArgs({ indexUrl: 'http://a b', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: false }));
+  });
+
+  it('builds one pip install argv: the settings as options, then what to install', () => {
+    const pip = { indexUrl: '', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: true };
+    const argv = pipInstallArgv(pip, ['--', 'requests==2.32.3']);
+    assert.deepStrictEqual(argv.slice(0, 4), ['/opt/flowsession/venv/bin/python', '-m', 'pip', 'install']);
+    assert.deepStrictEqual(argv.slice(-3), ['--no-index', '--', 'requests==2.32.3']);
+    assert.throws(() => pipInstallArgv({ ...pip, indexUrl: '--pre' }, ['-r', 'requirements.txt']));
   });
 
   it('validates and splits image references', () => {

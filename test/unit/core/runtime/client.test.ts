@@ -1,0 +1,58 @@
+import * as assert from 'assert';
+import { PassThrough } from 'stream';
+import type { ExecSession } from '../../../../src/core/docker/engine';
+import { RuntimeClient } from '../../../../src/core/runtime/client';
+import { Methods, type RuntimeEvent } from '../../../../src/core/runtime/protocol';
+
+function fakeRuntime(): { client: RuntimeClient; send(line: string): void; requests: string[] } {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const requests: string[] = [];
+  stdin.setEncoding('utf8');
+  stdin.on('data', (chunk: string) => requests.push(...chunk.split('\n').filter(Boolean)));
+  const session: ExecSession = { stdin, stdout, stderr, exited: new Promise<number>(() => undefined), close: () => undefined };
+  return { client: new RuntimeClient(session), send: (line) => stdout.write(`${line}\n`), requests };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('RuntimeClient events', () => {
+  it('delivers the declared events, told apart by their name', async () => {
+    const { client, send } = fakeRuntime();
+    const seen: string[] = [];
+    client.onEvent((e: RuntimeEvent) => {
+      if (e.event === 'nodeLog') seen.push(`${e.node}:${e.stream}:${e.text}`);
+      else if (e.event === 'lineEnd') seen.push(`line ${e.index} ${e.status}`);
+      else seen.push(`${e.event} ${e.node}`);
+    });
+    send(JSON.stringify({ event: 'nodeStart', runId: 'r', node: 'a' }));
+    send(JSON.stringify({ event: 'nodeLog', runId: 'r', node: 'a', stream: 'stdout', text: 'hi' }));
+    send(JSON.stringify({ event: 'nodeEnd', runId: 'r', node: 'a', status: 'Completed', durationMs: 1 }));
+    send(JSON.stringify({ event: 'lineEnd', runId: 'r', index: 2, status: 'Failed', durationMs: 1 }));
+    await tick();
+    assert.deepStrictEqual(seen, ['nodeStart a', 'a:stdout:hi', 'nodeEnd a', 'line 2 Failed']);
+  });
+
+  it('drops an event the protocol does not declare, and takes no response from it', async () => {
+    const { client, send } = fakeRuntime();
+    const seen: unknown[] = [];
+    client.onEvent((e) => seen.push(e));
+    const pong = client.request(Methods.ping, {});
+    send(JSON.stringify({ event: 'somethingElse', id: 1, result: { pong: false } }));
+    send(JSON.stringify({ id: 1, result: { pong: true } }));
+    assert.deepStrictEqual(await pong, { pong: true });
+    assert.deepStrictEqual(seen, []);
+  });
+
+  it('passes lines that are not JSON objects on as output', async () => {
+    const { client, send } = fakeRuntime();
+    const out: string[] = [];
+    client.onStderr((t) => out.push(t));
+    send('not json');
+    send('null');
+    send('42');
+    await tick();
+    assert.deepStrictEqual(out, ['not json\n', 'null\n', '42\n']);
+  });
+});
