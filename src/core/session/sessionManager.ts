@@ -87,7 +87,7 @@ export class SessionManager {
     this.options.log?.(line);
   }
 
-  baseImageFor(env: FlowEnvironment): string {
+  baseImageFor(env: Pick<FlowEnvironment, 'image'>): string {
     return this.options.baseImageOverride || env.image || this.settings.baseImage;
   }
 
