@@ -1,6 +1,7 @@
 // Bundles the extension, the CLI and the webview with esbuild.
 import * as esbuild from 'esbuild';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, cp, mkdir, rm } from 'node:fs/promises';
+import * as path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -33,6 +34,12 @@ const builds = [
 // the toolkit is loaded by the webview as is; a copy in dist/webview goes into the .vsix
 await mkdir('dist/webview', { recursive: true });
 await copyFile('node_modules/@vscode/webview-ui-toolkit/dist/toolkit.min.js', 'dist/webview/toolkit.min.js');
+// "Create Sample Flow" copies the shipped sample; only its own files go (no run results or caches of a local try)
+await rm('dist/samples', { recursive: true, force: true });
+await cp('samples/hello-flow', 'dist/samples/hello-flow', {
+  recursive: true,
+  filter: (src) => !/^(\.|__pycache__$)/.test(path.basename(src)),
+});
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
 } else {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { ProgressReport } from './core/docker/progress';
 import { ActiveFlow } from './ui/activeFlow';
-import { registerCommands } from './ui/commands';
+import { registerCommands } from './ui/commands/commandTable';
 import { Ctx } from './ui/ctx';
 import { OnSaveValidation } from './ui/diagnostics/onSaveValidation';
 import { FlowIndex } from './ui/flowIndex';
@@ -9,6 +9,7 @@ import type { PanelServices } from './ui/panel/panelServices';
 import { panelServices, registerPanelSerializer } from './ui/panelBridge';
 import { CustomImagesTree } from './ui/tree/customImagesTree';
 import { SessionsTree } from './ui/tree/sessionsTree';
+import { ViewRefresh } from './ui/viewRefresh';
 
 /** What tests get from `activate` (extension-host suites use it to wait for validations and inspect state). */
 export interface FlowSessionApi {
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
   const customImages = new CustomImagesTree(ctx);
   const validation = new OnSaveValidation(ctx, index);
   const active = new ActiveFlow(ctx, index);
+  const views = new ViewRefresh(ctx, index, { sessions, customImages, statusBar: active });
   let panel: PanelServices | undefined;
   const panelDeps = () => (panel ??= panelServices(ctx, progress.event));
 
@@ -50,10 +52,11 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
     customImages,
     validation,
     active,
+    views,
     sessionsView,
     imagesView,
     registerPanelSerializer(panelDeps()),
-    ...registerCommands({ ctx, index, sessions, customImages, validation, active, panel: panelDeps, progress }),
+    ...registerCommands({ ctx, index, validation, views, panel: panelDeps, progress }),
   );
   void vscode.commands.executeCommand('setContext', 'flowsession.engineState', 'unknown');
   void index.list(); // the workspace's flows (a file search, no engine)

@@ -1,12 +1,8 @@
 import { parseArgs } from 'util';
-import { resolveEndpoint } from '../core/docker/connection';
-import { DockerEngine } from '../core/docker/dockerEngine';
-import { SessionManager } from '../core/session/sessionManager';
+import { createCoreServices, type CoreServices } from '../core/services';
 import { runDoctor } from './doctor';
 import { runBatch, runRun, runValidate } from './flowCommands';
 import { openEngines, parseEngineList, runMultiBatch } from './multiBatch';
-import { RunService } from '../core/runs/runService';
-import { FlowValidator } from '../core/validation/flowValidator';
 import { CliOutput, EXIT, UsageError } from './output';
 import { runSessionCommand } from './sessionCommands';
 import { settingsFromEnv } from './settingsFromEnv';
@@ -71,32 +67,27 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const settings = settingsFromEnv(env, { dockerHost: values['docker-host'] });
   const baseImageOverride = values['base-image'] || env.FLOWSESSION_BASE_IMAGE || undefined;
-  let manager: SessionManager | undefined;
+  const log = env.FLOWSESSION_DEBUG ? (l: string) => out.progress(l) : undefined;
+  let services: CoreServices | undefined;
   try {
-    const engine = new DockerEngine(resolveEndpoint({ dockerHost: settings.dockerHost, env }));
+    services = createCoreServices({ settings, baseImageOverride, log, env });
+    const { engine, manager } = services;
     const [command, ...rest] = positionals;
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
     if (!['validate', 'run', 'batch', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (command === 'batch' && values.engines !== undefined) {
-      const engines = openEngines(
-        parseEngineList(values.engines),
-        settings,
-        env,
-        baseImageOverride,
-        env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined,
-      );
+      const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, log);
       return await runMultiBatch(engines, out, rest[0], values);
     }
     // only static validation works without an engine
     if (!(command === 'validate' && values.static)) await engine.ping(5000);
-    manager = new SessionManager({ engine, settings, baseImageOverride, log: env.FLOWSESSION_DEBUG ? (l) => out.progress(l) : undefined });
-    if (command === 'validate') return await runValidate(new FlowValidator(manager), out, rest[0], values);
-    if (command === 'run') return await runRun(new RunService(manager), out, rest[0], values);
-    if (command === 'batch') return await runBatch(new RunService(manager), out, rest[0], values);
+    if (command === 'validate') return await runValidate(services.validator, out, rest[0], values);
+    if (command === 'run') return await runRun(services.runs, out, rest[0], values);
+    if (command === 'batch') return await runBatch(services.runs, out, rest[0], values);
     return await runSessionCommand(manager, out, rest, { requirements: values.requirements });
   } catch (e) {
     return out.error(e);
   } finally {
-    manager?.dispose();
+    services?.dispose();
   }
 }

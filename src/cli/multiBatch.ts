@@ -1,7 +1,7 @@
 import { engineName, resolveEngineSpec } from '../core/docker/connection';
-import { DockerEngine } from '../core/docker/dockerEngine';
 import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineBatch';
 import { SessionManager } from '../core/session/sessionManager';
+import { createCoreServices } from '../core/services';
 import type { SessionSettings } from '../core/settings';
 import { batchFlags, interruptible, type FlowFlags } from './flowCommands';
 import { CliOutput, EXIT, UsageError } from './output';
@@ -31,7 +31,7 @@ export function openEngines(
     const n = seen.get(name) ?? 0;
     seen.set(name, n + 1);
     if (n) name = `${name}#${n + 1}`;
-    return { name, manager: new SessionManager({ engine: new DockerEngine(endpoint), settings, baseImageOverride, log }) };
+    return { name, manager: createCoreServices({ endpoint, settings, baseImageOverride, log }).manager };
   });
 }
 

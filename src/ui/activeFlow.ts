@@ -4,18 +4,16 @@ import * as vscode from 'vscode';
 import type { SessionStatus } from '../core/session/state';
 import type { Ctx } from './ctx';
 import type { FlowIndex } from './flowIndex';
-import { RefreshDebouncer } from './refreshDebouncer';
-import { describeState, isRunning, isStateChange, STATE_LOOK } from './stateView';
+import { describeState, isRunning, STATE_LOOK } from './stateView';
 
 /**
  * Follows the active editor's flow: sets the context keys the command `when` clauses use
  * (flowsession.activeFlow, flowsession.activeFlowState, flowsession.activeFlowOutdated) and drives the
- * status bar item. Touches the engine only once services exist (a view, a command or a save made them).
+ * status bar item; ViewRefresh tells it when to update. Touches the engine only once services exist (a
+ * view, a command or a save made them).
  */
 export class ActiveFlow implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('flowsession.status', vscode.StatusBarAlignment.Left, 50);
-  private readonly disposables: vscode.Disposable[] = [this.item];
-  private readonly debouncer = new RefreshDebouncer(() => void this.update(), 100);
   private flowDir?: string;
   private status?: SessionStatus;
   private seq = 0;
@@ -25,16 +23,6 @@ export class ActiveFlow implements vscode.Disposable {
     private readonly index: FlowIndex,
   ) {
     this.item.name = 'Flow Session';
-    this.disposables.push(
-      vscode.window.onDidChangeActiveTextEditor(() => this.debouncer.signal('editor')),
-      ctx.onDidChangeSession((c) => {
-        if (isStateChange(c.action)) this.debouncer.signal('session');
-      }),
-      ctx.onDidChangeServices(() => this.debouncer.signal('services')),
-      ctx.onDidChangeEngineState(() => this.debouncer.signal('engine')),
-      index.onDidChange(() => this.debouncer.signal('index')),
-      vscode.workspace.onDidSaveTextDocument(() => this.debouncer.signal('save')),
-    );
     void this.update();
   }
 
@@ -96,7 +84,6 @@ export class ActiveFlow implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.debouncer.dispose();
-    for (const d of this.disposables) d.dispose();
+    this.item.dispose();
   }
 }

@@ -26,14 +26,18 @@ export class Ctx implements vscode.Disposable {
   private readonly sessionEmitter = new vscode.EventEmitter<SessionChange>();
   private readonly engineEmitter = new vscode.EventEmitter<EngineState>();
   private readonly servicesEmitter = new vscode.EventEmitter<void>();
+  private readonly runsEmitter = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
   private sessionSubscription?: { dispose(): void };
+  private runsSubscription?: { dispose(): void };
 
   /** Session changes from the current services (this window's operations and engine events). */
   readonly onDidChangeSession = this.sessionEmitter.event;
   readonly onDidChangeEngineState = this.engineEmitter.event;
   /** The services were rebuilt (engine settings changed) or the engine was retried. */
   readonly onDidChangeServices = this.servicesEmitter.event;
+  /** A run or batch run of the current services started or ended (from a command or the session panel). */
+  readonly onDidChangeActiveRuns = this.runsEmitter.event;
 
   constructor(
     readonly extensionContext: vscode.ExtensionContext,
@@ -47,6 +51,7 @@ export class Ctx implements vscode.Disposable {
       this.sessionEmitter,
       this.engineEmitter,
       this.servicesEmitter,
+      this.runsEmitter,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('flowsession')) return;
         this.settingsValue = this.readSettings();
@@ -163,6 +168,7 @@ export class Ctx implements vscode.Disposable {
           else if (change.action === 'engine-connected') this.setState('reachable');
           this.sessionEmitter.fire(change);
         });
+        this.runsSubscription = services.runs.onDidChangeActiveRuns(() => this.runsEmitter.fire());
         return services;
       }),
     };
@@ -178,6 +184,8 @@ export class Ctx implements vscode.Disposable {
     this.pinged = undefined;
     this.sessionSubscription?.dispose();
     this.sessionSubscription = undefined;
+    this.runsSubscription?.dispose();
+    this.runsSubscription = undefined;
     old?.loaded?.dispose();
     this.setState('unknown');
     this.servicesEmitter.fire();
@@ -196,6 +204,7 @@ export class Ctx implements vscode.Disposable {
 
   dispose(): void {
     this.sessionSubscription?.dispose();
+    this.runsSubscription?.dispose();
     this.current?.loaded?.dispose();
     this.current = undefined;
     for (const d of this.disposables) d.dispose();

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { FLOW_FILE, flowDirOf, shallowFlowDirs } from './flowLocator';
@@ -71,6 +72,15 @@ export class FlowIndex implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** A flow folder as the engine labels its session: symbolic links resolved (the path as given when it is gone). */
+export function realFlowDir(flowDir: string): string {
+  try {
+    return fs.realpathSync(flowDir);
+  } catch {
+    return flowDir;
   }
 }
 

@@ -1,15 +1,14 @@
 import * as fs from 'fs';
 import { SESSION_LABELS } from '../../src/core/session/labels';
-import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { HELLO_FLOW, makeFlow } from '../support/fixtures';
 import { makeStoppedSessions } from '../support/faultsLoad';
-import { testManager } from '../support/manager';
+import { testServices } from '../support/manager';
 import { testEngine } from '../support/world';
 import { median, type Metric } from './report';
 
 /** Listing 100 sessions (what the Sessions view refreshes from) against a bare engine list of the same containers; heap growth over 1,000 validations. */
 export async function benchReliability(): Promise<Metric[]> {
-  const manager = testManager();
+  const { manager, validator } = testServices();
   const engine = testEngine();
   const dir = makeFlow(HELLO_FLOW);
   const made: string[] = [];
@@ -32,7 +31,6 @@ export async function benchReliability(): Promise<Metric[]> {
         throw new Error('tree bench: the stopped sessions were not all found');
     }
     for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
-    const validator = new FlowValidator(manager);
     for (let i = 0; i < 20; i++) await validator.validate(dir, { session: 'if-running', changedFiles: ['hello.py'] });
     const gc = (global as { gc?: () => void }).gc;
     gc?.();

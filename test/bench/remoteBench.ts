@@ -4,14 +4,11 @@
  * engine is the test set-up's second dockerd on loopback (see test/support/secondEngine.ts).
  */
 import * as fs from 'fs';
-import { settingsFromEnv } from '../../src/cli/settingsFromEnv';
 import { resolveEndpoint } from '../../src/core/docker/connection';
-import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
-import { RunService } from '../../src/core/runs/runService';
-import { SessionManager } from '../../src/core/session/sessionManager';
-import { FlowValidator } from '../../src/core/validation/flowValidator';
+import type { CoreServices } from '../../src/core/services';
 import { HELLO_FLOW, makeFlow } from '../support/fixtures';
+import { testServices } from '../support/manager';
 import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
 import { cleanUp, testEngine, world } from '../support/world';
 import { BENCH_SETTINGS, median, type Metric } from './report';
@@ -21,24 +18,19 @@ const TOOL_MS = 20;
 const WORKERS = 4;
 const ITERATIONS = 5;
 
-function managerOn(engine: DockerEngine): SessionManager {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...world().env, ...BENCH_SETTINGS };
-  return new SessionManager({ engine, settings: settingsFromEnv(env, {}), baseImageOverride: env.FLOWSESSION_BASE_IMAGE });
-}
-
-async function batchMetric(local: SessionManager, remote: SessionManager): Promise<Metric> {
+async function batchMetric(local: CoreServices, remote: CoreServices): Promise<Metric> {
   const flow = makeFlow(SLOW_FLOW(TOOL_MS));
   const data = writeData(flow, LINES);
   try {
     const engines = [
-      { name: 'local', manager: local },
-      { name: 'tcp', manager: remote },
+      { name: 'local', manager: local.manager },
+      { name: 'tcp', manager: remote.manager },
     ];
     // both sessions up and warm before anything is timed
     const warmData = writeData(makeFlow({}), 16);
     await runMultiEngineBatch(flow, engines, { dataFile: warmData, workers: WORKERS });
     let t = performance.now();
-    const one = await new RunService(local).batch(flow, { dataFile: data, workers: WORKERS });
+    const one = await local.runs.batch(flow, { dataFile: data, workers: WORKERS });
     const single = performance.now() - t;
     t = performance.now();
     const two = await runMultiEngineBatch(flow, engines, { dataFile: data, workers: WORKERS });
@@ -59,15 +51,13 @@ async function batchMetric(local: SessionManager, remote: SessionManager): Promi
   }
 }
 
-async function sessionTimes(manager: SessionManager): Promise<{ start: number; validate: number; run: number }> {
+async function sessionTimes({ manager, runs, validator }: CoreServices): Promise<{ start: number; validate: number; run: number }> {
   const warm = makeFlow(HELLO_FLOW);
   await manager.up(warm); // images built or found before timing
   await manager.remove(warm);
   const start: number[] = [];
   const validate: number[] = [];
   const run: number[] = [];
-  const runs = new RunService(manager);
-  const validator = new FlowValidator(manager);
   for (let i = 0; i < ITERATIONS; i++) {
     const flow = makeFlow(HELLO_FLOW);
     try {
@@ -92,12 +82,12 @@ async function sessionTimes(manager: SessionManager): Promise<{ start: number; v
 export async function benchRemote(): Promise<Metric[]> {
   const log = (l: string) => process.stderr.write(`[bench remote] ${l}\n`);
   let e2: SecondEngine | undefined;
-  const managers: SessionManager[] = [];
+  const services: CoreServices[] = [];
   try {
     e2 = await startSecondEngine(world().runDir, testEngine(), log);
-    const local = managerOn(testEngine());
-    const remote = managerOn(new DockerEngine(resolveEndpoint({ env: e2.env })));
-    managers.push(local, remote);
+    const local = testServices(BENCH_SETTINGS);
+    const remote = testServices(BENCH_SETTINGS, { endpoint: resolveEndpoint({ env: e2.env }) });
+    services.push(local, remote);
     const metrics: Metric[] = [await batchMetric(local, remote)];
     const l = await sessionTimes(local);
     const r = await sessionTimes(remote);
@@ -109,7 +99,7 @@ export async function benchRemote(): Promise<Metric[]> {
     );
     return metrics;
   } finally {
-    for (const m of managers) m.dispose();
+    for (const s of services) s.dispose();
     if (e2) {
       await cleanUp(e2.engine, world().runId).catch(() => undefined);
       await e2.stop();

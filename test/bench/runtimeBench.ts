@@ -1,11 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
+import { testServices } from '../support/manager';
 import { BENCH_SETTINGS } from './report';
-import { RunService } from '../../src/core/runs/runService';
 import { Methods } from '../../src/core/runtime/protocol';
-import { FlowValidator } from '../../src/core/validation/flowValidator';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { median, percentile, type Metric } from './report';
 
@@ -55,7 +53,7 @@ async function execPassTimes(manager: SessionManager, container: string, n: numb
 }
 
 export async function benchRuntime(): Promise<Metric[]> {
-  const manager = testManager(BENCH_SETTINGS);
+  const { manager, validator, runs } = testServices(BENCH_SETTINGS);
   const flows: string[] = [];
   const flow = (files: Record<string, string>) => {
     const d = makeFlow(files);
@@ -69,7 +67,6 @@ export async function benchRuntime(): Promise<Metric[]> {
     // validation of one saved file in a warm session
     const vflow = flow(tenNodeFlow());
     const status = await manager.up(vflow);
-    const validator = new FlowValidator(manager);
     await validator.validate(vflow, { session: 'if-running' });
     const baseline = await execPassTimes(manager, status.container!, iterations);
     const saves: number[] = [];
@@ -102,7 +99,6 @@ export async function benchRuntime(): Promise<Metric[]> {
 
     // a 3-node python flow run
     const rflow = flow(THREE_NODE_FLOW);
-    const runs = new RunService(manager);
     const rstatus = await manager.up(rflow);
     await runs.run(rflow);
     const runBaseline = await execPassTimes(manager, rstatus.container!, 20);

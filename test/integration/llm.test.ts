@@ -3,11 +3,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
+import { testServices } from '../support/manager';
 import { startOpenAiStub, type OpenAiStub } from '../support/openaiStub';
 import { testEngine } from '../support/world';
 import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
-import { RunService } from '../../src/core/runs/runService';
+import type { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 
 const SECRET = 'sk-test-4f1a9c0e7b2d';
@@ -41,6 +41,7 @@ nodes:
 describe('the llm tool against an OpenAI-compatible endpoint on loopback', function () {
   let stub: OpenAiStub;
   let manager: SessionManager;
+  let runs: RunService;
   let connectionsFile: string;
   const flows: string[] = [];
   const flow = (files: Record<string, string>) => {
@@ -51,7 +52,7 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
 
   before(async () => {
     stub = await startOpenAiStub(SECRET);
-    manager = testManager();
+    ({ manager, runs } = testServices());
     const dir = makeFlow({});
     flows.push(dir);
     connectionsFile = path.join(dir, 'connections.yaml');
@@ -111,7 +112,6 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
 
   it('fails clearly when the endpoint does not answer in time', async () => {
     const dir = flow(llmFlow('slow'));
-    const runs = new RunService(manager);
     const record = await runs.run(dir, {
       connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }),
       llmTimeoutSeconds: 1,
@@ -129,7 +129,6 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
 
   it('keeps the secret out of the container environment, labels, image history, logs and result files', async () => {
     const dir = flow(llmFlow('gpt-35'));
-    const runs = new RunService(manager);
     const record = await runs.run(dir, { connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }) });
     assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
     const status = await manager.status(dir);

@@ -20,6 +20,8 @@ describe('the extension package', function () {
       'dist/cli.js',
       'dist/webview/panel.js',
       'dist/webview/toolkit.min.js',
+      'dist/samples/hello-flow/flow.dag.yaml',
+      'dist/samples/hello-flow/greet.py',
       'runtime/flowsession_runtime/__main__.py',
       'runtime/flowsession_runtime/keepalive.py',
       'runtime/image/setup_image.py',

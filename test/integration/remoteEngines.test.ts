@@ -1,24 +1,23 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { settingsFromEnv } from '../../src/cli/settingsFromEnv';
 import { resolveEndpoint } from '../../src/core/docker/connection';
 import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { FlowSessionError } from '../../src/core/errors';
 import { runMultiEngineBatch, type BatchEngine } from '../../src/core/runs/multiEngineBatch';
 import { RunService } from '../../src/core/runs/runService';
-import { SessionManager } from '../../src/core/session/sessionManager';
+import type { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { json, runCli } from '../support/cli';
 import { HELLO_FLOW, makeFlow } from '../support/fixtures';
+import { testServices } from '../support/manager';
 import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
 import { startSshServer, type SshServer } from '../support/sshServer';
 import { cleanUp, testEngine, world } from '../support/world';
 
 const log = (l: string) => process.stderr.write(`[remote] ${l}\n`);
 
-function managerOn(endpointEngine: DockerEngine): SessionManager {
-  const env = { ...process.env, ...world().env };
-  return new SessionManager({ engine: endpointEngine, settings: settingsFromEnv(env, {}), baseImageOverride: env.FLOWSESSION_BASE_IMAGE });
+function managerOn(engine: DockerEngine): SessionManager {
+  return testServices({}, { engine }).manager;
 }
 
 async function expectFailure(p: Promise<unknown>): Promise<FlowSessionError> {

@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
+import { testServices } from '../support/manager';
 import type { RuntimeEvent } from '../../src/core/runtime/protocol';
-import { RunService } from '../../src/core/runs/runService';
+import type { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 
 const DAG_FLOW = {
@@ -73,8 +73,7 @@ describe('runs and batch runs in a real session', function () {
   };
 
   before(() => {
-    manager = testManager();
-    runs = new RunService(manager);
+    ({ manager, runs } = testServices());
   });
 
   after(async () => {

@@ -2,9 +2,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { testManager } from '../support/manager';
-import { FlowValidator } from '../../src/core/validation/flowValidator';
-import { RunService } from '../../src/core/runs/runService';
+import { testServices } from '../support/manager';
+import type { RunService } from '../../src/core/runs/runService';
+import type { FlowValidator } from '../../src/core/validation/flowValidator';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 
 interface Expected {
@@ -25,11 +25,11 @@ const flowsIn = (kind: string) =>
 describe('validation of the fixture corpus in a real session', function () {
   let manager: SessionManager;
   let validator: FlowValidator;
+  let runs: RunService;
   const used: string[] = [];
 
   before(() => {
-    manager = testManager();
-    validator = new FlowValidator(manager);
+    ({ manager, validator, runs } = testServices());
   });
 
   after(async () => {
@@ -59,7 +59,7 @@ describe('validation of the fixture corpus in a real session', function () {
     if (/type:\s*llm/.test(fs.readFileSync(path.join(flow, 'flow.dag.yaml'), 'utf8'))) continue;
     it(`runs valid/${path.basename(flow)} to completion with its default inputs`, async () => {
       used.push(flow);
-      const record = await new RunService(manager).run(flow);
+      const record = await runs.run(flow);
       assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
       assert.ok(record.outputs && Object.keys(record.outputs).length > 0, 'the flow outputs are there');
     });

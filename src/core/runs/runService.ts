@@ -1,3 +1,4 @@
+import { EventEmitter } from 'events';
 import * as fs from 'fs';
 import * as path from 'path';
 import { packEntries } from '../docker/archive';
@@ -75,11 +76,52 @@ export function firstError(problems: FlowProblem[]): FlowRunError | undefined {
   return p ? { code: p.code, message: `${p.message} (${p.file}:${p.line}:${p.column})` } : undefined;
 }
 
+/** A run or batch run of this process, from the moment it is asked for (its session may still be starting) until it ends. */
+export interface ActiveRun {
+  runId: string;
+  flowDir: string;
+  kind: 'run' | 'batch';
+}
+
 /** Runs and batch runs of a flow in its session, with the results kept by the run store. */
 export class RunService {
   private readonly active = new Map<string, RuntimeClient>();
+  /** every run under way, whoever started it (a command, the session panel, the CLI), with what cancels it before it reaches the runtime */
+  private readonly running = new Map<string, { run: ActiveRun; abort: AbortController }>();
+  private readonly runningChanged = new EventEmitter();
 
-  constructor(private readonly manager: SessionManager) {}
+  constructor(private readonly manager: SessionManager) {
+    this.runningChanged.setMaxListeners(0);
+  }
+
+  /** The runs and batch runs under way. */
+  activeRuns(): ActiveRun[] {
+    return [...this.running.values()].map((r) => r.run);
+  }
+
+  /** A run or batch run started or ended. */
+  onDidChangeActiveRuns(listener: () => void): { dispose(): void } {
+    this.runningChanged.on('change', listener);
+    return { dispose: () => this.runningChanged.off('change', listener) };
+  }
+
+  /** Tracks a run until `end` is called; its signal follows the caller's and `cancel` before the run reaches the runtime. */
+  private begin(run: ActiveRun, callerSignal?: AbortSignal): { signal: AbortSignal; end(): void } {
+    const abort = new AbortController();
+    const follow = () => abort.abort();
+    if (callerSignal?.aborted) abort.abort();
+    callerSignal?.addEventListener('abort', follow);
+    this.running.set(run.runId, { run, abort });
+    this.runningChanged.emit('change');
+    return {
+      signal: abort.signal,
+      end: () => {
+        callerSignal?.removeEventListener('abort', follow);
+        this.running.delete(run.runId);
+        this.runningChanged.emit('change');
+      },
+    };
+  }
 
   private async prepare(
     flowDir: string,
@@ -102,10 +144,20 @@ export class RunService {
   }
 
   async run(flowDir: string, options: RunOptions = {}): Promise<RunRecord> {
+    const dir = resolveFlowDir(flowDir);
+    const runId = options.runId ?? newRunId(dir);
+    const tracked = this.begin({ runId, flowDir: dir, kind: 'run' }, options.signal);
+    try {
+      return await this.runTracked(dir, runId, { ...options, signal: tracked.signal });
+    } finally {
+      tracked.end();
+    }
+  }
+
+  private async runTracked(flowDir: string, runId: string, options: RunOptions): Promise<RunRecord> {
     const started = Date.now();
     const startedAt = new Date(started).toISOString();
     const prepared = await this.prepare(flowDir, options.onProgress);
-    const runId = options.runId ?? newRunId(prepared.dir);
     if ('error' in prepared)
       return {
         runId,
@@ -185,7 +237,12 @@ export class RunService {
 
   async cancel(runId: string): Promise<boolean> {
     const client = this.active.get(runId);
-    if (!client) return false;
+    if (!client) {
+      // not at the runtime yet (its session is starting): the run ends as Canceled once it is ready
+      const pending = this.running.get(runId);
+      pending?.abort.abort();
+      return !!pending;
+    }
     const r = await client.request(Methods.cancel, { runId });
     return r.cancelled;
   }
@@ -195,8 +252,18 @@ export class RunService {
     if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
       throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
     }
+    const dir = resolveFlowDir(flowDir);
+    const runId = options.runId ?? newRunId(dir, 'batch');
+    const tracked = this.begin({ runId, flowDir: dir, kind: 'batch' }, options.signal);
+    try {
+      return await this.batchTracked(dir, runId, dataFile, { ...options, signal: tracked.signal });
+    } finally {
+      tracked.end();
+    }
+  }
+
+  private async batchTracked(flowDir: string, runId: string, dataFile: string, options: BatchOptions): Promise<BatchRecord> {
     const prepared = await this.prepare(flowDir, options.onProgress);
-    const runId = options.runId ?? newRunId(prepared.dir, 'batch');
     const outputFile = batchOutputFile(prepared.dir, runId);
     if ('error' in prepared) {
       return {

@@ -81,7 +81,7 @@ export class SessionManager {
     this.installed = new SessionPackages(this.engine, this.settings);
   }
 
-  baseImageFor(env: FlowEnvironment): string {
+  baseImageFor(env: Pick<FlowEnvironment, 'image'>): string {
     return this.options.baseImageOverride || env.image || this.settings.baseImage;
   }
 

@@ -1,7 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { CUSTOM_IMAGE_KIND, CUSTOM_SOURCE_LABEL, IMAGE_BUILD_DIR } from '../../core/image/customImage';
-import { IMAGE_LABELS } from '../../core/image/labels';
+import { IMAGE_BUILD_DIR } from '../../core/image/customImage';
 import type { Ctx } from '../ctx';
 
 export interface BuildFolderNode {
@@ -21,23 +20,14 @@ export interface ImageNode {
 
 type Node = BuildFolderNode | ImageNode;
 
-/** The Custom Images view: image_build folders (build) and custom base images (publish, use). */
+/** The Custom Images view: image_build folders (build) and custom base images (publish, use). Reloaded by ViewRefresh. */
 export class CustomImagesTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
 
-  constructor(private readonly ctx: Ctx) {
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${IMAGE_BUILD_DIR}/Dockerfile`);
-    this.disposables.push(
-      watcher,
-      watcher.onDidCreate(() => this.refresh()),
-      watcher.onDidDelete(() => this.refresh()),
-      ctx.onDidChangeServices(() => this.refresh()),
-    );
-  }
+  constructor(private readonly ctx: Ctx) {}
 
-  refresh(): void {
+  reload(): void {
     this.emitter.fire();
   }
 
@@ -68,18 +58,14 @@ export class CustomImagesTree implements vscode.TreeDataProvider<Node>, vscode.D
     for (const r of this.ctx.customImages.list()) images.set(r.ref, { kind: 'image', ref: r.ref, local: false, published: true });
     try {
       const services = await this.ctx.services();
-      for (const img of await services.engine.listImages({ [IMAGE_LABELS.kind]: CUSTOM_IMAGE_KIND })) {
-        for (const tag of img.tags) {
-          if (tag === '<none>:<none>') continue;
-          const existing = images.get(tag);
-          images.set(tag, {
-            kind: 'image',
-            ref: tag,
-            local: true,
-            published: existing?.published ?? false,
-            source: img.labels[CUSTOM_SOURCE_LABEL],
-          });
-        }
+      for (const img of await services.images.customImages()) {
+        images.set(img.ref, {
+          kind: 'image',
+          ref: img.ref,
+          local: true,
+          published: images.get(img.ref)?.published ?? false,
+          source: img.source,
+        });
       }
     } catch {
       // engine unreachable: the recorded images still show
@@ -88,6 +74,6 @@ export class CustomImagesTree implements vscode.TreeDataProvider<Node>, vscode.D
   }
 
   dispose(): void {
-    for (const d of this.disposables) d.dispose();
+    this.emitter.dispose();
   }
 }

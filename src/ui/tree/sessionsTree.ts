@@ -1,14 +1,12 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { errorMessage, isFlowSessionError } from '../../core/errors';
 import type { InstalledPackage } from '../../core/session/packages';
 import type { SessionStatus } from '../../core/session/state';
 import type { Ctx } from '../ctx';
-import type { FlowIndex } from '../flowIndex';
-import { RefreshDebouncer } from '../refreshDebouncer';
+import { realFlowDir, type FlowIndex } from '../flowIndex';
 import { recentRuns } from '../runHistory';
-import { contextValueOf, describeState, isRunning, isStateChange, STATE_LOOK } from '../stateView';
+import { contextValueOf, describeState, isRunning, STATE_LOOK } from '../stateView';
 
 export class FlowNode {
   readonly kind = 'flow';
@@ -26,17 +24,9 @@ export class DetailNode {
 
 type Node = FlowNode | DetailNode;
 
-function realpath(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 /**
  * The Sessions view: one row per flow folder with its session state; children show base image,
- * environment and the last run. Refreshes from session changes (engine events), debounced; never polls.
+ * environment and the last run. Reloaded by ViewRefresh (session changes, engine events); never polls.
  */
 export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined>();
@@ -44,39 +34,19 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly nodes = new Map<string, FlowNode>();
   private readonly statuses = new Map<string, SessionStatus>();
   private readonly packages = new Map<string, Promise<InstalledPackage[] | undefined>>();
-  private readonly debouncer: RefreshDebouncer;
-  private readonly disposables: vscode.Disposable[] = [];
   private view?: vscode.TreeView<Node>;
 
   constructor(
     private readonly ctx: Ctx,
     private readonly index: FlowIndex,
-  ) {
-    this.debouncer = new RefreshDebouncer((keys) => this.refreshKeys(keys));
-    this.disposables.push(
-      this.emitter,
-      ctx.onDidChangeSession((c) => {
-        if (isStateChange(c.action)) this.debouncer.signal(c.flowDir ?? '*');
-      }),
-      ctx.onDidChangeServices(() => this.debouncer.signal('*')),
-      ctx.onDidChangeEngineState(() => this.debouncer.signal('*')),
-      index.onDidChange(() => this.debouncer.signal('*')),
-      vscode.workspace.onDidSaveTextDocument((d) => {
-        // a changed environment (image, requirements) marks the session outdated
-        const base = path.basename(d.uri.fsPath);
-        if (base === 'flow.dag.yaml' || /requirements.*\.txt$/.test(base)) {
-          const flow = index.flowOf(d.uri);
-          if (flow) this.debouncer.signal(realpath(flow));
-        }
-      }),
-    );
-  }
+  ) {}
 
   attach(view: vscode.TreeView<Node>): void {
     this.view = view;
   }
 
-  private refreshKeys(keys: Set<string>): void {
+  /** Reloads the rows of these flows ('*': every row). */
+  reload(keys: Set<string>): void {
     if (keys.has('*')) {
       this.statuses.clear();
       this.packages.clear();
@@ -99,12 +69,6 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     }
   }
 
-  /** Forces a full refresh (the view's refresh button). */
-  refresh(): void {
-    this.debouncer.signal('*');
-    this.debouncer.flush();
-  }
-
   private async loadStatus(flowDir: string): Promise<SessionStatus> {
     const services = await this.ctx.services();
     let status: SessionStatus;
@@ -119,7 +83,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 
   status(flowDir: string): SessionStatus | undefined {
-    return this.statuses.get(realpath(flowDir));
+    return this.statuses.get(realFlowDir(flowDir));
   }
 
   async getChildren(element?: Node): Promise<Node[]> {
@@ -129,7 +93,7 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 
   private async roots(): Promise<Node[]> {
-    const flows = (await this.index.list()).map(realpath);
+    const flows = (await this.index.list()).map(realFlowDir);
     if (flows.length === 0) {
       this.setMessage(undefined);
       return [];
@@ -275,7 +239,6 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 
   dispose(): void {
-    this.debouncer.dispose();
-    for (const d of this.disposables) d.dispose();
+    this.emitter.dispose();
   }
 }

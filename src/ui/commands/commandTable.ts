@@ -1,0 +1,69 @@
+/**
+ * Every command of the extension: the table from command id (package.json `contributes.commands`) to
+ * its handler, registered in one place. The handlers live in one module per area; none imports another.
+ */
+import * as vscode from 'vscode';
+import { selectEngine } from '../enginePicker';
+import { showError } from '../feedback';
+import type { CommandDeps } from './commandDeps';
+import { setConnection } from './connectionCommands';
+import { refreshViews, retryEngine, showEngineError } from './engineCommands';
+import * as images from './imageCommands';
+import { cancelRun, runBatch, runFlow, trackRunActive } from './runCommands';
+import { createSampleFlow } from './sampleFlow';
+import * as sessions from './sessionCommands';
+
+/** A handler takes what VS Code passes (a tree row, a Uri, a path, nothing); each handler checks its own arguments. */
+type Handler = (...args: never[]) => unknown;
+
+export function commandTable(d: CommandDeps): Record<string, Handler> {
+  return {
+    // sessions
+    'flowsession.startSession': (arg) => sessions.startSession(d, arg),
+    'flowsession.stopSession': (arg) => sessions.stopSession(d, arg),
+    'flowsession.restartSession': (arg) => sessions.restartSession(d, arg),
+    'flowsession.resetSession': (arg) => sessions.resetSession(d, arg),
+    'flowsession.deleteSession': (arg) => sessions.deleteSession(d, arg),
+    'flowsession.installPackages': (arg) => sessions.installPackages(d, arg),
+    'flowsession.installRequirements': (arg) => sessions.installRequirements(d, arg),
+    'flowsession.showPackages': (arg) => sessions.showPackages(d, arg),
+    'flowsession.validateFlow': (arg) => sessions.validateFlow(d, arg),
+    'flowsession.openPanel': (arg) => sessions.openPanel(d, arg),
+    'flowsession.openTerminal': (arg) => sessions.openTerminal(d, arg),
+    // runs
+    'flowsession.runFlow': (arg) => runFlow(d, arg),
+    'flowsession.runBatch': (arg) => runBatch(d, arg),
+    'flowsession.cancelRun': () => cancelRun(d),
+    // images
+    'flowsession.changeBaseImage': (arg, preset) => images.changeBaseImage(d, arg, preset),
+    'flowsession.newCustomImage': () => images.newCustomImage(d),
+    'flowsession.buildCustomImage': (arg) => images.buildCustomImage(d, arg),
+    'flowsession.publishCustomImage': (arg) => images.publishCustomImage(d, arg),
+    'flowsession.checkBaseImageUpdates': (arg) => images.checkBaseImageUpdates(d, arg),
+    'flowsession.useCustomImage': (arg) => images.useCustomImage(arg),
+    // connections and engines
+    'flowsession.setConnection': () => setConnection(d.ctx),
+    'flowsession.selectEngine': () => selectEngine(d.ctx),
+    'flowsession.retryEngine': () => retryEngine(d),
+    'flowsession.showEngineError': () => showEngineError(d),
+    // views and workspace
+    'flowsession.showLogs': () => d.ctx.log.show(),
+    'flowsession.refresh': () => refreshViews(d),
+    'flowsession.createSampleFlow': () => createSampleFlow(d),
+  };
+}
+
+/** Registers the table; a handler's errors become notifications (message, remedy, Retry/Open Settings), never stacks. */
+export function registerCommands(d: CommandDeps): vscode.Disposable[] {
+  const registered = Object.entries(commandTable(d)).map(([id, handler]) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await (handler as (...a: unknown[]) => unknown)(...args);
+      } catch (e) {
+        void showError(d.ctx, e, () => vscode.commands.executeCommand(id, ...args));
+        return undefined;
+      }
+    }),
+  );
+  return [...registered, trackRunActive(d.ctx)];
+}

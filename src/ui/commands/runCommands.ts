@@ -1,0 +1,161 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { FlowSessionError } from '../../core/errors';
+import type { RuntimeEvent } from '../../core/runtime/protocol';
+import type { Ctx } from '../ctx';
+import { withLongWork } from '../feedback';
+import { resolveFlow, type FlowArg } from '../flowIndex';
+import { openSessionPanel } from '../panelBridge';
+import { parseInputValue } from '../../shared/inputValue';
+import type { CommandDeps } from './commandDeps';
+
+function inputsOf(flowDir: string): Promise<Record<string, { type?: string; default?: unknown }>> {
+  return import('../../core/flow/staticChecks').then(async ({ analyzeFlowDir }) => {
+    const a = await analyzeFlowDir(flowDir);
+    const errors = a.problems.filter((p) => p.severity === 'error');
+    if (errors.length)
+      throw new FlowSessionError(
+        'flow-definition-error',
+        `${errors[0].message} (${errors[0].file}:${errors[0].line})`,
+        'Fix the problems shown in the Problems panel, then run again.',
+      );
+    const v = a.parsed.value as { inputs?: Record<string, { type?: string; default?: unknown }> } | null;
+    return v?.inputs && typeof v.inputs === 'object' ? v.inputs : {};
+  });
+}
+
+function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
+  if (ev.event === 'nodeStart') {
+    ctx.log.info(`[${ev.node}] started`);
+  } else if (ev.event === 'nodeLog' && ev.text) {
+    for (const line of ev.text.split(/\r?\n/)) if (line) ctx.log.info(`[${ev.node}] ${line}`);
+  } else if (ev.event === 'nodeEnd') {
+    ctx.log.info(`[${ev.node}] ${ev.status} in ${ev.durationMs} ms`);
+  }
+}
+
+export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
+  const { ctx } = d;
+  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?');
+  if (!flowDir) return;
+  const inputs: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(await inputsOf(flowDir))) {
+    const def = spec?.default;
+    const text = await vscode.window.showInputBox({
+      title: `Run ${path.basename(flowDir)}: input ${key}${spec?.type ? ` (${spec.type})` : ''}`,
+      value: def === undefined ? '' : typeof def === 'string' ? def : JSON.stringify(def),
+      ignoreFocusOut: true,
+      validateInput: (t) => {
+        const r = parseInputValue(spec?.type, t);
+        return r.ok ? undefined : r.error;
+      },
+    });
+    if (text === undefined) return;
+    const parsed = parseInputValue(spec?.type, text);
+    // validateInput keeps the box open until the text parses
+    if (!parsed.ok) return;
+    inputs[key] = parsed.value;
+  }
+  const { runs } = await ctx.services();
+  const { newRunId } = await import('../../core/runs/runId');
+  const runId = newRunId(flowDir);
+  ctx.log.info(`Run ${runId} of ${flowDir}`);
+  ctx.log.show(true);
+  const record = await withLongWork(ctx, `Running ${path.basename(flowDir)}`, true, async (w) =>
+    runs.run(flowDir, {
+      runId,
+      inputs,
+      connections: await ctx.connections.forRun(),
+      signal: w.signal,
+      onProgress: (r) => w.report(r),
+      onEvent: (e) => {
+        logRunEvent(ctx, e);
+        if (e.event === 'nodeStart') w.report({ message: `node ${e.node}` });
+      },
+    }),
+  );
+  if (record.status === 'Completed') {
+    ctx.log.info(`Run ${runId} completed: ${JSON.stringify(record.outputs)}`);
+    const choice = await vscode.window.showInformationMessage(
+      `Run of ${path.basename(flowDir)} completed in ${(record.durationMs / 1000).toFixed(1)} s.`,
+      'Open Outputs',
+      'Open Session Panel',
+    );
+    if (choice === 'Open Outputs')
+      await vscode.window.showTextDocument(vscode.Uri.file(path.join(flowDir, '.promptflow', 'flow.output.json')));
+    if (choice === 'Open Session Panel') openSessionPanel(d.panel(), flowDir);
+  } else {
+    const msg = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
+    ctx.log.error(`Run ${runId} ${record.status}: ${msg}`);
+    const choice = await vscode.window.showErrorMessage(
+      `Run of ${path.basename(flowDir)} ${record.status === 'Canceled' ? 'was cancelled' : 'failed'}: ${msg}`,
+      'Show Logs',
+    );
+    if (choice) ctx.log.show();
+  }
+}
+
+export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
+  const { ctx } = d;
+  const flowDir = await resolveFlow(d.index, arg, 'Run a batch of which flow?');
+  if (!flowDir) return;
+  const picked = await vscode.window.showOpenDialog({
+    defaultUri: vscode.Uri.file(flowDir),
+    canSelectMany: false,
+    filters: { 'JSON Lines': ['jsonl'] },
+    openLabel: 'Run Batch',
+    title: 'Data file: one JSON object per line',
+  });
+  if (!picked?.[0]) return;
+  const { runs } = await ctx.services();
+  const { newRunId } = await import('../../core/runs/runId');
+  const runId = newRunId(flowDir, 'batch');
+  let done = 0;
+  const record = await withLongWork(ctx, `Batch run of ${path.basename(flowDir)}`, true, async (w) =>
+    runs.batch(flowDir, {
+      runId,
+      dataFile: picked[0].fsPath,
+      connections: await ctx.connections.forRun(),
+      signal: w.signal,
+      onProgress: (r) => w.report(r),
+      onLine: (l) => {
+        done++;
+        w.report({ message: `${done} lines done (line ${l.index}: ${l.status})` });
+      },
+    }),
+  );
+  ctx.log.info(`Batch ${runId}: ${record.status}, ${record.completed}/${record.total} completed, ${record.failed} failed`);
+  const choice = await (record.status === 'Completed' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(
+    `Batch run of ${path.basename(flowDir)}: ${record.completed} of ${record.total} lines completed, ${record.failed} failed.`,
+    'Open Output',
+  );
+  if (choice) await vscode.window.showTextDocument(vscode.Uri.file(record.outputFile));
+}
+
+/** Cancel Run: any run under way, whether a command or the session panel started it. */
+export async function cancelRun(d: CommandDeps): Promise<void> {
+  const runs = d.ctx.loadedServices()?.runs;
+  const active = runs?.activeRuns() ?? [];
+  if (!runs || active.length === 0) {
+    void vscode.window.showInformationMessage('No run is in progress.');
+    return;
+  }
+  const run =
+    active.length === 1
+      ? active[0]
+      : (
+          await vscode.window.showQuickPick(
+            active.map((r) => ({ label: r.runId, description: path.basename(r.flowDir), run: r })),
+            { placeHolder: 'Cancel which run?' },
+          )
+        )?.run;
+  if (run) await runs.cancel(run.runId);
+}
+
+/** Keeps the flowsession.runActive context key (Cancel Run's `when`) on the runs of the current services. */
+export function trackRunActive(ctx: Ctx): vscode.Disposable {
+  const set = () =>
+    void vscode.commands.executeCommand('setContext', 'flowsession.runActive', (ctx.loadedServices()?.runs.activeRuns().length ?? 0) > 0);
+  set();
+  return vscode.Disposable.from(ctx.onDidChangeActiveRuns(set), ctx.onDidChangeServices(set));
+}
