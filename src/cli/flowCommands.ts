@@ -2,8 +2,8 @@ import * as fs from 'fs';
 import type { FlowProblem } from '../core/flow/problem';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { readConnectionsFile } from '../core/runs/connectionsFile';
-import type { RunService } from '../core/runs/runService';
-import type { RuntimeEvent } from '../core/runtime/protocol';
+import type { BatchRecord, RunService } from '../core/runs/runService';
+import type { LineEndEvent, RuntimeEvent } from '../core/runtime/protocol';
 import { SessionManager } from '../core/session/sessionManager';
 import type { FlowValidator } from '../core/validation/flowValidator';
 import { fieldsFromFlow } from '../shared/inputsForm';
@@ -175,39 +175,41 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
   });
 }
 
+/** Each failed line as it ends, and a count every 100 lines, on stderr; `where` names the engine of a line. */
+export function lineProgressTo(out: CliOutput): (e: LineEndEvent, where?: string) => void {
+  let done = 0;
+  let failed = 0;
+  return (e, where) => {
+    done++;
+    if (e.status !== 'Completed') {
+      failed++;
+      out.progress(`line ${e.index}${where ? ` [${where}]` : ''}: ${e.error?.code ?? 'Failed'}: ${e.error?.message ?? ''}`);
+    }
+    if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
+  };
+}
+
+/** A batch's result as `--json` prints it. */
+export function batchResultJson(record: BatchRecord): Record<string, unknown> {
+  return {
+    runId: record.runId,
+    status: record.status,
+    total: record.total,
+    completed: record.completed,
+    failed: record.failed,
+    summary: record.summary,
+    output: record.outputFile,
+    aggregation: record.aggregation?.outputs ?? null,
+    error: record.error ?? null,
+  };
+}
+
 /** `flowsession batch <flow-dir> --data f.jsonl [--column-mapping k='${data.c}' …] [--workers N] [--json]` */
 export async function runBatch(runs: RunService, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
-  let done = 0;
-  let failed = 0;
   return interruptible(async (signal) => {
-    const record = await runs.batch(dir, {
-      ...batch,
-      signal,
-      onProgress: progressTo(out),
-      onLine: (e) => {
-        done++;
-        if (e.status !== 'Completed') {
-          failed++;
-          out.progress(`line ${e.index}: ${e.error?.code ?? 'Failed'}: ${e.error?.message ?? ''}`);
-        }
-        if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
-      },
-    });
-    out.result(
-      {
-        runId: record.runId,
-        status: record.status,
-        total: record.total,
-        completed: record.completed,
-        failed: record.failed,
-        summary: record.summary,
-        output: record.outputFile,
-        aggregation: record.aggregation?.outputs ?? null,
-        error: record.error ?? null,
-      },
-      `${record.summary}\noutput: ${record.outputFile}`,
-    );
+    const record = await runs.batch(dir, { ...batch, signal, onProgress: progressTo(out), onLine: lineProgressTo(out) });
+    out.result(batchResultJson(record), `${record.summary}\noutput: ${record.outputFile}`);
     return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
   });
 }

@@ -3,7 +3,7 @@ import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineB
 import { SessionManager } from '../core/session/sessionManager';
 import { createCoreServices } from '../core/services';
 import type { SessionSettings } from '../core/settings';
-import { batchFlags, interruptible, type FlowFlags } from './flowCommands';
+import { batchFlags, batchResultJson, interruptible, lineProgressTo, type FlowFlags } from './flowCommands';
 import { CliOutput, EXIT, UsageError } from './output';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
@@ -43,8 +43,6 @@ export async function runMultiBatch(
   flags: FlowFlags,
 ): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
-  let done = 0;
-  let failed = 0;
   try {
     return await interruptible(async (signal) => {
       const record = await runMultiEngineBatch(dir, engines, {
@@ -60,27 +58,12 @@ export async function runMultiBatch(
           else if (e.kind === 'requeued') out.progress(`[${e.engine}] ${e.lines} unfinished lines go to the other engines`);
           else if (e.kind === 'aggregation') out.progress(`[${e.engine}] ran the aggregation nodes`);
         },
-        onLine: (e, engine) => {
-          done++;
-          if (e.status !== 'Completed') {
-            failed++;
-            out.progress(`line ${e.index} [${engine}]: ${e.error?.code ?? 'Failed'}: ${e.error?.message ?? ''}`);
-          }
-          if (done % 100 === 0) out.progress(`${done} lines done, ${failed} failed`);
-        },
+        onLine: lineProgressTo(out),
       });
       const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
       out.result(
         {
-          runId: record.runId,
-          status: record.status,
-          total: record.total,
-          completed: record.completed,
-          failed: record.failed,
-          summary: record.summary,
-          output: record.outputFile,
-          aggregation: record.aggregation?.outputs ?? null,
-          error: record.error ?? null,
+          ...batchResultJson(record),
           engines: record.engines,
           requeued: record.requeued,
           aggregationEngine: record.aggregationEngine ?? null,

@@ -410,21 +410,34 @@ export class DockerEngine implements Engine {
     return -1;
   }
 
-  async execSession(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> = {}): Promise<ExecSession> {
-    const exec = await this.call('start a process in the container', () =>
+  /** A process in the container with its stdin, stdout and stderr on one hijacked socket (a TTY when `tty`). */
+  private async attachedExec(
+    id: string,
+    argv: string[],
+    options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'>,
+    tty: boolean,
+    what: string,
+  ): Promise<{ exec: Docker.Exec; socket: import('stream').Duplex }> {
+    const exec = await this.call(what, () =>
       this.docker.getContainer(id).exec({
         Cmd: argv,
         AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true,
+        ...(tty ? { Tty: true } : {}),
         User: options.user,
         Env: options.env,
         WorkingDir: options.workingDir,
       }),
     );
-    const socket = (await this.call('start a process in the container', () =>
-      exec.start({ hijack: true, stdin: true }),
+    const socket = (await this.call(what, () =>
+      exec.start({ hijack: true, stdin: true, ...(tty ? { Tty: true } : {}) } as never),
     )) as unknown as import('stream').Duplex;
+    return { exec, socket };
+  }
+
+  async execSession(id: string, argv: string[], options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> = {}): Promise<ExecSession> {
+    const { exec, socket } = await this.attachedExec(id, argv, options, false, 'start a process in the container');
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     this.docker.modem.demuxStream(socket, stdout, stderr);
@@ -449,21 +462,7 @@ export class DockerEngine implements Engine {
     argv: string[],
     options: Pick<ExecOptions, 'user' | 'env' | 'workingDir'> & { cols: number; rows: number },
   ): Promise<TtyExec> {
-    const exec = await this.call('open a terminal in the container', () =>
-      this.docker.getContainer(id).exec({
-        Cmd: argv,
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: true,
-        User: options.user,
-        Env: options.env,
-        WorkingDir: options.workingDir,
-      }),
-    );
-    const socket = (await this.call('open a terminal in the container', () =>
-      exec.start({ hijack: true, stdin: true, Tty: true } as never),
-    )) as unknown as import('stream').Duplex;
+    const { exec, socket } = await this.attachedExec(id, argv, options, true, 'open a terminal in the container');
     const resize = (cols: number, rows: number) =>
       this.call('resize the terminal', async () => {
         await exec.resize({ w: Math.max(1, Math.floor(cols)), h: Math.max(1, Math.floor(rows)) } as never);

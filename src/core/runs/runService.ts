@@ -181,26 +181,27 @@ export class RunService {
         durationMs: Date.now() - started,
         files: [],
       };
-    const unsubscribe = client.onEvent((e) => {
-      if (e.runId === runId) options.onEvent?.(e);
-    });
-    const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
-    options.signal?.addEventListener('abort', onAbort);
-    this.active.set(runId, client);
     let result: RunResult;
     try {
-      result = await client.request(
-        Methods.run,
-        {
-          runId,
-          flow,
-          inputs: options.inputs ?? {},
-          connections: options.connections ?? {},
-          ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
-          ...(options.variant ? { variant: options.variant } : {}),
-          ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
-        },
-        { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
+      result = await this.requestRun(
+        client,
+        runId,
+        options.signal,
+        (e) => options.onEvent?.(e),
+        () =>
+          client.request(
+            Methods.run,
+            {
+              runId,
+              flow,
+              inputs: options.inputs ?? {},
+              connections: options.connections ?? {},
+              ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+              ...(options.variant ? { variant: options.variant } : {}),
+              ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
+            },
+            { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
+          ),
       );
     } catch (e) {
       if (e instanceof FlowSessionError && (e.kind === 'cancelled' || e.kind === 'run-timeout')) {
@@ -217,10 +218,6 @@ export class RunService {
         };
       }
       throw e;
-    } finally {
-      unsubscribe();
-      options.signal?.removeEventListener('abort', onAbort);
-      this.active.delete(runId);
     }
     const files = await writeRunResult(dir, runId, result);
     return {
@@ -298,37 +295,33 @@ export class RunService {
       );
     }
     const output = new BatchOutput(dir, runId);
-    const unsubscribe = client.onEvent((e) => {
-      if (e.runId !== runId || e.event !== 'lineEnd') return;
+    const onLine = (e: RuntimeEvent) => {
+      if (e.event !== 'lineEnd') return;
       output.add(e);
       options.onLine?.(e);
-    });
-    const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
-    options.signal?.addEventListener('abort', onAbort);
-    this.active.set(runId, client);
+    };
     let result: BatchResult;
     try {
-      result = await client.request(
-        Methods.batch,
-        {
-          runId,
-          flow,
-          dataPath: containerData,
-          columnMapping: options.columnMapping,
-          workers: options.workers,
-          connections: options.connections ?? {},
-          ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
-          ...(options.variant ? { variant: options.variant } : {}),
-        },
-        { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
+      result = await this.requestRun(client, runId, options.signal, onLine, () =>
+        client.request(
+          Methods.batch,
+          {
+            runId,
+            flow,
+            dataPath: containerData,
+            columnMapping: options.columnMapping,
+            workers: options.workers,
+            connections: options.connections ?? {},
+            ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+            ...(options.variant ? { variant: options.variant } : {}),
+          },
+          { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
+        ),
       );
     } catch (e) {
       await output.abort();
       throw e;
     } finally {
-      unsubscribe();
-      options.signal?.removeEventListener('abort', onAbort);
-      this.active.delete(runId);
       if (copiedTo)
         void this.manager.engine
           .exec(copiedTo, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData])
@@ -337,5 +330,31 @@ export class RunService {
     await output.finish();
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...result });
     return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile] };
+  }
+
+  /**
+   * Sends a run or batch request: the runtime's events of this run reach `onEvent`, the caller's abort cancels it
+   * in the runtime, and Cancel Run finds it while it is under way.
+   */
+  private async requestRun<T>(
+    client: RuntimeClient,
+    runId: string,
+    signal: AbortSignal | undefined,
+    onEvent: (e: RuntimeEvent) => void,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    const unsubscribe = client.onEvent((e) => {
+      if (e.runId === runId) onEvent(e);
+    });
+    const onAbort = () => void client.request(Methods.cancel, { runId }).catch(() => undefined);
+    signal?.addEventListener('abort', onAbort);
+    this.active.set(runId, client);
+    try {
+      return await send();
+    } finally {
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      this.active.delete(runId);
+    }
   }
 }
