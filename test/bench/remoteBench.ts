@@ -1,7 +1,7 @@
 /**
  * Remote engines in `npm run bench`: a batch spread over two engines against the same batch on one (same
  * workers per engine), and a session on a TCP+TLS engine against the same on the local socket. The second
- * engine is the test set-up's second dockerd on loopback (see test/support/secondEngine.ts).
+ * engine is the test set-up's second dockerd on loopback (see test/support/world/secondEngine.ts).
  */
 import * as fs from 'fs';
 import { settingsFromEnv } from '../../src/cli/settingsFromEnv';
@@ -11,9 +11,9 @@ import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
 import { RunService } from '../../src/core/runs/runService';
 import { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
-import { cleanUp, testEngine, world } from '../support/world';
+import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
+import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/world/secondEngine';
+import { cleanUp, testEngine, world } from '../support/world/world';
 import { BENCH_SETTINGS, median, type Metric } from './report';
 
 const LINES = 400;

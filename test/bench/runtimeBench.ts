@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
+import { makeFlow } from '../support/flows/fixtures';
+import { testManager } from '../support/world/manager';
 import { BENCH_SETTINGS } from './report';
 import { RunService } from '../../src/core/runs/runService';
 import { Methods } from '../../src/core/runtime/protocol';

@@ -1,9 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
-import { testEngine } from '../support/world';
+import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
+import { testManager } from '../support/world/manager';
+import { testEngine } from '../support/world/world';
 import { Methods } from '../../src/core/runtime/protocol';
 import { SESSION_LABELS } from '../../src/core/session/labels';
 

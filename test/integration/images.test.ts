@@ -7,9 +7,9 @@ import { Readable } from 'stream';
 import { packEntries } from '../../src/core/docker/archive';
 import type { ProgressReport } from '../../src/core/docker/progress';
 import { isFlowSessionError } from '../../src/core/errors';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
-import { testEngine, world, type WorldInfo } from '../support/world';
+import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
+import { testManager } from '../support/world/manager';
+import { testEngine, world, type WorldInfo } from '../support/world/world';
 
 describe('images: pull, push and build against a loopback registry', function () {
   const engine = testEngine();

@@ -9,10 +9,10 @@ import { RunService } from '../../src/core/runs/runService';
 import { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
-import { startSshServer, type SshServer } from '../support/sshServer';
-import { cleanUp, testEngine, world } from '../support/world';
+import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
+import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/world/secondEngine';
+import { startSshServer, type SshServer } from '../support/world/sshServer';
+import { cleanUp, testEngine, world } from '../support/world/world';
 
 const log = (l: string) => process.stderr.write(`[remote] ${l}\n`);
 
@@ -122,7 +122,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.match(stranger.remedy, /cert\.pem|CA/);
     const plain = await expectFailure(ping({ DOCKER_HOST: e2.tcpHost }, '/nonexistent'));
     assert.match(plain.describe(), /requires TLS|DOCKER_TLS_VERIFY/);
-    const closedPort = (await import('../support/machine')).freePort;
+    const closedPort = (await import('../support/world/machine')).freePort;
     const port = await closedPort();
     const closed = await expectFailure(ping({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }, '/nonexistent'));
     assert.strictEqual(closed.kind, 'engine-not-running');

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { testManager } from '../support/manager';
+import { testManager } from '../support/world/manager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';

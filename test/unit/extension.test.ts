@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { measureActivation } from '../../support/activation';
+import { measureActivation } from '../support/activation';
 
 describe('activation', function () {
   this.timeout(20000);

@@ -1,22 +1,22 @@
 /**
  * The engine stops mid-create, mid-run and while idle, then comes back; its disk fills during an environment
- * image build. All against a dedicated dockerd (test/support/faultsEngine.ts), never the machine's main engine.
+ * image build. All against a dedicated dockerd (test/support/faults/faultEngine.ts), never the machine's main engine.
  */
 import * as assert from 'assert';
 import * as crypto from 'crypto';
 import { Readable } from 'stream';
 import { packEntries } from '../../../src/core/docker/archive';
-import { startCuttingProxy } from '../../support/cuttingProxy';
+import { startCuttingProxy } from '../../support/faults/cuttingProxy';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunService } from '../../../src/core/runs/runService';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { IMAGE_LABELS } from '../../../src/core/image/labels';
-import { assertClear, checkResults, fault, rejectsWithin } from '../../support/faults';
-import { FaultsEngine } from '../../support/faultsEngine';
-import { FlowJar, SLEEPY_FLOW, until, within } from '../../support/faultsFlows';
-import { HELLO_FLOW } from '../../support/fixtures';
-import { testEngine, world } from '../../support/world';
+import { assertClear, checkResults, fault, rejectsWithin } from '../../support/faults/tally';
+import { FaultsEngine } from '../../support/faults/faultEngine';
+import { FlowJar, SLEEPY_FLOW, until, within } from '../../support/flows/flowJar';
+import { HELLO_FLOW } from '../../support/flows/fixtures';
+import { testEngine, world } from '../../support/world/world';
 
 const UNREACHABLE = ['engine-not-running', 'engine-timeout', 'runtime-crashed'];
 

@@ -17,11 +17,11 @@ import { listFlowFiles } from '../../../src/core/fs/flowArchive';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { runCli } from '../../support/cli';
-import { assertClear, guardFlow, hostile } from '../../support/faults';
-import { FlowJar, toolFlow, within } from '../../support/faultsFlows';
-import { HELLO_FLOW } from '../../support/fixtures';
-import { testManager } from '../../support/manager';
-import { testEngine, world } from '../../support/world';
+import { assertClear, guardFlow, hostile } from '../../support/faults/tally';
+import { FlowJar, toolFlow, within } from '../../support/flows/flowJar';
+import { HELLO_FLOW } from '../../support/flows/fixtures';
+import { testManager } from '../../support/world/manager';
+import { testEngine, world } from '../../support/world/world';
 
 const YAML_CODES = (text: string | Uint8Array) => parseFlowDocument(text).problems.map((p) => p.code);
 

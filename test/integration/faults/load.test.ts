@@ -5,11 +5,11 @@ import * as path from 'path';
 import { RunService } from '../../../src/core/runs/runService';
 import { SESSION_LABELS } from '../../../src/core/session/labels';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
-import { fault } from '../../support/faults';
-import { FlowJar, SLEEPY_FLOW, toolFlow } from '../../support/faultsFlows';
-import { makeStoppedSessions } from '../../support/faultsLoad';
-import { testManager } from '../../support/manager';
-import { testEngine } from '../../support/world';
+import { fault } from '../../support/faults/tally';
+import { FlowJar, SLEEPY_FLOW, toolFlow } from '../../support/flows/flowJar';
+import { makeStoppedSessions } from '../../support/faults/stoppedSessions';
+import { testManager } from '../../support/world/manager';
+import { testEngine } from '../../support/world/world';
 
 describe('load', function () {
   this.timeout(300_000);

@@ -15,13 +15,13 @@ import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { FlowValidator } from '../../../src/core/validation/flowValidator';
 import { ValidationScheduler } from '../../../src/ui/diagnostics/validationScheduler';
 import { json, runCli } from '../../support/cli';
-import { assertClear, checkResults, fault, rejectsWithin } from '../../support/faults';
-import { FlowJar, SLEEPY_FLOW, sleep, toolFlow, until, within } from '../../support/faultsFlows';
-import { HELLO_FLOW } from '../../support/fixtures';
-import { testManager } from '../../support/manager';
+import { assertClear, checkResults, fault, rejectsWithin } from '../../support/faults/tally';
+import { FlowJar, SLEEPY_FLOW, sleep, toolFlow, until, within } from '../../support/flows/flowJar';
+import { HELLO_FLOW } from '../../support/flows/fixtures';
+import { testManager } from '../../support/world/manager';
 import { settingsFromEnv } from '../../../src/cli/settingsFromEnv';
 import { SessionManager as Manager } from '../../../src/core/session/sessionManager';
-import { testEngine, world } from '../../support/world';
+import { testEngine, world } from '../../support/world/world';
 
 const GONE = ['runtime-crashed', 'session-not-found', 'session-not-running', 'engine-error'];
 

@@ -1,7 +1,7 @@
 /** Load helpers: many sessions' worth of stopped containers, made cheaply (created, never started). */
-import { SESSION_LABELS, containerName, sessionKey } from '../../src/core/session/labels';
-import type { DockerEngine } from '../../src/core/docker/dockerEngine';
-import { world } from './world';
+import { SESSION_LABELS, containerName, sessionKey } from '../../../src/core/session/labels';
+import type { DockerEngine } from '../../../src/core/docker/dockerEngine';
+import { world } from '../world/world';
 
 /** `flows` names the flow folders of the sessions (default: folders that do not exist). */
 export async function makeStoppedSessions(engine: DockerEngine, image: string, n: number, flows?: string[]): Promise<string[]> {

@@ -1,7 +1,7 @@
 /** Flows and helpers the fault suite shares. */
 import * as fs from 'fs';
-import type { SessionManager } from '../../src/core/session/sessionManager';
-import { guardFlow, verifyFlow } from './faults';
+import type { SessionManager } from '../../../src/core/session/sessionManager';
+import { guardFlow, verifyFlow } from '../faults/tally';
 import { makeFlow } from './fixtures';
 
 /** One python node running `code` (the body of `def work(n: int) -> str`). */

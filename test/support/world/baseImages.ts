@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import Docker from 'dockerode';
 import { Readable } from 'stream';
-import type { DockerEngine } from '../../src/core/docker/dockerEngine';
+import type { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { ensureDebianPackage } from './machine';
 
 /** Test base images, cached in the engine by tag: built from Debian's archive because no registry is reachable. */
@@ -56,7 +56,7 @@ export async function ensureBaseImages(engine: DockerEngine, log: (l: string) =>
   await ensureBaseImage(engine, log);
   if (!(await engine.inspectImage(ALT_BASE_IMAGE))) {
     log(`building ${ALT_BASE_IMAGE}…`);
-    const { packEntries } = await import('../../src/core/docker/archive');
+    const { packEntries } = await import('../../../src/core/docker/archive');
     const dockerfile = `FROM ${BASE_IMAGE}\nRUN ["python3", "-c", "open('/etc/flowsession-alt-base', 'w').write('alt')"]\n`;
     const context = await packEntries([{ name: 'Dockerfile', content: Buffer.from(dockerfile) }]);
     await engine.buildImage(Readable.from(context), { tag: ALT_BASE_IMAGE, labels: BASE_LABEL });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import type { DockerEngine } from '../../src/core/docker/dockerEngine';
+import type { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import Docker from 'dockerode';
 
 /**

@@ -1,8 +1,8 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveEndpoint } from '../../src/core/docker/connection';
-import { DockerEngine } from '../../src/core/docker/dockerEngine';
+import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { ensureDebianPackage, isRoot, onPath, processAlive, waitFor } from './machine';
 
 export interface EngineHandle {

@@ -1,5 +1,5 @@
-import { SessionManager } from '../../src/core/session/sessionManager';
-import { settingsFromEnv } from '../../src/cli/settingsFromEnv';
+import { SessionManager } from '../../../src/core/session/sessionManager';
+import { settingsFromEnv } from '../../../src/cli/settingsFromEnv';
 import { testEngine, world } from './world';
 
 /** A session manager configured like the CLI in the test world. */

@@ -1,5 +1,5 @@
 /**
- * Runs a command inside the test world: `node -r ts-node/register/transpile-only test/support/withWorld.ts <cmd> [args…]`.
+ * Runs a command inside the test world: `node -r ts-node/register/transpile-only test/support/world/withWorld.ts <cmd> [args…]`.
  * The command (and what it starts: code-server, the extension host) gets the world's FLOWSESSION_* variables,
  * and the world is torn down afterwards whatever the command's result.
  */

@@ -5,8 +5,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { DockerEngine } from '../../src/core/docker/dockerEngine';
-import { resolveEndpoint } from '../../src/core/docker/connection';
+import { DockerEngine } from '../../../src/core/docker/dockerEngine';
+import { resolveEndpoint } from '../../../src/core/docker/connection';
 import { ALT_BASE_IMAGE, BASE_IMAGE, ensureBaseImages } from './baseImages';
 import { ensureEngine, stopStartedEngine, type EngineHandle } from './engine';
 import { mkdirp, processAlive } from './machine';
@@ -64,7 +64,7 @@ export async function cleanUp(engine: DockerEngine, runId?: string): Promise<voi
 
 export async function mochaGlobalSetup(): Promise<void> {
   const runId = `run-${Date.now().toString(36)}-${process.pid}`;
-  const runDir = mkdirp(path.resolve(__dirname, '..', '..', '.test-world', runId));
+  const runDir = mkdirp(path.resolve(__dirname, '..', '..', '..', '.test-world', runId));
   handle = await ensureEngine(runDir, log);
   await cleanUp(handle.engine); // leftovers of an interrupted run
   await ensureBaseImages(handle.engine, log);

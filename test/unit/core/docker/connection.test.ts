@@ -3,8 +3,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { listContexts, resolveEndpoint } from '../../../src/core/docker/connection';
-import { FlowSessionError } from '../../../src/core/errors';
+import { listContexts, resolveEndpoint } from '../../../../src/core/docker/connection';
+import { FlowSessionError } from '../../../../src/core/errors';
 
 function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'fs-home-'));

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { knownHostKeys, knownHostsVerifier } from '../../../src/core/docker/knownHosts';
+import { knownHostKeys, knownHostsVerifier } from '../../../../src/core/docker/knownHosts';
 
 describe('ssh host keys from known_hosts', () => {
   const keyA = Buffer.from('key-a-blob');

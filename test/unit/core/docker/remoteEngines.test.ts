@@ -11,10 +11,10 @@ import {
   resolveEndpoint,
   resolveEngineSpec,
   sshConfigFor,
-} from '../../../src/core/docker/connection';
-import { engineError } from '../../../src/core/docker/engineErrors';
-import type { EngineEndpoint } from '../../../src/core/docker/connection';
-import { parseEngineList } from '../../../src/cli/multiBatch';
+} from '../../../../src/core/docker/connection';
+import { engineError } from '../../../../src/core/docker/engineErrors';
+import type { EngineEndpoint } from '../../../../src/core/docker/connection';
+import { parseEngineList } from '../../../../src/cli/multiBatch';
 
 const tls: EngineEndpoint = {
   host: 'tcp://build-box:2376',

@@ -3,11 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Readable } from 'stream';
-import { followJsonStream } from '../../../src/core/docker/jsonStream';
-import { LayerProgressTracker } from '../../../src/core/docker/progress';
-import { TailBuffer } from '../../../src/core/docker/tailBuffer';
-import { OrderedLineWriter } from '../../../src/core/runs/orderedLineWriter';
-import { KeyedQueue } from '../../../src/core/session/keyedQueue';
+import { followJsonStream } from '../../../../src/core/docker/jsonStream';
+import { LayerProgressTracker } from '../../../../src/core/docker/progress';
+import { TailBuffer } from '../../../../src/core/docker/tailBuffer';
+import { OrderedLineWriter } from '../../../../src/core/runs/orderedLineWriter';
+import { KeyedQueue } from '../../../../src/core/session/keyedQueue';
 
 describe('engine streams and bounded buffers', () => {
   it('fails a progress stream that carries an error, even after a 200', async () => {

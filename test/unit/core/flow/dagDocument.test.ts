@@ -1,7 +1,7 @@
 import * as assert from 'assert';
-import { MAX_FLOW_BYTES, parseFlowDocument, rangeOfPath, rangeOfYamlPath } from '../../../src/core/flow/dagDocument';
-import { checkFlowText } from '../../../src/core/flow/staticChecks';
-import { listProbe } from '../../../src/core/flow/sources';
+import { MAX_FLOW_BYTES, parseFlowDocument, rangeOfPath, rangeOfYamlPath } from '../../../../src/core/flow/dagDocument';
+import { checkFlowText } from '../../../../src/core/flow/staticChecks';
+import { listProbe } from '../../../../src/core/flow/sources';
 
 const FLOW = [
   'inputs:', //                         1

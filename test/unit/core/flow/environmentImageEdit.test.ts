@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { parseDocument } from 'yaml';
-import { setEnvironmentImage } from '../../../src/core/flow/environmentImageEdit';
+import { setEnvironmentImage } from '../../../../src/core/flow/environmentImageEdit';
 
 const imageOf = (text: string) => (parseDocument(text).toJS() as { environment?: { image?: string } } | null)?.environment?.image;
 

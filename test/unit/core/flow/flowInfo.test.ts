@@ -1,10 +1,10 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseFlowDocument } from '../../../src/core/flow/dagDocument';
-import { flowSourceFiles, flowToJson, listFlowSources, resolveIncludes } from '../../../src/core/flow/flowInfo';
+import { parseFlowDocument } from '../../../../src/core/flow/dagDocument';
+import { flowSourceFiles, flowToJson, listFlowSources, resolveIncludes } from '../../../../src/core/flow/flowInfo';
 
-const FLOWS = path.join(__dirname, '../../fixtures/flows');
+const FLOWS = path.join(__dirname, '../../../fixtures/flows');
 
 describe('flow info helpers', () => {
   const dir = path.join(FLOWS, 'valid/additional_includes');

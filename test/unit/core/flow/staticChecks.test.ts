@@ -2,9 +2,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkFlowStatic, checkFlowText } from '../../../src/core/flow/staticChecks';
-import { listProbe } from '../../../src/core/flow/sources';
-import { FlowProblem } from '../../../src/core/flow/problem';
+import { checkFlowStatic, checkFlowText } from '../../../../src/core/flow/staticChecks';
+import { listProbe } from '../../../../src/core/flow/sources';
+import { FlowProblem } from '../../../../src/core/flow/problem';
 
 function pyNode(name: string, inputs: Record<string, string>, extra = ''): string {
   const ins = Object.entries(inputs)

@@ -1,9 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkFlowStatic } from '../../../src/core/flow/staticChecks';
+import { checkFlowStatic } from '../../../../src/core/flow/staticChecks';
 
-const ROOT = path.join(__dirname, '../../fixtures/flows');
+const ROOT = path.join(__dirname, '../../../fixtures/flows');
 
 function flows(kind: 'valid' | 'invalid'): string[] {
   return fs

@@ -2,11 +2,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { readFlowEnvironment } from '../../../src/core/flow/environment';
-import { listFlowFiles, SyncedFiles } from '../../../src/core/fs/flowArchive';
-import { classifyPackages } from '../../../src/core/session/packages';
-import { readConnectionsFile } from '../../../src/core/runs/connectionsFile';
-import { FlowSessionError } from '../../../src/core/errors';
+import { readFlowEnvironment } from '../../../../src/core/flow/environment';
+import { listFlowFiles, SyncedFiles } from '../../../../src/core/fs/flowArchive';
+import { classifyPackages } from '../../../../src/core/session/packages';
+import { readConnectionsFile } from '../../../../src/core/runs/connectionsFile';
+import { FlowSessionError } from '../../../../src/core/errors';
 
 function tree(files: Record<string, string>): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-unit-')));

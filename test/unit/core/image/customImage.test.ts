@@ -2,14 +2,14 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compareDigests } from '../../../src/core/image/baseUpdates';
+import { compareDigests } from '../../../../src/core/image/baseUpdates';
 import {
   DOCKERFILE_TEMPLATE,
   defaultCustomTag,
   publishTarget,
   recordCustomImage,
   scaffoldCustomImage,
-} from '../../../src/core/image/customImage';
+} from '../../../../src/core/image/customImage';
 
 describe('custom base images', () => {
   let dir: string;

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
-import { isValidImageRef, splitImageRef } from '../../../src/core/imageRef';
-import { checkPackageSpecs, pipInstallArgv, pipOptionArgs } from '../../../src/core/image/pipOptions';
-import { FlowSessionError } from '../../../src/core/errors';
+import { isValidImageRef, splitImageRef } from '../../../../src/core/imageRef';
+import { checkPackageSpecs, pipInstallArgv, pipOptionArgs } from '../../../../src/core/image/pipOptions';
+import { FlowSessionError } from '../../../../src/core/errors';
 
 describe('untrusted names and options', () => {
   it('accepts package requirements and refuses shell syntax and options', () => {

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS module of the scripts
-const { withoutOuterNpm } = require('../../../scripts/e2e/cleanEnv.cjs') as {
+const { withoutOuterNpm } = require('../../../../scripts/e2e/cleanEnv.cjs') as {
   withoutOuterNpm(env: NodeJS.ProcessEnv, extra?: Record<string, string>): NodeJS.ProcessEnv;
 };
 

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import type { FlowProblem } from '../../../src/core/flow/problem';
-import { ProblemStore } from '../../../src/ui/diagnostics/problemStore';
+import type { FlowProblem } from '../../../../src/core/flow/problem';
+import { ProblemStore } from '../../../../src/ui/diagnostics/problemStore';
 
 const p = (file: string, line: number, code = 'PythonLoadError', message = `${code} at ${line}`): FlowProblem => ({
   code,

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ValidationScheduler, type ValidationJob } from '../../../src/ui/diagnostics/validationScheduler';
+import { ValidationScheduler, type ValidationJob } from '../../../../src/ui/diagnostics/validationScheduler';
 
 /** Manual timers: tests decide when the debounce fires. */
 function fakeTimers() {

@@ -2,17 +2,17 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { ProgressReport } from '../../../src/core/docker/progress';
-import type { RunOptions, RunRecord } from '../../../src/core/runs/runService';
-import { sessionKey } from '../../../src/core/session/labels';
-import type { InstalledPackage } from '../../../src/core/session/packages';
-import type { SessionChange } from '../../../src/core/session/sessionManager';
-import type { SessionStatus } from '../../../src/core/session/state';
-import { PanelController, type PanelHost } from '../../../src/ui/panel/panelController';
-import type { PanelServices } from '../../../src/ui/panel/panelServices';
-import type { HostMessage } from '../../../src/shared/protocol';
+import type { ProgressReport } from '../../../../src/core/docker/progress';
+import type { RunOptions, RunRecord } from '../../../../src/core/runs/runService';
+import { sessionKey } from '../../../../src/core/session/labels';
+import type { InstalledPackage } from '../../../../src/core/session/packages';
+import type { SessionChange } from '../../../../src/core/session/sessionManager';
+import type { SessionStatus } from '../../../../src/core/session/state';
+import { PanelController, type PanelHost } from '../../../../src/ui/panel/panelController';
+import type { PanelServices } from '../../../../src/ui/panel/panelServices';
+import type { HostMessage } from '../../../../src/shared/protocol';
 
-const SAMPLE = path.join(__dirname, '../../../samples/hello-flow');
+const SAMPLE = path.join(__dirname, '../../../../samples/hello-flow');
 const SECRET = 'sk-test-SECRET-never-in-webview';
 
 async function until(cond: () => boolean, what: string): Promise<void> {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { contentSecurityPolicy, makeNonce, panelHtml } from '../../../src/ui/panel/panelHtml';
+import { contentSecurityPolicy, makeNonce, panelHtml } from '../../../../src/ui/panel/panelHtml';
 
 const parts = {
   cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
