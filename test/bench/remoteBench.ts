@@ -11,8 +11,8 @@ import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
 import { RunService } from '../../src/core/runs/runService';
 import { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
-import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
-import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/world/secondEngine';
+import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
+import { startSecondEngine, type SecondEngine } from '../support/world/secondEngine';
 import { cleanUp, testEngine, world } from '../support/world/world';
 import { BENCH_SETTINGS, median, type Metric } from './report';
 

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { makeFlow } from '../support/flows/fixtures';
+import { FlowJar } from '../support/flows/flowJar';
 import { testManager } from '../support/world/manager';
 import { startOpenAiStub, type OpenAiStub } from '../support/openaiStub';
 import { testEngine } from '../support/world/world';
@@ -42,18 +42,13 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   let stub: OpenAiStub;
   let manager: SessionManager;
   let connectionsFile: string;
-  const flows: string[] = [];
-  const flow = (files: Record<string, string>) => {
-    const d = makeFlow(files);
-    flows.push(d);
-    return d;
-  };
+  const jar = new FlowJar();
+  const flow = (files: Record<string, string>) => jar.make(files);
 
   before(async () => {
     stub = await startOpenAiStub(SECRET);
     manager = testManager();
-    const dir = makeFlow({});
-    flows.push(dir);
+    const dir = jar.make({});
     connectionsFile = path.join(dir, 'connections.yaml');
     fs.writeFileSync(
       connectionsFile,
@@ -71,10 +66,9 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   });
 
   after(async () => {
-    for (const f of flows) await manager.remove(f).catch(() => undefined);
+    await jar.dispose([manager]);
     manager.dispose();
     await stub.close();
-    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
   it('calls Azure OpenAI chat with the messages of the template and the key from the connection', async () => {

@@ -9,8 +9,8 @@ import { RunService } from '../../src/core/runs/runService';
 import { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
-import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/world/secondEngine';
+import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
+import { startSecondEngine, type SecondEngine } from '../support/world/secondEngine';
 import { startSshServer, type SshServer } from '../support/world/sshServer';
 import { cleanUp, testEngine, world } from '../support/world/world';
 

@@ -14,7 +14,8 @@ import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { SessionManager } from '../../../src/core/session/sessionManager';
 import { settingsFromEnv } from '../../../src/cli/settingsFromEnv';
 import { BASE_IMAGE } from '../world/baseImages';
-import { isRoot, onPath, processAlive, waitFor } from '../world/machine';
+import { isRoot, onPath, processAlive } from '../world/machine';
+import { waitUntil } from '../waiting';
 import { restoreDefaultBridge } from '../world/defaultBridge';
 import { cleanUp, testEngine, world } from '../world/world';
 
@@ -126,7 +127,7 @@ export class FaultsEngine {
     child.unref();
     fs.closeSync(logFile);
     this.pid = child.pid;
-    await waitFor('the fault engine to answer', 60_000, async () => (await this.engine.ping(2000)) ?? undefined).catch((e) => {
+    await waitUntil('the fault engine to answer', 60_000, () => this.engine.ping(2000)).catch((e) => {
       throw new Error(`${(e as Error).message} See ${path.join(this.runDir, 'dockerd.log')}.`);
     });
     await restoreDefaultBridge(testEngine()); // --bridge=none removed the main engine's docker0
@@ -137,7 +138,7 @@ export class FaultsEngine {
     const pid = this.pid;
     if (!pid || !processAlive(pid)) return;
     process.kill(pid, signal);
-    await waitFor('the fault engine to stop', 40_000, async () => (processAlive(pid) ? undefined : true)).catch(() => {
+    await waitUntil('the fault engine to stop', 40_000, () => !processAlive(pid)).catch(() => {
       process.kill(pid, 'SIGKILL');
     });
     if (this.pid === pid) this.pid = undefined; // a start may have come in between

@@ -8,6 +8,8 @@ import * as assert from 'assert';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { FlowJar } from '../flows/flowJar';
+import { WaitTimeout, within } from '../waiting';
 
 interface Case {
   name: string;
@@ -20,18 +22,10 @@ const hostiles: Case[] = [];
 const guarded = new Map<string, Map<string, string>>();
 const lost: string[] = [];
 
-function withinTime<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: still waiting after ${ms} ms (a promise that waits forever)`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 /** Runs one fault case (bounded in time); it survived when the checks inside hold. */
 export async function fault<T>(name: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   try {
-    const v = await withinTime(name, timeoutMs, fn());
+    const v = await within(name, timeoutMs, fn());
     faults.push({ name, ok: true });
     return v;
   } catch (e) {
@@ -43,7 +37,7 @@ export async function fault<T>(name: string, fn: () => Promise<T>, timeoutMs = 1
 /** Runs one hostile-input case: it counts as rejected when the checks inside (rejection or containment) hold. */
 export async function hostile<T>(name: string, fn: () => Promise<T> | T, timeoutMs = 120_000): Promise<T> {
   try {
-    const v = await withinTime(name, timeoutMs, Promise.resolve().then(fn));
+    const v = await within(name, timeoutMs, Promise.resolve().then(fn));
     hostiles.push({ name, ok: true });
     return v;
   } catch (e) {
@@ -60,9 +54,9 @@ export async function rejectsWithin(
 ): Promise<Error & { kind?: string; describe?: () => string }> {
   const started = Date.now();
   try {
-    await withinTime(what, ms, p);
+    await within(what, ms, p);
   } catch (e) {
-    if (/still waiting after/.test((e as Error).message)) throw e;
+    if (e instanceof WaitTimeout) throw e;
     return e as Error & { kind?: string };
   }
   throw new Error(`${what}: expected a failure, it succeeded after ${Date.now() - started} ms`);
@@ -97,6 +91,11 @@ function userFiles(dir: string, rel = '', out = new Map<string, string>()): Map<
 export function guardFlow(dir: string): string {
   guarded.set(dir, userFiles(dir));
   return dir;
+}
+
+/** A FlowJar whose folders are guarded: at the end their user files must be unchanged and their results whole. */
+export function guardedFlowJar(): FlowJar {
+  return new FlowJar({ prefix: 'flowsession-fault-', onMade: guardFlow, beforeRemove: verifyFlow });
 }
 
 /** Result files under .promptflow/: every JSON parses, every .jsonl line parses; no stray temp file is read as a result. */

@@ -1,3 +1,4 @@
+/** Flow folders for tests, and the flows they hold. */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -39,3 +40,84 @@ def hello(name: str) -> str:
     return "Hello, " + name
 `,
 };
+
+/** One python node running `code` (the body of `def work(n: int) -> str`). */
+export function toolFlow(code: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'flow.dag.yaml': `inputs:
+  n:
+    type: int
+    default: 1
+outputs:
+  out:
+    type: string
+    reference: \${work.output}
+nodes:
+- name: work
+  type: python
+  source: {type: code, path: work.py}
+  inputs:
+    n: \${inputs.n}
+`,
+    'work.py': `from promptflow import tool
+
+
+@tool
+def work(n: int) -> str:
+${code
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
+`,
+    ...extra,
+  };
+}
+
+export const SLEEPY_FLOW = toolFlow('import time\nprint("sleeping", n)\ntime.sleep(n)\nreturn "slept %d" % n');
+
+/** A flow whose tool waits, and an aggregation node over every line. */
+export const SLOW_FLOW = (delayMs: number) => ({
+  'flow.dag.yaml': `inputs:
+  x:
+    type: int
+outputs:
+  y:
+    type: int
+    reference: \${work.output}
+nodes:
+- name: work
+  type: python
+  source: {type: code, path: work.py}
+  inputs:
+    x: \${inputs.x}
+- name: total
+  type: python
+  source: {type: code, path: total.py}
+  inputs:
+    values: \${work.output}
+  aggregation: true
+`,
+  'work.py': `import time
+from promptflow import tool
+
+
+@tool
+def work(x: int) -> int:
+    time.sleep(${delayMs / 1000})
+    return x * 2
+`,
+  'total.py': `from promptflow import tool
+
+
+@tool
+def total(values: list) -> dict:
+    return {"sum": sum(values), "count": len(values)}
+`,
+});
+
+/** Writes `n` data lines ({x: i}) beside the flow folder, not inside it; returns the file. */
+export function writeData(dir: string, n: number): string {
+  const file = path.join(dir, '..', `${path.basename(dir)}-data.jsonl`);
+  fs.writeFileSync(file, Array.from({ length: n }, (_v, i) => JSON.stringify({ x: i })).join('\n') + '\n');
+  return file;
+}

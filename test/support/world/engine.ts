@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { resolveEndpoint } from '../../../src/core/docker/connection';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
-import { ensureDebianPackage, isRoot, onPath, processAlive, waitFor } from './machine';
+import { ensureDebianPackage, isRoot, onPath, processAlive } from './machine';
+import { waitUntil } from '../waiting';
 
 export interface EngineHandle {
   engine: DockerEngine;
@@ -35,7 +36,7 @@ export async function ensureEngine(runDir: string, log: (l: string) => void): Pr
   const logFile = fs.openSync(path.join(runDir, 'dockerd.log'), 'a');
   const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', logFile, logFile] });
   child.unref();
-  await waitFor('dockerd to answer', 60_000, async () => (await engine.ping(2000)) ?? undefined).catch((e) => {
+  await waitUntil('dockerd to answer', 60_000, () => engine.ping(2000)).catch((e) => {
     throw new Error(`${(e as Error).message} See ${path.join(runDir, 'dockerd.log')}.`);
   });
   return { engine, startedPid: child.pid };
@@ -48,5 +49,5 @@ export async function stopStartedEngine(handle: EngineHandle): Promise<void> {
   } catch {
     return;
   }
-  await waitFor('dockerd to stop', 30_000, async () => (processAlive(handle.startedPid!) ? undefined : true)).catch(() => undefined);
+  await waitUntil('dockerd to stop', 30_000, () => !processAlive(handle.startedPid!)).catch(() => undefined);
 }

@@ -42,24 +42,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
   });
 }
 
-export function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = async () => {
-      let value: T | undefined;
-      try {
-        value = await probe();
-      } catch {
-        value = undefined;
-      }
-      if (value !== undefined) return resolve(value);
-      if (Date.now() > deadline) return reject(new Error(`Timed out after ${timeoutMs} ms waiting for ${what}.`));
-      setTimeout(tick, 200);
-    };
-    void tick();
-  });
-}
-
 export function mkdirp(dir: string): string {
   fs.mkdirSync(dir, { recursive: true });
   return dir;

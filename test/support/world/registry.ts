@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { ensureDebianPackage, freePort, mkdirp, waitFor } from './machine';
+import { ensureDebianPackage, freePort, mkdirp } from './machine';
+import { waitUntil } from '../waiting';
 
 export interface Registry {
   /** host:port of the registry, on loopback (the engine trusts 127.0.0.0/8 without TLS) */
@@ -34,7 +35,7 @@ export async function startRegistry(runDir: string, log: (l: string) => void): P
   const logFd = fs.openSync(path.join(dir, 'registry.log'), 'a');
   const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', logFd, logFd] });
   const address = `127.0.0.1:${port}`;
-  await waitFor('the registry to answer', 20_000, async () => ((await get(`http://${address}/v2/`)) === 200 ? true : undefined));
+  await waitUntil('the registry to answer', 20_000, async () => ((await get(`http://${address}/v2/`)) === 200 ? true : undefined));
   return {
     address,
     close: async () => {

@@ -13,7 +13,8 @@ import type { Readable } from 'stream';
 import { modemOptions, resolveEndpoint, type EngineEndpoint } from '../../../src/core/docker/connection';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { BASE_IMAGE } from './baseImages';
-import { ensureDebianPackage, freePort, isRoot, mkdirp, onPath, processAlive, waitFor } from './machine';
+import { ensureDebianPackage, freePort, isRoot, mkdirp, onPath, processAlive } from './machine';
+import { waitUntil } from '../waiting';
 import { restoreDefaultBridge } from './defaultBridge';
 
 export const ENGINE2_DATA_ROOT = '/var/lib/flowsession-test-engine2';
@@ -111,7 +112,7 @@ export async function makeCertificates(dir: string, log: (l: string) => void): P
 }
 
 async function waitGone(pid: number, ms: number): Promise<boolean> {
-  return waitFor(`process ${pid} to end`, ms, async () => (processAlive(pid) ? undefined : true)).then(
+  return waitUntil(`process ${pid} to end`, ms, () => !processAlive(pid)).then(
     () => true,
     () => false,
   );
@@ -199,9 +200,9 @@ export async function startSecondEngine(runDir: string, first: DockerEngine, log
     child.unref();
     fs.closeSync(out);
     const started = child;
-    await waitFor('the second dockerd to answer over TCP+TLS', 60_000, async () => {
+    await waitUntil('the second dockerd to answer over TCP+TLS', 60_000, async () => {
       if (started.exitCode !== null) throw new Error('exited');
-      return (await engine.ping(2000)) ?? undefined;
+      return engine.ping(2000);
     }).catch((e) => {
       const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-1500) : '';
       throw new Error(`${(e as Error).message} (second engine; log ${logFile}):\n${tail}`);
@@ -265,50 +266,4 @@ export async function startSecondEngine(runDir: string, first: DockerEngine, log
     },
   };
   return handle;
-}
-
-/** A flow whose tool waits, and an aggregation node over every line. */
-export const SLOW_FLOW = (delayMs: number) => ({
-  'flow.dag.yaml': `inputs:
-  x:
-    type: int
-outputs:
-  y:
-    type: int
-    reference: \${work.output}
-nodes:
-- name: work
-  type: python
-  source: {type: code, path: work.py}
-  inputs:
-    x: \${inputs.x}
-- name: total
-  type: python
-  source: {type: code, path: total.py}
-  inputs:
-    values: \${work.output}
-  aggregation: true
-`,
-  'work.py': `import time
-from promptflow import tool
-
-
-@tool
-def work(x: int) -> int:
-    time.sleep(${delayMs / 1000})
-    return x * 2
-`,
-  'total.py': `from promptflow import tool
-
-
-@tool
-def total(values: list) -> dict:
-    return {"sum": sum(values), "count": len(values)}
-`,
-});
-
-export function writeData(dir: string, n: number): string {
-  const file = path.join(dir, '..', `${path.basename(dir)}-data.jsonl`);
-  fs.writeFileSync(file, Array.from({ length: n }, (_v, i) => JSON.stringify({ x: i })).join('\n') + '\n');
-  return file;
 }

@@ -7,7 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { ensureDebianPackage, freePort, mkdirp, processAlive, waitFor } from './machine';
+import { ensureDebianPackage, freePort, mkdirp, processAlive } from './machine';
+import { waitUntil } from '../waiting';
 
 export interface SshServer {
   port: number;
@@ -88,7 +89,7 @@ export async function startSshServer(runDir: string, dockerHost: string, log: (l
   const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', config], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   fs.closeSync(out);
-  await waitFor(
+  await waitUntil(
     'sshd to listen',
     15_000,
     () =>
@@ -121,7 +122,7 @@ export async function startSshServer(runDir: string, dockerHost: string, log: (l
       } catch {
         return;
       }
-      await waitFor('sshd to stop', 10_000, async () => (processAlive(child.pid!) ? undefined : true)).catch(() => undefined);
+      await waitUntil('sshd to stop', 10_000, () => !processAlive(child.pid!)).catch(() => undefined);
     },
   };
 }

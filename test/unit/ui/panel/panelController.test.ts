@@ -11,16 +11,14 @@ import type { SessionStatus } from '../../../../src/core/session/state';
 import { PanelController, type PanelHost } from '../../../../src/ui/panel/panelController';
 import type { PanelServices } from '../../../../src/ui/panel/panelServices';
 import type { HostMessage } from '../../../../src/shared/protocol';
+import { waitUntil } from '../../../support/waiting';
 
 const SAMPLE = path.join(__dirname, '../../../../samples/hello-flow');
 const SECRET = 'sk-test-SECRET-never-in-webview';
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** The controller settles within a few microtasks and short timers: checked often, given up on soon. */
+function until(cond: () => boolean, what: string): Promise<boolean> {
+  return waitUntil(what, 2000, cond, 5);
 }
 
 function world(flowDir: string) {
