@@ -13,9 +13,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DockerEngine } from '../src/core/docker/dockerEngine';
 import { DEFAULT_BASE_IMAGE } from '../src/core/settings';
-import { BASE_IMAGE, ensureBaseImage } from '../test/support/baseImages';
-import { ensureEngine, stopStartedEngine, type EngineHandle } from '../test/support/engine';
-import { onPath } from '../test/support/machine';
+import { BASE_IMAGE, ensureBaseImage } from '../test/support/world/baseImages';
+import { ensureEngine, stopStartedEngine, type EngineHandle } from '../test/support/world/engine';
+import { onPath } from '../test/support/world/machine';
 import { makeRunDir, REPO_ROOT } from '../test/e2e/harness/paths';
 
 const sample = path.join(REPO_ROOT, 'samples', 'hello-flow');

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { world } from '../support/world';
+import { world } from '../support/world/world';
 import type { Metric } from './report';
 
 /**

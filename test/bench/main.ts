@@ -3,7 +3,7 @@
  * Prints a table, or with --json one object {"<metric>": {value_ms, baseline_ms, ratio, goal}}.
  * It brings up the same world as the integration tests and removes what it made.
  */
-import { mochaGlobalSetup, mochaGlobalTeardown } from '../support/world';
+import { mochaGlobalSetup, mochaGlobalTeardown } from '../support/world/world';
 import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
 import { benchSecondSession, benchSessionStart } from './sessionBench';

@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import { SESSION_LABELS } from '../../src/core/session/labels';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { makeStoppedSessions } from '../support/faultsLoad';
-import { testServices } from '../support/manager';
-import { testEngine } from '../support/world';
+import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
+import { makeStoppedSessions } from '../support/faults/stoppedSessions';
+import { testServices } from '../support/world/manager';
+import { testEngine } from '../support/world/world';
 import { median, type Metric } from './report';
 
 /** Listing 100 sessions (what the Sessions view refreshes from) against a bare engine list of the same containers; heap growth over 1,000 validations. */

@@ -1,16 +1,16 @@
 /**
  * Remote engines in `npm run bench`: a batch spread over two engines against the same batch on one (same
  * workers per engine), and a session on a TCP+TLS engine against the same on the local socket. The second
- * engine is the test set-up's second dockerd on loopback (see test/support/secondEngine.ts).
+ * engine is the test set-up's second dockerd on loopback (see test/support/world/secondEngine.ts).
  */
 import * as fs from 'fs';
 import { resolveEndpoint } from '../../src/core/docker/connection';
 import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
 import type { CoreServices } from '../../src/core/services';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testServices } from '../support/manager';
-import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
-import { cleanUp, testEngine, world } from '../support/world';
+import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
+import { testServices } from '../support/world/manager';
+import { startSecondEngine, type SecondEngine } from '../support/world/secondEngine';
+import { cleanUp, testEngine, world } from '../support/world/world';
 import { BENCH_SETTINGS, median, type Metric } from './report';
 
 const LINES = 400;

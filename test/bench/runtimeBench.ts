@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeFlow } from '../support/fixtures';
-import { testServices } from '../support/manager';
+import { makeFlow } from '../support/flows/fixtures';
+import { testServices } from '../support/world/manager';
 import { BENCH_SETTINGS } from './report';
 import { Methods } from '../../src/core/runtime/protocol';
 import type { SessionManager } from '../../src/core/session/sessionManager';

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
+import { HELLO_FLOW, makeFlow } from '../support/flows/fixtures';
+import { testManager } from '../support/world/manager';
 import { BENCH_SETTINGS } from './report';
-import { testEngine, world } from '../support/world';
+import { testEngine, world } from '../support/world/world';
 import { median, type Metric } from './report';
 
 const ITERATIONS = 5;

@@ -1,25 +1,20 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
-import { testEngine } from '../support/world';
+import { HELLO_FLOW } from '../support/flows/fixtures';
+import { FlowJar } from '../support/flows/flowJar';
+import { testManager } from '../support/world/manager';
+import { testEngine } from '../support/world/world';
 import { Methods } from '../../src/core/runtime/protocol';
 import { SESSION_LABELS } from '../../src/core/session/labels';
 
 describe('idle shutdown and concurrent use', function () {
-  const flows: string[] = [];
-  const flow = () => {
-    const d = makeFlow(HELLO_FLOW);
-    flows.push(d);
-    return d;
-  };
+  const jar = new FlowJar();
+  const flow = () => jar.make(HELLO_FLOW);
 
   after(async () => {
     const m = testManager();
-    for (const f of flows) await m.remove(f).catch(() => undefined);
+    await jar.dispose([m]);
     m.dispose();
-    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
   it('stops a session that is not used for its idle timeout, and keeps a used one running', async () => {

@@ -1,15 +1,15 @@
 import * as assert from 'assert';
 import Docker from 'dockerode';
 import * as crypto from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { packEntries } from '../../src/core/docker/archive';
 import type { ProgressReport } from '../../src/core/docker/progress';
 import { isFlowSessionError } from '../../src/core/errors';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
-import { testEngine, world, type WorldInfo } from '../support/world';
+import { HELLO_FLOW } from '../support/flows/fixtures';
+import { FlowJar } from '../support/flows/flowJar';
+import { testManager } from '../support/world/manager';
+import { testEngine, world, type WorldInfo } from '../support/world/world';
 
 describe('images: pull, push and build against a loopback registry', function () {
   const engine = testEngine();
@@ -17,13 +17,12 @@ describe('images: pull, push and build against a loopback registry', function ()
   before(() => {
     w = world();
   });
-  const flows: string[] = [];
+  const jar = new FlowJar();
 
   after(async () => {
     const manager = testManager();
-    for (const f of flows) await manager.remove(f).catch(() => undefined);
+    await jar.dispose([manager]);
     manager.dispose();
-    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
   it('pushes an image and pulls it back with per-layer progress', async () => {
@@ -93,8 +92,7 @@ describe('images: pull, push and build against a loopback registry', function ()
     await engine.pushImage(ref);
     // only the tag goes: the layers stay, as on a machine that has pulled a similar image
     await new Docker(engine.endpoint.options).getImage(ref).remove({ noprune: true });
-    const flow = makeFlow({ ...HELLO_FLOW, 'flow.dag.yaml': `environment:\n  image: ${ref}\n${HELLO_FLOW['flow.dag.yaml']}` });
-    flows.push(flow);
+    const flow = jar.make({ ...HELLO_FLOW, 'flow.dag.yaml': `environment:\n  image: ${ref}\n${HELLO_FLOW['flow.dag.yaml']}` });
     const manager = testManager({ FLOWSESSION_BASE_IMAGE: '' });
     try {
       const phases = new Set<string>();
@@ -109,11 +107,10 @@ describe('images: pull, push and build against a loopback registry', function ()
   });
 
   it('fails a session whose base image exists nowhere, leaving nothing', async () => {
-    const flow = makeFlow({
+    const flow = jar.make({
       ...HELLO_FLOW,
       'flow.dag.yaml': `environment:\n  image: ${w.registry}/flowsession-test/absent:${w.runId}\n${HELLO_FLOW['flow.dag.yaml']}`,
     });
-    flows.push(flow);
     const manager = testManager({ FLOWSESSION_BASE_IMAGE: '' });
     try {
       await assert.rejects(

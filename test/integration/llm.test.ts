@@ -2,10 +2,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { makeFlow } from '../support/fixtures';
-import { testServices } from '../support/manager';
+import { FlowJar } from '../support/flows/flowJar';
+import { testServices } from '../support/world/manager';
 import { startOpenAiStub, type OpenAiStub } from '../support/openaiStub';
-import { testEngine } from '../support/world';
+import { testEngine } from '../support/world/world';
 import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
 import type { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
@@ -43,18 +43,13 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   let manager: SessionManager;
   let runs: RunService;
   let connectionsFile: string;
-  const flows: string[] = [];
-  const flow = (files: Record<string, string>) => {
-    const d = makeFlow(files);
-    flows.push(d);
-    return d;
-  };
+  const jar = new FlowJar();
+  const flow = (files: Record<string, string>) => jar.make(files);
 
   before(async () => {
     stub = await startOpenAiStub(SECRET);
     ({ manager, runs } = testServices());
-    const dir = makeFlow({});
-    flows.push(dir);
+    const dir = jar.make({});
     connectionsFile = path.join(dir, 'connections.yaml');
     fs.writeFileSync(
       connectionsFile,
@@ -72,10 +67,9 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   });
 
   after(async () => {
-    for (const f of flows) await manager.remove(f).catch(() => undefined);
+    await jar.dispose([manager]);
     manager.dispose();
     await stub.close();
-    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
   it('calls Azure OpenAI chat with the messages of the template and the key from the connection', async () => {

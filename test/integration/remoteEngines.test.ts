@@ -8,11 +8,11 @@ import { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testServices } from '../support/manager';
-import { SLOW_FLOW, startSecondEngine, writeData, type SecondEngine } from '../support/secondEngine';
-import { startSshServer, type SshServer } from '../support/sshServer';
-import { cleanUp, testEngine, world } from '../support/world';
+import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
+import { testServices } from '../support/world/manager';
+import { startSecondEngine, type SecondEngine } from '../support/world/secondEngine';
+import { startSshServer, type SshServer } from '../support/world/sshServer';
+import { cleanUp, testEngine, world } from '../support/world/world';
 
 const log = (l: string) => process.stderr.write(`[remote] ${l}\n`);
 
@@ -121,7 +121,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.match(stranger.remedy, /cert\.pem|CA/);
     const plain = await expectFailure(ping({ DOCKER_HOST: e2.tcpHost }, '/nonexistent'));
     assert.match(plain.describe(), /requires TLS|DOCKER_TLS_VERIFY/);
-    const closedPort = (await import('../support/machine')).freePort;
+    const closedPort = (await import('../support/world/machine')).freePort;
     const port = await closedPort();
     const closed = await expectFailure(ping({ DOCKER_HOST: `tcp://127.0.0.1:${port}` }, '/nonexistent'));
     assert.strictEqual(closed.kind, 'engine-not-running');

@@ -2,9 +2,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
-import { testEngine, world } from '../support/world';
+import { HELLO_FLOW } from '../support/flows/fixtures';
+import { FlowJar } from '../support/flows/flowJar';
+import { testManager } from '../support/world/manager';
+import { testEngine, world } from '../support/world/world';
 import type { ProgressReport } from '../../src/core/docker/progress';
 import { IMAGE_LABELS } from '../../src/core/image/labels';
 import { isFlowSessionError } from '../../src/core/errors';
@@ -16,20 +17,17 @@ interface Pkg {
 }
 
 describe('requirements and packages against the real engine', function () {
-  const flows: string[] = [];
+  const jar = new FlowJar();
   const flowWith = (requirements?: string, extra: Record<string, string> = {}) => {
     const files: Record<string, string> = { ...HELLO_FLOW, ...extra };
     if (requirements !== undefined) files['requirements.txt'] = requirements;
-    const dir = makeFlow(files);
-    flows.push(dir);
-    return dir;
+    return jar.make(files);
   };
 
   after(async () => {
     const manager = testManager();
-    for (const f of flows) await manager.remove(f).catch(() => undefined);
+    await jar.dispose([manager]);
     manager.dispose();
-    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
   it('installs requirements.txt from a local wheelhouse, and reuses the environment for a second session', async () => {

@@ -2,8 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { makeFlow } from '../support/fixtures';
-import { testServices } from '../support/manager';
+import { FlowJar } from '../support/flows/flowJar';
+import { testServices } from '../support/world/manager';
 import type { RuntimeEvent } from '../../src/core/runtime/protocol';
 import type { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
@@ -65,21 +65,16 @@ def loud(text: str) -> str:
 describe('runs and batch runs in a real session', function () {
   let manager: SessionManager;
   let runs: RunService;
-  const flows: string[] = [];
-  const flow = (files: Record<string, string>) => {
-    const d = makeFlow(files);
-    flows.push(d);
-    return d;
-  };
+  const jar = new FlowJar();
+  const flow = (files: Record<string, string>) => jar.make(files);
 
   before(() => {
     ({ manager, runs } = testServices());
   });
 
   after(async () => {
-    for (const f of flows) await manager.remove(f).catch(() => undefined);
+    await jar.dispose([manager]);
     manager.dispose();
-    for (const f of flows) fs.rmSync(f, { recursive: true, force: true });
   });
 
   it("runs a DAG with nested output references, streams node events and writes prompt flow's files", async () => {

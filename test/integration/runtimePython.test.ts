@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { packEntries, type ArchiveEntry } from '../../src/core/docker/archive';
-import { testEngine, world } from '../support/world';
+import { testEngine, world } from '../support/world/world';
 
 /** Every file of runtime/ (tests included) as archive entries under `prefix`. */
 function runtimeEntries(dir: string, prefix: string): ArchiveEntry[] {

@@ -2,9 +2,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { HELLO_FLOW, makeFlow } from '../support/fixtures';
-import { testManager } from '../support/manager';
-import { testEngine, world } from '../support/world';
+import { HELLO_FLOW } from '../support/flows/fixtures';
+import { FlowJar } from '../support/flows/flowJar';
+import { waitUntil } from '../support/waiting';
+import { testManager } from '../support/world/manager';
+import { testEngine, world } from '../support/world/world';
 import { Methods } from '../../src/core/runtime/protocol';
 import { SESSION_LABELS } from '../../src/core/session/labels';
 import type { SessionChange } from '../../src/core/session/sessionManager';
@@ -19,11 +21,12 @@ interface StatusDoc {
 }
 
 describe('session lifecycle against the real engine', function () {
-  const flow = makeFlow(HELLO_FLOW);
+  const jar = new FlowJar();
+  const flow = jar.make(HELLO_FLOW);
 
   after(async () => {
     await runCli(['session', 'rm', flow]);
-    fs.rmSync(flow, { recursive: true, force: true });
+    await jar.dispose([]);
   });
 
   it('goes up, reports its state, stops, starts, restarts and is removed (CLI)', async () => {
@@ -85,9 +88,9 @@ describe('session lifecycle against the real engine', function () {
 
   it('gives the statuses of many flows from one list call, as status() gives them one by one', async () => {
     const manager = testManager();
-    const stopped = makeFlow(HELLO_FLOW);
-    const never = makeFlow(HELLO_FLOW);
-    const broken = makeFlow({ 'flow.dag.yaml': 'nodes: [\n' });
+    const stopped = jar.make(HELLO_FLOW);
+    const never = jar.make(HELLO_FLOW);
+    const broken = jar.make({ 'flow.dag.yaml': 'nodes: [\n' });
     try {
       await manager.up(flow);
       await manager.up(stopped);
@@ -107,7 +110,6 @@ describe('session lifecycle against the real engine', function () {
     } finally {
       await manager.remove(stopped);
       manager.dispose();
-      for (const d of [stopped, never, broken]) fs.rmSync(d, { recursive: true, force: true });
     }
   });
 
@@ -197,11 +199,10 @@ describe('session lifecycle against the real engine', function () {
         'import os, signal\nfor p in os.listdir("/proc"):\n    if p.isdigit():\n        try:\n            cmd = open("/proc/%s/cmdline" % p).read()\n        except OSError:\n            continue\n        if "flowsession_runtime" in cmd and "keepalive" not in cmd:\n            os.kill(int(p), signal.SIGKILL)',
       ]);
       await rt.exited;
-      let again = await manager.runtime(flow);
-      for (let i = 0; i < 50 && again === rt; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        again = await manager.runtime(flow);
-      }
+      const again = await waitUntil('a new runtime connection', 10_000, async () => {
+        const now = await manager.runtime(flow);
+        return now !== rt && now;
+      });
       assert.notStrictEqual(again, rt, 'a new runtime connection');
       assert.deepStrictEqual(await again.request(Methods.ping, {}), { pong: true });
     } finally {
@@ -221,15 +222,15 @@ describe('session lifecycle against the real engine', function () {
     const missing = await runCli(['session', 'up', path.join(flow, 'nope')]);
     assert.strictEqual(missing.code, 1);
     assert.match(missing.stderr, /No such folder: .*nope/);
-    const noDag = makeFlow({ 'readme.txt': 'x' });
+    const noDag = jar.make({ 'readme.txt': 'x' });
     const r = await runCli(['session', 'up', noDag]);
     assert.strictEqual(r.code, 1);
     assert.match(r.stderr, /No flow\.dag\.yaml in /);
-    const bad = makeFlow({ 'flow.dag.yaml': 'nodes: [\n  - name: a\n' });
+    const bad = jar.make({ 'flow.dag.yaml': 'nodes: [\n  - name: a\n' });
     const r2 = await runCli(['session', 'up', bad]);
     assert.strictEqual(r2.code, 1);
     assert.match(r2.stderr, /flow\.dag\.yaml:\d+:\d+: malformed YAML/);
-    const noReq = makeFlow({ 'flow.dag.yaml': 'environment:\n  python_requirements_txt: reqs/missing.txt\nnodes: []\n' });
+    const noReq = jar.make({ 'flow.dag.yaml': 'environment:\n  python_requirements_txt: reqs/missing.txt\nnodes: []\n' });
     const r3 = await runCli(['session', 'up', noReq]);
     assert.strictEqual(r3.code, 1);
     assert.match(r3.stderr, /Requirements file not found: .*reqs\/missing\.txt/);
@@ -237,6 +238,5 @@ describe('session lifecycle against the real engine', function () {
     assert.strictEqual(usage.code, 2);
     const flag = await runCli(['session', 'up', flow, '--no-such-flag']);
     assert.strictEqual(flag.code, 2);
-    for (const d of [noDag, bad, noReq]) fs.rmSync(d, { recursive: true, force: true });
   });
 });

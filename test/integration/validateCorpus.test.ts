@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
-import { testServices } from '../support/manager';
+import { testServices } from '../support/world/manager';
 import type { RunService } from '../../src/core/runs/runService';
 import type { FlowValidator } from '../../src/core/validation/flowValidator';
 import type { SessionManager } from '../../src/core/session/sessionManager';

@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { world } from './world';
+import { world } from './world/world';
 
 export interface CliResult {
   code: number;

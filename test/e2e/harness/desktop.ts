@@ -7,7 +7,7 @@
  */
 import * as path from 'path';
 import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
-import { mochaGlobalSetup, mochaGlobalTeardown, world } from '../../support/world';
+import { mochaGlobalSetup, mochaGlobalTeardown, world } from '../../support/world/world';
 import { compileSuite } from './compile';
 import { passedEnv } from './hostEnv';
 import { makeRunDir, REPO_ROOT } from './paths';

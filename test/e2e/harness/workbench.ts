@@ -11,6 +11,7 @@ import { makeRunDir } from './paths';
 import { startCodeServer, type CodeServer } from './server';
 import { installVsix, packagedExtension } from './vsix';
 import { copyWorkspace } from './workspace';
+import { waitUntil } from '../../support/waiting';
 
 export interface WorkbenchOptions {
   /** folder to open; copied into the run folder unless inPlace */
@@ -271,14 +272,16 @@ export class Workbench {
 
   /** Polls problems() until `predicate` holds; returns the last list. */
   async waitForProblems(predicate: (p: Problem[]) => boolean, timeoutMs = 30_000): Promise<Problem[]> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Problem[] = [];
-    while (Date.now() < deadline) {
-      last = await this.problems();
-      if (predicate(last)) return last;
-      await this.page.waitForTimeout(250);
-    }
-    throw new Error(`problems did not match within ${timeoutMs} ms: ${JSON.stringify(last.map((p) => p.text))}`);
+    return waitUntil(
+      'the problems to match',
+      timeoutMs,
+      async () => {
+        const last = await this.problems();
+        if (predicate(last)) return last;
+        throw new Error(`problems were ${JSON.stringify(last.map((p) => p.text))}`);
+      },
+      250,
+    );
   }
 
   /** The active webview's content (the first webview of a fresh profile takes about 2 s to be ready). */

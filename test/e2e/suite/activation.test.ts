@@ -1,16 +1,9 @@
 /** Mode A: the extension activates by itself in a workspace with a flow.dag.yaml. */
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import { waitUntil } from '../../support/waiting';
 
 const EXTENSION_ID = 'flowsession.flowsession';
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('activation', () => {
   it('opens a workspace with a flow', async () => {
@@ -21,7 +14,7 @@ describe('activation', () => {
   it('activates on workspaceContains:**/flow.dag.yaml without being asked', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} is loaded`);
-    await until('the extension to activate', () => ext.isActive);
+    await waitUntil('the extension to activate', 20_000, () => ext.isActive);
   });
 
   it('registers flowsession.showLogs, and it runs', async () => {

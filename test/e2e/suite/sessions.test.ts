@@ -9,24 +9,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FlowSessionApi } from '../../../src/extension';
+import { waitUntil } from '../../support/waiting';
 
 const EXTENSION_ID = 'flowsession.flowsession';
-
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-}
 
 async function api(): Promise<FlowSessionApi> {
   const ext = vscode.extensions.getExtension<FlowSessionApi>(EXTENSION_ID);
@@ -73,7 +58,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
   });
 
   it('shows the flow with its session not created', async () => {
-    const item = await until('the flow row', () => row(a, flowDir));
+    const item = await waitUntil('the flow row', 60_000, () => row(a, flowDir));
     assert.strictEqual(item.label, path.basename(flowDir));
     assert.strictEqual(item.description, 'not created');
     assert.match(String(item.contextValue), /state:not-created/);
@@ -85,7 +70,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     try {
       const ok = await vscode.commands.executeCommand<boolean>('flowsession.startSession', flowDir);
       assert.strictEqual(ok, true);
-      const item = await until('the row to show ready', async () => {
+      const item = await waitUntil('the row to show ready', 60_000, async () => {
         const r = await row(a, flowDir);
         return r?.description === 'ready' ? r : undefined;
       });
@@ -116,11 +101,11 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     assert.notStrictEqual(bad, good);
     const uri = vscode.Uri.file(file);
     await writeAndSave(file, bad);
-    const d = await until('a PythonLoadError', () => ours(uri).find((x) => x.code === 'PythonLoadError'), 60_000);
+    const d = await waitUntil('a PythonLoadError', 60_000, () => ours(uri).find((x) => x.code === 'PythonLoadError'));
     assert.strictEqual(d.range.start.line, 1, 'on line 2 (the import)');
     assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error);
     await writeAndSave(file, good);
-    await until('the PythonLoadError to clear', () => ours(uri).length === 0, 60_000);
+    await waitUntil('the PythonLoadError to clear', 60_000, () => ours(uri).length === 0);
   });
 
   it('marks the line of a jinja2 syntax error', async () => {
@@ -131,10 +116,10 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     lines[target] = 'Reply to this greeting: {{ greeting }';
     const uri = vscode.Uri.file(file);
     await writeAndSave(file, lines.join('\n'));
-    const d = await until('a JinjaParsingError', () => ours(uri).find((x) => x.code === 'JinjaParsingError'), 60_000);
+    const d = await waitUntil('a JinjaParsingError', 60_000, () => ours(uri).find((x) => x.code === 'JinjaParsingError'));
     assert.strictEqual(d.range.start.line, target);
     await writeAndSave(file, good);
-    await until('the template problem to clear', () => ours(uri).length === 0, 60_000);
+    await waitUntil('the template problem to clear', 60_000, () => ours(uri).length === 0);
   });
 
   it('shows static problems of flow.dag.yaml at once and clears them', async () => {
@@ -142,7 +127,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const good = fs.readFileSync(file, 'utf8');
     const uri = vscode.Uri.file(file);
     await writeAndSave(file, good.replace('${greet.output}\n  prompt:', '${no_such_node.output}\n  prompt:'));
-    const d = await until('an OutputReferenceNotFound', () => ours(uri).find((x) => x.code === 'OutputReferenceNotFound'), 10_000);
+    const d = await waitUntil('an OutputReferenceNotFound', 10_000, () => ours(uri).find((x) => x.code === 'OutputReferenceNotFound'));
     assert.ok(d.message.includes('no_such_node'));
     assert.strictEqual(
       d.range.start.line,
@@ -150,7 +135,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
       'on the reference line',
     );
     await writeAndSave(file, good);
-    await until('the reference problem to clear', () => !ours(uri).some((x) => x.code === 'OutputReferenceNotFound'), 30_000);
+    await waitUntil('the reference problem to clear', 30_000, () => !ours(uri).some((x) => x.code === 'OutputReferenceNotFound'));
   });
 
   it('measures save-to-diagnostics against the validation itself', async () => {
@@ -185,7 +170,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
       direct.push(performance.now() - t1);
     }
     await writeAndSave(file, good);
-    await until('clean again', () => ours(uri).length === 0, 60_000);
+    await waitUntil('clean again', 60_000, () => ours(uri).length === 0);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
     const ratio = median(saves) / median(direct);
     // VS Code itself delivers onDidChangeDiagnostics through a 50 ms debounce, and the save is a round trip to the workbench
@@ -204,7 +189,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
   it('opens a terminal in the session container (a pseudoterminal over an exec with a TTY)', async () => {
     const before = vscode.window.terminals.length;
     await vscode.commands.executeCommand('flowsession.openTerminal', flowDir);
-    const terminal = await until('the session terminal', () =>
+    const terminal = await waitUntil('the session terminal', 60_000, () =>
       vscode.window.terminals.find((t) => t.name === `Session: ${path.basename(flowDir)}`),
     );
     assert.ok(vscode.window.terminals.length > before);
@@ -213,8 +198,9 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     // typed again every few seconds until it has run: keys sent before the shell reads them may be lost, and
     // the command gives the same file however often it runs
     let typedAt = 0;
-    const out = await until(
+    const out = await waitUntil(
       'the command typed in the terminal to run in the container',
+      60_000,
       async () => {
         if (Date.now() - typedAt > 3_000) {
           terminal.sendText('id -u > /tmp/flowsession-e2e-terminal; pwd >> /tmp/flowsession-e2e-terminal');
@@ -223,7 +209,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
         const r = await engine.exec(status.container!, ['cat', '/tmp/flowsession-e2e-terminal']);
         return r.exitCode === 0 && r.stdout.includes('/flow') ? r.stdout : undefined;
       },
-      60_000,
+      200,
     );
     assert.deepStrictEqual(out.trim().split('\n'), ['10001', '/flow'], 'a shell as the session user in the flow folder');
     terminal.dispose();
@@ -234,14 +220,10 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const before = fs.readFileSync(file, 'utf8');
     // with the image given, the command asks nothing before writing; it then offers a reset (left unanswered)
     void vscode.commands.executeCommand('flowsession.changeBaseImage', flowDir, 'flowsession-test/base-alt:bookworm');
-    const after = await until(
-      'environment.image in the file',
-      () => {
-        const t = fs.readFileSync(file, 'utf8');
-        return t.includes('image: flowsession-test/base-alt:bookworm') ? t : undefined;
-      },
-      20_000,
-    );
+    const after = await waitUntil('environment.image in the file', 20_000, () => {
+      const t = fs.readFileSync(file, 'utf8');
+      return t.includes('image: flowsession-test/base-alt:bookworm') ? t : undefined;
+    });
     assert.ok(after.startsWith(before.split('\n')[0]), 'the leading comment is kept');
     assert.strictEqual(after.replace(/\n {2}image: flowsession-test\/base-alt:bookworm/, ''), before, 'only that line is added');
     await writeAndSave(file, before);
@@ -252,10 +234,10 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const good = fs.readFileSync(file, 'utf8');
     const uri = vscode.Uri.file(file);
     await writeAndSave(file, `${good}\nimport flowsession_no_such_module\n`);
-    await until('a PythonLoadError', () => ours(uri).find((x) => x.code === 'PythonLoadError'), 60_000);
+    await waitUntil('a PythonLoadError', 60_000, () => ours(uri).find((x) => x.code === 'PythonLoadError'));
     await vscode.commands.executeCommand('flowsession.stopSession', flowDir);
-    await until('session diagnostics to clear on stop', () => ours(uri).length === 0, 30_000);
-    const item = await until('the row to show stopped', async () => {
+    await waitUntil('session diagnostics to clear on stop', 30_000, () => ours(uri).length === 0);
+    const item = await waitUntil('the row to show stopped', 60_000, async () => {
       const r = await row(a, flowDir);
       return r?.description === 'stopped' ? r : undefined;
     });
@@ -266,7 +248,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
   it('scaffolds image_build/ for a custom base image', async () => {
     await vscode.commands.executeCommand('flowsession.newCustomImage');
     const dockerfile = path.join(flowDir, 'image_build', 'Dockerfile');
-    await until('image_build/Dockerfile', () => fs.existsSync(dockerfile), 10_000);
+    await waitUntil('image_build/Dockerfile', 10_000, () => fs.existsSync(dockerfile));
     assert.match(fs.readFileSync(dockerfile, 'utf8'), /^FROM \$\{RUNTIME_IMAGE\}$/m);
     assert.ok(fs.existsSync(path.join(flowDir, 'image_build', 'requirements.txt')));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -277,14 +259,10 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
     const cfg = vscode.workspace.getConfiguration('flowsession');
     await cfg.update('dockerHost', 'unix:///nonexistent/flowsession-e2e.sock', vscode.ConfigurationTarget.Workspace);
     try {
-      await until(
-        'the engine to be unreachable',
-        async () => {
-          const roots = await a.sessions.getChildren();
-          return roots.length === 0 && a.ctx.engineState === 'unreachable';
-        },
-        30_000,
-      );
+      await waitUntil('the engine to be unreachable', 30_000, async () => {
+        const roots = await a.sessions.getChildren();
+        return roots.length === 0 && a.ctx.engineState === 'unreachable';
+      });
       assert.ok(a.ctx.engineError, 'the error is kept to show what failed');
       // commands stay registered and say why instead of throwing
       const commands = await vscode.commands.getCommands(true);
@@ -293,7 +271,7 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
       await cfg.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
     }
     await vscode.commands.executeCommand('flowsession.retryEngine');
-    await until('the flow row again', () => row(a, flowDir), 30_000);
+    await waitUntil('the flow row again', 30_000, () => row(a, flowDir));
     assert.strictEqual(a.ctx.engineState, 'reachable');
   });
 });

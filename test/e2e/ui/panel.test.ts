@@ -12,9 +12,9 @@ import * as path from 'path';
 import type { FrameLocator } from 'playwright-core';
 import { resolveEndpoint } from '../../../src/core/docker/connection';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
-import { BASE_IMAGE, ensureBaseImages } from '../../support/baseImages';
-import { startWheelhouse, type Wheelhouse } from '../../support/wheelhouse';
-import { cleanUp } from '../../support/world';
+import { BASE_IMAGE, ensureBaseImages } from '../../support/world/baseImages';
+import { startWheelhouse, type Wheelhouse } from '../../support/world/wheelhouse';
+import { cleanUp } from '../../support/world/world';
 import { useWorkbench } from '../harness/mocha';
 import { REPO_ROOT } from '../harness/paths';
 

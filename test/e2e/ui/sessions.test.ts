@@ -12,11 +12,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { resolveEndpoint } from '../../../src/core/docker/connection';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
-import { BASE_IMAGE, ensureBaseImages } from '../../support/baseImages';
-import { cleanUp } from '../../support/world';
+import { BASE_IMAGE, ensureBaseImages } from '../../support/world/baseImages';
+import { cleanUp } from '../../support/world/world';
 import { useWorkbench } from '../harness/mocha';
 import { REPO_ROOT } from '../harness/paths';
 import type { Workbench } from '../harness/workbench';
+import { waitUntil } from '../../support/waiting';
 
 const RUN_ID = `run-${Date.now().toString(36)}-${process.pid}`;
 
@@ -27,15 +28,17 @@ async function sessionRows(wb: Workbench): Promise<string[]> {
   return pane.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()));
 }
 
-async function waitForRow(wb: Workbench, predicate: (rows: string[]) => boolean, what: string, timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let rows: string[] = [];
-  while (Date.now() < deadline) {
-    rows = await sessionRows(wb).catch(() => []);
-    if (predicate(rows)) return rows;
-    await wb.page.waitForTimeout(250);
-  }
-  throw new Error(`${what}: rows were ${JSON.stringify(rows)}`);
+function waitForRow(wb: Workbench, predicate: (rows: string[]) => boolean, what: string, timeoutMs: number): Promise<string[]> {
+  return waitUntil(
+    what,
+    timeoutMs,
+    async () => {
+      const rows = await sessionRows(wb).catch(() => []);
+      if (predicate(rows)) return rows;
+      throw new Error(`rows were ${JSON.stringify(rows)}`);
+    },
+    250,
+  );
 }
 
 /** The Problems panel rows as shown (textContent: message, source(code), [Ln, Col]); problems() gives the aria-labels. */

@@ -1,22 +1,22 @@
 /**
  * The engine stops mid-create, mid-run and while idle, then comes back; its disk fills during an environment
- * image build. All against a dedicated dockerd (test/support/faultsEngine.ts), never the machine's main engine.
+ * image build. All against a dedicated dockerd (test/support/faults/faultEngine.ts), never the machine's main engine.
  */
 import * as assert from 'assert';
 import * as crypto from 'crypto';
 import { Readable } from 'stream';
 import { packEntries } from '../../../src/core/docker/archive';
-import { startCuttingProxy } from '../../support/cuttingProxy';
+import { startCuttingProxy } from '../../support/faults/cuttingProxy';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunService } from '../../../src/core/runs/runService';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { IMAGE_LABELS } from '../../../src/core/image/labels';
-import { assertClear, checkResults, fault, rejectsWithin } from '../../support/faults';
-import { FaultsEngine } from '../../support/faultsEngine';
-import { FlowJar, SLEEPY_FLOW, until, within } from '../../support/faultsFlows';
-import { HELLO_FLOW } from '../../support/fixtures';
-import { testEngine, world } from '../../support/world';
+import { assertClear, checkResults, fault, guardedFlowJar, rejectsWithin } from '../../support/faults/tally';
+import { FaultsEngine } from '../../support/faults/faultEngine';
+import { HELLO_FLOW, SLEEPY_FLOW } from '../../support/flows/fixtures';
+import { waitUntil, within } from '../../support/waiting';
+import { testEngine, world } from '../../support/world/world';
 
 const UNREACHABLE = ['engine-not-running', 'engine-timeout', 'runtime-crashed'];
 
@@ -25,7 +25,7 @@ describe('faults: the engine goes away and comes back (dedicated engine)', funct
   let fe: FaultsEngine;
   let manager: SessionManager;
   const actions: string[] = [];
-  const jar = new FlowJar();
+  const jar = guardedFlowJar();
 
   before(async function () {
     const why = FaultsEngine.unavailable();
@@ -50,7 +50,7 @@ describe('faults: the engine goes away and comes back (dedicated engine)', funct
       const dir = jar.make(HELLO_FLOW);
       const runs = new RunService(manager);
       await manager.up(dir);
-      await until('the event stream to connect', 10_000, () => actions.includes('engine-connected'));
+      await waitUntil('the event stream to connect', 10_000, () => actions.includes('engine-connected'));
       const mark = actions.length;
       await fe.stop('SIGTERM');
       const down = await within('status while the engine is down', 10_000, manager.status(dir));
@@ -58,9 +58,9 @@ describe('faults: the engine goes away and comes back (dedicated engine)', funct
       assert.match(down.reason ?? '', /not running|not reachable|Start Docker/);
       assertClear(await rejectsWithin(manager.list(), 10_000, 'list while down'), ['engine-not-running']);
       assertClear(await rejectsWithin(runs.run(dir), 20_000, 'a run while down'), UNREACHABLE);
-      await until('the event stream to report the engine gone', 15_000, () => actions.slice(mark).includes('engine-disconnected'));
+      await waitUntil('the event stream to report the engine gone', 15_000, () => actions.slice(mark).includes('engine-disconnected'));
       await fe.start();
-      await until(
+      await waitUntil(
         'the event stream to reconnect',
         20_000,
         () => actions.slice(mark).lastIndexOf('engine-connected') > actions.slice(mark).indexOf('engine-disconnected'),
@@ -112,7 +112,7 @@ describe('faults: the engine goes away and comes back (dedicated engine)', funct
       const e = await rejectsWithin(up, 60_000, 'a start while the engine dies');
       assert.ok(killed, `the engine was killed during the install (${e.message})`);
       assertClear(e, [...UNREACHABLE, 'engine-error', 'requirements-failed']);
-      await until('the engine to be gone', 20_000, () => !fe.running);
+      await waitUntil('the engine to be gone', 20_000, () => !fe.running);
       await fe.start();
       const s = await manager.status(dir);
       assert.ok(['failed', 'not-created'].includes(s.state), `after the engine came back: ${s.state}`);

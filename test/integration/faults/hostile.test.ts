@@ -17,18 +17,18 @@ import { listFlowFiles } from '../../../src/core/fs/flowArchive';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { runCli } from '../../support/cli';
-import { assertClear, guardFlow, hostile } from '../../support/faults';
-import { FlowJar, toolFlow, within } from '../../support/faultsFlows';
-import { HELLO_FLOW } from '../../support/fixtures';
-import { testManager } from '../../support/manager';
-import { testEngine, world } from '../../support/world';
+import { assertClear, guardFlow, guardedFlowJar, hostile } from '../../support/faults/tally';
+import { HELLO_FLOW, toolFlow } from '../../support/flows/fixtures';
+import { within } from '../../support/waiting';
+import { testManager } from '../../support/world/manager';
+import { testEngine, world } from '../../support/world/world';
 
 const YAML_CODES = (text: string | Uint8Array) => parseFlowDocument(text).problems.map((p) => p.code);
 
 describe('hostile input', function () {
   this.timeout(180_000);
   let manager: SessionManager;
-  const jar = new FlowJar();
+  const jar = guardedFlowJar();
   const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'flowsession-outside-'));
   const secretFile = path.join(outside, 'secret.txt');
 

@@ -5,16 +5,17 @@ import * as path from 'path';
 import { RunService } from '../../../src/core/runs/runService';
 import { SESSION_LABELS } from '../../../src/core/session/labels';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
-import { fault } from '../../support/faults';
-import { FlowJar, SLEEPY_FLOW, toolFlow } from '../../support/faultsFlows';
-import { makeStoppedSessions } from '../../support/faultsLoad';
-import { testManager } from '../../support/manager';
-import { testEngine } from '../../support/world';
+import { fault, guardedFlowJar } from '../../support/faults/tally';
+import { SLEEPY_FLOW, toolFlow } from '../../support/flows/fixtures';
+import { waitUntil } from '../../support/waiting';
+import { makeStoppedSessions } from '../../support/faults/stoppedSessions';
+import { testManager } from '../../support/world/manager';
+import { testEngine } from '../../support/world/world';
 
 describe('load', function () {
   this.timeout(300_000);
   let manager: SessionManager;
-  const jar = new FlowJar();
+  const jar = guardedFlowJar();
   const made: string[] = [];
 
   before(() => (manager = testManager()));
@@ -49,8 +50,7 @@ describe('load', function () {
       const sub = manager.onDidChange((c) => seen.push(c.action));
       await new Promise((r) => setTimeout(r, 500));
       await manager.stop(dir);
-      const t = Date.now();
-      while (!seen.includes('die') && Date.now() - t < 10_000) await new Promise((r) => setTimeout(r, 50));
+      await waitUntil('the stop to arrive as an engine event', 10_000, () => seen.includes('die'), 50);
       sub.dispose();
       assert.ok(seen.includes('die'), 'the stop arrives as an engine event');
       assert.strictEqual((await manager.list()).find((x) => x.key === s.key)?.state, 'stopped');

@@ -15,13 +15,13 @@ import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { FlowValidator } from '../../../src/core/validation/flowValidator';
 import { ValidationScheduler } from '../../../src/ui/diagnostics/validationScheduler';
 import { json, runCli } from '../../support/cli';
-import { assertClear, checkResults, fault, rejectsWithin } from '../../support/faults';
-import { FlowJar, SLEEPY_FLOW, sleep, toolFlow, until, within } from '../../support/faultsFlows';
-import { HELLO_FLOW } from '../../support/fixtures';
-import { testManager } from '../../support/manager';
+import { assertClear, checkResults, fault, guardedFlowJar, rejectsWithin } from '../../support/faults/tally';
+import { HELLO_FLOW, SLEEPY_FLOW, toolFlow } from '../../support/flows/fixtures';
+import { sleep, waitUntil, within } from '../../support/waiting';
+import { testManager } from '../../support/world/manager';
 import { settingsFromEnv } from '../../../src/cli/settingsFromEnv';
 import { SessionManager as Manager } from '../../../src/core/session/sessionManager';
-import { testEngine, world } from '../../support/world';
+import { testEngine, world } from '../../support/world/world';
 
 const GONE = ['runtime-crashed', 'session-not-found', 'session-not-running', 'engine-error'];
 
@@ -53,7 +53,7 @@ describe('faults: a session under attack from outside and from its own tools', f
   this.timeout(180_000);
   let manager: SessionManager;
   let runs: RunService;
-  const jar = new FlowJar();
+  const jar = guardedFlowJar();
 
   before(() => {
     manager = testManager();
@@ -80,7 +80,7 @@ describe('faults: a session under attack from outside and from its own tools', f
       await nodeStarted;
       await testEngine().killContainer((await manager.status(dir)).container!);
       assertClear(await rejectsWithin(run, 15_000, 'the run'), GONE, /runtime|session/i);
-      await until('the session to show stopped', 10_000, async () => (await manager.status(dir)).state === 'stopped');
+      await waitUntil('the session to show stopped', 10_000, async () => (await manager.status(dir)).state === 'stopped');
       assert.strictEqual((await runs.run(dir, { inputs: { n: 0 } })).status, 'Completed', 'the next run starts it again (one action)');
     });
   });
@@ -111,7 +111,7 @@ describe('faults: a session under attack from outside and from its own tools', f
         await slow.up(dir);
         const install = slow.install(dir, ['fs-greeting']);
         install.catch(() => undefined);
-        await until('pip to ask the index', 20_000, () => held.length > 0);
+        await waitUntil('pip to ask the index', 20_000, () => held.length > 0);
         await testEngine().removeContainer((await slow.status(dir)).container!);
         const e = await rejectsWithin(install, 20_000, 'the install');
         assertClear(e, [...GONE, 'requirements-failed'], /session|container|removed|stopped/i);
@@ -236,7 +236,7 @@ return "done"`),
       // the other process deletes it under this one: the next run here brings it back
       const rm = await runCli(['session', 'rm', dir, '--json']);
       assert.strictEqual(rm.code, 0, rm.stderr);
-      await until('this process to see it gone', 10_000, async () => (await manager.status(dir)).state === 'not-created');
+      await waitUntil('this process to see it gone', 10_000, async () => (await manager.status(dir)).state === 'not-created');
       assert.strictEqual((await runs.run(dir, { inputs: { n: 0 } })).status, 'Completed');
     });
   });

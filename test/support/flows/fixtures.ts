@@ -1,0 +1,123 @@
+/** Flow folders for tests, and the flows they hold. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/** Writes a flow folder from a map of relative paths to contents, in a fresh temp folder. */
+export function makeFlow(files: Record<string, string>, prefix = 'flowsession-flow-'): string {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, content);
+  }
+  return dir;
+}
+
+export const HELLO_FLOW = {
+  'flow.dag.yaml': `inputs:
+  name:
+    type: string
+    default: World
+outputs:
+  greeting:
+    type: string
+    reference: \${hello.output}
+nodes:
+- name: hello
+  type: python
+  source:
+    type: code
+    path: hello.py
+  inputs:
+    name: \${inputs.name}
+`,
+  'hello.py': `from promptflow import tool
+
+
+@tool
+def hello(name: str) -> str:
+    return "Hello, " + name
+`,
+};
+
+/** One python node running `code` (the body of `def work(n: int) -> str`). */
+export function toolFlow(code: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'flow.dag.yaml': `inputs:
+  n:
+    type: int
+    default: 1
+outputs:
+  out:
+    type: string
+    reference: \${work.output}
+nodes:
+- name: work
+  type: python
+  source: {type: code, path: work.py}
+  inputs:
+    n: \${inputs.n}
+`,
+    'work.py': `from promptflow import tool
+
+
+@tool
+def work(n: int) -> str:
+${code
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
+`,
+    ...extra,
+  };
+}
+
+export const SLEEPY_FLOW = toolFlow('import time\nprint("sleeping", n)\ntime.sleep(n)\nreturn "slept %d" % n');
+
+/** A flow whose tool waits, and an aggregation node over every line. */
+export const SLOW_FLOW = (delayMs: number) => ({
+  'flow.dag.yaml': `inputs:
+  x:
+    type: int
+outputs:
+  y:
+    type: int
+    reference: \${work.output}
+nodes:
+- name: work
+  type: python
+  source: {type: code, path: work.py}
+  inputs:
+    x: \${inputs.x}
+- name: total
+  type: python
+  source: {type: code, path: total.py}
+  inputs:
+    values: \${work.output}
+  aggregation: true
+`,
+  'work.py': `import time
+from promptflow import tool
+
+
+@tool
+def work(x: int) -> int:
+    time.sleep(${delayMs / 1000})
+    return x * 2
+`,
+  'total.py': `from promptflow import tool
+
+
+@tool
+def total(values: list) -> dict:
+    return {"sum": sum(values), "count": len(values)}
+`,
+});
+
+/** Writes `n` data lines ({x: i}) beside the flow folder, not inside it; returns the file. */
+export function writeData(dir: string, n: number): string {
+  const file = path.join(dir, '..', `${path.basename(dir)}-data.jsonl`);
+  fs.writeFileSync(file, Array.from({ length: n }, (_v, i) => JSON.stringify({ x: i })).join('\n') + '\n');
+  return file;
+}

@@ -1,0 +1,292 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ProgressReport } from '../../../../src/core/docker/progress';
+import type { RunOptions, RunRecord } from '../../../../src/core/runs/runService';
+import { sessionKey } from '../../../../src/core/session/labels';
+import type { InstalledPackage } from '../../../../src/core/session/packages';
+import type { SessionChange } from '../../../../src/core/session/sessionManager';
+import type { SessionStatus } from '../../../../src/core/session/state';
+import { PanelController, type PanelHost } from '../../../../src/ui/panel/panelController';
+import type { PanelServices } from '../../../../src/ui/panel/panelServices';
+import type { HostMessage } from '../../../../src/shared/protocol';
+import { waitUntil } from '../../../support/waiting';
+
+const SAMPLE = path.join(__dirname, '../../../../samples/hello-flow');
+const SECRET = 'sk-test-SECRET-never-in-webview';
+
+/** The controller settles within a few microtasks and short timers: checked often, given up on soon. */
+function until(cond: () => boolean, what: string): Promise<boolean> {
+  return waitUntil(what, 2000, cond, 5);
+}
+
+function world(flowDir: string) {
+  const posted: HostMessage[] = [];
+  const opened: string[] = [];
+  const warnings: string[] = [];
+  const calls: string[] = [];
+  const runOptions: RunOptions[] = [];
+  let listener: ((c: SessionChange) => void) | undefined;
+  let progressListener: ((flowDir: string, r: ProgressReport) => void) | undefined;
+  let confirm = true;
+  let state: SessionStatus['state'] = 'ready';
+  let packages: InstalledPackage[] = [{ name: 'jinja2', version: '3.1.4', origin: 'base' }];
+  let releaseRun: (() => void) | undefined;
+  const services: PanelServices = {
+    extensionUri: undefined as never,
+    log: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
+    onDidReportProgress: (l) => {
+      progressListener = l;
+      return { dispose: () => (progressListener = undefined) };
+    },
+    connectionsFor: async () => ({ open_ai: { type: 'OpenAIConnection', api_key: SECRET } }),
+    sessions: {
+      status: async (dir: string) => ({
+        flowDir: dir,
+        key: sessionKey(dir),
+        state,
+        outdated: false,
+        engine: 'unix:///var/run/docker.sock',
+        baseImage: 'python:3.11-slim',
+        env: 'abc123',
+      }),
+      packages: async () => {
+        calls.push('packages');
+        return packages;
+      },
+      up: async () => {
+        calls.push('up');
+        return undefined as never;
+      },
+      reset: async () => {
+        calls.push('reset');
+        return undefined as never;
+      },
+      onDidChange: (l: (c: SessionChange) => void) => {
+        listener = l;
+        return { dispose: () => (listener = undefined) };
+      },
+    },
+    runs: {
+      run: async (dir: string, options: RunOptions = {}): Promise<RunRecord> => {
+        runOptions.push(options);
+        const runId = options.runId!;
+        const ev = (e: Record<string, unknown>) => options.onEvent?.({ runId, ...e } as never);
+        ev({ event: 'nodeStart', node: 'greet' });
+        ev({ event: 'nodeLog', node: 'greet', stream: 'stdout', text: '<img src=x onerror=alert(1)>\n' });
+        if (releaseRun === undefined && options.inputs?.name === 'wait') await new Promise<void>((r) => (releaseRun = r));
+        ev({ event: 'nodeEnd', node: 'greet', status: 'Completed', durationMs: 5, output: 'Hello, Ada!' });
+        return { runId, flowDir: dir, status: 'Completed', outputs: { greeting: 'Hello, Ada!' }, startedAt: 't', durationMs: 9, files: [] };
+      },
+      cancel: async (runId: string) => {
+        calls.push(`cancel ${runId}`);
+        releaseRun?.();
+        return true;
+      },
+    },
+  };
+  const host: PanelHost = {
+    postMessage: async (m) => {
+      posted.push(JSON.parse(JSON.stringify(m)) as HostMessage);
+      return true;
+    },
+    openFile: async (f) => opened.push(f),
+    confirmReset: async () => confirm,
+  };
+  const controller = new PanelController(services, flowDir, host);
+  return {
+    controller,
+    posted,
+    opened,
+    warnings,
+    calls,
+    runOptions,
+    change: (c: SessionChange) => listener?.(c),
+    progress: (dir: string, r: ProgressReport) => progressListener?.(dir, r),
+    setConfirm: (v: boolean) => (confirm = v),
+    setState: (s: SessionStatus['state']) => (state = s),
+    setPackages: (p: typeof packages) => (packages = p),
+    hasListener: () => listener !== undefined,
+  };
+}
+
+describe('panel controller', () => {
+  let flowDir: string;
+  beforeEach(() => {
+    flowDir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-panel-ctl-')));
+    fs.cpSync(SAMPLE, flowDir, { recursive: true });
+  });
+  afterEach(() => fs.rmSync(flowDir, { recursive: true, force: true }));
+
+  it('posts nothing before the webview is ready, then the whole state', async () => {
+    const w = world(flowDir);
+    w.controller.start();
+    await until(() => w.controller.snapshot.packages.status === 'ready' && w.controller.snapshot.fields.length > 0, 'initial load');
+    assert.strictEqual(w.posted.length, 0);
+    await w.controller.handleMessage({ type: 'ready' });
+    assert.strictEqual(w.posted.length, 1);
+    const first = w.posted[0];
+    assert.ok(first.type === 'state');
+    assert.deepStrictEqual(
+      first.state.fields.map((f) => [f.name, f.initial]),
+      [
+        ['name', 'World'],
+        ['excited', true],
+      ],
+    );
+    assert.strictEqual(first.state.session?.state, 'ready');
+    assert.deepStrictEqual(
+      first.state.packages.items.map((p) => p.name),
+      ['jinja2'],
+    );
+    // hidden: the webview is gone, so nothing is posted until it says it is ready again
+    w.controller.webviewGone();
+    await w.controller.refreshHistory();
+    assert.strictEqual(w.posted.length, 1);
+    await w.controller.handleMessage({ type: 'ready' });
+    assert.strictEqual(w.posted.at(-1)?.type, 'state');
+    w.controller.dispose();
+    assert.ok(!w.hasListener());
+  });
+
+  it('runs the flow with coerced inputs and connections, streaming node events; secrets stay out of the webview', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'Ada', excited: false } });
+    assert.strictEqual(w.runOptions.length, 1);
+    assert.deepStrictEqual(w.runOptions[0].inputs, { name: 'Ada', excited: false });
+    assert.strictEqual(w.runOptions[0].connections?.open_ai.api_key, SECRET);
+    await until(() => w.posted.some((m) => m.type === 'history'), 'the history to be read again');
+    const types = w.posted.map((m) => (m.type === 'runEvent' ? `runEvent:${m.event.event}` : m.type));
+    for (const t of ['runStarted', 'runEvent:nodeStart', 'runEvent:nodeLog', 'runEvent:nodeEnd', 'runEnded', 'history'])
+      assert.ok(types.includes(t), `${t} in ${types.join(',')}`);
+    assert.ok(
+      types.indexOf('runStarted') < types.indexOf('runEvent:nodeStart') && types.indexOf('runEvent:nodeEnd') < types.indexOf('runEnded'),
+    );
+    const run = w.controller.snapshot.run!;
+    assert.strictEqual(run.status, 'Completed');
+    assert.deepStrictEqual(run.outputs, { greeting: 'Hello, Ada!' });
+    assert.deepStrictEqual(
+      run.nodes.map((n) => [n.node, n.status, n.durationMs, n.log]),
+      [['greet', 'Completed', 5, '<img src=x onerror=alert(1)>\n']],
+    );
+    assert.ok(!JSON.stringify(w.posted).includes(SECRET));
+    assert.ok(!JSON.stringify(w.controller.snapshot).includes(SECRET));
+  });
+
+  it('refuses run inputs the flow does not declare or cannot take, without running', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'Ada', admin: 'true' } });
+    await w.controller.handleMessage({ type: 'run', inputs: { excited: 'yes' } });
+    assert.strictEqual(w.runOptions.length, 0);
+    const errors = w.posted.filter((m) => m.type === 'formErrors');
+    assert.deepStrictEqual(
+      errors.map((m) => m.type === 'formErrors' && Object.keys(m.errors)),
+      [['admin'], ['excited']],
+    );
+  });
+
+  it('drops malformed and forged messages with a warning', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    const before = w.posted.length;
+    for (const m of [
+      null,
+      'run',
+      { type: 'run', inputs: { name: 1 } },
+      { type: 'shell', cmd: 'id' },
+      { type: 'openFile', runId: '../..', file: 'flow.dag.yaml' },
+      { type: 'cancel', runId: 'not-my-run' },
+    ]) {
+      await w.controller.handleMessage(m);
+    }
+    assert.strictEqual(w.posted.length, before);
+    assert.strictEqual(w.runOptions.length, 0);
+    assert.ok(!w.calls.some((c) => c.startsWith('cancel')));
+    assert.strictEqual(w.warnings.length, 6);
+  });
+
+  it('opens only files of runs that exist', async () => {
+    const w = world(flowDir);
+    const runDir = path.join(flowDir, '.promptflow', 'runs', 'hello_run_1');
+    fs.mkdirSync(runDir, { recursive: true });
+    fs.writeFileSync(path.join(runDir, 'flow.output.json'), '{}');
+    await w.controller.handleMessage({ type: 'openFile', runId: 'hello_run_1', file: 'flow.output.json' });
+    await w.controller.handleMessage({ type: 'openFile', runId: 'hello_run_1', file: 'flow.detail.json' });
+    await w.controller.handleMessage({ type: 'openFile', runId: 'hello_run_2', file: 'flow.output.json' });
+    assert.deepStrictEqual(w.opened, [path.join(runDir, 'flow.output.json')]);
+    assert.strictEqual(w.warnings.length, 2);
+  });
+
+  it('cancels only its current run', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    const running = w.controller.handleMessage({ type: 'run', inputs: { name: 'wait' } });
+    await until(() => w.controller.snapshot.run?.status === 'Running', 'the run to start');
+    const runId = w.controller.snapshot.run!.runId;
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'again' } });
+    assert.strictEqual(w.runOptions.length, 1, 'one run at a time');
+    assert.strictEqual(w.controller.snapshot.notice?.level, 'error');
+    await w.controller.handleMessage({ type: 'cancel', runId });
+    await running;
+    assert.deepStrictEqual(
+      w.calls.filter((c) => c.startsWith('cancel')),
+      [`cancel ${runId}`],
+    );
+    assert.ok(w.runOptions[0].signal?.aborted);
+  });
+
+  it('follows session changes of its flow only, and lists packages again after an install', async () => {
+    const w = world(flowDir);
+    w.controller.start();
+    await until(() => w.controller.snapshot.packages.status === 'ready', 'packages');
+    const listed = () => w.calls.filter((c) => c === 'packages').length;
+    const n = listed();
+    w.change({ key: 'someone-else', action: 'settled' });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.strictEqual(listed(), n);
+    w.setPackages([
+      { name: 'jinja2', version: '3.1.4', origin: 'base' },
+      { name: 'tinyhand', version: '1.0', origin: 'by-hand' },
+    ]);
+    w.change({ key: sessionKey(flowDir), action: 'busy' });
+    w.change({ key: sessionKey(flowDir), action: 'settled' });
+    await until(() => w.controller.snapshot.packages.items.some((p) => p.origin === 'by-hand'), 'the by-hand package');
+    w.setState('stopped');
+    w.change({ key: sessionKey(flowDir), action: 'die' });
+    await until(() => w.controller.snapshot.session?.state === 'stopped', 'stopped');
+    assert.strictEqual(w.controller.snapshot.packages.status, 'unavailable');
+    w.controller.dispose();
+  });
+
+  it('shows progress of work started elsewhere until the session settles', async () => {
+    const w = world(flowDir);
+    w.controller.start();
+    await until(() => w.controller.snapshot.session?.state === 'ready', 'ready');
+    w.setState('busy');
+    w.change({ key: sessionKey(flowDir), action: 'busy' });
+    w.progress('/some/other/flow', { phase: 'installing', log: 'not ours' });
+    w.progress(flowDir, { phase: 'installing', log: 'Collecting fs-handy\nInstalling collected packages: fs-handy\n' });
+    assert.deepStrictEqual(w.controller.snapshot.progress?.log, ['Collecting fs-handy', 'Installing collected packages: fs-handy']);
+    await until(() => w.controller.snapshot.session?.state === 'busy', 'busy');
+    assert.ok(w.controller.snapshot.progress, 'kept while busy');
+    w.setState('ready');
+    w.change({ key: sessionKey(flowDir), action: 'settled' });
+    await until(() => w.controller.snapshot.progress === null, 'the progress to go');
+    w.controller.dispose();
+  });
+
+  it('resets only after the user confirms', async () => {
+    const w = world(flowDir);
+    w.setConfirm(false);
+    await w.controller.handleMessage({ type: 'resetSession' });
+    assert.ok(!w.calls.includes('reset'));
+    w.setConfirm(true);
+    await w.controller.handleMessage({ type: 'resetSession' });
+    assert.ok(w.calls.includes('reset'));
+    await w.controller.handleMessage({ type: 'startSession' });
+    assert.ok(w.calls.includes('up'));
+  });
+});
