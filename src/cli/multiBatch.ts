@@ -1,4 +1,4 @@
-import { engineName, resolveEngineSpec } from '../core/docker/connection';
+import { engineName, resolveEngineSpec } from '../core/docker/endpoint';
 import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineBatch';
 import { SessionManager } from '../core/session/sessionManager';
 import { createCoreServices } from '../core/services';

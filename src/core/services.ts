@@ -2,7 +2,7 @@
  * The core services of one engine connection, built in one place for the extension, the CLI, the tests
  * and the benchmarks: engine → sessions → runs, validation and images.
  */
-import { resolveEndpoint, type EngineEndpoint } from './docker/connection';
+import { resolveEndpoint, type EngineEndpoint } from './docker/endpoint';
 import { DockerEngine } from './docker/dockerEngine';
 import type { Engine } from './docker/engine';
 import { ImageService } from './image/imageService';

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { engineName, listContexts } from '../core/docker/connection';
+import { engineName, listContexts } from '../core/docker/endpoint';
 import type { Ctx } from './ctx';
 
 interface EngineItem extends vscode.QuickPickItem {

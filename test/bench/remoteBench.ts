@@ -4,7 +4,7 @@
  * engine is the test set-up's second dockerd on loopback (see test/support/world/secondEngine.ts).
  */
 import * as fs from 'fs';
-import { resolveEndpoint } from '../../src/core/docker/connection';
+import { resolveEndpoint } from '../../src/core/docker/endpoint';
 import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
 import type { CoreServices } from '../../src/core/services';
 import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';

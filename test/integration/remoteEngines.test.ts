@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { resolveEndpoint } from '../../src/core/docker/connection';
+import { resolveEndpoint } from '../../src/core/docker/endpoint';
 import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { FlowSessionError } from '../../src/core/errors';
 import { runMultiEngineBatch, type BatchEngine } from '../../src/core/runs/multiEngineBatch';

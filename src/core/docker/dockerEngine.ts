@@ -3,7 +3,7 @@ import * as http from 'http';
 import * as https from 'https';
 import { PassThrough, Readable, Writable } from 'stream';
 import { StringDecoder } from 'string_decoder';
-import { modemOptions, type EngineEndpoint } from './connection';
+import { modemOptions, type EngineEndpoint } from './endpoint';
 import type {
   BuildOptions,
   CommitOptions,

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'stream';
-import type { EngineEndpoint } from './connection';
+import type { EngineEndpoint } from './endpoint';
 import type { ProgressListener } from './progress';
 
 export interface EngineInfo {

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { FlowSessionError } from '../errors';
-import type { EngineEndpoint } from './connection';
+import type { EngineEndpoint } from './endpoint';
 
 export const MIN_API_VERSION = '1.40';
 

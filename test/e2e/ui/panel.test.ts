@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { FrameLocator } from 'playwright-core';
-import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { BASE_IMAGE, ensureBaseImages } from '../../support/world/baseImages';
 import { startWheelhouse, type Wheelhouse } from '../../support/world/wheelhouse';

@@ -10,7 +10,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { BASE_IMAGE, ensureBaseImages } from '../../support/world/baseImages';
 import { cleanUp } from '../../support/world/world';

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'child_process';
 import Docker from 'dockerode';
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { SessionManager } from '../../../src/core/session/sessionManager';
 import { settingsFromEnv } from '../../../src/cli/settingsFromEnv';

@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { ensureDebianPackage, isRoot, onPath, processAlive } from './machine';
 import { waitUntil } from '../waiting';

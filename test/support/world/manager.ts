@@ -1,4 +1,4 @@
-import type { EngineEndpoint } from '../../../src/core/docker/connection';
+import type { EngineEndpoint } from '../../../src/core/docker/endpoint';
 import type { Engine } from '../../../src/core/docker/engine';
 import { createCoreServices, type CoreServices } from '../../../src/core/services';
 import type { SessionManager } from '../../../src/core/session/sessionManager';

@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Readable } from 'stream';
-import { modemOptions, resolveEndpoint, type EngineEndpoint } from '../../../src/core/docker/connection';
+import { modemOptions, resolveEndpoint, type EngineEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { BASE_IMAGE } from './baseImages';
 import { ensureDebianPackage, freePort, isRoot, mkdirp, onPath, processAlive } from './machine';

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
-import { resolveEndpoint } from '../../../src/core/docker/connection';
+import { resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { ALT_BASE_IMAGE, BASE_IMAGE, ensureBaseImages } from './baseImages';
 import { ensureEngine, stopStartedEngine, type EngineHandle } from './engine';
 import { mkdirp, processAlive } from './machine';

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { compareApiVersions, engineError } from '../../../../src/core/docker/engineErrors';
-import type { EngineEndpoint } from '../../../../src/core/docker/connection';
+import type { EngineEndpoint } from '../../../../src/core/docker/endpoint';
 
 const local: EngineEndpoint = { host: 'unix:///var/run/docker.sock', source: 'default', options: {} };
 const remote: EngineEndpoint = { host: 'tcp://10.0.0.5:2376', source: 'DOCKER_HOST', options: {} };

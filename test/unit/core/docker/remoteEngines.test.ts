@@ -11,9 +11,9 @@ import {
   resolveEndpoint,
   resolveEngineSpec,
   sshConfigFor,
-} from '../../../../src/core/docker/connection';
+} from '../../../../src/core/docker/endpoint';
 import { engineError } from '../../../../src/core/docker/engineErrors';
-import type { EngineEndpoint } from '../../../../src/core/docker/connection';
+import type { EngineEndpoint } from '../../../../src/core/docker/endpoint';
 import { parseEngineList } from '../../../../src/cli/multiBatch';
 
 const tls: EngineEndpoint = {

@@ -3,7 +3,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { listContexts, resolveEndpoint } from '../../../../src/core/docker/connection';
+import { listContexts, resolveEndpoint } from '../../../../src/core/docker/endpoint';
 import { FlowSessionError } from '../../../../src/core/errors';
 
 function tempHome(): string {

@@ -17,7 +17,7 @@ export interface EngineEndpoint {
   options: DockerOptions;
 }
 
-export interface ConnectionInputs {
+export interface EndpointInputs {
   /** the flowsession.dockerHost setting or --docker-host */
   dockerHost?: string;
   /** a Docker context chosen explicitly (flowsession.engine) */
@@ -37,7 +37,7 @@ const DEFAULT_UNIX_SOCKET = '/var/run/docker.sock';
 const DEFAULT_NPIPE = '//./pipe/docker_engine';
 
 /** Resolves the engine as the Docker CLI does: explicit host, DOCKER_HOST, context, platform default. */
-export function resolveEndpoint(inputs: ConnectionInputs = {}): EngineEndpoint {
+export function resolveEndpoint(inputs: EndpointInputs = {}): EngineEndpoint {
   const env = inputs.env ?? process.env;
   const home = inputs.homeDir ?? os.homedir();
   const platform = inputs.platform ?? process.platform;
@@ -325,7 +325,7 @@ export function engineName(endpoint: Pick<EngineEndpoint, 'host' | 'context'>): 
  * An engine named on the command line (`--engines a,b`) or in the picker: an address (unix://, tcp://,
  * ssh://, host:port) or a Docker context name ("default" is the platform's local engine).
  */
-export function resolveEngineSpec(spec: string, inputs: Omit<ConnectionInputs, 'dockerHost' | 'context'> = {}): EngineEndpoint {
+export function resolveEngineSpec(spec: string, inputs: Omit<EndpointInputs, 'dockerHost' | 'context'> = {}): EngineEndpoint {
   const item = spec.trim();
   if (!item) throw badHost(spec);
   if (item.includes('://') || /^[^/\s]+:\d+$/.test(item)) return resolveEndpoint({ ...inputs, dockerHost: item });
