@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { NOT_FLOW_SOURCES } from '../core/fs/flowArchive';
 import { FLOW_FILE, flowDirOf, shallowFlowDirs } from './flowLocator';
 
-const EXCLUDE = '{**/node_modules/**,**/.promptflow/**,**/.venv/**,**/.git/**}';
+const EXCLUDE = `{${[...NOT_FLOW_SOURCES].map((d) => `**/${d}/**`).join(',')}}`;
 
 /** The flow folders of the workspace (folders with flow.dag.yaml), kept current by a file watcher. */
 export class FlowIndex implements vscode.Disposable {

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { NOT_FLOW_SOURCES } from '../core/fs/flowArchive';
 
 export const FLOW_FILE = 'flow.dag.yaml';
 /** Saved files that make a flow re-validate. */
@@ -31,8 +32,6 @@ export function savedFileOfFlow(file: string, flowDir: string): string | undefin
   return VALIDATED_EXTENSIONS.has(path.extname(file).toLowerCase()) ? posix : undefined;
 }
 
-const NOT_FLOW_HOMES = new Set(['node_modules', '.git', '.promptflow', '.venv', '__pycache__']);
-
 /**
  * The flows at a workspace folder's root and one level below, found with a few synchronous stats: what
  * activation can know before the workspace file search (seconds on a busy machine) ends.
@@ -47,7 +46,7 @@ export function shallowFlowDirs(root: string): string[] {
     return found;
   }
   for (const e of entries) {
-    if (e.isDirectory() && !NOT_FLOW_HOMES.has(e.name) && fs.existsSync(path.join(root, e.name, FLOW_FILE)))
+    if (e.isDirectory() && !NOT_FLOW_SOURCES.has(e.name) && fs.existsSync(path.join(root, e.name, FLOW_FILE)))
       found.push(path.join(root, e.name));
   }
   return found;

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { packEntries, type ArchiveEntry } from '../docker/archive';
 import { FlowSessionError } from '../errors';
 
-// What a session never needs: results, caches, virtual environments and VCS data.
-const SKIP_DIRS = new Set([
+/** Folders that are not a flow's sources: results, caches, virtual environments and VCS data (never copied, never searched). */
+export const NOT_FLOW_SOURCES = new Set([
   '.promptflow',
   '__pycache__',
   '.git',
@@ -56,7 +56,7 @@ function collect(root: string, realRoot: string, rel: string, prefix: string, ou
     const stat = fs.statSync(real);
     const name = `${prefix}${childRel.split(path.sep).join('/')}`;
     if (stat.isDirectory()) {
-      if (SKIP_DIRS.has(entry.name) || isVirtualEnv(real)) continue;
+      if (NOT_FLOW_SOURCES.has(entry.name) || isVirtualEnv(real)) continue;
       out.push({ name, abs: real, dir: true, size: 0, mtimeMs: stat.mtimeMs, executable: true });
       collect(root, realRoot, childRel, prefix, out, budget);
     } else if (stat.isFile()) {

@@ -36,6 +36,9 @@ export function runsFolder(flowDir: string): string {
   return path.join(resultsFolder(flowDir), RUNS_FOLDER);
 }
 
+/** The glob, relative to the flow folder, of every file of the history (for file watchers). */
+export const RUN_HISTORY_GLOB = `${RESULTS_FOLDER}/${RUNS_FOLDER}/**`;
+
 export function runFolder(flowDir: string, runId: string): string {
   return path.join(runsFolder(flowDir), runId);
 }

@@ -81,8 +81,8 @@ export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
       'Open Outputs',
       'Open Session Panel',
     );
-    if (choice === 'Open Outputs')
-      await vscode.window.showTextDocument(vscode.Uri.file(path.join(flowDir, '.promptflow', 'flow.output.json')));
+    // the run's files in the results folder, its outputs first
+    if (choice === 'Open Outputs' && record.files[0]) await vscode.window.showTextDocument(vscode.Uri.file(record.files[0]));
     if (choice === 'Open Session Panel') openSessionPanel(d.panel(), flowDir);
   } else {
     const msg = record.error ? `${record.error.code}: ${record.error.message}` : record.status;

@@ -6,6 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { resolveFlowDir } from '../../core/flow/environment';
+import { RUN_HISTORY_GLOB } from '../../core/runs/runStore';
 import { PANEL_VIEW_TYPE } from '../../shared/protocol';
 import { PanelController } from './panelController';
 import { makeNonce, panelHtml } from './panelHtml';
@@ -148,7 +149,7 @@ export class SessionPanel implements vscode.Disposable {
     const base = vscode.Uri.file(this.flowDir);
     const flowFile = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, 'flow.dag.yaml'));
     const onFlow = () => void this.controller.refreshFields().catch(() => undefined);
-    const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, '.promptflow/runs/**'));
+    const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, RUN_HISTORY_GLOB));
     const onRuns = () => {
       if (this.historyTimer) clearTimeout(this.historyTimer);
       this.historyTimer = setTimeout(() => void this.controller.refreshHistory().catch(() => undefined), HISTORY_DEBOUNCE_MS);
