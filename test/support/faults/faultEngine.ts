@@ -11,7 +11,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
-import { SessionManager } from '../../../src/core/session/sessionManager';
+import { createCoreServices } from '../../../src/core/services';
+import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { settingsFromEnv } from '../../../src/cli/settingsFromEnv';
 import { BASE_IMAGE } from '../world/baseImages';
 import { isRoot, onPath, processAlive } from '../world/machine';
@@ -162,11 +163,11 @@ export class FaultsEngine {
   /** A session manager of this engine, configured like the CLI in the test world. */
   manager(overrides: Record<string, string> = {}): SessionManager {
     const env = { ...process.env, ...world().env, ...overrides };
-    return new SessionManager({
+    return createCoreServices({
       engine: this.engine,
       settings: settingsFromEnv(env, { dockerHost: this.host }),
       baseImageOverride: env.FLOWSESSION_BASE_IMAGE,
-    });
+    }).manager;
   }
 
   /** The environment that points the CLI at this engine. */
