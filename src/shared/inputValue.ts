@@ -36,7 +36,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /**
  * The value of an input of `type` from what the user gave: text, or a checkbox's boolean for a
- * `bool` (anything else, e.g. from a forged panel message, is refused). A type the form does not know (`image`, a typo) takes the text as typed, as a string does.
+ * `bool` (anything else, e.g. from a forged panel message, is refused). A type the form does not know
+ * (`image`, a typo) takes the text as typed, as a string does.
  */
 export function parseInputValue(type: string | undefined, given: unknown): ParsedInputValue {
   if (type === 'bool') {

@@ -6,7 +6,10 @@ import { testServices } from '../support/world/manager';
 import { testEngine } from '../support/world/world';
 import { median, type Metric } from './report';
 
-/** Listing 100 sessions (what the Sessions view refreshes from) against a bare engine list of the same containers; heap growth over 1,000 validations. */
+/**
+ * Listing 100 sessions (what the Sessions view refreshes from) against a bare engine list of the same containers;
+ * heap growth over 1,000 validations.
+ */
 export async function benchReliability(): Promise<Metric[]> {
   const { manager, validator } = testServices();
   const engine = testEngine();
