@@ -99,12 +99,9 @@ class Executor:
         return spec
 
     def _resolve(self, node, modules):
-        if node.type not in ("python", "prompt", "llm"):
-            raise RuntimeFailure("UnsupportedNodeType", "Node '%s' has type '%s', which this session runtime does not "
-                                 "run (python, prompt and llm are supported)." % (node.name, node.type))
-        if node.source_type != "code":
-            raise RuntimeFailure("UnsupportedNodeType", "Node '%s' uses a package tool ('%s'), which this session "
-                                 "runtime does not run." % (node.name, node.source_tool))
+        unsupported = node.unsupported()
+        if unsupported:
+            raise unsupported[1]
         full = toolmeta.resolve_source(self.flow_dir, node.name, node.source_path)
         if node.type == "python":
             if full not in modules:
@@ -195,7 +192,7 @@ class Executor:
                 result = "".join(str(x) for x in result)
             return result
         if tool.kind == "prompt":
-            return templates.render(tool.template, **kwargs)
+            return templates.render(tool.template, kwargs)
         return llm.call(tool.template, kwargs, tool.connection, node.connection, node.api, self.llm_timeout,
                         self.hub.redact)
 

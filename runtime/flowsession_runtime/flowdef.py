@@ -75,6 +75,10 @@ def get_path(value, path, describe):
     return value
 
 
+# prompt flow's node types (what the static checks accept); this runtime runs the first three
+NODE_TYPES = ("python", "prompt", "llm", "custom_llm")
+
+
 class Node:
     def __init__(self, raw, yaml_path):
         self.raw = raw
@@ -94,6 +98,18 @@ class Node:
         activate = raw.get("activate")
         self.activate = activate if isinstance(activate, dict) else None
         self.activate_ref = parse_value(self.activate.get("when")) if self.activate else None
+
+    def unsupported(self):
+        """(yaml key, RuntimeFailure) when this runtime cannot run the node; validate and run both ask here."""
+        if self.type not in ("python", "prompt", "llm"):
+            return "type", RuntimeFailure(
+                "UnsupportedNodeType", "Node '%s' has type '%s', which this session runtime does not run (python, "
+                "prompt and llm are supported)." % (self.name, self.type))
+        if self.source_type != "code":
+            return "source", RuntimeFailure(
+                "UnsupportedNodeType", "Node '%s' uses a package tool ('%s'), which this session runtime does not "
+                "run." % (self.name, self.source_tool))
+        return None
 
     def dependencies(self):
         deps = [r.name for r in self.refs.values() if r is not None and r.kind == "node"]

@@ -125,7 +125,7 @@ def call(template_text, inputs, connection, connection_name, api, timeout, redac
     """Render and send; returns the completion text (or the message when tools/functions are used)."""
     params = {k: v for k, v in inputs.items() if k in LLM_PARAMS}
     variables = {k: v for k, v in inputs.items() if k not in LLM_PARAMS}
-    prompt = templates.render(template_text, **variables)
+    prompt = templates.render(template_text, variables)
     params = _typed_params(params)
     params.pop("stream", None)  # streaming is not supported over this transport; results are whole
     ctype = (connection or {}).get("type")

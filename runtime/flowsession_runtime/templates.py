@@ -29,10 +29,11 @@ def is_syntax_error(exc):
     return jinja2 is not None and isinstance(exc, jinja2.TemplateSyntaxError)
 
 
-def render(text, **kwargs):
+def render(template_text, variables):
+    """The template rendered with `variables`, a dict: any name is a variable, including `text` and `template_text`."""
     require_jinja()
     try:
-        return jinja2.Template(text, trim_blocks=True, keep_trailing_newline=True).render(**kwargs)
+        return jinja2.Template(template_text, trim_blocks=True, keep_trailing_newline=True).render(variables)
     except Exception as e:
         raise JinjaTemplateError(
             "Failed to render jinja template: %s: %s. Please modify your prompt to fix the issue."

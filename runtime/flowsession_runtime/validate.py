@@ -30,8 +30,14 @@ def validate(params, flow_dir):
     problems, metas, tools = [], {}, {}
     for yaml_path, raw in flowdef.all_variant_entries(flow):
         node = flowdef.Node(raw, yaml_path)
-        if node.type not in ("python",) + TEMPLATE_TYPES or node.source_type != "code":
-            continue  # package and custom_llm tools have no file metadata to derive here
+        if node.type not in flowdef.NODE_TYPES:
+            continue  # the static checks report a missing or unknown type
+        unsupported = node.unsupported()
+        if unsupported:
+            # what run refuses, validate reports: the two never disagree
+            key, failure = unsupported
+            problems.append(_yaml_problem(failure.code, failure.message, yaml_path + ([key] if key in raw else [])))
+            continue
         path = node.source_path
         if wanted is not None and _norm(path) not in wanted:
             continue

@@ -50,6 +50,7 @@ class LlmToolTest(RuntimeTestCase):
         write_files(cls.flow_dir, {
             "chat.jinja2": "# system:\nYou are terse.\n\n# user:\n{{ question }}\n",
             "complete.jinja2": "Complete: {{ question }}",
+            "text.jinja2": "# user:\n{{ text }} {{ template_text }} {{ inputs }}\n",
             "badrole.jinja2": "system:\nx\n# narrator:\n{{ question }}\n",
         })
 
@@ -81,6 +82,14 @@ class LlmToolTest(RuntimeTestCase):
         self.assertEqual(req["headers"]["authorization"], "Bearer " + KEY)
         self.assertEqual(req["body"], {"model": "gpt-4o", "temperature": 0.5, "max_tokens": 20, "messages": [
             {"role": "system", "content": "You are terse."}, {"role": "user", "content": "hi?"}]})
+
+    def test_template_variables_may_have_any_name(self):
+        node = prompt_node("llm", "text.jinja2", {"text": "${inputs.q}", "template_text": "two", "inputs": "three", "model": "gpt-4o"},
+                           node_type="llm", connection="oa", api="chat")
+        flow = {"inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${llm.output}"}}, "nodes": [node]}
+        r = self.run_flow(flow, {"q": "one"}, connections=self.conns())["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(r["outputs"], {"a": "echo: one two three"})
 
     def test_azure_chat_and_completion(self):
         flow = self.llm_flow("chat.jinja2", "az", deployment_name="dep1")

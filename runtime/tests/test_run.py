@@ -46,6 +46,7 @@ class RunTest(RuntimeTestCase):
                 def fail(x: str):
                     return inner(x)
                 """,
+            "names.jinja2": "{{ text }}|{{ template_text }}|{{ variables }}|{{ kwargs }}",
             "greet.jinja2": """
                 {% for i in items %}
                 - {{ i }}
@@ -78,6 +79,17 @@ class RunTest(RuntimeTestCase):
             for key in ("status", "inputs", "output", "error", "start_time", "end_time", "run_id"):
                 self.assertIn(key, r)
         self.assertIn("Executing node make", result["log"])
+
+    def test_template_variables_may_have_any_name(self):
+        # names of the template helpers' own parameters are variables like any other
+        flow = {
+            "inputs": {"t": {"type": "string"}},
+            "outputs": {"out": {"reference": "${names.output}"}},
+            "nodes": [prompt_node("names", "names.jinja2",
+                                  {"text": "${inputs.t}", "template_text": "b", "variables": "c", "kwargs": "d"})]}
+        result = self.run_flow(flow, {"t": "a"})["result"]
+        self.assertEqual(result["status"], "Completed", result.get("error"))
+        self.assertEqual(result["outputs"], {"out": "a|b|c|d"})
 
     def test_activate_bypass_and_propagation(self):
         flow = {

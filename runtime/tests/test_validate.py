@@ -61,6 +61,20 @@ class ValidateMetaTest(RuntimeTestCase):
         self.assertEqual(meta["inputs"]["topic"], {"type": ["string"]})
         self.assertEqual(meta["source"], "chat.jinja2")
 
+    def test_validate_reports_what_run_refuses(self):
+        flow = {"inputs": {}, "outputs": {}, "nodes": [
+            {"name": "pkg", "type": "python", "source": {"type": "package", "tool": "some_pkg.tools.thing"}, "inputs": {}},
+            {"name": "cl", "type": "custom_llm", "source": {"type": "package_with_prompt", "tool": "x.y", "path": "p.jinja2"},
+             "inputs": {}}]}
+        res = self.validate(flow)
+        self.assertEqual(res["result"], "Failed")
+        self.assertEqual(sorted((e["code"], tuple(e["yamlPath"])) for e in res["errors"]), [
+            ("UnsupportedNodeType", ("nodes", 0, "source")), ("UnsupportedNodeType", ("nodes", 1, "type"))])
+        run = self.run_flow(flow)["result"]
+        self.assertEqual(run["status"], "Failed")
+        self.assertEqual(run["error"]["code"], "UnsupportedNodeType")
+        self.assertIn(run["error"]["message"], [e["message"] for e in res["errors"]])
+
     def test_sources_limit_the_files_checked(self):
         self.files({"ok1.py": "from promptflow import tool\n\n@tool\ndef a() -> int:\n    return 1\n",
                     "bad1.py": "def (:\n"})
