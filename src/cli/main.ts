@@ -1,4 +1,6 @@
+import * as path from 'path';
 import { parseArgs } from 'util';
+import { configureIncludeRoots, rootsFromList } from '../core/flow/includeScope';
 import { createCoreServices, type CoreServices } from '../core/services';
 import { runDoctor } from './doctor';
 import { runBatch, runRun, runValidate } from './flowCommands';
@@ -29,6 +31,9 @@ Options:
   --base-image <ref>     base image for new sessions (else FLOWSESSION_BASE_IMAGE, flow.dag.yaml, default)
   --json                 print one JSON document on stdout
   -h, --help             show this help
+
+Includes: additional_includes and symlinks reach the session only inside the git repository that holds the flow
+(else the flow folder); FLOWSESSION_ALLOWED_INCLUDE_ROOTS lists more folders (separated by '${path.delimiter}').
 
 Exit codes: 0 ok, 1 operation failed, 2 bad usage, 3 engine unreachable.`;
 
@@ -66,6 +71,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return values.help ? EXIT.ok : EXIT.usage;
   }
   const settings = settingsFromEnv(env, { dockerHost: values['docker-host'] });
+  configureIncludeRoots({ extraRoots: rootsFromList(env.FLOWSESSION_ALLOWED_INCLUDE_ROOTS) });
   const baseImageOverride = values['base-image'] || env.FLOWSESSION_BASE_IMAGE || undefined;
   const log = env.FLOWSESSION_DEBUG ? (l: string) => out.progress(l) : undefined;
   let services: CoreServices | undefined;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { FlowSessionError, isFlowSessionError } from '../core/errors';
+import { configureIncludeRoots } from '../core/flow/includeScope';
 import type { SessionChange } from '../core/session/sessionManager';
 import { ConnectionStore } from './connections';
 import { CustomImageStore } from './customImageStore';
@@ -57,6 +58,11 @@ export class Ctx implements vscode.Disposable {
         this.settingsValue = this.readSettings();
         if (ENGINE_SETTINGS.some((k) => e.affectsConfiguration(`flowsession.${k}`))) this.rebuild('settings changed');
       }),
+      // the workspace's own values of the restricted settings (engine, images, pip, network) count from now on
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.settingsValue = this.readSettings();
+        this.rebuild('workspace trusted');
+      }),
     );
   }
 
@@ -84,6 +90,10 @@ export class Ctx implements vscode.Disposable {
       return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].some((v) => v !== undefined);
     };
     const settings = settingsFromConfig((k) => cfg.get(k), process.env, isSet);
+    configureIncludeRoots({
+      containerOf: (flowDir) => vscode.workspace.getWorkspaceFolder(vscode.Uri.file(flowDir))?.uri.fsPath,
+      extraRoots: settings.allowedIncludeRoots,
+    });
     if (settings.defaultBaseImageFromEnv) {
       this.log.info(
         `Base image: ${settings.defaultBaseImageFromEnv} (FLOWSESSION_DEFAULT_BASE_IMAGE stands in for the default; set flowsession.baseImage to choose another)`,

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ProgressReport } from '../core/docker/progress';
 import { errorMessage, isFlowSessionError } from '../core/errors';
 import type { Ctx } from './ctx';
+import { MANAGE_TRUST, manageTrust, RestrictedModeError } from './workspaceTrust';
 
 /** One line of progress for a notification: "[phase] message 42%". */
 export function describeProgress(r: ProgressReport): string | undefined {
@@ -19,6 +20,10 @@ export async function showError(ctx: Ctx, e: unknown, retry?: () => unknown): Pr
   const text = errorMessage(e);
   ctx.log.error(text);
   if (isFlowSessionError(e) && e.detail) ctx.log.error(e.detail);
+  if (e instanceof RestrictedModeError) {
+    if ((await vscode.window.showWarningMessage(text, MANAGE_TRUST)) === MANAGE_TRUST) await manageTrust();
+    return;
+  }
   const unreachable = isFlowSessionError(e) && e.engineUnreachable;
   const actions = unreachable ? ['Retry', 'Open Settings'] : retry ? ['Retry', 'Show Logs'] : ['Show Logs'];
   const choice = await vscode.window.showErrorMessage(text, ...actions);

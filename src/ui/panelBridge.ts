@@ -5,23 +5,35 @@ import type { SessionChange } from '../core/session/sessionManager';
 import type { SessionProgress } from '../core/session/state';
 import type { Ctx } from './ctx';
 import type { PanelServices } from './panel/panelServices';
+import { showError } from './feedback';
 import { SessionPanel } from './panel/sessionPanel';
+import { requireTrust } from './workspaceTrust';
 
 /**
  * The session panel's view of the extension (src/ui/panel is built separately): every call goes to the
- * current services of the Ctx, so the panel keeps working across engine reconnections.
+ * current services of the Ctx, so the panel keeps working across engine reconnections. Starting, resetting and
+ * running are refused in Restricted Mode, as the commands are.
  */
 export function panelServices(ctx: Ctx, progress: vscode.Event<{ flowDir: string; report: ProgressReport }>): PanelServices {
   return {
     sessions: {
       status: async (flowDir: string) => (await ctx.services()).manager.status(flowDir),
       packages: async (flowDir: string) => (await ctx.services()).manager.packages(flowDir),
-      up: async (flowDir: string, onProgress?: SessionProgress) => (await ctx.services()).manager.up(flowDir, onProgress),
-      reset: async (flowDir: string, onProgress?: SessionProgress) => (await ctx.services()).manager.reset(flowDir, onProgress),
+      up: async (flowDir: string, onProgress?: SessionProgress) => {
+        trusted(ctx, 'Start Session');
+        return (await ctx.services()).manager.up(flowDir, onProgress);
+      },
+      reset: async (flowDir: string, onProgress?: SessionProgress) => {
+        trusted(ctx, 'Reset Session');
+        return (await ctx.services()).manager.reset(flowDir, onProgress);
+      },
       onDidChange: (listener: (c: SessionChange) => void) => ctx.onDidChangeSession(listener),
     },
     runs: {
-      run: async (flowDir: string, options?: RunOptions) => (await ctx.services()).runs.run(flowDir, options),
+      run: async (flowDir: string, options?: RunOptions) => {
+        trusted(ctx, 'Run Flow');
+        return (await ctx.services()).runs.run(flowDir, options);
+      },
       cancel: async (runId: string) => (await ctx.services()).runs.cancel(runId),
     },
     connectionsFor: () => ctx.connections.forRun(),
@@ -29,6 +41,16 @@ export function panelServices(ctx: Ctx, progress: vscode.Event<{ flowDir: string
     extensionUri: ctx.extensionUri,
     onDidReportProgress: (listener) => progress((e) => listener(e.flowDir, e.report)),
   };
+}
+
+/** The panel shows a refusal as its notice; the notification says it too, with the way to manage trust. */
+function trusted(ctx: Ctx, what: string): void {
+  try {
+    requireTrust(what);
+  } catch (e) {
+    void showError(ctx, e);
+    throw e;
+  }
 }
 
 /** Opens (or reveals) the session panel of a flow. The one place that knows the panel's entry point. */

@@ -1,3 +1,4 @@
+import { rootsFromList } from '../core/flow/includeScope';
 import { defaultSettings, type SessionSettings } from '../core/settings';
 
 /** What the extension reads from `flowsession.*` (a `WorkspaceConfiguration.get` stand-in, so this stays editor-free). */
@@ -15,6 +16,8 @@ export interface ExtensionSettings {
   context?: string;
   autoStartSession: boolean;
   registry: string;
+  /** flowsession.allowedIncludeRoots, then FLOWSESSION_ALLOWED_INCLUDE_ROOTS: folders includes and symlinks may reach */
+  allowedIncludeRoots: string[];
 }
 
 const list = (v: string | undefined) => (v ? v.split(/[\s,]+/).filter(Boolean) : []);
@@ -66,6 +69,7 @@ export function settingsFromConfig(
     context: str('engine') || undefined,
     autoStartSession: get<boolean>('autoStartSession') === true,
     registry: str('registry').replace(/\/+$/, ''),
+    allowedIncludeRoots: [...strings(get('allowedIncludeRoots')), ...rootsFromList(env.FLOWSESSION_ALLOWED_INCLUDE_ROOTS)],
   };
 }
 

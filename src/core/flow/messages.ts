@@ -64,6 +64,16 @@ export const msg = {
   badFlowType: (type: string) => `Must be one of: standard, evaluation, chat (flow 'type' is '${type}').`,
   unknownField: (key: string, where: string) => `Unknown field '${key}' in ${where}; prompt flow ignores it.`,
   missingInclude: (entry: string) => `Unable to find additional include ${entry}.`,
+  refusedInclude: (entry: string, refusal: { real: string; why: 'outside' | 'protected' | 'contains-flow' }) =>
+    refusal.why === 'contains-flow'
+      ? `Additional include ${entry} points to ${refusal.real}, which contains the flow itself. Include the folder or file the flow needs.`
+      : refusal.why === 'protected'
+        ? `Additional include ${entry} points to ${refusal.real}, a protected location (a home folder's dot folders, /etc, the engine socket) ` +
+          'that is never copied into a session. To allow it anyway, list that exact folder in the setting flowsession.allowedIncludeRoots ' +
+          '(CLI: FLOWSESSION_ALLOWED_INCLUDE_ROOTS).'
+        : `Additional include ${entry} points to ${refusal.real}, outside the workspace folder (CLI: the git repository) that holds the flow, ` +
+          'so it is not copied into the session. To allow it, add a folder that holds it to the setting flowsession.allowedIncludeRoots ' +
+          '(CLI: FLOWSESSION_ALLOWED_INCLUDE_ROOTS).',
   badInclude: (what: string) => `Additional include ${what} is not a path string.`,
   noFlowFile: (dir: string) => `No flow.dag.yaml found in ${dir}.`,
   unreadableFlowFile: (why: string) => `flow.dag.yaml could not be read: ${why}.`,

@@ -4,17 +4,20 @@ import { FlowModel } from './flowModel';
 import { msg } from './messages';
 import { ProblemSink } from './problemSink';
 import { SourceRef } from './schema';
+import { includeScopeFor, judgeInclude, judgeRealPath, within, type IncludeScope, type IncludeVerdict } from './includeScope';
 
 export type PathKind = 'file' | 'dir' | 'missing';
 
 export interface PathInfo {
   kind: PathKind;
-  /** the path, symlinks resolved, lies inside the flow folder */
+  /** the path lies in the flow folder and, symlinks resolved, within the include scope: the session has it */
   inside: boolean;
+  /** the path exists but the include scope keeps it out of the session */
+  refused?: Exclude<IncludeVerdict, { ok: true }>;
 }
 
-/** Looks a path up relative to the flow folder (it may be absolute or climb out with `..`). */
-export type PathProbe = (p: string) => PathInfo;
+/** Looks a path up relative to the flow folder (it may be absolute or climb out with `..`); `asInclude` judges it as an include. */
+export type PathProbe = (p: string, asInclude?: boolean) => PathInfo;
 
 export interface IncludeRef {
   entry: string;
@@ -53,8 +56,9 @@ export function checkIncludes(model: FlowModel, probe: PathProbe, sink?: Problem
       sink?.error('FlowDefinitionError', msg.badInclude(JSON.stringify(entry) ?? String(entry)), at);
       return;
     }
-    const info = safeProbe(probe, entry);
+    const info = safeProbe(probe, entry, true);
     if (info.kind === 'missing') sink?.error('FlowDefinitionError', msg.missingInclude(entry), at);
+    else if (info.refused) sink?.error('InvalidAdditionalInclude', msg.refusedInclude(entry, info.refused), at);
     out.push({ entry, index, baseName: baseName(entry), info });
   });
   return out;
@@ -76,6 +80,7 @@ export function resolveSource(sourcePath: string, includes: readonly IncludeRef[
   if (direct.kind === 'file') return { location: sourcePath, info: direct };
   const rel = normalizeRel(sourcePath);
   for (const inc of includes) {
+    if (inc.info.refused) continue; // never in the session
     if (inc.info.kind === 'file' && rel === inc.baseName) return { location: inc.entry, include: inc, info: inc.info };
     if (inc.info.kind === 'dir' && rel.startsWith(`${inc.baseName}/`)) {
       const location = `${normalizeRel(inc.entry).replace(/\/+$/, '')}/${rel.slice(inc.baseName.length + 1)}`;
@@ -95,34 +100,36 @@ export function checkSources(sources: readonly SourceRef[], includes: readonly I
   }
 }
 
-function safeProbe(probe: PathProbe, p: string): PathInfo {
+function safeProbe(probe: PathProbe, p: string, asInclude = false): PathInfo {
   try {
-    return probe(p);
+    return probe(p, asInclude);
   } catch {
     return { kind: 'missing', inside: false };
   }
 }
 
-/** A probe over the real file system; symlinks are resolved before deciding what is inside. */
-export function fsProbe(flowDir: string): PathProbe {
+/**
+ * A probe over the real file system: symlinks are resolved, and a path counts as inside only when it lies in the
+ * flow folder and its target is within the include scope (the same policy that decides what the session gets).
+ */
+export function fsProbe(flowDir: string, scope: IncludeScope = includeScopeFor(flowDir)): PathProbe {
   const root = path.resolve(flowDir);
-  let realRoot = root;
-  try {
-    realRoot = fs.realpathSync(root);
-  } catch {
-    // the folder itself is missing: every lookup below reports missing
-  }
-  const within = (p: string) => p === realRoot || p.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep);
-  return (p) => {
+  return (p, asInclude) => {
     if (p.includes('\0')) return { kind: 'missing', inside: false };
     const abs = path.resolve(root, p);
+    const lexicallyInside = within(root, abs) || within(scope.flowDir, abs);
+    let real: string;
+    let st: fs.Stats;
     try {
-      const real = fs.realpathSync(abs);
-      const st = fs.statSync(real);
-      return { kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'missing', inside: within(real) };
+      real = fs.realpathSync(abs);
+      st = fs.statSync(real);
     } catch {
-      return { kind: 'missing', inside: within(abs) };
+      return { kind: 'missing', inside: lexicallyInside };
     }
+    const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'missing';
+    const verdict = asInclude ? judgeInclude(scope, p) : judgeRealPath(scope, real);
+    if (verdict && !verdict.ok) return { kind, inside: false, refused: verdict };
+    return { kind, inside: lexicallyInside };
   };
 }
 

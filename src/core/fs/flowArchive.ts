@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { packEntries, type ArchiveEntry } from '../docker/archive';
 import { FlowSessionError } from '../errors';
+import { includeScopeFor, judgeInclude, judgeRealPath, type IncludeScope } from '../flow/includeScope';
 
 /** Folders that are not a flow's sources: results, caches, virtual environments and VCS data (never copied, never searched). */
 export const NOT_FLOW_SOURCES = new Set([
@@ -40,10 +41,18 @@ function inside(root: string, p: string): boolean {
 }
 
 /**
- * Lists a folder's files for the session. Symlinks are followed only while they stay inside `root`:
- * a link out of the flow folder is never copied into the container.
+ * Lists a folder's files for the session. Symlinks are followed only while they stay inside the flow's include
+ * scope (a link out of it is never copied into the container), and never back into a folder being listed.
  */
-function collect(root: string, realRoot: string, rel: string, prefix: string, out: FlowFile[], budget: { bytes: number }): void {
+function collect(
+  root: string,
+  rel: string,
+  prefix: string,
+  out: FlowFile[],
+  budget: { bytes: number },
+  scope: IncludeScope,
+  open: string[],
+): void {
   for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
     const childRel = rel ? path.join(rel, entry.name) : entry.name;
     let real: string;
@@ -52,13 +61,13 @@ function collect(root: string, realRoot: string, rel: string, prefix: string, ou
     } catch {
       continue; // dangling link
     }
-    if (!inside(realRoot, real)) continue;
+    if (!judgeRealPath(scope, real).ok) continue;
     const stat = fs.statSync(real);
     const name = `${prefix}${childRel.split(path.sep).join('/')}`;
     if (stat.isDirectory()) {
-      if (NOT_FLOW_SOURCES.has(entry.name) || isVirtualEnv(real)) continue;
+      if (NOT_FLOW_SOURCES.has(entry.name) || isVirtualEnv(real) || open.includes(real)) continue;
       out.push({ name, abs: real, dir: true, size: 0, mtimeMs: stat.mtimeMs, executable: true });
-      collect(root, realRoot, childRel, prefix, out, budget);
+      collect(root, childRel, prefix, out, budget, scope, [...open, real]);
     } else if (stat.isFile()) {
       budget.bytes += stat.size;
       if (budget.bytes > MAX_TOTAL_BYTES) {
@@ -73,28 +82,34 @@ function collect(root: string, realRoot: string, rel: string, prefix: string, ou
   }
 }
 
-/** The flow folder plus its additional_includes, as prompt flow lays them out (each include by its base name). */
-export function listFlowFiles(flowDir: string, additionalIncludes: string[] = []): FlowFile[] {
+/**
+ * The flow folder plus its additional_includes, as prompt flow lays them out (each include by its base name).
+ * An include outside the scope is left out (the static checks report it on its line); one naming the flow's
+ * own parent or the file system root is an error.
+ */
+export function listFlowFiles(flowDir: string, additionalIncludes: string[] = [], scope = includeScopeFor(flowDir)): FlowFile[] {
   const files: FlowFile[] = [];
   const budget = { bytes: 0 };
-  collect(flowDir, fs.realpathSync(flowDir), '', '', files, budget);
+  collect(flowDir, '', '', files, budget, scope, [scope.flowDir]);
   const names = new Set(files.map((e) => e.name));
   for (const include of additionalIncludes) {
-    const abs = path.resolve(flowDir, include);
-    if (!fs.existsSync(abs)) continue; // reported by the static checks
-    if (path.parse(abs).root === abs || inside(abs, flowDir)) {
+    const verdict = judgeInclude(scope, include);
+    if (!verdict) continue; // missing: reported by the static checks
+    if (!verdict.ok && verdict.why === 'contains-flow') {
       throw new FlowSessionError(
         'bad-input',
         `The additional_includes entry '${include}' is the file system root or a folder that contains the flow itself.`,
         'Include the folder or file the flow needs, not a parent of the flow folder.',
       );
     }
-    const base = path.basename(abs);
+    if (!verdict.ok) continue;
+    const abs = verdict.real;
+    const base = path.basename(path.resolve(flowDir, include));
     const stat = fs.statSync(abs);
     const sub: FlowFile[] = [];
     if (stat.isDirectory()) {
       sub.push({ name: base, abs, dir: true, size: 0, mtimeMs: stat.mtimeMs, executable: true });
-      collect(abs, fs.realpathSync(abs), '', `${base}/`, sub, budget);
+      collect(abs, '', `${base}/`, sub, budget, scope, [scope.flowDir, abs]);
     } else if (stat.isFile()) {
       sub.push({ name: base, abs, dir: false, size: stat.size, mtimeMs: stat.mtimeMs, executable: false });
     }

@@ -12,6 +12,7 @@ import * as images from './imageCommands';
 import { cancelRun, runBatch, runFlow, trackRunActive } from './runCommands';
 import { createSampleFlow } from './sampleFlow';
 import * as sessions from './sessionCommands';
+import { NEEDS_TRUST, requireTrust } from '../workspaceTrust';
 
 /** A handler takes what VS Code passes (a tree row, a Uri, a path, nothing); each handler checks its own arguments. */
 type Handler = (...args: never[]) => unknown;
@@ -53,11 +54,15 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
   };
 }
 
-/** Registers the table; a handler's errors become notifications (message, remedy, Retry/Open Settings), never stacks. */
+/**
+ * Registers the table; a handler's errors become notifications (message, remedy, Retry/Open Settings), never stacks.
+ * In Restricted Mode the commands that start a session or run flow code say why instead of running.
+ */
 export function registerCommands(d: CommandDeps): vscode.Disposable[] {
   const registered = Object.entries(commandTable(d)).map(([id, handler]) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
+        if (NEEDS_TRUST[id]) requireTrust(NEEDS_TRUST[id]);
         return await (handler as (...a: unknown[]) => unknown)(...args);
       } catch (e) {
         void showError(d.ctx, e, () => vscode.commands.executeCommand(id, ...args));

@@ -6,6 +6,7 @@ import type { FlowProblem } from '../../core/flow/problem';
 import type { Ctx } from '../ctx';
 import type { FlowIndex } from '../flowIndex';
 import { FLOW_FILE, savedFileOfFlow } from '../flowLocator';
+import { sessionsAllowed } from '../workspaceTrust';
 import { ProblemStore } from './problemStore';
 import { ValidationScheduler, type ValidationJob } from './validationScheduler';
 
@@ -110,8 +111,10 @@ export class OnSaveValidation implements vscode.Disposable {
       const services = await this.ctx.services().catch(() => undefined);
       if (!services) return; // engine unreachable: the static problems stand, the views say why
       const full = job.changedFiles.includes(FULL);
+      const trusted = sessionsAllowed();
       const report = await services.validator.validate(flowDir, {
-        session: 'if-running',
+        // Restricted Mode: the static checks only, even when a session runs (its checks import the flow's code)
+        session: trusted ? 'if-running' : 'never',
         changedFiles: full ? undefined : job.changedFiles,
       });
       sessionChecked = report.sessionChecked;
@@ -119,7 +122,7 @@ export class OnSaveValidation implements vscode.Disposable {
         this.publish(flowDir, this.store.applySession(flowDir, { generation, problems: report.problems, sources: report.sources }));
       } else {
         this.publish(flowDir, this.store.applyStatic(flowDir, generation, report.problems));
-        if (this.ctx.settings.autoStartSession) void this.autoStart(flowDir);
+        if (this.ctx.settings.autoStartSession && trusted) void this.autoStart(flowDir);
       }
     } catch (e) {
       this.ctx.log.warn(`Validating ${flowDir} in its session failed: ${errorMessage(e)}`);

@@ -75,7 +75,10 @@ export interface ServerOptions {
   smokeTestDriver?: boolean;
   /** defaults to <runDir>/extensions (fresh) */
   extensionsDir?: string;
-  /** extra user settings, merged over DEFAULT_SETTINGS */
+  /**
+   * extra user settings, merged over DEFAULT_SETTINGS; `'security.workspace.trust.enabled': true` turns Workspace
+   * Trust on, and the folder opens in Restricted Mode (no startup prompt)
+   */
   settings?: Record<string, unknown>;
   /** extra environment of the server (and so of the extension host) */
   env?: Record<string, string>;
@@ -178,7 +181,9 @@ export async function startCodeServer(opts: ServerOptions): Promise<CodeServer> 
   const userDataDir = path.join(serverDir, 'user-data');
   const extensionsDir = opts.extensionsDir ?? path.join(serverDir, 'extensions');
   fs.mkdirSync(extensionsDir, { recursive: true });
-  writeSettings(userDataDir, { ...DEFAULT_SETTINGS, ...opts.settings });
+  const settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+  const trust = settings['security.workspace.trust.enabled'] === true;
+  writeSettings(userDataDir, trust ? { 'security.workspace.trust.startupPrompt': 'never', ...settings } : settings);
   const configFile = path.join(serverDir, 'config.yaml');
   fs.writeFileSync(configFile, '');
   const logFile = path.join(runDir, 'server.log');
@@ -195,7 +200,7 @@ export async function startCodeServer(opts: ServerOptions): Promise<CodeServer> 
     `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(trust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir',
     userDataDir,

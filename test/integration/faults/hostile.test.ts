@@ -9,6 +9,7 @@ import * as path from 'path';
 import Docker from 'dockerode';
 import { isValidImageRef } from '../../../src/core/imageRef';
 import { parseFlowDocument } from '../../../src/core/flow/dagDocument';
+import { configureIncludeRoots, includeRootsConfig, type IncludeRootsConfig } from '../../../src/core/flow/includeScope';
 import { analyzeFlowDir } from '../../../src/core/flow/staticChecks';
 import { checkPackageSpecs, pipOptionArgs } from '../../../src/core/image/pipOptions';
 import { Methods } from '../../../src/core/runtime/protocol';
@@ -109,6 +110,45 @@ describe('hostile input', function () {
           );
         }
       });
+    });
+
+    describe('additional_includes and symlinks leading out of the include scope', () => {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'flowsession-home-'));
+      let saved: IncludeRootsConfig;
+      before(() => {
+        fs.mkdirSync(path.join(home, '.ssh'));
+        fs.writeFileSync(path.join(home, '.ssh', 'id_rsa'), 'PRIVATE KEY\n');
+        saved = includeRootsConfig();
+        configureIncludeRoots({ home });
+      });
+      after(() => {
+        configureIncludeRoots(saved);
+        fs.rmSync(home, { recursive: true, force: true });
+      });
+
+      /** The flow lists `entry`, gets `links` (name → target); the entry is an error on its line or missing, and nothing of it is copied. */
+      async function refused(entry: string, links: Record<string, string> = {}, code = 'InvalidAdditionalInclude'): Promise<void> {
+        const yaml = `${HELLO_FLOW['flow.dag.yaml']}additional_includes:\n- ${entry}\n`;
+        const dir = jar.make({ ...HELLO_FLOW, 'flow.dag.yaml': yaml });
+        for (const [name, target] of Object.entries(links)) fs.symlinkSync(target, path.join(dir, name));
+        const analysis = await analyzeFlowDir(dir);
+        const line = yaml.split('\n').indexOf(`- ${entry}`) + 1;
+        assert.ok(
+          analysis.problems.some((p) => p.code === code && p.line === line),
+          `${entry}: ${analysis.problems.map((p) => `${p.code}@${p.line}`).join(',')}`,
+        );
+        const copied = listFlowFiles(dir, [entry]).map((f) => f.name);
+        assert.deepStrictEqual(copied.sort(), ['flow.dag.yaml', 'hello.py'], `${entry}: nothing of it is copied`);
+      }
+
+      it('through ..', () => hostile('include climbing out with ..', () => refused('../../../../etc/passwd')));
+      it('by an absolute path', () => hostile('include by an absolute path', () => refused(secretFile)));
+      it('through ~, which prompt flow does not expand', () =>
+        hostile('include through ~', () => refused('~/.ssh', {}, 'FlowDefinitionError')));
+      it('through a symlinked folder in the flow', () =>
+        hostile('symlinked folder to a home dot folder', () => refused('keys', { keys: path.join(home, '.ssh') })));
+      it('through a symlinked include', () =>
+        hostile('symlinked include out of the scope', () => refused('secret.txt', { 'secret.txt': secretFile })));
     });
 
     it('file copies into the session that climb out are refused by the runtime', async () => {

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import * as path from 'path';
 import { settingsFromConfig } from '../../../src/ui/settingsFromConfig';
 
 describe('settingsFromConfig', () => {
@@ -39,6 +40,12 @@ describe('settingsFromConfig', () => {
     assert.strictEqual(s.session.memoryMb, 1024);
     assert.strictEqual(s.session.pip.noIndex, true);
     assert.deepStrictEqual(s.session.pip.findLinks, ['http://127.0.0.1:9/']);
+  });
+  it('reads the allowed include roots from the setting, then FLOWSESSION_ALLOWED_INCLUDE_ROOTS', () => {
+    const s = settingsFromConfig((k) => (k === 'allowedIncludeRoots' ? ['~/shared', ' ', 7] : undefined) as never, {
+      FLOWSESSION_ALLOWED_INCLUDE_ROOTS: ['/data', '/more'].join(path.delimiter),
+    });
+    assert.deepStrictEqual(s.allowedIncludeRoots, ['~/shared', '/data', '/more']);
   });
   it('lets FLOWSESSION_DEFAULT_BASE_IMAGE replace the default base image, never one the user set', () => {
     const env = { FLOWSESSION_DEFAULT_BASE_IMAGE: 'flowsession-test/base:bookworm' };

@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { listFlowFiles, SyncedFiles } from '../../../../src/core/fs/flowArchive';
+import { includeScopeFor } from '../../../../src/core/flow/includeScope';
 import { makeFlow } from '../../../support/flows/fixtures';
 
 describe('the flow folder as the session sees it', () => {
@@ -29,7 +30,11 @@ describe('the flow folder as the session sees it', () => {
   it('lays additional_includes out by base name, as prompt flow does', () => {
     const shared = makeFlow({ 'tools/util.py': 'u', 'common.py': 'c' });
     const dir = makeFlow({ 'flow.dag.yaml': '' });
-    const names = listFlowFiles(dir, [path.join(shared, 'tools'), path.join(shared, 'common.py'), 'missing.py'])
+    const names = listFlowFiles(
+      dir,
+      [path.join(shared, 'tools'), path.join(shared, 'common.py'), 'missing.py'],
+      includeScopeFor(dir, { extraRoots: [shared] }),
+    )
       .map((f) => f.name)
       .sort();
     assert.deepStrictEqual(names, ['common.py', 'flow.dag.yaml', 'tools', 'tools/util.py']);
