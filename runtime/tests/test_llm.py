@@ -28,7 +28,10 @@ class Stub(BaseHTTPRequestHandler):
             return self.reply(400, {"error": {"message": "model not found"}})
         if "chat/completions" in self.path:
             last = body["messages"][-1]["content"]
+            last = last if isinstance(last, str) else json.dumps(last)
             return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
+        if "embeddings" in self.path:
+            return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
         return self.reply(200, {"choices": [{"text": "completed: " + body["prompt"]}]})
 
     def reply(self, code, obj):
