@@ -2,12 +2,10 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
-from http.server import ThreadingHTTPServer
 
 from tests.helpers import RUNTIME_DIR, Runtime, RuntimeTestCase, write_files
-from tests.test_llm import KEY, Stub
+from tests.test_llm import KEY, Stub, StubTestCase
 
 TOOLPKG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "toolpkg")
 TOKEN = "tok-secret-0123456789"
@@ -160,28 +158,16 @@ class PackageToolsTest(RuntimeTestCase):
                       "found in the current environment.", r["error"]["message"])
 
 
-class BuiltinToolsTest(RuntimeTestCase):
+class BuiltinToolsTest(StubTestCase):
     """promptflow-tools is not installed here: the runtime's own embedding and GPT-4V tools answer."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-        cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
         write_files(cls.flow_dir, {
             "vision.jinja2": "# system:\nDescribe images.\n# user:\n{{ question }}\n![image]({{ picture }})\n",
             "pixel.png": "\x89PNG fake",
         })
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.shutdown()
-        cls.server.server_close()
-        super().tearDownClass()
-
-    def setUp(self):
-        Stub.requests.clear()
 
     def conns(self, key=KEY):
         return {"oa": {"type": "OpenAIConnection", "api_key": key, "base_url": self.base + "/v1"},
