@@ -2,10 +2,11 @@
 import asyncio
 import concurrent.futures
 import datetime
+import functools
 import inspect
 import time
 
-from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, templates, toolmeta
+from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, packagetools, templates, toolmeta
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -54,6 +55,7 @@ class Executor:
         self.input_defs = flow.get("inputs") or {}
         self.outputs_def = flow.get("outputs") or {}
         self.tools = {}
+        self.catalog = packagetools.Catalog()
         self._check_outputs()
 
     # -- preparation ------------------------------------------------------------------------
@@ -90,6 +92,46 @@ class Executor:
                 raise RuntimeFailure("ResolveToolError", "Tool load failed in '%s': (%s) %s"
                                      % (node.name, e.code, e.message), detail=e.detail, node=node.name)
 
+    def _literals(self, node, spec_inputs):
+        """The node's literal inputs as the tool takes them: connections built, values parsed to their types."""
+        literals = {}
+        for k, v in node.inputs.items():
+            if node.refs.get(k) is not None:
+                continue
+            if v is None or v == "":
+                continue  # prompt flow drops empty literals so the function default applies
+            spec = spec_inputs.get(k) or {}
+            typ = spec.get("type") or []
+            if any(t in CONNECTION_TYPES for t in typ) or spec.get("custom_type"):
+                literals[k] = conn_mod.build(v, self._connection(node, v, "input '%s'" % k))
+            elif typ and typ[0] in inputs_mod.VALUE_TYPES:
+                try:
+                    literals[k] = inputs_mod.parse_typed(typ[0], v)
+                except Exception:
+                    raise RuntimeFailure("NodeInputValidationError", "Input '%s' for node '%s' of value '%s' is "
+                                         "not type %s." % (k, node.name, v, typ[0]))
+            else:
+                literals[k] = v
+        return literals
+
+    def _package_tool(self, node):
+        """A package tool: a class tool's instance is made here, once for the run, from its literal init inputs."""
+        tool = self.catalog.find(node.source_tool)
+        spec_inputs = tool.meta.get("inputs") or {}
+        literals = self._literals(node, spec_inputs)
+        init_names = set(tool.init_params())
+        for k in init_names & set(node.inputs):
+            if node.refs.get(k) is not None:
+                raise RuntimeFailure("InputTypeMismatch", "Invalid input for '%s': Initialization input '%s' "
+                                     "requires a literal value, but %s was received."
+                                     % (tool.meta.get("name") or tool.id, k, node.inputs[k]))
+        func = tool.bind({k: v for k, v in literals.items() if k in init_names})
+        if node.source_type == "package_with_prompt":
+            prompt = toolmeta.read_template(toolmeta.resolve_source(self.flow_dir, node.name, node.source_path))
+            func = functools.partial(func, **{tool.prompt_param() or "prompt": prompt})
+        call_literals = {k: v for k, v in literals.items() if k not in init_names}
+        return Tool("python", func=func, spec_inputs=spec_inputs, literals=call_literals)
+
     def _connection(self, node, name, purpose):
         spec = self.connections.get(name) if isinstance(name, str) else None
         if not isinstance(spec, dict):
@@ -102,30 +144,14 @@ class Executor:
         unsupported = node.unsupported()
         if unsupported:
             raise unsupported[1]
+        if node.source_type in packagetools.SOURCE_TYPES:
+            return self._package_tool(node)
         full = toolmeta.resolve_source(self.flow_dir, node.name, node.source_path)
         if node.type == "python":
             if full not in modules:
                 modules[full] = toolmeta.python_meta(full, self.flow_dir)
             meta, func, _kwargs = modules[full]
-            literals = {}
-            for k, v in node.inputs.items():
-                if node.refs.get(k) is not None:
-                    continue
-                if v is None or v == "":
-                    continue  # prompt flow drops empty literals so the function default applies
-                spec = meta["inputs"].get(k)
-                typ = (spec or {}).get("type") or []
-                if typ and (typ[0] in CONNECTION_TYPES):
-                    literals[k] = conn_mod.build(v, self._connection(node, v, "input '%s'" % k))
-                elif typ and typ[0] in inputs_mod.VALUE_TYPES:
-                    try:
-                        literals[k] = inputs_mod.parse_typed(typ[0], v)
-                    except Exception:
-                        raise RuntimeFailure("NodeInputValidationError", "Input '%s' for node '%s' of value '%s' is "
-                                             "not type %s." % (k, node.name, v, typ[0]))
-                else:
-                    literals[k] = v
-            return Tool("python", func=func, spec_inputs=meta["inputs"], literals=literals)
+            return Tool("python", func=func, spec_inputs=meta["inputs"], literals=self._literals(node, meta["inputs"]))
         text = toolmeta.read_template(full)
         templates.require_jinja()
         literals = {k: v for k, v in node.inputs.items() if node.refs.get(k) is None}

@@ -75,8 +75,11 @@ def get_path(value, path, describe):
     return value
 
 
-# prompt flow's node types (what the static checks accept); this runtime runs the first three
+# prompt flow's node types (what the static checks accept), all run by this runtime
 NODE_TYPES = ("python", "prompt", "llm", "custom_llm")
+# the tool sources each node type runs from, as prompt flow's ToolLoader accepts them
+NODE_SOURCES = {"python": ("code", "package"), "prompt": ("code",), "llm": ("code",),
+                "custom_llm": ("package_with_prompt",)}
 
 
 class Node:
@@ -101,14 +104,15 @@ class Node:
 
     def unsupported(self):
         """(yaml key, RuntimeFailure) when this runtime cannot run the node; validate and run both ask here."""
-        if self.type not in ("python", "prompt", "llm"):
+        if self.type not in NODE_SOURCES:
             return "type", RuntimeFailure(
-                "UnsupportedNodeType", "Node '%s' has type '%s', which this session runtime does not run (python, "
-                "prompt and llm are supported)." % (self.name, self.type))
-        if self.source_type != "code":
+                "UnsupportedNodeType", "Node '%s' has type '%s', which this session runtime does not run (%s are "
+                "supported)." % (self.name, self.type, ", ".join(NODE_TYPES)))
+        if self.source_type not in NODE_SOURCES[self.type]:
             return "source", RuntimeFailure(
-                "UnsupportedNodeType", "Node '%s' uses a package tool ('%s'), which this session runtime does not "
-                "run." % (self.name, self.source_tool))
+                "UnsupportedNodeType", "Node '%s' of type '%s' has a source of type '%s', which prompt flow does not "
+                "run for that node type (it takes %s)." % (self.name, self.type, self.source_type,
+                                                           " or ".join(NODE_SOURCES[self.type])))
         return None
 
     def dependencies(self):

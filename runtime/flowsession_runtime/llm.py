@@ -128,7 +128,6 @@ def call(template_text, inputs, connection, connection_name, api, timeout, redac
     prompt = templates.render(template_text, variables)
     params = _typed_params(params)
     params.pop("stream", None)  # streaming is not supported over this transport; results are whole
-    ctype = (connection or {}).get("type")
     api = (api or "chat").lower()
     if api not in ("chat", "completion"):
         raise LLMError("The api '%s' is not supported by the llm tool; use 'chat' or 'completion'." % api)
@@ -138,41 +137,65 @@ def call(template_text, inputs, connection, connection_name, api, timeout, redac
         body = {"messages": parse_chat(prompt)}
     else:
         body = {"prompt": prompt}
+    path = "chat/completions" if api == "chat" else "completions"
+    url, headers, target = endpoint(connection, connection_name, path, deployment, model, "The llm node")
+    body.update(target)
+    body.update(params)
+    response = post(url, body, headers, timeout, connection_name, redact)
+    if api == "completion":
+        return first_choice(response, redact).get("text", "")
+    message = first_choice(response, redact).get("message") or {}
+    if params.get("functions") is not None or params.get("tools") is not None:
+        return message
+    return message.get("content") or ""
+
+
+def endpoint(connection, connection_name, path, deployment, model, who):
+    """(url, headers, body fields) of one OpenAI API path (`chat/completions`, `embeddings`, …) on a connection.
+
+    An Azure OpenAI connection addresses a deployment; an OpenAI one names the model in the body. `who` starts
+    the message of a missing setting ("The llm node", "The embedding tool").
+    """
+    ctype = (connection or {}).get("type")
     if ctype == "AzureOpenAIConnection":
         base = (connection.get("api_base") or "").rstrip("/")
         if not base:
             raise LLMError("Connection '%s' has no api_base." % connection_name)
         if not deployment:
-            raise LLMError("The llm node needs 'deployment_name' for an Azure OpenAI connection.")
+            raise LLMError("%s needs 'deployment_name' for an Azure OpenAI connection." % who)
         version = connection.get("api_version") or "2024-02-01"
-        path = "chat/completions" if api == "chat" else "completions"
         url = "%s/openai/deployments/%s/%s?api-version=%s" % (base, deployment, path, version)
-        headers = {"api-key": connection.get("api_key") or ""}
+        headers, target = {"api-key": connection.get("api_key") or ""}, {}
     elif ctype == "OpenAIConnection":
         base = (connection.get("base_url") or connection.get("api_base") or "https://api.openai.com/v1").rstrip("/")
         model = model or deployment
         if not model:
-            raise LLMError("The llm node needs 'model' for an OpenAI connection.")
-        body["model"] = model
-        url = base + ("/chat/completions" if api == "chat" else "/completions")
-        headers = {"Authorization": "Bearer %s" % (connection.get("api_key") or "")}
+            raise LLMError("%s needs 'model' for an OpenAI connection." % who)
+        url = "%s/%s" % (base, path)
+        headers, target = {"Authorization": "Bearer %s" % (connection.get("api_key") or "")}, {"model": model}
         if connection.get("organization"):
             headers["OpenAI-Organization"] = connection["organization"]
     else:
         raise InvalidConnectionType("Connection type %s is not supported for LLM." % ctype)
-    body.update(params)
     headers["Content-Type"] = "application/json"
-    response = _post(url, body, headers, timeout, connection_name, redact)
+    return url, headers, target
+
+
+def first_choice(response, redact):
     try:
-        choice = response["choices"][0]
-        if api == "completion":
-            return choice.get("text", "")
-        message = choice.get("message") or {}
-        if params.get("functions") is not None or params.get("tools") is not None:
-            return message
-        return message.get("content") or ""
-    except (KeyError, IndexError, TypeError, AttributeError):
+        return response["choices"][0]
+    except (KeyError, IndexError, TypeError):
         raise LLMError("OpenAI API returned an unexpected response: %s" % redact(json.dumps(response)[:500]))
+
+
+def connection_spec(connection):
+    """The spec dict this module reads, from a connection object a tool received (shim or prompt flow's)."""
+    spec = {"type": type(connection).__name__}
+    for field in ("api_key", "api_base", "api_version", "base_url", "organization"):
+        value = getattr(connection, field, None)
+        if isinstance(value, str) and value:
+            spec[field] = value
+    return spec
 
 
 def _server_message(raw):
@@ -188,7 +211,7 @@ def _server_message(raw):
     return raw.strip()[:500] or "(no message)"
 
 
-def _post(url, body, headers, timeout, connection_name, redact):
+def post(url, body, headers, timeout, connection_name, redact):
     data = json.dumps(body).encode("utf-8")
     attempts = 3
     for attempt in range(attempts):

@@ -166,9 +166,15 @@ def _def_problem(message, func, full, rel_path):
     return ToolProblem("MultipleToolsDefined", message, rel_path, line, start, line, end)
 
 
+# prompt flow's marker string types (promptflow.contracts.types) and the value types they stand for
+MARKER_TYPES = {"FilePath": "file_path", "PromptTemplate": "prompt_template", "Secret": "secret"}
+
+
 def _value_type(t):
     if t is bool:
         return "bool"
+    if isinstance(t, type) and t.__name__ in MARKER_TYPES and (t.__module__ or "").startswith("promptflow"):
+        return MARKER_TYPES[t.__name__]
     return {int: "int", float: "double", str: "string", list: "list", dict: "object"}.get(t, "object")
 
 

@@ -1,5 +1,5 @@
 """validate: tool metadata for each node source, then node inputs checked against it."""
-from . import flowdef, inputs as inputs_mod, llm_params, toolmeta
+from . import flowdef, inputs as inputs_mod, llm_params, packagetools, toolmeta
 from .wire import RuntimeFailure
 
 TEMPLATE_TYPES = ("prompt", "llm")
@@ -27,7 +27,8 @@ def validate(params, flow_dir):
     flow = params.get("flow") or {}
     sources = params.get("sources")
     wanted = {_norm(s) for s in sources if isinstance(s, str)} if isinstance(sources, list) else None
-    problems, metas, tools = [], {}, {}
+    problems, metas, tools, package_tools = [], {}, {}, {}
+    catalog = packagetools.Catalog()
     for yaml_path, raw in flowdef.all_variant_entries(flow):
         node = flowdef.Node(raw, yaml_path)
         if node.type not in flowdef.NODE_TYPES:
@@ -38,16 +39,16 @@ def validate(params, flow_dir):
             key, failure = unsupported
             problems.append(_yaml_problem(failure.code, failure.message, yaml_path + ([key] if key in raw else [])))
             continue
+        if node.source_type in packagetools.SOURCE_TYPES:
+            problems.extend(check_package_node(node, catalog, flow_dir, package_tools))
+            continue
         path = node.source_path
         if wanted is not None and _norm(path) not in wanted:
             continue
         try:
             full = toolmeta.resolve_source(flow_dir, node.name, path)
         except RuntimeFailure as e:
-            src = raw.get("source")
-            where = yaml_path + (["source", "path"] if isinstance(src, dict) and "path" in src else
-                                 ["source"] if "source" in raw else [])
-            problems.append(_yaml_problem(e.code, e.message, where))
+            problems.append(_source_problem(node, e, "path"))
             continue
         key = (full, node.type if node.type == "python" else "template")
         if key not in metas:
@@ -60,7 +61,38 @@ def validate(params, flow_dir):
         problems.extend(check_node_inputs(node, meta[0], meta[1]))
     failed = any(p["severity"] == "error" for p in problems)
     return {"result": "Failed" if failed else "Succeeded", "errors": problems,
-            "tools": {"code": tools, "package": {}}}
+            "tools": {"code": tools, "package": package_tools}}
+
+
+def _source_problem(node, e, key):
+    src = node.raw.get("source")
+    where = node.yaml_path + (["source", key] if isinstance(src, dict) and key in src else
+                              ["source"] if "source" in node.raw else [])
+    return _yaml_problem(e.code, e.message, where)
+
+
+def check_package_node(node, catalog, flow_dir, package_tools):
+    """A package tool node: the tool found (its metadata listed under `package`), its inputs checked."""
+    try:
+        tool = catalog.find(node.source_tool)
+    except RuntimeFailure as e:
+        return [_source_problem(node, e, "tool")]
+    package_tools.setdefault(tool.id, tool.meta)
+    meta = dict(tool.meta)
+    accepts_kwargs = tool.accepts_kwargs()
+    problems = []
+    if node.source_type == "package_with_prompt":
+        # the template fills the prompt parameter; its variables reach the tool as keyword arguments
+        prompt = tool.prompt_param()
+        meta["inputs"] = {k: v for k, v in (meta.get("inputs") or {}).items() if k != prompt}
+        try:
+            toolmeta.template_meta(toolmeta.resolve_source(flow_dir, node.name, node.source_path), flow_dir,
+                                   node.type)
+        except toolmeta.ToolProblem as e:
+            problems.extend(_file_problem(e))
+        except RuntimeFailure as e:
+            problems.append(_source_problem(node, e, "path"))
+    return problems + check_node_inputs(node, meta, accepts_kwargs)
 
 
 def _derive(node_type, full, flow_dir, problems):
@@ -85,7 +117,7 @@ def check_node_inputs(node, meta, accepts_kwargs):
     has_inputs = isinstance(node.raw.get("inputs"), dict)
     inputs_path = node.yaml_path + (["inputs"] if has_inputs else [])
     for name, spec in tool_inputs.items():
-        if "default" in spec or name in node.inputs:
+        if "default" in spec or name in node.inputs or packagetools.disabled(spec, node.inputs):
             continue
         if is_template:
             problems.append(_yaml_problem(

@@ -28,7 +28,10 @@ class Stub(BaseHTTPRequestHandler):
             return self.reply(400, {"error": {"message": "model not found"}})
         if "chat/completions" in self.path:
             last = body["messages"][-1]["content"]
+            last = last if isinstance(last, str) else json.dumps(last)
             return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
+        if "embeddings" in self.path:
+            return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
         return self.reply(200, {"choices": [{"text": "completed: " + body["prompt"]}]})
 
     def reply(self, code, obj):
@@ -40,19 +43,15 @@ class Stub(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class LlmToolTest(RuntimeTestCase):
+class StubTestCase(RuntimeTestCase):
+    """A runtime, and the OpenAI-compatible Stub on loopback at `base`."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
         cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
         threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-        write_files(cls.flow_dir, {
-            "chat.jinja2": "# system:\nYou are terse.\n\n# user:\n{{ question }}\n",
-            "complete.jinja2": "Complete: {{ question }}",
-            "text.jinja2": "# user:\n{{ text }} {{ template_text }} {{ inputs }}\n",
-            "badrole.jinja2": "system:\nx\n# narrator:\n{{ question }}\n",
-        })
 
     @classmethod
     def tearDownClass(cls):
@@ -62,6 +61,18 @@ class LlmToolTest(RuntimeTestCase):
 
     def setUp(self):
         Stub.requests.clear()
+
+
+class LlmToolTest(StubTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        write_files(cls.flow_dir, {
+            "chat.jinja2": "# system:\nYou are terse.\n\n# user:\n{{ question }}\n",
+            "complete.jinja2": "Complete: {{ question }}",
+            "text.jinja2": "# user:\n{{ text }} {{ template_text }} {{ inputs }}\n",
+            "badrole.jinja2": "system:\nx\n# narrator:\n{{ question }}\n",
+        })
 
     def llm_flow(self, template, conn, api="chat", **inputs):
         node = prompt_node("llm", template, dict({"question": "${inputs.q}"}, **inputs), node_type="llm",

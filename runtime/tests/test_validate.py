@@ -63,13 +63,12 @@ class ValidateMetaTest(RuntimeTestCase):
 
     def test_validate_reports_what_run_refuses(self):
         flow = {"inputs": {}, "outputs": {}, "nodes": [
-            {"name": "pkg", "type": "python", "source": {"type": "package", "tool": "some_pkg.tools.thing"}, "inputs": {}},
-            {"name": "cl", "type": "custom_llm", "source": {"type": "package_with_prompt", "tool": "x.y", "path": "p.jinja2"},
-             "inputs": {}}]}
+            {"name": "pkg", "type": "prompt", "source": {"type": "package", "tool": "some_pkg.tools.thing"}, "inputs": {}},
+            {"name": "cl", "type": "custom_llm", "source": {"type": "code", "path": "p.jinja2"}, "inputs": {}}]}
         res = self.validate(flow)
         self.assertEqual(res["result"], "Failed")
         self.assertEqual(sorted((e["code"], tuple(e["yamlPath"])) for e in res["errors"]), [
-            ("UnsupportedNodeType", ("nodes", 0, "source")), ("UnsupportedNodeType", ("nodes", 1, "type"))])
+            ("UnsupportedNodeType", ("nodes", 0, "source")), ("UnsupportedNodeType", ("nodes", 1, "source"))])
         run = self.run_flow(flow)["result"]
         self.assertEqual(run["status"], "Failed")
         self.assertEqual(run["error"]["code"], "UnsupportedNodeType")

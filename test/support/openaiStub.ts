@@ -15,7 +15,8 @@ export interface OpenAiStub {
 
 /**
  * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
- * with an echo of the last message, 401 for a wrong key, and never answers a deployment named "slow".
+ * with an echo of the last message (JSON for a message of parts), embeddings with [input length, 0.5],
+ * 401 for a wrong key, and never answers a deployment named "slow".
  */
 export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
   const requests: StubRequest[] = [];
@@ -41,8 +42,9 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
       if ((req.url ?? '').includes('/deployments/slow/') || body.model === 'slow') return; // never answers
       res.writeHead(200, { 'content-type': 'application/json' });
       if ((req.url ?? '').includes('/chat/completions')) {
-        const messages = (body.messages as { role: string; content: string }[]) ?? [];
-        const last = messages[messages.length - 1]?.content ?? '';
+        const messages = (body.messages as { role: string; content: unknown }[]) ?? [];
+        const content = messages[messages.length - 1]?.content ?? '';
+        const last = typeof content === 'string' ? content : JSON.stringify(content);
         res.end(
           JSON.stringify({
             id: 'x',
@@ -51,6 +53,9 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
             usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
           }),
         );
+      } else if ((req.url ?? '').includes('/embeddings')) {
+        const input = String(body.input ?? '');
+        res.end(JSON.stringify({ object: 'list', data: [{ index: 0, object: 'embedding', embedding: [input.length, 0.5] }] }));
       } else {
         res.end(
           JSON.stringify({

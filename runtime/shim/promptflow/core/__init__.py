@@ -34,10 +34,19 @@ def tool(func=None, *, name=None, description=None, type=None, input_settings=No
 
 
 class ToolProvider:
-    """Base class of class-based tools."""
+    """Base class of class-based tools: the `__init__` parameters are node inputs too."""
 
     def __init__(self, *args, **kwargs):
         pass
+
+    @classmethod
+    def get_initialize_inputs(cls):
+        return {k: p for k, p in inspect.signature(cls.__init__).parameters.items()
+                if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+    @classmethod
+    def get_required_initialize_inputs(cls):
+        return {k: p for k, p in cls.get_initialize_inputs().items() if p.default is inspect.Parameter.empty}
 
 
 def log_metric(key, value, variant_id=None):
