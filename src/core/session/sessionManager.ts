@@ -243,7 +243,7 @@ export class SessionManager {
     }
     try {
       await this.runtimes.start(key, existing.id);
-      await this.flowFiles.copyFlow(existing.id, env, copy === 'replace');
+      await this.flowFiles.copyFlow(existing.id, env, copy === 'replace', onProgress);
     } catch (e) {
       if (copy === 'fresh') {
         // a session that never became ready is not left behind
