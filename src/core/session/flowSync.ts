@@ -17,6 +17,8 @@ import type { RuntimeSupervisor } from './runtimeSupervisor';
 const PROTOCOL_COPY_LIMIT = 8 * 1024 * 1024;
 /** a request to the runtime about the session's files that gets no answer (a frozen runtime) gives up after this */
 const SYNC_REQUEST_TIMEOUT_MS = 30_000;
+/** a big copy reports the bytes sent this often */
+const PROGRESS_INTERVAL_MS = 500;
 /** the manifest version this side writes and reads (the runtime stores it as given) */
 const MANIFEST_VERSION = 1;
 /** another process may sync the same session between our diff and our change; we diff again this often */
@@ -37,6 +39,8 @@ export class FlowSync {
   constructor(
     private readonly engine: Engine,
     private readonly runtimes: RuntimeSupervisor,
+    /** one line per sync that reads the session's manifest or changes its files (debug output) */
+    private readonly log: (line: string) => void = () => undefined,
   ) {}
 
   /**
@@ -82,16 +86,18 @@ export class FlowSync {
     const runtime = this.runtimes.live(key, id) ?? (await this.runtimes.start(key, id));
     const files = listFlowFiles(env.flowDir, env.additionalIncludes);
     let held = this.held.get(key);
-    if (held?.container !== id)
-      held = proven((await runtime.request(Methods.syncState, {}, { timeoutMs: SYNC_REQUEST_TIMEOUT_MS })).manifest, id);
+    const read = held?.container !== id;
+    if (read) held = proven((await runtime.request(Methods.syncState, {}, { timeoutMs: SYNC_REQUEST_TIMEOUT_MS })).manifest, id);
     for (let attempt = 1; ; attempt++) {
       const plan = await planSync(files, held?.entries ?? {}, hashFile, recheck);
       if (held && isEmptyPlan(plan)) {
+        if (read) this.log(`flow sync ${key.slice(0, 8)}: the session holds the ${files.length} flow files; nothing sent`);
         this.held.set(key, held);
         return;
       }
       const applied = await this.apply(runtime, id, held, plan, onProgress);
       if (!('conflict' in applied)) {
+        this.log(describe(key, held, plan));
         this.held.set(key, applied.manifest);
         return;
       }
@@ -152,12 +158,13 @@ export class FlowSync {
   private async copyArchive(id: string, files: FlowFile[], onProgress?: SessionProgress): Promise<Map<string, string>> {
     const total = files.reduce((n, f) => n + f.size, 0);
     let sent = 0;
-    let reported = -1;
+    let reportedAt = 0;
     const { tar, hashes } = streamFlowFiles(files, (n) => {
       sent += n;
+      const now = Date.now();
+      if (!onProgress || (now - reportedAt < PROGRESS_INTERVAL_MS && sent < total)) return;
+      reportedAt = now;
       const percent = Math.floor((sent / total) * 100);
-      if (!onProgress || percent === reported) return;
-      reported = percent;
       onProgress({ message: `Copying the flow files into the session: ${megabytes(sent)} of ${megabytes(total)}`, percent });
     });
     const [, result] = await Promise.all([this.engine.putArchive(id, IMAGE_PATHS.flow, tar), hashes]);
@@ -180,6 +187,14 @@ function readOrEmpty(abs: string): Buffer {
   } catch {
     return Buffer.alloc(0); // gone since it was listed: the next sync removes it
   }
+}
+
+function describe(key: string, held: SyncManifest | undefined, plan: SyncPlan): string {
+  const files = plan.send.filter((f) => !f.dir);
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  const how = held ? 'the difference' : 'a full copy';
+  const restamped = Object.keys(plan.restamp).length;
+  return `flow sync ${key.slice(0, 8)}: ${how}: sent ${files.length} files (${bytes} bytes), removed ${plan.remove.length}, restamped ${restamped}`;
 }
 
 function megabytes(n: number): string {
