@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runCli } from '../support/cli';
-import { HELLO_FLOW } from '../support/flows/fixtures';
+import { HELLO_FLOW, toolFlow } from '../support/flows/fixtures';
 import { FlowJar } from '../support/flows/flowJar';
 import { peakRssEnv, peakRssMb } from '../support/peakRss';
 import { testServices } from '../support/world/manager';
@@ -13,31 +13,13 @@ import type { CoreServices } from '../../src/core/services';
 const MANIFEST = '/home/flowsession/.flowsession/flow-manifest.json';
 const GIB = 1024 * 1024 * 1024;
 
+const HELPER_TOOL = toolFlow(
+  'import os\nimport helper\nhere = os.path.dirname(os.path.abspath(__file__))\nwith open(os.path.join(here, "greeting.jinja2")) as f:\n    return helper.shout(f.read())',
+);
+const INCLUDE = 'additional_includes:\n- shared/common.py\n';
 const HELPER_FLOW = {
-  'flow.dag.yaml': `inputs: {}
-outputs:
-  out:
-    type: string
-    reference: \${work.output}
-nodes:
-- name: work
-  type: python
-  source: {type: code, path: work.py}
-  inputs: {}
-additional_includes:
-- shared/common.py
-`,
-  'work.py': `import os
-from promptflow import tool
-import helper
-
-
-@tool
-def work() -> str:
-    here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "greeting.jinja2")) as f:
-        return helper.shout(f.read())
-`,
+  ...HELPER_TOOL,
+  'flow.dag.yaml': HELPER_TOOL['flow.dag.yaml'] + INCLUDE,
   'helper.py': 'def shout(s):\n    return s.upper()\n',
   'greeting.jinja2': 'hello',
   'shared/common.py': 'X = 1\n',
@@ -109,7 +91,7 @@ describe('the session holds exactly the flow files, and a sync costs what change
     });
 
     it('a dropped include is gone from the session', async () => {
-      const yaml = HELPER_FLOW['flow.dag.yaml'].replace('additional_includes:\n- shared/common.py\n', '');
+      const yaml = HELPER_TOOL['flow.dag.yaml'];
       fs.writeFileSync(path.join(flow, 'flow.dag.yaml'), yaml);
       const report = await services.validator.validate(flow, { session: 'start', changedFiles: ['flow.dag.yaml'] });
       assert.ok(report.sessionChecked);
