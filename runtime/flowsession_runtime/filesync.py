@@ -1,4 +1,4 @@
-"""writeFiles: saved files of the flow, sent over the protocol into the session's copy of the flow folder.
+"""writeFiles, syncFiles, syncState: the session's copy of the flow folder, kept by the host over the protocol.
 
 Much faster than an engine archive copy (a few ms instead of tens), which is what makes on-save
 validation quick. Paths are confined to the flow folder, through symlinks too.
@@ -73,3 +73,112 @@ def write_files(flow_dir, files, clear=False):
         os.replace(tmp, target)
         written.append(rel)
     return {"written": written}
+
+
+# ---- syncFiles / syncState: the session's copy of the flow follows a manifest ------------------------------
+#
+# The manifest says what the session's flow folder holds (relative path -> size, mtime and content hash of the
+# host's file, or a folder), so a new extension or CLI process sends only the difference. It lives next to the
+# session user's home, not in the flow folder, and names its container: a copy made from another container is
+# never trusted. Each change bumps its generation; a request made against another generation (another process
+# synced meanwhile) gets the current manifest back instead, to diff again.
+
+MANIFEST_PATH = "/home/flowsession/.flowsession/flow-manifest.json"
+MANIFEST_VERSION = 1
+
+
+def read_manifest(path=MANIFEST_PATH):
+    """The manifest, or None when there is none or it cannot be read (then the session proves nothing)."""
+    import json
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if (not isinstance(m, dict) or m.get("version") != MANIFEST_VERSION or not isinstance(m.get("container"), str)
+            or not isinstance(m.get("generation"), int) or not isinstance(m.get("entries"), dict)):
+        return None
+    return m
+
+
+def _write_manifest(path, manifest):
+    import json
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(manifest, out, separators=(",", ":"))
+    os.replace(tmp, path)
+
+
+def _remove(target):
+    import shutil
+    if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target)
+    elif os.path.lexists(target):
+        os.remove(target)
+
+
+def _paths(params, key):
+    value = params.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+        raise SyncError("%s must be a list of paths" % key)
+    return value
+
+
+def _drop(entries, rel):
+    entries.pop(rel, None)
+    prefix = rel + "/"
+    for name in [n for n in entries if n.startswith(prefix)]:
+        del entries[name]
+
+
+def sync_files(flow_dir, params, manifest_path=MANIFEST_PATH):
+    """Brings the flow folder to the host's listing: removes, creates folders, writes small files, then records.
+
+    params: container, base (the generation the host diffed against; None empties the folder and starts a new
+    manifest), remove, dirs, files ([{path, content base64}]), forget (entries of files about to come another way),
+    record ({path: {size, mtimeMs, hash} | {dir: true}}). Returns {generation} or {conflict, manifest}."""
+    container = params.get("container")
+    if not isinstance(container, str) or not container:
+        raise SyncError("container must name the session's container")
+    base = params.get("base")
+    current = read_manifest(manifest_path)
+    if current is not None and current["container"] != container:
+        current = None
+    if base is not None:
+        if current is None or current["generation"] != base:
+            return {"conflict": True, "manifest": current}
+        entries = current["entries"]
+    else:
+        entries = {}
+    remove = _paths(params, "remove")
+    dirs = _paths(params, "dirs")
+    forget = _paths(params, "forget")
+    record = params.get("record") or {}
+    if not isinstance(record, dict):
+        raise SyncError("record must map paths to entries")
+    for rel in remove + dirs + forget + list(record):
+        _target(flow_dir, rel)  # every path is checked before anything changes
+    if base is None:
+        if os.path.lexists(manifest_path):
+            os.remove(manifest_path)
+        clear_folder(flow_dir)
+    for rel in remove:
+        _remove(_target(flow_dir, rel))
+        _drop(entries, rel)
+    for rel in dirs:
+        parts = rel.split("/")
+        for i in range(1, len(parts) + 1):
+            folder = _target(flow_dir, "/".join(parts[:i]))
+            if not os.path.isdir(folder):
+                os.mkdir(folder)
+    write_files(flow_dir, params.get("files") or [])
+    for rel in forget:
+        entries.pop(rel, None)
+    for rel, entry in record.items():
+        if not isinstance(entry, dict):
+            raise SyncError("entry of %r must be an object" % rel)
+        entries[rel] = entry
+    generation = (current["generation"] if current is not None else 0) + 1
+    _write_manifest(manifest_path, {"version": MANIFEST_VERSION, "container": container, "generation": generation, "entries": entries})
+    return {"generation": generation}

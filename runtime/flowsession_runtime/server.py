@@ -44,6 +44,9 @@ class Job:
 class Server:
     def __init__(self, flow_dir, out_fd, activity_file, warmup=None):
         self.flow_dir = flow_dir
+        # what the flow folder holds, for the host's next sync (tests on a host point it elsewhere)
+        from .filesync import MANIFEST_PATH
+        self.manifest_path = os.environ.get("FLOWSESSION_SYNC_MANIFEST") or MANIFEST_PATH
         # Imports every child needs, run once the first answers are out: the session is ready at the
         # first ping instead of after ~300 ms of imports, and later forks still start warm.
         self.warmup = warmup
@@ -126,6 +129,15 @@ class Server:
                 self.reply(req_id, write_files(self.flow_dir, params.get("files"), bool(params.get("clear"))))
             except (SyncError, ValueError, OSError) as e:
                 self.reply_error(req_id, "InvalidParams", "writeFiles: %s" % e)
+        elif method == "syncState":
+            from .filesync import read_manifest
+            self.reply(req_id, {"manifest": read_manifest(self.manifest_path)})
+        elif method == "syncFiles":
+            from .filesync import SyncError, sync_files
+            try:
+                self.reply(req_id, sync_files(self.flow_dir, params, self.manifest_path))
+            except (SyncError, ValueError, OSError) as e:
+                self.reply_error(req_id, "InvalidParams", "syncFiles: %s" % e)
         elif method == "shutdown":
             self.reply(req_id, {"ok": True})
             self.stopping = True

@@ -116,3 +116,56 @@ class WriteFilesTest(unittest.TestCase):
             open(os.path.join(flow, "gone.py"), "w").close()
             write_files(flow, [{"path": "new.py", "content": base64.b64encode(b"n").decode()}], clear=True)
             self.assertEqual(sorted(os.listdir(flow)), ["new.py"])
+
+
+class SyncFilesTest(unittest.TestCase):
+    """syncFiles brings the flow folder to the host's listing and keeps the manifest of what it holds."""
+
+    def setUp(self):
+        import tempfile
+        self.tmp = tempfile.TemporaryDirectory()
+        self.flow = os.path.join(self.tmp.name, "flow")
+        os.mkdir(self.flow)
+        self.manifest = os.path.join(self.tmp.name, "state", "manifest.json")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def sync(self, **params):
+        from flowsession_runtime.filesync import sync_files
+        return sync_files(self.flow, dict({"container": "c1"}, **params), self.manifest)
+
+    def test_removes_writes_and_records(self):
+        import base64
+        from flowsession_runtime.filesync import read_manifest
+        entry = {"size": 1, "mtimeMs": 1, "hash": "h"}
+        r = self.sync(base=None, dirs=["sub"], files=[{"path": "sub/a.py", "content": base64.b64encode(b"a").decode()}],
+                      record={"sub": {"dir": True}, "sub/a.py": entry})
+        self.assertEqual(r, {"generation": 1})
+        self.assertEqual(read_manifest(self.manifest)["entries"], {"sub": {"dir": True}, "sub/a.py": entry})
+        r = self.sync(base=1, remove=["sub"], record={"b.py": entry})
+        self.assertEqual(r, {"generation": 2})
+        self.assertEqual(os.listdir(self.flow), [])
+        self.assertEqual(read_manifest(self.manifest)["entries"], {"b.py": entry})
+
+    def test_another_generation_or_container_is_a_conflict(self):
+        self.sync(base=None)
+        r = self.sync(base=7)
+        self.assertTrue(r["conflict"])
+        self.assertEqual(r["manifest"]["generation"], 1)
+        from flowsession_runtime.filesync import sync_files
+        self.assertEqual(sync_files(self.flow, {"container": "other", "base": 1}, self.manifest), {"conflict": True, "manifest": None})
+
+    def test_base_none_empties_the_folder(self):
+        os.makedirs(os.path.join(self.flow, "old"))
+        open(os.path.join(self.flow, "gone.py"), "w").close()
+        self.sync(base=None)
+        self.assertEqual(os.listdir(self.flow), [])
+
+    def test_paths_stay_inside(self):
+        from flowsession_runtime.filesync import SyncError
+        os.symlink(self.tmp.name, os.path.join(self.flow, "escape"))
+        for bad in ["../x", "/etc", "escape/state", "a/../../x"]:
+            with self.assertRaises(SyncError, msg=bad):
+                self.sync(base=None, remove=[bad])
+        self.assertTrue(os.path.islink(os.path.join(self.flow, "escape")))

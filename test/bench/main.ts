@@ -10,8 +10,9 @@ import { benchSecondSession, benchSessionStart } from './sessionBench';
 import { benchExtension } from './extensionBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
+import { benchLargeFolderValidate } from './syncBench';
 
-/** `--only a,b` runs just the groups named (extension, session, runtime, editor, remote, reliability); the default is all. */
+/** `--only a,b` runs just the groups named (extension, session, sync, runtime, editor, remote, reliability); the default is all. */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   await mochaGlobalSetup();
   try {
     if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession());
+    if (want('sync')) metrics.push(await benchLargeFolderValidate());
     if (want('runtime')) metrics.push(...(await benchRuntime()));
     if (want('editor')) metrics.push(benchSaveToDiagnostics());
     if (want('remote')) metrics.push(...(await benchRemote()));

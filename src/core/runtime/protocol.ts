@@ -366,6 +366,38 @@ export interface WriteFilesResult {
   written: string[];
 }
 
+/** A file the session's flow folder holds, stamped as the host's copy was when it was sent; or a folder. */
+export type ManifestEntry = { size: number; mtimeMs: number; hash: string } | { dir: true };
+/** What the session's flow folder holds, kept by the runtime outside that folder; `container` is the session's. */
+export interface SyncManifest {
+  version: number;
+  container: string;
+  /** bumped by every change, so a process that diffed against an older state finds out */
+  generation: number;
+  entries: Record<string, ManifestEntry>;
+}
+export interface SyncStateResult {
+  /** null when the session cannot prove what it holds (no manifest, unreadable, another container's) */
+  manifest: SyncManifest | null;
+}
+/**
+ * Brings the session's flow folder towards the host's listing, in this order: empties it (base null), removes,
+ * creates folders, writes the small files, drops `forget`, sets `record`.
+ */
+export interface SyncFilesParams {
+  container: string;
+  /** the generation the host diffed against; null starts over from an empty folder */
+  base: number | null;
+  remove?: string[];
+  dirs?: string[];
+  files?: { path: string; content: string /* base64 */ }[];
+  /** entries of files that are about to come by an engine archive copy (not proven until recorded) */
+  forget?: string[];
+  record?: Record<string, ManifestEntry>;
+}
+/** `conflict`: the session is at another generation (another process synced); `manifest` is what it holds now. */
+export type SyncFilesResult = { generation: number; conflict?: undefined } | { conflict: true; manifest: SyncManifest | null };
+
 export const Methods = {
   ping: method<Record<string, never>, PingResult>('ping'),
   version: method<Record<string, never>, VersionResult>('version'),
@@ -375,4 +407,6 @@ export const Methods = {
   cancel: method<CancelParams, CancelResult>('cancel'),
   shutdown: method<Record<string, never>, ShutdownResult>('shutdown'),
   writeFiles: method<WriteFilesParams, WriteFilesResult>('writeFiles'),
+  syncState: method<Record<string, never>, SyncStateResult>('syncState'),
+  syncFiles: method<SyncFilesParams, SyncFilesResult>('syncFiles'),
 };

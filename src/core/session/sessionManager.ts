@@ -77,7 +77,7 @@ export class SessionManager {
       log: (line) => this.options.log?.(line),
       onRestarted: (key, flowDir) => this.emit({ key, flowDir, action: 'runtime-restarted' }),
     });
-    this.flowFiles = new FlowSync(this.engine, this.runtimes);
+    this.flowFiles = new FlowSync(this.engine, this.runtimes, (line) => this.options.log?.(line));
     this.installed = new SessionPackages(this.engine, this.settings);
   }
 
@@ -243,7 +243,7 @@ export class SessionManager {
     }
     try {
       await this.runtimes.start(key, existing.id);
-      await this.flowFiles.copyFlow(existing.id, env, copy === 'replace');
+      await this.flowFiles.copyFlow(existing.id, env, copy === 'replace', onProgress);
     } catch (e) {
       if (copy === 'fresh') {
         // a session that never became ready is not left behind

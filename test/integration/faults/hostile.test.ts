@@ -126,7 +126,10 @@ describe('hostile input', function () {
         fs.rmSync(home, { recursive: true, force: true });
       });
 
-      /** The flow lists `entry`, gets `links` (name → target); the entry is an error on its line or missing, and nothing of it is copied. */
+      /**
+       * The flow lists `entry`, gets `links` (name → target); the entry is an error on its line or missing, and nothing of
+       * it is copied.
+       */
       async function refused(entry: string, links: Record<string, string> = {}, code = 'InvalidAdditionalInclude'): Promise<void> {
         const yaml = `${HELLO_FLOW['flow.dag.yaml']}additional_includes:\n- ${entry}\n`;
         const dir = jar.make({ ...HELLO_FLOW, 'flow.dag.yaml': yaml });

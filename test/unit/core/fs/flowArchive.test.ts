@@ -1,7 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { listFlowFiles, SyncedFiles } from '../../../../src/core/fs/flowArchive';
+import * as tar from 'tar-stream';
+import { hashBuffer, hashFile } from '../../../../src/core/fs/fileHash';
+import { listFlowFiles, streamFlowFiles } from '../../../../src/core/fs/flowArchive';
 import { includeScopeFor } from '../../../../src/core/flow/includeScope';
 import { makeFlow } from '../../../support/flows/fixtures';
 
@@ -40,20 +42,38 @@ describe('the flow folder as the session sees it', () => {
     assert.deepStrictEqual(names, ['common.py', 'flow.dag.yaml', 'tools', 'tools/util.py']);
   });
 
-  it('copies only what changed since the last sync, with the folders of changed files', () => {
-    const dir = makeFlow({ 'flow.dag.yaml': '', 'sub/a.py': 'a', 'b.py': 'b' });
-    const synced = new SyncedFiles();
-    const first = listFlowFiles(dir);
-    assert.strictEqual(synced.changed(first).length, first.length);
-    synced.record(first);
-    assert.deepStrictEqual(synced.changed(listFlowFiles(dir)), []);
-    fs.writeFileSync(path.join(dir, 'sub', 'a.py'), 'a changed');
-    assert.deepStrictEqual(
-      synced
-        .changed(listFlowFiles(dir))
-        .map((f) => f.name)
-        .sort(),
-      ['sub', 'sub/a.py'],
-    );
+  it('streams the listed files into a tar with their hashes, a file that shrank meanwhile padded to its listed size', async () => {
+    const dir = makeFlow({ 'flow.dag.yaml': 'nodes: []', 'sub/a.py': 'abc' });
+    const files = listFlowFiles(dir).filter((f) => !f.dir);
+    const shrunk = files.find((f) => f.name === 'sub/a.py')!;
+    fs.writeFileSync(shrunk.abs, 'a');
+    let bytes = 0;
+    const { tar, hashes } = streamFlowFiles(files, (n) => (bytes += n));
+    const read = readTar(tar);
+    const [got, contents] = await Promise.all([hashes, read]);
+    assert.strictEqual(bytes, 'nodes: []'.length + 3);
+    assert.deepStrictEqual(contents.get('sub/a.py'), Buffer.from('a\0\0'));
+    assert.strictEqual(got.get('sub/a.py'), hashBuffer(Buffer.from('a\0\0')));
+    assert.strictEqual(got.get('flow.dag.yaml'), await hashFile(path.join(dir, 'flow.dag.yaml')));
   });
 });
+
+async function readTar(stream: NodeJS.ReadableStream): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  const extract = tar.extract();
+  extract.on('entry', (header, body, next) => {
+    const chunks: Buffer[] = [];
+    body.on('data', (c: unknown) => chunks.push(c as Buffer));
+    body.on('end', () => {
+      out.set(header.name, Buffer.concat(chunks));
+      next();
+    });
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('finish', resolve);
+    extract.on('error', reject);
+  });
+  stream.pipe(extract as unknown as NodeJS.WritableStream);
+  await done;
+  return out;
+}

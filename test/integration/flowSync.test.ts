@@ -1,0 +1,148 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { runCli } from '../support/cli';
+import { HELLO_FLOW, toolFlow } from '../support/flows/fixtures';
+import { FlowJar } from '../support/flows/flowJar';
+import { peakRssEnv, peakRssMb } from '../support/peakRss';
+import { testServices } from '../support/world/manager';
+import { testEngine } from '../support/world/world';
+import { median } from '../bench/report';
+import type { CoreServices } from '../../src/core/services';
+
+const MANIFEST = '/home/flowsession/.flowsession/flow-manifest.json';
+const GIB = 1024 * 1024 * 1024;
+
+const HELPER_TOOL = toolFlow(
+  'import os\nimport helper\nhere = os.path.dirname(os.path.abspath(__file__))\nwith open(os.path.join(here, "greeting.jinja2")) as f:\n    return helper.shout(f.read())',
+);
+const INCLUDE = 'additional_includes:\n- shared/common.py\n';
+const HELPER_FLOW = {
+  ...HELPER_TOOL,
+  'flow.dag.yaml': HELPER_TOOL['flow.dag.yaml'] + INCLUDE,
+  'helper.py': 'def shout(s):\n    return s.upper()\n',
+  'greeting.jinja2': 'hello',
+  'shared/common.py': 'X = 1\n',
+};
+
+describe('the session holds exactly the flow files, and a sync costs what changed', function () {
+  const jar = new FlowJar({ prefix: 'flowsession-sync-' });
+  let services: CoreServices;
+
+  before(() => {
+    services = testServices();
+  });
+  after(async () => {
+    await jar.dispose([services.manager]);
+  });
+
+  async function sessionHas(flow: string, rel: string): Promise<boolean> {
+    const status = await services.manager.status(flow);
+    const r = await testEngine().exec(status.container!, ['test', '-e', `/flow/${rel}`]);
+    return r.exitCode === 0;
+  }
+
+  async function manifestOf(flow: string): Promise<{ generation: number; entries: Record<string, unknown> }> {
+    const status = await services.manager.status(flow);
+    const r = await testEngine().exec(status.container!, ['cat', MANIFEST]);
+    assert.strictEqual(r.exitCode, 0, r.stderr);
+    return JSON.parse(r.stdout) as { generation: number; entries: Record<string, unknown> };
+  }
+
+  describe('deletions, renames and dropped includes reach the session', () => {
+    const flow = jar.make(HELPER_FLOW);
+
+    it('starts with the flow files, its include laid out by base name', async () => {
+      const report = await services.validator.validate(flow, { session: 'start' });
+      assert.ok(report.sessionChecked);
+      assert.deepStrictEqual(
+        report.problems.filter((p) => p.severity === 'error'),
+        [],
+      );
+      assert.ok(await sessionHas(flow, 'common.py'), 'the include is in the session');
+      const record = await services.runs.run(flow);
+      assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
+      assert.deepStrictEqual(record.outputs, { out: 'HELLO' });
+      assert.ok(Object.keys((await manifestOf(flow)).entries).includes('helper.py'), 'the manifest lists what the session holds');
+    });
+
+    it('a deleted helper module is gone from the session: the save of its importer shows the import error', async () => {
+      fs.rmSync(path.join(flow, 'helper.py'));
+      try {
+        const report = await services.validator.validate(flow, { session: 'start', changedFiles: ['work.py'] });
+        assert.ok(report.sessionChecked);
+        const load = report.problems.find((p) => p.code === 'PythonLoadError');
+        assert.ok(load, `an import error: ${JSON.stringify(report.problems)}`);
+        assert.match(load.message, /helper/);
+        assert.ok(!(await sessionHas(flow, 'helper.py')));
+      } finally {
+        fs.writeFileSync(path.join(flow, 'helper.py'), HELPER_FLOW['helper.py']);
+      }
+    });
+
+    it('a renamed template is found under its new name only: the node that opens the old name fails', async () => {
+      fs.renameSync(path.join(flow, 'greeting.jinja2'), path.join(flow, 'welcome.jinja2'));
+      const record = await services.runs.run(flow);
+      assert.strictEqual(record.status, 'Failed');
+      assert.match(JSON.stringify(record.error), /greeting\.jinja2/);
+      assert.ok(await sessionHas(flow, 'welcome.jinja2'));
+      assert.ok(!(await sessionHas(flow, 'greeting.jinja2')));
+      fs.renameSync(path.join(flow, 'welcome.jinja2'), path.join(flow, 'greeting.jinja2'));
+    });
+
+    it('a dropped include is gone from the session', async () => {
+      const yaml = HELPER_TOOL['flow.dag.yaml'];
+      fs.writeFileSync(path.join(flow, 'flow.dag.yaml'), yaml);
+      const report = await services.validator.validate(flow, { session: 'start', changedFiles: ['flow.dag.yaml'] });
+      assert.ok(report.sessionChecked);
+      assert.ok(!(await sessionHas(flow, 'common.py')), 'the include left the session');
+      assert.ok(await sessionHas(flow, 'shared/common.py'), 'the file itself stays where the flow folder has it');
+      assert.ok(!Object.keys((await manifestOf(flow)).entries).includes('common.py'));
+    });
+  });
+
+  describe('a new CLI process sends only the difference', () => {
+    const flow = jar.make({ ...HELLO_FLOW, 'data/small.jsonl': '{"name": "a"}\n' });
+    const big = path.join(flow, 'data', 'big.bin');
+    const debug = { FLOWSESSION_DEBUG: '1', ...peakRssEnv() };
+    const validate = async () => {
+      const r = await runCli(['validate', flow], debug);
+      assert.strictEqual(r.code, 0, r.stderr);
+      return r;
+    };
+    after(() => fs.rmSync(big, { force: true }));
+
+    it('copies a change, and only it, from a second process', async () => {
+      await validate();
+      fs.appendFileSync(path.join(flow, 'hello.py'), '\n# changed\n');
+      const r = await validate();
+      assert.match(r.stderr, /the difference: sent 1 files \(\d+ bytes\), removed 0/, r.stderr);
+    });
+
+    it('a 1 GB file is copied once with bounded memory, then costs nothing when unchanged', async () => {
+      const small: number[] = [];
+      for (let i = 0; i < 3; i++) small.push((await validate()).ms);
+
+      fs.writeFileSync(big, '');
+      fs.truncateSync(big, GIB); // sparse: fast to make, read as 1 GB of zeros
+      const first = await validate();
+      assert.match(first.stderr, /sent 1 files \(1073741824 bytes\)/, first.stderr);
+      assert.match(first.stderr, /Copying the flow files into the session: .* of 1024 MB/);
+      assert.ok(peakRssMb(first.stderr) < 100, `the first copy kept ${peakRssMb(first.stderr).toFixed(0)} MB resident`);
+
+      const unchanged: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await validate();
+        assert.match(r.stderr, /nothing sent/, r.stderr);
+        assert.ok(peakRssMb(r.stderr) < 100, `a no-change validate kept ${peakRssMb(r.stderr).toFixed(0)} MB resident`);
+        unchanged.push(r.ms);
+      }
+      // the bench holds the 1.2 goal; a shared test machine gets some slack
+      assert.ok(median(unchanged) < median(small) * 1.5 + 200, `with 1 GB: ${unchanged.join(', ')} ms; without: ${small.join(', ')} ms`);
+
+      fs.rmSync(big);
+      await validate();
+      assert.ok(!(await sessionHas(flow, 'data/big.bin')), 'the deleted data file left the session');
+    });
+  });
+});
