@@ -19,6 +19,8 @@ const HELPER_TOOL = toolFlow(
 const INCLUDE = 'additional_includes:\n- shared/common.py\n';
 const HELPER_FLOW = {
   ...HELPER_TOOL,
+  // imported at module level: validation imports the tool's module, and so meets a missing helper
+  'work.py': `import helper  # noqa: F401\n${HELPER_TOOL['work.py']}`,
   'flow.dag.yaml': HELPER_TOOL['flow.dag.yaml'] + INCLUDE,
   'helper.py': 'def shout(s):\n    return s.upper()\n',
   'greeting.jinja2': 'hello',
