@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, flowdef
+from . import capture, connections as conn_mod, flowdef, metrics
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -18,7 +18,7 @@ def apply_environment(flow):
 def make_executor(params, flow_dir, hub, emit_events):
     flow = params["flow"]
     apply_environment(flow)
-    variants = flowdef.parse_variant_selector(params.get("variant"))
+    variants = flowdef.chosen_variants(flow, flowdef.parse_variant_selector(params.get("variant")))
     llm_timeout = params.get("llmTimeoutSeconds")
     if not isinstance(llm_timeout, (int, float)) or llm_timeout <= 0:
         llm_timeout = 600.0
@@ -32,9 +32,13 @@ def run(params, flow_dir, channel):
     hub = capture.Hub(channel, run_id, NODE_OUTPUT_CAP, redact)
     hub.install()
     started = utc_now()
+    metrics.reset()
+    metrics.follow_real_package()
     hub.log("Start executing nodes in thread pool mode.")
+    variants = {}
     try:
         executor = make_executor(params, flow_dir, hub, emit_events=True)
+        variants = executor.variants
         executor.prepare()
         line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)
     except RuntimeFailure as e:
@@ -65,4 +69,9 @@ def run(params, flow_dir, channel):
     }
     if error:
         result["error"] = error
+    if variants:
+        result["variants"] = variants
+    logged = metrics.collected()
+    if logged:
+        result["metrics"] = logged
     return to_jsonable(result)
