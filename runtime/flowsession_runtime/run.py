@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, flowdef, metrics
+from . import capture, connections as conn_mod, flowdef, metrics, single_node
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -26,6 +26,22 @@ def make_executor(params, flow_dir, hub, emit_events):
                     variants=variants, llm_timeout=float(llm_timeout))
 
 
+def run_node(executor, params, run_id):
+    """A line of one node: its output is the result's output (`pf flow test --node`)."""
+    started = utc_now()
+    node = single_node.find_node(executor, params["node"])
+    flow_inputs, values = single_node.node_values(executor, node, params.get("inputs") or {},
+                                                  params.get("nodeOutputs") or {})
+    records, failure = executor.execute([node], run_id, None, flow_inputs, values)
+    line = {"status": "Completed", "inputs": flow_inputs, "records": records, "start_time": started,
+            "end_time": utc_now(), "outputs": None, "error": None}
+    if failure is not None:
+        line["status"], line["error"] = "Failed", failure["error"]
+    else:
+        line["outputs"] = {node.name: values.get(node.name)}
+    return line
+
+
 def run(params, flow_dir, channel):
     run_id = params["runId"]
     redact = capture.Redactor(conn_mod.secrets_of(params.get("connections")))
@@ -40,7 +56,10 @@ def run(params, flow_dir, channel):
         executor = make_executor(params, flow_dir, hub, emit_events=True)
         variants = executor.variants
         executor.prepare()
-        line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)
+        if params.get("node"):
+            line = run_node(executor, params, run_id)
+        else:
+            line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)
     except RuntimeFailure as e:
         line = {"status": "Failed", "outputs": None, "error": e.to_dict(), "inputs": params.get("inputs") or {},
                 "records": [], "start_time": started, "end_time": utc_now(), "durationMs": 0}

@@ -22,6 +22,7 @@ export interface FlowFlags {
   connections?: string;
   variant?: string;
   run?: string;
+  node?: string;
 }
 
 /** `--variant '${node.variant_id}'`, as prompt flow takes it. */
@@ -166,6 +167,7 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       inputs,
       connections,
       variant: variantFlag(flags),
+      ...(flags.node ? { node: flags.node } : {}),
       signal,
       onProgress: progressTo(out),
       onEvent: (e) => {
@@ -181,6 +183,15 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
         `Run ${record.runId} ${record.status}`,
       );
       return EXIT.failed;
+    }
+    if (flags.node) {
+      // as `pf flow test --node`: the node's output alone
+      const output = record.outputs?.[flags.node] ?? null;
+      out.result(
+        out.json ? { runId: record.runId, status: record.status, node: flags.node, output } : output,
+        JSON.stringify(output, null, 2),
+      );
+      return EXIT.ok;
     }
     out.result(
       out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs,

@@ -23,6 +23,8 @@ Commands:
   session packages <flow-dir>           list installed packages and where they came from
   validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
   run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml] [--variant '\${node.variant_id}']
+        [--node <name>]                 run that node alone; inputs by name or reference (url=…, fetch.output=…),
+                                        else the flow's defaults and the last run's upstream outputs
   batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml]
         [--variant '\${node.variant_id}']
         [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
@@ -63,6 +65,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         engines: { type: 'string' },
         variant: { type: 'string' },
         run: { type: 'string' },
+        node: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });

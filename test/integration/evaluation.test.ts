@@ -178,4 +178,74 @@ describe('variants, single nodes and evaluation runs from the CLI', function () 
     assert.strictEqual(unknown.code, 1);
     assert.strictEqual(json<{ error: { code: string } }>(unknown).error.code, 'InvalidVariant');
   });
+
+  it("runs one node with --node: inputs given by name or reference, else the last run's upstream outputs", async () => {
+    const dir = jar.make({
+      'flow.dag.yaml': `inputs:
+  url:
+    type: string
+  words:
+    type: int
+    default: 2
+outputs:
+  summary:
+    type: string
+    reference: \${summarize.output}
+nodes:
+- name: fetch
+  type: python
+  source: {type: code, path: fetch.py}
+  inputs:
+    url: \${inputs.url}
+- name: summarize
+  type: python
+  source: {type: code, path: summarize.py}
+  inputs:
+    text: \${fetch.output.text}
+    words: \${inputs.words}
+`,
+      'fetch.py': `from promptflow import tool
+
+
+@tool
+def fetch(url: str) -> dict:
+    return {"text": "page of " + url + " with many words"}
+`,
+      'summarize.py': `from promptflow import tool
+
+
+@tool
+def summarize(text: str, words: int) -> str:
+    return " ".join(text.split()[:words])
+`,
+    });
+    const given = await runCli([
+      'run',
+      dir,
+      '--node',
+      'summarize',
+      '--inputs',
+      'fetch.output.text=alpha beta gamma',
+      '--inputs',
+      'words=3',
+    ]);
+    assert.strictEqual(given.code, 0, given.stderr);
+    assert.strictEqual(JSON.parse(given.stdout), 'alpha beta gamma');
+    assert.ok(fs.existsSync(path.join(dir, '.promptflow', 'summarize.node.detail.json')));
+
+    const missing = await runCli(['run', dir, '--node', 'summarize', '--json']);
+    assert.strictEqual(missing.code, 1);
+    assert.strictEqual(json<{ error: { code: string } }>(missing).error.code, 'InputNotFound');
+
+    const full = await runCli(['run', dir, '--inputs', 'url=x.org']);
+    assert.strictEqual(full.code, 0, full.stderr);
+    const fromLast = await runCli(['run', dir, '--node', 'summarize', '--inputs', 'words=4', '--json']);
+    assert.strictEqual(fromLast.code, 0, fromLast.stderr);
+    assert.deepStrictEqual(json(fromLast), {
+      runId: json<{ runId: string }>(fromLast).runId,
+      status: 'Completed',
+      node: 'summarize',
+      output: 'page of x.org with',
+    });
+  });
 });

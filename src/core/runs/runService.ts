@@ -21,7 +21,16 @@ import {
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
-import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics, writeRunResult } from './runStore';
+import {
+  BatchOutput,
+  batchOutputFile,
+  latestNodeOutputs,
+  newRunId,
+  writeBatchSummary,
+  writeMetrics,
+  writeNodeRunResult,
+  writeRunResult,
+} from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles } from '../fs/flowArchive';
 
@@ -32,6 +41,8 @@ export interface RunOptions {
   /** per llm HTTP request */
   llmTimeoutSeconds?: number;
   variant?: string;
+  /** run this node alone, as `pf flow test --node`; upstream outputs not in `inputs` come from the latest run */
+  node?: string;
   onEvent?: (e: RuntimeEvent) => void;
   onProgress?: SessionProgress;
   signal?: AbortSignal;
@@ -187,6 +198,7 @@ export class RunService {
         durationMs: Date.now() - started,
         files: [],
       };
+    const nodeOutputs = options.node ? await latestNodeOutputs(dir) : undefined;
     let result: RunResult;
     try {
       result = await this.requestRun(
@@ -205,6 +217,7 @@ export class RunService {
               ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
               ...(options.variant ? { variant: options.variant } : {}),
               ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
+              ...(options.node ? { node: options.node, nodeOutputs } : {}),
             },
             { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
           ),
@@ -225,7 +238,7 @@ export class RunService {
       }
       throw e;
     }
-    const files = await writeRunResult(dir, runId, result);
+    const files = options.node ? await writeNodeRunResult(dir, runId, options.node, result) : await writeRunResult(dir, runId, result);
     return {
       runId,
       flowDir: dir,

@@ -70,6 +70,45 @@ export async function writeRunResult(flowDir: string, runId: string, result: Run
   return written;
 }
 
+/** `<node>.node.detail.json` and `<node>.node.log`: the files of a single node run, as prompt flow names them. */
+function nodeRunFiles(node: string) {
+  const safe = node.replace(/[^A-Za-z0-9_-]/g, '_');
+  return { detail: `${safe}.node.detail.json`, log: `${safe}.node.log` };
+}
+
+/**
+ * Writes a single node run to the results folder and its run folder, leaving the latest flow run's files as they
+ * are (a later node run reads its upstream outputs there). Returns the files of the results folder.
+ */
+export async function writeNodeRunResult(flowDir: string, runId: string, node: string, result: RunResult): Promise<string[]> {
+  const names = nodeRunFiles(node);
+  const files: [string, string][] = [
+    [names.detail, `${JSON.stringify(result.detail, null, 2)}\n`],
+    [names.log, result.log ?? ''],
+  ];
+  await Promise.all(
+    files.flatMap(([name, content]) => [
+      writeFileAtomic(path.join(resultsFolder(flowDir), name), content),
+      writeFileAtomic(path.join(runFolder(flowDir, runId), name), content),
+    ]),
+  );
+  return files.map(([name]) => path.join(resultsFolder(flowDir), name));
+}
+
+/** The outputs of the nodes that completed in the latest flow run (its flow.detail.json); {} when there is none. */
+export async function latestNodeOutputs(flowDir: string): Promise<Record<string, unknown>> {
+  let detail: { node_runs?: Array<{ node?: unknown; status?: unknown; output?: unknown }> };
+  try {
+    detail = JSON.parse(await fsp.readFile(path.join(resultsFolder(flowDir), RUN_FILES.detail), 'utf8')) as typeof detail;
+  } catch {
+    return {};
+  }
+  const out: Record<string, unknown> = {};
+  for (const r of Array.isArray(detail?.node_runs) ? detail.node_runs : [])
+    if (r && typeof r.node === 'string' && r.status === 'Completed') out[r.node] = r.output;
+  return out;
+}
+
 /** Writes a run's metrics.json into its run folder; returns its path. */
 export async function writeMetrics(flowDir: string, runId: string, metrics: RunMetrics): Promise<string> {
   const file = path.join(runFolder(flowDir, runId), METRICS_FILE);

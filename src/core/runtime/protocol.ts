@@ -168,6 +168,13 @@ export interface RunParams {
   variant?: string;
   /** per llm HTTP request; default 600 */
   llmTimeoutSeconds?: number;
+  /**
+   * run this node alone (`pf flow test --node`): `inputs` names its inputs (`text`) or the references they read
+   * (`inputs.url`, `fetch.output.text`); the result's outputs are `{<node>: output}`
+   */
+  node?: string;
+  /** with `node`: upstream node outputs (the last run's) for the inputs not given */
+  nodeOutputs?: Record<string, unknown>;
 }
 
 /** Codes of a failed run's `error` (flow-level, in a result; not an error response). */

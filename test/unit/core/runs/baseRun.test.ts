@@ -3,8 +3,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { baseRunLines, findRunFolder } from '../../../../src/core/runs/baseRun';
-import type { LineEndEvent } from '../../../../src/core/runtime/protocol';
-import { BatchOutput, readMetrics, runFolder, writeMetrics } from '../../../../src/core/runs/runStore';
+import type { LineEndEvent, RunResult } from '../../../../src/core/runtime/protocol';
+import {
+  BatchOutput,
+  latestNodeOutputs,
+  readMetrics,
+  runFolder,
+  writeMetrics,
+  writeNodeRunResult,
+  writeRunResult,
+} from '../../../../src/core/runs/runStore';
 import { FlowSessionError } from '../../../../src/core/errors';
 
 const line = (index: number, ok: boolean): LineEndEvent => ({
@@ -76,5 +84,37 @@ describe('base run of an evaluation batch', () => {
     assert.strictEqual(file, path.join(runFolder(main, 'main_batch_3'), 'metrics.json'));
     assert.deepStrictEqual(await readMetrics(runFolder(main, 'main_batch_3')), { accuracy: 0.5, 'count.variant_1': 3 });
     assert.deepStrictEqual(await readMetrics(runFolder(main, 'main_batch_4')), {});
+  });
+});
+
+describe('single node runs in the run store', () => {
+  let flow: string;
+  beforeEach(() => (flow = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-node-')))));
+  afterEach(() => fs.rmSync(flow, { recursive: true, force: true }));
+
+  const result = (nodeRuns: object[]): RunResult => ({
+    status: 'Completed',
+    outputs: { x: 1 },
+    detail: { flow_runs: [], node_runs: nodeRuns as RunResult['detail']['node_runs'] },
+    log: 'log\n',
+  });
+
+  it("reads the completed nodes' outputs of the latest run, and keeps them when a node runs alone", async () => {
+    assert.deepStrictEqual(await latestNodeOutputs(flow), {});
+    await writeRunResult(
+      flow,
+      'f_run_1',
+      result([
+        { node: 'fetch', status: 'Completed', output: { text: 't' } },
+        { node: 'b', status: 'Failed' },
+      ]),
+    );
+    const files = await writeNodeRunResult(flow, 'f_run_2', 'summarize', result([{ node: 'summarize', status: 'Completed', output: 's' }]));
+    assert.deepStrictEqual(
+      files.map((f) => path.basename(f)),
+      ['summarize.node.detail.json', 'summarize.node.log'],
+    );
+    assert.ok(fs.existsSync(path.join(runFolder(flow, 'f_run_2'), 'summarize.node.detail.json')));
+    assert.deepStrictEqual(await latestNodeOutputs(flow), { fetch: { text: 't' } });
   });
 });
