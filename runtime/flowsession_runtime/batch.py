@@ -11,33 +11,13 @@ import selectors
 import signal
 import time
 
-from . import capture, connections as conn_mod, forking, run as run_mod
+from . import capture, connections as conn_mod, forking, metrics, run as run_mod
+from .column_mapping import check_mapping, load_base_run, map_inputs
 from .executor import jsonable_record
 from .wire import RuntimeFailure, dumps, to_jsonable
 
 LINE_OUTPUT_CAP = 64 * 1024
 MAX_WORKERS = 64
-
-
-def map_inputs(mapping, data, input_defs):
-    """Flow inputs of a line: column mapping (${data.col} or literal), then same-named columns."""
-    if not mapping:
-        return dict(data)
-    out = {}
-    for key, source in mapping.items():
-        if isinstance(source, str) and source.strip().startswith("${data.") and source.strip().endswith("}"):
-            col = source.strip()[7:-1]
-            if col in data:
-                out[key] = data[col]
-        elif isinstance(source, str) and source.strip().startswith("${"):
-            raise RuntimeFailure("UnsupportedColumnMapping", "Column mapping '%s' for input '%s' is not supported; "
-                                 "use ${data.<column>} or a literal value." % (source, key))
-        else:
-            out[key] = source
-    for key in input_defs:
-        if key not in out and key not in mapping and key in data:
-            out[key] = data[key]
-    return out
 
 
 def _write_all(fd, data):
@@ -46,7 +26,7 @@ def _write_all(fd, data):
         view = view[os.write(fd, view):]
 
 
-def _run_one(executor, mapping, run_id, idx, text):
+def _run_one(executor, mapping, run_id, idx, text, base=None):
     t0 = time.monotonic()
     try:
         data = json.loads(text)
@@ -57,7 +37,7 @@ def _run_one(executor, mapping, run_id, idx, text):
                 "error": {"code": "InvalidDataLine", "message": "Line %d of the input data is not a JSON object: %s"
                           % (idx, e)}}
     try:
-        inputs = map_inputs(mapping, data, executor.input_defs)
+        inputs = map_inputs(mapping, data, executor.input_defs, (base or {}).get(idx))
     except RuntimeFailure as e:
         return {"index": idx, "status": "Failed", "durationMs": 0, "error": e.to_dict()}
     line = executor.run_line(inputs, "%s_%d" % (run_id, idx), idx)
@@ -72,16 +52,16 @@ def _run_one(executor, mapping, run_id, idx, text):
     return out
 
 
-def _worker_main(task_fd, result_fd, executor, mapping, run_id):
+def _worker_main(task_fd, result_fd, executor, mapping, run_id, base):
     with os.fdopen(task_fd, "rb") as tasks:
         for raw in tasks:
             idx_text, _, text = raw.partition(b" ")
-            res = _run_one(executor, mapping, run_id, int(idx_text), text.decode("utf-8", "replace"))
+            res = _run_one(executor, mapping, run_id, int(idx_text), text.decode("utf-8", "replace"), base)
             _write_all(result_fd, dumps(res).encode("utf-8") + b"\n")
 
 
 class Worker:
-    def __init__(self, executor, mapping, run_id):
+    def __init__(self, executor, mapping, run_id, base=None):
         t_r, t_w = os.pipe()
         r_r, r_w = os.pipe()
         pid = os.fork()
@@ -90,7 +70,7 @@ class Worker:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 forking._close_inherited({t_r, r_w})
-                _worker_main(t_r, r_w, executor, mapping, run_id)
+                _worker_main(t_r, r_w, executor, mapping, run_id, base)
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else 1
             except BaseException:
@@ -125,22 +105,25 @@ class Worker:
         return status
 
 
-def _lines(path):
+def _lines(path, base=None):
+    """(line number, text) of each data line; with a base run, only the lines it has outputs for."""
     with open(path, encoding="utf-8") as f:
         idx = 0
         for text in f:
             text = text.strip()
             if text:
-                yield idx, text
+                if base is None or (base.get(idx) or {}).get("outputs") is not None:
+                    yield idx, text
                 idx += 1
 
 
 class Batch:
-    def __init__(self, params, executor, channel, run_id):
+    def __init__(self, params, executor, channel, run_id, base=None):
         self.executor = executor
         self.channel = channel
         self.run_id = run_id
         self.mapping = params.get("columnMapping") or {}
+        self.base = base
         workers = params.get("workers")
         self.n = max(1, min(int(workers) if isinstance(workers, (int, float)) else 4, MAX_WORKERS))
         lt = params.get("lineTimeoutSeconds")
@@ -153,7 +136,7 @@ class Batch:
         self.workers = []
 
     def spawn(self):
-        w = Worker(self.executor, self.mapping, self.run_id)
+        w = Worker(self.executor, self.mapping, self.run_id, self.base)
         self.workers.append(w)
         self.sel.register(w.result_fd, selectors.EVENT_READ, w)
         return w
@@ -258,8 +241,12 @@ def batch(params, flow_dir, channel):
     hub = capture.Hub(channel, run_id, LINE_OUTPUT_CAP, redact, log_cap=LINE_OUTPUT_CAP)
     hub.install()
     result = {"status": "Completed", "total": 0, "completed": 0, "failed": 0, "aggregation": None}
+    metrics.reset()
+    metrics.follow_real_package()
     try:
         executor = run_mod.make_executor(params, flow_dir, hub, emit_events=False)
+        if executor.variants:
+            result["variants"] = executor.variants
         executor.prepare()
         given = params.get("aggregationLists")
         if isinstance(given, dict):
@@ -270,6 +257,7 @@ def batch(params, flow_dir, channel):
                 result["status"] = "Failed"
                 result["error"] = agg["error"]
             result["summary"] = "Aggregation only"
+            result["metrics"] = metrics.collected()
             result["durationMs"] = int((time.monotonic() - t0) * 1000)
             return to_jsonable(result)
         path = params.get("dataPath")
@@ -279,8 +267,11 @@ def batch(params, flow_dir, channel):
         if not os.path.isfile(path):
             raise RuntimeFailure("DataFileNotFound", "The input data file '%s' does not exist in the session."
                                  % params.get("dataPath"))
-        runner = Batch(params, executor, channel, run_id)
-        runner.run(_lines(path))
+        base_path = params.get("baseRunPath")
+        base = load_base_run(os.path.join(flow_dir, base_path)) if isinstance(base_path, str) and base_path else None
+        check_mapping(params.get("columnMapping"), base is not None)
+        runner = Batch(params, executor, channel, run_id, base)
+        runner.run(_lines(path, base))
         result.update(total=runner.total, failed=runner.failed, completed=runner.total - runner.failed)
         agg = runner.aggregation()
         result["aggregation"] = agg
@@ -306,5 +297,6 @@ def batch(params, flow_dir, channel):
                 except OSError:
                     pass
     result["summary"] = _summary(result["total"], result["failed"])
+    result["metrics"] = metrics.collected()
     result["durationMs"] = int((time.monotonic() - t0) * 1000)
     return to_jsonable(result)

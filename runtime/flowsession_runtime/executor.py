@@ -49,6 +49,8 @@ class Executor:
         self.emit_events = emit_events
         self.llm_timeout = llm_timeout
         self.nodes, self.deps = flowdef.load_nodes(flow, variants)
+        # node -> the variant that runs, for the results to say which variant made the outputs
+        self.variants = dict(variants or {})
         self.main_nodes = [n for n in self.nodes if not n.aggregation]
         self.agg_nodes = [n for n in self.nodes if n.aggregation]
         self.agg_names = {n.name for n in self.agg_nodes}

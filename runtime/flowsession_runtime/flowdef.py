@@ -174,6 +174,27 @@ def parse_variant_selector(text):
     return {node.strip(): vid.strip()} if node and vid else {}
 
 
+def chosen_variants(flow, selector):
+    """node -> variant id of every node that has variants: the one the selector names, else the default.
+
+    A selector naming a node without variants, or a variant the node does not have, is refused as prompt
+    flow refuses it, rather than silently running the default.
+    """
+    node_variants = flow.get("node_variants") or {}
+    with_variants = {raw.get("name"): node_variants.get(raw.get("name")) for raw in flow.get("nodes") or []
+                     if isinstance(raw, dict) and raw.get("use_variants")
+                     and isinstance(node_variants.get(raw.get("name")), dict)}
+    for node, vid in (selector or {}).items():
+        spec = with_variants.get(node)
+        if spec is None:
+            raise RuntimeFailure("InvalidVariant", "Node '%s' has no variants; --variant '${%s.%s}' cannot be used."
+                                 " Nodes with variants: %s." % (node, node, vid, sorted(with_variants) or "none"))
+        if vid not in (spec.get("variants") or {}):
+            raise RuntimeFailure("InvalidVariant", "Node '%s' has no variant '%s'; its variants are %s."
+                                 % (node, vid, sorted(spec.get("variants") or {})))
+    return {node: (selector or {}).get(node) or spec.get("default_variant_id") for node, spec in with_variants.items()}
+
+
 _GRAPH = "Invalid node definitions found in the flow graph. "
 
 

@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, flowdef
+from . import capture, connections as conn_mod, flowdef, metrics, single_node
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -18,12 +18,28 @@ def apply_environment(flow):
 def make_executor(params, flow_dir, hub, emit_events):
     flow = params["flow"]
     apply_environment(flow)
-    variants = flowdef.parse_variant_selector(params.get("variant"))
+    variants = flowdef.chosen_variants(flow, flowdef.parse_variant_selector(params.get("variant")))
     llm_timeout = params.get("llmTimeoutSeconds")
     if not isinstance(llm_timeout, (int, float)) or llm_timeout <= 0:
         llm_timeout = 600.0
     return Executor(flow, flow_dir, params.get("connections") or {}, hub, emit_events=emit_events,
                     variants=variants, llm_timeout=float(llm_timeout))
+
+
+def run_node(executor, params, run_id):
+    """A line of one node: its output is the result's output (`pf flow test --node`)."""
+    started = utc_now()
+    node = single_node.find_node(executor, params["node"])
+    flow_inputs, values = single_node.node_values(executor, node, params.get("inputs") or {},
+                                                  params.get("nodeOutputs") or {})
+    records, failure = executor.execute([node], run_id, None, flow_inputs, values)
+    line = {"status": "Completed", "inputs": flow_inputs, "records": records, "start_time": started,
+            "end_time": utc_now(), "outputs": None, "error": None}
+    if failure is not None:
+        line["status"], line["error"] = "Failed", failure["error"]
+    else:
+        line["outputs"] = {node.name: values.get(node.name)}
+    return line
 
 
 def run(params, flow_dir, channel):
@@ -32,11 +48,18 @@ def run(params, flow_dir, channel):
     hub = capture.Hub(channel, run_id, NODE_OUTPUT_CAP, redact)
     hub.install()
     started = utc_now()
+    metrics.reset()
+    metrics.follow_real_package()
     hub.log("Start executing nodes in thread pool mode.")
+    variants = {}
     try:
         executor = make_executor(params, flow_dir, hub, emit_events=True)
+        variants = executor.variants
         executor.prepare()
-        line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)
+        if params.get("node"):
+            line = run_node(executor, params, run_id)
+        else:
+            line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)
     except RuntimeFailure as e:
         line = {"status": "Failed", "outputs": None, "error": e.to_dict(), "inputs": params.get("inputs") or {},
                 "records": [], "start_time": started, "end_time": utc_now(), "durationMs": 0}
@@ -65,4 +88,9 @@ def run(params, flow_dir, channel):
     }
     if error:
         result["error"] = error
+    if variants:
+        result["variants"] = variants
+    logged = metrics.collected()
+    if logged:
+        result["metrics"] = logged
     return to_jsonable(result)

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import type { FlowProblem } from '../core/flow/problem';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
+import { findRunFolder } from '../core/runs/baseRun';
 import { readConnectionsFile } from '../core/runs/connectionsFile';
 import type { BatchRecord, RunService } from '../core/runs/runService';
 import type { LineEndEvent, RuntimeEvent } from '../core/runtime/protocol';
@@ -8,6 +9,7 @@ import { SessionManager } from '../core/session/sessionManager';
 import type { FlowValidator } from '../core/validation/flowValidator';
 import { fieldsFromFlow } from '../shared/inputsForm';
 import { parseInputValue } from '../shared/inputValue';
+import { metricsText } from './metricsCommand';
 import { CliOutput, EXIT, UsageError } from './output';
 
 export interface FlowFlags {
@@ -18,6 +20,17 @@ export interface FlowFlags {
   'column-mapping'?: string[];
   workers?: string;
   connections?: string;
+  variant?: string;
+  run?: string;
+  node?: string;
+}
+
+/** `--variant '${node.variant_id}'`, as prompt flow takes it. */
+export function variantFlag(flags: FlowFlags): string | undefined {
+  if (flags.variant === undefined) return undefined;
+  if (!/^\$\{\s*[A-Za-z_][\w-]*\.[\w-]+\s*\}$/.test(flags.variant))
+    throw new UsageError(`--variant takes '\${<node>.<variant id>}', not '${flags.variant}'`);
+  return flags.variant;
 }
 
 function progressTo(out: CliOutput) {
@@ -114,6 +127,8 @@ export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
     columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
     workers,
     connections: flags.connections ? readConnectionsFile(flags.connections) : {},
+    variant: variantFlag(flags),
+    ...(flags.run ? { baseRun: findRunFolder(flags.run, { flowDir }) } : {}),
   };
 }
 
@@ -151,6 +166,8 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
     const record = await runs.run(flowDir, {
       inputs,
       connections,
+      variant: variantFlag(flags),
+      ...(flags.node ? { node: flags.node } : {}),
       signal,
       onProgress: progressTo(out),
       onEvent: (e) => {
@@ -166,6 +183,15 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
         `Run ${record.runId} ${record.status}`,
       );
       return EXIT.failed;
+    }
+    if (flags.node) {
+      // as `pf flow test --node`: the node's output alone
+      const output = record.outputs?.[flags.node] ?? null;
+      out.result(
+        out.json ? { runId: record.runId, status: record.status, node: flags.node, output } : output,
+        JSON.stringify(output, null, 2),
+      );
+      return EXIT.ok;
     }
     out.result(
       out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs,
@@ -200,6 +226,8 @@ export function batchResultJson(record: BatchRecord): Record<string, unknown> {
     summary: record.summary,
     output: record.outputFile,
     aggregation: record.aggregation?.outputs ?? null,
+    metrics: record.metrics ?? {},
+    variants: record.variants ?? {},
     error: record.error ?? null,
   };
 }
@@ -209,7 +237,8 @@ export async function runBatch(runs: RunService, out: CliOutput, flowDir: string
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   return interruptible(async (signal) => {
     const record = await runs.batch(dir, { ...batch, signal, onProgress: progressTo(out), onLine: lineProgressTo(out) });
-    out.result(batchResultJson(record), `${record.summary}\noutput: ${record.outputFile}`);
+    const metrics = Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
+    out.result(batchResultJson(record), `${record.summary}${metrics}\noutput: ${record.outputFile}`);
     return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
   });
 }

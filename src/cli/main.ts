@@ -4,6 +4,7 @@ import { configureIncludeRoots, rootsFromList } from '../core/flow/includeScope'
 import { createCoreServices, type CoreServices } from '../core/services';
 import { runDoctor } from './doctor';
 import { runBatch, runRun, runValidate } from './flowCommands';
+import { runShowMetrics } from './metricsCommand';
 import { openEngines, parseEngineList, runMultiBatch } from './multiBatch';
 import { CliOutput, EXIT, UsageError } from './output';
 import { runSessionCommand } from './sessionCommands';
@@ -21,9 +22,14 @@ Commands:
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
   validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
-  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml]
+  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml] [--variant '\${node.variant_id}']
+        [--node <name>]                 run that node alone; inputs by name or reference (url=…, fetch.output=…),
+                                        else the flow's defaults and the last run's upstream outputs
   batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml]
+        [--variant '\${node.variant_id}']
+        [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
         [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
+  run show-metrics <run id or folder>   the metrics the run logged (log_metric), as JSON
   doctor                                check the engine, its API version and cached images
 
 Options:
@@ -57,6 +63,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         workers: { type: 'string' },
         connections: { type: 'string' },
         engines: { type: 'string' },
+        variant: { type: 'string' },
+        run: { type: 'string' },
+        node: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -81,6 +90,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const [command, ...rest] = positionals;
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
     if (!['validate', 'run', 'batch', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+    if (command === 'run' && rest[0] === 'show-metrics') return await runShowMetrics(out, rest[1]);
     if (command === 'batch' && values.engines !== undefined) {
       const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, log);
       return await runMultiBatch(engines, out, rest[0], values);

@@ -43,6 +43,7 @@ export async function runMultiBatch(
   flags: FlowFlags,
 ): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
+  if (batch.baseRun) throw new UsageError('--run (an evaluation batch) does not combine with --engines yet; run it on one engine');
   try {
     return await interruptible(async (signal) => {
       const record = await runMultiEngineBatch(dir, engines, {

@@ -69,6 +69,8 @@ export interface EngineBatchOutcome {
   failed: number;
   aggregation: BatchResult['aggregation'];
   aggregationEngine?: string;
+  /** what the aggregation nodes logged with log_metric */
+  metrics?: BatchResult['metrics'];
   error?: { code: string; message: string };
 }
 
@@ -362,6 +364,7 @@ export class EngineBatchScheduler {
           ...(this.options.variant ? { variant: this.options.variant } : {}),
         });
         outcome.aggregation = r.aggregation;
+        if (r.metrics) outcome.metrics = r.metrics;
         outcome.aggregationEngine = this.plan.engines[engineIndex].name;
         this.options.onEngine?.({ engine: outcome.aggregationEngine, kind: 'aggregation' });
         if (r.status === 'Failed') outcome.error = r.error as EngineBatchOutcome['error'];

@@ -6,7 +6,7 @@ import { flowToJson } from '../flow/flowInfo';
 import { analyzeFlowDir } from '../flow/staticChecks';
 import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
 import { firstError, type BatchRecord } from './runService';
-import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary } from './runStore';
+import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
 
 export type { BatchEngine, EngineBatchEvent, EngineShare } from './engineBatchScheduler';
 
@@ -88,7 +88,7 @@ export async function runMultiEngineBatch(
     throw e;
   }
   await output.finish();
-  const { total, failed, aggregation, aggregationEngine, error } = outcome;
+  const { total, failed, aggregation, aggregationEngine, metrics, error } = outcome;
   const record: MultiEngineBatchRecord = {
     runId,
     flowDir: dir,
@@ -101,12 +101,13 @@ export async function runMultiEngineBatch(
     failed,
     summary: summaryOf(total, failed),
     aggregation,
+    metrics: metrics ?? {},
     ...(error ? { error } : {}),
     durationMs: Date.now() - started,
     files: [],
     aggregationEngine,
   };
   const { files: _files, ...summary } = record;
-  record.files = [outputFile, await writeBatchSummary(dir, runId, summary)];
+  record.files = [outputFile, await writeBatchSummary(dir, runId, summary), await writeMetrics(dir, runId, record.metrics ?? {})];
   return record;
 }

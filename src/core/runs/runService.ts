@@ -14,12 +14,23 @@ import {
   type ConnectionSpec,
   type FlowRunError,
   type LineEndEvent,
+  type RunMetrics,
   type RunResult,
   type RuntimeEvent,
 } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
-import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeRunResult } from './runStore';
+import { baseRunLines } from './baseRun';
+import {
+  BatchOutput,
+  batchOutputFile,
+  latestNodeOutputs,
+  newRunId,
+  writeBatchSummary,
+  writeMetrics,
+  writeNodeRunResult,
+  writeRunResult,
+} from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles } from '../fs/flowArchive';
 
@@ -30,6 +41,8 @@ export interface RunOptions {
   /** per llm HTTP request */
   llmTimeoutSeconds?: number;
   variant?: string;
+  /** run this node alone, as `pf flow test --node`; upstream outputs not in `inputs` come from the latest run */
+  node?: string;
   onEvent?: (e: RuntimeEvent) => void;
   onProgress?: SessionProgress;
   signal?: AbortSignal;
@@ -43,6 +56,8 @@ export interface RunRecord {
   status: 'Completed' | 'Failed' | 'Canceled';
   outputs: Record<string, unknown> | null;
   error?: FlowRunError;
+  /** what the aggregation nodes logged with log_metric, when they did */
+  metrics?: RunMetrics;
   startedAt: string;
   durationMs: number;
   /** files written to the flow's results folder */
@@ -53,6 +68,8 @@ export interface BatchOptions extends Omit<RunOptions, 'inputs' | 'onEvent'> {
   dataFile: string;
   columnMapping?: Record<string, unknown>;
   workers?: number;
+  /** an evaluation batch: the folder of the base run whose lines `${run.outputs.x}` and `${run.inputs.x}` read */
+  baseRun?: string;
   onLine?: (e: LineEndEvent) => void;
 }
 
@@ -181,6 +198,7 @@ export class RunService {
         durationMs: Date.now() - started,
         files: [],
       };
+    const nodeOutputs = options.node ? await latestNodeOutputs(dir) : undefined;
     let result: RunResult;
     try {
       result = await this.requestRun(
@@ -199,6 +217,7 @@ export class RunService {
               ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
               ...(options.variant ? { variant: options.variant } : {}),
               ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
+              ...(options.node ? { node: options.node, nodeOutputs } : {}),
             },
             { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
           ),
@@ -219,13 +238,14 @@ export class RunService {
       }
       throw e;
     }
-    const files = await writeRunResult(dir, runId, result);
+    const files = options.node ? await writeNodeRunResult(dir, runId, options.node, result) : await writeRunResult(dir, runId, result);
     return {
       runId,
       flowDir: dir,
       status: result.status,
       outputs: result.outputs,
       error: result.error,
+      ...(result.metrics ? { metrics: result.metrics } : {}),
       startedAt,
       durationMs: Date.now() - started,
       files,
@@ -282,18 +302,17 @@ export class RunService {
     // a data file inside the flow folder is already in the session; another one is copied in for the run
     const rel = path.relative(dir, dataFile).split(path.sep).join('/');
     const inFlow = !rel.startsWith('..') && !path.isAbsolute(rel) && listFlowFiles(dir).some((f) => f.name === rel);
-    let containerData = `${IMAGE_PATHS.flow}/${rel}`;
-    let copiedTo: string | undefined;
-    if (!inFlow) {
-      const status = await this.manager.status(dir);
-      containerData = `/tmp/flowsession-data-${runId}.jsonl`;
-      copiedTo = status.container!;
-      await this.manager.engine.putArchive(
-        copiedTo,
-        '/tmp',
-        await packEntries([{ name: path.posix.basename(containerData), content: fs.readFileSync(dataFile) }], 10001, 10001),
-      );
-    }
+    const copied: string[] = [];
+    const container = options.baseRun || !inFlow ? (await this.manager.status(dir)).container! : '';
+    const copyIn = async (name: string, content: Buffer | string) => {
+      await this.manager.engine.putArchive(container, '/tmp', await packEntries([{ name, content: Buffer.from(content) }], 10001, 10001));
+      copied.push(`/tmp/${name}`);
+      return `/tmp/${name}`;
+    };
+    const containerData = inFlow
+      ? `${IMAGE_PATHS.flow}/${rel}`
+      : await copyIn(`flowsession-data-${runId}.jsonl`, fs.readFileSync(dataFile));
+    const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
     const onLine = (e: RuntimeEvent) => {
       if (e.event !== 'lineEnd') return;
@@ -310,6 +329,7 @@ export class RunService {
             flow,
             dataPath: containerData,
             columnMapping: options.columnMapping,
+            ...(baseRunPath ? { baseRunPath } : {}),
             workers: options.workers,
             connections: options.connections ?? {},
             ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
@@ -322,14 +342,15 @@ export class RunService {
       await output.abort();
       throw e;
     } finally {
-      if (copiedTo)
+      if (copied.length)
         void this.manager.engine
-          .exec(copiedTo, ['python3', '-c', 'import os, sys; os.remove(sys.argv[1])', containerData])
+          .exec(container, ['python3', '-c', 'import os, sys; [os.remove(f) for f in sys.argv[1:]]', ...copied])
           .catch(() => undefined);
     }
     await output.finish();
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...result });
-    return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile] };
+    const metricsFile = await writeMetrics(dir, runId, result.metrics ?? {});
+    return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile, metricsFile] };
   }
 
   /**

@@ -4,13 +4,14 @@
  *   <flow>/.promptflow/flow.output.json, flow.detail.json, flow.log   the latest run
  *   <flow>/.promptflow/runs/<runId>/                                   one folder per run or batch
  *       flow.output.json, flow.detail.json, flow.log                   a run
- *       output.jsonl, summary.json                                     a batch
+ *       output.jsonl, inputs.jsonl, summary.json                       a batch
+ *       metrics.json                                                   what log_metric recorded
  *
  * Every file is written so that a reader sees the old content or the new, never a partial one.
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import type { LineEndEvent, RunResult } from '../runtime/protocol';
+import type { LineEndEvent, RunMetrics, RunResult } from '../runtime/protocol';
 import { FILE_NAME } from '../../shared/protocol';
 import { RUN_ID } from '../../shared/runId';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
@@ -24,7 +25,9 @@ const RUNS_FOLDER = 'runs';
 /** The files of a run, in the order they are worth opening. */
 export const RUN_FILES = { output: 'flow.output.json', detail: 'flow.detail.json', log: 'flow.log' } as const;
 /** The files of a batch, in the order they are worth opening. */
-export const BATCH_FILES = { output: 'output.jsonl', summary: 'summary.json' } as const;
+export const BATCH_FILES = { output: 'output.jsonl', summary: 'summary.json', inputs: 'inputs.jsonl' } as const;
+/** prompt flow's metrics of a run or batch: what its aggregation nodes logged with log_metric */
+export const METRICS_FILE = 'metrics.json';
 
 /** `<flow>/.promptflow`: prompt flow's results folder. */
 export function resultsFolder(flowDir: string): string {
@@ -62,7 +65,66 @@ export async function writeRunResult(flowDir: string, runId: string, result: Run
   await Promise.all(
     files.flatMap(([name, content]) => [writeFileAtomic(path.join(latest, name), content), writeFileAtomic(path.join(own, name), content)]),
   );
-  return files.map(([name]) => path.join(latest, name));
+  const written = files.map(([name]) => path.join(latest, name));
+  if (result.metrics && Object.keys(result.metrics).length) written.push(await writeMetrics(flowDir, runId, result.metrics));
+  return written;
+}
+
+/** `<node>.node.detail.json` and `<node>.node.log`: the files of a single node run, as prompt flow names them. */
+function nodeRunFiles(node: string) {
+  const safe = node.replace(/[^A-Za-z0-9_-]/g, '_');
+  return { detail: `${safe}.node.detail.json`, log: `${safe}.node.log` };
+}
+
+/**
+ * Writes a single node run to the results folder and its run folder, leaving the latest flow run's files as they
+ * are (a later node run reads its upstream outputs there). Returns the files of the results folder.
+ */
+export async function writeNodeRunResult(flowDir: string, runId: string, node: string, result: RunResult): Promise<string[]> {
+  const names = nodeRunFiles(node);
+  const files: [string, string][] = [
+    [names.detail, `${JSON.stringify(result.detail, null, 2)}\n`],
+    [names.log, result.log ?? ''],
+  ];
+  await Promise.all(
+    files.flatMap(([name, content]) => [
+      writeFileAtomic(path.join(resultsFolder(flowDir), name), content),
+      writeFileAtomic(path.join(runFolder(flowDir, runId), name), content),
+    ]),
+  );
+  return files.map(([name]) => path.join(resultsFolder(flowDir), name));
+}
+
+/** The outputs of the nodes that completed in the latest flow run (its flow.detail.json); {} when there is none. */
+export async function latestNodeOutputs(flowDir: string): Promise<Record<string, unknown>> {
+  let detail: { node_runs?: Array<{ node?: unknown; status?: unknown; output?: unknown }> };
+  try {
+    detail = JSON.parse(await fsp.readFile(path.join(resultsFolder(flowDir), RUN_FILES.detail), 'utf8')) as typeof detail;
+  } catch {
+    return {};
+  }
+  const out: Record<string, unknown> = {};
+  for (const r of Array.isArray(detail?.node_runs) ? detail.node_runs : [])
+    if (r && typeof r.node === 'string' && r.status === 'Completed') out[r.node] = r.output;
+  return out;
+}
+
+/** Writes a run's metrics.json into its run folder; returns its path. */
+export async function writeMetrics(flowDir: string, runId: string, metrics: RunMetrics): Promise<string> {
+  const file = path.join(runFolder(flowDir, runId), METRICS_FILE);
+  await writeJsonAtomic(file, metrics);
+  return file;
+}
+
+/** The metrics of the run in `runDir` ({} when it logged none), as `pf run show-metrics` prints them. */
+export async function readMetrics(runDir: string): Promise<RunMetrics> {
+  try {
+    const parsed = JSON.parse(await fsp.readFile(path.join(runDir, METRICS_FILE), 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as RunMetrics) : {};
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw e;
+  }
 }
 
 /** Writes a batch's summary.json; returns its path. */
@@ -79,10 +141,13 @@ export async function writeBatchSummary(flowDir: string, runId: string, summary:
 export class BatchOutput {
   readonly file: string;
   private readonly writer: OrderedLineWriter;
+  /** each line's flow inputs, which an evaluation batch of this one reads as `${run.inputs.x}` */
+  private readonly inputs: OrderedLineWriter;
 
   constructor(flowDir: string, runId: string) {
     this.file = batchOutputFile(flowDir, runId);
     this.writer = new OrderedLineWriter(this.file);
+    this.inputs = new OrderedLineWriter(path.join(runFolder(flowDir, runId), BATCH_FILES.inputs));
   }
 
   /** prompt flow's line: the outputs with the line number, or the error */
@@ -93,14 +158,16 @@ export class BatchOutput {
         line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
       ),
     );
+    // every line, with or without inputs, so the writer holds no line back waiting for a missing one
+    this.inputs.add(line.index, JSON.stringify({ line_number: line.index, ...line.inputs }));
   }
 
-  finish(): Promise<void> {
-    return this.writer.finish();
+  async finish(): Promise<void> {
+    await Promise.all([this.writer.finish(), this.inputs.finish()]);
   }
 
-  abort(): Promise<void> {
-    return this.writer.abort();
+  async abort(): Promise<void> {
+    await Promise.all([this.writer.abort(), this.inputs.abort()]);
   }
 }
 

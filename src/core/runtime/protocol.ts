@@ -168,6 +168,13 @@ export interface RunParams {
   variant?: string;
   /** per llm HTTP request; default 600 */
   llmTimeoutSeconds?: number;
+  /**
+   * run this node alone (`pf flow test --node`): `inputs` names its inputs (`text`) or the references they read
+   * (`inputs.url`, `fetch.output.text`); the result's outputs are `{<node>: output}`
+   */
+  node?: string;
+  /** with `node`: upstream node outputs (the last run's) for the inputs not given */
+  nodeOutputs?: Record<string, unknown>;
 }
 
 /** Codes of a failed run's `error` (flow-level, in a result; not an error response). */
@@ -241,7 +248,14 @@ export interface RunResult {
   detail: FlowDetailJson;
   /** text for .promptflow/flow.log */
   log: string;
+  /** what the aggregation nodes logged with log_metric (`<key>.<variant>` when logged with a variant id); absent when none */
+  metrics?: RunMetrics;
+  /** node -> the variant that ran, for every node with variants (chosen with `variant`, else the default) */
+  variants?: Record<string, string>;
 }
+
+/** prompt flow's metrics.json: metric name -> number */
+export type RunMetrics = Record<string, number>;
 
 // ---- batch ---------------------------------------------------------------------------------
 
@@ -251,8 +265,16 @@ export interface BatchParams {
   flowDir?: string;
   /** .jsonl path readable in the container (relative paths are relative to flowDir) */
   dataPath: string;
-  /** flow input -> '${data.<column>}' or a literal; unmapped inputs take the same-named column */
+  /**
+   * flow input -> '${data.<column>}', '${run.outputs.<output>}', '${run.inputs.<input>}' or a literal; unmapped
+   * inputs take the same-named column
+   */
   columnMapping?: Record<string, unknown>;
+  /**
+   * an evaluation batch: a .jsonl of the base run's lines (`{"line_number", "inputs", "outputs"}`), readable in
+   * the container, that `${run.…}` mappings read by line number; data lines the base run has no outputs for do not run
+   */
+  baseRunPath?: string;
   /** default 4, at most 64 */
   workers?: number;
   /** remove dataPath (a copy under /tmp/flowsession-data-*) when the batch ends */
@@ -286,6 +308,10 @@ export interface BatchResult {
   } | null;
   error?: FlowRunError | { code: 'DataFileNotFound' | 'InvalidDataFile' | 'InvalidParams'; message: string };
   durationMs: number;
+  /** what the aggregation nodes logged with log_metric; {} when none */
+  metrics?: RunMetrics;
+  /** node -> the variant that made every line's outputs, for every node with variants */
+  variants?: Record<string, string>;
 }
 
 // ---- cancel / shutdown ---------------------------------------------------------------------

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parsePairs, typedInputs } from '../../../src/cli/flowCommands';
+import { parsePairs, typedInputs, variantFlag } from '../../../src/cli/flowCommands';
 import { UsageError } from '../../../src/cli/output';
 
 describe("the CLI's flow arguments", () => {
@@ -30,5 +30,14 @@ describe("the CLI's flow arguments", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('--variant', () => {
+  it("takes '${node.variant_id}' and refuses anything else", () => {
+    assert.strictEqual(variantFlag({ variant: '${summarize.variant_1}' }), '${summarize.variant_1}');
+    assert.strictEqual(variantFlag({}), undefined);
+    assert.throws(() => variantFlag({ variant: 'variant_1' }), UsageError);
+    assert.throws(() => variantFlag({ variant: '${summarize}' }), UsageError);
   });
 });

@@ -50,5 +50,10 @@ class ToolProvider:
 
 
 def log_metric(key, value, variant_id=None):
-    """Metrics are not recorded by the shim; kept so flows that log metrics still run."""
+    """Records a metric of the run (an aggregation node's), kept in the run's metrics.json."""
+    try:
+        from flowsession_runtime import metrics
+    except ImportError:  # the shim imported outside a session's runtime
+        return None
+    metrics.record(key, value, variant_id)
     return None
