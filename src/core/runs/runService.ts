@@ -11,10 +11,10 @@ import type { RuntimeClient } from '../runtime/client';
 import {
   Methods,
   type BatchResult,
-  type ConnectionSpec,
   type FlowRunError,
   type LineEndEvent,
   type RunMetrics,
+  type RunParams,
   type RunResult,
   type RuntimeEvent,
 } from '../runtime/protocol';
@@ -34,15 +34,11 @@ import {
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles } from '../fs/flowArchive';
 
-export interface RunOptions {
-  inputs?: Record<string, unknown>;
-  connections?: Record<string, ConnectionSpec>;
-  timeoutSeconds?: number;
-  /** per llm HTTP request */
-  llmTimeoutSeconds?: number;
-  variant?: string;
-  /** run this node alone, as `pf flow test --node`; upstream outputs not in `inputs` come from the latest run */
-  node?: string;
+/** What a run asks of the runtime (see RunParams); with `node`, upstream outputs not in `inputs` come from the latest run. */
+export interface RunOptions extends Pick<
+  RunParams,
+  'inputs' | 'connections' | 'timeoutSeconds' | 'llmTimeoutSeconds' | 'variant' | 'node'
+> {
   onEvent?: (e: RuntimeEvent) => void;
   onProgress?: SessionProgress;
   signal?: AbortSignal;
