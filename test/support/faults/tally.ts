@@ -148,6 +148,14 @@ export function verifyFlow(dir: string): void {
   lost.push(...checkResults(dir));
 }
 
+/**
+ * Files the session still holds after a sync although the flow folder no longer has them: stale data a flow could
+ * still import there and nowhere else. Each counts as data lost.
+ */
+export function recordStale(dir: string, stale: string[]): void {
+  for (const f of stale) lost.push(`${dir}/${f}: gone from the flow folder, still in its session`);
+}
+
 export function summaryLine(): string {
   for (const dir of [...guarded.keys()]) verifyFlow(dir);
   const survived = faults.filter((c) => c.ok).length;
