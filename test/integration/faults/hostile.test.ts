@@ -325,6 +325,25 @@ return json.dumps(r)`),
     });
   });
 
+  it('a workspace in Restricted Mode cannot point the engine, images, pip, network, registry or include roots elsewhere', async () => {
+    await hostile('workspace settings in Restricted Mode', () => {
+      // VS Code ignores a restricted setting from an untrusted workspace's own settings.json; the extension's start,
+      // run and install paths refuse in Restricted Mode (the Restricted Mode UI test drives those)
+      const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+        capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } };
+        contributes: { configuration: { properties: Record<string, unknown> } };
+      };
+      const trust = manifest.capabilities.untrustedWorkspaces;
+      assert.strictEqual(trust.supported, 'limited');
+      // settings that only limit a session (its size, when it stops) or ask for a start that is refused anyway
+      const harmless = ['flowsession.idleTimeoutMinutes', 'flowsession.cpus', 'flowsession.memoryMb', 'flowsession.autoStartSession'];
+      const open = Object.keys(manifest.contributes.configuration.properties).filter(
+        (k) => !harmless.includes(k) && !trust.restrictedConfigurations.includes(k),
+      );
+      assert.deepStrictEqual(open, [], 'every setting that picks where code runs or what it reaches is restricted');
+    });
+  });
+
   it('a connection secret appears in no container env, label, image history, log, output, .promptflow file or event', async () => {
     await hostile('connection secret leaks', async () => {
       const secret = `sk-${crypto.randomBytes(12).toString('hex')}`;
