@@ -132,7 +132,7 @@ def _drop(entries, rel):
         del entries[name]
 
 
-def sync_files(flow_dir, params, manifest_path=MANIFEST_PATH):
+def sync_files(flow_dir, params, manifest_path=MANIFEST_PATH, then=None):
     """Brings the flow folder to the host's listing: removes, creates folders, writes small files, then records.
 
     params: container, base (the generation the host diffed against; None empties the folder and starts a new
@@ -180,5 +180,11 @@ def sync_files(flow_dir, params, manifest_path=MANIFEST_PATH):
             raise SyncError("entry of %r must be an object" % rel)
         entries[rel] = entry
     generation = (current["generation"] if current is not None else 0) + 1
-    _write_manifest(manifest_path, {"version": MANIFEST_VERSION, "container": container, "generation": generation, "entries": entries})
+    manifest = {"version": MANIFEST_VERSION, "container": container, "generation": generation, "entries": entries}
+    if then is None:
+        _write_manifest(manifest_path, manifest)
+    else:
+        # the caller answers first and records after: a manifest written late only ever lags the folder (what it
+        # lacks is sent again), never runs ahead of it
+        then(lambda: _write_manifest(manifest_path, manifest))
     return {"generation": generation}

@@ -134,10 +134,16 @@ class Server:
             self.reply(req_id, {"manifest": read_manifest(self.manifest_path)})
         elif method == "syncFiles":
             from .filesync import SyncError, sync_files
+            record = []
             try:
-                self.reply(req_id, sync_files(self.flow_dir, params, self.manifest_path))
+                self.reply(req_id, sync_files(self.flow_dir, params, self.manifest_path, then=record.append))
             except (SyncError, ValueError, OSError) as e:
                 self.reply_error(req_id, "InvalidParams", "syncFiles: %s" % e)
+            for write in record:  # the manifest, once the host has its answer (a save waits one write less)
+                try:
+                    write()
+                except OSError as e:
+                    sys.stderr.write("flowsession runtime: could not record the flow manifest: %s\n" % e)
         elif method == "shutdown":
             self.reply(req_id, {"ok": True})
             self.stopping = True

@@ -78,8 +78,20 @@ function real(p: string): string {
 const SYSTEM_PATHS =
   process.platform === 'win32' ? [] : ['/etc', '/proc', '/sys', '/dev', '/run', '/var/run', '/private/etc', '/private/var/run'];
 
+/** The protected paths as last computed, with the home folder's change time then (a new entry changes it). */
+let protectedCache: { home: string; changed: number; paths: string[] } | undefined;
+
 /** Every dot entry of the home folder (.ssh, .aws, .docker, .bashrc, .netrc, …) and the system's secrets and sockets. */
 export function protectedPathsFor(home: string): string[] {
+  // every save asks for the scope: the listing is read again only when the home folder's entries changed
+  const changed = fs.statSync(home, { throwIfNoEntry: false })?.mtimeMs ?? -1;
+  if (protectedCache?.home === home && protectedCache.changed === changed) return protectedCache.paths;
+  const paths = listProtectedPaths(home);
+  protectedCache = { home, changed, paths };
+  return paths;
+}
+
+function listProtectedPaths(home: string): string[] {
   let dotEntries: string[] = [];
   try {
     dotEntries = fs

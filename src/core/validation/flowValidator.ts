@@ -39,22 +39,31 @@ export class FlowValidator {
 
   async validate(flowDir: string, options: ValidateOptions): Promise<ValidationReport> {
     const dir = resolveFlowDir(flowDir);
-    const analysis = await analyzeFlowDir(dir);
+    let runtime = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
+    // a warm session's copy is brought current while the static checks run: the two do not depend on each other
+    const earlySync = runtime ? this.sync(dir, options.changedFiles) : undefined;
+    const analysis = await analyzeFlowDir(dir).catch(async (e: unknown) => {
+      await earlySync?.catch(() => undefined);
+      throw e;
+    });
     const report: ValidationReport = { flowDir: dir, problems: analysis.problems, sessionChecked: false };
     const flow = flowToJson(analysis.parsed);
-    if (options.session === 'never' || flow === undefined || analysis.parsed.problems.length > 0) return report;
+    if (options.session === 'never' || flow === undefined || analysis.parsed.problems.length > 0) {
+      await earlySync?.catch(() => undefined);
+      return report;
+    }
 
-    let runtime = this.manager.liveRuntime(dir);
-    if (!runtime) {
-      const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
-      if (status.state !== 'ready' && status.state !== 'busy') return report;
-      runtime = await this.manager.runtime(dir);
-    }
-    if (options.changedFiles?.length) {
-      for (const f of options.changedFiles) await this.manager.syncFile(dir, f);
+    if (earlySync) {
+      await earlySync;
     } else {
-      await this.manager.syncFlow(dir); // copies only what changed since the session last saw it
+      if (!runtime) {
+        const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
+        if (status.state !== 'ready' && status.state !== 'busy') return report;
+        runtime = await this.manager.runtime(dir);
+      }
+      await this.sync(dir, options.changedFiles);
     }
+    if (!runtime) return report; // not reached: a synced session has a runtime
     const sources = this.sourcesToCheck(options.changedFiles);
     const result = await runtime.request(
       Methods.validate,
@@ -70,6 +79,12 @@ export class FlowValidator {
     );
     if (options.writeToolsJson !== false) await writeJsonAtomic(path.join(dir, '.promptflow', 'flow.tools.json'), result.tools);
     return report;
+  }
+
+  /** The saved files into the session, or (none named) whatever changed since the session last saw the flow. */
+  private async sync(dir: string, changedFiles: string[] | undefined): Promise<void> {
+    if (!changedFiles?.length) return this.manager.syncFlow(dir);
+    for (const f of changedFiles) await this.manager.syncFile(dir, f);
   }
 
   /** Only a saved tool source narrows the check; a saved flow.dag.yaml (or anything else) checks every source. */
