@@ -4,7 +4,7 @@ import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
 import { testServices } from '../support/world/manager';
-import { startOpenAiStub, type OpenAiStub } from '../support/openaiStub';
+import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { testEngine } from '../support/world/world';
 import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
 import type { RunService } from '../../src/core/runs/runService';
@@ -51,19 +51,7 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
     ({ manager, runs } = testServices());
     const dir = jar.make({});
     connectionsFile = path.join(dir, 'connections.yaml');
-    fs.writeFileSync(
-      connectionsFile,
-      `- name: aoai
-  type: azure_open_ai
-  api_base: ${stub.url}
-  api_version: 2024-02-01
-  api_key: \${env:TEST_LLM_KEY}
-- name: oai
-  type: open_ai
-  base_url: ${stub.url}/v1
-  api_key: \${env:TEST_LLM_KEY}
-`,
-    );
+    fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
   });
 
   after(async () => {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
-import { startOpenAiStub, type OpenAiStub } from '../support/openaiStub';
+import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { testManager } from '../support/world/manager';
 import { world } from '../support/world/world';
 
@@ -93,22 +93,16 @@ describe('package tools in a session: a tool package from requirements, and the 
     connectionsFile = path.join(jar.make({}), 'connections.yaml');
     fs.writeFileSync(
       connectionsFile,
-      `- name: aoai
-  type: azure_open_ai
-  api_base: ${stub.url}
-  api_version: 2024-02-01
-  api_key: \${env:TEST_LLM_KEY}
-- name: oai
-  type: open_ai
-  base_url: ${stub.url}/v1
-  api_key: \${env:TEST_LLM_KEY}
-- name: tokens
+      stubConnectionsYaml(
+        stub.url,
+        `- name: tokens
   type: custom
   configs:
     region: here
   secrets:
     token: \${env:TEST_TOKEN}
 `,
+      ),
     );
   });
 

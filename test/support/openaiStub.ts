@@ -79,3 +79,17 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
       }),
   };
 }
+
+/** A connections file (the CLI's `--connections`) naming the stub as `aoai` (Azure) and `oai` (OpenAI), the key from TEST_LLM_KEY. */
+export function stubConnectionsYaml(url: string, more = ''): string {
+  return `- name: aoai
+  type: azure_open_ai
+  api_base: ${url}
+  api_version: 2024-02-01
+  api_key: \${env:TEST_LLM_KEY}
+- name: oai
+  type: open_ai
+  base_url: ${url}/v1
+  api_key: \${env:TEST_LLM_KEY}
+${more}`;
+}
