@@ -5,6 +5,7 @@ import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';
 import { resolveFlowDir } from '../flow/environment';
 import { writeJsonAtomic } from '../fs/atomicWrite';
+import type { RuntimeClient } from '../runtime/client';
 import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
@@ -39,9 +40,9 @@ export class FlowValidator {
 
   async validate(flowDir: string, options: ValidateOptions): Promise<ValidationReport> {
     const dir = resolveFlowDir(flowDir);
-    let runtime = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
+    const warm = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
     // a warm session's copy is brought current while the static checks run: the two do not depend on each other
-    const earlySync = runtime ? this.sync(dir, options.changedFiles) : undefined;
+    const earlySync = warm ? this.sync(dir, options.changedFiles) : undefined;
     const analysis = await analyzeFlowDir(dir).catch(async (e: unknown) => {
       await earlySync?.catch(() => undefined);
       throw e;
@@ -52,18 +53,9 @@ export class FlowValidator {
       await earlySync?.catch(() => undefined);
       return report;
     }
-
-    if (earlySync) {
-      await earlySync;
-    } else {
-      if (!runtime) {
-        const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
-        if (status.state !== 'ready' && status.state !== 'busy') return report;
-        runtime = await this.manager.runtime(dir);
-      }
-      await this.sync(dir, options.changedFiles);
-    }
-    if (!runtime) return report; // not reached: a synced session has a runtime
+    const runtime = warm ?? (await this.readyRuntime(dir, options));
+    if (!runtime) return report;
+    await (earlySync ?? this.sync(dir, options.changedFiles));
     const sources = this.sourcesToCheck(options.changedFiles);
     const result = await runtime.request(
       Methods.validate,
@@ -79,6 +71,12 @@ export class FlowValidator {
     );
     if (options.writeToolsJson !== false) await writeJsonAtomic(path.join(dir, '.promptflow', 'flow.tools.json'), result.tools);
     return report;
+  }
+
+  /** The runtime of the flow's session once it is ready (started first when asked to), or none. */
+  private async readyRuntime(dir: string, options: ValidateOptions): Promise<RuntimeClient | undefined> {
+    const status = options.session === 'start' ? await this.manager.up(dir, options.onProgress) : await this.manager.status(dir);
+    return status.state === 'ready' || status.state === 'busy' ? this.manager.runtime(dir) : undefined;
   }
 
   /** The saved files into the session, or (none named) whatever changed since the session last saw the flow. */
