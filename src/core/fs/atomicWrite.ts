@@ -28,3 +28,24 @@ export async function writeFileAtomic(file: string, content: string | Buffer, du
 export function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   return writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * As writeJsonAtomic, but a file that already holds this content is left alone: a rewrite would cost a temp
+ * file and a rename on every save, and wake every watcher of the folder for nothing. True when it wrote.
+ */
+export async function writeJsonIfChanged(file: string, value: unknown): Promise<boolean> {
+  const content = `${JSON.stringify(value, null, 2)}\n`;
+  const current = await fsp.readFile(file, 'utf8').catch(() => undefined);
+  if (current === content) return false;
+  await writeFileAtomic(file, content);
+  return true;
+}
+
+/** The parsed JSON content of a file, or undefined when it is missing or not JSON. */
+export async function readJsonIfPresent<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,11 +4,11 @@ import { flowToJson } from '../flow/flowInfo';
 import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';
 import { resolveFlowDir } from '../flow/environment';
-import { writeJsonAtomic } from '../fs/atomicWrite';
 import type { RuntimeClient } from '../runtime/client';
 import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
+import { recordToolsJson } from './toolsJson';
 
 export type SessionUse = 'never' | 'if-running' | 'start';
 
@@ -69,7 +69,7 @@ export class FlowValidator {
       analysis.problems,
       result.errors.map((p) => placeProblem(p, analysis)),
     );
-    if (options.writeToolsJson !== false) await writeJsonAtomic(path.join(dir, '.promptflow', 'flow.tools.json'), result.tools);
+    if (options.writeToolsJson !== false) await recordToolsJson(dir, flow as Record<string, unknown>, result.tools, sources);
     return report;
   }
 
