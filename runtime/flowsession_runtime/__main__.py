@@ -27,6 +27,9 @@ def _preload():
             __import__(name)
         except Exception:
             pass
+    import gc
+    # what was imported lives as long as the runtime: children's collections need not walk (and copy) it
+    gc.freeze()
 
 
 def main(argv=None):

@@ -3,8 +3,10 @@
 Frames on the pipe are single lines: b"E" + event JSON, b"R" + result JSON or b"X" + error JSON.
 The parent relays event bytes without re-encoding them.
 """
+import json
 import os
 import signal
+import socket
 import threading
 
 from .wire import RuntimeFailure, dumps
@@ -64,37 +66,113 @@ def spawn(target, *args, keep_fds=()):
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
-        code = 0
+        _child(w, set(keep_fds), lambda: (target, args))
+    return pid, _parent_end(pid, r, w)
+
+
+class Spare:
+    """A child forked ahead of need, waiting for its request on a pipe: a request handed to it pays no fork.
+
+    Its target and arguments come as one JSON frame [method, params, flow_dir]; it then runs exactly as a
+    spawned child would. Closing the pipe without a request makes it exit.
+    """
+
+    def __init__(self, pid, request, read_fd):
+        self.pid = pid
+        self.request = request
+        self.read_fd = read_fd
+
+    def alive(self):
         try:
-            os.setpgid(0, 0)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-            _close_inherited({w} | set(keep_fds))
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.close(devnull)
-            channel = Channel(w)
-            try:
-                target(channel, *args)
-            except RuntimeFailure as e:
-                channel.error(e.code, e.message, e.detail)
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else 1
-            except BaseException as e:  # noqa: B902 - the child must report, never unwind into the parent's loop
-                try:
-                    channel.error("RuntimeError", "%s: %s" % (type(e).__name__, e))
-                except BaseException:
-                    code = 70
+            done, _status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        return done == 0
+
+    def hand(self, method, params, flow_dir):
+        """Gives the spare its request; (pid, read_fd) as spawn returns them. OSError: the spare is gone."""
+        data = dumps([method, params, flow_dir]).encode("utf-8")
+        try:
+            # MSG_NOSIGNAL: a spare that died must raise EPIPE here, not SIGPIPE the runtime
+            self.request.sendall(data, socket.MSG_NOSIGNAL)
+            self.request.shutdown(socket.SHUT_WR)
         finally:
-            os._exit(code)
+            self.request.close()
+        return self.pid, self.read_fd
+
+    def discard(self):
+        self.request.close()
+        try:
+            os.close(self.read_fd)
+        except OSError:
+            pass
+        kill_group(self.pid, signal.SIGKILL)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def fork_spare(target):
+    """A Spare that will run target(channel, method, params, flow_dir) once its request arrives."""
+    ours, theirs = socket.socketpair()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        def wait_for_request():
+            ours.close()
+            chunks = []
+            while True:
+                chunk = theirs.recv(1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            theirs.close()
+            if not chunks:
+                os._exit(0)  # discarded, or the runtime is gone
+            return target, tuple(json.loads(b"".join(chunks)))
+        _child(w, {theirs.fileno(), ours.fileno()}, wait_for_request)
+    theirs.close()
+    return Spare(pid, ours, _parent_end(pid, r, w))
+
+
+def _parent_end(pid, r, w):
     try:
         os.setpgid(pid, pid)
     except OSError:
         pass  # the child already did it, or already exited
     os.close(w)
     os.set_blocking(r, False)
-    return pid, r
+    return r
+
+
+def _child(w, keep_fds, work):
+    """The forked child's whole life: its own process group, default signals, only its own fds; never returns."""
+    code = 0
+    try:
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        _close_inherited({w} | keep_fds)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        channel = Channel(w)
+        try:
+            target, args = work()
+            target(channel, *args)
+        except RuntimeFailure as e:
+            channel.error(e.code, e.message, e.detail)
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException as e:  # noqa: B902 - the child must report, never unwind into the parent's loop
+            try:
+                channel.error("RuntimeError", "%s: %s" % (type(e).__name__, e))
+            except BaseException:
+                code = 70
+    finally:
+        os._exit(code)
 
 
 def describe_status(status):

@@ -59,6 +59,9 @@ class Server:
         self.in_buf = b""
         self.last_touch = 0.0
         self.stopping = False
+        # a child forked while the runtime is idle, ready for the next validate or run (a fork costs milliseconds)
+        self.spare = None
+        self.spare_wanted = False
 
     # -- output ---------------------------------------------------------------------------
     def write_bytes(self, data):
@@ -171,13 +174,50 @@ class Server:
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             timeout = DEFAULT_TIMEOUTS[method]
         flow_dir = params.get("flowDir") or self.flow_dir
-        pid, fd = forking.spawn(_child_entry, method, params, flow_dir)
+        if method == "validate" and self.validate_here(req_id, params, flow_dir):
+            return
+        pid, fd = self.fork_for(method, params, flow_dir)
         job = Job(req_id, method, run_id if method != "validate" else None, pid, fd, time.monotonic() + timeout)
         job.timeout = timeout
         self.jobs[fd] = job
         if job.run_id:
             self.runs[job.run_id] = job
         self.sel.register(fd, selectors.EVENT_READ, job)
+
+    def validate_here(self, req_id, params, flow_dir):
+        """Answers a validate that runs no user code without a child; False when it needs one."""
+        from . import validate
+        from .wire import RuntimeFailure
+        flow_dir = os.path.realpath(flow_dir)
+        if not os.path.isdir(flow_dir) or not validate.runs_no_user_code(params, flow_dir):
+            return False
+        try:
+            result = validate.validate(params, flow_dir)
+        except RuntimeFailure as e:
+            self.reply_error(req_id, e.code, e.message, e.detail)
+        except Exception as e:  # noqa: B902 - a bug in a check must answer, not end the runtime
+            self.reply_error(req_id, "RuntimeError", "%s: %s" % (type(e).__name__, e))
+        else:
+            self.reply(req_id, result)
+        return True
+
+    def fork_for(self, method, params, flow_dir):
+        spare, self.spare = self.spare, None
+        self.spare_wanted = True
+        if spare is not None:
+            if spare.alive():
+                try:
+                    return spare.hand(method, params, flow_dir)
+                except OSError:
+                    pass
+            spare.discard()
+        return forking.spawn(_child_entry, method, params, flow_dir)
+
+    def prepare_spare(self):
+        """Forks the next spare right after a job took the last one: the fork overlaps the job's own work."""
+        if self.spare_wanted and self.spare is None and self.warmup is None and not self.stopping:
+            self.spare = forking.fork_spare(_child_entry)
+            self.spare_wanted = False
 
     # -- children -------------------------------------------------------------------------
     def on_child_readable(self, job):
@@ -327,6 +367,7 @@ class Server:
                 warmup, self.warmup = self.warmup, None
                 warmup()
             self.check_deadlines()
+            self.prepare_spare()
             if self.jobs and time.time() - self.last_touch >= ACTIVITY_INTERVAL:
                 self.touch()
         self.shutdown()
@@ -348,6 +389,9 @@ class Server:
             self.handle_line(line.decode("utf-8", "replace"))
 
     def shutdown(self):
+        if self.spare is not None:
+            self.spare.discard()
+            self.spare = None
         for job in list(self.jobs.values()):
             forking.kill_group(job.pid, signal.SIGKILL)
             self.detach(job)

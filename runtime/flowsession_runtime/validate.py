@@ -1,8 +1,13 @@
 """validate: tool metadata for each node source, then node inputs checked against it."""
+import os
+
 from . import flowdef, inputs as inputs_mod, llm_params, packagetools, toolmeta
 from .wire import RuntimeFailure
 
 TEMPLATE_TYPES = ("prompt", "llm")
+TEMPLATE_EXTENSIONS = (".jinja2", ".j2", ".jinja")
+# a template above this size is parsed in a child, where a slow parse cannot hold up the runtime
+IN_PROCESS_TEMPLATE_BYTES = 1 << 20
 
 
 def _norm(path):
@@ -21,6 +26,32 @@ def _file_problem(e):
 def _yaml_problem(code, message, yaml_path, severity="error"):
     return {"code": code, "message": message, "severity": severity, "file": "flow.dag.yaml",
             "yamlPath": list(yaml_path)}
+
+
+def runs_no_user_code(params, flow_dir):
+    """A check of saved templates only, in a flow without package tools: parsing a jinja2 template runs nothing
+    of the user's, so it needs no process of its own (a fork costs more than the check)."""
+    sources = params.get("sources")
+    flow = params.get("flow")
+    if not isinstance(sources, list) or not sources or not isinstance(flow, dict):
+        return False
+    wanted = set()
+    for source in sources:
+        if not isinstance(source, str) or not source.lower().endswith(TEMPLATE_EXTENSIONS):
+            return False
+        try:
+            if os.path.getsize(os.path.join(flow_dir, source)) > IN_PROCESS_TEMPLATE_BYTES:
+                return False
+        except OSError:
+            pass  # missing: the check reports it
+        wanted.add(_norm(source))
+    for yaml_path, raw in flowdef.all_variant_entries(flow):
+        node = flowdef.Node(raw, yaml_path)
+        if node.source_type in packagetools.SOURCE_TYPES:
+            return False
+        if _norm(node.source_path) in wanted and node.type not in TEMPLATE_TYPES:
+            return False
+    return True
 
 
 def validate(params, flow_dir):

@@ -1,3 +1,5 @@
+import os
+import signal
 import time
 
 from tests.helpers import RuntimeTestCase, py_node
@@ -126,4 +128,83 @@ class IsolationTest(RuntimeTestCase):
         res = self.validate(one_node_flow("exits_at_import.py"))
         self.assertEqual([e["code"] for e in res["errors"]], ["PythonLoadError"])
         self.assertEqual(res["errors"][0]["line"], 2)
+        self.assertStillServing()
+
+    def _children(self):
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if int(fields[1]) == self.rt.proc.pid and fields[0] != "Z":
+                pids.append(int(entry))
+        return pids
+
+    def test_a_child_forked_ahead_sees_the_files_as_they_are_when_the_request_comes(self):
+        self.files({"changing.py": """
+            from promptflow import tool
+
+            @tool
+            def first(a: int) -> int:
+                return a
+            """})
+        flow = one_node_flow("changing.py", {"a": 1})
+        self.assertEqual(self.validate(flow)["tools"]["code"]["changing.py"]["function"], "first")
+        self.files({"changing.py": """
+            from promptflow import tool
+
+            @tool
+            def second(b: str) -> str:
+                return b
+            """})
+        tool = self.validate(flow)["tools"]["code"]["changing.py"]
+        self.assertEqual((tool["function"], list(tool["inputs"])), ("second", ["b"]))
+
+    def test_a_child_forked_ahead_that_died_is_replaced(self):
+        self.files({"plain.py": """
+            from promptflow import tool
+
+            @tool
+            def plain(a: int) -> int:
+                return a
+            """})
+        flow = one_node_flow("plain.py", {"a": 1})
+        self.assertEqual(self.run_flow(flow)["result"]["outputs"], {"o": 1})
+        deadline = time.monotonic() + 10
+        while not self._children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        spares = self._children()
+        self.assertTrue(spares, "a child waits for the next request")
+        for pid in spares:
+            os.kill(pid, signal.SIGKILL)
+        while any(os.path.exists("/proc/%d" % p) and p in self._children() for p in spares):
+            self.assertLess(time.monotonic(), deadline, "the killed spare is gone")
+            time.sleep(0.01)
+        self.assertEqual(self.run_flow(flow, {"a": 2})["result"]["outputs"], {"o": 1})
+        self.assertStillServing()
+
+    def test_a_template_check_runs_no_user_code_and_so_needs_no_child(self):
+        from flowsession_runtime import validate
+        self.files({"t.jinja2": "{{ x }}", "tool.py": "x = 1\n"})
+        template = {"name": "t", "type": "prompt", "source": {"type": "code", "path": "t.jinja2"}, "inputs": {}}
+        flow = {"nodes": [template, py_node("p", "tool.py")]}
+        self.assertTrue(validate.runs_no_user_code({"flow": flow, "sources": ["t.jinja2"]}, self.flow_dir))
+        self.assertFalse(validate.runs_no_user_code({"flow": flow, "sources": ["tool.py"]}, self.flow_dir))
+        self.assertFalse(validate.runs_no_user_code({"flow": flow}, self.flow_dir), "a full check imports the tools")
+        python_on_template = {"nodes": [py_node("p", "t.jinja2")]}
+        self.assertFalse(validate.runs_no_user_code({"flow": python_on_template, "sources": ["t.jinja2"]},
+                                                    self.flow_dir))
+        package = {"nodes": [template, {"name": "k", "type": "python", "source": {"type": "package", "tool": "a.b"}}]}
+        self.assertFalse(validate.runs_no_user_code({"flow": package, "sources": ["t.jinja2"]}, self.flow_dir))
+        res = self.validate(flow, sources=["t.jinja2"])
+        self.assertEqual(res["tools"]["code"]["t.jinja2"]["inputs"], {"x": {"type": ["string"]}})
+        self.files({"broken.jinja2": "{% if %}"})
+        res = self.validate({"nodes": [dict(template, source={"type": "code", "path": "broken.jinja2"})]},
+                            sources=["broken.jinja2"])
+        self.assertEqual([e["code"] for e in res["errors"]], ["JinjaParsingError"])
         self.assertStillServing()

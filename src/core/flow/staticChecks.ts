@@ -24,7 +24,7 @@ export interface FlowAnalysis {
  * whether a path relative to the flow folder is a file; never throws.
  */
 export function analyzeFlowText(input: string | Uint8Array, probe: PathProbe, file = FLOW_FILE): FlowAnalysis {
-  const parsed = parseFlowDocument(input, file);
+  const parsed = parseRemembered(input, file);
   const empty = { parsed, model: undefined, includes: [], sources: [] };
   if (parsed.problems.length > 0) return { ...empty, problems: parsed.problems };
   const sink = new ProblemSink(parsed);
@@ -80,6 +80,30 @@ export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
 /** Static problems of the flow in `flowDir`, sorted by position. */
 export async function checkFlowStatic(flowDir: string): Promise<FlowProblem[]> {
   return (await analyzeFlowDir(flowDir)).problems;
+}
+
+/** texts up to this size keep their parse: a save of a tool source re-checks an unchanged flow.dag.yaml */
+const REMEMBERED_TEXT_LIMIT = 256 * 1024;
+const REMEMBERED_PARSES = 16;
+const parses = new Map<string, ParsedFlow>();
+
+/**
+ * The parse of a flow text seen before (most of the static checks' time is the YAML parse); each caller gets
+ * its own copy of the plain value, so nothing a caller changes reaches the next one.
+ */
+function parseRemembered(input: string | Uint8Array, file: string): ParsedFlow {
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size > REMEMBERED_TEXT_LIMIT) return parseFlowDocument(input, file);
+  const key = `${file}\0${typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1')}`;
+  let parsed = parses.get(key);
+  if (parsed) {
+    parses.delete(key); // most recently used goes last
+  } else {
+    parsed = parseFlowDocument(input, file);
+    if (parses.size >= REMEMBERED_PARSES) parses.delete(parses.keys().next().value as string);
+  }
+  parses.set(key, parsed);
+  return { ...parsed, problems: [...parsed.problems], value: structuredClone(parsed.value) };
 }
 
 function sortProblems(problems: FlowProblem[]): FlowProblem[] {
