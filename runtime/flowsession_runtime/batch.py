@@ -11,7 +11,7 @@ import selectors
 import signal
 import time
 
-from . import capture, connections as conn_mod, forking, metrics, run as run_mod
+from . import capture, connections as conn_mod, filesync, forking, metrics, run as run_mod
 from .column_mapping import check_mapping, load_base_run, map_inputs
 from .executor import jsonable_record
 from .wire import RuntimeFailure, dumps, to_jsonable
@@ -290,7 +290,7 @@ def batch(params, flow_dir, channel):
         data = params.get("dataPath")
         if params.get("removeData") and isinstance(data, str) and os.path.basename(data).startswith("flowsession-data-"):
             target = os.path.realpath(os.path.join(flow_dir, data))
-            shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, ".flowsession-batch")))
+            shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, filesync.SCRATCH_FOLDER)))
             if os.path.dirname(target) in shares:
                 try:
                     os.remove(target)

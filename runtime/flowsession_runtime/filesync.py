@@ -7,6 +7,8 @@ import base64
 import os
 
 MAX_TOTAL_BYTES = 32 * 1024 * 1024
+# the runtime's own scratch folder in the flow folder (shares of a batch spread over engines), removed after use
+SCRATCH_FOLDER = ".flowsession-batch"
 
 
 class SyncError(Exception):
@@ -188,3 +190,36 @@ def sync_files(flow_dir, params, manifest_path=MANIFEST_PATH, then=None):
         # lacks is sent again), never runs ahead of it
         then(lambda: _write_manifest(manifest_path, manifest))
     return {"generation": generation}
+
+
+def remove_strays(flow_dir, manifest_path=MANIFEST_PATH, keep=()):
+    """Removes what the flow folder holds beyond its manifest: files the flow's code wrote while it ran, which the
+    host's folder does not have. Nothing happens without a manifest (nothing is proven). `keep`: paths on their way
+    in another way (an engine archive copy between two syncFiles). Returns the paths removed."""
+    manifest = read_manifest(manifest_path)
+    if manifest is None:
+        return []
+    entries = manifest["entries"]
+    keep = set(keep)
+    removed = []
+    root = os.path.realpath(flow_dir)
+
+    def visit(folder, prefix):
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            return
+        for name in names:
+            rel = prefix + name
+            full = os.path.join(folder, name)
+            if rel in keep or rel == SCRATCH_FOLDER or name.endswith(".flowsession-tmp"):
+                continue
+            entry = entries.get(rel)
+            if entry is None:
+                _remove(full)
+                removed.append(rel)
+            elif entry.get("dir") and os.path.isdir(full) and not os.path.islink(full):
+                visit(full, rel + "/")
+
+    visit(root, "")
+    return removed

@@ -62,6 +62,9 @@ class Server:
         # a child forked while the runtime is idle, ready for the next validate or run (a fork costs milliseconds)
         self.spare = None
         self.spare_wanted = False
+        # user code ran in the flow folder since it was last tidied; paths an archive copy is bringing in
+        self.flow_used = False
+        self.arriving = ()
 
     # -- output ---------------------------------------------------------------------------
     def write_bytes(self, data):
@@ -138,6 +141,8 @@ class Server:
         elif method == "syncFiles":
             from .filesync import SyncError, sync_files
             record = []
+            forget = params.get("forget")
+            self.arriving = tuple(p for p in forget if isinstance(p, str)) if isinstance(forget, list) else ()
             try:
                 self.reply(req_id, sync_files(self.flow_dir, params, self.manifest_path, then=record.append))
             except (SyncError, ValueError, OSError) as e:
@@ -177,6 +182,8 @@ class Server:
         if method == "validate" and self.validate_here(req_id, params, flow_dir):
             return
         pid, fd = self.fork_for(method, params, flow_dir)
+        if os.path.realpath(flow_dir) == os.path.realpath(self.flow_dir):
+            self.flow_used = True
         job = Job(req_id, method, run_id if method != "validate" else None, pid, fd, time.monotonic() + timeout)
         job.timeout = timeout
         self.jobs[fd] = job
@@ -212,6 +219,21 @@ class Server:
                     pass
             spare.discard()
         return forking.spawn(_child_entry, method, params, flow_dir)
+
+    def tidy_flow(self):
+        """Once no job runs, removes what user code wrote into the flow folder: the session's copy stays exactly the
+        host's flow folder (a file written there would be importable here and nowhere else)."""
+        if not self.flow_used or self.jobs or self.dying or self.stopping:
+            return
+        self.flow_used = False
+        from .filesync import remove_strays
+        try:
+            removed = remove_strays(self.flow_dir, self.manifest_path, self.arriving)
+        except OSError as e:
+            sys.stderr.write("flowsession runtime: could not tidy the flow folder: %s\n" % e)
+            return
+        if removed:
+            sys.stderr.write("flowsession runtime: removed %d file(s) the flow wrote into its folder\n" % len(removed))
 
     def prepare_spare(self):
         """Forks the next spare right after a job took the last one: the fork overlaps the job's own work."""
@@ -367,6 +389,7 @@ class Server:
                 warmup, self.warmup = self.warmup, None
                 warmup()
             self.check_deadlines()
+            self.tidy_flow()
             self.prepare_spare()
             if self.jobs and time.time() - self.last_touch >= ACTIVITY_INTERVAL:
                 self.touch()

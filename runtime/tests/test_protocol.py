@@ -169,3 +169,66 @@ class SyncFilesTest(unittest.TestCase):
             with self.assertRaises(SyncError, msg=bad):
                 self.sync(base=None, remove=[bad])
         self.assertTrue(os.path.islink(os.path.join(self.flow, "escape")))
+
+
+class FlowTidyTest(unittest.TestCase):
+    """What the flow's code writes into the session's flow folder is gone once no job runs."""
+
+    def setUp(self):
+        import tempfile
+        from tests.helpers import Runtime
+        self.tmp = tempfile.TemporaryDirectory()
+        self.flow = os.path.realpath(os.path.join(self.tmp.name, "flow"))
+        os.mkdir(self.flow)
+        self.manifest = os.path.join(self.tmp.name, "state", "manifest.json")
+        self.rt = Runtime(self.flow, env={"FLOWSESSION_SYNC_MANIFEST": self.manifest})
+
+    def tearDown(self):
+        self.rt.close()
+        self.tmp.cleanup()
+
+    def sync(self, files):
+        import base64
+        entry = {"size": 1, "mtimeMs": 1, "hash": "h"}
+        record = {"sub": {"dir": True}}
+        record.update({p: entry for p in files})
+        payload = [{"path": p, "content": base64.b64encode(t.encode()).decode()} for p, t in files.items()]
+        r = self.rt.call("syncFiles", {"container": "c1", "base": None, "dirs": ["sub"], "files": payload,
+                                       "record": record})
+        self.assertEqual(r["result"], {"generation": 1})
+
+    def wait_for(self, what, check, timeout=20):
+        end = time.monotonic() + timeout
+        while not check():
+            self.assertLess(time.monotonic(), end, what)
+            time.sleep(0.01)
+
+    def test_files_written_by_a_run_leave_the_folder_after_it_and_a_run_sees_its_own_files(self):
+        self.sync({"writer.py": """from promptflow import tool
+import os
+
+
+@tool
+def write(n: int) -> str:
+    with open("made.txt", "w") as f:
+        f.write("x")
+    os.makedirs("cache/deep", exist_ok=True)
+    open("cache/deep/c.bin", "w").close()
+    open("sub/inner.txt", "w").close()
+    os.makedirs(".flowsession-batch", exist_ok=True)
+    return open("made.txt").read()
+"""})
+        flow = {"inputs": {}, "outputs": {"o": {"reference": "${w.output}"}},
+                "nodes": [py_node("w", "writer.py", {"n": 1})]}
+        resp = self.rt.call("run", {"runId": "tidy-1", "flow": flow, "flowDir": self.flow, "inputs": {}})
+        self.assertEqual(resp["result"]["outputs"], {"o": "x"}, resp)
+        self.wait_for("the run's files leave the flow folder",
+                      lambda: sorted(os.listdir(self.flow)) == [".flowsession-batch", "sub", "writer.py"])
+        self.assertEqual(os.listdir(os.path.join(self.flow, "sub")), [])
+        self.assertEqual(self.rt.call("ping")["result"], {"pong": True})
+
+    def test_without_a_manifest_nothing_is_removed(self):
+        from flowsession_runtime.filesync import remove_strays
+        open(os.path.join(self.flow, "kept.txt"), "w").close()
+        self.assertEqual(remove_strays(self.flow, self.manifest), [])
+        self.assertEqual(os.listdir(self.flow), ["kept.txt"])

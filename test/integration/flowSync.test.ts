@@ -8,6 +8,7 @@ import { peakRssEnv, peakRssMb } from '../support/peakRss';
 import { testServices } from '../support/world/manager';
 import { testEngine } from '../support/world/world';
 import { median } from '../bench/report';
+import { waitUntil } from '../support/waiting';
 import type { CoreServices } from '../../src/core/services';
 
 const MANIFEST = '/home/flowsession/.flowsession/flow-manifest.json';
@@ -100,6 +101,18 @@ describe('the session holds exactly the flow files, and a sync costs what change
       assert.ok(!(await sessionHas(flow, 'common.py')), 'the include left the session');
       assert.ok(await sessionHas(flow, 'shared/common.py'), 'the file itself stays where the flow folder has it');
       assert.ok(!Object.keys((await manifestOf(flow)).entries).includes('common.py'));
+    });
+
+    it('a file the flow writes into its folder while it runs is gone once the run is over', async () => {
+      const writer = jar.make(
+        toolFlow('with open("scratch.txt", "w") as f:\n    f.write("made")\nwith open("scratch.txt") as f:\n    return f.read()'),
+      );
+      const record = await services.runs.run(writer);
+      assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
+      assert.deepStrictEqual(record.outputs, { out: 'made' }, 'the run itself reads what it wrote');
+      await waitUntil('the written file to leave the session', 30_000, async () => !(await sessionHas(writer, 'scratch.txt')));
+      assert.ok(await sessionHas(writer, 'work.py'), 'the flow files stay');
+      assert.ok(!fs.existsSync(path.join(writer, 'scratch.txt')), 'nothing reached the local folder');
     });
   });
 
