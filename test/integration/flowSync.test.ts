@@ -160,4 +160,24 @@ describe('the session holds exactly the flow files, and a sync costs what change
       assert.ok(!(await sessionHas(flow, 'data/big.bin')), 'the deleted data file left the session');
     });
   });
+
+  it('a batch data file outside the flow folder is streamed into the session, not read into memory', async () => {
+    const flow = jar.make(HELLO_FLOW);
+    const data = path.join(jar.make({}), 'lines.jsonl');
+    // 30 lines of 10 MB each: a field the flow does not read
+    const pad = 'x'.repeat(10 * 1024 * 1024);
+    fs.writeFileSync(data, '');
+    for (let i = 0; i < 30; i++) fs.appendFileSync(data, `{"name": "n${i}", "pad": "${pad}"}\n`);
+    const r = await runCli(['batch', flow, '--data', data, '--column-mapping', 'name=${data.name}', '--json'], peakRssEnv());
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { total: number; failed: number; output: string };
+    assert.deepStrictEqual([doc.total, doc.failed], [30, 0], fs.readFileSync(doc.output, 'utf8').slice(0, 2000));
+    const outputs = fs
+      .readFileSync(doc.output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.strictEqual(outputs.length, 30);
+    assert.ok(peakRssMb(r.stderr) < 100, `the batch kept ${peakRssMb(r.stderr).toFixed(0)} MB resident for a 300 MB data file`);
+  });
 });

@@ -32,7 +32,7 @@ import {
   writeRunResult,
 } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
-import { listFlowFiles } from '../fs/flowArchive';
+import { listFlowFiles, streamFlowFiles } from '../fs/flowArchive';
 
 /** What a run asks of the runtime (see RunParams); with `node`, upstream outputs not in `inputs` come from the latest run. */
 export interface RunOptions extends Pick<
@@ -305,9 +305,15 @@ export class RunService {
       copied.push(`/tmp/${name}`);
       return `/tmp/${name}`;
     };
-    const containerData = inFlow
-      ? `${IMAGE_PATHS.flow}/${rel}`
-      : await copyIn(`flowsession-data-${runId}.jsonl`, fs.readFileSync(dataFile));
+    const copyFileIn = async (name: string, abs: string) => {
+      // streamed from disk: a data file of any size costs the extension or CLI no more memory than a small one
+      const size = fs.statSync(abs).size;
+      const { tar, hashes } = streamFlowFiles([{ name, abs, size, dir: false, mtimeMs: 0, executable: false }]);
+      await Promise.all([this.manager.engine.putArchive(container, '/tmp', tar), hashes]);
+      copied.push(`/tmp/${name}`);
+      return `/tmp/${name}`;
+    };
+    const containerData = inFlow ? `${IMAGE_PATHS.flow}/${rel}` : await copyFileIn(`flowsession-data-${runId}.jsonl`, dataFile);
     const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
     const onLine = (e: RuntimeEvent) => {
