@@ -15,8 +15,23 @@ const common = {
   // ssh2's optional native addon and cpu-features are not needed: the pure-JS paths are used
   external: ['vscode', 'cpu-features', './crypto/build/Release/sshcrypto.node'],
 };
+// Libraries the extension loads on first use (src/core/vendor.ts): each is a file of its own next to the bundle, so
+// activation reads only what it needs. The CLI keeps them inline.
+const LAZY_LIBRARIES = ['yaml', 'dockerode'];
+const lazyLibraries = {
+  name: 'lazy-libraries',
+  setup(build) {
+    const filter = new RegExp(`^(${LAZY_LIBRARIES.join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: `./vendor/${args.path}.js`, external: true }));
+  },
+};
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', plugins: [lazyLibraries] },
+  ...LAZY_LIBRARIES.map((name) => ({
+    ...common,
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: '.', loader: 'js' },
+    outfile: `dist/vendor/${name}.js`,
+  })),
   { ...common, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // the session panel's script runs in the webview (a browser), not in Node
   {

@@ -8,5 +8,6 @@ describe('activation', function () {
     const m = measureActivation(1);
     assert.ok(m.commands.includes('command flowsession.startSession'));
     assert.ok(!m.connected, 'no engine connection during activation');
+    assert.deepStrictEqual(m.bundleFiles, ['extension.js'], 'the engine client and the YAML parser load on first use, not at activation');
   });
 });

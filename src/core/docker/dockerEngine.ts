@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import * as http from 'http';
 import * as https from 'https';
 import { PassThrough, Readable, Writable } from 'stream';
@@ -23,6 +23,7 @@ import type {
 import { labelFilters } from './engine';
 import { compareApiVersions, engineError, MIN_API_VERSION } from './engineErrors';
 import { FlowSessionError } from '../errors';
+import { dockerode } from '../vendor';
 import { subscribeEvents } from './events';
 import { followJsonStream, type EngineStreamMessage } from './jsonStream';
 import { LayerProgressTracker, type ProgressListener } from './progress';
@@ -58,7 +59,7 @@ export class DockerEngine implements Engine {
     // over TCP every engine call would pay a new connection (and a TLS handshake): keep them open
     if (options.protocol === 'https') options.agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
     else if (options.protocol === 'http') options.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    this.docker = new Docker(options);
+    this.docker = new (dockerode())(options);
   }
 
   private async call<T>(action: string, fn: () => Promise<T>): Promise<T> {

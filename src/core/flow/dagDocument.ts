@@ -1,4 +1,12 @@
-import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument } from 'yaml';
+import type { Alias, Document, LineCounter, Node } from 'yaml';
+import type * as Yaml from 'yaml';
+import { yaml } from '../vendor';
+
+const isAlias: typeof Yaml.isAlias = ((n: unknown) => yaml().isAlias(n)) as typeof Yaml.isAlias;
+const isMap: typeof Yaml.isMap = ((n: unknown) => yaml().isMap(n)) as typeof Yaml.isMap;
+const isPair: typeof Yaml.isPair = ((n: unknown) => yaml().isPair(n)) as typeof Yaml.isPair;
+const isScalar: typeof Yaml.isScalar = ((n: unknown) => yaml().isScalar(n)) as typeof Yaml.isScalar;
+const isSeq: typeof Yaml.isSeq = ((n: unknown) => yaml().isSeq(n)) as typeof Yaml.isSeq;
 import { FlowProblem } from './problem';
 
 /** A YAML path as the runtime reports it: map keys and sequence indexes from the document root. */
@@ -41,7 +49,7 @@ const START: SourceRange = { line: 1, column: 1, endLine: 1, endColumn: 2 };
  * `YamlParseError` problem (the code prompt flow's own YAML loader raises).
  */
 export function parseFlowDocument(input: string | Uint8Array, file = FLOW_FILE): ParsedFlow {
-  const lineCounter = new LineCounter();
+  const lineCounter = new (yaml().LineCounter)();
   const fail = (message: string, range: SourceRange = START, text = ''): ParsedFlow => ({
     text,
     doc: undefined,
@@ -65,7 +73,7 @@ export function parseFlowDocument(input: string | Uint8Array, file = FLOW_FILE):
   }
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+    doc = yaml().parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   } catch (e) {
     // the parser recurses per nesting level; a pathological document can exhaust the stack
     return fail(`The document could not be parsed (${e instanceof Error ? e.message : String(e)}).`, START, text);

@@ -1,4 +1,5 @@
-import { isMap, isPair, isScalar, parseDocument, type Pair, type YAMLMap } from 'yaml';
+import type { Pair, YAMLMap } from 'yaml';
+import { yaml } from '../vendor';
 import { isValidImageRef } from '../imageRef';
 import { FlowSessionError } from '../errors';
 
@@ -14,6 +15,7 @@ export function setEnvironmentImage(text: string, image: string | undefined): st
       `Not a valid image name: ${image}`,
       'Use a name like python:3.11-slim or my-registry.io/team/flow-base:1.0.',
     );
+  const { isMap, isScalar, parseDocument } = yaml();
   const doc = parseDocument(text, { keepSourceTokens: false });
   if (doc.errors.length > 0)
     throw new FlowSessionError(
@@ -68,10 +70,12 @@ export function setEnvironmentImage(text: string, image: string | undefined): st
 }
 
 function findPair(map: YAMLMap, key: string): Pair | undefined {
+  const { isPair, isScalar } = yaml();
   return map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key) as Pair | undefined;
 }
 
 function keyRange(pair: Pair): [number, number] {
+  const { isScalar } = yaml();
   return isScalar(pair.key) && pair.key.range ? [pair.key.range[0], pair.key.range[1]] : [0, 0];
 }
 

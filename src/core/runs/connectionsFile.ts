@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { isMap, isSeq, parseDocument } from 'yaml';
+import { yaml } from '../vendor';
 import { FlowSessionError } from '../errors';
 import type { ConnectionSpec } from '../runtime/protocol';
 
@@ -29,6 +29,7 @@ export function readConnectionsFile(file: string, env: NodeJS.ProcessEnv = proce
       'Give a YAML file listing connections (name, type, api_base, api_key: ${env:VAR}).',
     );
   }
+  const { isMap, isSeq, parseDocument } = yaml();
   const doc = parseDocument(text);
   if (doc.errors.length)
     throw new FlowSessionError(
