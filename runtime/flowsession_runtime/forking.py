@@ -175,6 +175,31 @@ def _child(w, keep_fds, work):
         os._exit(code)
 
 
+def usable_cpus():
+    """The CPUs this process may use: its affinity, capped by the container's CPU quota (cgroup v2 or v1)."""
+    try:
+        cpus = float(len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        cpus = float(os.cpu_count() or 1)
+    quota = None
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as f:
+            limit, period = f.read().split()[:2]
+        if limit != "max":
+            quota = int(limit) / int(period)
+    except (OSError, ValueError):
+        try:
+            with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as f:
+                limit = int(f.read())
+            with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+                period = int(f.read())
+            if limit > 0 and period > 0:
+                quota = limit / period
+        except (OSError, ValueError):
+            pass
+    return min(cpus, quota) if quota else cpus
+
+
 def describe_status(status):
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)

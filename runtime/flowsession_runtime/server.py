@@ -62,6 +62,9 @@ class Server:
         # a child forked while the runtime is idle, ready for the next validate or run (a fork costs milliseconds)
         self.spare = None
         self.spare_wanted = False
+        # with two CPUs or more the next spare is forked while a job works; on one, only once it has answered (a
+        # fork beside the job would take the job's CPU)
+        self.spare_beside_job = forking.usable_cpus() >= 2
         # user code ran in the flow folder since it was last tidied; paths an archive copy is bringing in
         self.flow_used = False
         self.arriving = ()
@@ -236,10 +239,13 @@ class Server:
             sys.stderr.write("flowsession runtime: removed %d file(s) the flow wrote into its folder\n" % len(removed))
 
     def prepare_spare(self):
-        """Forks the next spare right after a job took the last one: the fork overlaps the job's own work."""
-        if self.spare_wanted and self.spare is None and self.warmup is None and not self.stopping:
-            self.spare = forking.fork_spare(_child_entry)
-            self.spare_wanted = False
+        """Forks the next spare after a job took the last one, so the next request pays no fork."""
+        if not self.spare_wanted or self.spare is not None or self.warmup is not None or self.stopping:
+            return
+        if not self.spare_beside_job and any(not job.answered for job in self.jobs.values()):
+            return
+        self.spare = forking.fork_spare(_child_entry)
+        self.spare_wanted = False
 
     # -- children -------------------------------------------------------------------------
     def on_child_readable(self, job):

@@ -208,3 +208,9 @@ class IsolationTest(RuntimeTestCase):
                             sources=["broken.jinja2"])
         self.assertEqual([e["code"] for e in res["errors"]], ["JinjaParsingError"])
         self.assertStillServing()
+
+    def test_usable_cpus_is_capped_by_the_affinity(self):
+        from flowsession_runtime import forking
+        cpus = forking.usable_cpus()
+        self.assertGreater(cpus, 0)
+        self.assertLessEqual(cpus, len(os.sched_getaffinity(0)))

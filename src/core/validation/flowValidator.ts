@@ -30,6 +30,8 @@ export interface ValidateOptions {
   onProgress?: SessionProgress;
   /** write .promptflow/flow.tools.json as prompt flow's validate does (default true) */
   writeToolsJson?: boolean;
+  /** the static checks of the flow as it is now, when the caller already runs them (on save: shown at once) */
+  analysis?: Promise<FlowAnalysis>;
 }
 
 const SOURCE_EXTENSIONS = new Set(['.py', '.jinja2', '.j2', '.jinja']);
@@ -43,7 +45,7 @@ export class FlowValidator {
     const warm = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
     // a warm session's copy is brought current while the static checks run: the two do not depend on each other
     const earlySync = warm ? this.sync(dir, options.changedFiles) : undefined;
-    const analysis = await analyzeFlowDir(dir).catch(async (e: unknown) => {
+    const analysis = await (options.analysis ?? analyzeFlowDir(dir)).catch(async (e: unknown) => {
       await earlySync?.catch(() => undefined);
       throw e;
     });

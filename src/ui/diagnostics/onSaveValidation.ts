@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import type { FlowProblem } from '../../core/flow/problem';
+import type { FlowAnalysis } from '../../core/flow/staticChecks';
 import type { Ctx } from '../ctx';
 import type { FlowIndex } from '../flowIndex';
 import { FLOW_FILE, savedFileOfFlow } from '../flowLocator';
@@ -50,6 +51,8 @@ export class OnSaveValidation implements vscode.Disposable {
   /** realpath of a flow folder → the path the workspace uses for it */
   private readonly displayDirs = new Map<string, string>();
   private readonly autoStarting = new Set<string>();
+  /** the static checks started by the newest save of each flow, which its session validation reuses */
+  private readonly latestStatic = new Map<string, { generation: number; analysis: Promise<FlowAnalysis> }>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly doneEmitter = new vscode.EventEmitter<{ flowDir: string; sessionChecked: boolean; generation: number }>();
   /** fires after each validation settles (tests and the bench wait on it) */
@@ -96,9 +99,9 @@ export class OnSaveValidation implements vscode.Disposable {
 
   private async runStatic(flowDir: string, generation: number): Promise<void> {
     try {
-      const { analyzeFlowDir } = await import('../../core/flow/staticChecks');
-      const analysis = await analyzeFlowDir(flowDir);
-      this.publish(flowDir, this.store.applyStatic(flowDir, generation, analysis.problems));
+      const analysis = import('../../core/flow/staticChecks').then((m) => m.analyzeFlowDir(flowDir));
+      this.latestStatic.set(flowDir, { generation, analysis });
+      this.publish(flowDir, this.store.applyStatic(flowDir, generation, (await analysis).problems));
     } catch (e) {
       this.ctx.log.warn(`Static checks of ${flowDir} failed: ${errorMessage(e)}`);
     }
@@ -112,10 +115,14 @@ export class OnSaveValidation implements vscode.Disposable {
       if (!services) return; // engine unreachable: the static problems stand, the views say why
       const full = job.changedFiles.includes(FULL);
       const trusted = sessionsAllowed();
+      const latest = this.latestStatic.get(flowDir);
+      if (latest && latest.generation <= generation) this.latestStatic.delete(flowDir);
       const report = await services.validator.validate(flowDir, {
         // Restricted Mode: the static checks only, even when a session runs (its checks import the flow's code)
         session: trusted ? 'if-running' : 'never',
         changedFiles: full ? undefined : job.changedFiles,
+        // the checks of the save this job ends with are already running: the same answer, computed once
+        analysis: latest?.generation === generation ? latest.analysis : undefined,
       });
       sessionChecked = report.sessionChecked;
       if (report.sessionChecked) {

@@ -4,6 +4,7 @@
  *     --folder <dir>   workspace to open, copied into the run folder (default samples/hello-flow)
  *     --in-place       open --folder itself instead of a copy
  *     --dev <dir>      extensionDevelopmentPath (default the repo)
+ *     --also <dir>     another extension, packaged from its folder and installed beside it (repeatable)
  *     --timeout <ms>   harness timeout (default $FLOWSESSION_E2E_TIMEOUT_MS or 10 min)
  *     --label <name>   run folder label
  * The extension host gets FLOWSESSION_* and DOCKER_* variables of this process (extensionEnvironment).
@@ -22,6 +23,7 @@ function parse(argv: string[]) {
     folder: path.join(REPO_ROOT, 'samples', 'hello-flow'),
     inPlace: false,
     dev: REPO_ROOT,
+    also: [] as string[],
     timeout: undefined as number | undefined,
     label: '',
   };
@@ -35,6 +37,7 @@ function parse(argv: string[]) {
     if (a === '--folder') o.folder = path.resolve(next());
     else if (a === '--in-place') o.inPlace = true;
     else if (a === '--dev') o.dev = path.resolve(next());
+    else if (a === '--also') o.also.push(path.resolve(next()));
     else if (a === '--timeout') o.timeout = Number(next());
     else if (a === '--label') o.label = next();
     else if (!a.startsWith('--') && !o.suite) o.suite = path.resolve(a);
@@ -55,6 +58,7 @@ async function main(): Promise<number> {
   const r = await runExtensionTests({
     runDir,
     extensionDevelopmentPath: o.dev,
+    extraExtensions: o.also,
     extensionTestsPath: entry,
     folder,
     env: passedEnv(),

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { format } from 'util';
 import { openBrowser } from './browser';
 import { startCodeServer, type CodeServer } from './server';
+import { installVsix, packageExtension } from './vsix';
 import { EXT_HOST_MARK, SUITE_DONE_MARK } from './marks';
 
 export const EXIT = {
@@ -26,6 +27,8 @@ export interface ExtensionTestOptions {
   runDir: string;
   /** folder of the extension under development (its package.json) */
   extensionDevelopmentPath: string;
+  /** more extensions, packaged from their folders and installed beside it (the bench's baseline extension) */
+  extraExtensions?: string[];
   /** compiled suite entry (.js) */
   extensionTestsPath: string;
   /** folder (workspace) to open */
@@ -78,7 +81,8 @@ export async function runExtensionTests(o: ExtensionTestOptions): Promise<Extens
   const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const testLog = fs.createWriteStream(path.join(o.runDir, 'tests.log'));
   const result = (code: number, reason: string): ExtensionTestResult => ({ code, reason, durationMs: Date.now() - t0, runDir: o.runDir });
-  for (const f of [o.extensionTestsPath, path.join(o.extensionDevelopmentPath, 'package.json'), o.folder]) {
+  const manifests = [o.extensionDevelopmentPath, ...(o.extraExtensions ?? [])].map((d) => path.join(d, 'package.json'));
+  for (const f of [o.extensionTestsPath, ...manifests, o.folder]) {
     if (!fs.existsSync(f)) return result(EXIT.harnessError, `${f} does not exist`);
   }
 
@@ -87,7 +91,9 @@ export async function runExtensionTests(o: ExtensionTestOptions): Promise<Extens
   let timer: NodeJS.Timeout | undefined;
   let doneMark = false;
   try {
-    server = await startCodeServer({ runDir: o.runDir, smokeTestDriver: true, settings: o.settings });
+    const extensionsDir = path.join(o.runDir, 'server', 'extensions');
+    for (const dir of o.extraExtensions ?? []) installVsix(packageExtension(o.runDir, dir), extensionsDir, o.runDir);
+    server = await startCodeServer({ runDir: o.runDir, smokeTestDriver: true, settings: o.settings, extensionsDir });
     const srv = server;
     const b = await openBrowser(o.runDir);
     closeBrowser = b.close;

@@ -16,7 +16,7 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 export function packageExtension(runDir: string, extensionDir = REPO_ROOT): string {
   const main = path.join(extensionDir, 'dist', 'extension.js');
   if (extensionDir === REPO_ROOT && !fs.existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
-  const out = path.join(runDir, 'flowsession.vsix');
+  const out = path.join(runDir, extensionDir === REPO_ROOT ? 'flowsession.vsix' : `${path.basename(extensionDir)}.vsix`);
   const vsce = path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce');
   run(vsce, ['package', '--no-dependencies', '-o', out], { cwd: extensionDir, log: path.join(runDir, 'package.log') });
   return out;
