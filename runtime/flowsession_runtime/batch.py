@@ -18,6 +18,9 @@ from .wire import RuntimeFailure, dumps, to_jsonable
 
 LINE_OUTPUT_CAP = 64 * 1024
 MAX_WORKERS = 64
+# most batch lines wait on a model or a service, not on the CPU: enough workers to keep those waits overlapped
+# (workers are forked only as lines need them, so a short batch starts no more than it has lines)
+DEFAULT_WORKERS = 16
 
 
 def _write_all(fd, data):
@@ -125,7 +128,7 @@ class Batch:
         self.mapping = params.get("columnMapping") or {}
         self.base = base
         workers = params.get("workers")
-        self.n = max(1, min(int(workers) if isinstance(workers, (int, float)) else 4, MAX_WORKERS))
+        self.n = max(1, min(int(workers) if isinstance(workers, (int, float)) else DEFAULT_WORKERS, MAX_WORKERS))
         lt = params.get("lineTimeoutSeconds")
         self.line_timeout = float(lt) if isinstance(lt, (int, float)) and lt > 0 else 600.0
         self.total = self.failed = 0
@@ -165,16 +168,14 @@ class Batch:
     def run(self, lines):
         pending = iter(lines)
         exhausted = False
-        for _ in range(self.n):
-            self.spawn()
-        idle = list(self.workers)
+        idle = []
         while True:
-            while idle and not exhausted:
+            while (idle or len(self.workers) < self.n) and not exhausted:
                 nxt = next(pending, None)
                 if nxt is None:
                     exhausted = True
                     break
-                idle.pop().send(*nxt)
+                (idle.pop() if idle else self.spawn()).send(*nxt)
             busy = [w for w in self.workers if w.current is not None]
             if exhausted and not busy:
                 break
@@ -191,8 +192,7 @@ class Batch:
                     if idx is not None:
                         self.fail_line(idx, "RuntimeCrashed", "The process running line %d ended unexpectedly (%s)."
                                        % (idx, how))
-                    idle.append(self.spawn())
-                    continue
+                    continue  # the next line that needs a worker forks a new one
                 w.buf += data
                 while b"\n" in w.buf:
                     nl = w.buf.index(b"\n")
@@ -210,7 +210,6 @@ class Batch:
                         idle.remove(w)
                     self.fail_line(idx, "LineExecutionTimeoutError", "Line %d execution timeout for exceeding %g "
                                    "seconds." % (idx, self.line_timeout))
-                    idle.append(self.spawn())
         for w in list(self.workers):
             self.retire(w)
 

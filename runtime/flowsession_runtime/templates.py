@@ -1,4 +1,6 @@
 """jinja2 templates: inputs as prompt flow derives them, rendering as the prompt tool does."""
+import functools
+
 from .wire import RuntimeFailure
 
 try:
@@ -33,7 +35,7 @@ def render(template_text, variables):
     """The template rendered with `variables`, a dict: any name is a variable, including `text` and `template_text`."""
     require_jinja()
     try:
-        return jinja2.Template(template_text, trim_blocks=True, keep_trailing_newline=True).render(variables)
+        return _compiled(template_text).render(variables)
     except Exception as e:
         raise JinjaTemplateError(
             "Failed to render jinja template: %s: %s. Please modify your prompt to fix the issue."
@@ -42,3 +44,9 @@ def render(template_text, variables):
 
 class JinjaTemplateError(Exception):
     pass
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled(template_text):
+    # a batch renders the same template on every line: compiling it is most of the cost of a render
+    return jinja2.Template(template_text, trim_blocks=True, keep_trailing_newline=True)

@@ -147,3 +147,24 @@ class BatchTest(RuntimeTestCase):
         with open("/proc/%d/status" % self.rt.proc.pid) as f:
             hwm_kb = int([ln for ln in f if ln.startswith("VmHWM")][0].split()[1])
         self.assertLess(hwm_kb, 150 * 1024)
+
+    def test_workers_start_as_lines_need_them_up_to_sixteen_by_default(self):
+        write_files(self.flow_dir, {"pid.py": """
+            import os, time
+            from promptflow import tool
+
+            @tool
+            def pid(x: int) -> int:
+                time.sleep(0.05)  # lines overlap, so a free worker is not simply reused
+                return os.getpid()
+            """})
+        flow = {"inputs": {"x": {"type": "int"}}, "outputs": {"pid": {"reference": "${pid.output}"}},
+                "nodes": [py_node("pid", "pid.py", {"x": "${inputs.x}"})]}
+        for rows, most in ((3, 3), (40, 16)):
+            events = []
+            r = self.batch(flow, self.data("pids-%d.jsonl" % rows, [{"x": i} for i in range(rows)]), events)["result"]
+            self.assertEqual((r["total"], r["failed"]), (rows, 0))
+            pids = {e["output"]["pid"] for e in events if e["event"] == "lineEnd"}
+            self.assertLessEqual(len(pids), most, "no more workers than lines, and the default caps them")
+            if rows == 40:
+                self.assertGreater(len(pids), 4, "an I/O-bound batch gets more than the old default of 4 workers")

@@ -16,14 +16,16 @@ export interface OpenAiStub {
 /**
  * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
  * with an echo of the last message (JSON for a message of parts), embeddings with [input length, 0.5],
- * 401 for a wrong key, and never answers a deployment named "slow".
+ * 401 for a wrong key, and never answers a deployment named "slow". `delayMs`: every answer comes that much later
+ * (a model's latency, for LLM-bound batches).
  */
-export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
+export async function startOpenAiStub(validKey: string, options: { delayMs?: number } = {}): Promise<OpenAiStub> {
   const requests: StubRequest[] = [];
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));
-    req.on('end', () => {
+    req.on('end', () => (options.delayMs ? setTimeout(answer, options.delayMs) : answer()));
+    const answer = () => {
       let body: Record<string, unknown> = {};
       try {
         body = JSON.parse(raw || '{}');
@@ -65,7 +67,7 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
           }),
         );
       }
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -8,6 +8,7 @@ import type {
   BuildOptions,
   CommitOptions,
   ContainerDetails,
+  ContainerStats,
   ContainerSpec,
   ContainerSummary,
   Engine,
@@ -304,6 +305,20 @@ export class DockerEngine implements Engine {
         // 409: removal already in progress (another window), 404: already gone
         if (statusOf(e) !== 404 && statusOf(e) !== 409) throw e;
       }
+    });
+  }
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    return this.call('read the container statistics', async () => {
+      const s = (await this.docker.getContainer(id).stats({ stream: false })) as unknown as {
+        memory_stats?: { usage?: number; max_usage?: number };
+        cpu_stats?: { cpu_usage?: { total_usage?: number } };
+      };
+      return {
+        memoryBytes: s.memory_stats?.usage ?? 0,
+        ...(s.memory_stats?.max_usage ? { memoryPeakBytes: s.memory_stats.max_usage } : {}),
+        cpuNanos: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
+      };
     });
   }
 

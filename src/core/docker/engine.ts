@@ -29,6 +29,14 @@ export interface ContainerSummary {
   labels: Record<string, string>;
 }
 
+export interface ContainerStats {
+  memoryBytes: number;
+  /** the highest memory use the engine saw (cgroup v1 engines report it; v2 engines do not) */
+  memoryPeakBytes?: number;
+  /** CPU time used since the container started, in nanoseconds */
+  cpuNanos: number;
+}
+
 export interface ContainerDetails extends ContainerSummary {
   running: boolean;
   exitCode: number;
@@ -154,6 +162,8 @@ export interface Engine {
   killContainer(id: string): Promise<void>;
   removeContainer(id: string): Promise<void>;
   inspectContainer(id: string): Promise<ContainerDetails | undefined>;
+  /** one reading of a running container's resource use, from the engine (whatever the host's cgroup version) */
+  containerStats(id: string): Promise<ContainerStats>;
   listContainers(labels: Record<string, string | true>): Promise<ContainerSummary[]>;
   commitContainer(id: string, options: CommitOptions): Promise<string>;
 

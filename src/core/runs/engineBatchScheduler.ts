@@ -1,7 +1,7 @@
 import type { ProgressReport } from '../docker/progress';
 import { FlowSessionError, errorMessage } from '../errors';
 import type { RuntimeClient } from '../runtime/client';
-import { Methods, type BatchResult, type ConnectionSpec, type LineEndEvent } from '../runtime/protocol';
+import { DEFAULT_BATCH_WORKERS, Methods, type BatchResult, type ConnectionSpec, type LineEndEvent } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import { sendShare, stallWatchdog } from './engineShare';
 import type { BatchOutput } from './runStore';
@@ -145,7 +145,7 @@ export class EngineBatchScheduler {
     this.shares = plan.engines.map((e) => ({ name: e.name, lines: 0, failedLines: 0, chunks: 0, requeued: 0 }));
     this.pending = plan.lines.map((_l, i) => i);
     this.alive = plan.engines.length;
-    this.workers = options.workers ?? 4;
+    this.workers = options.workers ?? DEFAULT_BATCH_WORKERS;
     this.minChunk = Math.max(1, options.minChunkLines ?? this.workers * 4);
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
     this.withAggregation = hasAggregation(plan.flow);

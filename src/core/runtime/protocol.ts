@@ -259,6 +259,9 @@ export type RunMetrics = Record<string, number>;
 
 // ---- batch ---------------------------------------------------------------------------------
 
+/** the runtime's number of batch workers when none is given (batch.py's DEFAULT_WORKERS): most lines wait on I/O */
+export const DEFAULT_BATCH_WORKERS = 16;
+
 export interface BatchParams {
   runId: string;
   flow: FlowJson;
@@ -275,7 +278,7 @@ export interface BatchParams {
    * the container, that `${run.…}` mappings read by line number; data lines the base run has no outputs for do not run
    */
   baseRunPath?: string;
-  /** default 4, at most 64 */
+  /** default DEFAULT_BATCH_WORKERS, at most 64 */
   workers?: number;
   /** remove dataPath (a copy under /tmp/flowsession-data-*) when the batch ends */
   removeData?: boolean;
