@@ -37,7 +37,11 @@ export async function runChat(
   const analysis = await analyzeFlowDir(dir);
   const problem = analysis.parsed.problems[0];
   if (problem || analysis.parsed.value === undefined)
-    throw new FlowSessionError('flow-definition-error', `flow.dag.yaml: ${problem?.message ?? 'could not be read'}`, 'Fix flow.dag.yaml and try again.');
+    throw new FlowSessionError(
+      'flow-definition-error',
+      `flow.dag.yaml: ${problem?.message ?? 'could not be read'}`,
+      'Fix flow.dag.yaml and try again.',
+    );
   const shape = chatShape(analysis.parsed.value);
   const others = await typedInputs(dir, flags.inputs);
   for (const name of [shape.input, shape.history])

@@ -127,7 +127,10 @@ describe('chat flows and streamed outputs', function () {
     assert.strictEqual(r.stdout, '');
     const notChat = jar.make({
       ...chatFlow(false),
-      'flow.dag.yaml': chatFlow(false)['flow.dag.yaml'].replace('    type: list\n    is_chat_history: true', '    type: string\n    is_chat_history: true'),
+      'flow.dag.yaml': chatFlow(false)['flow.dag.yaml'].replace(
+        '    type: list\n    is_chat_history: true',
+        '    type: string\n    is_chat_history: true',
+      ),
     });
     const bad = await runCli(['chat', notChat], ENV);
     assert.strictEqual(bad.code, 1);

@@ -40,12 +40,19 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
   const waiting: (() => void)[] = [];
   const sse = (res: http.ServerResponse, body: Record<string, unknown>, chat: boolean, answer: string) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const base = { id: 'chatcmpl-stub', object: chat ? 'chat.completion.chunk' : 'text_completion', created: 0, model: String(body.model ?? 'stub') };
+    const base = {
+      id: 'chatcmpl-stub',
+      object: chat ? 'chat.completion.chunk' : 'text_completion',
+      created: 0,
+      model: String(body.model ?? 'stub'),
+    };
     const usage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
       res.write(`data: ${JSON.stringify({ ...base, choices, ...(usage ? { usage: null } : {}), ...extra })}\n\n`);
     const piece = (text: string, finish: string | null = null) =>
-      chat ? { index: 0, delta: text === '' && finish ? {} : { content: text }, finish_reason: finish } : { index: 0, text, finish_reason: finish };
+      chat
+        ? { index: 0, delta: text === '' && finish ? {} : { content: text }, finish_reason: finish }
+        : { index: 0, text, finish_reason: finish };
     if (chat) send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
     const pieces = streamPieces(answer);
     for (const p of pieces.slice(0, -1)) send([piece(p)]);

@@ -46,6 +46,10 @@ function notChat(message: string, remedy: string): FlowSessionError {
   return new FlowSessionError('flow-definition-error', message, remedy);
 }
 
+function describeType(type: unknown): string {
+  return type === undefined ? 'untyped' : `'${String(type)}'`;
+}
+
 /** The chat shape of a flow (flow.dag.yaml as JSON), or a FlowSessionError saying what is missing and how to mark it. */
 export function chatShape(flow: unknown): ChatShape {
   const inputs = entries(flow, 'inputs');
@@ -68,7 +72,10 @@ export function chatShape(flow: unknown): ChatShape {
       'Keep "is_chat_output: true" on the output that answers.',
     );
   if (chatOutputs.length === 0 && outputs.length > 0)
-    throw notChat('The chat output is not configured: none of the outputs is marked is_chat_output.', 'Mark the output that answers with "is_chat_output: true".');
+    throw notChat(
+      'The chat output is not configured: none of the outputs is marked is_chat_output.',
+      'Mark the output that answers with "is_chat_output: true".',
+    );
   const marked = inputs.find(([, s]) => flagged(s, 'is_chat_history'));
   const byName = inputs.find(([n, s]) => n === CHAT_HISTORY && s.is_chat_history !== false);
   const history = marked ?? byName;
@@ -80,8 +87,8 @@ export function chatShape(flow: unknown): ChatShape {
   const [historyName, historySpec] = history;
   if (historySpec.type !== 'list')
     throw notChat(
-      `The chat history input '${historyName}' must be of type list, not ${historySpec.type === undefined ? 'untyped' : `'${String(historySpec.type)}'`}.`,
-      `Declare it as "${historyName}: {type: list, is_chat_history: true}": it receives the turns so far as a list of {inputs, outputs}.`,
+      `The chat history input '${historyName}' must be of type list, not ${describeType(historySpec.type)}.`,
+      `Declare it as "${historyName}: {type: list, is_chat_history: true}": it receives the turns so far as {inputs, outputs} items.`,
     );
   if (historyName === chatInputs[0])
     throw notChat(`The input '${historyName}' cannot be both the chat input and the chat history.`, 'Use two inputs.');
@@ -89,8 +96,17 @@ export function chatShape(flow: unknown): ChatShape {
 }
 
 /** The inputs of the next turn: the other inputs as given, the user's message and the turns so far. */
-export function turnInputs(shape: ChatShape, others: Record<string, unknown>, message: string, history: readonly ChatTurn[]): Record<string, unknown> {
-  return { ...others, [shape.input]: message, [shape.history]: history.map((t) => ({ inputs: { ...t.inputs }, outputs: { ...t.outputs } })) };
+export function turnInputs(
+  shape: ChatShape,
+  others: Record<string, unknown>,
+  message: string,
+  history: readonly ChatTurn[],
+): Record<string, unknown> {
+  return {
+    ...others,
+    [shape.input]: message,
+    [shape.history]: history.map((t) => ({ inputs: { ...t.inputs }, outputs: { ...t.outputs } })),
+  };
 }
 
 /** The turn to remember after a run: its inputs without the history (it does not nest) and all its outputs. */

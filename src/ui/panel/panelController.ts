@@ -346,7 +346,8 @@ export class PanelController {
       this.chatHistory.push(historyItem(shape, inputs, outputs));
       this.postChat({ ...rest, turns: [...rest.turns, { message, answer: answerText(shape, outputs) }] });
     } else {
-      const error = (record && errorView(record.error)) ?? this.state.run?.error ?? { code: 'RunFailed', message: 'The turn did not complete.' };
+      const error = (record && errorView(record.error)) ??
+        this.state.run?.error ?? { code: 'RunFailed', message: 'The turn did not complete.' };
       this.postChat({ ...rest, turns: [...rest.turns, { message, error }] });
     }
   }

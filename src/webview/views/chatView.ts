@@ -8,9 +8,7 @@ import { el, pre } from '../dom';
 import type { ChatView, RunErrorView, RunView } from '../../shared/protocol';
 
 export type ChatEntry =
-  | { role: 'user'; text: string }
-  | { role: 'assistant'; text: string; streaming?: boolean }
-  | { role: 'error'; error: RunErrorView };
+  { role: 'user'; text: string } | { role: 'assistant'; text: string; streaming?: boolean } | { role: 'error'; error: RunErrorView };
 
 /** What the transcript shows, in order: each turn's message, then its answer or error; then the turn under way. */
 export function chatEntries(chat: ChatView | null, run: RunView | null): ChatEntry[] {
@@ -58,7 +56,9 @@ export function renderChatTranscript(chat: ChatView | null, run: RunView | null)
   if (chat.problem) return [el('p', { class: 'error', role: 'alert', 'data-testid': 'chat-problem' }, chat.problem)];
   const entries = chatEntries(chat, run);
   if (entries.length === 0)
-    return [el('p', { class: 'muted' }, `Chat with this flow: your message goes to '${chat.input}', the turns so far to '${chat.history}'.`)];
+    return [
+      el('p', { class: 'muted' }, `Chat with this flow: your message goes to '${chat.input}', the turns so far to '${chat.history}'.`),
+    ];
   return [el('div', { class: 'chat-transcript', 'data-testid': 'chat-transcript', role: 'log' }, ...entries.map(entryBlock))];
 }
 
