@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli, spawnCli } from '../support/cli';
+import { chatFlowYaml } from '../support/flows/fixtures';
 import { FlowJar } from '../support/flows/flowJar';
 import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { waitUntil } from '../support/waiting';
@@ -32,22 +33,7 @@ You are a helpful assistant.
 
 function chatFlow(stream: boolean): Record<string, string> {
   return {
-    'flow.dag.yaml': `inputs:
-  chat_history:
-    type: list
-    is_chat_history: true
-    default: []
-  question:
-    type: string
-    is_chat_input: true
-    default: What is a session?
-outputs:
-  answer:
-    type: string
-    reference: \${chat.output}
-    is_chat_output: true
-nodes:
-- name: chat
+    'flow.dag.yaml': chatFlowYaml(`- name: chat
   type: llm
   source: {type: code, path: chat.jinja2}
   connection: oai
@@ -57,7 +43,7 @@ nodes:
     stream: ${stream}
     question: \${inputs.question}
     chat_history: \${inputs.chat_history}
-`,
+`),
     'chat.jinja2': CHAT_TEMPLATE,
   };
 }

@@ -7,31 +7,15 @@ import { sessionKey } from '../../../../src/core/session/labels';
 import type { HostMessage } from '../../../../src/shared/protocol';
 import { PanelController, type PanelHost } from '../../../../src/ui/panel/panelController';
 import type { PanelServices } from '../../../../src/ui/panel/panelServices';
+import { chatFlowYaml } from '../../../support/flows/fixtures';
 import { waitUntil } from '../../../support/waiting';
 
-const CHAT_FLOW = `inputs:
-  chat_history:
-    type: list
-    is_chat_history: true
-    default: []
-  question:
-    type: string
-    is_chat_input: true
-  style:
-    type: string
-    default: brief
-outputs:
-  answer:
-    type: string
-    reference: \${chat.output}
-    is_chat_output: true
-nodes:
-- name: chat
+const CHAT_FLOW = chatFlowYaml(`- name: chat
   type: python
   source: {type: code, path: chat.py}
   inputs:
     question: \${inputs.question}
-`;
+`);
 
 function until(cond: () => boolean, what: string): Promise<boolean> {
   return waitUntil(what, 2000, cond, 5);
