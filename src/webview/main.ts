@@ -111,6 +111,7 @@ function render(): void {
     for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
+  chatBox.hidden = s.chat === null;
   if (prev?.chat !== s.chat || (s.chat?.pending && prev?.run !== s.run)) fill(chatTranscriptBox, renderChatTranscript(s.chat, s.run));
   if (chatInputDirty || chatShapeKey(prev) !== chatShapeKey(s)) {
     chatInputDirty = false;
