@@ -123,6 +123,53 @@ describe('chat flows and streamed outputs', function () {
     assert.match(bad.stderr, /chat history input 'chat_history' must be of type list/);
   });
 
+  it('chat: Ctrl-C during a turn cancels that turn in the session and ends the chat', async () => {
+    const pidFile = `/tmp/flowsession-chat-pid-${process.pid}-${Date.now()}`;
+    const dir = jar.make({
+      'flow.dag.yaml': chatFlowYaml(`- name: chat
+  type: python
+  source: {type: code, path: chat.py}
+  inputs:
+    question: \${inputs.question}
+`),
+      'chat.py': `import os
+import time
+from promptflow import tool
+
+
+@tool
+def chat(question: str):
+    with open(${JSON.stringify(pidFile)}, "w") as f:
+        f.write(str(os.getpid()))
+    yield "thinking"
+    time.sleep(300)  # until cancelled
+    yield " done"
+`,
+    });
+    const cli = spawnCli(['chat', dir], ENV);
+    try {
+      cli.write('Take your time\n');
+      await waitUntil('the turn to start streaming', SESSION_WAIT_MS, () => cli.stdout.includes('thinking'));
+      const container = (await manager.status(dir)).container!;
+      const pid = (await testEngine().exec(container, ['cat', pidFile])).stdout.trim();
+      assert.match(pid, /^\d+$/);
+      cli.signal('SIGINT');
+      const r = await cli.exited;
+      assert.strictEqual(r.code, 0, r.stderr);
+      // the turn's process in the session is gone: nothing runs that the user did not ask for
+      await waitUntil('the turn to stop in the session', 15_000, async () => {
+        const alive = await testEngine().exec(container, [
+          'python3',
+          '-c',
+          `import os\ntry:\n    os.kill(${pid}, 0)\n    print("alive")\nexcept ProcessLookupError:\n    print("gone")`,
+        ]);
+        return alive.stdout.trim() === 'gone';
+      });
+    } finally {
+      cli.kill();
+    }
+  });
+
   it('run: an llm node with stream: true prints its chunks before the answer ends; the records hold the whole text', async () => {
     const dir = jar.make(chatFlow(true));
     stub.holdLastChunk(true);

@@ -50,6 +50,8 @@ export interface LiveCli {
   write(text: string): void;
   /** ends stdin (EOF) */
   end(): void;
+  /** sends a signal, as a terminal's Ctrl-C sends SIGINT */
+  signal(sig: NodeJS.Signals): void;
   exited: Promise<CliResult>;
   kill(): void;
 }
@@ -68,6 +70,7 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
     write: (text: string) => void p.stdin.write(text),
     end: () => p.stdin.end(),
     kill: () => void p.kill('SIGKILL'),
+    signal: (sig: NodeJS.Signals) => void p.kill(sig),
     exited: undefined as unknown as Promise<CliResult>,
   };
   p.stdout.setEncoding('utf8');
