@@ -34,16 +34,22 @@ class Stub(BaseHTTPRequestHandler):
             return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
         if "embeddings" in self.path:
             return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
+        if body.get("stream"):
+            return self.stream(["completed: ", body["prompt"]], chat=False)
         return self.reply(200, {"choices": [{"text": "completed: " + body["prompt"]}]})
 
-    def stream(self, pieces):
-        """Server-sent events as the OpenAI API streams a chat answer: a delta per piece, then a usage chunk."""
+    def stream(self, pieces, chat=True):
+        """Server-sent events as the OpenAI API streams an answer: a delta (or text) per piece, then a usage chunk."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
-        chunks += [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
-        chunks += [{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}, {"choices": [], "usage": {}}]
+        if chat:
+            chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+            chunks += [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
+            chunks += [{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+        else:
+            chunks = [{"choices": [{"index": 0, "text": p}]} for p in pieces]
+        chunks += [{"choices": [], "usage": {}}]
         for c in chunks:
             self.wfile.write(("data: %s\n\n" % json.dumps(c)).encode())
             self.wfile.flush()
@@ -182,6 +188,13 @@ class LlmToolTest(StubTestCase):
         self.assertLess(events.index(chunks[-1]), events.index(end))
         self.assertEqual(end["output"], "echo: one two three ")
         self.assertEqual(r["detail"]["node_runs"][0]["output"], "echo: one two three ")
+
+    def test_stream_true_with_the_completion_api(self):
+        flow = self.llm_flow("complete.jinja2", "az", api="completion", deployment_name="d", stream=True)
+        events = []
+        r = self.run_flow(flow, {"q": "z"}, connections=self.conns(), events=events)["result"]
+        self.assertEqual(r["outputs"], {"a": "completed: Complete: z"}, r.get("error"))
+        self.assertEqual([e["text"] for e in events if e["event"] == "nodeStream"], ["completed: ", "Complete: z"])
 
     def test_a_downstream_node_receives_the_whole_streamed_text(self):
         self.files({"shout.py": "from promptflow import tool\n\n@tool\ndef shout(t: str) -> str:\n"
