@@ -307,10 +307,12 @@ export class PanelController {
       return;
     }
     const same = this.chat && this.chat.input === shape.input && this.chat.history === shape.history && this.chat.output === shape.output;
-    this.chat = shape;
-    if (same && this.state.chat && !this.state.chat.problem) return;
-    // another shape: the turns so far were made for other inputs
-    if (!same) this.chatHistory = [];
+    if (same && this.state.chat && !this.state.chat.problem) return; // a save that kept the shape keeps the chat, and a turn under way
+    if (!same) {
+      // another shape: the turns so far were made for other inputs
+      this.chat = shape;
+      this.chatHistory = [];
+    }
     this.postChat({ ...shape, turns: same ? (this.state.chat?.turns ?? []) : [] });
   }
 

@@ -25,6 +25,7 @@ function until(cond: () => boolean, what: string): Promise<boolean> {
 function chatPanel(flowDir: string) {
   const posted: HostMessage[] = [];
   const runs: Record<string, unknown>[] = [];
+  const gate: { release?: () => void } = {};
   const services: PanelServices = {
     extensionUri: undefined as never,
     log: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -49,7 +50,10 @@ function chatPanel(flowDir: string) {
             outputs: null,
             error: { code: 'ToolExecutionError', message: 'Execution failure in chat', node: 'chat' },
           };
-        for (const text of ['echo: ', q]) options.onEvent?.({ event: 'nodeStream', runId, node: 'chat', outputs: ['answer'], text });
+        for (const text of ['echo: ', q]) {
+          options.onEvent?.({ event: 'nodeStream', runId, node: 'chat', outputs: ['answer'], text });
+          if (q === 'wait' && text === 'echo: ') await new Promise<void>((r) => (gate.release = r));
+        }
         return { ...base, status: 'Completed', outputs: { answer: `echo: ${q}` } };
       },
       cancel: async () => true,
@@ -63,7 +67,7 @@ function chatPanel(flowDir: string) {
     openFile: async () => undefined,
     confirmReset: async () => true,
   };
-  return { controller: new PanelController(services, flowDir, host), posted, runs };
+  return { controller: new PanelController(services, flowDir, host), posted, runs, gate };
 }
 
 describe('panel controller: chat flows', () => {
@@ -118,6 +122,23 @@ describe('panel controller: chat flows', () => {
     assert.deepStrictEqual(controller.snapshot.chat?.turns, []);
     await controller.handleMessage({ type: 'chatSend', message: 'Fresh', inputs: {} });
     assert.deepStrictEqual(runs[4].chat_history, []);
+    controller.dispose();
+  });
+
+  it('keeps a turn under way when flow.dag.yaml is saved with the same chat shape meanwhile', async () => {
+    const { controller, gate } = chatPanel(flowDir);
+    controller.start();
+    await until(() => controller.snapshot.chat !== null, 'the chat view');
+    const sent = controller.handleMessage({ type: 'chatSend', message: 'wait', inputs: {} });
+    await until(() => gate.release !== undefined, 'the turn to stream');
+    assert.strictEqual(controller.snapshot.chat?.pending?.message, 'wait');
+    assert.deepStrictEqual(controller.snapshot.run?.streamed, { answer: 'echo: ' });
+    fs.appendFileSync(path.join(flowDir, 'flow.dag.yaml'), '# saved again\n');
+    await controller.refreshFields();
+    assert.strictEqual(controller.snapshot.chat?.pending?.message, 'wait');
+    gate.release!();
+    await sent;
+    assert.deepStrictEqual(controller.snapshot.chat?.turns, [{ message: 'wait', answer: 'echo: wait' }]);
     controller.dispose();
   });
 
