@@ -6,7 +6,7 @@ import functools
 import inspect
 import time
 
-from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, packagetools, templates, toolmeta
+from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, packagetools, streaming, templates, toolmeta
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -57,6 +57,8 @@ class Executor:
         self.input_defs = flow.get("inputs") or {}
         self.outputs_def = flow.get("outputs") or {}
         self.tools = {}
+        # node -> the flow outputs its chunks stream to; set by a single run (a batch records, it does not show)
+        self.stream_to = {}
         self.catalog = packagetools.Catalog()
         self._check_outputs()
 
@@ -210,19 +212,27 @@ class Executor:
         return bool(refs) and all(status.get(r.name) == "Bypassed" for r in refs)
 
     # -- node execution ---------------------------------------------------------------------
-    def _call(self, node, kwargs):
+    def _call(self, node, kwargs, run_id):
         tool = self.tools[node.name]
         if tool.kind == "python":
             result = tool.func(**kwargs)
             if inspect.iscoroutine(result):
                 result = asyncio.run(result)
-            if inspect.isgenerator(result):
-                result = "".join(str(x) for x in result)
-            return result
-        if tool.kind == "prompt":
+        elif tool.kind == "prompt":
             return templates.render(tool.template, kwargs)
-        return llm.call(tool.template, kwargs, tool.connection, node.connection, node.api, self.llm_timeout,
-                        self.hub.redact)
+        else:
+            result = llm.call(tool.template, kwargs, tool.connection, node.connection, node.api, self.llm_timeout,
+                              self.hub.redact)
+        if streaming.is_stream(result):
+            result = streaming.consume(result, self._stream_emitter(node, run_id))
+        return result
+
+    def _stream_emitter(self, node, run_id):
+        outputs = self.stream_to.get(node.name)
+        if not outputs or not self.emit_events:
+            return None
+        return lambda text: self.hub.channel.event("nodeStream", runId=run_id, node=node.name, outputs=outputs,
+                                                   text=text)
 
     def _error(self, node, e):
         if isinstance(e, RuntimeFailure):
@@ -246,7 +256,7 @@ class Executor:
         try:
             kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
             rec["inputs"] = kwargs
-            rec["output"] = self._call(node, kwargs)
+            rec["output"] = self._call(node, kwargs, run_id)
         except Exception as e:
             rec["status"] = "Failed"
             rec["error"] = self._error(node, e)

@@ -127,7 +127,8 @@ def call(template_text, inputs, connection, connection_name, api, timeout, redac
     variables = {k: v for k, v in inputs.items() if k not in LLM_PARAMS}
     prompt = templates.render(template_text, variables)
     params = _typed_params(params)
-    params.pop("stream", None)  # streaming is not supported over this transport; results are whole
+    # streamed as prompt flow's llm tool does it: a generator of the answer's text; a tool call is a message, not text
+    stream = bool(params.pop("stream", False)) and params.get("functions") is None and params.get("tools") is None
     api = (api or "chat").lower()
     if api not in ("chat", "completion"):
         raise LLMError("The api '%s' is not supported by the llm tool; use 'chat' or 'completion'." % api)
@@ -141,6 +142,10 @@ def call(template_text, inputs, connection, connection_name, api, timeout, redac
     url, headers, target = endpoint(connection, connection_name, path, deployment, model, "The llm node")
     body.update(target)
     body.update(params)
+    if stream:
+        body["stream"] = True
+        # sent now, so a refused request fails the node at once; the answer is read as the generator is consumed
+        return stream_text(send(url, body, headers, timeout, connection_name, redact), api, timeout, redact)
     response = post(url, body, headers, timeout, connection_name, redact)
     if api == "completion":
         return first_choice(response, redact).get("text", "")
@@ -212,13 +217,33 @@ def _server_message(raw):
 
 
 def post(url, body, headers, timeout, connection_name, redact):
+    resp = send(url, body, headers, timeout, connection_name, redact)
+    with resp:
+        try:
+            return json.loads(_read(resp, timeout).decode("utf-8"))
+        except ValueError as e:
+            raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
+
+
+def _read(resp, timeout):
+    try:
+        return resp.read()
+    except (socket.timeout, TimeoutError):
+        raise _timed_out(timeout)
+
+
+def _timed_out(timeout):
+    return WrappedOpenAIError("OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
+
+
+def send(url, body, headers, timeout, connection_name, redact):
+    """The open response of a POST that the server accepted (retrying 429 and 5xx); the caller reads and closes it."""
     data = json.dumps(body).encode("utf-8")
     attempts = 3
     for attempt in range(attempts):
         req = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return json.loads(resp.read().decode("utf-8"))
+            return urllib.request.urlopen(req, timeout=timeout)
         except urllib.error.HTTPError as e:
             raw = e.read().decode("utf-8", "replace")
             message = redact(_server_message(raw))
@@ -232,14 +257,58 @@ def post(url, body, headers, timeout, connection_name, redact):
                 continue
             raise WrappedOpenAIError("OpenAI API hits %s: %s (HTTP %d)" % (_status_name(e.code), message, e.code))
         except (socket.timeout, TimeoutError):
-            raise WrappedOpenAIError("OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
+            raise _timed_out(timeout)
         except urllib.error.URLError as e:
             if isinstance(e.reason, (socket.timeout, TimeoutError)):
-                raise WrappedOpenAIError(
-                    "OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
+                raise _timed_out(timeout)
             raise WrappedOpenAIError("OpenAI API hits APIConnectionError: %s" % redact(str(e.reason)))
-        except ValueError as e:
-            raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
+
+
+def stream_text(resp, api, timeout, redact):
+    """The text of each chunk of a streamed completion as the server sends it: server-sent events, one
+    `data: {chunk}` line each, ending with `data: [DONE]`; chunks without choices (the usage chunk) carry no text.
+    A server that answered with one JSON document instead (it ignored `stream`) gives its text as one chunk."""
+    with resp:
+        ctype = resp.headers.get("Content-Type") or ""
+        if "json" in ctype and "event-stream" not in ctype:
+            try:
+                whole = json.loads(_read(resp, timeout).decode("utf-8"))
+            except ValueError as e:
+                raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
+            choice = first_choice(whole, redact)
+            yield ((choice.get("message") or {}).get("content") or "") if api == "chat" else choice.get("text", "")
+            return
+        while True:
+            try:
+                raw = resp.readline()
+            except (socket.timeout, TimeoutError):
+                raise _timed_out(timeout)
+            if not raw:
+                return
+            line = raw.decode("utf-8", "replace").strip()
+            if not line.startswith("data:"):
+                continue  # blank separators, comments, `event:` lines
+            data = line[5:].strip()
+            if data == "[DONE]":
+                return
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                raise LLMError("OpenAI API sent a stream chunk that is not JSON: %s" % redact(data[:200]))
+            if not isinstance(chunk, dict):
+                continue
+            if chunk.get("error"):
+                raise WrappedOpenAIError("OpenAI API hits an error while streaming: %s"
+                                         % redact(_server_message(json.dumps(chunk))))
+            choices = chunk.get("choices") or []
+            if not choices or not isinstance(choices[0], dict):
+                continue
+            if api == "chat":
+                text = (choices[0].get("delta") or {}).get("content")
+            else:
+                text = choices[0].get("text")
+            if text:
+                yield text
 
 
 def _retry_after(e, attempt):

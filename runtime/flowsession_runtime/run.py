@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, flowdef, metrics, single_node
+from . import capture, connections as conn_mod, flowdef, metrics, single_node, streaming
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -56,7 +56,10 @@ def run(params, flow_dir, channel):
         executor = make_executor(params, flow_dir, hub, emit_events=True)
         variants = executor.variants
         executor.prepare()
-        if params.get("node"):
+        # the chunks of a generator output stream to the flow outputs that show it (a single node: its own output)
+        node = params.get("node")
+        executor.stream_to = {node: [node]} if node else streaming.streamed_nodes(executor.outputs_def)
+        if node:
             line = run_node(executor, params, run_id)
         else:
             line = executor.run_line(params.get("inputs") or {}, run_id, None, with_aggregation=True)

@@ -5,7 +5,7 @@ import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from flowsession_runtime import llm
-from tests.helpers import RuntimeTestCase, prompt_node, write_files
+from tests.helpers import RuntimeTestCase, prompt_node, py_node, write_files
 
 KEY = "sk-test-secret-key-000111"
 
@@ -29,10 +29,31 @@ class Stub(BaseHTTPRequestHandler):
         if "chat/completions" in self.path:
             last = body["messages"][-1]["content"]
             last = last if isinstance(last, str) else json.dumps(last)
+            if body.get("stream"):
+                return self.stream(["echo: "] + [w + " " for w in last.split()])
             return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
         if "embeddings" in self.path:
             return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
+        if body.get("stream"):
+            return self.stream(["completed: ", body["prompt"]], chat=False)
         return self.reply(200, {"choices": [{"text": "completed: " + body["prompt"]}]})
+
+    def stream(self, pieces, chat=True):
+        """Server-sent events as the OpenAI API streams an answer: a delta (or text) per piece, then a usage chunk."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        if chat:
+            chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
+            chunks += [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
+            chunks += [{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+        else:
+            chunks = [{"choices": [{"index": 0, "text": p}]} for p in pieces]
+        chunks += [{"choices": [], "usage": {}}]
+        for c in chunks:
+            self.wfile.write(("data: %s\n\n" % json.dumps(c)).encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
 
     def reply(self, code, obj):
         data = json.dumps(obj).encode()
@@ -152,6 +173,40 @@ class LlmToolTest(StubTestCase):
         self.assertEqual(r["error"]["innerCode"], "ChatAPIInvalidRole")
         self.assertIn("Current parsed role 'narrator' does not meet the requirement", r["error"]["message"])
         self.assertEqual(Stub.requests, [])
+
+    def test_stream_true_streams_the_answer_and_records_the_whole_text(self):
+        flow = self.llm_flow("chat.jinja2", "oa", model="gpt-4o", stream="true")
+        events = []
+        r = self.run_flow(flow, {"q": "one two three"}, connections=self.conns(), events=events)["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(r["outputs"], {"a": "echo: one two three "})
+        self.assertIs(Stub.requests[0]["body"]["stream"], True)
+        chunks = [e for e in events if e["event"] == "nodeStream"]
+        self.assertEqual([c["text"] for c in chunks], ["echo: ", "one ", "two ", "three "])
+        self.assertEqual({(c["node"], tuple(c["outputs"])) for c in chunks}, {("llm", ("a",))})
+        end = [e for e in events if e["event"] == "nodeEnd"][0]
+        self.assertLess(events.index(chunks[-1]), events.index(end))
+        self.assertEqual(end["output"], "echo: one two three ")
+        self.assertEqual(r["detail"]["node_runs"][0]["output"], "echo: one two three ")
+
+    def test_stream_true_with_the_completion_api(self):
+        flow = self.llm_flow("complete.jinja2", "az", api="completion", deployment_name="d", stream=True)
+        events = []
+        r = self.run_flow(flow, {"q": "z"}, connections=self.conns(), events=events)["result"]
+        self.assertEqual(r["outputs"], {"a": "completed: Complete: z"}, r.get("error"))
+        self.assertEqual([e["text"] for e in events if e["event"] == "nodeStream"], ["completed: ", "Complete: z"])
+
+    def test_a_downstream_node_receives_the_whole_streamed_text(self):
+        self.files({"shout.py": "from promptflow import tool\n\n@tool\ndef shout(t: str) -> str:\n"
+                                "    assert isinstance(t, str), type(t)\n    return t.upper()\n"})
+        flow = self.llm_flow("chat.jinja2", "oa", model="gpt-4o", stream=True)
+        flow["nodes"].append(py_node("shout", "shout.py", {"t": "${llm.output}"}))
+        flow["outputs"] = {"a": {"reference": "${shout.output}"}}
+        events = []
+        r = self.run_flow(flow, {"q": "hi there"}, connections=self.conns(), events=events)["result"]
+        self.assertEqual(r["outputs"], {"a": "ECHO: HI THERE "}, r.get("error"))
+        # only a flow output's chunks are shown; an intermediate node's are not
+        self.assertEqual([e for e in events if e["event"] == "nodeStream"], [])
 
     def test_missing_connection(self):
         flow = self.llm_flow("chat.jinja2", "ghost", model="m")

@@ -11,6 +11,7 @@ import { fieldsFromFlow } from '../shared/inputsForm';
 import { parseInputValue } from '../shared/inputValue';
 import { metricsText } from './metricsCommand';
 import { CliOutput, EXIT, UsageError } from './output';
+import { StreamPrinter } from './streamPrinter';
 
 export interface FlowFlags {
   static?: boolean;
@@ -33,7 +34,7 @@ export function variantFlag(flags: FlowFlags): string | undefined {
   return flags.variant;
 }
 
-function progressTo(out: CliOutput) {
+export function progressTo(out: CliOutput) {
   return (r: Parameters<typeof SessionManager.describeProgress>[0]) => {
     const line = SessionManager.describeProgress(r);
     if (line) out.progress(line);
@@ -162,6 +163,8 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
   }
   Object.assign(inputs, await typedInputs(flowDir, flags.inputs));
   const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  // streamed outputs print on stdout as they come; with --json stdout holds the one document only
+  const stream = out.json ? undefined : new StreamPrinter((t) => out.stream(t));
   return interruptible(async (signal) => {
     const record = await runs.run(flowDir, {
       inputs,
@@ -171,10 +174,12 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       signal,
       onProgress: progressTo(out),
       onEvent: (e) => {
+        if (stream?.event(e) || e.event === 'nodeStream') return;
         const line = nodeEventLine(e);
         if (line) out.progress(line);
       },
     });
+    stream?.finish();
     if (record.status !== 'Completed') {
       const where = record.error?.node ? ` in node '${record.error.node}'` : '';
       out.progress(`Run ${record.status.toLowerCase()}${where}: ${record.error?.code ?? ''} ${record.error?.message ?? ''}`.trim());

@@ -3,6 +3,7 @@ import { parseArgs } from 'util';
 import { configureIncludeRoots, rootsFromList } from '../core/flow/includeScope';
 import { createCoreServices, type CoreServices } from '../core/services';
 import { runDoctor } from './doctor';
+import { runChat } from './chatCommand';
 import { runBatch, runRun, runValidate } from './flowCommands';
 import { runShowMetrics } from './metricsCommand';
 import { openEngines, parseEngineList, runMultiBatch } from './multiBatch';
@@ -30,6 +31,9 @@ Commands:
         [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
         [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
   run show-metrics <run id or folder>   the metrics the run logged (log_metric), as JSON
+  chat <flow-dir> [--inputs k=v ...] [--connections f.yaml] [--variant '\${node.variant_id}']
+                                        chat with a chat flow: a message per line, the history kept turn by
+                                        turn; the answer prints as it streams; ends at end of input, "exit", Ctrl-C
   doctor                                check the engine, its API version and cached images
 
 Options:
@@ -89,7 +93,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const { engine, manager } = services;
     const [command, ...rest] = positionals;
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
-    if (!['validate', 'run', 'batch', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
+    if (!['validate', 'run', 'batch', 'chat', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (command === 'run' && rest[0] === 'show-metrics') return await runShowMetrics(out, rest[1]);
     if (command === 'batch' && values.engines !== undefined) {
       const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, log);
@@ -100,6 +104,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === 'validate') return await runValidate(services.validator, out, rest[0], values);
     if (command === 'run') return await runRun(services.runs, out, rest[0], values);
     if (command === 'batch') return await runBatch(services.runs, out, rest[0], values);
+    if (command === 'chat') return await runChat(services.runs, out, rest[0], values);
     return await runSessionCommand(manager, out, rest, { requirements: values.requirements });
   } catch (e) {
     return out.error(e);

@@ -16,6 +16,11 @@ export class CliOutput {
     this.stdout.write(this.json ? `${JSON.stringify(doc, null, 2)}\n` : `${human}\n`);
   }
 
+  /** Text as it is produced (a streamed answer), on stdout without a newline; never with --json. */
+  stream(text: string): void {
+    if (!this.json) this.stdout.write(text);
+  }
+
   progress(line: string): void {
     this.stderr.write(`${line}\n`);
   }

@@ -10,6 +10,10 @@ export const STATE_LIMITS = {
   nodeLogChars: 256 * 1024,
   progressLines: 200,
   historyRuns: 50,
+  /** per streamed output, the text the panel keeps while it streams (the run's outputs have it whole) */
+  streamedChars: 256 * 1024,
+  /** chat turns shown; the host keeps the whole history for the flow */
+  chatTurns: 200,
 } as const;
 
 export function emptyState(flowDir: string, flowName: string): PanelState {
@@ -24,6 +28,7 @@ export function emptyState(flowDir: string, flowName: string): PanelState {
     run: null,
     history: [],
     notice: null,
+    chat: null,
   };
 }
 
@@ -33,7 +38,18 @@ function appendLog(node: NodeView, text: string): NodeView {
   return { ...node, log: log.slice(log.length - STATE_LIMITS.nodeLogChars), logTruncated: true };
 }
 
+function appendStreamed(run: RunView, outputs: string[], text: string): RunView {
+  const streamed = { ...(run.streamed ?? {}) };
+  for (const o of outputs) {
+    const soFar = Object.prototype.hasOwnProperty.call(streamed, o) ? streamed[o] : '';
+    // past the cap the start stays: the run's outputs bring the whole text when it ends
+    streamed[o] = soFar.length >= STATE_LIMITS.streamedChars ? soFar : (soFar + text).slice(0, STATE_LIMITS.streamedChars);
+  }
+  return { ...run, status: run.status === 'Preparing' ? 'Running' : run.status, streamed };
+}
+
 function applyRunEvent(run: RunView, e: RunEventView): RunView {
+  if (e.event === 'nodeStream') return appendStreamed(run, e.outputs, e.text);
   const i = run.nodes.findIndex((n) => n.node === e.node);
   const current: NodeView = i >= 0 ? run.nodes[i] : { node: e.node, status: 'Running', log: '' };
   let next: NodeView;
@@ -99,6 +115,8 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       return { ...state, history: msg.runs.slice(0, STATE_LIMITS.historyRuns) };
     case 'notice':
       return { ...state, notice: msg.notice };
+    case 'chat':
+      return { ...state, chat: msg.chat ? { ...msg.chat, turns: msg.chat.turns.slice(-STATE_LIMITS.chatTurns) } : null };
   }
 }
 

@@ -72,6 +72,8 @@ export interface RunView {
   status: RunStatusName;
   startedAt: string;
   nodes: NodeView[];
+  /** flow output → its text so far, while a generator output streams (capped) */
+  streamed?: Record<string, string>;
   outputs?: Record<string, unknown> | null;
   error?: RunErrorView;
   durationMs?: number;
@@ -84,6 +86,26 @@ export interface RunSummary {
   /** ISO time */
   time: string;
   files: string[];
+}
+
+/** One turn of the chat as the panel shows it: the message, and the answer or why the turn failed. */
+export interface ChatTurnView {
+  message: string;
+  answer?: string;
+  error?: RunErrorView;
+}
+
+/** A chat flow's chat (null in PanelState for other flows); its history is kept by the host, per panel. */
+export interface ChatView {
+  /** the inputs and output of flow.dag.yaml the chat uses */
+  input: string;
+  history: string;
+  output?: string;
+  turns: ChatTurnView[];
+  /** the turn under way: its answer streams into the run's `streamed` */
+  pending?: { runId: string; message: string };
+  /** why the flow marks a chat input but cannot chat (no history input, history not a list, …) */
+  problem?: string;
 }
 
 export interface Notice {
@@ -106,11 +128,15 @@ export interface PanelState {
   run: RunView | null;
   history: RunSummary[];
   notice: Notice | null;
+  /** set for a flow with an `is_chat_input` input */
+  chat: ChatView | null;
 }
 
 export type RunEventView =
   | { event: 'nodeStart'; node: string }
   | { event: 'nodeLog'; node: string; stream: 'stdout' | 'stderr'; text: string }
+  /** a chunk of a generator output, for the flow outputs that show it */
+  | { event: 'nodeStream'; node: string; outputs: string[]; text: string }
   | {
       event: 'nodeEnd';
       node: string;
@@ -139,7 +165,8 @@ export type HostMessage =
       durationMs: number;
     }
   | { type: 'history'; runs: RunSummary[] }
-  | { type: 'notice'; notice: Notice | null };
+  | { type: 'notice'; notice: Notice | null }
+  | { type: 'chat'; chat: ChatView | null };
 
 // ---- what the webview asks (webview → host) ----------------------------------------------------
 
@@ -151,7 +178,11 @@ export type WebviewMessage =
   | { type: 'startSession' }
   | { type: 'resetSession' }
   | { type: 'refreshPackages' }
-  | { type: 'openFile'; runId: string; file: string };
+  | { type: 'openFile'; runId: string; file: string }
+  /** a chat turn: `message` goes to the chat input, `inputs` are the form's other inputs */
+  | { type: 'chatSend'; message: string; inputs: Record<string, FormValue> }
+  /** forget the chat's history */
+  | { type: 'chatClear' };
 
 export const MESSAGE_LIMITS = {
   runIdChars: 128,
@@ -208,6 +239,20 @@ function checkInputs(v: unknown): string | undefined {
   return undefined;
 }
 
+function checkChatMessage(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'message must be text';
+  if (v.trim() === '') return 'message is empty';
+  if (v.length > MESSAGE_LIMITS.inputValueChars) return 'message is too long';
+  return undefined;
+}
+
+/** A copy with only the checked own entries, so nothing the sender attached rides along. */
+function copyInputs(v: unknown): Record<string, FormValue> {
+  const inputs: Record<string, FormValue> = {};
+  for (const [k, value] of Object.entries(v as Record<string, FormValue>)) inputs[k] = value;
+  return inputs;
+}
+
 /**
  * Checks a message from the webview before any use: a plain object of a known type with exactly
  * its fields, each of the right type and size. Anything else is refused with a reason for the log.
@@ -223,6 +268,7 @@ export function parseWebviewMessage(raw: unknown): Parsed {
     case 'startSession':
     case 'resetSession':
     case 'refreshPackages':
+    case 'chatClear':
       return fail(onlyKeys(raw, ['type'])) ?? { ok: true, message: { type } };
     case 'cancel':
       return fail(onlyKeys(raw, ['type', 'runId']) ?? checkRunId(raw.runId)) ?? { ok: true, message: { type, runId: raw.runId as string } };
@@ -236,10 +282,12 @@ export function parseWebviewMessage(raw: unknown): Parsed {
     case 'run': {
       const bad = fail(onlyKeys(raw, ['type', 'inputs']) ?? checkInputs(raw.inputs));
       if (bad) return bad;
-      // a copy with only the checked own entries, so nothing the sender attached rides along
-      const inputs: Record<string, FormValue> = {};
-      for (const [k, v] of Object.entries(raw.inputs as Record<string, FormValue>)) inputs[k] = v;
-      return { ok: true, message: { type, inputs } };
+      return { ok: true, message: { type, inputs: copyInputs(raw.inputs) } };
+    }
+    case 'chatSend': {
+      const bad = fail(onlyKeys(raw, ['type', 'message', 'inputs']) ?? checkChatMessage(raw.message) ?? checkInputs(raw.inputs));
+      if (bad) return bad;
+      return { ok: true, message: { type, message: raw.message as string, inputs: copyInputs(raw.inputs) } };
     }
     default:
       return { ok: false, reason: `unknown type '${type.slice(0, 40)}'` };

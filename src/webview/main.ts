@@ -11,6 +11,7 @@ import type { FormValue } from '../shared/inputsForm';
 import { parseInputValue } from '../shared/inputValue';
 import { applyHostMessage, isRunActive } from '../shared/panelState';
 import type { HostMessage, PanelState } from '../shared/protocol';
+import { renderChatInput, renderChatTranscript } from './views/chatView';
 import { renderForm } from './views/formView';
 import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
@@ -22,6 +23,7 @@ interface Saved {
   panel: PanelState;
   drafts: Record<string, FormValue>;
   tab: string;
+  chatDraft?: string;
 }
 
 const api = vscodeApi<Saved>();
@@ -29,9 +31,11 @@ const saved = api.getState();
 let state: PanelState | null = saved?.panel ?? null;
 let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
+let chatDraft = saved?.chatDraft ?? '';
 /** the state as last rendered, to re-render only the parts that changed */
 let shown: PanelState | null = null;
 let formDirty = true;
+let chatInputDirty = true;
 let frame = 0;
 
 // ---- the page's fixed skeleton ------------------------------------------------------------------
@@ -42,6 +46,9 @@ const sessionBox = el('section', { class: 'session', 'aria-label': 'Session', 'd
 const noticeBox = el('div', { class: 'notice-box' });
 const formBox = el('div', { class: 'run-form' });
 const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
+const chatTranscriptBox = el('div', { class: 'chat-log' });
+const chatInputBox = el('div', { class: 'chat-input' });
+const chatBox = el('section', { class: 'chat', 'aria-label': 'Chat', 'data-testid': 'chat' }, chatTranscriptBox, chatInputBox);
 const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
 // a plain count: the toolkit's vscode-badge writes a style attribute, which the CSP blocks
@@ -52,7 +59,7 @@ const panels = el(
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
   el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
-  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, formBox, runBox)),
+  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, chatBox, formBox, runBox)),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
   el('vscode-panel-view', { id: 'view-history' }, historyBox),
 );
@@ -104,6 +111,14 @@ function render(): void {
     for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
+  chatBox.hidden = s.chat === null;
+  if (prev?.chat !== s.chat || (s.chat?.pending && prev?.run !== s.run)) fill(chatTranscriptBox, renderChatTranscript(s.chat, s.run));
+  if (chatInputDirty || chatShapeKey(prev) !== chatShapeKey(s)) {
+    chatInputDirty = false;
+    fill(chatInputBox, renderChatInput(s.chat, chatDraft, active));
+  } else if (isRunActive(prev?.run ?? null) !== active) {
+    for (const b of chatInputBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
+  }
   if (prev?.packages !== s.packages) {
     fill(packagesBox, renderPackages(s.packages));
     packagesCount.textContent = String(s.packages.items.length);
@@ -113,8 +128,14 @@ function render(): void {
   save();
 }
 
+/** What the message box depends on: a chat or none, its problem, its inputs. */
+function chatShapeKey(s: PanelState | null): string {
+  const c = s?.chat;
+  return c ? JSON.stringify([c.input, c.history, c.output ?? null, c.problem ?? null]) : '';
+}
+
 function save(): void {
-  if (state) api.setState({ panel: state, drafts, tab });
+  if (state) api.setState({ panel: state, drafts, tab, chatDraft });
 }
 
 // ---- from the host --------------------------------------------------------------------------------
@@ -168,11 +189,13 @@ function onFieldEdit(event: Event): void {
 formBox.addEventListener('input', onFieldEdit);
 formBox.addEventListener('change', onFieldEdit);
 
-function runRequest(): void {
-  if (!state || isRunActive(state.run)) return;
+/** The form's values (drafts, else defaults) of every input but `skip`, or undefined when one is not valid. */
+function formInputs(skip: string[] = []): Record<string, FormValue> | undefined {
+  if (!state) return undefined;
   const inputs: Record<string, FormValue> = {};
   let valid = true;
   for (const f of state.fields) {
+    if (skip.includes(f.name)) continue;
     const d = Object.prototype.hasOwnProperty.call(drafts, f.name) ? drafts[f.name] : undefined;
     const value = d !== undefined && typeof d === typeof f.initial ? d : f.initial;
     const r = parseInputValue(f.type, value);
@@ -180,9 +203,46 @@ function runRequest(): void {
     valid &&= r.ok;
     inputs[f.name] = value;
   }
-  // the host checks again; this only spares a round trip for an obvious mistake
-  if (valid) api.postMessage({ type: 'run', inputs });
+  return valid ? inputs : undefined;
 }
+
+function runRequest(): void {
+  if (!state || isRunActive(state.run)) return;
+  // the host checks again; this only spares a round trip for an obvious mistake
+  const inputs = formInputs();
+  if (inputs) api.postMessage({ type: 'run', inputs });
+}
+
+function chatRequest(): void {
+  const chat = state?.chat;
+  if (!state || !chat || chat.problem || isRunActive(state.run)) return;
+  const message = chatDraft;
+  if (message.trim() === '') return;
+  // the chat's own inputs come from the host (the message, the history); the others from the Run form
+  const inputs = formInputs([chat.input, chat.history]);
+  if (!inputs) return;
+  api.postMessage({ type: 'chatSend', message, inputs });
+  chatDraft = '';
+  chatInputDirty = true;
+  schedule();
+}
+
+function onChatEdit(event: Event): void {
+  const target = (event.target as Element | null)?.closest('[data-chat-draft]');
+  const v = (target as (HTMLElement & { value?: unknown }) | null)?.value;
+  if (typeof v !== 'string') return;
+  chatDraft = v;
+  save();
+}
+chatInputBox.addEventListener('input', onChatEdit);
+chatInputBox.addEventListener('change', onChatEdit);
+chatInputBox.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    onChatEdit(event);
+    chatRequest();
+  }
+});
 
 document.addEventListener('click', (event) => {
   const target = (event.target as Element | null)?.closest<HTMLElement>('[data-action]');
@@ -191,6 +251,11 @@ document.addEventListener('click', (event) => {
   switch (action) {
     case 'run':
       return runRequest();
+    case 'chatSend':
+      return chatRequest();
+    case 'chatClear':
+      api.postMessage({ type: 'chatClear' });
+      return;
     case 'cancel':
       if (target.dataset.run) api.postMessage({ type: 'cancel', runId: target.dataset.run });
       return;

@@ -10,17 +10,62 @@ export interface StubRequest {
 export interface OpenAiStub {
   url: string;
   requests: StubRequest[];
+  /**
+   * While on, a streamed answer sends every chunk but its last and then waits for `release()`: a test sees what
+   * reached its reader while the answer was still being produced.
+   */
+  holdLastChunk(on: boolean): void;
+  /** sends the held last chunks (and ends those answers) */
+  release(): void;
+  /** how many streamed answers wait for `release()` */
+  readonly held: number;
   close(): Promise<void>;
+}
+
+/** `text` in the pieces a streamed answer sends: the first word alone, then each following word with its leading space. */
+export function streamPieces(text: string): string[] {
+  return text.split(/(?= )/).filter((p) => p !== '');
 }
 
 /**
  * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
  * with an echo of the last message (JSON for a message of parts), embeddings with [input length, 0.5],
- * 401 for a wrong key, and never answers a deployment named "slow". `delayMs`: every answer comes that much later
- * (a model's latency, for LLM-bound batches).
+ * 401 for a wrong key, and never answers a deployment named "slow". With `stream: true` the same answer comes as
+ * server-sent events as the real API sends them: `chat.completion.chunk` (or `text_completion`) deltas, a last
+ * chunk with `finish_reason`, a usage chunk when `stream_options.include_usage`, then `data: [DONE]`.
+ * `delayMs`: every answer comes that much later (a model's latency, for LLM-bound batches).
  */
 export async function startOpenAiStub(validKey: string, options: { delayMs?: number } = {}): Promise<OpenAiStub> {
   const requests: StubRequest[] = [];
+  let holding = false;
+  const waiting: (() => void)[] = [];
+  const sse = (res: http.ServerResponse, body: Record<string, unknown>, chat: boolean, answer: string) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const base = {
+      id: 'chatcmpl-stub',
+      object: chat ? 'chat.completion.chunk' : 'text_completion',
+      created: 0,
+      model: String(body.model ?? 'stub'),
+    };
+    const usage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    const send = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      res.write(`data: ${JSON.stringify({ ...base, choices, ...(usage ? { usage: null } : {}), ...extra })}\n\n`);
+    const piece = (text: string, finish: string | null = null) =>
+      chat
+        ? { index: 0, delta: text === '' && finish ? {} : { content: text }, finish_reason: finish }
+        : { index: 0, text, finish_reason: finish };
+    if (chat) send([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    const pieces = streamPieces(answer);
+    for (const p of pieces.slice(0, -1)) send([piece(p)]);
+    const finish = () => {
+      if (pieces.length) send([piece(pieces[pieces.length - 1])]);
+      send([piece('', 'stop')]);
+      if (usage) send([], { usage: { prompt_tokens: 1, completion_tokens: pieces.length, total_tokens: pieces.length + 1 } });
+      res.end('data: [DONE]\n\n');
+    };
+    if (holding) waiting.push(finish);
+    else finish();
+  };
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (d) => (raw += d));
@@ -42,11 +87,12 @@ export async function startOpenAiStub(validKey: string, options: { delayMs?: num
         return;
       }
       if ((req.url ?? '').includes('/deployments/slow/') || body.model === 'slow') return; // never answers
-      res.writeHead(200, { 'content-type': 'application/json' });
       if ((req.url ?? '').includes('/chat/completions')) {
         const messages = (body.messages as { role: string; content: unknown }[]) ?? [];
         const content = messages[messages.length - 1]?.content ?? '';
         const last = typeof content === 'string' ? content : JSON.stringify(content);
+        if (body.stream === true) return sse(res, body, true, `echo: ${last}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
             id: 'x',
@@ -56,9 +102,13 @@ export async function startOpenAiStub(validKey: string, options: { delayMs?: num
           }),
         );
       } else if ((req.url ?? '').includes('/embeddings')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
         const input = String(body.input ?? '');
         res.end(JSON.stringify({ object: 'list', data: [{ index: 0, object: 'embedding', embedding: [input.length, 0.5] }] }));
+      } else if (body.stream === true) {
+        sse(res, body, false, `completed: ${String(body.prompt ?? '').trim()}`);
       } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
             id: 'y',
@@ -74,8 +124,18 @@ export async function startOpenAiStub(validKey: string, options: { delayMs?: num
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    holdLastChunk: (on) => {
+      holding = on;
+    },
+    release: () => {
+      for (const finish of waiting.splice(0)) finish();
+    },
+    get held() {
+      return waiting.length;
+    },
     close: () =>
       new Promise((resolve) => {
+        for (const finish of waiting.splice(0)) finish();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -356,6 +356,19 @@ export interface NodeEndEvent extends RuntimeEventBase {
   outputTruncated?: boolean;
   error?: FlowRunError;
 }
+/**
+ * A chunk of a generator output (an llm node with `stream: true`, a python tool that yields), sent as the tool
+ * produces it, before the node's nodeEnd. Only for the nodes whose whole output a flow output shows (`outputs`
+ * names those; a `run` with `node` names that node) and only in a `run`: a batch records the whole text. The
+ * node's output, and every record of it, is all its chunks' text joined. At most 32 KB of text per event.
+ */
+export interface NodeStreamEvent extends RuntimeEventBase {
+  event: 'nodeStream';
+  runId: string;
+  node: string;
+  outputs: string[];
+  text: string;
+}
 /** batch: one per input line as it finishes, in any order; index is the 0-based line (blank lines skipped) */
 export interface LineEndEvent extends RuntimeEventBase {
   event: 'lineEnd';
@@ -370,15 +383,15 @@ export interface LineEndEvent extends RuntimeEventBase {
   /** with BatchParams.aggValues: the values this line gives the aggregation nodes (node -> input -> value) */
   agg?: Record<string, Record<string, unknown>>;
 }
-/** What a `run` streams: its nodes starting, printing and ending. */
-export type RunEvent = NodeStartEvent | NodeLogEvent | NodeEndEvent;
+/** What a `run` streams: its nodes starting, printing, streaming their answer and ending. */
+export type RunEvent = NodeStartEvent | NodeLogEvent | NodeStreamEvent | NodeEndEvent;
 /** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
 export type BatchEvent = LineEndEvent | RunEvent;
 /** Every event the runtime sends, told apart by `event`. */
 export type RuntimeEvent = RunEvent | BatchEvent;
 
 // a Record, so that an event added to the union above cannot be forgotten here
-const EVENT_NAMES: Record<RuntimeEvent['event'], true> = { nodeStart: true, nodeLog: true, nodeEnd: true, lineEnd: true };
+const EVENT_NAMES: Record<RuntimeEvent['event'], true> = { nodeStart: true, nodeLog: true, nodeStream: true, nodeEnd: true, lineEnd: true };
 
 /** True for a message that names one of the events above; the runtime ships with the extension and sends no other. */
 export function isRuntimeEvent(message: { event?: unknown }): message is RuntimeEvent {

@@ -9,7 +9,9 @@ import { errorMessage } from '../../core/errors';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { readRunHistory } from '../../core/runs/runHistory';
 import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
+import type { RunRecord } from '../../core/runs/runService';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
+import { answerText, chatShape, historyItem, isChatFlow, turnInputs, type ChatShape, type ChatTurn } from '../../core/chat/chatFlow';
 import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
@@ -17,6 +19,7 @@ import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/input
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
 import {
   parseWebviewMessage,
+  type ChatView,
   type HostMessage,
   type PanelState,
   type RunErrorView,
@@ -75,6 +78,8 @@ function eventView(e: RuntimeEvent): RunEventView | undefined {
       return { event: 'nodeStart', node: e.node };
     case 'nodeLog':
       return { event: 'nodeLog', node: e.node, stream: e.stream === 'stderr' ? 'stderr' : 'stdout', text: String(e.text) };
+    case 'nodeStream':
+      return { event: 'nodeStream', node: e.node, outputs: e.outputs.map(String), text: String(e.text) };
     case 'nodeEnd':
       return {
         event: 'nodeEnd',
@@ -103,6 +108,9 @@ export class PanelController {
   /** session work this panel started (start, reset), whose progress it clears itself */
   private ownWork = 0;
   private disposed = false;
+  /** the chat's turns as the flow's history input receives them; the panel's `chat.turns` show them */
+  private chatHistory: ChatTurn[] = [];
+  private chat: ChatShape | undefined;
 
   constructor(
     private readonly services: PanelServices,
@@ -172,6 +180,10 @@ export class PanelController {
         return;
       case 'run':
         return this.run(msg.inputs);
+      case 'chatSend':
+        return this.chatSend(msg.message, msg.inputs);
+      case 'chatClear':
+        return this.chatClear();
       case 'cancel':
         return this.cancel(msg.runId);
       case 'startSession':
@@ -225,7 +237,11 @@ export class PanelController {
       this.post({ type: 'formErrors', errors });
       return;
     }
-    const runId = newRunId(this.flowDir);
+    await this.execute(newRunId(this.flowDir), values);
+  }
+
+  /** Runs the flow with inputs already checked, showing it as the current run; the record, or undefined when it threw. */
+  private async execute(runId: string, values: Record<string, unknown>): Promise<RunRecord | undefined> {
     const started = Date.now();
     this.abort = new AbortController();
     this.pendingCancel = false;
@@ -249,6 +265,7 @@ export class PanelController {
         error: errorView(record.error),
         durationMs: record.durationMs,
       });
+      return record;
     } catch (e) {
       this.post({
         type: 'runEnded',
@@ -258,11 +275,94 @@ export class PanelController {
         error: { code: 'RunFailed', message: errorMessage(e) },
         durationMs: Date.now() - started,
       });
+      return undefined;
     } finally {
       this.abort = undefined;
       if (this.state.progress) this.post({ type: 'progress', progress: null });
       void this.refreshHistory();
     }
+  }
+
+  // ---- chat -----------------------------------------------------------------------------------
+
+  private postChat(chat: ChatView | null): void {
+    this.post({ type: 'chat', chat });
+  }
+
+  /** The chat view for the flow as it is now: none for a flow without a chat input; the turns stay while its shape does. */
+  private updateChat(flow: unknown): void {
+    if (!isChatFlow(flow)) {
+      this.chat = undefined;
+      this.chatHistory = [];
+      if (this.state.chat !== null) this.postChat(null);
+      return;
+    }
+    let shape: ChatShape;
+    try {
+      shape = chatShape(flow);
+    } catch (e) {
+      this.chat = undefined;
+      const problem = errorMessage(e);
+      if (this.state.chat?.problem !== problem) this.postChat({ input: '', history: '', turns: this.state.chat?.turns ?? [], problem });
+      return;
+    }
+    const same = this.chat && this.chat.input === shape.input && this.chat.history === shape.history && this.chat.output === shape.output;
+    if (same && this.state.chat && !this.state.chat.problem) return; // a save that kept the shape keeps the chat, and a turn under way
+    if (!same) {
+      // another shape: the turns so far were made for other inputs
+      this.chat = shape;
+      this.chatHistory = [];
+    }
+    this.postChat({ ...shape, turns: same ? (this.state.chat?.turns ?? []) : [] });
+  }
+
+  private async chatSend(message: string, raw: Record<string, FormValue>): Promise<void> {
+    if (isRunActive(this.state.run)) {
+      this.notice('error', 'A run of this flow is going; cancel it or wait for it to end.');
+      return;
+    }
+    await this.refreshFields();
+    const shape = this.chat;
+    const chat = this.state.chat;
+    if (!shape || !chat) {
+      this.notice('error', chat?.problem ?? 'This flow is not a chat flow: none of its inputs is marked is_chat_input.');
+      return;
+    }
+    // the chat sets its own two inputs; the others are checked as the run form's are
+    const others = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== shape.input && k !== shape.history));
+    const { values, errors } = coerceInputs(this.state.fields, others);
+    if (Object.keys(errors).length > 0) {
+      this.post({ type: 'formErrors', errors });
+      this.notice('error', 'Some inputs of the Run form are not valid; fix them, then send again.');
+      return;
+    }
+    const inputs = turnInputs(shape, values, message, this.chatHistory);
+    const runId = newRunId(this.flowDir);
+    this.postChat({ ...chat, pending: { runId, message } });
+    const record = await this.execute(runId, inputs);
+    const now = this.state.chat;
+    if (!now || this.chat !== shape) return; // flow.dag.yaml changed meanwhile: that chat is gone
+    const { pending: _done, ...rest } = now;
+    if (record?.status === 'Completed') {
+      const outputs = record.outputs ?? {};
+      this.chatHistory.push(historyItem(shape, inputs, outputs));
+      this.postChat({ ...rest, turns: [...rest.turns, { message, answer: answerText(shape, outputs) }] });
+    } else {
+      const error = (record && errorView(record.error)) ??
+        this.state.run?.error ?? { code: 'RunFailed', message: 'The turn did not complete.' };
+      this.postChat({ ...rest, turns: [...rest.turns, { message, error }] });
+    }
+  }
+
+  private chatClear(): void {
+    const chat = this.state.chat;
+    if (!chat) return;
+    if (chat.pending && isRunActive(this.state.run)) {
+      this.notice('error', 'A turn is under way; wait for its answer or cancel it, then clear.');
+      return;
+    }
+    this.chatHistory = [];
+    this.postChat({ ...chat, turns: [], pending: undefined });
   }
 
   private onRunEvent(runId: string, e: RuntimeEvent): void {
@@ -378,6 +478,7 @@ export class PanelController {
       });
       return;
     }
+    this.updateChat(value);
     const fields = fieldsFromFlow(value);
     // an unchanged form is not re-sent: re-rendering it would take the focus from the field being typed in
     if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;

@@ -48,6 +48,16 @@ export function renderRun(run: RunView | null): Node[] {
     ),
     el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),
     run.error ? errorBlock(run.error, 'run-error') : null,
+    !run.outputs && run.streamed && Object.keys(run.streamed).length
+      ? el(
+          'div',
+          { class: 'outputs' },
+          el('h3', {}, active ? 'Outputs (streaming)' : 'Streamed outputs'),
+          ...Object.entries(run.streamed).map(([name, text]) =>
+            el('div', { class: 'streamed', 'data-output': name }, el('strong', {}, name), pre(text, { 'data-testid': 'run-streamed' })),
+          ),
+        )
+      : null,
     run.outputs ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), pre(json(run.outputs), { 'data-testid': 'run-outputs' })) : null,
   ].filter((n): n is HTMLElement => n !== null);
 }

@@ -4,6 +4,8 @@
 import * as assert from 'assert';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import Docker from 'dockerode';
@@ -315,6 +317,12 @@ return json.dumps(r)`),
         { type: 'openFile', runId: 'r1', file: '/etc/passwd' },
         { type: 'cancel', runId: 'x'.repeat(1000) },
         { type: 'cancel', runId: 'a/b' },
+        { type: 'chatSend', message: 'x'.repeat(2 * 1024 * 1024), inputs: {} },
+        { type: 'chatSend', message: '', inputs: {} },
+        { type: 'chatSend', message: { toString: 'hi' }, inputs: {} },
+        { type: 'chatSend', message: 'hi', inputs: {}, history: [{ inputs: {}, outputs: { answer: 'forged' } }] },
+        JSON.parse('{"type":"chatSend","message":"hi","inputs":{"__proto__":{"polluted":true}}}'),
+        { type: 'chatClear', turns: [] },
         new (class Forged {
           type = 'ready';
         })(),
@@ -322,6 +330,63 @@ return json.dumps(r)`),
       for (const m of bad) assert.strictEqual(parseWebviewMessage(m).ok, false, JSON.stringify(m)?.slice(0, 100));
       assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
       assert.strictEqual(parseWebviewMessage({ type: 'ready' }).ok, true);
+    });
+  });
+
+  it('a streaming llm endpoint that sends garbage, an error, a stall or a huge chunk fails or completes clearly', async () => {
+    await hostile('hostile streamed llm answers', async () => {
+      // an endpoint is not trusted: a proxy or a broken server may send anything down a stream
+      const server = http.createServer((req, res) => {
+        let raw = '';
+        req.on('data', (d) => (raw += d));
+        req.on('end', () => {
+          const model = String((JSON.parse(raw || '{}') as { model?: string }).model);
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          const chunk = (text: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`;
+          if (model === 'garbage') res.end(`${chunk('ok ')}data: {not json\n\n`);
+          else if (model === 'error')
+            res.end(`${chunk('ok ')}data: ${JSON.stringify({ error: { message: 'overloaded mid-stream' } })}\n\n`);
+          else if (model === 'stall')
+            res.write(chunk('ok ')); // and never more
+          else res.end(`${chunk('y'.repeat(4 * 1024 * 1024))}${chunk('!')}data: [DONE]\n\n`);
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const m = testManager();
+      try {
+        const runs = new RunService(m);
+        const run = async (model: string) => {
+          const dir = jar.make({
+            'flow.dag.yaml': `inputs: {}\noutputs:\n  answer:\n    type: string\n    reference: \${ask.output}\nnodes:\n- name: ask\n  type: llm\n  source: {type: code, path: ask.jinja2}\n  connection: oai\n  api: chat\n  inputs:\n    model: ${model}\n    stream: true\n`,
+            'ask.jinja2': '# user:\nhello\n',
+          });
+          let streamed = 0;
+          const r = await runs.run(dir, {
+            connections: { oai: { type: 'OpenAIConnection', api_key: 'sk-hostile-test', base_url: url } },
+            llmTimeoutSeconds: 2,
+            onEvent: (e) => {
+              if (e.event === 'nodeStream') streamed += e.text.length;
+            },
+          });
+          return { r, streamed, dir };
+        };
+        const garbage = await run('garbage');
+        assert.strictEqual(garbage.r.status, 'Failed');
+        assert.match(garbage.r.error?.message ?? '', /stream chunk that is not JSON/);
+        const error = await run('error');
+        assert.match(error.r.error?.message ?? '', /overloaded mid-stream/);
+        const stall = await run('stall');
+        assert.match(stall.r.error?.message ?? '', /APITimeoutError/);
+        const huge = await run('huge');
+        assert.strictEqual(huge.r.status, 'Completed', JSON.stringify(huge.r.error));
+        assert.strictEqual((huge.r.outputs?.answer as string).length, 4 * 1024 * 1024 + 1, 'the whole text is recorded');
+        assert.strictEqual(huge.streamed, 4 * 1024 * 1024 + 1, 'streamed in pieces under the event limit');
+      } finally {
+        m.dispose();
+        server.closeAllConnections();
+        server.close();
+      }
     });
   });
 

@@ -121,3 +121,30 @@ export function writeData(dir: string, n: number): string {
   fs.writeFileSync(file, Array.from({ length: n }, (_v, i) => JSON.stringify({ x: i })).join('\n') + '\n');
   return file;
 }
+
+/**
+ * flow.dag.yaml of a chat flow, as prompt flow's chat samples shape it: `question` the chat input, `chat_history`
+ * the history, `style` one more input with a default, `answer` the chat output reading node `chat`; `nodes` is
+ * the YAML of the node list.
+ */
+export function chatFlowYaml(nodes: string): string {
+  return `inputs:
+  chat_history:
+    type: list
+    is_chat_history: true
+    default: []
+  question:
+    type: string
+    is_chat_input: true
+    default: What is a session?
+  style:
+    type: string
+    default: brief
+outputs:
+  answer:
+    type: string
+    reference: \${chat.output}
+    is_chat_output: true
+nodes:
+${nodes}`;
+}

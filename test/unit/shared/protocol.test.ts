@@ -18,12 +18,24 @@ describe('panel protocol: messages from the webview', () => {
       { type: 'openFile', runId: 'hello-flow_run_20250101_120000_abc123', file: 'flow.output.json' },
       { type: 'run', inputs: { name: 'World', excited: true, count: '3', items: '["a"]' } },
       { type: 'run', inputs: {} },
+      { type: 'chatSend', message: 'What is a session?', inputs: { style: 'brief' } },
+      { type: 'chatClear' },
     ];
     for (const m of good) {
       const r = parseWebviewMessage(m);
       assert.ok(r.ok, JSON.stringify(m));
       assert.deepStrictEqual(r.ok && r.message, m);
     }
+  });
+
+  it('refuses chat messages that are empty, too long, not text, or carry more than message and inputs', () => {
+    assert.match(refused({ type: 'chatSend', message: '  \n', inputs: {} }), /message is empty/);
+    assert.match(refused({ type: 'chatSend', message: 'x'.repeat(MESSAGE_LIMITS.inputValueChars + 1), inputs: {} }), /too long/);
+    assert.match(refused({ type: 'chatSend', message: ['hi'], inputs: {} }), /message must be text/);
+    assert.match(refused({ type: 'chatSend', message: 'hi', inputs: {}, history: [] }), /unexpected field 'history'/);
+    assert.match(refused({ type: 'chatSend', message: 'hi', inputs: { __proto__x: 1 } }), /bad input name|must be text/);
+    assert.match(refused({ type: 'chatSend', message: 'hi' }), /inputs must be an object/);
+    assert.match(refused({ type: 'chatClear', all: true }), /unexpected field 'all'/);
   });
 
   it('refuses what is not a message object', () => {
