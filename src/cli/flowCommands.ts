@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import type { FlowProblem } from '../core/flow/problem';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { findRunFolder } from '../core/runs/baseRun';
-import { readConnectionsFile } from '../core/runs/connectionsFile';
+import { readConnections } from '../core/runs/connectionsFile';
 import type { BatchRecord, RunService } from '../core/runs/runService';
 import type { LineEndEvent, RuntimeEvent } from '../core/runtime/protocol';
 import { SessionManager } from '../core/session/sessionManager';
@@ -19,7 +19,8 @@ export interface FlowFlags {
   data?: string;
   'column-mapping'?: string[];
   workers?: string;
-  connections?: string;
+  /** connection files or folders of them; the option may repeat */
+  connections?: string[];
   variant?: string;
   run?: string;
   node?: string;
@@ -126,7 +127,7 @@ export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
     dataFile: flags.data,
     columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
     workers,
-    connections: flags.connections ? readConnectionsFile(flags.connections) : {},
+    connections: readConnections(flags.connections ?? []),
     variant: variantFlag(flags),
     ...(flags.run ? { baseRun: findRunFolder(flags.run, { flowDir }) } : {}),
   };
@@ -161,7 +162,7 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
     }
   }
   Object.assign(inputs, await typedInputs(flowDir, flags.inputs));
-  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  const connections = readConnections(flags.connections ?? []);
   return interruptible(async (signal) => {
     const record = await runs.run(flowDir, {
       inputs,

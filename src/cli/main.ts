@@ -22,10 +22,10 @@ Commands:
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
   validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
-  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml] [--variant '\${node.variant_id}']
+  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}']
         [--node <name>]                 run that node alone; inputs by name or reference (url=…, fetch.output=…),
                                         else the flow's defaults and the last run's upstream outputs
-  batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml]
+  batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml|dir ...]
         [--variant '\${node.variant_id}']
         [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
         [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
@@ -61,7 +61,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         data: { type: 'string' },
         'column-mapping': { type: 'string', multiple: true },
         workers: { type: 'string' },
-        connections: { type: 'string' },
+        connections: { type: 'string', multiple: true },
         engines: { type: 'string' },
         variant: { type: 'string' },
         run: { type: 'string' },
