@@ -141,6 +141,31 @@ class ConnectionTypesTest(RuntimeTestCase):
         tools = self.validate(flow)["tools"]["package"]
         self.assertEqual(tools["fs_tools.secure.unlock"]["inputs"]["connection"]["custom_type"], ["VaultConnection"])
 
+    def test_validate_checks_connection_names_and_types_only_when_it_knows_them(self):
+        code, flow = load_flow()
+        self.files({"conns.py": code, "chat.jinja2": "# user:\nhi\n"})
+        flow["nodes"].append({"name": "chat", "type": "llm", "source": {"type": "code", "path": "chat.jinja2"},
+                              "connection": "my_serp", "api": "chat", "inputs": {"deployment_name": "d"}})
+        self.assertEqual(self.validate(flow)["errors"], [], "unknown connections: not checked")
+        shapes = {k: {kk: vv for kk, vv in v.items() if kk in ("type", "custom_type", "module")}
+                  for k, v in every_connection().items()}
+        del shapes["my_serp"]
+        errors = self.validate(flow, connections=shapes)["errors"]
+        self.assertEqual([(e["code"], e["yamlPath"]) for e in errors], [
+            ("ConnectionNotFound", ["nodes", 0, "inputs", "serp"]),
+            ("ConnectionNotFound", ["nodes", 1, "connection"])])
+        shapes["my_serp"] = shapes["my_oai"]
+        flow["nodes"][1]["connection"] = "my_search"
+        errors = self.validate(flow, connections=shapes)["errors"]
+        self.assertEqual([(e["code"], e["yamlPath"]) for e in errors], [
+            ("NodeInputValidationError", ["nodes", 0, "inputs", "serp"]),
+            ("NodeInputValidationError", ["nodes", 1, "connection"])])
+        self.assertIn("of type 'OpenAIConnection' is not supported, valid types ['SerpConnection']",
+                      errors[0]["message"])
+        shapes["my_serp"] = {"type": "SerpConnection"}
+        flow["nodes"][1]["connection"] = "my_aoai"
+        self.assertEqual(self.validate(flow, connections=shapes)["errors"], [])
+
 
 class ShimConnectionClassesTest(unittest.TestCase):
     """The shim's classes behave as promptflow-core's: constructors, defaults, attribute and item access."""

@@ -3,6 +3,7 @@ import type { FlowProblem } from '../core/flow/problem';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { findRunFolder } from '../core/runs/baseRun';
 import { readConnections } from '../core/runs/connectionsFile';
+import { connectionShapes } from '../core/runs/connectionTypes';
 import type { BatchRecord, RunService } from '../core/runs/runService';
 import type { LineEndEvent, RuntimeEvent } from '../core/runtime/protocol';
 import { SessionManager } from '../core/session/sessionManager';
@@ -53,7 +54,11 @@ export async function runValidate(
   flags: FlowFlags,
 ): Promise<number> {
   if (!flowDir) throw new UsageError('validate needs a flow folder');
-  const report = await validator.validate(flowDir, { session: flags.static ? 'never' : 'start', onProgress: progressTo(out) });
+  const report = await validator.validate(flowDir, {
+    session: flags.static ? 'never' : 'start',
+    onProgress: progressTo(out),
+    ...(flags.connections?.length ? { connections: connectionShapes(readConnections(flags.connections)) } : {}),
+  });
   const failed = report.problems.some((p) => p.severity === 'error');
   const doc = {
     result: failed ? 'Failed' : 'Succeeded',

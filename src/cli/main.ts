@@ -21,7 +21,9 @@ Commands:
   session install <flow-dir> <pkg...>   pip install packages into the running session
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
-  validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
+  validate <flow-dir> [--static] [--connections f.yaml|dir ...]
+                                        static checks, then the session's checks (started if needed);
+                                        with --connections, node inputs naming other connections are errors
   run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}']
         [--node <name>]                 run that node alone; inputs by name or reference (url=…, fetch.output=…),
                                         else the flow's defaults and the last run's upstream outputs

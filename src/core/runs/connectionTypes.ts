@@ -1,3 +1,5 @@
+import type { ConnectionShape, ConnectionSpec } from '../runtime/protocol';
+
 /**
  * prompt flow's connection types, as `pf connection create --file` reads them (promptflow-core's
  * `promptflow.connections`): the YAML `type` (camel_to_snake of the class's TYPE), the class a tool's
@@ -116,4 +118,16 @@ export function connectionTypeByClass(className: string): ConnectionTypeInfo | u
 /** Every YAML type name, for messages. */
 export function connectionTypeNames(): string {
   return CONNECTION_TYPES.map((t) => t.yamlType).join(', ');
+}
+
+/** The connections as validation sees them: class names (and a strong type's class and module), no values. */
+export function connectionShapes(connections: Record<string, ConnectionSpec>): Record<string, ConnectionShape> {
+  const out: Record<string, ConnectionShape> = {};
+  for (const [name, spec] of Object.entries(connections)) {
+    const shape: ConnectionShape = { type: spec.type };
+    if (typeof spec.custom_type === 'string') shape.custom_type = spec.custom_type;
+    if (typeof spec.module === 'string') shape.module = spec.module;
+    out[name] = shape;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { FlowSessionError } from '../errors';
 import type { ConnectionSpec } from '../runtime/protocol';
 import { connectionTypeNames, connectionTypeOf, type ConnectionTypeInfo } from './connectionTypes';

@@ -116,6 +116,7 @@ export class OnSaveValidation implements vscode.Disposable {
         // Restricted Mode: the static checks only, even when a session runs (its checks import the flow's code)
         session: trusted ? 'if-running' : 'never',
         changedFiles: full ? undefined : job.changedFiles,
+        connections: this.ctx.connections.shapes(),
       });
       sessionChecked = report.sessionChecked;
       if (report.sessionChecked) {
