@@ -10,7 +10,7 @@ import unittest
 from tests.helpers import RUNTIME_DIR, Runtime, RuntimeTestCase
 from tests.test_package_tools import flow_of, install_tool_package, pkg_node
 
-FIXTURE = os.path.join(RUNTIME_DIR, "..", "test", "fixtures", "flows", "valid", "connection_types")
+FIXTURE = os.path.join(RUNTIME_DIR, "..", "test", "fixtures", "connections")
 SECRET = "sk-conn-secret-5b7f0d2c91"
 SHA = hashlib.sha256(SECRET.encode()).hexdigest()
 
