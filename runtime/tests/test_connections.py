@@ -3,12 +3,10 @@ custom strong type from the flow's own code and from a tool package; secrets nev
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import unittest
 
-from tests.helpers import RUNTIME_DIR, Runtime, RuntimeTestCase
-from tests.test_package_tools import flow_of, install_tool_package, pkg_node
+from tests.helpers import RUNTIME_DIR
+from tests.test_package_tools import PackageSiteTestCase, flow_of, pkg_node
 
 FIXTURE = os.path.join(RUNTIME_DIR, "..", "test", "fixtures", "connections")
 SECRET = "sk-conn-secret-5b7f0d2c91"
@@ -53,19 +51,7 @@ def load_flow():
     return code, flow
 
 
-class ConnectionTypesTest(RuntimeTestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.flow_dir = os.path.realpath(tempfile.mkdtemp(prefix="fs-flow-"))
-        cls.site = tempfile.mkdtemp(prefix="fs-site-")
-        install_tool_package(cls.site)
-        cls.rt = Runtime(cls.flow_dir, env={"PYTHONPATH": RUNTIME_DIR + os.pathsep + cls.site})
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        shutil.rmtree(cls.site, ignore_errors=True)
-
+class ConnectionTypesTest(PackageSiteTestCase):
     def test_every_type_reaches_the_tool_as_prompt_flows_class(self):
         code, flow = load_flow()
         self.files({"conns.py": code})

@@ -45,6 +45,15 @@ const KINDS: Kind[] = [
   },
 ];
 
+const STRONG_TYPE_QUESTIONS: ['custom_type' | 'module', string, (v: string) => string | undefined][] = [
+  ['custom_type', 'The CustomStrongTypeConnection subclass the tool takes, e.g. MyCustomConnection', checkPythonName],
+  [
+    'module',
+    "The module that defines it: a tool package's (my_tool_package.connections), or the flow's file name without .py",
+    checkModuleName,
+  ],
+];
+
 /**
  * "Set Connection…": the name, the type (every prompt flow connection type, and a custom strong type by class
  * and module), then the type's fields; secrets are asked for in password boxes and go to SecretStorage only.
@@ -112,22 +121,12 @@ async function askCustom(
 ): Promise<ConnectionAnswer | undefined> {
   const meta: ConnectionMeta = { name, type: 'CustomConnection' };
   if (strong) {
-    const customType = await p.input({
-      title: `Set Connection '${name}': custom_type`,
-      prompt: 'The CustomStrongTypeConnection subclass the tool takes, e.g. MyCustomConnection',
-      value: old?.custom_type ?? '',
-      validate: checkPythonName,
-    });
-    if (customType === undefined) return undefined;
-    const module = await p.input({
-      title: `Set Connection '${name}': module`,
-      prompt: "The module that defines it: a tool package's (my_tool_package.connections), or the flow's file name without .py",
-      value: old?.module ?? '',
-      validate: checkModuleName,
-    });
-    if (module === undefined) return undefined;
-    meta.custom_type = customType.trim();
-    meta.module = module.trim();
+    // the class and the module, each asked with its own check
+    for (const [key, prompt, check] of STRONG_TYPE_QUESTIONS) {
+      const value = await p.input({ title: `Set Connection '${name}': ${key}`, prompt, value: old?.[key] ?? '', validate: check });
+      if (value === undefined) return undefined;
+      meta[key] = value.trim();
+    }
   }
   const configs = await p.input({
     title: `Set Connection '${name}': configs`,
