@@ -96,8 +96,11 @@ class Executor:
                 raise RuntimeFailure("ResolveToolError", "Tool load failed in '%s': (%s) %s"
                                      % (node.name, e.code, e.message), detail=e.detail, node=node.name)
 
-    def _literals(self, node, spec_inputs):
-        """The node's literal inputs as the tool takes them: connections built, values parsed to their types."""
+    def _literals(self, node, spec_inputs, params=None):
+        """The node's literal inputs as the tool takes them: connections built, values parsed to their types.
+        `params` are the tool's signature parameters: an input annotated with a CustomStrongTypeConnection
+        subclass receives an instance of that class."""
+        params = params or {}
         literals = {}
         for k, v in node.inputs.items():
             if node.refs.get(k) is not None:
@@ -107,7 +110,11 @@ class Executor:
             spec = spec_inputs.get(k) or {}
             typ = spec.get("type") or []
             if any(t in CONNECTION_TYPES for t in typ) or spec.get("custom_type"):
-                literals[k] = conn_mod.build(v, self._connection(node, v, "input '%s'" % k))
+                conn = self._connection(node, v, "input '%s'" % k)
+                conn_mod.check_type(conn, typ, node.name, k)
+                param = params.get(k)
+                anno = toolmeta.resolve_annotation(param.annotation) if param is not None else None
+                literals[k] = conn_mod.build(v, conn, anno)
             elif typ and typ[0] in inputs_mod.VALUE_TYPES:
                 try:
                     literals[k] = inputs_mod.parse_typed(typ[0], v)
@@ -122,7 +129,7 @@ class Executor:
         """A package tool: a class tool's instance is made here, once for the run, from its literal init inputs."""
         tool = self.catalog.find(node.source_tool)
         spec_inputs = tool.meta.get("inputs") or {}
-        literals = self._literals(node, spec_inputs)
+        literals = self._literals(node, spec_inputs, {**tool.call_params(), **tool.init_params()})
         init_names = set(tool.init_params())
         for k in init_names & set(node.inputs):
             if node.refs.get(k) is not None:
@@ -155,7 +162,9 @@ class Executor:
             if full not in modules:
                 modules[full] = toolmeta.python_meta(full, self.flow_dir)
             meta, func, _kwargs = modules[full]
-            return Tool("python", func=func, spec_inputs=meta["inputs"], literals=self._literals(node, meta["inputs"]))
+            params = inspect.signature(getattr(func, "__original_function", func)).parameters
+            return Tool("python", func=func, spec_inputs=meta["inputs"],
+                        literals=self._literals(node, meta["inputs"], params))
         text = toolmeta.read_template(full)
         templates.require_jinja()
         literals = {k: v for k, v in node.inputs.items() if node.refs.get(k) is None}

@@ -189,7 +189,8 @@ def _is_connection(t):
     return None
 
 
-def _resolve_annotation(anno):
+def resolve_annotation(anno):
+    """The one type an Optional[...] stands for; a list of types for a wider Union."""
     if typing.get_origin(anno) is typing.Union:
         args = [a for a in typing.get_args(anno) if a is not type(None)]
         return args[0] if len(args) == 1 else args
@@ -206,7 +207,7 @@ def _default_str(v):
 
 def input_definition(param):
     """prompt flow's param_to_definition, as a flow.tools.json input entry."""
-    anno = _resolve_annotation(param.annotation)
+    anno = resolve_annotation(param.annotation)
     default = param.default
     if default is not _EMPTY and anno is _EMPTY:
         anno = type(default)

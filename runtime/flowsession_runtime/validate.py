@@ -58,6 +58,8 @@ def validate(params, flow_dir):
     flow = params.get("flow") or {}
     sources = params.get("sources")
     wanted = {_norm(s) for s in sources if isinstance(s, str)} if isinstance(sources, list) else None
+    # the connections a run would get (name -> {type, custom_type}), when the caller knows them; else unchecked
+    connections = params.get("connections") if isinstance(params.get("connections"), dict) else None
     problems, metas, tools, package_tools = [], {}, {}, {}
     catalog = packagetools.Catalog()
     for yaml_path, raw in flowdef.all_variant_entries(flow):
@@ -71,7 +73,7 @@ def validate(params, flow_dir):
             problems.append(_yaml_problem(failure.code, failure.message, yaml_path + ([key] if key in raw else [])))
             continue
         if node.source_type in packagetools.SOURCE_TYPES:
-            problems.extend(check_package_node(node, catalog, flow_dir, package_tools))
+            problems.extend(check_package_node(node, catalog, flow_dir, package_tools, connections))
             continue
         path = node.source_path
         if wanted is not None and _norm(path) not in wanted:
@@ -90,6 +92,7 @@ def validate(params, flow_dir):
         rel_path = toolmeta.rel(full, flow_dir)
         tools.setdefault(rel_path, meta[0])
         problems.extend(check_node_inputs(node, meta[0], meta[1]))
+        problems.extend(check_connections(node, meta[0].get("inputs") or {}, connections))
     failed = any(p["severity"] == "error" for p in problems)
     return {"result": "Failed" if failed else "Succeeded", "errors": problems,
             "tools": {"code": tools, "package": package_tools}}
@@ -102,7 +105,7 @@ def _source_problem(node, e, key):
     return _yaml_problem(e.code, e.message, where)
 
 
-def check_package_node(node, catalog, flow_dir, package_tools):
+def check_package_node(node, catalog, flow_dir, package_tools, connections=None):
     """A package tool node: the tool found (its metadata listed under `package`), its inputs checked."""
     try:
         tool = catalog.find(node.source_tool)
@@ -123,7 +126,8 @@ def check_package_node(node, catalog, flow_dir, package_tools):
             problems.extend(_file_problem(e))
         except RuntimeFailure as e:
             problems.append(_source_problem(node, e, "path"))
-    return problems + check_node_inputs(node, meta, accepts_kwargs)
+    return (problems + check_node_inputs(node, meta, accepts_kwargs)
+            + check_connections(node, meta.get("inputs") or {}, connections))
 
 
 def _derive(node_type, full, flow_dir, problems):
@@ -181,4 +185,40 @@ def check_node_inputs(node, meta, accepts_kwargs):
             problems.append(_yaml_problem(
                 "NodeInputValidationError", "Input '%s' for node '%s' of value '%s' is not type %s."
                 % (name, node.name, value, value_type), path))
+    return problems
+
+
+LLM_CONNECTION_TYPES = ["AzureOpenAIConnection", "OpenAIConnection"]
+
+
+def check_connections(node, tool_inputs, connections):
+    """With the run's connections known: each connection a node names exists, of a type its tool takes (what run
+    would refuse, validate reports, on the line of that input)."""
+    if connections is None:
+        return []
+    wanted = []
+    for name, value in node.inputs.items():
+        spec = tool_inputs.get(name) or {}
+        typ = spec.get("type") or []
+        if node.refs.get(name) is not None or not isinstance(value, str) or not value:
+            continue
+        if any(t in toolmeta.CONNECTION_CLASSES for t in typ) or spec.get("custom_type"):
+            wanted.append((value, typ, node.yaml_path + ["inputs", name], "input '%s'" % name, name))
+    if node.type == "llm" and isinstance(node.connection, str) and node.connection:
+        wanted.append((node.connection, LLM_CONNECTION_TYPES, node.yaml_path + ["connection"], "the llm tool", None))
+    problems = []
+    for conn_name, typ, path, purpose, input_name in wanted:
+        spec = connections.get(conn_name)
+        if not isinstance(spec, dict):
+            problems.append(_yaml_problem("ConnectionNotFound", (
+                "Connection '%s' used by %s of node '%s' is not set. Set it with 'Flow Session: Set Connection…' "
+                "(or --connections for the CLI).") % (conn_name, purpose, node.name), path))
+            continue
+        ctype = spec.get("type") or "CustomConnection"
+        if ctype not in typ:
+            message = ("Input '%s' for node '%s' of type %r is not supported, valid types %r." % (
+                input_name, node.name, ctype, list(typ)) if input_name else
+                "Connection '%s' of node '%s' is a %s; the llm tool takes %s." % (
+                    conn_name, node.name, ctype, " or ".join(typ)))
+            problems.append(_yaml_problem("NodeInputValidationError", message, path))
     return problems

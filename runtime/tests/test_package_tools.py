@@ -31,7 +31,9 @@ def flow_of(*nodes, outputs=None, inputs=None):
             "nodes": list(nodes)}
 
 
-class PackageToolsTest(RuntimeTestCase):
+class PackageSiteTestCase(RuntimeTestCase):
+    """A runtime whose environment has the test tool package fs_tools installed."""
+
     @classmethod
     def setUpClass(cls):
         cls.flow_dir = os.path.realpath(tempfile.mkdtemp(prefix="fs-flow-"))
@@ -44,6 +46,8 @@ class PackageToolsTest(RuntimeTestCase):
         super().tearDownClass()
         shutil.rmtree(cls.site, ignore_errors=True)
 
+
+class PackageToolsTest(PackageSiteTestCase):
     def conns(self):
         return {"cc": {"type": "CustomConnection", "configs": {"region": "x"}, "secrets": {"token": TOKEN}}}
 

@@ -2,7 +2,7 @@ import * as readline from 'readline';
 import { answerText, chatShape, historyItem, turnInputs, type ChatTurn } from '../core/chat/chatFlow';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { resolveFlowDir } from '../core/flow/environment';
-import { readConnectionsFile } from '../core/runs/connectionsFile';
+import { readConnections } from '../core/runs/connectionsFile';
 import type { RunService } from '../core/runs/runService';
 import { FlowSessionError } from '../core/errors';
 import { progressTo, typedInputs, variantFlag, type FlowFlags } from './flowCommands';
@@ -46,7 +46,7 @@ export async function runChat(
   const others = await typedInputs(dir, flags.inputs);
   for (const name of [shape.input, shape.history])
     if (name in others) throw new UsageError(`--inputs ${name}: the chat sets this input itself`);
-  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  const connections = readConnections(flags.connections ?? []);
   const variant = variantFlag(flags);
   const history: ChatTurn[] = [];
 

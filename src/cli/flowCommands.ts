@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import type { FlowProblem } from '../core/flow/problem';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { findRunFolder } from '../core/runs/baseRun';
-import { readConnectionsFile } from '../core/runs/connectionsFile';
+import { readConnections } from '../core/runs/connectionsFile';
+import { connectionShapes } from '../core/runs/connectionTypes';
 import type { BatchRecord, RunService } from '../core/runs/runService';
 import type { LineEndEvent, RuntimeEvent } from '../core/runtime/protocol';
 import { SessionManager } from '../core/session/sessionManager';
@@ -20,7 +21,8 @@ export interface FlowFlags {
   data?: string;
   'column-mapping'?: string[];
   workers?: string;
-  connections?: string;
+  /** connection files or folders of them; the option may repeat */
+  connections?: string[];
   variant?: string;
   run?: string;
   node?: string;
@@ -53,7 +55,11 @@ export async function runValidate(
   flags: FlowFlags,
 ): Promise<number> {
   if (!flowDir) throw new UsageError('validate needs a flow folder');
-  const report = await validator.validate(flowDir, { session: flags.static ? 'never' : 'start', onProgress: progressTo(out) });
+  const report = await validator.validate(flowDir, {
+    session: flags.static ? 'never' : 'start',
+    onProgress: progressTo(out),
+    ...(flags.connections?.length ? { connections: connectionShapes(readConnections(flags.connections)) } : {}),
+  });
   const failed = report.problems.some((p) => p.severity === 'error');
   const doc = {
     result: failed ? 'Failed' : 'Succeeded',
@@ -127,7 +133,7 @@ export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
     dataFile: flags.data,
     columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
     workers,
-    connections: flags.connections ? readConnectionsFile(flags.connections) : {},
+    connections: readConnections(flags.connections ?? []),
     variant: variantFlag(flags),
     ...(flags.run ? { baseRun: findRunFolder(flags.run, { flowDir }) } : {}),
   };
@@ -162,7 +168,7 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
     }
   }
   Object.assign(inputs, await typedInputs(flowDir, flags.inputs));
-  const connections = flags.connections ? readConnectionsFile(flags.connections) : {};
+  const connections = readConnections(flags.connections ?? []);
   // streamed outputs print on stdout as they come; with --json stdout holds the one document only
   const stream = out.json ? undefined : new StreamPrinter((t) => out.stream(t));
   return interruptible(async (signal) => {

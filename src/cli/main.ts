@@ -22,16 +22,18 @@ Commands:
   session install <flow-dir> <pkg...>   pip install packages into the running session
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
-  validate <flow-dir> [--static]        static checks, then the session's checks (started if needed)
-  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml] [--variant '\${node.variant_id}']
+  validate <flow-dir> [--static] [--connections f.yaml|dir ...]
+                                        static checks, then the session's checks (started if needed);
+                                        with --connections, node inputs naming other connections are errors
+  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}']
         [--node <name>]                 run that node alone; inputs by name or reference (url=…, fetch.output=…),
                                         else the flow's defaults and the last run's upstream outputs
-  batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml]
+  batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml|dir ...]
         [--variant '\${node.variant_id}']
         [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
         [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
   run show-metrics <run id or folder>   the metrics the run logged (log_metric), as JSON
-  chat <flow-dir> [--inputs k=v ...] [--connections f.yaml] [--variant '\${node.variant_id}']
+  chat <flow-dir> [--inputs k=v ...] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}']
                                         chat with a chat flow: a message per line, the history kept turn by
                                         turn; the answer prints as it streams; ends at end of input, "exit", Ctrl-C
   doctor                                check the engine, its API version and cached images
@@ -65,7 +67,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         data: { type: 'string' },
         'column-mapping': { type: 'string', multiple: true },
         workers: { type: 'string' },
-        connections: { type: 'string' },
+        connections: { type: 'string', multiple: true },
         engines: { type: 'string' },
         variant: { type: 'string' },
         run: { type: 'string' },

@@ -80,6 +80,15 @@ export interface ValidateParams {
   sources?: string[];
   /** default 60 */
   timeoutSeconds?: number;
+  /** the connections a run would get, without their values: when given, node inputs naming others are errors */
+  connections?: Record<string, ConnectionShape>;
+}
+
+/** What validation knows of a connection: its class, and a custom strong type's class and module. Never a value. */
+export interface ConnectionShape {
+  type: string;
+  custom_type?: string;
+  module?: string;
 }
 
 /**

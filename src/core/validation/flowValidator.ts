@@ -5,7 +5,7 @@ import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';
 import { resolveFlowDir } from '../flow/environment';
 import type { RuntimeClient } from '../runtime/client';
-import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
+import { Methods, type ConnectionShape, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { recordToolsJson } from './toolsJson';
@@ -32,6 +32,8 @@ export interface ValidateOptions {
   writeToolsJson?: boolean;
   /** the static checks of the flow as it is now, when the caller already runs them (on save: shown at once) */
   analysis?: Promise<FlowAnalysis>;
+  /** the connections runs get (no values): nodes naming a missing one, or one of a type their tool does not take, are errors */
+  connections?: Record<string, ConnectionShape>;
 }
 
 const SOURCE_EXTENSIONS = new Set(['.py', '.jinja2', '.j2', '.jinja']);
@@ -61,7 +63,11 @@ export class FlowValidator {
     const sources = this.sourcesToCheck(options.changedFiles);
     const result = await runtime.request(
       Methods.validate,
-      { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}) },
+      {
+        flow: flow as Record<string, unknown>,
+        ...(sources ? { sources } : {}),
+        ...(options.connections ? { connections: options.connections } : {}),
+      },
       { timeoutMs: 120_000 },
     );
     report.sessionChecked = true;

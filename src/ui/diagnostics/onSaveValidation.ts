@@ -123,6 +123,7 @@ export class OnSaveValidation implements vscode.Disposable {
         changedFiles: full ? undefined : job.changedFiles,
         // the checks of the save this job ends with are already running: the same answer, computed once
         analysis: latest?.generation === generation ? latest.analysis : undefined,
+        connections: this.ctx.connections.shapes(),
       });
       sessionChecked = report.sessionChecked;
       if (report.sessionChecked) {

@@ -451,4 +451,78 @@ return json.dumps(r)`),
       void world;
     });
   });
+
+  describe('connection files (--connections)', () => {
+    const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\nname: n\ntype: custom\nconfigs: {x: *f}\n`;
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['a connection file with a YAML bomb (aliases)', bomb, /aliases too many times/],
+      [
+        'a huge connection file (3 MB)',
+        `name: n\ntype: serp\napi_key: "${'k'.repeat(3 * 1024 * 1024)}"\n`,
+        /too big for a connections file/,
+      ],
+      ['a connection file that is not YAML', crypto.randomBytes(4096), /not valid YAML|no connection in this file|must be a mapping/],
+      [
+        'a deeply nested connection file',
+        `name: n\ntype: custom\nconfigs: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+        /not valid YAML|must be a mapping/,
+      ],
+      [
+        '${env:…} references that try more than one variable',
+        'name: n\ntype: serp\napi_key: ${env:HOME}${env:PATH}\n',
+        /not a valid \$\{env:NAME\} reference/,
+      ],
+      [
+        'an ${env:…} reference with a default or a path',
+        'name: n\ntype: serp\napi_key: ${env:X:-/etc/passwd}\n',
+        /not a valid \$\{env:NAME\} reference/,
+      ],
+      ['a nested ${env:${env:…}} reference', 'name: n\ntype: serp\napi_key: ${env:${env:HOME}}\n', /not a valid \$\{env:NAME\} reference/],
+    ];
+    for (const [name, content, expected] of cases) {
+      it(`${name}: the CLI refuses it quickly with its place, before any session work`, async () => {
+        await hostile(name, async () => {
+          const flow = jar.make(HELLO_FLOW);
+          const dir = jar.make({ 'c.yml': '' });
+          fs.writeFileSync(path.join(dir, 'c.yml'), content);
+          guardFlow(dir);
+          const r = await runCli(['run', flow, '--connections', path.join(dir, 'c.yml')], {}, 60_000);
+          assert.strictEqual(r.code, 1, r.stderr);
+          assert.match(r.stderr, expected);
+          assert.ok(r.ms < 20_000, `quickly (${r.ms} ms)`);
+          assert.ok(!/\n\s+at /.test(r.stderr) && !/heap out of memory|RangeError/i.test(r.stderr), `no crash: ${r.stderr.slice(-300)}`);
+          assert.ok(r.stderr.length < 2000, 'the message does not quote the file');
+          assert.strictEqual((await manager.list()).filter((s) => s.flowDir === flow).length, 0, 'no session for it');
+        });
+      });
+    }
+
+    it('a secret from a connection file that the tool prints and raises is redacted; shell-like values are never evaluated', async () => {
+      await hostile('connection file secret echoed by a tool', async () => {
+        const secret = `pin-${crypto.randomBytes(10).toString('hex')}`;
+        const conns = jar.make({
+          'vault.yml': `$schema: https://azuremlschemas.azureedge.net/promptflow/latest/CustomStrongTypeConnection.schema.json\nname: vault\ntype: custom\ncustom_type: Vault\nmodule: work\nconfigs:\n  cmd: "$(id)"\n  tick: "\`id\`"\nsecrets:\n  vault_pin: \${env:FS_HOSTILE_PIN}\n`,
+        });
+        const dir = jar.make({
+          ...toolFlow('return "ok"'),
+          'flow.dag.yaml': `inputs: {}\noutputs:\n  out:\n    type: string\n    reference: \${work.output}\nnodes:\n- name: work\n  type: python\n  source: {type: code, path: work.py}\n  inputs:\n    conn: vault\n`,
+          'work.py': `from promptflow import tool\nfrom promptflow.connections import CustomStrongTypeConnection\nfrom promptflow.contracts.types import Secret\n\n\nclass Vault(CustomStrongTypeConnection):\n    vault_pin: Secret\n    cmd: str\n\n\n@tool\ndef work(conn: Vault) -> str:\n    print("the pin is", conn.vault_pin, "cmd", conn.cmd, conn.configs["tick"])\n    raise ValueError("leaking " + conn.vault_pin)\n`,
+        });
+        const r = await runCli(['run', dir, '--connections', path.join(conns, 'vault.yml')], { FS_HOSTILE_PIN: secret });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stdout + r.stderr, /\(ValueError\) leaking \*\*\*/);
+        assert.match(r.stdout + r.stderr, /the pin is \*\*\* cmd \$\(id\) `id`/, 'shell-like values arrive verbatim');
+        assert.ok(!(r.stdout + r.stderr).includes(secret), 'not on the terminal');
+        const walk = (d: string): string[] =>
+          fs
+            .readdirSync(d, { withFileTypes: true })
+            .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+        for (const f of walk(path.join(dir, '.promptflow')))
+          assert.ok(!fs.readFileSync(f, 'utf8').includes(secret), `the secret is in ${f}`);
+        const s = await manager.status(dir);
+        const c = await new Docker(testEngine().endpoint.options).getContainer(s.container!).inspect();
+        assert.ok(!JSON.stringify({ env: c.Config.Env, labels: c.Config.Labels }).includes(secret), 'not in the container env or labels');
+      });
+    });
+  });
 });

@@ -4,16 +4,22 @@ import { connectionSpec, checkApiBase, checkConnectionName, upsertConnection } f
 describe('connections', () => {
   it('puts the key where each connection type expects it', () => {
     assert.deepStrictEqual(
-      connectionSpec({ name: 'c', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' }, 'k'),
+      connectionSpec(
+        { name: 'c', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' },
+        { api_key: 'k' },
+      ),
       { type: 'AzureOpenAIConnection', api_key: 'k', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' },
     );
-    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'OpenAIConnection', api_base: 'http://localhost:1234/v1' }, 'k'), {
-      type: 'OpenAIConnection',
-      api_key: 'k',
-      api_base: 'http://localhost:1234/v1',
-      base_url: 'http://localhost:1234/v1',
-    });
-    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'CustomConnection' }, 'k'), {
+    assert.deepStrictEqual(
+      connectionSpec({ name: 'c', type: 'OpenAIConnection', api_base: 'http://localhost:1234/v1' }, { api_key: 'k' }),
+      {
+        type: 'OpenAIConnection',
+        api_key: 'k',
+        api_base: 'http://localhost:1234/v1',
+        base_url: 'http://localhost:1234/v1',
+      },
+    );
+    assert.deepStrictEqual(connectionSpec({ name: 'c', type: 'CustomConnection' }, { api_key: 'k' }), {
       type: 'CustomConnection',
       secrets: { api_key: 'k' },
       configs: {},

@@ -31,10 +31,10 @@ describe('ConnectionStore', () => {
     const store = new ConnectionStore(state, secret);
     await store.set(
       { name: 'aoai', type: 'AzureOpenAIConnection', api_base: 'https://x.openai.azure.com/', api_version: '2024-02-01' },
-      'sk-secret',
+      { api_key: 'sk-secret' },
     );
     assert.ok(!JSON.stringify([...state.data.values()]).includes('sk-secret'), 'the key is not in workspaceState');
-    assert.strictEqual(secret.data.get('flowsession.connection.aoai'), 'sk-secret');
+    assert.deepStrictEqual(JSON.parse(secret.data.get('flowsession.connectionSecrets.aoai') ?? ''), { api_key: 'sk-secret' });
     const run = await store.forRun();
     assert.strictEqual(run.aoai.api_key, 'sk-secret');
     assert.strictEqual(run.aoai.type, 'AzureOpenAIConnection');
@@ -42,12 +42,33 @@ describe('ConnectionStore', () => {
 
   it('keeps the stored key when it is not given again, and removes both parts', async () => {
     const store = new ConnectionStore(memento(), secrets());
-    await store.set({ name: 'c', type: 'OpenAIConnection' }, 'k1');
-    await store.set({ name: 'c', type: 'OpenAIConnection', api_base: 'http://localhost:1/v1' }, undefined);
+    await store.set({ name: 'c', type: 'OpenAIConnection' }, { api_key: 'k1' });
+    await store.set({ name: 'c', type: 'OpenAIConnection', api_base: 'http://localhost:1/v1' }, {});
     assert.strictEqual((await store.forRun()).c.api_key, 'k1');
     assert.strictEqual(store.list().length, 1);
     await store.remove('c');
     assert.deepStrictEqual(await store.forRun(), {});
+  });
+
+  it("reads an older workspace's single key as the api_key, and moves it on the next save", async () => {
+    const state = memento();
+    const secret = secrets();
+    state.data.set('flowsession.connections', [{ name: 'old', type: 'CustomConnection', api_base: 'https://b' }]);
+    secret.data.set('flowsession.connection.old', 'sk-old');
+    const store = new ConnectionStore(state, secret);
+    assert.deepStrictEqual((await store.forRun()).old, {
+      type: 'CustomConnection',
+      configs: { api_base: 'https://b' },
+      secrets: { api_key: 'sk-old' },
+    });
+    await store.set(
+      { name: 'old', type: 'CustomConnection', configs: { api_base: 'https://b' }, secretNames: ['api_key', 'extra'] },
+      { extra: 'sk-x' },
+    );
+    assert.strictEqual(secret.data.has('flowsession.connection.old'), false);
+    assert.deepStrictEqual((await store.forRun()).old.secrets, { api_key: 'sk-old', extra: 'sk-x' });
+    assert.deepStrictEqual(store.shapes(), { old: { type: 'CustomConnection' } });
+    assert.ok(!JSON.stringify([...state.data.values()]).includes('sk-'), 'no secret in workspaceState');
   });
 });
 
