@@ -6,7 +6,7 @@
 import { mochaGlobalSetup, mochaGlobalTeardown } from '../support/world/world';
 import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
-import { benchSecondSession, benchSessionStart } from './sessionBench';
+import { benchFirstSession, benchSecondSession, benchSessionStart } from './sessionBench';
 import { benchExtension } from './extensionBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const metrics: Metric[] = want('extension') ? [...benchExtension()] : [];
   await mochaGlobalSetup();
   try {
-    if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession());
+    if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession(), await benchFirstSession());
     if (want('sync')) metrics.push(await benchLargeFolderValidate());
     if (want('runtime')) metrics.push(...(await benchRuntime()));
     if (want('batch')) metrics.push(await benchLlmBatch());
