@@ -32,6 +32,14 @@ class Channel:
         ev.update(fields)
         self._send(b"E", ev)
 
+    def raw_event(self, data):
+        """An event already encoded as one line of JSON (bytes, no newline)."""
+        data = b"E" + data + b"\n"
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
+
     def result(self, result):
         self._send(b"R", result)
 

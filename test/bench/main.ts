@@ -11,7 +11,7 @@ import { benchExtension } from './extensionBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 import { benchLargeFolderValidate } from './syncBench';
-import { benchLlmBatch } from './batchBench';
+import { benchLargeBatch, benchLlmBatch } from './batchBench';
 
 /** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, editor, remote, reliability); the default is all. */
 function groups(): (name: string) => boolean {
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession(), await benchFirstSession());
     if (want('sync')) metrics.push(await benchLargeFolderValidate());
     if (want('runtime')) metrics.push(...(await benchRuntime()));
-    if (want('batch')) metrics.push(await benchLlmBatch());
+    if (want('batch')) metrics.push(await benchLlmBatch(), await benchLargeBatch());
     if (want('editor')) metrics.push(benchSaveToDiagnostics());
     if (want('remote')) metrics.push(...(await benchRemote()));
     if (want('reliability')) metrics.push(...(await (await import('./reliabilityBench')).benchReliability()));
