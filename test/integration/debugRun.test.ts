@@ -113,7 +113,13 @@ describe('debugging a run in its session over the engine API (DAP through an exe
   /** initialize, launch (attach for debugpy), the breakpoints, configurationDone: as VS Code starts a session. */
   async function begin(run: DebugRun, c: FlowDebugConfiguration, breakpoints: { file: string; line: number }[]): Promise<DapTestClient> {
     const client = new DapTestClient(await run.bridge(c));
-    await client.request('initialize', { clientID: 'test', adapterID: 'flowsession', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    await client.request('initialize', {
+      clientID: 'test',
+      adapterID: 'flowsession',
+      pathFormat: 'path',
+      linesStartAt1: true,
+      columnsStartAt1: true,
+    });
     const launched = client.send('launch', { ...c });
     await client.event('initialized', 60_000);
     const byFile = new Map<string, number[]>();

@@ -96,7 +96,8 @@ export class DebugBridge {
   }
 
   private fromAdapter(m: DapMessage): void {
-    if (m.type === 'response' && typeof m.request_seq === 'number' && this.launchSeqs.delete(m.request_seq)) m = { ...m, command: 'launch' };
+    if (m.type === 'response' && typeof m.request_seq === 'number' && this.launchSeqs.delete(m.request_seq))
+      m = { ...m, command: 'launch' };
     // debugpy's own end of the session is the bridge's to announce, once the run's outcome is known
     if (m.type === 'event' && m.event === 'terminated') {
       this.afterRun();

@@ -41,7 +41,12 @@ export interface DebugRun {
  * listens on the session's loopback; the DAP traffic then goes through an engine exec of the relay, never a port
  * published on the host or a shared disk.
  */
-export function startDebugRun(runs: RunService, manager: SessionManager, config: FlowDebugConfiguration, options: DebugRunOptions = {}): DebugRun {
+export function startDebugRun(
+  runs: RunService,
+  manager: SessionManager,
+  config: FlowDebugConfiguration,
+  options: DebugRunOptions = {},
+): DebugRun {
   const flowDir = resolveFlowDir(config.flow);
   const runId = newRunId(flowDir);
   const abort = new AbortController();
@@ -94,12 +99,17 @@ export function startDebugRun(runs: RunService, manager: SessionManager, config:
 
 async function openRelay(manager: SessionManager, flowDir: string, port: number): Promise<DapRelay> {
   const container = (await manager.status(flowDir)).container;
-  if (!container) throw new FlowSessionError('session-not-running', 'The session stopped before the debugger could attach.', 'Start it and debug again.');
-  const exec = await manager.engine.execSession(container, [IMAGE_PATHS.python, '-u', '-m', 'flowsession_runtime.dap_relay', String(port)], {
-    user: SESSION_USER,
-    // the runtime's folder, not the flow's: a flow file named like a standard module must not shadow the relay's imports
-    workingDir: IMAGE_PATHS.runtime,
-  });
+  if (!container)
+    throw new FlowSessionError('session-not-running', 'The session stopped before the debugger could attach.', 'Start it and debug again.');
+  const exec = await manager.engine.execSession(
+    container,
+    [IMAGE_PATHS.python, '-u', '-m', 'flowsession_runtime.dap_relay', String(port)],
+    {
+      user: SESSION_USER,
+      // the runtime's folder, not the flow's: a flow file named like a standard module must not shadow the relay's imports
+      workingDir: IMAGE_PATHS.runtime,
+    },
+  );
   return new DapRelay(exec);
 }
 
@@ -111,7 +121,11 @@ function endedBeforeDebugging(r: RunRecord): FlowSessionError {
       'Point the pip settings (flowsession.pip.indexUrl or findLinks; CLI: FLOWSESSION_PIP_*) at an index that has debugpy, or use a base image that has it, then reset the session so its runtime image is built again.',
     );
   const why = r.error ? `${r.error.code}: ${r.error.message}` : r.status;
-  return new FlowSessionError('runtime-crashed', `The run ended before the debugger could attach (${why}).`, 'Fix what the message says and debug again.');
+  return new FlowSessionError(
+    'runtime-crashed',
+    `The run ended before the debugger could attach (${why}).`,
+    'Fix what the message says and debug again.',
+  );
 }
 
 /** The line the debug console gets when the run is over. */

@@ -17,7 +17,9 @@ export interface PathMapping {
  * folder with its links resolved.
  */
 export function debugPathMappings(flowDir: string, realFlowDir: string, files: FlowFile[], remoteFlowDir: string): PathMapping[] {
-  const roots: { real: string; mapping: PathMapping }[] = [{ real: realFlowDir, mapping: { localRoot: flowDir, remoteRoot: remoteFlowDir } }];
+  const roots: { real: string; mapping: PathMapping }[] = [
+    { real: realFlowDir, mapping: { localRoot: flowDir, remoteRoot: remoteFlowDir } },
+  ];
   if (realFlowDir !== flowDir) roots.push({ real: realFlowDir, mapping: { localRoot: realFlowDir, remoteRoot: remoteFlowDir } });
   // parents before children: a folder mapped from elsewhere covers what it holds
   for (const f of [...files].sort((a, b) => a.name.split('/').length - b.name.split('/').length || a.name.localeCompare(b.name))) {

@@ -21,7 +21,13 @@ function fakeAdapter() {
       close(why);
     },
   };
-  return { channel, sent, say: (m: DapMessage) => listeners.forEach((l) => l(m)), goAway: () => close('gone'), closedWith: () => closedWith };
+  return {
+    channel,
+    sent,
+    say: (m: DapMessage) => listeners.forEach((l) => l(m)),
+    goAway: () => close('gone'),
+    closedWith: () => closedWith,
+  };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -29,7 +35,11 @@ const tick = () => new Promise((r) => setImmediate(r));
 function setup(runEnded: Promise<string | undefined> = new Promise(() => undefined)) {
   const adapter = fakeAdapter();
   let stops = 0;
-  const bridge = new DebugBridge(adapter.channel, { attachArguments: { request: 'attach', pathMappings: [] }, stopRun: () => stops++, runEnded });
+  const bridge = new DebugBridge(adapter.channel, {
+    attachArguments: { request: 'attach', pathMappings: [] },
+    stopRun: () => stops++,
+    runEnded,
+  });
   const toClient: DapMessage[] = [];
   bridge.onMessage((m) => toClient.push(m));
   return { adapter, bridge, toClient, stops: () => stops };

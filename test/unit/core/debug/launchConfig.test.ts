@@ -4,8 +4,23 @@ import { FlowSessionError } from '../../../../src/core/errors';
 
 describe('flowsession launch configurations', () => {
   it('keeps what launch.json gives and names a default', () => {
-    const c = checkLaunchConfiguration({ type: 'flowsession', request: 'launch', flow: '/f', inputs: { q: 1 }, node: 'n', justMyCode: false });
-    assert.deepStrictEqual(c, { type: 'flowsession', request: 'launch', name: 'Debug Flow', flow: '/f', inputs: { q: 1 }, node: 'n', justMyCode: false });
+    const c = checkLaunchConfiguration({
+      type: 'flowsession',
+      request: 'launch',
+      flow: '/f',
+      inputs: { q: 1 },
+      node: 'n',
+      justMyCode: false,
+    });
+    assert.deepStrictEqual(c, {
+      type: 'flowsession',
+      request: 'launch',
+      name: 'Debug Flow',
+      flow: '/f',
+      inputs: { q: 1 },
+      node: 'n',
+      justMyCode: false,
+    });
   });
 
   it('names the field that is wrong', () => {

@@ -9,7 +9,11 @@ describe('debug path mappings', () => {
   const flow = path.resolve('/work/flows/chat');
 
   it('maps the flow folder to the session flow folder, and nothing more when every file is its own', () => {
-    const files = [file('chat.py', path.join(flow, 'chat.py')), file('lib', path.join(flow, 'lib'), true), file('lib/u.py', path.join(flow, 'lib', 'u.py'))];
+    const files = [
+      file('chat.py', path.join(flow, 'chat.py')),
+      file('lib', path.join(flow, 'lib'), true),
+      file('lib/u.py', path.join(flow, 'lib', 'u.py')),
+    ];
     assert.deepStrictEqual(debugPathMappings(flow, flow, files, '/flow'), [{ localRoot: flow, remoteRoot: '/flow' }]);
   });
 
