@@ -63,7 +63,8 @@ export function startDebugRun(
     ...(config.node ? { node: config.node } : {}),
     ...(config.variant ? { variant: config.variant } : {}),
     onEvent: (e) => {
-      if (e.event === 'debugListening') listening(e.port);
+      // the port comes from the session, whose code is not trusted: only a port number reaches the relay's argv
+      if (e.event === 'debugListening' && isPort(e.port)) listening(e.port);
       options.onEvent?.(e);
     },
   });
@@ -96,6 +97,8 @@ export function startDebugRun(
     },
   };
 }
+
+export const isPort = (p: unknown): p is number => Number.isInteger(p) && (p as number) > 0 && (p as number) < 65536;
 
 async function openRelay(manager: SessionManager, flowDir: string, port: number): Promise<DapRelay> {
   const container = (await manager.status(flowDir)).container;
