@@ -10,7 +10,11 @@ import { configureIncludeRoots, includeRootsConfig } from '../../src/core/flow/i
 import { makeFlow } from '../support/flows/fixtures';
 import { FlowJar } from '../support/flows/flowJar';
 import { waitUntil } from '../support/waiting';
+import { Readable } from 'stream';
+import { packEntries } from '../../src/core/docker/archive';
+import { FlowSessionError } from '../../src/core/errors';
 import { testServices } from '../support/world/manager';
+import { testEngine, world } from '../support/world/world';
 
 const TOOL = `from promptflow import tool
 from helpers.scale import scale
@@ -220,5 +224,36 @@ describe('debugging a run in its session over the engine API (DAP through an exe
     const next = await runs.run(flowDir, { inputs: { value: 4 } });
     assert.strictEqual(next.status, 'Completed', JSON.stringify(next.error));
     assert.deepStrictEqual(next.outputs, { doubled: 8 });
+  });
+
+  it('on a base image without debugpy that pip cannot get it for, the session works and debugging says what to do', async () => {
+    const w = world();
+    const base = `flowsession-test/no-debugpy:${w.runId}`;
+    const dockerfile = `FROM ${w.baseImage}\nRUN ["python3", "-c", "import debugpy, os, shutil; shutil.rmtree(os.path.dirname(debugpy.__file__))"]\n`;
+    await testEngine().buildImage(Readable.from(await packEntries([{ name: 'Dockerfile', content: Buffer.from(dockerfile) }])), {
+      tag: base,
+      labels: { 'flowsession.test': w.runId },
+    });
+    // the world's pip settings: no index, only the loopback wheelhouse, which has no debugpy
+    const services = testServices({ FLOWSESSION_BASE_IMAGE: base });
+    const dir = jar.make({ 'flow.dag.yaml': flowFiles(path.join(shared, 'helpers'))['flow.dag.yaml'], 'double.py': TOOL });
+    try {
+      const plain = await services.runs.run(dir, { inputs: { value: 2 } });
+      assert.deepStrictEqual([plain.status, plain.outputs], ['Completed', { doubled: 4 }], JSON.stringify(plain.error));
+      const run = startDebugRun(services.runs, services.manager, config({ flow: dir }));
+      await assert.rejects(
+        run.bridge(config({ flow: dir })),
+        (e: unknown) =>
+          e instanceof FlowSessionError &&
+          e.kind === 'debugger-unavailable' &&
+          /debugpy is not installed in the session/.test(e.message) &&
+          /flowsession\.pip/.test(e.remedy) &&
+          /reset the session/i.test(e.remedy),
+      );
+      assert.strictEqual((await run.record).error?.code, 'DebuggerUnavailable');
+    } finally {
+      await services.manager.remove(dir).catch(() => undefined);
+      services.manager.dispose();
+    }
   });
 });
