@@ -7,7 +7,7 @@ import type { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { DapTestClient } from '../support/dapClient';
 import { configureIncludeRoots, includeRootsConfig } from '../../src/core/flow/includeScope';
-import { makeFlow } from '../support/flows/fixtures';
+import { doubleFlowYaml, makeFlow } from '../support/flows/fixtures';
 import { FlowJar } from '../support/flows/flowJar';
 import { waitUntil } from '../support/waiting';
 import { Readable } from 'stream';
@@ -34,23 +34,7 @@ const HELPER = `def scale(value, factor):
 const HELPER_LINE = 2;
 
 const flowFiles = (include: string) => ({
-  'flow.dag.yaml': `inputs:
-  value:
-    type: int
-    default: 1
-outputs:
-  doubled:
-    type: int
-    reference: \${double.output}
-additional_includes:
-- ${include}
-nodes:
-- name: double
-  type: python
-  source: {type: code, path: double.py}
-  inputs:
-    value: \${inputs.value}
-`,
+  'flow.dag.yaml': doubleFlowYaml(`additional_includes:\n- ${include}\n`),
   'double.py': TOOL,
 });
 

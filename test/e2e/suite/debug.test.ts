@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FlowSessionApi } from '../../../src/extension';
+import { doubleFlowYaml } from '../../support/flows/fixtures';
 import { waitUntil } from '../../support/waiting';
 
 const EXTENSION_ID = 'flowsession.flowsession';
@@ -21,22 +22,6 @@ def double(value: int) -> int:
     return doubled
 `;
 const TOOL_LINE = TOOL.split('\n').findIndex((l) => l.includes('doubled = value * 2')) + 1;
-const FLOW_YAML = `inputs:
-  value:
-    type: int
-    default: 3
-outputs:
-  doubled:
-    type: int
-    reference: \${double.output}
-nodes:
-- name: double
-  type: python
-  source: {type: code, path: double.py}
-  inputs:
-    value: \${inputs.value}
-`;
-
 interface Frame {
   id: number;
   line: number;
@@ -58,7 +43,7 @@ describe('Debug Flow in the session', function () {
     const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
     flowDir = fs.mkdtempSync(path.join(root, 'debug-flow-'));
     toolFile = path.join(flowDir, 'double.py');
-    fs.writeFileSync(path.join(flowDir, 'flow.dag.yaml'), FLOW_YAML);
+    fs.writeFileSync(path.join(flowDir, 'flow.dag.yaml'), doubleFlowYaml());
     fs.writeFileSync(toolFile, TOOL);
   });
 
