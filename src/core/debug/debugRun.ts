@@ -26,13 +26,11 @@ export interface DebugRunOptions extends Pick<RunOptions, 'connections' | 'onPro
 export interface DebugRun {
   runId: string;
   flowDir: string;
-  /** the conversation with the run's debugpy, once it listens; rejects when the run ended before that (why) */
-  adapter: Promise<DapRelay>;
   /** the run as a normal run records it (results in the flow's .promptflow folder) */
   record: Promise<RunRecord>;
   /** ends the run (and debugpy with it) */
   cancel(): void;
-  /** a bridge between a DAP client and the run's debugpy, for this configuration */
+  /** a bridge between a DAP client and the run's debugpy once it listens; rejects when the run ended before (why) */
   bridge(config: FlowDebugConfiguration): Promise<DebugBridge>;
 }
 
@@ -68,19 +66,25 @@ export function startDebugRun(
       options.onEvent?.(e);
     },
   });
+  const cancel = () => {
+    abort.abort();
+    void runs.cancel(runId).catch(() => undefined);
+  };
   const adapter = Promise.race([
-    port.then((p) => openRelay(manager, flowDir, p)),
+    port.then((p) =>
+      openRelay(manager, flowDir, p).catch((e: unknown) => {
+        cancel(); // the run would wait for a debugger that cannot come
+        throw e;
+      }),
+    ),
     record.then((r) => Promise.reject(endedBeforeDebugging(r))),
   ]);
+  adapter.catch(() => undefined); // the callers of bridge() hear why; nobody else has to listen
   return {
     runId,
     flowDir,
-    adapter,
     record,
-    cancel: () => {
-      abort.abort();
-      void runs.cancel(runId).catch(() => undefined);
-    },
+    cancel,
     bridge: async (c) => {
       const relay = await adapter;
       const env = readFlowEnvironment(flowDir);
@@ -88,10 +92,7 @@ export function startDebugRun(
       const mappings = debugPathMappings(flowDir, fs.realpathSync(flowDir), files, IMAGE_PATHS.flow);
       return new DebugBridge(relay, {
         attachArguments: attachArguments(c, mappings, IMAGE_PATHS.runtime),
-        stopRun: () => {
-          abort.abort();
-          void runs.cancel(runId).catch(() => undefined);
-        },
+        stopRun: cancel,
         runEnded: record.then(outcomeLine, (e: Error) => `The run failed: ${e.message}`),
       });
     },
