@@ -45,6 +45,11 @@ export class DebugBridge {
 
   /** A message from the client. */
   fromClient(m: DapMessage): void {
+    if (this.terminatedSent) {
+      // nothing is left to answer it: the client must not wait for ever
+      if (m.type === 'request') this.respond(m, m.command === 'disconnect' || m.command === 'terminate', 'The debug session has ended.');
+      return;
+    }
     if (m.type === 'request' && m.command === 'launch') {
       this.launchSeqs.add(m.seq);
       this.adapter.send({ ...m, command: 'attach', arguments: { ...this.options.attachArguments } });
@@ -106,8 +111,15 @@ export class DebugBridge {
     this.emit(m);
   }
 
-  private respond(request: DapMessage, success: boolean): void {
-    this.emit({ seq: this.seq++, type: 'response', request_seq: request.seq, command: request.command, success });
+  private respond(request: DapMessage, success: boolean, message?: string): void {
+    this.emit({
+      seq: this.seq++,
+      type: 'response',
+      request_seq: request.seq,
+      command: request.command,
+      success,
+      ...(success || !message ? {} : { message }),
+    });
   }
 
   private emit(m: DapMessage): void {

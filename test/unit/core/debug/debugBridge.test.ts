@@ -112,4 +112,22 @@ describe('DebugBridge between a DAP client and debugpy', () => {
     );
     assert.strictEqual(stops(), 0, 'a finished run is not cancelled');
   });
+
+  it('answers what the client asks after the end, so it never waits for an adapter that is gone', async () => {
+    const { adapter, bridge, toClient } = setup(Promise.resolve(undefined));
+    adapter.goAway();
+    await tick();
+    await tick();
+    bridge.fromClient({ seq: 1, type: 'request', command: 'initialize' });
+    bridge.fromClient({ seq: 2, type: 'request', command: 'disconnect' });
+    assert.deepStrictEqual(adapter.sent, []);
+    assert.deepStrictEqual(
+      toClient.map((m) => [m.event ?? m.command, m.success, m.message]),
+      [
+        ['terminated', undefined, undefined],
+        ['initialize', false, 'The debug session has ended.'],
+        ['disconnect', true, undefined],
+      ],
+    );
+  });
 });
