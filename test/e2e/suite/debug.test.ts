@@ -109,4 +109,33 @@ describe('Debug Flow in the session', function () {
     const { runs } = await a.ctx.services();
     await waitUntil('no run left going', 30_000, () => runs.activeRuns().length === 0);
   });
+
+  it('Debug Node from the tool file stops in that node, and stopping the debug session cancels the run', async () => {
+    const terminated = new Promise<vscode.DebugSession>((resolve) => {
+      const sub = vscode.debug.onDidTerminateDebugSession((s) => {
+        if (s.type === 'flowsession') {
+          sub.dispose();
+          resolve(s);
+        }
+      });
+    });
+    // the node is the one whose source is the file given
+    await vscode.commands.executeCommand('flowsession.debugNode', vscode.Uri.file(toolFile), undefined, { value: 5 });
+    const frame = await waitUntil('the debugger to stop in the node', 120_000, () => {
+      const item = vscode.debug.activeStackItem;
+      return item && 'frameId' in item && item.session.type === 'flowsession' && item.session.configuration.node === 'double'
+        ? item
+        : undefined;
+    });
+    const trace = await frame.session.customRequest('stackTrace', { threadId: frame.threadId, startFrame: 0, levels: 1 });
+    const top = (trace.stackFrames as Frame[])[0];
+    assert.strictEqual(top.line, TOOL_LINE);
+    const { runs } = await a.ctx.services();
+    assert.strictEqual(runs.activeRuns().length, 1, 'the node run waits at the breakpoint');
+
+    await vscode.debug.stopDebugging(frame.session);
+    assert.strictEqual((await terminated).id, frame.session.id);
+    await waitUntil('the run to be cancelled', 30_000, () => runs.activeRuns().length === 0);
+    assert.ok(!fs.existsSync(path.join(flowDir, '.promptflow', 'double.node.detail.json')), 'a cancelled node run records no result');
+  });
 });
