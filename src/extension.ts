@@ -3,6 +3,7 @@ import type { ProgressReport } from './core/docker/progress';
 import { ActiveFlow } from './ui/activeFlow';
 import { registerCommands } from './ui/commands/commandTable';
 import { Ctx } from './ui/ctx';
+import { registerFlowDebugging } from './ui/debug/flowDebugging';
 import { OnSaveValidation } from './ui/diagnostics/onSaveValidation';
 import { FlowIndex } from './ui/flowIndex';
 import type { PanelServices } from './ui/panel/panelServices';
@@ -39,6 +40,8 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
   let panel: PanelServices | undefined;
   const panelDeps = () => (panel ??= panelServices(ctx, progress.event));
 
+  const deps = { ctx, index, validation, views, panel: panelDeps, progress };
+
   const sessionsView = vscode.window.createTreeView('flowsession.sessions', { treeDataProvider: sessions, showCollapseAll: true });
   sessions.attach(sessionsView);
   const imagesView = vscode.window.createTreeView('flowsession.customImages', { treeDataProvider: customImages });
@@ -56,7 +59,8 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
     sessionsView,
     imagesView,
     registerPanelSerializer(panelDeps()),
-    ...registerCommands({ ctx, index, validation, views, panel: panelDeps, progress }),
+    ...registerCommands(deps),
+    ...registerFlowDebugging(deps),
   );
   void vscode.commands.executeCommand('setContext', 'flowsession.engineState', 'unknown');
   void index.list(); // the workspace's flows (a file search, no engine)

@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, flowdef, metrics, single_node, streaming
+from . import capture, connections as conn_mod, debugging, flowdef, metrics, single_node, streaming
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -53,6 +53,9 @@ def run(params, flow_dir, channel):
     hub.log("Start executing nodes in thread pool mode.")
     variants = {}
     try:
+        if params.get("debug"):
+            # before the tools are loaded, so a breakpoint at a module's top level is hit too
+            debugging.listen_and_wait(hub.channel, run_id)
         executor = make_executor(params, flow_dir, hub, emit_events=True)
         variants = executor.variants
         executor.prepare()

@@ -57,6 +57,21 @@ def has_module(python, name):
     return subprocess.call([python, "-c", "import " + name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0
 
 
+def ensure_debugpy(python, pip_options):
+    """debugpy, for Debug Flow and Debug Node: the base's own when it has one, else installed with the user's pip
+    settings. Optional: without it everything but debugging works, and a debug run says what to do."""
+    if has_module(python, "debugpy"):
+        return True
+    # one retry: an unreachable index must not hold the build up for minutes over something optional
+    argv = [python, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--retries", "1", "debugpy"]
+    if subprocess.call(argv + pip_options) == 0 and has_module(python, "debugpy"):
+        return True
+    sys.stderr.write("flowsession: debugpy could not be installed, so flows cannot be debugged in this session; "
+                     "point the pip settings (flowsession.pip.*) at an index that has it, or use a base image with "
+                     "debugpy, then reset the session.\n")
+    return False
+
+
 def main():
     if sys.version_info < (3, 9):
         fail("the base image has Python %d.%d; flowsession needs Python 3.9 or newer." % sys.version_info[:2])
@@ -80,10 +95,11 @@ def main():
         # the prompt and llm tools need jinja2; pip options (index, find-links) come from the user's settings
         if subprocess.call([python, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "jinja2"] + extra) != 0:
             fail("jinja2 is missing from the base image and could not be installed.")
+    debugger = ensure_debugpy(python, extra)
     chown_tree(ROOT)
     chown_tree(HOME)
     os.chown("/flow", UID, UID)
-    info = {"python": "%d.%d.%d" % sys.version_info[:3], "executable": python}
+    info = {"python": "%d.%d.%d" % sys.version_info[:3], "executable": python, "debugpy": debugger}
     with open(ROOT + "/image.json", "w") as f:
         json.dump(info, f)
 

@@ -20,7 +20,8 @@ export type ErrorKind =
   | 'bad-input'
   | 'runtime-crashed'
   | 'run-timeout'
-  | 'cancelled';
+  | 'cancelled'
+  | 'debugger-unavailable';
 
 export class FlowSessionError extends Error {
   constructor(

@@ -15,6 +15,8 @@ export const NEEDS_TRUST: Readonly<Record<string, string>> = {
   'flowsession.openTerminal': 'Open Terminal in Session',
   'flowsession.runFlow': 'Run Flow',
   'flowsession.runBatch': 'Run Batch',
+  'flowsession.debugFlow': 'Debug Flow',
+  'flowsession.debugNode': 'Debug Node',
   'flowsession.buildCustomImage': 'Build Custom Image',
 };
 

@@ -12,8 +12,9 @@ import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 import { benchLargeFolderValidate } from './syncBench';
 import { benchLargeBatch, benchLlmBatch } from './batchBench';
+import { benchDebugStart } from './debugBench';
 
-/** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, editor, remote, reliability); the default is all. */
+/** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, debug, editor, remote, reliability); the default is all. */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     if (want('sync')) metrics.push(await benchLargeFolderValidate());
     if (want('runtime')) metrics.push(...(await benchRuntime()));
     if (want('batch')) metrics.push(await benchLlmBatch(), await benchLargeBatch());
+    if (want('debug')) metrics.push(...(await benchDebugStart()));
     if (want('editor')) metrics.push(benchSaveToDiagnostics());
     if (want('remote')) metrics.push(...(await benchRemote()));
     if (want('reliability')) metrics.push(...(await (await import('./reliabilityBench')).benchReliability()));

@@ -1,5 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as path from 'path';
+import Docker from 'dockerode';
+import { startDebugRun } from '../../src/core/debug/debugRun';
+import type { FlowDebugConfiguration } from '../../src/core/debug/launchConfig';
 import { resolveEndpoint } from '../../src/core/docker/endpoint';
 import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { FlowSessionError } from '../../src/core/errors';
@@ -8,6 +12,7 @@ import { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { json, runCli } from '../support/cli';
+import { DapTestClient } from '../support/dapClient';
 import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { testServices } from '../support/world/manager';
 import { startSecondEngine, type SecondEngine } from '../support/world/secondEngine';
@@ -15,6 +20,12 @@ import { startSshServer, type SshServer } from '../support/world/sshServer';
 import { cleanUp, testEngine, world } from '../support/world/world';
 
 const log = (l: string) => process.stderr.write(`[remote] ${l}\n`);
+
+const DEBUG_FLOW = {
+  'flow.dag.yaml':
+    'inputs:\n  value:\n    type: int\noutputs:\n  tripled:\n    type: int\n    reference: ${triple.output}\nnodes:\n- name: triple\n  type: python\n  source: {type: code, path: triple.py}\n  inputs: {value: "${inputs.value}"}\n',
+  'triple.py': 'from promptflow import tool\n\n\n@tool\ndef triple(value: int) -> int:\n    tripled = value * 3\n    return tripled\n',
+};
 
 function managerOn(engine: DockerEngine): SessionManager {
   return testServices({}, { engine }).manager;
@@ -107,6 +118,42 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.deepStrictEqual(run.outputs, { greeting: 'Hello, ssh' });
     await m.remove(flow);
     assert.strictEqual(await e2.engine.inspectContainer(up.container!), undefined);
+  });
+
+  it('debugs a run on the ssh engine: the debugger traffic goes through the engine connection, no port published', async () => {
+    const flow = makeFlow(DEBUG_FLOW);
+    const m = track(managerOn(new DockerEngine(resolveEndpoint({ dockerHost: sshd.host, env: {}, homeDir: sshd.goodHome }))));
+    const up = await m.up(flow);
+    const config: FlowDebugConfiguration = { type: 'flowsession', request: 'launch', name: 'remote', flow, inputs: { value: 7 } };
+    const run = startDebugRun(new RunService(m), m, config);
+    const client = new DapTestClient(await run.bridge(config));
+    await client.request('initialize', { adapterID: 'flowsession', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    const launched = client.send('launch', { ...config });
+    await client.event('initialized', 60_000);
+    await client.request('setBreakpoints', { source: { path: path.join(flow, 'triple.py') }, breakpoints: [{ line: 6 }] });
+    await client.request('configurationDone');
+    await launched;
+    const stopped = await client.event('stopped', 60_000, (e) => e.body?.reason === 'breakpoint');
+    const threadId = stopped.body!.threadId as number;
+    const frames = (await client.request('stackTrace', { threadId })).body!.stackFrames as {
+      id: number;
+      line: number;
+      source: { path: string };
+    }[];
+    assert.deepStrictEqual([frames[0].source.path, frames[0].line], [path.join(flow, 'triple.py'), 6]);
+    const scopes = (await client.request('scopes', { frameId: frames[0].id })).body!.scopes as { variablesReference: number }[];
+    const vars = (await client.request('variables', { variablesReference: scopes[0].variablesReference })).body!.variables as {
+      name: string;
+      value: string;
+    }[];
+    assert.strictEqual(vars.find((v) => v.name === 'value')?.value, '7');
+    // nothing of the session is published on the engine's host
+    const ports = await new Docker(e2.engine.endpoint.options).getContainer(up.container!).inspect();
+    assert.deepStrictEqual(ports.HostConfig.PortBindings ?? {}, {});
+    await client.request('continue', { threadId });
+    const record = await run.record;
+    assert.deepStrictEqual([record.status, record.outputs], ['Completed', { tripled: 21 }]);
+    await m.remove(flow);
   });
 
   it('says what is wrong: wrong CA, refused client certificate, plain HTTP to TLS, closed port, wrong ssh key, unknown ssh host key', async () => {

@@ -54,6 +54,16 @@ function fakeVscode(calls: string[]): unknown {
       },
       executeCommand: async () => undefined,
     },
+    debug: {
+      registerDebugConfigurationProvider: (type: string) => {
+        calls.push(`debug configurations ${type}`);
+        return { dispose: () => undefined };
+      },
+      registerDebugAdapterDescriptorFactory: (type: string) => {
+        calls.push(`debug adapter ${type}`);
+        return { dispose: () => undefined };
+      },
+    },
     workspace: new Proxy(
       {
         findFiles: async () => {

@@ -37,7 +37,7 @@ import { listFlowFiles, streamFlowFiles } from '../fs/flowArchive';
 /** What a run asks of the runtime (see RunParams); with `node`, upstream outputs not in `inputs` come from the latest run. */
 export interface RunOptions extends Pick<
   RunParams,
-  'inputs' | 'connections' | 'timeoutSeconds' | 'llmTimeoutSeconds' | 'variant' | 'node'
+  'inputs' | 'connections' | 'timeoutSeconds' | 'llmTimeoutSeconds' | 'variant' | 'node' | 'debug'
 > {
   onEvent?: (e: RuntimeEvent) => void;
   onProgress?: SessionProgress;
@@ -214,6 +214,7 @@ export class RunService {
               ...(options.variant ? { variant: options.variant } : {}),
               ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
               ...(options.node ? { node: options.node, nodeOutputs } : {}),
+              ...(options.debug ? { debug: true } : {}),
             },
             { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
           ),

@@ -184,6 +184,11 @@ export interface RunParams {
   node?: string;
   /** with `node`: upstream node outputs (the last run's) for the inputs not given */
   nodeOutputs?: Record<string, unknown>;
+  /**
+   * a debug run: the child starts debugpy on the session's loopback, sends `debugListening` with its port and waits
+   * for a debugger to attach before it loads the tools; fails with `DebuggerUnavailable` when debugpy is missing
+   */
+  debug?: boolean;
 }
 
 /** Codes of a failed run's `error` (flow-level, in a result; not an error response). */
@@ -206,7 +211,8 @@ export type RunErrorCode =
   | 'FlowDefinitionError'
   | 'EmptyOutputReference'
   | 'OutputReferenceNotFound'
-  | 'Jinja2NotInstalled';
+  | 'Jinja2NotInstalled'
+  | 'DebuggerUnavailable'; // a debug run, and debugpy is not in the session (or could not start)
 
 export interface FlowRunError {
   code: RunErrorCode | string;
@@ -392,15 +398,28 @@ export interface LineEndEvent extends RuntimeEventBase {
   /** with BatchParams.aggValues: the values this line gives the aggregation nodes (node -> input -> value) */
   agg?: Record<string, Record<string, unknown>>;
 }
-/** What a `run` streams: its nodes starting, printing, streaming their answer and ending. */
-export type RunEvent = NodeStartEvent | NodeLogEvent | NodeStreamEvent | NodeEndEvent;
+/** A debug run's debugpy listens on this port of the session's loopback and waits for a debugger. */
+export interface DebugListeningEvent extends RuntimeEventBase {
+  event: 'debugListening';
+  runId: string;
+  port: number;
+}
+/** What a `run` streams: its nodes starting, printing, streaming their answer and ending (and, debugging, where its debugger listens). */
+export type RunEvent = NodeStartEvent | NodeLogEvent | NodeStreamEvent | NodeEndEvent | DebugListeningEvent;
 /** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
 export type BatchEvent = LineEndEvent | RunEvent;
 /** Every event the runtime sends, told apart by `event`. */
 export type RuntimeEvent = RunEvent | BatchEvent;
 
 // a Record, so that an event added to the union above cannot be forgotten here
-const EVENT_NAMES: Record<RuntimeEvent['event'], true> = { nodeStart: true, nodeLog: true, nodeStream: true, nodeEnd: true, lineEnd: true };
+const EVENT_NAMES: Record<RuntimeEvent['event'], true> = {
+  nodeStart: true,
+  nodeLog: true,
+  nodeStream: true,
+  nodeEnd: true,
+  lineEnd: true,
+  debugListening: true,
+};
 
 /** True for a message that names one of the events above; the runtime ships with the extension and sends no other. */
 export function isRuntimeEvent(message: { event?: unknown }): message is RuntimeEvent {

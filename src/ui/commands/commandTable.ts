@@ -10,6 +10,7 @@ import { setConnection } from './connectionCommands';
 import { refreshViews, retryEngine, showEngineError } from './engineCommands';
 import * as images from './imageCommands';
 import { cancelRun, runBatch, runFlow, trackRunActive } from './runCommands';
+import { debugFlow, debugNode } from './debugCommands';
 import { createSampleFlow } from './sampleFlow';
 import * as sessions from './sessionCommands';
 import { NEEDS_TRUST, requireTrust } from '../workspaceTrust';
@@ -35,6 +36,8 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'flowsession.runFlow': (arg) => runFlow(d, arg),
     'flowsession.runBatch': (arg) => runBatch(d, arg),
     'flowsession.cancelRun': () => cancelRun(d),
+    'flowsession.debugFlow': (arg, inputs) => debugFlow(d, arg, inputs),
+    'flowsession.debugNode': (arg, node, inputs) => debugNode(d, arg, node, inputs),
     // images
     'flowsession.changeBaseImage': (arg, preset) => images.changeBaseImage(d, arg, preset),
     'flowsession.newCustomImage': () => images.newCustomImage(d),

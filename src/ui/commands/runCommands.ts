@@ -2,6 +2,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { FlowSessionError } from '../../core/errors';
 import type { RuntimeEvent } from '../../core/runtime/protocol';
+import type { RunRecord } from '../../core/runs/runService';
 import type { Ctx } from '../ctx';
 import { withLongWork } from '../feedback';
 import { resolveFlow, type FlowArg } from '../flowIndex';
@@ -24,7 +25,7 @@ function inputsOf(flowDir: string): Promise<Record<string, { type?: string; defa
   });
 }
 
-function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
+export function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
   if (ev.event === 'nodeStart') {
     ctx.log.info(`[${ev.node}] started`);
   } else if (ev.event === 'nodeLog' && ev.text) {
@@ -34,15 +35,13 @@ function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
   }
 }
 
-export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
-  const { ctx } = d;
-  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?');
-  if (!flowDir) return;
+/** The flow's inputs, asked one by one with their defaults offered; undefined when the user backs out. */
+export async function askInputs(flowDir: string, verb = 'Run'): Promise<Record<string, unknown> | undefined> {
   const inputs: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(await inputsOf(flowDir))) {
     const def = spec?.default;
     const text = await vscode.window.showInputBox({
-      title: `Run ${path.basename(flowDir)}: input ${key}${spec?.type ? ` (${spec.type})` : ''}`,
+      title: `${verb} ${path.basename(flowDir)}: input ${key}${spec?.type ? ` (${spec.type})` : ''}`,
       value: def === undefined ? '' : typeof def === 'string' ? def : JSON.stringify(def),
       ignoreFocusOut: true,
       validateInput: (t) => {
@@ -50,12 +49,21 @@ export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
         return r.ok ? undefined : r.error;
       },
     });
-    if (text === undefined) return;
+    if (text === undefined) return undefined;
     const parsed = parseInputValue(spec?.type, text);
     // validateInput keeps the box open until the text parses
-    if (!parsed.ok) return;
+    if (!parsed.ok) return undefined;
     inputs[key] = parsed.value;
   }
+  return inputs;
+}
+
+export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
+  const { ctx } = d;
+  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?');
+  if (!flowDir) return;
+  const inputs = await askInputs(flowDir);
+  if (!inputs) return;
   const { runs } = await ctx.services();
   const { newRunId } = await import('../../core/runs/runId');
   const runId = newRunId(flowDir);
@@ -74,10 +82,17 @@ export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
       },
     }),
   );
+  await reportRunRecord(d, record);
+}
+
+/** A finished run in the log and a notification: its outputs to open, or what went wrong. */
+export async function reportRunRecord(d: CommandDeps, record: RunRecord, verb = 'Run'): Promise<void> {
+  const { ctx } = d;
+  const { runId, flowDir } = record;
   if (record.status === 'Completed') {
     ctx.log.info(`Run ${runId} completed: ${JSON.stringify(record.outputs)}`);
     const choice = await vscode.window.showInformationMessage(
-      `Run of ${path.basename(flowDir)} completed in ${(record.durationMs / 1000).toFixed(1)} s.`,
+      `${verb} of ${path.basename(flowDir)} completed in ${(record.durationMs / 1000).toFixed(1)} s.`,
       'Open Outputs',
       'Open Session Panel',
     );
@@ -88,7 +103,7 @@ export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
     const msg = record.error ? `${record.error.code}: ${record.error.message}` : record.status;
     ctx.log.error(`Run ${runId} ${record.status}: ${msg}`);
     const choice = await vscode.window.showErrorMessage(
-      `Run of ${path.basename(flowDir)} ${record.status === 'Canceled' ? 'was cancelled' : 'failed'}: ${msg}`,
+      `${verb} of ${path.basename(flowDir)} ${record.status === 'Canceled' ? 'was cancelled' : 'failed'}: ${msg}`,
       'Show Logs',
     );
     if (choice) ctx.log.show();

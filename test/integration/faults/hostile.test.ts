@@ -14,6 +14,10 @@ import { parseFlowDocument } from '../../../src/core/flow/dagDocument';
 import { configureIncludeRoots, includeRootsConfig, type IncludeRootsConfig } from '../../../src/core/flow/includeScope';
 import { analyzeFlowDir } from '../../../src/core/flow/staticChecks';
 import { checkPackageSpecs, pipOptionArgs } from '../../../src/core/image/pipOptions';
+import { DapRelay } from '../../../src/core/debug/dapRelay';
+import { DebugBridge } from '../../../src/core/debug/debugBridge';
+import { isPort } from '../../../src/core/debug/debugRun';
+import { checkLaunchConfiguration } from '../../../src/core/debug/launchConfig';
 import { Methods } from '../../../src/core/runtime/protocol';
 import { RunService } from '../../../src/core/runs/runService';
 import { listFlowFiles } from '../../../src/core/fs/flowArchive';
@@ -22,7 +26,7 @@ import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { runCli } from '../../support/cli';
 import { assertClear, guardFlow, guardedFlowJar, hostile } from '../../support/faults/tally';
 import { HELLO_FLOW, toolFlow } from '../../support/flows/fixtures';
-import { within } from '../../support/waiting';
+import { waitUntil, within } from '../../support/waiting';
 import { testManager } from '../../support/world/manager';
 import { testEngine, world } from '../../support/world/world';
 
@@ -294,6 +298,45 @@ return json.dumps(r)`),
       assert.strictEqual(got.capeff, '0000000000000000');
       assert.strictEqual(got.nnp, '1');
       assert.ok(!fs.existsSync(path.join(dir, 'written-by-tool.txt')), "the session never writes the user's folder");
+    });
+  });
+
+  it('the debug channel: what a session sends that is not DAP ends the debug session, and bad launch configurations start nothing', async () => {
+    await hostile('debug channel', async () => {
+      for (const config of [
+        {},
+        { flow: 42 },
+        { flow: '/f', inputs: [1] },
+        { flow: '/f', node: { x: 1 } },
+        { flow: '/f', justMyCode: 'yes' },
+      ])
+        assert.throws(() => checkLaunchConfiguration(config as Record<string, unknown>), /debug configuration's "/, JSON.stringify(config));
+      checkLaunchConfiguration(JSON.parse('{"flow":"/f","__proto__":{"polluted":true},"inputs":{"__proto__":{"polluted":true}}}'));
+      assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
+      for (const port of [0, -1, 65536, 1.5, '22; rm -rf /', null]) assert.strictEqual(isPort(port), false, String(port));
+
+      // code in the session is not trusted: whatever answers on the relay, the host stays bounded and ends the session
+      const dir = jar.make(HELLO_FLOW);
+      await manager.up(dir);
+      const container = (await manager.status(dir)).container!;
+      const speakers: [string, string, RegExp][] = [
+        ['plain text, then the end', 'print("hello, I am not a debug adapter")', /ended/],
+        ['a 10 GB message', 'import sys; sys.stdout.write("Content-Length: 10000000000\\r\\n\\r\\n"); sys.stdout.flush()', /over the/],
+        ['a body that is not JSON', 'import sys; sys.stdout.write("Content-Length: 5\\r\\n\\r\\n{{{{{"); sys.stdout.flush()', /not JSON/],
+        ['header bytes without end', 'import sys; sys.stdout.write("x" * 65536); sys.stdout.flush()', /no Content-Length/],
+      ];
+      for (const [what, script, why] of speakers) {
+        const exec = await manager.engine.execSession(container, ['python3', '-c', script], { user: '10001:10001' });
+        const relay = new DapRelay(exec);
+        let ended: (why: string | undefined) => void = () => undefined;
+        const bridge = new DebugBridge(relay, { attachArguments: {}, stopRun: () => undefined, runEnded: new Promise((r) => (ended = r)) });
+        const toClient: string[] = [];
+        bridge.onMessage((m) => toClient.push(String(m.event ?? m.command)));
+        const reason = await within(`${what} to end the relay`, 20_000, relay.closed);
+        assert.match(reason, why, what);
+        ended(undefined);
+        await waitUntil(`${what}: the client told the session terminated`, 5_000, () => toClient.includes('terminated'));
+      }
     });
   });
 

@@ -148,3 +148,22 @@ outputs:
 nodes:
 ${nodes}`;
 }
+
+/** flow.dag.yaml of a one-node flow: `double` (double.py) turns the int input `value` into the output `doubled`. */
+export function doubleFlowYaml(beforeNodes = ''): string {
+  return `inputs:
+  value:
+    type: int
+    default: 3
+outputs:
+  doubled:
+    type: int
+    reference: \${double.output}
+${beforeNodes}nodes:
+- name: double
+  type: python
+  source: {type: code, path: double.py}
+  inputs:
+    value: \${inputs.value}
+`;
+}

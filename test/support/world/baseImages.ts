@@ -1,12 +1,21 @@
 import { spawn } from 'child_process';
+import * as crypto from 'crypto';
 import Docker from 'dockerode';
 import { Readable } from 'stream';
 import type { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { ensureDebianPackage } from './machine';
 
+/**
+ * What the test base is made of: Python with pip, venv and jinja2, and debugpy for debugging flows in the session
+ * (Debian's build, as PyPI is out of reach). The tags carry a digest of this list, so a changed recipe is a new
+ * cached image rather than a stale one found by its old tag.
+ */
+const BASE_PACKAGES = ['python3', 'python3-pip', 'python3-venv', 'python3-jinja2', 'python3-debugpy'];
+const RECIPE_TAG = `bookworm-${crypto.createHash('sha256').update(BASE_PACKAGES.join(',')).digest('hex').slice(0, 8)}`;
+
 /** Test base images, cached in the engine by tag: built from Debian's archive because no registry is reachable. */
-export const BASE_IMAGE = 'flowsession-test/base:bookworm';
-export const ALT_BASE_IMAGE = 'flowsession-test/base-alt:bookworm';
+export const BASE_IMAGE = `flowsession-test/base:${RECIPE_TAG}`;
+export const ALT_BASE_IMAGE = `flowsession-test/base-alt:${RECIPE_TAG}`;
 export const BASE_LABEL = { 'flowsession.test': 'base' };
 
 function docker(engine: DockerEngine): Docker {
@@ -21,7 +30,7 @@ async function importRootfs(engine: DockerEngine, ref: string, log: (l: string) 
     'mmdebstrap',
     [
       '--variant=apt',
-      '--include=python3,python3-pip,python3-venv,python3-jinja2',
+      `--include=${BASE_PACKAGES.join(',')}`,
       '--dpkgopt=path-exclude=/usr/share/doc/*',
       '--dpkgopt=path-exclude=/usr/share/man/*',
       'bookworm',

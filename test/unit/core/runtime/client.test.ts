@@ -24,14 +24,16 @@ describe('RuntimeClient events', () => {
     client.onEvent((e: RuntimeEvent) => {
       if (e.event === 'nodeLog') seen.push(`${e.node}:${e.stream}:${e.text}`);
       else if (e.event === 'lineEnd') seen.push(`line ${e.index} ${e.status}`);
+      else if (e.event === 'debugListening') seen.push(`debugger on ${e.port}`);
       else seen.push(`${e.event} ${e.node}`);
     });
     send(JSON.stringify({ event: 'nodeStart', runId: 'r', node: 'a' }));
     send(JSON.stringify({ event: 'nodeLog', runId: 'r', node: 'a', stream: 'stdout', text: 'hi' }));
     send(JSON.stringify({ event: 'nodeEnd', runId: 'r', node: 'a', status: 'Completed', durationMs: 1 }));
     send(JSON.stringify({ event: 'lineEnd', runId: 'r', index: 2, status: 'Failed', durationMs: 1 }));
+    send(JSON.stringify({ event: 'debugListening', runId: 'r', port: 40123 }));
     await tick();
-    assert.deepStrictEqual(seen, ['nodeStart a', 'a:stdout:hi', 'nodeEnd a', 'line 2 Failed']);
+    assert.deepStrictEqual(seen, ['nodeStart a', 'a:stdout:hi', 'nodeEnd a', 'line 2 Failed', 'debugger on 40123']);
   });
 
   it('drops an event the protocol does not declare, and takes no response from it', async () => {
