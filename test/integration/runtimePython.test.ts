@@ -4,14 +4,14 @@ import * as path from 'path';
 import { packEntries, type ArchiveEntry } from '../../src/core/docker/archive';
 import { testEngine, world } from '../support/world/world';
 
-/** Every file of runtime/ (tests included) as archive entries under `prefix`. */
-function runtimeEntries(dir: string, prefix: string): ArchiveEntry[] {
+/** Every file of a folder (runtime/, tests included; a fixture folder) as archive entries under `prefix`. */
+function folderEntries(dir: string, prefix: string): ArchiveEntry[] {
   const out: ArchiveEntry[] = [{ name: prefix }];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === '__pycache__') continue;
     const abs = path.join(dir, entry.name);
     const name = `${prefix}/${entry.name}`;
-    if (entry.isDirectory()) out.push(...runtimeEntries(abs, name));
+    if (entry.isDirectory()) out.push(...folderEntries(abs, name));
     else out.push({ name, content: fs.readFileSync(abs) });
   }
   return out;
@@ -31,19 +31,19 @@ describe("the session runtime's own Python tests, inside the base image", functi
     });
     try {
       await engine.startContainer(id);
-      // the reference grammar table sits beside runtime/ as in the repository: test/fixtures/referenceGrammar.json
+      // the fixtures the runtime's tests read sit beside runtime/ as in the repository: the reference grammar table
+      // and the connections flow under test/fixtures
+      const fixtures = path.resolve(__dirname, '..', 'fixtures');
       const grammar: ArchiveEntry[] = [
         { name: 'test' },
         { name: 'test/fixtures' },
-        {
-          name: 'test/fixtures/referenceGrammar.json',
-          content: fs.readFileSync(path.resolve(__dirname, '..', 'fixtures', 'referenceGrammar.json')),
-        },
+        { name: 'test/fixtures/referenceGrammar.json', content: fs.readFileSync(path.join(fixtures, 'referenceGrammar.json')) },
+        ...folderEntries(path.join(fixtures, 'connections'), 'test/fixtures/connections'),
       ];
       await engine.putArchive(
         id,
         '/tmp',
-        await packEntries([...runtimeEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), ...grammar], 10001, 10001),
+        await packEntries([...folderEntries(path.resolve(__dirname, '..', '..', 'runtime'), 'runtime'), ...grammar], 10001, 10001),
       );
       const r = await engine.exec(id, ['python3', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
         workingDir: '/tmp/runtime',
