@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeFlow } from '../support/flows/fixtures';
+import { llmFlow, makeFlow } from '../support/flows/fixtures';
 import { startOpenAiStub, stubConnectionsYaml } from '../support/openaiStub';
 import { testServices } from '../support/world/manager';
 import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
@@ -11,26 +11,7 @@ const WORKERS = 32;
 const LATENCY_MS = 100;
 const KEY = 'bench-llm-key';
 
-const LLM_FLOW: Record<string, string> = {
-  'flow.dag.yaml': `inputs:
-  question:
-    type: string
-outputs:
-  answer:
-    type: string
-    reference: \${ask.output}
-nodes:
-- name: ask
-  type: llm
-  source: {type: code, path: ask.jinja2}
-  connection: oai
-  api: chat
-  inputs:
-    model: gpt-bench
-    question: \${inputs.question}
-`,
-  'ask.jinja2': '# system:\nYou answer briefly.\n\n# user:\n{{question}}\n',
-};
+const LLM_FLOW = llmFlow('gpt-bench', 'oai');
 
 /**
  * An LLM-bound batch: 1,000 lines whose llm node waits 100 ms for the loopback OpenAI-compatible stub, on 32

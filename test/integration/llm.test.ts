@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
+import { llmFlow } from '../support/flows/fixtures';
 import { testServices } from '../support/world/manager';
 import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { testEngine } from '../support/world/world';
@@ -11,32 +12,6 @@ import type { RunService } from '../../src/core/runs/runService';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 
 const SECRET = 'sk-test-4f1a9c0e7b2d';
-
-function llmFlow(deployment: string, connection = 'aoai', api = 'chat'): Record<string, string> {
-  return {
-    'flow.dag.yaml': `inputs:
-  question:
-    type: string
-    default: What is a session?
-outputs:
-  answer:
-    type: string
-    reference: \${ask.output}
-nodes:
-- name: ask
-  type: llm
-  source: {type: code, path: ask.jinja2}
-  connection: ${connection}
-  api: ${api}
-  inputs:
-    deployment_name: ${deployment}
-    model: ${deployment}
-    temperature: 0
-    question: \${inputs.question}
-`,
-    'ask.jinja2': api === 'chat' ? '# system:\nYou answer briefly.\n\n# user:\n{{question}}\n' : 'Q: {{question}}\nA:',
-  };
-}
 
 describe('the llm tool against an OpenAI-compatible endpoint on loopback', function () {
   let stub: OpenAiStub;

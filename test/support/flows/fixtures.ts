@@ -167,3 +167,30 @@ ${beforeNodes}nodes:
     value: \${inputs.value}
 `;
 }
+
+/** A one-node llm flow (`ask`, the `question` input, the `answer` output) calling `deployment` over `connection`. */
+export function llmFlow(deployment: string, connection = 'aoai', api = 'chat'): Record<string, string> {
+  return {
+    'flow.dag.yaml': `inputs:
+  question:
+    type: string
+    default: What is a session?
+outputs:
+  answer:
+    type: string
+    reference: \${ask.output}
+nodes:
+- name: ask
+  type: llm
+  source: {type: code, path: ask.jinja2}
+  connection: ${connection}
+  api: ${api}
+  inputs:
+    deployment_name: ${deployment}
+    model: ${deployment}
+    temperature: 0
+    question: \${inputs.question}
+`,
+    'ask.jinja2': api === 'chat' ? '# system:\nYou answer briefly.\n\n# user:\n{{question}}\n' : 'Q: {{question}}\nA:',
+  };
+}
