@@ -6,7 +6,7 @@ import functools
 import inspect
 import time
 
-from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, packagetools, templates, toolmeta
+from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, node_inputs, packagetools, templates, toolmeta
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -88,7 +88,7 @@ class Executor:
                 self.tools[node.name] = self._resolve(node, modules)
             except RuntimeFailure as e:
                 if e.code in ("InvalidSource", "NodeInputValidationError", "ConnectionNotFound",
-                              "InvalidConnectionType", "UnsupportedNodeType"):
+                              "InvalidConnectionType", "UnsupportedNodeType", node_inputs.CODE):
                     e.node = node.name
                     raise
                 raise RuntimeFailure("ResolveToolError", "Tool load failed in '%s': (%s) %s"
@@ -120,6 +120,7 @@ class Executor:
         """A package tool: a class tool's instance is made here, once for the run, from its literal init inputs."""
         tool = self.catalog.find(node.source_tool)
         spec_inputs = tool.meta.get("inputs") or {}
+        node_inputs.refuse_unknown_inputs(node, list(spec_inputs) + tool.param_names(), tool.accepts_kwargs())
         literals = self._literals(node, spec_inputs)
         init_names = set(tool.init_params())
         for k in init_names & set(node.inputs):
@@ -152,7 +153,8 @@ class Executor:
         if node.type == "python":
             if full not in modules:
                 modules[full] = toolmeta.python_meta(full, self.flow_dir)
-            meta, func, _kwargs = modules[full]
+            meta, func, kwargs = modules[full]
+            node_inputs.refuse_unknown_inputs(node, meta["inputs"], kwargs)
             return Tool("python", func=func, spec_inputs=meta["inputs"], literals=self._literals(node, meta["inputs"]))
         text = toolmeta.read_template(full)
         templates.require_jinja()

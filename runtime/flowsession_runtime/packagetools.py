@@ -47,6 +47,11 @@ class PackageTool:
         original = getattr(self.func, "__original_function", self.func)
         return inspect.signature(original).parameters
 
+    def param_names(self):
+        """Every named parameter a node may give: the call's and, for a class tool, `__init__`'s."""
+        names = [k for k, p in self.call_params().items() if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return names + [k for k in self.init_params() if k not in names]
+
     def accepts_kwargs(self):
         return any(p.kind == p.VAR_KEYWORD for p in self.call_params().values())
 

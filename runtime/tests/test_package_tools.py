@@ -101,7 +101,7 @@ class PackageToolsTest(RuntimeTestCase):
             ("NodeInputValidationError", "error", ("nodes", 3, "inputs", "times")),
             ("PackageToolNotFoundError", "error", ("nodes", 4, "source", "tool")),
             ("PackageToolNotFoundError", "error", ("nodes", 5, "source", "tool")),
-            ("UnknownNodeInput", "warning", ("nodes", 3, "inputs", "loud"))])
+            ("UnknownNodeInput", "error", ("nodes", 3, "inputs", "loud"))])
         by_node = {e["yamlPath"][1]: e["message"] for e in res["errors"]}
         self.assertIn("'flourish'", by_node[1])
         self.assertIn("promptflow-tools", by_node[4])

@@ -109,7 +109,7 @@ export type ValidateProblemCode =
   | 'Jinja2NotInstalled'
   | 'InvalidSource' // yamlPath [..node, 'source', 'path']
   | 'MissingNodeInput' // error for python tools, warning for template variables; yamlPath node.inputs or node
-  | 'UnknownNodeInput' // warning; python tool without **kwargs; yamlPath node.inputs.<name>
+  | 'UnknownNodeInput' // error, and run refuses it too: a tool without **kwargs; yamlPath node.inputs.<name>
   | 'NodeInputValidationError'; // literal of the wrong type; yamlPath node.inputs.<name>
 
 export interface ToolInputMeta {
