@@ -271,6 +271,8 @@ def batch(params, flow_dir, channel):
         base = load_base_run(os.path.join(flow_dir, base_path)) if isinstance(base_path, str) and base_path else None
         check_mapping(params.get("columnMapping"), base is not None)
         runner = Batch(params, executor, channel, run_id, base)
+        # image paths in the data are relative to the data file, as prompt flow reads them
+        executor.image_base = os.path.dirname(path)
         runner.run(_lines(path, base))
         result.update(total=runner.total, failed=runner.failed, completed=runner.total - runner.failed)
         agg = runner.aggregation()

@@ -6,7 +6,7 @@ import functools
 import inspect
 import time
 
-from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, node_inputs, packagetools, templates, toolmeta
+from . import connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, templates, toolmeta
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -57,6 +57,8 @@ class Executor:
         self.input_defs = flow.get("inputs") or {}
         self.outputs_def = flow.get("outputs") or {}
         self.tools = {}
+        # where relative image paths of the inputs are looked up: the flow folder, a batch's data folder
+        self.image_base = flow_dir
         self.catalog = packagetools.Catalog()
         self._check_outputs()
 
@@ -106,6 +108,12 @@ class Executor:
             typ = spec.get("type") or []
             if any(t in CONNECTION_TYPES for t in typ) or spec.get("custom_type"):
                 literals[k] = conn_mod.build(v, self._connection(node, v, "input '%s'" % k))
+            elif typ and typ[0] == "image":
+                try:
+                    literals[k] = images.create_image(v, self.flow_dir)
+                except Exception as e:
+                    raise RuntimeFailure("NodeInputValidationError", "Failed to load image for input '%s': (%s) %s"
+                                         % (k, type(e).__name__, e))
             elif typ and typ[0] in inputs_mod.VALUE_TYPES:
                 try:
                     literals[k] = inputs_mod.parse_typed(typ[0], v)
@@ -360,6 +368,7 @@ class Executor:
                   "start_time": started}
         try:
             flow_inputs = inputs_mod.resolve_flow_inputs(self.input_defs, given_inputs, index)
+            flow_inputs = images.load_flow_inputs(self.input_defs, flow_inputs, self.image_base)
             result["inputs"] = flow_inputs
             values = {}
             records, failure = self.execute(self.main_nodes, run_id, index, flow_inputs, values)
