@@ -16,11 +16,20 @@ export interface OpenAiStub {
 /**
  * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
  * with an echo of the last message (JSON for a message of parts), embeddings with [input length, 0.5],
- * 401 for a wrong key, and never answers a deployment named "slow".
+ * 401 for a wrong key, and never answers a deployment named "slow". A GET of `/images/<name>` answers STUB_PNG
+ * (image inputs given as URLs).
  */
+/** the image the stub serves under /images/ */
+export const STUB_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('stub image')]);
+
 export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
   const requests: StubRequest[] = [];
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url ?? '').startsWith('/images/')) {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': STUB_PNG.length });
+      res.end(STUB_PNG);
+      return;
+    }
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => {

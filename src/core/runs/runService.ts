@@ -26,6 +26,7 @@ import {
   batchOutputFile,
   latestNodeOutputs,
   newRunId,
+  runFolder,
   writeBatchSummary,
   writeMetrics,
   writeNodeRunResult,
@@ -33,6 +34,8 @@ import {
 } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles } from '../fs/flowArchive';
+import { inlineDataImages } from './dataImages';
+import { storeImages } from './imageFiles';
 
 /** What a run asks of the runtime (see RunParams); with `node`, upstream outputs not in `inputs` come from the latest run. */
 export interface RunOptions extends Pick<
@@ -239,7 +242,8 @@ export class RunService {
       runId,
       flowDir: dir,
       status: result.status,
-      outputs: result.outputs,
+      // images as files of the run, referred to from the flow folder
+      outputs: storeImages(result.outputs, runFolder(dir, runId), dir) as RunResult['outputs'],
       error: result.error,
       ...(result.metrics ? { metrics: result.metrics } : {}),
       startedAt,
@@ -307,7 +311,7 @@ export class RunService {
     };
     const containerData = inFlow
       ? `${IMAGE_PATHS.flow}/${rel}`
-      : await copyIn(`flowsession-data-${runId}.jsonl`, fs.readFileSync(dataFile));
+      : await copyIn(`flowsession-data-${runId}.jsonl`, inlineDataImages(fs.readFileSync(dataFile), path.dirname(dataFile)));
     const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
     const onLine = (e: RuntimeEvent) => {
