@@ -80,6 +80,9 @@ def run(params, flow_dir, channel):
         "index": 0,
         "system_metrics": {"duration": (line.get("durationMs") or 0) / 1000.0},
     }
+    if variants:
+        # not a field of prompt flow's flow run: the run's own record of which variant of each node ran
+        flow_run["variants"] = variants
     result = {
         "status": line["status"],
         "outputs": line.get("outputs") if line["status"] == "Completed" else None,

@@ -7,6 +7,7 @@
  */
 import { FORM_LIMITS, isValidInputName, type FormValue, type InputField } from './inputsForm';
 import { RUN_ID } from './runId';
+import { isVariantName, VARIANT_LIMITS, type VariantChoice } from './variantChoices';
 
 export const PANEL_VIEW_TYPE = 'flowsession.sessionPanel';
 
@@ -69,12 +70,16 @@ export interface NodeView {
 export type RunStatusName = 'Preparing' | 'Running' | 'Completed' | 'Failed' | 'Canceled';
 export interface RunView {
   runId: string;
+  /** a single node run ("Run Node"): the node */
+  node?: string;
   status: RunStatusName;
   startedAt: string;
   nodes: NodeView[];
   outputs?: Record<string, unknown> | null;
   error?: RunErrorView;
   durationMs?: number;
+  /** node -> the variant that ran, for every node with variants */
+  variants?: Record<string, string>;
 }
 
 export interface RunSummary {
@@ -84,6 +89,10 @@ export interface RunSummary {
   /** ISO time */
   time: string;
   files: string[];
+  /** what the run logged with log_metric (its metrics.json) */
+  metrics?: Record<string, number>;
+  /** node -> the variant that ran (batch: summary.json; run: none recorded) */
+  variants?: Record<string, string>;
 }
 
 export interface Notice {
@@ -103,6 +112,8 @@ export interface PanelState {
   fieldsError?: string;
   /** field errors of the last refused run request */
   formErrors: Record<string, string>;
+  /** the nodes with variants, to pick one of each for a run */
+  variantChoices: VariantChoice[];
   run: RunView | null;
   history: RunSummary[];
   notice: Notice | null;
@@ -127,7 +138,8 @@ export type HostMessage =
   | { type: 'packages'; packages: PackagesView }
   | { type: 'fields'; fields: InputField[]; error?: string }
   | { type: 'formErrors'; errors: Record<string, string> }
-  | { type: 'runStarted'; runId: string; startedAt: string }
+  | { type: 'variants'; choices: VariantChoice[] }
+  | { type: 'runStarted'; runId: string; startedAt: string; node?: string }
   | { type: 'runStatus'; runId: string; status: RunStatusName }
   | { type: 'runEvent'; runId: string; event: RunEventView }
   | {
@@ -137,6 +149,7 @@ export type HostMessage =
       outputs: Record<string, unknown> | null;
       error?: RunErrorView;
       durationMs: number;
+      variants?: Record<string, string>;
     }
   | { type: 'history'; runs: RunSummary[] }
   | { type: 'notice'; notice: Notice | null };
@@ -146,7 +159,8 @@ export type HostMessage =
 export type WebviewMessage =
   /** the webview (re)loaded and listens: the host answers with `state` */
   | { type: 'ready' }
-  | { type: 'run'; inputs: Record<string, FormValue> }
+  /** `variants`: node -> the variant picked (the host checks them against the flow) */
+  | { type: 'run'; inputs: Record<string, FormValue>; variants?: Record<string, string> }
   | { type: 'cancel'; runId: string }
   | { type: 'startSession' }
   | { type: 'resetSession' }
@@ -192,6 +206,15 @@ function checkFileName(v: unknown): string | undefined {
   return undefined;
 }
 
+function checkVariants(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (!isRecord(v)) return 'variants must be an object';
+  const entries = Object.entries(v);
+  if (entries.length > VARIANT_LIMITS.nodes) return 'too many variants';
+  for (const [node, id] of entries) if (!isVariantName(node) || !isVariantName(id)) return 'bad variant name';
+  return undefined;
+}
+
 function checkInputs(v: unknown): string | undefined {
   if (!isRecord(v)) return 'inputs must be an object';
   const entries = Object.entries(v);
@@ -234,12 +257,15 @@ export function parseWebviewMessage(raw: unknown): Parsed {
         }
       );
     case 'run': {
-      const bad = fail(onlyKeys(raw, ['type', 'inputs']) ?? checkInputs(raw.inputs));
+      const bad = fail(onlyKeys(raw, ['type', 'inputs', 'variants']) ?? checkInputs(raw.inputs) ?? checkVariants(raw.variants));
       if (bad) return bad;
       // a copy with only the checked own entries, so nothing the sender attached rides along
       const inputs: Record<string, FormValue> = {};
       for (const [k, v] of Object.entries(raw.inputs as Record<string, FormValue>)) inputs[k] = v;
-      return { ok: true, message: { type, inputs } };
+      if (raw.variants === undefined) return { ok: true, message: { type, inputs } };
+      const variants: Record<string, string> = {};
+      for (const [k, v] of Object.entries(raw.variants as Record<string, string>)) variants[k] = v;
+      return { ok: true, message: { type, inputs, variants } };
     }
     default:
       return { ok: false, reason: `unknown type '${type.slice(0, 40)}'` };

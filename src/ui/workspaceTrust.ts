@@ -15,6 +15,7 @@ export const NEEDS_TRUST: Readonly<Record<string, string>> = {
   'flowsession.openTerminal': 'Open Terminal in Session',
   'flowsession.runFlow': 'Run Flow',
   'flowsession.runBatch': 'Run Batch',
+  'flowsession.runNode': 'Run Node',
   'flowsession.buildCustomImage': 'Build Custom Image',
 };
 

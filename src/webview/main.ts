@@ -16,12 +16,18 @@ import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
 import { renderRun } from './views/runView';
 import { renderSession } from './views/sessionView';
+import { renderVariants } from './views/variantsView';
+import { effectivePicks } from '../shared/variantChoices';
 import { vscodeApi } from './vscodeApi';
 
 interface Saved {
   panel: PanelState;
   drafts: Record<string, FormValue>;
   tab: string;
+  /** node -> the variant picked for the next run */
+  variantPicks?: Record<string, string>;
+  /** the runs whose metrics are shown side by side */
+  compared?: string[];
 }
 
 const api = vscodeApi<Saved>();
@@ -29,6 +35,10 @@ const saved = api.getState();
 let state: PanelState | null = saved?.panel ?? null;
 let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
+let variantPicks: Record<string, string> = { ...(saved?.variantPicks ?? {}) };
+let compared: string[] = [...(saved?.compared ?? [])];
+let variantsDirty = true;
+let historyDirty = true;
 /** the state as last rendered, to re-render only the parts that changed */
 let shown: PanelState | null = null;
 let formDirty = true;
@@ -41,6 +51,7 @@ const subtitle = el('div', { class: 'muted path' });
 const sessionBox = el('section', { class: 'session', 'aria-label': 'Session', 'data-testid': 'session' });
 const noticeBox = el('div', { class: 'notice-box' });
 const formBox = el('div', { class: 'run-form' });
+const variantsBox = el('div', { class: 'run-variants' });
 const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
 const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
@@ -52,7 +63,7 @@ const panels = el(
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
   el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
-  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, formBox, runBox)),
+  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, formBox, variantsBox, runBox)),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
   el('vscode-panel-view', { id: 'view-history' }, historyBox),
 );
@@ -103,18 +114,25 @@ function render(): void {
     // only the buttons change with a run: the fields keep their focus
     for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
+  if (variantsDirty || prev?.variantChoices !== s.variantChoices || isRunActive(prev?.run ?? null) !== active) {
+    variantsDirty = false;
+    fill(variantsBox, renderVariants(s.variantChoices ?? [], variantPicks, active));
+  }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
   if (prev?.packages !== s.packages) {
     fill(packagesBox, renderPackages(s.packages));
     packagesCount.textContent = String(s.packages.items.length);
   }
-  if (prev?.history !== s.history) fill(historyBox, renderHistory(s.history));
+  if (historyDirty || prev?.history !== s.history) {
+    historyDirty = false;
+    fill(historyBox, renderHistory(s.history, compared));
+  }
   shown = s;
   save();
 }
 
 function save(): void {
-  if (state) api.setState({ panel: state, drafts, tab });
+  if (state) api.setState({ panel: state, drafts, tab, variantPicks, compared });
 }
 
 // ---- from the host --------------------------------------------------------------------------------
@@ -126,6 +144,8 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     // a new page or a re-sent state: draw everything again
     shown = null;
     formDirty = true;
+    variantsDirty = true;
+    historyDirty = true;
     state = msg.state;
   } else {
     if (!state) return;
@@ -168,6 +188,23 @@ function onFieldEdit(event: Event): void {
 formBox.addEventListener('input', onFieldEdit);
 formBox.addEventListener('change', onFieldEdit);
 
+variantsBox.addEventListener('change', (event) => {
+  const target = event.target as HTMLSelectElement | null;
+  const node = target?.getAttribute('data-variant');
+  if (!target || !node) return;
+  variantPicks[node] = target.value;
+  save();
+});
+
+historyBox.addEventListener('change', (event) => {
+  const target = event.target as HTMLInputElement | null;
+  const runId = target?.getAttribute('data-compare');
+  if (!target || !runId) return;
+  compared = target.checked ? [...compared.filter((r) => r !== runId), runId] : compared.filter((r) => r !== runId);
+  historyDirty = true;
+  schedule();
+});
+
 function runRequest(): void {
   if (!state || isRunActive(state.run)) return;
   const inputs: Record<string, FormValue> = {};
@@ -181,7 +218,9 @@ function runRequest(): void {
     inputs[f.name] = value;
   }
   // the host checks again; this only spares a round trip for an obvious mistake
-  if (valid) api.postMessage({ type: 'run', inputs });
+  if (!valid) return;
+  if (!state.variantChoices?.length) api.postMessage({ type: 'run', inputs });
+  else api.postMessage({ type: 'run', inputs, variants: effectivePicks(state.variantChoices, variantPicks) });
 }
 
 document.addEventListener('click', (event) => {
@@ -196,7 +235,9 @@ document.addEventListener('click', (event) => {
       return;
     case 'resetForm':
       drafts = {};
+      variantPicks = {};
       formDirty = true;
+      variantsDirty = true;
       schedule();
       return;
     case 'openFile':

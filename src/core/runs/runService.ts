@@ -57,6 +57,8 @@ export interface RunRecord {
   error?: FlowRunError;
   /** what the aggregation nodes logged with log_metric, when they did */
   metrics?: RunMetrics;
+  /** node -> the variant that ran, for every node with variants */
+  variants?: Record<string, string>;
   startedAt: string;
   durationMs: number;
   /** files written to the flow's results folder */
@@ -246,6 +248,7 @@ export class RunService {
       outputs: storeImages(result.outputs, runFolder(dir, runId), dir) as RunResult['outputs'],
       error: result.error,
       ...(result.metrics ? { metrics: result.metrics } : {}),
+      ...(result.variants ? { variants: result.variants } : {}),
       startedAt,
       durationMs: Date.now() - started,
       files,

@@ -164,8 +164,8 @@ export interface RunParams {
   connections?: Record<string, ConnectionSpec>;
   /** whole request; default 600 */
   timeoutSeconds?: number;
-  /** e.g. '${summarize.variant_1}'; default variants otherwise */
-  variant?: string;
+  /** e.g. '${summarize.variant_1}', or one such selector per node (the panel's picks); default variants otherwise */
+  variant?: string | string[];
   /** per llm HTTP request; default 600 */
   llmTimeoutSeconds?: number;
   /**
@@ -284,7 +284,7 @@ export interface BatchParams {
   timeoutSeconds?: number;
   /** per line; default 600 */
   lineTimeoutSeconds?: number;
-  variant?: string;
+  variant?: string | string[];
   llmTimeoutSeconds?: number;
   /** multi-engine batch: lineEnd events carry each line's aggregation values (`agg`) and the aggregation nodes do not run */
   aggValues?: boolean;

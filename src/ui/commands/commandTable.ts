@@ -10,6 +10,7 @@ import { setConnection } from './connectionCommands';
 import { refreshViews, retryEngine, showEngineError } from './engineCommands';
 import * as images from './imageCommands';
 import { cancelRun, runBatch, runFlow, trackRunActive } from './runCommands';
+import { registerRunNodeCodeLens, runNode } from './runNodeCommand';
 import { createSampleFlow } from './sampleFlow';
 import * as sessions from './sessionCommands';
 import { NEEDS_TRUST, requireTrust } from '../workspaceTrust';
@@ -35,6 +36,7 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'flowsession.runFlow': (arg) => runFlow(d, arg),
     'flowsession.runBatch': (arg) => runBatch(d, arg),
     'flowsession.cancelRun': () => cancelRun(d),
+    'flowsession.runNode': (uri, node) => runNode(d, uri, node),
     // images
     'flowsession.changeBaseImage': (arg, preset) => images.changeBaseImage(d, arg, preset),
     'flowsession.newCustomImage': () => images.newCustomImage(d),
@@ -70,5 +72,5 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       }
     }),
   );
-  return [...registered, trackRunActive(d.ctx)];
+  return [...registered, trackRunActive(d.ctx), registerRunNodeCodeLens()];
 }

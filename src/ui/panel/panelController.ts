@@ -9,12 +9,14 @@ import { errorMessage } from '../../core/errors';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { readRunHistory } from '../../core/runs/runHistory';
 import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
+import type { RunOptions } from '../../core/runs/runService';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
 import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
+import { variantChoicesFromFlow, variantSelectors } from '../../shared/variantChoices';
 import {
   parseWebviewMessage,
   type HostMessage,
@@ -171,7 +173,7 @@ export class PanelController {
         await Promise.resolve(this.host.postMessage({ type: 'state', state: this.state })).catch(() => undefined);
         return;
       case 'run':
-        return this.run(msg.inputs);
+        return this.run(msg.inputs, msg.variants ?? {});
       case 'cancel':
         return this.cancel(msg.runId);
       case 'startSession':
@@ -213,7 +215,7 @@ export class PanelController {
 
   // ---- runs -----------------------------------------------------------------------------------
 
-  private async run(raw: Record<string, FormValue>): Promise<void> {
+  private async run(raw: Record<string, FormValue>, picks: Record<string, string>): Promise<void> {
     if (isRunActive(this.state.run)) {
       this.notice('error', 'A run of this flow is going; cancel it or wait for it to end.');
       return;
@@ -225,17 +227,39 @@ export class PanelController {
       this.post({ type: 'formErrors', errors });
       return;
     }
+    const chosen = variantSelectors(this.state.variantChoices, picks);
+    if ('error' in chosen) {
+      this.notice('error', `${chosen.error} Pick the variants again.`);
+      return;
+    }
+    await this.execute({ inputs: values, ...(chosen.selectors.length ? { variant: chosen.selectors } : {}) });
+  }
+
+  /**
+   * Runs one node of the flow alone, as `run --node` does: its inputs from the flow's defaults and the upstream
+   * outputs of the latest run. Refused while a run of this flow is going.
+   */
+  async runNode(node: string): Promise<void> {
+    if (isRunActive(this.state.run)) {
+      this.notice('error', 'A run of this flow is going; cancel it or wait for it to end.');
+      return;
+    }
+    await this.execute({ node });
+  }
+
+  /** A run (or node run) shown in the panel from start to end, its files then in the history. */
+  private async execute(options: Pick<RunOptions, 'inputs' | 'variant' | 'node'>): Promise<void> {
     const runId = newRunId(this.flowDir);
     const started = Date.now();
     this.abort = new AbortController();
     this.pendingCancel = false;
     this.post({ type: 'notice', notice: null });
-    this.post({ type: 'runStarted', runId, startedAt: new Date(started).toISOString() });
+    this.post({ type: 'runStarted', runId, startedAt: new Date(started).toISOString(), ...(options.node ? { node: options.node } : {}) });
     try {
       const connections = await this.services.connectionsFor(this.flowDir);
       const record = await this.services.runs.run(this.flowDir, {
         runId,
-        inputs: values,
+        ...options,
         connections,
         signal: this.abort.signal,
         onProgress: (r) => this.onProgress(r),
@@ -248,6 +272,7 @@ export class PanelController {
         outputs: preview(record.outputs) as Record<string, unknown> | null,
         error: errorView(record.error),
         durationMs: record.durationMs,
+        ...(record.variants ? { variants: record.variants } : {}),
       });
     } catch (e) {
       this.post({
@@ -378,6 +403,8 @@ export class PanelController {
       });
       return;
     }
+    const choices = variantChoicesFromFlow(value);
+    if (JSON.stringify(choices) !== JSON.stringify(this.state.variantChoices)) this.post({ type: 'variants', choices });
     const fields = fieldsFromFlow(value);
     // an unchanged form is not re-sent: re-rendering it would take the focus from the field being typed in
     if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /** The current run: node by node (status, duration, logs, output), then the flow's outputs or error. */
 import { el, formatDuration, json, pre } from '../dom';
+import { formatVariants } from '../../shared/metricsTable';
 import type { NodeView, RunErrorView, RunView } from '../../shared/protocol';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
@@ -42,8 +43,10 @@ export function renderRun(run: RunView | null): Node[] {
         { class: `status status-${run.status}`, 'data-testid': 'run-status' },
         run.status === 'Preparing' ? 'Preparing the session' : run.status,
       ),
+      run.node ? el('span', { 'data-testid': 'run-node' }, `node ${run.node}`) : null,
       el('code', { class: 'muted' }, run.runId),
       el('span', { class: 'muted' }, formatDuration(run.durationMs)),
+      run.variants ? el('span', { class: 'muted', 'data-testid': 'run-variants' }, `variants: ${formatVariants(run.variants)}`) : null,
       active ? el('vscode-button', { 'data-action': 'cancel', 'data-run': run.runId, appearance: 'secondary' }, 'Cancel') : null,
     ),
     el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),

@@ -289,4 +289,60 @@ describe('panel controller', () => {
     await w.controller.handleMessage({ type: 'startSession' });
     assert.ok(w.calls.includes('up'));
   });
+
+  it('offers the variants of the flow, runs the picks that are not defaults, and refuses picks the flow lost', async () => {
+    const greet = (mark: string) =>
+      `        node:\n          type: python\n          source: {type: code, path: greet.py}\n          inputs:\n            name: ${mark}\n`;
+    fs.writeFileSync(
+      path.join(flowDir, 'flow.dag.yaml'),
+      'inputs:\n  name: {type: string, default: x}\noutputs:\n  o:\n    type: string\n    reference: ${greet.output}\n' +
+        'nodes:\n- name: greet\n  use_variants: true\nnode_variants:\n  greet:\n    default_variant_id: plain\n    variants:\n' +
+        `      plain:\n${greet('a')}      loud:\n${greet('b')}`,
+    );
+    const w = world(flowDir);
+    await w.controller.refreshFields();
+    assert.deepStrictEqual(w.controller.snapshot.variantChoices, [{ node: 'greet', variants: ['plain', 'loud'], defaultId: 'plain' }]);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'plain' } });
+    await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'loud' } });
+    assert.deepStrictEqual(
+      w.runOptions.map((o) => o.variant),
+      [undefined, ['${greet.loud}']],
+    );
+    await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'shouty' } });
+    assert.strictEqual(w.runOptions.length, 2, 'a pick the flow does not have is not run');
+    assert.match(w.controller.snapshot.notice?.message ?? '', /Node 'greet' has no variant 'shouty'/);
+  });
+
+  it('runs one node alone in the panel (Run Node), marked as that node', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.runNode('greet');
+    assert.deepStrictEqual(
+      w.runOptions.map((o) => [o.node, o.inputs]),
+      [['greet', undefined]],
+    );
+    const started = w.posted.find((m) => m.type === 'runStarted');
+    assert.ok(started && started.type === 'runStarted' && started.node === 'greet');
+    assert.strictEqual(w.controller.snapshot.run?.node, 'greet');
+    assert.strictEqual(w.controller.snapshot.run?.status, 'Completed');
+  });
+
+  it('lists each run with its metrics and variants for the side-by-side view', async () => {
+    const runDir = path.join(flowDir, '.promptflow', 'runs', 'hello_batch_20260101_000000_abc123');
+    fs.mkdirSync(runDir, { recursive: true });
+    fs.writeFileSync(path.join(runDir, 'output.jsonl'), '{}\n');
+    fs.writeFileSync(
+      path.join(runDir, 'summary.json'),
+      JSON.stringify({ status: 'Completed', variants: { greet: 'loud', bad: { x: 1 } } }),
+    );
+    fs.writeFileSync(path.join(runDir, 'metrics.json'), JSON.stringify({ accuracy: 0.75, note: 'not a number' }));
+    const w = world(flowDir);
+    await w.controller.refreshHistory();
+    assert.deepStrictEqual(
+      w.controller.snapshot.history.map((r) => [r.runId, r.metrics, r.variants]),
+      [['hello_batch_20260101_000000_abc123', { accuracy: 0.75 }, { greet: 'loud' }]],
+    );
+    assert.ok(!JSON.stringify(w.controller.snapshot.history).includes(flowDir), 'no folder paths reach the webview');
+  });
 });
