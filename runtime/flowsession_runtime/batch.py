@@ -289,15 +289,16 @@ def batch(params, flow_dir, channel):
     finally:
         # a share copied in for this request only (a batch over several engines): gone with the request,
         # without another round trip to remove it
-        data = params.get("dataPath")
-        if params.get("removeData") and isinstance(data, str) and os.path.basename(data).startswith("flowsession-data-"):
-            target = os.path.realpath(os.path.join(flow_dir, data))
-            shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, ".flowsession-batch")))
-            if os.path.dirname(target) in shares:
-                try:
-                    os.remove(target)
-                except OSError:
-                    pass
+        # (an evaluation's share of its base run's lines goes with it)
+        for data in (params.get("dataPath"), params.get("baseRunPath")):
+            if params.get("removeData") and isinstance(data, str) and os.path.basename(data).startswith("flowsession-data-"):
+                target = os.path.realpath(os.path.join(flow_dir, data))
+                shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, ".flowsession-batch")))
+                if os.path.dirname(target) in shares:
+                    try:
+                        os.remove(target)
+                    except OSError:
+                        pass
     result["summary"] = _summary(result["total"], result["failed"])
     result["metrics"] = metrics.collected()
     result["durationMs"] = int((time.monotonic() - t0) * 1000)

@@ -127,6 +127,7 @@ class Executor:
     def _package_tool(self, node):
         """A package tool: a class tool's instance is made here, once for the run, from its literal init inputs."""
         tool = self.catalog.find(node.source_tool)
+        packagetools.apply_node_connection(node, tool)
         spec_inputs = tool.meta.get("inputs") or {}
         node_inputs.refuse_unknown_inputs(node, list(spec_inputs) + tool.param_names(), tool.accepts_kwargs())
         literals = self._literals(node, spec_inputs)

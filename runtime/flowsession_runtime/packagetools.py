@@ -104,6 +104,9 @@ class Catalog:
             if not isinstance(meta.get("inputs"), dict):
                 meta["inputs"] = signature_inputs(tool)
             return tool
+        renamed = self.replacement_of(tool_id)
+        if renamed is not None:
+            return self.find(renamed)
         tool = _by_import(tool_id)
         if tool is None:
             from . import builtin_tools
@@ -111,6 +114,29 @@ class Catalog:
         if tool is None:
             raise not_found(tool_id, sorted(self.declared()))
         return tool
+
+
+    def replacement_of(self, tool_id):
+        """The tool that lists `tool_id` among its `deprecated_tools` (prompt flow runs an old id as its successor)."""
+        for new_id, (meta, _module) in self.declared().items():
+            old = meta.get("deprecated_tools")
+            if isinstance(old, list) and tool_id in old and new_id != tool_id:
+                return new_id
+        return None
+
+
+def apply_node_connection(node, tool):
+    """A node-level `connection:` (custom_llm nodes of real flows carry one) fills the tool's connection input when
+    the node's inputs do not give it, as prompt flow passes it."""
+    if not isinstance(node.connection, str) or not node.connection:
+        return
+    for name, spec in (tool.meta.get("inputs") or {}).items():
+        types = spec.get("type") if isinstance(spec, dict) else None
+        if isinstance(types, list) and (any(t in toolmeta.CONNECTION_CLASSES for t in types) or spec.get("custom_type")):
+            if name not in node.inputs:
+                node.inputs = dict(node.inputs, **{name: node.connection})
+                node.refs = dict(node.refs, **{name: None})
+            return
 
 
 def not_found(tool_id, available):

@@ -108,6 +108,7 @@ def check_package_node(node, catalog, flow_dir, package_tools):
         tool = catalog.find(node.source_tool)
     except RuntimeFailure as e:
         return [_source_problem(node, e, "tool")]
+    packagetools.apply_node_connection(node, tool)
     package_tools.setdefault(tool.id, tool.meta)
     meta = dict(tool.meta)
     accepts_kwargs = tool.accepts_kwargs()

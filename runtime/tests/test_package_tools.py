@@ -126,6 +126,26 @@ class PackageToolsTest(RuntimeTestCase):
             "st": "[plain] ada? from the notes", "c": {"word": "ada", "calls": 11, "token_length": len(TOKEN)}})
         self.assertNotIn(TOKEN, json.dumps(r))
 
+    def test_a_retired_tool_id_runs_as_the_tool_that_lists_it_in_deprecated_tools(self):
+        flow = flow_of(pkg_node("g", "fs_old_tools.greeter.greet", {"name": "${inputs.q}"}),
+                       outputs={"g": {"reference": "${g.output}"}})
+        res = self.validate(flow)
+        self.assertEqual(res["errors"], [])
+        self.assertIn("fs_tools.tools.greet", res["tools"]["package"])
+        r = self.run_flow(flow, {"q": "ada"})["result"]
+        self.assertEqual((r["status"], r["outputs"]), ("Completed", {"g": "Hello, ada"}), r.get("error"))
+
+    def test_a_node_level_connection_fills_the_tools_connection_input(self):
+        node = pkg_node("c", "fs_tools.tools.Counter.count", {"word": "${inputs.q}"}, connection="cc")
+        flow = flow_of(node, outputs={"c": {"reference": "${c.output}"}})
+        self.assertEqual(self.validate(flow)["errors"], [])
+        r = self.run_flow(flow, {"q": "ada"}, connections=self.conns())["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(r["outputs"]["c"], {"word": "ada", "calls": 1, "token_length": len(TOKEN)})
+        r = self.run_flow(flow, {"q": "ada"})["result"]
+        self.assertEqual(r["error"]["code"], "ConnectionNotFound")
+        self.assertIn("'cc'", r["error"]["message"])
+
     def test_one_class_instance_per_run(self):
         data = os.path.join(self.flow_dir, "words.jsonl")
         with open(data, "w") as f:

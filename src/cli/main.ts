@@ -63,7 +63,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         workers: { type: 'string' },
         connections: { type: 'string' },
         engines: { type: 'string' },
-        variant: { type: 'string' },
+        variant: { type: 'string', multiple: true },
         run: { type: 'string' },
         node: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
