@@ -8,99 +8,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { json, runCli } from '../support/cli';
+import { EVAL_FLOW, MAIN_FLOW } from '../support/flows/evaluationFlows';
 import { FlowJar } from '../support/flows/flowJar';
 import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { testServices } from '../support/world/manager';
 import { world } from '../support/world/world';
 
 const SECRET = 'sk-test-variants-77aa10';
-
-const MAIN_FLOW = {
-  'flow.dag.yaml': `inputs:
-  text:
-    type: string
-outputs:
-  category:
-    type: string
-    reference: \${classify.output}
-nodes:
-- name: classify
-  use_variants: true
-node_variants:
-  classify:
-    default_variant_id: lower
-    variants:
-      lower:
-        node:
-          type: python
-          source: {type: code, path: classify.py}
-          inputs:
-            text: \${inputs.text}
-            style: lower
-      upper:
-        node:
-          type: python
-          source: {type: code, path: classify.py}
-          inputs:
-            text: \${inputs.text}
-            style: upper
-`,
-  'classify.py': `from promptflow import tool
-
-
-@tool
-def classify(text: str, style: str) -> str:
-    if text.startswith("boom"):
-        raise ValueError("cannot classify")
-    word = text.split()[0]
-    return word.upper() if style == "upper" else word.lower()
-`,
-};
-
-const EVAL_FLOW = {
-  'flow.dag.yaml': `inputs:
-  answer:
-    type: string
-  prediction:
-    type: string
-  text:
-    type: string
-outputs:
-  grade:
-    type: string
-    reference: \${grade.output}
-nodes:
-- name: grade
-  type: python
-  source: {type: code, path: grade.py}
-  inputs:
-    answer: \${inputs.answer}
-    prediction: \${inputs.prediction}
-    text: \${inputs.text}
-- name: accuracy
-  type: python
-  source: {type: code, path: accuracy.py}
-  inputs:
-    grades: \${grade.output}
-  aggregation: true
-`,
-  'grade.py': `from promptflow import tool
-
-
-@tool
-def grade(answer: str, prediction: str, text: str) -> str:
-    return ("Correct" if answer == prediction else "Incorrect") + " " + text
-`,
-  'accuracy.py': `from promptflow import tool, log_metric
-
-
-@tool
-def accuracy(grades: list) -> float:
-    value = round(sum(1 for g in grades if g.startswith("Correct")) / len(grades), 2)
-    log_metric("accuracy", value)
-    return value
-`,
-};
 
 const WORDS = ['ant', 'bee', 'cat', 'boom', 'dog', 'eel', 'fox', 'gnu', 'boom', 'hen', 'ibis', 'jay'];
 
@@ -152,14 +66,24 @@ describe('variant batches, evaluations across engines, node-level connections an
   it('runs a batch once per --variant, each run saying which variant made its lines', async () => {
     const main = jar.make(MAIN_FLOW);
     const data = dataFile(main);
-    const r = await runCli(['batch', main, '--data', data, '--variant', '${classify.lower}', '--variant', '${classify.upper}', '--json']);
+    const r = await runCli([
+      'batch',
+      main,
+      '--data',
+      data,
+      '--variant',
+      '${classify.variant_0}',
+      '--variant',
+      '${classify.variant_1}',
+      '--json',
+    ]);
     assert.strictEqual(r.code, 0, r.stderr);
     const runs = json<{ runs: BatchDoc[] }>(r).runs;
     assert.deepStrictEqual(
       runs.map((x) => [x.variant, x.variants, x.total, x.failed]),
       [
-        ['${classify.lower}', { classify: 'lower' }, 12, 2],
-        ['${classify.upper}', { classify: 'upper' }, 12, 2],
+        ['${classify.variant_0}', { classify: 'variant_0' }, 12, 2],
+        ['${classify.variant_1}', { classify: 'variant_1' }, 12, 2],
       ],
     );
     assert.notStrictEqual(runs[0].runId, runs[1].runId);
@@ -169,8 +93,17 @@ describe('variant batches, evaluations across engines, node-level connections an
       const summary = JSON.parse(fs.readFileSync(path.join(path.dirname(run.output), 'summary.json'), 'utf8')) as { variants: unknown };
       assert.deepStrictEqual(summary.variants, run.variants, 'the run folder records its variant');
     }
-    assert.match(r.stderr, /variant \$\{classify\.upper\}: 2 out of 12 runs failed/);
-    const twice = await runCli(['run', main, '--inputs', 'text=x y', '--variant', '${classify.lower}', '--variant', '${classify.upper}']);
+    assert.match(r.stderr, /variant \$\{classify\.variant_1\}: 2 out of 12 runs failed/);
+    const twice = await runCli([
+      'run',
+      main,
+      '--inputs',
+      'text=x y',
+      '--variant',
+      '${classify.variant_0}',
+      '--variant',
+      '${classify.variant_1}',
+    ]);
     assert.strictEqual(twice.code, 2, 'a run takes one variant per node');
     assert.match(twice.stderr, /names node 'classify' twice/);
   });
@@ -178,7 +111,7 @@ describe('variant batches, evaluations across engines, node-level connections an
   it('evaluates a batch with --run across --engines: the lines the base run has, by their line numbers', async () => {
     const main = jar.make(MAIN_FLOW);
     const data = dataFile(main);
-    const base = await runCli(['batch', main, '--data', data, '--variant', '${classify.upper}', '--json']);
+    const base = await runCli(['batch', main, '--data', data, '--variant', '${classify.variant_1}', '--json']);
     assert.strictEqual(base.code, 0, base.stderr);
     const baseDoc = json<BatchDoc>(base);
     const evalFlow = jar.make(EVAL_FLOW);
