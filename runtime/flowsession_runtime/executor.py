@@ -83,9 +83,13 @@ class Executor:
                     "The output '%s' for flow is incorrect. The flow input '%s' referenced by the output '%s' is "
                     "not defined in the flow.") % (out, ref.name, out))
 
-    def prepare(self):
+    def prepare(self, only=None):
+        """Resolves the tools of every node, or of the node named `only` (a node run needs nothing of the others:
+        not their connections, not their code)."""
         modules = {}
         for node in self.nodes:
+            if only is not None and node.name != only:
+                continue
             try:
                 self.tools[node.name] = self._resolve(node, modules)
             except RuntimeFailure as e:

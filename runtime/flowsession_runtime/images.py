@@ -115,14 +115,14 @@ def create_image(value, base_dir):
                      % type(value).__name__)
 
 
-def _within(value, base_dir):
+def load_within(value, base_dir):
     """Image dicts inside a list or object input made Images, as prompt flow loads them recursively."""
     if isinstance(value, list):
-        return [_within(v, base_dir) for v in value]
+        return [load_within(v, base_dir) for v in value]
     if isinstance(value, dict):
         if is_multimedia_dict(value):
             return create_image(value, base_dir)
-        return {k: _within(v, base_dir) for k, v in value.items()}
+        return {k: load_within(v, base_dir) for k, v in value.items()}
     return value
 
 
@@ -138,7 +138,7 @@ def load_flow_inputs(definitions, values, base_dir):
                 v = out[key]
                 out[key] = [create_image(i, base_dir) for i in v] if isinstance(v, list) else create_image(v, base_dir)
             elif value_type in ("list", "object"):
-                out[key] = _within(out[key], base_dir)
+                out[key] = load_within(out[key], base_dir)
         except Exception as e:
             raise RuntimeFailure("LoadMultimediaDataError", "Failed to load image for input '%s': (%s) %s"
                                  % (key, type(e).__name__, e))

@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, flowdef, metrics, single_node
+from . import capture, connections as conn_mod, flowdef, images, metrics, single_node
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -32,6 +32,13 @@ def run_node(executor, params, run_id):
     node = single_node.find_node(executor, params["node"])
     flow_inputs, values = single_node.node_values(executor, node, params.get("inputs") or {},
                                                   params.get("nodeOutputs") or {})
+    # images among the flow inputs and the upstream outputs reach the node as images, as in a whole run
+    flow_inputs = images.load_flow_inputs(executor.input_defs, flow_inputs, executor.image_base)
+    try:
+        values = images.load_within(values, executor.image_base)
+    except Exception as e:
+        raise RuntimeFailure("LoadMultimediaDataError", "Failed to load an image of node '%s': (%s) %s"
+                             % (node.name, type(e).__name__, e))
     records, failure = executor.execute([node], run_id, None, flow_inputs, values)
     line = {"status": "Completed", "inputs": flow_inputs, "records": records, "start_time": started,
             "end_time": utc_now(), "outputs": None, "error": None}
@@ -55,7 +62,7 @@ def run(params, flow_dir, channel):
     try:
         executor = make_executor(params, flow_dir, hub, emit_events=True)
         variants = executor.variants
-        executor.prepare()
+        executor.prepare(params.get("node") or None)
         if params.get("node"):
             line = run_node(executor, params, run_id)
         else:

@@ -114,3 +114,15 @@ class ImageInputsTest(StubTestCase):
         self.assertEqual(parts[1], {"type": "image_url",
                                     "image_url": {"url": "data:image/png;base64," + b64(PNG), "detail": "auto"}})
         self.assertNotIn(KEY, json.dumps(r))
+
+    def test_a_node_run_gets_its_image_inputs_and_upstream_images_as_images(self):
+        flow = flow_of(py_node("f", "flip.py", {"img": "${inputs.img}"}),
+                       py_node("d", "describe.py", {"img": "${f.output.new}", "many": "${inputs.many}"}),
+                       inputs={"img": {"type": "image", "default": "pic.png"}, "many": {"type": "list", "default": []}})
+        r = self.run_flow(flow, node="f")["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(r["outputs"]["f"]["same"], {"data:image/png;base64": b64(PNG)})
+        upstream = {"f": {"new": {"data:image/jpeg;base64": b64(JPEG)}}}
+        r = self.run_flow(flow, {"many": [{"data:image/png;path": "pic.png"}]}, node="d", nodeOutputs=upstream)["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual((r["outputs"]["d"]["mime"], r["outputs"]["d"]["many"]), ("image/jpeg", ["Image:image/png"]))

@@ -44,6 +44,11 @@ nodes:
   source: {type: code, path: mirror.py}
   inputs:
     img: \${inputs.picture}
+- name: measure
+  type: python
+  source: {type: code, path: look.py}
+  inputs:
+    img: \${mirror.output.reversed}
 - name: vision
   type: custom_llm
   source:
@@ -139,6 +144,16 @@ describe('image inputs and outputs', function () {
     assert.ok(!detail.includes('"data:image/png;base64"'), 'no image value is inlined in flow.detail.json');
     assert.match(detail, /"img": \{\n\s+"data:image\/png;path": "runs\/[^"]+\/images\/[0-9a-f]{32}\.png"/);
     assert.ok(!detail.includes(SECRET));
+  });
+
+  it("runs one node on the latest run's image output (--node): the stored image goes back as an image", async () => {
+    const r = await runCli(['run', flowDir, '--node', 'measure', '--json'], {});
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ output: unknown }>(r).output, {
+      type: 'promptflow.contracts.multimedia.Image',
+      mime: 'image/png',
+      size: PNG.length,
+    });
   });
 
   it('takes a URL, a data URI and the dict forms in a run', async () => {

@@ -12,6 +12,7 @@ export const IMAGES_FOLDER = 'images';
 
 // the mime type comes from the container: only a plain `image/<subtype>` names a file
 const BASE64_KEY = /^data:image\/([A-Za-z0-9.+-]+|\*);base64$/;
+const PATH_KEY = /^data:image\/([A-Za-z0-9.+-]+|\*);path$/;
 const BASE64_TEXT = /^[A-Za-z0-9+/\s]*={0,2}\s*$/;
 
 function imageOf(value: unknown): { subtype: string; base64: string } | undefined {
@@ -61,4 +62,29 @@ function store(value: unknown, runDir: string, refFrom: string): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, store(v, runDir, refFrom)]));
   }
   return value;
+}
+
+/**
+ * The other way, for values a run hands to the next one (a node run reads the latest run's upstream outputs): each
+ * `{"data:image/<x>;path": file}` relative to `refFrom` that names an image file of `imagesRoot` becomes the image as
+ * base64 again. Other paths are left as they are: nothing outside the runs' images is read.
+ */
+export function loadImages(value: unknown, refFrom: string, imagesRoot: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => loadImages(v, refFrom, imagesRoot));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  const m = entries.length === 1 ? PATH_KEY.exec(entries[0][0]) : null;
+  if (m && typeof entries[0][1] === 'string') {
+    const file = path.resolve(refFrom, entries[0][1]);
+    const inside = path.relative(imagesRoot, file);
+    if (!inside.startsWith('..') && !path.isAbsolute(inside) && path.basename(path.dirname(file)) === IMAGES_FOLDER) {
+      try {
+        return { [`data:image/${m[1]};base64`]: fs.readFileSync(file).toString('base64') };
+      } catch {
+        return value; // gone: the node gets the reference, and says so if it needs the image
+      }
+    }
+    return value;
+  }
+  return Object.fromEntries(entries.map(([k, v]) => [k, loadImages(v, refFrom, imagesRoot)]));
 }

@@ -16,7 +16,7 @@ import type { LineEndEvent, RunMetrics, RunResult } from '../runtime/protocol';
 import { FILE_NAME } from '../../shared/protocol';
 import { RUN_ID } from '../../shared/runId';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
-import { storeImages } from './imageFiles';
+import { loadImages, storeImages } from './imageFiles';
 import { OrderedLineWriter } from './orderedLineWriter';
 
 export { newRunId } from './runId';
@@ -116,7 +116,8 @@ export async function latestNodeOutputs(flowDir: string): Promise<Record<string,
   const out: Record<string, unknown> = {};
   for (const r of Array.isArray(detail?.node_runs) ? detail.node_runs : [])
     if (r && typeof r.node === 'string' && r.status === 'Completed') out[r.node] = r.output;
-  return out;
+  // images the run stored as files go back to the session as images
+  return loadImages(out, resultsFolder(flowDir), runsFolder(flowDir)) as Record<string, unknown>;
 }
 
 /** Writes a run's metrics.json into its run folder; returns its path. */

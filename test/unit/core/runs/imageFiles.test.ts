@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { inlineDataImages } from '../../../../src/core/runs/dataImages';
-import { holdsImages, storeImages } from '../../../../src/core/runs/imageFiles';
+import { holdsImages, loadImages, storeImages } from '../../../../src/core/runs/imageFiles';
 
 describe('images in run results and batch data', () => {
   let dir: string;
@@ -35,6 +35,20 @@ describe('images in run results and batch data', () => {
     assert.strictEqual(storeImages(odd, dir, dir), odd);
     const unknown = storeImages({ 'data:image/*;base64': 'AAAA' }, dir, dir) as Record<string, string>;
     assert.match(unknown['data:image/*;path'], /^images\/[0-9a-f]{32}$/);
+  });
+
+  it("reads a run's stored images back for the next run, and nothing outside the runs' image folders", () => {
+    const runs = path.join(dir, 'runs');
+    const image = { 'data:image/png;base64': Buffer.from('PNG').toString('base64') };
+    const stored = storeImages({ out: image }, path.join(runs, 'r1'), dir);
+    assert.deepStrictEqual(loadImages(stored, dir, runs), { out: image });
+    fs.writeFileSync(path.join(dir, 'secret.png'), 'SECRET');
+    for (const ref of [
+      { 'data:image/png;path': 'secret.png' },
+      { 'data:image/png;path': '../etc/passwd' },
+      { 'data:image/png;path': 'runs/r1/images/none.png' },
+    ])
+      assert.deepStrictEqual(loadImages({ out: ref }, dir, runs), { out: ref });
   });
 
   it('carries the images a data file names from its own folder, and nothing from outside it', () => {
