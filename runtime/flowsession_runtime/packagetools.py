@@ -18,8 +18,9 @@ from .wire import RuntimeFailure
 ENTRY_POINT_GROUP = "package_tools"
 SOURCE_TYPES = ("package", "package_with_prompt")
 # well-known tool ids and the package that provides them, for the message of a tool that is not installed
+# (the retired content_safety_text ids run as promptflow-tools' azure_content_safety, which lists them as deprecated)
 KNOWN_PROVIDERS = (("promptflow.tools.", "promptflow-tools"), ("promptflow_vectordb.", "promptflow-vectordb"),
-                   ("my_tool_package.", "my-tools-package"))
+                   ("my_tool_package.", "my-tools-package"), ("content_safety_text.", "promptflow-tools"))
 _SETTING_FIELDS = ("enabled_by", "enabled_by_value", "allow_manual_entry", "is_multi_select", "input_type",
                    "ui_hints")
 

@@ -134,6 +134,11 @@ class PackageToolsTest(RuntimeTestCase):
         self.assertIn("fs_tools.tools.greet", res["tools"]["package"])
         r = self.run_flow(flow, {"q": "ada"})["result"]
         self.assertEqual((r["status"], r["outputs"]), ("Completed", {"g": "Hello, ada"}), r.get("error"))
+        # prompt flow's own retired id, without promptflow-tools here: the package that maps it is named
+        old = flow_of(pkg_node("cs", "content_safety_text.tools.content_safety_text_tool.analyze_text", {}))
+        e = self.validate(old)["errors"][0]
+        self.assertEqual(e["code"], "PackageToolNotFoundError")
+        self.assertIn("'promptflow-tools'", e["message"])
 
     def test_a_node_level_connection_fills_the_tools_connection_input(self):
         node = pkg_node("c", "fs_tools.tools.Counter.count", {"word": "${inputs.q}"}, connection="cc")
