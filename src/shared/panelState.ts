@@ -107,6 +107,7 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
           error: msg.error,
           durationMs: msg.durationMs,
           ...(msg.variants ? { variants: msg.variants } : {}),
+          ...(msg.metrics ? { metrics: msg.metrics } : {}),
         },
       };
     }

@@ -80,6 +80,8 @@ export interface RunView {
   durationMs?: number;
   /** node -> the variant that ran, for every node with variants */
   variants?: Record<string, string>;
+  /** what the run logged with log_metric */
+  metrics?: Record<string, number>;
 }
 
 export interface RunSummary {
@@ -150,6 +152,7 @@ export type HostMessage =
       error?: RunErrorView;
       durationMs: number;
       variants?: Record<string, string>;
+      metrics?: Record<string, number>;
     }
   | { type: 'history'; runs: RunSummary[] }
   | { type: 'notice'; notice: Notice | null };

@@ -273,6 +273,7 @@ export class PanelController {
         error: errorView(record.error),
         durationMs: record.durationMs,
         ...(record.variants ? { variants: record.variants } : {}),
+        ...(record.metrics && Object.keys(record.metrics).length ? { metrics: record.metrics } : {}),
       });
     } catch (e) {
       this.post({

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The current run: node by node (status, duration, logs, output), then the flow's outputs or error. */
 import { el, formatDuration, json, pre } from '../dom';
-import { formatVariants } from '../../shared/metricsTable';
+import { formatMetric, formatVariants } from '../../shared/metricsTable';
 import type { NodeView, RunErrorView, RunView } from '../../shared/protocol';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
@@ -52,5 +52,13 @@ export function renderRun(run: RunView | null): Node[] {
     el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),
     run.error ? errorBlock(run.error, 'run-error') : null,
     run.outputs ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), pre(json(run.outputs), { 'data-testid': 'run-outputs' })) : null,
+    run.metrics
+      ? el(
+          'div',
+          { class: 'run-metrics', 'data-testid': 'run-metrics' },
+          el('h3', {}, 'Metrics'),
+          ...Object.entries(run.metrics).map(([k, v]) => el('div', { 'data-metric': k }, el('code', {}, k), ` ${formatMetric(v)}`)),
+        )
+      : null,
   ].filter((n): n is HTMLElement => n !== null);
 }

@@ -77,7 +77,17 @@ function world(flowDir: string) {
         ev({ event: 'nodeLog', node: 'greet', stream: 'stdout', text: '<img src=x onerror=alert(1)>\n' });
         if (releaseRun === undefined && options.inputs?.name === 'wait') await new Promise<void>((r) => (releaseRun = r));
         ev({ event: 'nodeEnd', node: 'greet', status: 'Completed', durationMs: 5, output: 'Hello, Ada!' });
-        return { runId, flowDir: dir, status: 'Completed', outputs: { greeting: 'Hello, Ada!' }, startedAt: 't', durationMs: 9, files: [] };
+        const metrics = options.inputs?.name === 'scored' ? { metrics: { accuracy: 0.5 } } : {};
+        return {
+          runId,
+          flowDir: dir,
+          status: 'Completed',
+          outputs: { greeting: 'Hello, Ada!' },
+          startedAt: 't',
+          durationMs: 9,
+          files: [],
+          ...metrics,
+        };
       },
       cancel: async (runId: string) => {
         calls.push(`cancel ${runId}`);
@@ -312,6 +322,15 @@ describe('panel controller', () => {
     await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'shouty' } });
     assert.strictEqual(w.runOptions.length, 2, 'a pick the flow does not have is not run');
     assert.match(w.controller.snapshot.notice?.message ?? '', /Node 'greet' has no variant 'shouty'/);
+  });
+
+  it('shows the metrics a run logged with the run', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'scored' } });
+    assert.deepStrictEqual(w.controller.snapshot.run?.metrics, { accuracy: 0.5 });
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'plain' } });
+    assert.strictEqual(w.controller.snapshot.run?.metrics, undefined);
   });
 
   it('runs one node alone in the panel (Run Node), marked as that node', async () => {
