@@ -142,10 +142,18 @@ class Executor:
                                      "requires a literal value, but %s was received."
                                      % (tool.meta.get("name") or tool.id, k, node.inputs[k]))
         func = tool.bind({k: v for k, v in literals.items() if k in init_names})
+        call_literals = {k: v for k, v in literals.items() if k not in init_names}
         if node.source_type == "package_with_prompt":
             prompt = toolmeta.read_template(toolmeta.resolve_source(self.flow_dir, node.name, node.source_path))
             func = functools.partial(func, **{tool.prompt_param() or "prompt": prompt})
-        call_literals = {k: v for k, v in literals.items() if k not in init_names}
+            # a literal the template shows as an image (`![image]({{ x }})`) is loaded as one, as prompt flow does
+            for name in templates.image_variables(prompt):
+                if isinstance(call_literals.get(name), (str, dict)):
+                    try:
+                        call_literals[name] = images.create_image(call_literals[name], self.flow_dir)
+                    except Exception as e:
+                        raise RuntimeFailure("NodeInputValidationError", "Failed to load image for input '%s': (%s) %s"
+                                             % (name, type(e).__name__, e))
         return Tool("python", func=func, spec_inputs=spec_inputs, literals=call_literals)
 
     def _connection(self, node, name, purpose):

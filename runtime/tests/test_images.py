@@ -126,3 +126,33 @@ class ImageInputsTest(StubTestCase):
         r = self.run_flow(flow, {"many": [{"data:image/png;path": "pic.png"}]}, node="d", nodeOutputs=upstream)["result"]
         self.assertEqual(r["status"], "Completed", r.get("error"))
         self.assertEqual((r["outputs"]["d"]["mime"], r["outputs"]["d"]["many"]), ("image/jpeg", ["Image:image/png"]))
+
+    def test_a_chat_with_images_in_list_inputs_and_history_as_prompt_flows_chat_with_image_example(self):
+        self.files({"chat.jinja2": "# system:\nYou are a helpful assistant.\n\n{% for item in chat_history %}\n# user:\n"
+                                   "{{item.inputs.question}}\n# assistant:\n{{item.outputs.answer}}\n{% endfor %}\n\n"
+                                   "# user:\n{{question}}"})
+        node = {"name": "chat", "type": "custom_llm", "inputs": {
+            "connection": "oa", "model": "gpt-4o", "max_tokens": 20,
+            "chat_history": "${inputs.chat_history}", "question": "${inputs.question}"},
+            "source": {"type": "package_with_prompt", "tool": "promptflow.tools.openai_gpt4v.OpenAI.chat",
+                       "path": "chat.jinja2"}}
+        flow = flow_of(node, inputs={"chat_history": {"type": "list", "is_chat_history": True},
+                                     "question": {"type": "list", "is_chat_input": True}},
+                       outputs={"answer": {"reference": "${chat.output}", "is_chat_output": True}})
+        conns = {"oa": {"type": "OpenAIConnection", "api_key": KEY, "base_url": self.base + "/v1"}}
+        url = self.base + "/images/logo.png"
+        history = [{"inputs": {"question": ["What is this?", {"data:image/png;path": "pic.png"}]},
+                    "outputs": {"answer": "A picture."}}]
+        r = self.run_flow(flow, {"chat_history": history,
+                                 "question": ["How many colors?", {"data:image/png;url": url}]}, connections=conns)
+        r = r["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        messages = Stub.requests[-1]["body"]["messages"]
+        self.assertEqual([m["role"] for m in messages], ["system", "user", "assistant", "user"])
+        self.assertEqual(messages[1]["content"], [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + b64(PNG), "detail": "auto"}}])
+        self.assertEqual(messages[2]["content"], "A picture.")
+        self.assertEqual(messages[3]["content"], [
+            {"type": "text", "text": "How many colors?"},
+            {"type": "image_url", "image_url": {"url": url, "detail": "auto"}}])

@@ -233,19 +233,22 @@ class BuiltinToolsTest(StubTestCase):
         user = req["body"]["messages"][1]["content"]
         self.assertEqual(user[0], {"type": "text", "text": "What?"})
         self.assertEqual(user[1]["type"], "image_url")
-        self.assertTrue(user[1]["image_url"]["url"].startswith("data:image/png;base64,"))
+        # a literal the template shows as an image is loaded as one; its bytes are no known image format, so its
+        # type is image/* (prompt flow guesses from the bytes, not the name)
+        self.assertTrue(user[1]["image_url"]["url"].startswith("data:image/*;base64,"))
         self.assertEqual(req["body"]["max_tokens"], 64)
         self.assertTrue(r["outputs"]["a"].startswith("echo: "))
 
+        # an image fetched from a URL is sent by its URL
         flow = flow_of(self.vision_node("promptflow.tools.openai_gpt4v.OpenAI.chat", "oa",
-                                        picture="https://example.invalid/cat.png"),
+                                        picture=self.base + "/images/cat.png"),
                        outputs={"a": {"reference": "${v.output}"}})
         r = self.run_flow(flow, connections=self.conns())["result"]
         self.assertEqual(r["status"], "Completed", r.get("error"))
-        req = Stub.requests[1]
+        req = Stub.requests[-1]
         self.assertEqual((req["path"], req["body"]["model"]), ("/v1/chat/completions", "gpt-4-vision-preview"))
         self.assertEqual(req["body"]["messages"][1]["content"][1]["image_url"],
-                         {"url": "https://example.invalid/cat.png", "detail": "auto"})
+                         {"url": self.base + "/images/cat.png", "detail": "auto"})
 
     def test_a_rejected_key_is_never_shown(self):
         flow = flow_of(pkg_node("e", "promptflow.tools.embedding.embedding", {"connection": "oa", "input": "x"}))
