@@ -4,6 +4,7 @@ import { FlowModel } from './flowModel';
 import { msg } from './messages';
 import { ProblemSink } from './problemSink';
 import { SourceRef } from './schema';
+import { NOT_FLOW_SOURCES } from '../fs/flowArchive';
 import { includeScopeFor, judgeInclude, judgeRealPath, within, type IncludeScope, type IncludeVerdict } from './includeScope';
 
 export type PathKind = 'file' | 'dir' | 'missing';
@@ -178,7 +179,8 @@ export async function refusedLinks(flowDir: string, scope: IncludeScope = includ
   }
   const out: RefusedLink[] = [];
   for (const e of entries) {
-    if (!e.isSymbolicLink()) continue;
+    // results, caches and virtual environments are never copied: a link among them is no concern of the session
+    if (!e.isSymbolicLink() || NOT_FLOW_SOURCES.has(e.name)) continue;
     let real: string;
     try {
       real = await fs.promises.realpath(path.join(flowDir, e.name));

@@ -124,6 +124,7 @@ describe('checkFlowStatic on disk', () => {
       fs.symlinkSync(path.join(outside, 'secret.py'), path.join(dir, 'flow', 'tool.py'));
       fs.symlinkSync(outside, path.join(dir, 'flow', 'linked'));
       fs.symlinkSync(outside, path.join(dir, 'flow', 'data'));
+      fs.symlinkSync(outside, path.join(dir, 'flow', '.venv')); // never copied: not reported
       fs.writeFileSync(
         path.join(dir, 'flow', 'flow.dag.yaml'),
         flow('tool.py') + '- name: b\n  type: python\n  source: {type: code, path: linked/secret.py}\n',
