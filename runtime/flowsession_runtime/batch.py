@@ -287,6 +287,8 @@ def batch(params, flow_dir, channel):
         base = load_base_run(os.path.join(flow_dir, base_path)) if isinstance(base_path, str) and base_path else None
         check_mapping(params.get("columnMapping"), base is not None)
         runner = Batch(params, executor, channel, run_id, base)
+        # image paths in the data are relative to the data file, as prompt flow reads them
+        executor.image_base = os.path.dirname(path)
         runner.run(_lines(path, base))
         result.update(total=runner.total, failed=runner.failed, completed=runner.total - runner.failed)
         agg = runner.aggregation()
@@ -303,15 +305,16 @@ def batch(params, flow_dir, channel):
     finally:
         # a share copied in for this request only (a batch over several engines): gone with the request,
         # without another round trip to remove it
-        data = params.get("dataPath")
-        if params.get("removeData") and isinstance(data, str) and os.path.basename(data).startswith("flowsession-data-"):
-            target = os.path.realpath(os.path.join(flow_dir, data))
-            shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, filesync.SCRATCH_FOLDER)))
-            if os.path.dirname(target) in shares:
-                try:
-                    os.remove(target)
-                except OSError:
-                    pass
+        # (an evaluation's share of its base run's lines goes with it)
+        for data in (params.get("dataPath"), params.get("baseRunPath")):
+            if params.get("removeData") and isinstance(data, str) and os.path.basename(data).startswith("flowsession-data-"):
+                target = os.path.realpath(os.path.join(flow_dir, data))
+                shares = (os.path.realpath("/tmp"), os.path.realpath(os.path.join(flow_dir, filesync.SCRATCH_FOLDER)))
+                if os.path.dirname(target) in shares:
+                    try:
+                        os.remove(target)
+                    except OSError:
+                        pass
     result["summary"] = _summary(result["total"], result["failed"])
     result["metrics"] = metrics.collected()
     result["durationMs"] = int((time.monotonic() - t0) * 1000)

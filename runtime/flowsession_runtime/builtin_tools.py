@@ -38,8 +38,11 @@ class _VisionChat:
         self._connection = connection
 
     def _chat(self, prompt, deployment_name, model, detail, params, variables):
-        rendered = templates.render(prompt, {k: image_url(v) for k, v in variables.items()})
-        messages = [_with_images(m, detail) for m in llm.parse_chat(rendered)]
+        # as promptflow-tools does: `![image]({{x}})` puts the image on a line of its own, lists render one item a
+        # line, and a line that is an image's text (`Image(<hash>)`) becomes that image
+        images = {}
+        rendered = templates.render(_own_line_images(prompt), {k: _chat_value(v, images) for k, v in variables.items()})
+        messages = [_with_images(m, detail, images) for m in llm.parse_chat(rendered)]
         name = getattr(self._connection, "name", None)
         spec = llm.connection_spec(self._connection)
         url, headers, target = llm.endpoint(spec, name, "chat/completions", deployment_name, model, self.WHO)
@@ -65,6 +68,37 @@ class OpenAI(_VisionChat):
         return self._chat(prompt, None, model, detail, params, kwargs)
 
 
+def _own_line_images(template):
+    """`![image]({{ x }})` as `{{ x }}` on a line of its own (promptflow-tools' preprocess_template_string)."""
+    return templates.IMAGE_PLACEHOLDER.sub(lambda m: "\n{{%s}}\n" % m.group(2), template)
+
+
+class _ChatList(list):
+    """A list input as a chat prompt shows it: one item a line (promptflow-tools' ChatInputList)."""
+
+    def __str__(self):
+        return "\n".join(map(str, self))
+
+
+def _is_image(value):
+    return isinstance(value, bytes) and getattr(value, "_mime_type", None) is not None
+
+
+def _chat_value(value, images):
+    """A template variable as the prompt shows it; each image met is kept by the text it renders as."""
+    if _is_image(value):
+        images[str(value)] = value
+        return value
+    url = image_url(value)
+    if url is not value:
+        return url
+    if isinstance(value, list):
+        return _ChatList(_chat_value(v, images) for v in value)
+    if isinstance(value, dict):
+        return {k: _chat_value(v, images) for k, v in value.items()}
+    return value
+
+
 def image_url(value):
     """An image value (prompt flow's `{"data:image/png;path": …}` forms, or image bytes) as a URL; others as given."""
     if isinstance(value, dict) and len(value) == 1:
@@ -72,8 +106,9 @@ def image_url(value):
         if isinstance(key, str) and key.startswith("data:image/") and isinstance(inner, str):
             kind = key.rsplit(";", 1)[-1]
             return "%s,%s" % (key, inner) if kind == "base64" else inner
-    if isinstance(value, bytes) and getattr(value, "_mime_type", None):
-        return "data:%s;base64,%s" % (value._mime_type, base64.b64encode(value).decode())
+    if _is_image(value):
+        return getattr(value, "source_url", None) or "data:%s;base64,%s" % (
+            value._mime_type, base64.b64encode(value).decode())
     return value
 
 
@@ -88,20 +123,33 @@ def _data_uri(ref):
         return "data:%s;base64,%s" % (mime, base64.b64encode(f.read()).decode())
 
 
-def _with_images(message, detail):
-    content = message.get("content")
-    if not isinstance(content, str) or not _IMAGE_MD.search(content):
-        return message
+def _line_parts(line, detail, images):
+    """A line of a message as content parts: an image's text, markdown images, else text."""
+    text = line.strip()
+    if text in images:
+        return [{"type": "image_url", "image_url": {"url": image_url(images[text]), "detail": detail}}]
     parts, at = [], 0
-    for m in _IMAGE_MD.finditer(content):
-        text = content[at:m.start()].strip()
-        if text:
-            parts.append({"type": "text", "text": text})
+    for m in _IMAGE_MD.finditer(line):
+        before = line[at:m.start()].strip()
+        if before:
+            parts.append({"type": "text", "text": before})
         parts.append({"type": "image_url", "image_url": {"url": _data_uri(m.group(2)), "detail": detail}})
         at = m.end()
-    if content[at:].strip():
-        parts.append({"type": "text", "text": content[at:].strip()})
-    return dict(message, content=parts)
+    if line[at:].strip():
+        parts.append({"type": "text", "text": line[at:].strip()})
+    return parts
+
+
+def _with_images(message, detail, images):
+    """A message whose content holds images as content parts, one text part a line (as promptflow-tools sends
+    them); a message without images unchanged."""
+    content = message.get("content")
+    if not isinstance(content, str):
+        return message
+    lines = content.strip().split("\n")
+    if not any(line.strip() in images or _IMAGE_MD.search(line) for line in lines):
+        return message
+    return dict(message, content=[part for line in lines for part in _line_parts(line, detail, images)])
 
 
 def _chat_inputs(first, first_spec):

@@ -6,7 +6,8 @@ import functools
 import inspect
 import time
 
-from . import connections as conn_mod, flowdef, inputs as inputs_mod, llm, packagetools, streaming, templates, toolmeta
+from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
+               templates, toolmeta)
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -59,6 +60,8 @@ class Executor:
         self.tools = {}
         # node -> the flow outputs its chunks stream to; set by a single run (a batch records, it does not show)
         self.stream_to = {}
+        # where relative image paths of the inputs are looked up: the flow folder, a batch's data folder
+        self.image_base = flow_dir
         self.catalog = packagetools.Catalog()
         self._check_outputs()
 
@@ -83,14 +86,18 @@ class Executor:
                     "The output '%s' for flow is incorrect. The flow input '%s' referenced by the output '%s' is "
                     "not defined in the flow.") % (out, ref.name, out))
 
-    def prepare(self):
+    def prepare(self, only=None):
+        """Resolves the tools of every node, or of the node named `only` (a node run needs nothing of the others:
+        not their connections, not their code)."""
         modules = {}
         for node in self.nodes:
+            if only is not None and node.name != only:
+                continue
             try:
                 self.tools[node.name] = self._resolve(node, modules)
             except RuntimeFailure as e:
                 if e.code in ("InvalidSource", "NodeInputValidationError", "ConnectionNotFound",
-                              "InvalidConnectionType", "UnsupportedNodeType"):
+                              "InvalidConnectionType", "UnsupportedNodeType", node_inputs.CODE):
                     e.node = node.name
                     raise
                 raise RuntimeFailure("ResolveToolError", "Tool load failed in '%s': (%s) %s"
@@ -115,6 +122,12 @@ class Executor:
                 param = params.get(k)
                 anno = toolmeta.resolve_annotation(param.annotation) if param is not None else None
                 literals[k] = conn_mod.build(v, conn, anno)
+            elif typ and typ[0] == "image":
+                try:
+                    literals[k] = images.create_image(v, self.flow_dir)
+                except Exception as e:
+                    raise RuntimeFailure("NodeInputValidationError", "Failed to load image for input '%s': (%s) %s"
+                                         % (k, type(e).__name__, e))
             elif typ and typ[0] in inputs_mod.VALUE_TYPES:
                 try:
                     literals[k] = inputs_mod.parse_typed(typ[0], v)
@@ -128,7 +141,9 @@ class Executor:
     def _package_tool(self, node):
         """A package tool: a class tool's instance is made here, once for the run, from its literal init inputs."""
         tool = self.catalog.find(node.source_tool)
+        packagetools.apply_node_connection(node, tool)
         spec_inputs = tool.meta.get("inputs") or {}
+        node_inputs.refuse_unknown_inputs(node, list(spec_inputs) + tool.param_names(), tool.accepts_kwargs())
         literals = self._literals(node, spec_inputs, {**tool.call_params(), **tool.init_params()})
         init_names = set(tool.init_params())
         for k in init_names & set(node.inputs):
@@ -137,10 +152,18 @@ class Executor:
                                      "requires a literal value, but %s was received."
                                      % (tool.meta.get("name") or tool.id, k, node.inputs[k]))
         func = tool.bind({k: v for k, v in literals.items() if k in init_names})
+        call_literals = {k: v for k, v in literals.items() if k not in init_names}
         if node.source_type == "package_with_prompt":
             prompt = toolmeta.read_template(toolmeta.resolve_source(self.flow_dir, node.name, node.source_path))
             func = functools.partial(func, **{tool.prompt_param() or "prompt": prompt})
-        call_literals = {k: v for k, v in literals.items() if k not in init_names}
+            # a literal the template shows as an image (`![image]({{ x }})`) is loaded as one, as prompt flow does
+            for name in templates.image_variables(prompt):
+                if isinstance(call_literals.get(name), (str, dict)):
+                    try:
+                        call_literals[name] = images.create_image(call_literals[name], self.flow_dir)
+                    except Exception as e:
+                        raise RuntimeFailure("NodeInputValidationError", "Failed to load image for input '%s': (%s) %s"
+                                             % (name, type(e).__name__, e))
         return Tool("python", func=func, spec_inputs=spec_inputs, literals=call_literals)
 
     def _connection(self, node, name, purpose):
@@ -161,7 +184,8 @@ class Executor:
         if node.type == "python":
             if full not in modules:
                 modules[full] = toolmeta.python_meta(full, self.flow_dir)
-            meta, func, _kwargs = modules[full]
+            meta, func, kwargs = modules[full]
+            node_inputs.refuse_unknown_inputs(node, meta["inputs"], kwargs)
             params = inspect.signature(getattr(func, "__original_function", func)).parameters
             return Tool("python", func=func, spec_inputs=meta["inputs"],
                         literals=self._literals(node, meta["inputs"], params))
@@ -377,6 +401,7 @@ class Executor:
                   "start_time": started}
         try:
             flow_inputs = inputs_mod.resolve_flow_inputs(self.input_defs, given_inputs, index)
+            flow_inputs = images.load_flow_inputs(self.input_defs, flow_inputs, self.image_base)
             result["inputs"] = flow_inputs
             values = {}
             records, failure = self.execute(self.main_nodes, run_id, index, flow_inputs, values)

@@ -165,8 +165,13 @@ def all_variant_entries(flow):
 
 
 def parse_variant_selector(text):
-    """'${node.variant_1}' -> {'node': 'variant_1'}."""
-    if not text:
+    """'${node.variant_1}' -> {'node': 'variant_1'}; a list of them (one per node: the panel's picks) merged."""
+    if isinstance(text, list):
+        merged = {}
+        for one in text:
+            merged.update(parse_variant_selector(one))
+        return merged
+    if not text or not isinstance(text, str):
         return {}
     m = _REF.match(text.strip())
     inner = m.group(1) if m else text

@@ -18,8 +18,9 @@ from .wire import RuntimeFailure
 ENTRY_POINT_GROUP = "package_tools"
 SOURCE_TYPES = ("package", "package_with_prompt")
 # well-known tool ids and the package that provides them, for the message of a tool that is not installed
+# (the retired content_safety_text ids run as promptflow-tools' azure_content_safety, which lists them as deprecated)
 KNOWN_PROVIDERS = (("promptflow.tools.", "promptflow-tools"), ("promptflow_vectordb.", "promptflow-vectordb"),
-                   ("my_tool_package.", "my-tools-package"))
+                   ("my_tool_package.", "my-tools-package"), ("content_safety_text.", "promptflow-tools"))
 _SETTING_FIELDS = ("enabled_by", "enabled_by_value", "allow_manual_entry", "is_multi_select", "input_type",
                    "ui_hints")
 
@@ -46,6 +47,11 @@ class PackageTool:
     def call_params(self):
         original = getattr(self.func, "__original_function", self.func)
         return inspect.signature(original).parameters
+
+    def param_names(self):
+        """Every named parameter a node may give: the call's and, for a class tool, `__init__`'s."""
+        names = [k for k, p in self.call_params().items() if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        return names + [k for k in self.init_params() if k not in names]
 
     def accepts_kwargs(self):
         return any(p.kind == p.VAR_KEYWORD for p in self.call_params().values())
@@ -99,6 +105,9 @@ class Catalog:
             if not isinstance(meta.get("inputs"), dict):
                 meta["inputs"] = signature_inputs(tool)
             return tool
+        renamed = self.replacement_of(tool_id)
+        if renamed is not None:
+            return self.find(renamed)
         tool = _by_import(tool_id)
         if tool is None:
             from . import builtin_tools
@@ -106,6 +115,29 @@ class Catalog:
         if tool is None:
             raise not_found(tool_id, sorted(self.declared()))
         return tool
+
+
+    def replacement_of(self, tool_id):
+        """The tool that lists `tool_id` among its `deprecated_tools` (prompt flow runs an old id as its successor)."""
+        for new_id, (meta, _module) in self.declared().items():
+            old = meta.get("deprecated_tools")
+            if isinstance(old, list) and tool_id in old and new_id != tool_id:
+                return new_id
+        return None
+
+
+def apply_node_connection(node, tool):
+    """A node-level `connection:` (custom_llm nodes of real flows carry one) fills the tool's connection input when
+    the node's inputs do not give it, as prompt flow passes it."""
+    if not isinstance(node.connection, str) or not node.connection:
+        return
+    for name, spec in (tool.meta.get("inputs") or {}).items():
+        types = spec.get("type") if isinstance(spec, dict) else None
+        if isinstance(types, list) and (any(t in toolmeta.CONNECTION_CLASSES for t in types) or spec.get("custom_type")):
+            if name not in node.inputs:
+                node.inputs = dict(node.inputs, **{name: node.connection})
+                node.refs = dict(node.refs, **{name: None})
+            return
 
 
 def not_found(tool_id, available):

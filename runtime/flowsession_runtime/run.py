@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, debugging, flowdef, metrics, single_node, streaming
+from . import capture, connections as conn_mod, debugging, flowdef, images, metrics, single_node, streaming
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -32,6 +32,13 @@ def run_node(executor, params, run_id):
     node = single_node.find_node(executor, params["node"])
     flow_inputs, values = single_node.node_values(executor, node, params.get("inputs") or {},
                                                   params.get("nodeOutputs") or {})
+    # images among the flow inputs and the upstream outputs reach the node as images, as in a whole run
+    flow_inputs = images.load_flow_inputs(executor.input_defs, flow_inputs, executor.image_base)
+    try:
+        values = images.load_within(values, executor.image_base)
+    except Exception as e:
+        raise RuntimeFailure("LoadMultimediaDataError", "Failed to load an image of node '%s': (%s) %s"
+                             % (node.name, type(e).__name__, e))
     records, failure = executor.execute([node], run_id, None, flow_inputs, values)
     line = {"status": "Completed", "inputs": flow_inputs, "records": records, "start_time": started,
             "end_time": utc_now(), "outputs": None, "error": None}
@@ -58,7 +65,7 @@ def run(params, flow_dir, channel):
             debugging.listen_and_wait(hub.channel, run_id)
         executor = make_executor(params, flow_dir, hub, emit_events=True)
         variants = executor.variants
-        executor.prepare()
+        executor.prepare(params.get("node") or None)
         # the chunks of a generator output stream to the flow outputs that show it (a single node: its own output)
         node = params.get("node")
         executor.stream_to = {node: [node]} if node else streaming.streamed_nodes(executor.outputs_def)
@@ -86,6 +93,9 @@ def run(params, flow_dir, channel):
         "index": 0,
         "system_metrics": {"duration": (line.get("durationMs") or 0) / 1000.0},
     }
+    if variants:
+        # not a field of prompt flow's flow run: the run's own record of which variant of each node ran
+        flow_run["variants"] = variants
     result = {
         "status": line["status"],
         "outputs": line.get("outputs") if line["status"] == "Completed" else None,

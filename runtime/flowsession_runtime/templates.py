@@ -1,7 +1,11 @@
 """jinja2 templates: inputs as prompt flow derives them, rendering as the prompt tool does."""
 import functools
+import re
 
 from .wire import RuntimeFailure
+
+# `![image]({{ x }})`: prompt flow takes `x` as an image input of the template
+IMAGE_PLACEHOLDER = re.compile(r"!\[(\s*image\s*)\]\(\{\{(\s*[^\s{}]+\s*)\}\}\)")
 
 try:
     import jinja2
@@ -25,6 +29,11 @@ def template_inputs(text):
     ast = jinja2.Environment().parse(text)
     names = _meta.find_undeclared_variables(ast)
     return sorted(names, key=lambda x: (text.find(x), x))
+
+
+def image_variables(text):
+    """The variables a template shows as images (`![image]({{ x }})`), as prompt flow types them image."""
+    return [m.group(2).strip() for m in IMAGE_PLACEHOLDER.finditer(text)]
 
 
 def is_syntax_error(exc):

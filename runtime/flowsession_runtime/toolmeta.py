@@ -167,7 +167,7 @@ def _def_problem(message, func, full, rel_path):
 
 
 # prompt flow's marker string types (promptflow.contracts.types) and the value types they stand for
-MARKER_TYPES = {"FilePath": "file_path", "PromptTemplate": "prompt_template", "Secret": "secret"}
+MARKER_TYPES = {"FilePath": "file_path", "PromptTemplate": "prompt_template", "Secret": "secret", "Image": "image"}
 
 
 def _value_type(t):

@@ -1,7 +1,7 @@
 """validate: tool metadata for each node source, then node inputs checked against it."""
 import os
 
-from . import flowdef, inputs as inputs_mod, llm_params, packagetools, toolmeta
+from . import flowdef, inputs as inputs_mod, llm_params, node_inputs, packagetools, toolmeta
 from .wire import RuntimeFailure
 
 TEMPLATE_TYPES = ("prompt", "llm")
@@ -111,6 +111,7 @@ def check_package_node(node, catalog, flow_dir, package_tools, connections=None)
         tool = catalog.find(node.source_tool)
     except RuntimeFailure as e:
         return [_source_problem(node, e, "tool")]
+    packagetools.apply_node_connection(node, tool)
     package_tools.setdefault(tool.id, tool.meta)
     meta = dict(tool.meta)
     accepts_kwargs = tool.accepts_kwargs()
@@ -126,7 +127,7 @@ def check_package_node(node, catalog, flow_dir, package_tools, connections=None)
             problems.extend(_file_problem(e))
         except RuntimeFailure as e:
             problems.append(_source_problem(node, e, "path"))
-    return (problems + check_node_inputs(node, meta, accepts_kwargs)
+    return (problems + check_node_inputs(node, meta, accepts_kwargs, tool.param_names())
             + check_connections(node, meta.get("inputs") or {}, connections))
 
 
@@ -142,7 +143,8 @@ def _derive(node_type, full, flow_dir, problems):
         return None
 
 
-def check_node_inputs(node, meta, accepts_kwargs):
+def check_node_inputs(node, meta, accepts_kwargs, more_names=()):
+    """`more_names`: parameters the tool takes that its metadata does not list (a package tool's code is the truth)."""
     problems = []
     tool_inputs = dict(meta.get("inputs") or {})
     is_template = node.type in TEMPLATE_TYPES
@@ -163,16 +165,13 @@ def check_node_inputs(node, meta, accepts_kwargs):
                 "MissingNodeInput", "Input '%s' for node '%s' is required by tool function '%s' but is not "
                 "provided. Please add it to the node inputs." % (name, node.name, meta.get("function")),
                 inputs_path))
+    accepted = list(tool_inputs) + [n for n in more_names if n not in tool_inputs]
+    for name, message in node_inputs.unknown_inputs(node, accepted, accepts_kwargs):
+        problems.append(_yaml_problem(node_inputs.CODE, message, node.yaml_path + ["inputs", name]))
     for name, value in node.inputs.items():
         path = node.yaml_path + ["inputs", name]
         spec = tool_inputs.get(name)
         if spec is None:
-            if not accepts_kwargs:
-                problems.append(_yaml_problem(
-                    "UnknownNodeInput", "Input '%s' for node '%s' is not an input of tool function '%s'; running "
-                    "the node would fail with an unexpected keyword argument." % (name, node.name,
-                                                                                  meta.get("function")),
-                    path, "warning"))
             continue
         if node.refs.get(name) is not None or value is None or value == "":
             continue

@@ -1,4 +1,5 @@
 """JSON encoding shared by the server and its children, plus the runtime's error type."""
+import base64
 import json
 import math
 
@@ -33,6 +34,12 @@ def _fallback(o):
     # Tool outputs may be anything; prompt flow serialises unknown objects by their dict or str.
     if isinstance(o, (set, frozenset, tuple)):
         return list(o)
+    if isinstance(o, bytes) and hasattr(o, "_mime_type"):
+        # prompt flow's Image (installed or shim): by its URL when it came from one, else its bytes; the client
+        # stores the bytes as a file of the run and refers to it as {"data:<mime>;path": file}
+        if getattr(o, "source_url", None):
+            return {"data:%s;url" % o._mime_type: o.source_url}
+        return {"data:%s;base64" % o._mime_type: base64.b64encode(o).decode("ascii")}
     if isinstance(o, bytes):
         return o.decode("utf-8", "replace")
     if hasattr(o, "__dataclass_fields__"):

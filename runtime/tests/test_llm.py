@@ -16,6 +16,18 @@ class Stub(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    # a tiny PNG served for image inputs given as URLs
+    PNG = b"\x89PNG\r\n\x1a\n" + b"stub image bytes"
+
+    def do_GET(self):
+        if self.path.startswith("/images/"):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(Stub.PNG)))
+            self.end_headers()
+            return self.wfile.write(Stub.PNG)
+        return self.reply(404, {"error": {"message": "no such image"}})
+
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Stub.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})

@@ -105,7 +105,7 @@ class PackageToolsTest(PackageSiteTestCase):
             ("NodeInputValidationError", "error", ("nodes", 3, "inputs", "times")),
             ("PackageToolNotFoundError", "error", ("nodes", 4, "source", "tool")),
             ("PackageToolNotFoundError", "error", ("nodes", 5, "source", "tool")),
-            ("UnknownNodeInput", "warning", ("nodes", 3, "inputs", "loud"))])
+            ("UnknownNodeInput", "error", ("nodes", 3, "inputs", "loud"))])
         by_node = {e["yamlPath"][1]: e["message"] for e in res["errors"]}
         self.assertIn("'flourish'", by_node[1])
         self.assertIn("promptflow-tools", by_node[4])
@@ -129,6 +129,31 @@ class PackageToolsTest(PackageSiteTestCase):
             "g": "Oh Hello, ada Oh Hello, ada", "s": "OH HELLO, ADA OH HELLO, ADA!",
             "st": "[plain] ada? from the notes", "c": {"word": "ada", "calls": 11, "token_length": len(TOKEN)}})
         self.assertNotIn(TOKEN, json.dumps(r))
+
+    def test_a_retired_tool_id_runs_as_the_tool_that_lists_it_in_deprecated_tools(self):
+        flow = flow_of(pkg_node("g", "fs_old_tools.greeter.greet", {"name": "${inputs.q}"}),
+                       outputs={"g": {"reference": "${g.output}"}})
+        res = self.validate(flow)
+        self.assertEqual(res["errors"], [])
+        self.assertIn("fs_tools.tools.greet", res["tools"]["package"])
+        r = self.run_flow(flow, {"q": "ada"})["result"]
+        self.assertEqual((r["status"], r["outputs"]), ("Completed", {"g": "Hello, ada"}), r.get("error"))
+        # prompt flow's own retired id, without promptflow-tools here: the package that maps it is named
+        old = flow_of(pkg_node("cs", "content_safety_text.tools.content_safety_text_tool.analyze_text", {}))
+        e = self.validate(old)["errors"][0]
+        self.assertEqual(e["code"], "PackageToolNotFoundError")
+        self.assertIn("'promptflow-tools'", e["message"])
+
+    def test_a_node_level_connection_fills_the_tools_connection_input(self):
+        node = pkg_node("c", "fs_tools.tools.Counter.count", {"word": "${inputs.q}"}, connection="cc")
+        flow = flow_of(node, outputs={"c": {"reference": "${c.output}"}})
+        self.assertEqual(self.validate(flow)["errors"], [])
+        r = self.run_flow(flow, {"q": "ada"}, connections=self.conns())["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(r["outputs"]["c"], {"word": "ada", "calls": 1, "token_length": len(TOKEN)})
+        r = self.run_flow(flow, {"q": "ada"})["result"]
+        self.assertEqual(r["error"]["code"], "ConnectionNotFound")
+        self.assertIn("'cc'", r["error"]["message"])
 
     def test_one_class_instance_per_run(self):
         data = os.path.join(self.flow_dir, "words.jsonl")
@@ -212,19 +237,22 @@ class BuiltinToolsTest(StubTestCase):
         user = req["body"]["messages"][1]["content"]
         self.assertEqual(user[0], {"type": "text", "text": "What?"})
         self.assertEqual(user[1]["type"], "image_url")
-        self.assertTrue(user[1]["image_url"]["url"].startswith("data:image/png;base64,"))
+        # a literal the template shows as an image is loaded as one; its bytes are no known image format, so its
+        # type is image/* (prompt flow guesses from the bytes, not the name)
+        self.assertTrue(user[1]["image_url"]["url"].startswith("data:image/*;base64,"))
         self.assertEqual(req["body"]["max_tokens"], 64)
         self.assertTrue(r["outputs"]["a"].startswith("echo: "))
 
+        # an image fetched from a URL is sent by its URL
         flow = flow_of(self.vision_node("promptflow.tools.openai_gpt4v.OpenAI.chat", "oa",
-                                        picture="https://example.invalid/cat.png"),
+                                        picture=self.base + "/images/cat.png"),
                        outputs={"a": {"reference": "${v.output}"}})
         r = self.run_flow(flow, connections=self.conns())["result"]
         self.assertEqual(r["status"], "Completed", r.get("error"))
-        req = Stub.requests[1]
+        req = Stub.requests[-1]
         self.assertEqual((req["path"], req["body"]["model"]), ("/v1/chat/completions", "gpt-4-vision-preview"))
         self.assertEqual(req["body"]["messages"][1]["content"][1]["image_url"],
-                         {"url": "https://example.invalid/cat.png", "detail": "auto"})
+                         {"url": self.base + "/images/cat.png", "detail": "auto"})
 
     def test_a_rejected_key_is_never_shown(self):
         flow = flow_of(pkg_node("e", "promptflow.tools.embedding.embedding", {"connection": "oa", "input": "x"}))

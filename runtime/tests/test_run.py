@@ -164,12 +164,16 @@ class RunTest(RuntimeTestCase):
         self.assertEqual(fr["status"], "Failed")
         self.assertEqual(fr["error"]["innerError"]["code"], "ToolExecutionError")
 
-    def test_unknown_kwarg_fails_like_prompt_flow(self):
-        flow = {"inputs": {}, "outputs": {}, "nodes": [py_node("m", "make.py", {"n": 1, "nope": 2})]}
+    def test_unknown_input_is_refused_before_the_run_as_validate_reports_it(self):
+        flow = {"inputs": {}, "outputs": {}, "nodes": [py_node("m", "make.py", {"n": 1, "lable": 2})]}
         r = self.run_flow(flow)["result"]
-        self.assertEqual(r["error"]["code"], "ToolExecutionError")
-        self.assertIn("(TypeError)", r["error"]["message"])
-        self.assertIn("unexpected keyword argument 'nope'", r["error"]["message"])
+        self.assertEqual((r["error"]["code"], r["error"]["node"]), ("UnknownNodeInput", "m"))
+        self.assertIn("Input 'lable' for node 'm' is not an input of its tool", r["error"]["message"])
+        self.assertIn("'n', 'label'", r["error"]["message"])
+        self.assertIn("Did you mean 'label'?", r["error"]["message"])
+        errors = self.validate(flow)["errors"]
+        self.assertEqual([(e["code"], e["severity"], e["message"]) for e in errors],
+                         [("UnknownNodeInput", "error", r["error"]["message"])])
 
     def test_literal_type_error_and_empty_literal_uses_default(self):
         flow = {"inputs": {}, "outputs": {"o": {"reference": "${m.output.label}"}},

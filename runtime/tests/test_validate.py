@@ -160,9 +160,9 @@ class ValidateErrorsTest(RuntimeTestCase):
              "node inputs."),
             ("NodeInputValidationError", "error", ("nodes", 1, "inputs", "a"),
              "Input 'a' for node 'n1' of value 'twelve' is not type int."),
-            ("UnknownNodeInput", "warning", ("nodes", 1, "inputs", "zzz"),
-             "Input 'zzz' for node 'n1' is not an input of tool function 'f'; running the node would fail with an "
-             "unexpected keyword argument."),
+            ("UnknownNodeInput", "error", ("nodes", 1, "inputs", "zzz"),
+             "Input 'zzz' for node 'n1' is not an input of its tool; the tool's inputs are: 'a', 'b', 'c'. Running "
+             "the node would fail with an unexpected keyword argument."),
         ]))
         for e in res["errors"]:
             self.assertEqual(e["file"], "flow.dag.yaml")

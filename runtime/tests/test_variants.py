@@ -36,6 +36,19 @@ class VariantTest(RuntimeTestCase):
         r = self.run_flow(self.flow(), {"text": "hi"}, variant="${shout.variant_1}")["result"]
         self.assertEqual((r["outputs"], r["variants"]), ({"out": "HI?"}, {"shout": "variant_1"}))
 
+    def test_a_variant_for_each_of_several_nodes(self):
+        flow = self.flow()
+        flow["outputs"]["again"] = {"reference": "${again.output}"}
+        flow["nodes"].append({"name": "again", "use_variants": True})
+        flow["node_variants"]["again"] = {"default_variant_id": "a", "variants": {
+            "a": {"node": py_node("again", "shout.py", {"text": "${shout.output}", "mark": "+"})},
+            "b": {"node": py_node("again", "shout.py", {"text": "${shout.output}", "mark": "-"})}}}
+        r = self.run_flow(flow, {"text": "hi"}, variant=["${shout.variant_1}", "${again.b}"])["result"]
+        self.assertEqual((r["outputs"], r["variants"]), ({"out": "HI?", "again": "HI?-"},
+                                                         {"shout": "variant_1", "again": "b"}))
+        r = self.run_flow(flow, {"text": "hi"}, variant=["${again.b}"])["result"]
+        self.assertEqual(r["variants"], {"shout": "variant_0", "again": "b"})
+
     def test_batch_records_the_variant(self):
         events = []
         r = self.rt.call("batch", {"runId": "v-%d" % time.monotonic_ns(), "flow": self.flow(),

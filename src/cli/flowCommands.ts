@@ -23,17 +23,27 @@ export interface FlowFlags {
   workers?: string;
   /** connection files or folders of them; the option may repeat */
   connections?: string[];
-  variant?: string;
+  variant?: string[];
   run?: string;
   node?: string;
 }
 
-/** `--variant '${node.variant_id}'`, as prompt flow takes it. */
-export function variantFlag(flags: FlowFlags): string | undefined {
-  if (flags.variant === undefined) return undefined;
-  if (!/^\$\{\s*[A-Za-z_][\w-]*\.[\w-]+\s*\}$/.test(flags.variant))
-    throw new UsageError(`--variant takes '\${<node>.<variant id>}', not '${flags.variant}'`);
-  return flags.variant;
+const VARIANT_SELECTOR = /^\$\{\s*([A-Za-z_][\w-]*)\.[\w-]+\s*\}$/;
+
+/** Each `--variant '${node.variant_id}'`, as prompt flow takes it, in the order given. */
+export function variantFlags(flags: FlowFlags): string[] {
+  for (const v of flags.variant ?? [])
+    if (!VARIANT_SELECTOR.test(v)) throw new UsageError(`--variant takes '\${<node>.<variant id>}', not '${v}'`);
+  return flags.variant ?? [];
+}
+
+/** A run's variants: one per node (several nodes may each get theirs). */
+export function variantFlag(flags: FlowFlags): string | string[] | undefined {
+  const all = variantFlags(flags);
+  const nodes = all.map((v) => VARIANT_SELECTOR.exec(v)![1]);
+  const twice = nodes.find((n, i) => nodes.indexOf(n) !== i);
+  if (twice) throw new UsageError(`--variant names node '${twice}' twice: a run takes one variant per node (batch runs each one)`);
+  return all.length > 1 ? all : all[0];
 }
 
 export function progressTo(out: CliOutput) {
@@ -134,9 +144,36 @@ export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
     columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
     workers,
     connections: readConnections(flags.connections ?? []),
-    variant: variantFlag(flags),
     ...(flags.run ? { baseRun: findRunFolder(flags.run, { flowDir }) } : {}),
   };
+}
+
+/**
+ * A batch per `--variant` given (prompt flow makes one run per variant), or one batch with the default variants.
+ * `one` runs a batch; the results come back in the order of the flags, each with the variant that made it.
+ */
+export async function batchPerVariant<R extends BatchRecord>(
+  flags: FlowFlags,
+  out: CliOutput,
+  one: (variant: string | undefined, onLine: (e: LineEndEvent, where?: string) => void) => Promise<R>,
+): Promise<{ variant?: string; record: R }[]> {
+  const variants = variantFlags(flags);
+  if (variants.length <= 1) return [{ variant: variants[0], record: await one(variants[0], lineProgressTo(out)) }];
+  const results: { variant?: string; record: R }[] = [];
+  for (const variant of variants) {
+    out.progress(`variant ${variant}: batch starts`);
+    const progress = lineProgressTo(out);
+    const record = await one(variant, (e, where) => progress(e, where ? `${variant} ${where}` : variant));
+    out.progress(`variant ${variant}: ${record.summary}`);
+    results.push({ variant, record });
+  }
+  return results;
+}
+
+/** What a batch prints: its summary, metrics and output file (each run's, for several variants). */
+export function batchResultText(record: BatchRecord, variant?: string): string {
+  const metrics = Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
+  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${metrics}\noutput: ${record.outputFile}`;
 }
 
 function nodeEventLine(e: RuntimeEvent): string | undefined {
@@ -247,9 +284,27 @@ export function batchResultJson(record: BatchRecord): Record<string, unknown> {
 export async function runBatch(runs: RunService, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   return interruptible(async (signal) => {
-    const record = await runs.batch(dir, { ...batch, signal, onProgress: progressTo(out), onLine: lineProgressTo(out) });
-    const metrics = Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
-    out.result(batchResultJson(record), `${record.summary}${metrics}\noutput: ${record.outputFile}`);
-    return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
+    const results = await batchPerVariant(flags, out, (variant, onLine) =>
+      runs.batch(dir, { ...batch, ...(variant ? { variant } : {}), signal, onProgress: progressTo(out), onLine }),
+    );
+    printBatches(out, results, batchResultJson);
+    return results.every((r) => r.record.status === 'Completed') ? EXIT.ok : EXIT.failed;
   });
+}
+
+/** One batch as before; several (one per variant) as `{runs: [...]}`, each saying its variant. */
+export function printBatches<R extends BatchRecord>(
+  out: CliOutput,
+  results: { variant?: string; record: R }[],
+  asJson: (r: R) => Record<string, unknown>,
+  text: (r: R, variant?: string) => string = batchResultText,
+): void {
+  if (results.length === 1) {
+    out.result(asJson(results[0].record), text(results[0].record));
+    return;
+  }
+  out.result(
+    { runs: results.map(({ variant, record }) => ({ variant, ...asJson(record) })) },
+    results.map(({ variant, record }) => text(record, variant)).join('\n\n'),
+  );
 }

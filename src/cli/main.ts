@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { configureIncludeRoots, rootsFromList } from '../core/flow/includeScope';
+import { cliContainerOf, configureIncludeRoots, rootsFromList } from '../core/flow/includeScope';
 import { createCoreServices, type CoreServices } from '../core/services';
 import { runDoctor } from './doctor';
 import { runChat } from './chatCommand';
@@ -45,7 +45,7 @@ Options:
   -h, --help             show this help
 
 Includes: additional_includes and symlinks reach the session only inside the git repository that holds the flow
-(else the flow folder); FLOWSESSION_ALLOWED_INCLUDE_ROOTS lists more folders (separated by '${path.delimiter}').
+(else the current folder when it holds the flow, else the flow folder); FLOWSESSION_ALLOWED_INCLUDE_ROOTS lists more folders (separated by '${path.delimiter}').
 
 Exit codes: 0 ok, 1 operation failed, 2 bad usage, 3 engine unreachable.`;
 
@@ -69,7 +69,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         workers: { type: 'string' },
         connections: { type: 'string', multiple: true },
         engines: { type: 'string' },
-        variant: { type: 'string' },
+        variant: { type: 'string', multiple: true },
         run: { type: 'string' },
         node: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -86,7 +86,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return values.help ? EXIT.ok : EXIT.usage;
   }
   const settings = settingsFromEnv(env, { dockerHost: values['docker-host'] });
-  configureIncludeRoots({ extraRoots: rootsFromList(env.FLOWSESSION_ALLOWED_INCLUDE_ROOTS) });
+  configureIncludeRoots({ containerOf: cliContainerOf(process.cwd()), extraRoots: rootsFromList(env.FLOWSESSION_ALLOWED_INCLUDE_ROOTS) });
   const baseImageOverride = values['base-image'] || env.FLOWSESSION_BASE_IMAGE || undefined;
   const log = env.FLOWSESSION_DEBUG ? (l: string) => out.progress(l) : undefined;
   let services: CoreServices | undefined;

@@ -3,7 +3,8 @@ import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineB
 import { SessionManager } from '../core/session/sessionManager';
 import { createCoreServices } from '../core/services';
 import type { SessionSettings } from '../core/settings';
-import { batchFlags, batchResultJson, interruptible, lineProgressTo, type FlowFlags } from './flowCommands';
+import { batchFlags, batchPerVariant, batchResultJson, interruptible, printBatches, type FlowFlags } from './flowCommands';
+import type { MultiEngineBatchRecord } from '../core/runs/multiEngineBatch';
 import { CliOutput, EXIT, UsageError } from './output';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
@@ -43,37 +44,46 @@ export async function runMultiBatch(
   flags: FlowFlags,
 ): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
-  if (batch.baseRun) throw new UsageError('--run (an evaluation batch) does not combine with --engines yet; run it on one engine');
   try {
     return await interruptible(async (signal) => {
-      const record = await runMultiEngineBatch(dir, engines, {
-        ...batch,
-        signal,
-        onProgress: (engine, r) => {
-          const line = SessionManager.describeProgress(r);
-          if (line) out.progress(`[${engine}] ${line}`);
-        },
-        onEngine: (e) => {
-          if (e.kind === 'ready') out.progress(`[${e.engine}] session ready`);
-          else if (e.kind === 'failed') out.progress(`[${e.engine}] left the batch: ${e.message}`);
-          else if (e.kind === 'requeued') out.progress(`[${e.engine}] ${e.lines} unfinished lines go to the other engines`);
-          else if (e.kind === 'aggregation') out.progress(`[${e.engine}] ran the aggregation nodes`);
-        },
-        onLine: lineProgressTo(out),
-      });
-      const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
-      out.result(
-        {
-          ...batchResultJson(record),
-          engines: record.engines,
-          requeued: record.requeued,
-          aggregationEngine: record.aggregationEngine ?? null,
-        },
-        `${record.summary}${record.error ? `\n${record.error.code}: ${record.error.message}` : ''}\n${perEngine}\noutput: ${record.outputFile}`,
+      // the same engines (and their sessions) run each variant in turn
+      const results = await batchPerVariant(flags, out, (variant, onLine) =>
+        runMultiEngineBatch(dir, engines, {
+          ...batch,
+          ...(variant ? { variant } : {}),
+          signal,
+          onProgress: (engine, r) => {
+            const line = SessionManager.describeProgress(r);
+            if (line) out.progress(`[${engine}] ${line}`);
+          },
+          onEngine: (e) => {
+            if (e.kind === 'ready') out.progress(`[${e.engine}] session ready`);
+            else if (e.kind === 'failed') out.progress(`[${e.engine}] left the batch: ${e.message}`);
+            else if (e.kind === 'requeued') out.progress(`[${e.engine}] ${e.lines} unfinished lines go to the other engines`);
+            else if (e.kind === 'aggregation') out.progress(`[${e.engine}] ran the aggregation nodes`);
+          },
+          onLine,
+        }),
       );
-      return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
+      printBatches(out, results, multiResultJson, multiResultText);
+      return results.every((r) => r.record.status === 'Completed') ? EXIT.ok : EXIT.failed;
     });
   } finally {
     for (const e of engines) e.manager.dispose();
   }
+}
+
+function multiResultJson(record: MultiEngineBatchRecord): Record<string, unknown> {
+  return {
+    ...batchResultJson(record),
+    engines: record.engines,
+    requeued: record.requeued,
+    aggregationEngine: record.aggregationEngine ?? null,
+  };
+}
+
+function multiResultText(record: MultiEngineBatchRecord, variant?: string): string {
+  const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
+  const error = record.error ? `\n${record.error.code}: ${record.error.message}` : '';
+  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${error}\n${perEngine}\noutput: ${record.outputFile}`;
 }

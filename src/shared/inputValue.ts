@@ -5,9 +5,9 @@
  * strict and is stricter where prompt flow guesses (an `object` that is not JSON, a `double` in hex).
  */
 
-export type InputType = 'string' | 'int' | 'double' | 'bool' | 'list' | 'object';
+export type InputType = 'string' | 'int' | 'double' | 'bool' | 'list' | 'object' | 'image';
 
-export const INPUT_TYPES: readonly InputType[] = ['string', 'int', 'double', 'bool', 'list', 'object'];
+export const INPUT_TYPES: readonly InputType[] = ['string', 'int', 'double', 'bool', 'list', 'object', 'image'];
 
 export type ParsedInputValue = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -64,6 +64,12 @@ export function parseInputValue(type: string | undefined, given: unknown): Parse
     case 'object': {
       const r = parseJson(text);
       return !r.ok || isPlainObject(r.value) ? r : { ok: false, error: 'Enter a JSON object, e.g. {"key": "value"}.' };
+    }
+    case 'image': {
+      // a path, a URL or a data URI as written; prompt flow's dict form ({"data:image/png;path": "a.png"}) as JSON
+      if (!text.startsWith('{')) return { ok: true, value: given };
+      const r = parseJson(text);
+      return !r.ok || isPlainObject(r.value) ? r : { ok: false, error: 'Enter a path, a URL, a data URI or {"data:image/png;path": "…"}.' };
     }
     default:
       return { ok: true, value: given };

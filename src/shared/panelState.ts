@@ -25,6 +25,7 @@ export function emptyState(flowDir: string, flowName: string): PanelState {
     packages: { status: 'unavailable', items: [] },
     fields: [],
     formErrors: {},
+    variantChoices: [],
     run: null,
     history: [],
     notice: null,
@@ -94,8 +95,14 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       return { ...state, fields: msg.fields, fieldsError: msg.error };
     case 'formErrors':
       return { ...state, formErrors: msg.errors };
+    case 'variants':
+      return { ...state, variantChoices: msg.choices };
     case 'runStarted':
-      return { ...state, formErrors: {}, run: { runId: msg.runId, status: 'Preparing', startedAt: msg.startedAt, nodes: [] } };
+      return {
+        ...state,
+        formErrors: {},
+        run: { runId: msg.runId, status: 'Preparing', startedAt: msg.startedAt, nodes: [], ...(msg.node ? { node: msg.node } : {}) },
+      };
     case 'runStatus':
       if (state.run?.runId !== msg.runId) return state;
       return { ...state, run: { ...state.run, status: msg.status } };
@@ -108,7 +115,16 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       const nodes = state.run.nodes.map((n) => (n.status === 'Running' ? { ...n, status: 'Canceled' as const } : n));
       return {
         ...state,
-        run: { ...state.run, nodes, status: msg.status, outputs: msg.outputs, error: msg.error, durationMs: msg.durationMs },
+        run: {
+          ...state.run,
+          nodes,
+          status: msg.status,
+          outputs: msg.outputs,
+          error: msg.error,
+          durationMs: msg.durationMs,
+          ...(msg.variants ? { variants: msg.variants } : {}),
+          ...(msg.metrics ? { metrics: msg.metrics } : {}),
+        },
       };
     }
     case 'history':

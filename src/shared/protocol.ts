@@ -7,6 +7,7 @@
  */
 import { FORM_LIMITS, isValidInputName, type FormValue, type InputField } from './inputsForm';
 import { RUN_ID } from './runId';
+import { isVariantName, VARIANT_LIMITS, type VariantChoice } from './variantChoices';
 
 export const PANEL_VIEW_TYPE = 'flowsession.sessionPanel';
 
@@ -69,6 +70,8 @@ export interface NodeView {
 export type RunStatusName = 'Preparing' | 'Running' | 'Completed' | 'Failed' | 'Canceled';
 export interface RunView {
   runId: string;
+  /** a single node run ("Run Node"): the node */
+  node?: string;
   status: RunStatusName;
   startedAt: string;
   nodes: NodeView[];
@@ -77,6 +80,10 @@ export interface RunView {
   outputs?: Record<string, unknown> | null;
   error?: RunErrorView;
   durationMs?: number;
+  /** node -> the variant that ran, for every node with variants */
+  variants?: Record<string, string>;
+  /** what the run logged with log_metric */
+  metrics?: Record<string, number>;
 }
 
 export interface RunSummary {
@@ -86,6 +93,10 @@ export interface RunSummary {
   /** ISO time */
   time: string;
   files: string[];
+  /** what the run logged with log_metric (its metrics.json) */
+  metrics?: Record<string, number>;
+  /** node -> the variant that ran (batch: summary.json; run: none recorded) */
+  variants?: Record<string, string>;
 }
 
 /** One turn of the chat as the panel shows it: the message, and the answer or why the turn failed. */
@@ -125,6 +136,8 @@ export interface PanelState {
   fieldsError?: string;
   /** field errors of the last refused run request */
   formErrors: Record<string, string>;
+  /** the nodes with variants, to pick one of each for a run */
+  variantChoices: VariantChoice[];
   run: RunView | null;
   history: RunSummary[];
   notice: Notice | null;
@@ -153,7 +166,8 @@ export type HostMessage =
   | { type: 'packages'; packages: PackagesView }
   | { type: 'fields'; fields: InputField[]; error?: string }
   | { type: 'formErrors'; errors: Record<string, string> }
-  | { type: 'runStarted'; runId: string; startedAt: string }
+  | { type: 'variants'; choices: VariantChoice[] }
+  | { type: 'runStarted'; runId: string; startedAt: string; node?: string }
   | { type: 'runStatus'; runId: string; status: RunStatusName }
   | { type: 'runEvent'; runId: string; event: RunEventView }
   | {
@@ -163,6 +177,8 @@ export type HostMessage =
       outputs: Record<string, unknown> | null;
       error?: RunErrorView;
       durationMs: number;
+      variants?: Record<string, string>;
+      metrics?: Record<string, number>;
     }
   | { type: 'history'; runs: RunSummary[] }
   | { type: 'notice'; notice: Notice | null }
@@ -173,7 +189,8 @@ export type HostMessage =
 export type WebviewMessage =
   /** the webview (re)loaded and listens: the host answers with `state` */
   | { type: 'ready' }
-  | { type: 'run'; inputs: Record<string, FormValue> }
+  /** `variants`: node -> the variant picked (the host checks them against the flow) */
+  | { type: 'run'; inputs: Record<string, FormValue>; variants?: Record<string, string> }
   | { type: 'cancel'; runId: string }
   | { type: 'startSession' }
   | { type: 'resetSession' }
@@ -220,6 +237,15 @@ function checkFileName(v: unknown): string | undefined {
   if (typeof v !== 'string') return 'file must be a string';
   if (v.length === 0 || v.length > MESSAGE_LIMITS.fileNameChars) return 'file has a bad length';
   if (!FILE_NAME.test(v) || v.includes('..')) return 'file must be a plain file name';
+  return undefined;
+}
+
+function checkVariants(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (!isRecord(v)) return 'variants must be an object';
+  const entries = Object.entries(v);
+  if (entries.length > VARIANT_LIMITS.nodes) return 'too many variants';
+  for (const [node, id] of entries) if (!isVariantName(node) || !isVariantName(id)) return 'bad variant name';
   return undefined;
 }
 
@@ -280,9 +306,14 @@ export function parseWebviewMessage(raw: unknown): Parsed {
         }
       );
     case 'run': {
-      const bad = fail(onlyKeys(raw, ['type', 'inputs']) ?? checkInputs(raw.inputs));
+      const bad = fail(onlyKeys(raw, ['type', 'inputs', 'variants']) ?? checkInputs(raw.inputs) ?? checkVariants(raw.variants));
       if (bad) return bad;
-      return { ok: true, message: { type, inputs: copyInputs(raw.inputs) } };
+      const inputs = copyInputs(raw.inputs);
+      if (raw.variants === undefined) return { ok: true, message: { type, inputs } };
+      // a copy with only the checked own entries, so nothing the sender attached rides along
+      const variants: Record<string, string> = {};
+      for (const [k, v] of Object.entries(raw.variants as Record<string, string>)) variants[k] = v;
+      return { ok: true, message: { type, inputs, variants } };
     }
     case 'chatSend': {
       const bad = fail(onlyKeys(raw, ['type', 'message', 'inputs']) ?? checkChatMessage(raw.message) ?? checkInputs(raw.inputs));

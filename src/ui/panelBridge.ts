@@ -58,6 +58,11 @@ export function openSessionPanel(services: PanelServices, flowDir: string): void
   SessionPanel.show(services, flowDir);
 }
 
+/** Opens the session panel of a flow and runs one node there, as `run --node` does. */
+export function runNodeInPanel(services: PanelServices, flowDir: string, node: string): Promise<void> {
+  return SessionPanel.show(services, flowDir).runNode(node);
+}
+
 export function registerPanelSerializer(services: PanelServices): vscode.Disposable {
   return vscode.Disposable.from(SessionPanel.registerSerializer(services), { dispose: () => SessionPanel.disposeAll() });
 }

@@ -17,6 +17,7 @@ export const NEEDS_TRUST: Readonly<Record<string, string>> = {
   'flowsession.runBatch': 'Run Batch',
   'flowsession.debugFlow': 'Debug Flow',
   'flowsession.debugNode': 'Debug Node',
+  'flowsession.runNode': 'Run Node',
   'flowsession.buildCustomImage': 'Build Custom Image',
 };
 

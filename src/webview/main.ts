@@ -17,6 +17,8 @@ import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
 import { renderRun } from './views/runView';
 import { renderSession } from './views/sessionView';
+import { renderVariants } from './views/variantsView';
+import { effectivePicks } from '../shared/variantChoices';
 import { vscodeApi } from './vscodeApi';
 
 interface Saved {
@@ -24,6 +26,10 @@ interface Saved {
   drafts: Record<string, FormValue>;
   tab: string;
   chatDraft?: string;
+  /** node -> the variant picked for the next run */
+  variantPicks?: Record<string, string>;
+  /** the runs whose metrics are shown side by side */
+  compared?: string[];
 }
 
 const api = vscodeApi<Saved>();
@@ -32,6 +38,10 @@ let state: PanelState | null = saved?.panel ?? null;
 let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
 let chatDraft = saved?.chatDraft ?? '';
+let variantPicks: Record<string, string> = { ...(saved?.variantPicks ?? {}) };
+let compared: string[] = [...(saved?.compared ?? [])];
+let variantsDirty = true;
+let historyDirty = true;
 /** the state as last rendered, to re-render only the parts that changed */
 let shown: PanelState | null = null;
 let formDirty = true;
@@ -45,6 +55,7 @@ const subtitle = el('div', { class: 'muted path' });
 const sessionBox = el('section', { class: 'session', 'aria-label': 'Session', 'data-testid': 'session' });
 const noticeBox = el('div', { class: 'notice-box' });
 const formBox = el('div', { class: 'run-form' });
+const variantsBox = el('div', { class: 'run-variants' });
 const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
 const chatTranscriptBox = el('div', { class: 'chat-log' });
 const chatInputBox = el('div', { class: 'chat-input' });
@@ -59,7 +70,7 @@ const panels = el(
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
   el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
-  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, chatBox, formBox, runBox)),
+  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, chatBox, formBox, variantsBox, runBox)),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
   el('vscode-panel-view', { id: 'view-history' }, historyBox),
 );
@@ -110,6 +121,10 @@ function render(): void {
     // only the buttons change with a run: the fields keep their focus
     for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
+  if (variantsDirty || prev?.variantChoices !== s.variantChoices || isRunActive(prev?.run ?? null) !== active) {
+    variantsDirty = false;
+    fill(variantsBox, renderVariants(s.variantChoices ?? [], variantPicks, active));
+  }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
   chatBox.hidden = s.chat === null;
   if (prev?.chat !== s.chat || (s.chat?.pending && prev?.run !== s.run)) fill(chatTranscriptBox, renderChatTranscript(s.chat, s.run));
@@ -123,7 +138,10 @@ function render(): void {
     fill(packagesBox, renderPackages(s.packages));
     packagesCount.textContent = String(s.packages.items.length);
   }
-  if (prev?.history !== s.history) fill(historyBox, renderHistory(s.history));
+  if (historyDirty || prev?.history !== s.history) {
+    historyDirty = false;
+    fill(historyBox, renderHistory(s.history, compared));
+  }
   shown = s;
   save();
 }
@@ -135,7 +153,7 @@ function chatShapeKey(s: PanelState | null): string {
 }
 
 function save(): void {
-  if (state) api.setState({ panel: state, drafts, tab, chatDraft });
+  if (state) api.setState({ panel: state, drafts, tab, chatDraft, variantPicks, compared });
 }
 
 // ---- from the host --------------------------------------------------------------------------------
@@ -147,6 +165,8 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     // a new page or a re-sent state: draw everything again
     shown = null;
     formDirty = true;
+    variantsDirty = true;
+    historyDirty = true;
     state = msg.state;
   } else {
     if (!state) return;
@@ -189,6 +209,23 @@ function onFieldEdit(event: Event): void {
 formBox.addEventListener('input', onFieldEdit);
 formBox.addEventListener('change', onFieldEdit);
 
+variantsBox.addEventListener('change', (event) => {
+  const target = event.target as HTMLSelectElement | null;
+  const node = target?.getAttribute('data-variant');
+  if (!target || !node) return;
+  variantPicks[node] = target.value;
+  save();
+});
+
+historyBox.addEventListener('change', (event) => {
+  const target = event.target as HTMLInputElement | null;
+  const runId = target?.getAttribute('data-compare');
+  if (!target || !runId) return;
+  compared = target.checked ? [...compared.filter((r) => r !== runId), runId] : compared.filter((r) => r !== runId);
+  historyDirty = true;
+  schedule();
+});
+
 /** The form's values (drafts, else defaults) of every input but `skip`, or undefined when one is not valid. */
 function formInputs(skip: string[] = []): Record<string, FormValue> | undefined {
   if (!state) return undefined;
@@ -210,7 +247,9 @@ function runRequest(): void {
   if (!state || isRunActive(state.run)) return;
   // the host checks again; this only spares a round trip for an obvious mistake
   const inputs = formInputs();
-  if (inputs) api.postMessage({ type: 'run', inputs });
+  if (!inputs) return;
+  if (!state.variantChoices?.length) api.postMessage({ type: 'run', inputs });
+  else api.postMessage({ type: 'run', inputs, variants: effectivePicks(state.variantChoices, variantPicks) });
 }
 
 function chatRequest(): void {
@@ -261,7 +300,9 @@ document.addEventListener('click', (event) => {
       return;
     case 'resetForm':
       drafts = {};
+      variantPicks = {};
       formDirty = true;
+      variantsDirty = true;
       schedule();
       return;
     case 'openFile':

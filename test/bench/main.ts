@@ -14,7 +14,10 @@ import { benchLargeFolderValidate } from './syncBench';
 import { benchLargeBatch, benchLlmBatch } from './batchBench';
 import { benchDebugStart } from './debugBench';
 
-/** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, debug, editor, remote, reliability); the default is all. */
+/**
+ * `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, debug, editor, remote, reliability);
+ * the default is all.
+ */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;

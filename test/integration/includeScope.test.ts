@@ -88,8 +88,14 @@ describe('includes outside the include scope', function () {
     const errors = json<{ errors: CliProblem[] }>(refused).errors;
     assert.deepStrictEqual(
       errors.map((e) => `${e.code}@${e.line}`),
-      [`InvalidAdditionalInclude@${lineOf('../../../../etc/passwd')}`, `InvalidAdditionalInclude@${lineOf(path.join(shared, 'lib'))}`],
+      [
+        `InvalidAdditionalInclude@${lineOf('../../../../etc/passwd')}`,
+        `InvalidAdditionalInclude@${lineOf(path.join(shared, 'lib'))}`,
+        // the CLI's scope is the flow folder here (no git repository, not run from a folder that holds it)
+        'SymlinkOutsideScope@1',
+      ],
     );
+    assert.match(errors[2].message, /The symlink keys of the flow folder points to .*\.ssh, outside the workspace folder/);
     assert.match(errors[1].message, /FLOWSESSION_ALLOWED_INCLUDE_ROOTS/);
     const allowed = await runCli(['validate', dir, '--static', '--json'], {
       FLOWSESSION_ALLOWED_INCLUDE_ROOTS: `/${path.delimiter}${shared}`,

@@ -33,8 +33,12 @@ export function streamPieces(text: string): string[] {
  * 401 for a wrong key, and never answers a deployment named "slow". With `stream: true` the same answer comes as
  * server-sent events as the real API sends them: `chat.completion.chunk` (or `text_completion`) deltas, a last
  * chunk with `finish_reason`, a usage chunk when `stream_options.include_usage`, then `data: [DONE]`.
- * `delayMs`: every answer comes that much later (a model's latency, for LLM-bound batches).
+ * `delayMs`: every answer comes that much later (a model's latency, for LLM-bound batches). A GET of
+ * `/images/<name>` answers STUB_PNG (image inputs given as URLs).
  */
+/** the image the stub serves under /images/ */
+export const STUB_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('stub image')]);
+
 export async function startOpenAiStub(validKey: string, options: { delayMs?: number } = {}): Promise<OpenAiStub> {
   const requests: StubRequest[] = [];
   let holding = false;
@@ -67,6 +71,11 @@ export async function startOpenAiStub(validKey: string, options: { delayMs?: num
     else finish();
   };
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url ?? '').startsWith('/images/')) {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': STUB_PNG.length });
+      res.end(STUB_PNG);
+      return;
+    }
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => (options.delayMs ? setTimeout(answer, options.delayMs) : answer()));

@@ -67,6 +67,21 @@ export function gitRootOf(dir: string): string | undefined {
   }
 }
 
+/**
+ * The CLI's stand-in for a workspace folder: the flow's git repository, else the current folder when it holds the
+ * flow (prompt flow's examples share files between sibling flows by links). Never the file system root or the
+ * home folder itself: those would open everything.
+ */
+export function cliContainerOf(cwd: string, home = os.homedir()): (flowDir: string) => string | undefined {
+  return (flowDir) => {
+    const git = gitRootOf(flowDir);
+    if (git) return git;
+    const here = real(cwd);
+    if (path.parse(here).root === here || here === real(home) || here === flowDir) return undefined;
+    return within(here, flowDir) ? here : undefined;
+  };
+}
+
 function real(p: string): string {
   try {
     return fs.realpathSync(p);

@@ -9,6 +9,17 @@ export function pyList(names: readonly string[]): string {
   return `[${names.map((n) => `'${n}'`).join(', ')}]`;
 }
 
+/** Why a path is kept out of the session, with the setting that lets it in. */
+function refusedReason(what: string, refusal: { real: string; why: 'outside' | 'protected' | 'contains-flow' }): string {
+  return refusal.why === 'protected'
+    ? `${what} points to ${refusal.real}, a protected location (a home folder's dot folders, /etc, the engine socket) ` +
+        'that is never copied into a session. To allow it anyway, list that exact folder in the setting flowsession.allowedIncludeRoots ' +
+        '(CLI: FLOWSESSION_ALLOWED_INCLUDE_ROOTS).'
+    : `${what} points to ${refusal.real}, outside the workspace folder (CLI: the git repository, else the current folder) that ` +
+        'holds the flow, so it is not copied into the session. To allow it, add a folder that holds it to the setting ' +
+        'flowsession.allowedIncludeRoots (CLI: FLOWSESSION_ALLOWED_INCLUDE_ROOTS).';
+}
+
 export const msg = {
   duplicateNodeName: (node: string) =>
     `${GRAPH} Node with name '${node}' appears more than once in the node definitions in your flow, which is not allowed. ` +
@@ -67,13 +78,13 @@ export const msg = {
   refusedInclude: (entry: string, refusal: { real: string; why: 'outside' | 'protected' | 'contains-flow' }) =>
     refusal.why === 'contains-flow'
       ? `Additional include ${entry} points to ${refusal.real}, which contains the flow itself. Include the folder or file the flow needs.`
-      : refusal.why === 'protected'
-        ? `Additional include ${entry} points to ${refusal.real}, a protected location (a home folder's dot folders, /etc, the engine socket) ` +
-          'that is never copied into a session. To allow it anyway, list that exact folder in the setting flowsession.allowedIncludeRoots ' +
-          '(CLI: FLOWSESSION_ALLOWED_INCLUDE_ROOTS).'
-        : `Additional include ${entry} points to ${refusal.real}, outside the workspace folder (CLI: the git repository) that holds the flow, ` +
-          'so it is not copied into the session. To allow it, add a folder that holds it to the setting flowsession.allowedIncludeRoots ' +
-          '(CLI: FLOWSESSION_ALLOWED_INCLUDE_ROOTS).',
+      : refusedReason(`Additional include ${entry}`, refusal),
+  /** a node source that is a symlink leading out of the include scope */
+  refusedSourceLink: (path: string, node: string, refusal: { real: string; why: 'outside' | 'protected' | 'contains-flow' }) =>
+    `Node source path '${path}' is invalid on node '${node}': ` + refusedReason(`the symlink ${path}`, refusal),
+  /** any other symlink of the flow folder that leads out of the include scope */
+  refusedLink: (link: string, refusal: { real: string; why: 'outside' | 'protected' | 'contains-flow' }) =>
+    refusedReason(`The symlink ${link} of the flow folder`, refusal) + ' Tools that open it in the session will not find it.',
   badInclude: (what: string) => `Additional include ${what} is not a path string.`,
   noFlowFile: (dir: string) => `No flow.dag.yaml found in ${dir}.`,
   unreadableFlowFile: (why: string) => `flow.dag.yaml could not be read: ${why}.`,

@@ -4,6 +4,7 @@ import { FlowModel } from './flowModel';
 import { msg } from './messages';
 import { ProblemSink } from './problemSink';
 import { SourceRef } from './schema';
+import { NOT_FLOW_SOURCES } from '../fs/flowArchive';
 import { includeScopeFor, judgeInclude, judgeRealPath, within, type IncludeScope, type IncludeVerdict } from './includeScope';
 
 export type PathKind = 'file' | 'dir' | 'missing';
@@ -96,6 +97,7 @@ export function checkSources(sources: readonly SourceRef[], includes: readonly I
   for (const src of sources) {
     const r = resolveSource(src.path, includes, probe);
     if (r.info.kind !== 'file') sink.error('InvalidSource', msg.invalidSource(src.path, src.node), src.at);
+    else if (!r.include && r.info.refused) sink.error('InvalidSource', msg.refusedSourceLink(src.path, src.node, r.info.refused), src.at);
     else if (!r.include && !r.info.inside) sink.error('InvalidSource', msg.sourceOutsideFlow(src.path, src.node), src.at);
   }
 }
@@ -156,4 +158,37 @@ export function listProbe(files: Iterable<string>, outsideFiles: Iterable<string
     if (dirs.has(n)) return { kind: 'dir', inside: lexicallyInside };
     return { kind: 'missing', inside: lexicallyInside };
   };
+}
+
+export interface RefusedLink {
+  /** the link's name in the flow folder */
+  name: string;
+  refusal: Exclude<IncludeVerdict, { ok: true }>;
+}
+
+/**
+ * The symlinks directly in the flow folder that the include scope keeps out of the session (the copy leaves them
+ * out). Only the top level is looked at: that is where flows share files by links, and a save must stay cheap.
+ */
+export async function refusedLinks(flowDir: string, scope: IncludeScope = includeScopeFor(flowDir)): Promise<RefusedLink[]> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(flowDir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: RefusedLink[] = [];
+  for (const e of entries) {
+    // results, caches and virtual environments are never copied: a link among them is no concern of the session
+    if (!e.isSymbolicLink() || NOT_FLOW_SOURCES.has(e.name)) continue;
+    let real: string;
+    try {
+      real = await fs.promises.realpath(path.join(flowDir, e.name));
+    } catch {
+      continue; // dangling: nothing to copy, nothing to leak
+    }
+    const verdict = judgeRealPath(scope, real);
+    if (!verdict.ok) out.push({ name: e.name, refusal: verdict });
+  }
+  return out;
 }

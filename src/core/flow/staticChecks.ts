@@ -7,7 +7,8 @@ import { FlowProblem } from './problem';
 import { ProblemSink } from './problemSink';
 import { checkSchema, SourceRef } from './schema';
 import { checkGraph } from './graph';
-import { checkIncludes, checkSources, fsProbe, IncludeRef, PathProbe } from './sources';
+import { includeScopeFor } from './includeScope';
+import { checkIncludes, checkSources, fsProbe, IncludeRef, normalizeRel, PathProbe, refusedLinks } from './sources';
 
 export interface FlowAnalysis {
   parsed: ParsedFlow;
@@ -74,7 +75,25 @@ export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(code === 'ENOENT' ? msg.noFlowFile(flowDir) : msg.unreadableFlowFile(code ?? String(e)));
   }
-  return analyzeFlowText(data, fsProbe(flowDir));
+  const scope = includeScopeFor(flowDir);
+  const pendingLinks = refusedLinks(flowDir, scope); // the folder is read while the text is checked
+  const analysis = analyzeFlowText(data, fsProbe(flowDir, scope));
+  const links = await pendingLinks;
+  // a refused link that a node names is reported on that node's source already
+  const named = new Set(analysis.sources.map((s) => normalizeRel(s.path).split('/')[0]));
+  const linkProblems: FlowProblem[] = links
+    .filter((l) => !named.has(l.name))
+    .map((l) => ({
+      code: 'SymlinkOutsideScope',
+      message: msg.refusedLink(l.name, l.refusal),
+      file: FLOW_FILE,
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 2,
+      severity: 'warning',
+    }));
+  return linkProblems.length ? { ...analysis, problems: [...analysis.problems, ...linkProblems] } : analysis;
 }
 
 /** Static problems of the flow in `flowDir`, sorted by position. */

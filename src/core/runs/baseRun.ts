@@ -6,6 +6,7 @@ import { promises as fsp } from 'fs';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FlowSessionError } from '../errors';
+import { loadImages } from './imageFiles';
 import { BATCH_FILES, isRunId, runFolder } from './runStore';
 
 function isDir(p: string): boolean {
@@ -91,11 +92,12 @@ export async function baseRunLines(runDir: string): Promise<string> {
   try {
     for (const row of jsonLines(outputs)) {
       const { line_number: n, ...rest } = row;
-      if (typeof n === 'number' && !isFailedLine(row)) at(n).outputs = rest;
+      // images the base run stored as its files go to the session as images
+      if (typeof n === 'number' && !isFailedLine(row)) at(n).outputs = loadImages(rest, runDir, runDir);
     }
     for (const row of jsonLines(inputs)) {
       const { line_number: n, ...rest } = row;
-      if (typeof n === 'number') at(n).inputs = rest;
+      if (typeof n === 'number') at(n).inputs = loadImages(rest, runDir, runDir);
     }
   } catch (e) {
     throw new FlowSessionError('bad-input', `The run ${runDir} has unreadable results: ${(e as Error).message}`, 'Run its batch again.');

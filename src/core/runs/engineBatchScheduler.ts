@@ -57,8 +57,12 @@ export interface EngineBatchPlan {
   flowDir: string;
   /** the flow as the runtime takes it */
   flow: Record<string, unknown>;
-  /** the input lines; a line's index is its line_number */
+  /** the input lines; a line's index is its line_number unless `lineNumbers` says otherwise */
   lines: string[];
+  /** an evaluation batch runs only the lines its base run has outputs for: their line numbers in the data file */
+  lineNumbers?: number[];
+  /** an evaluation batch: the base run's line (`{line_number, inputs, outputs}` JSON) of each input line */
+  baseLines?: string[];
   engines: BatchEngine[];
   output: BatchOutput;
 }
@@ -202,8 +206,9 @@ export class EngineBatchScheduler {
       share.failedLines++;
     }
     if (line.agg) this.aggValues.set(line.index, line.agg);
-    this.plan.output.add(line);
-    const { agg: _agg, ...event } = line;
+    const numbered = this.plan.lineNumbers ? { ...line, index: this.plan.lineNumbers[line.index] ?? line.index } : line;
+    this.plan.output.add(numbered);
+    const { agg: _agg, ...event } = numbered;
     this.options.onLine?.(event, this.plan.engines[engineIndex].name);
   }
 
@@ -297,6 +302,17 @@ export class EngineBatchScheduler {
       chunkId,
       chunk.map((i) => this.plan.lines[i]),
     );
+    // an evaluation batch: the base run's lines of this chunk, numbered as the chunk's lines are
+    const baseLines = this.plan.baseLines;
+    const baseRunPath = baseLines
+      ? await sendShare(
+          engine.manager.engine,
+          client,
+          container,
+          `${chunkId}_base`,
+          chunk.map((i, pos) => JSON.stringify({ ...(JSON.parse(baseLines[i]) as object), line_number: pos })),
+        )
+      : undefined;
     const held = new Map<number, LineEndEvent>();
     let last = Date.now();
     const done = { settled: false, lastOk: 0 };
@@ -323,6 +339,7 @@ export class EngineBatchScheduler {
           runId: chunkId,
           flow: this.plan.flow,
           dataPath,
+          ...(baseRunPath ? { baseRunPath } : {}),
           columnMapping: options.columnMapping,
           workers: this.workers,
           connections: options.connections ?? {},

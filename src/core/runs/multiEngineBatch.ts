@@ -5,6 +5,7 @@ import { resolveFlowDir } from '../flow/environment';
 import { flowToJson } from '../flow/flowInfo';
 import { analyzeFlowDir } from '../flow/staticChecks';
 import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
+import { baseRunLines } from './baseRun';
 import { firstError, type BatchRecord } from './runService';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
 
@@ -13,6 +14,8 @@ export type { BatchEngine, EngineBatchEvent, EngineShare } from './engineBatchSc
 export interface MultiEngineBatchOptions extends EngineBatchOptions {
   dataFile: string;
   runId?: string;
+  /** an evaluation batch: the folder of the base run whose lines `${run.outputs.x}` and `${run.inputs.x}` read */
+  baseRun?: string;
 }
 
 export interface MultiEngineBatchRecord extends BatchRecord {
@@ -33,6 +36,21 @@ export function dataLines(file: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
+}
+
+/**
+ * The lines an evaluation batch runs, as prompt flow runs them: those its base run has outputs for (a line the base
+ * run failed is not evaluated), each with the base run's line and its own line number in the data file.
+ */
+async function evaluationLines(all: string[], baseRun: string): Promise<{ lines: string[]; lineNumbers: number[]; baseLines: string[] }> {
+  const base = new Map<number, string>();
+  for (const text of (await baseRunLines(baseRun)).split('\n')) {
+    if (!text) continue;
+    const row = JSON.parse(text) as { line_number: number; outputs?: unknown };
+    if (row.outputs !== undefined) base.set(row.line_number, text);
+  }
+  const kept = all.map((_l, i) => i).filter((i) => base.has(i));
+  return { lines: kept.map((i) => all[i]), lineNumbers: kept, baseLines: kept.map((i) => base.get(i)!) };
 }
 
 /**
@@ -77,8 +95,9 @@ export async function runMultiEngineBatch(
       files: [],
     };
   }
+  const lines = options.baseRun ? await evaluationLines(dataLines(dataFile), options.baseRun) : { lines: dataLines(dataFile) };
   const output = new BatchOutput(dir, runId);
-  const plan = { runId, flowDir: dir, flow: flowJson as Record<string, unknown>, lines: dataLines(dataFile), engines, output };
+  const plan = { runId, flowDir: dir, flow: flowJson as Record<string, unknown>, ...lines, engines, output };
   const scheduler = new EngineBatchScheduler(plan, options);
   let outcome;
   try {

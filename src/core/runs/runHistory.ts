@@ -7,7 +7,7 @@
 import type { Dirent } from 'fs';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { BATCH_FILES, isPlainFileName, isRunId, RUN_FILES, runsFolder } from './runStore';
+import { BATCH_FILES, isPlainFileName, isRunId, METRICS_FILE, RUN_FILES, runsFolder } from './runStore';
 
 export interface RunHistoryEntry {
   runId: string;
@@ -20,6 +20,10 @@ export interface RunHistoryEntry {
   time: string;
   /** the plain files in the folder, sorted */
   files: string[];
+  /** what the run logged with log_metric (metrics.json), when it did */
+  metrics?: Record<string, number>;
+  /** node -> the variant that ran, when the flow has variants */
+  variants?: Record<string, string>;
 }
 
 /** flow.detail.json holds node outputs and can be large; past this only the folder time is used */
@@ -48,6 +52,17 @@ function field(v: unknown, ...keys: (string | number)[]): unknown {
   return cur;
 }
 
+/** A JSON object's entries whose values pass `keep` (a hostile or hand-edited file brings nothing else). */
+function entriesOf<T>(v: unknown, keep: (x: unknown) => x is T, max = 200): Record<string, T> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const out: Record<string, T> = {};
+  for (const [k, x] of Object.entries(v).slice(0, max)) if (keep(x) && k.length <= 256) out[k] = x;
+  return Object.keys(out).length ? out : undefined;
+}
+
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isShortString = (x: unknown): x is string => typeof x === 'string' && x.length <= 256;
+
 async function summarize(dir: string, runId: string, mtime: Date): Promise<RunHistoryEntry> {
   const files = (await fsp.readdir(dir, { withFileTypes: true }))
     .filter((d) => d.isFile() && isPlainFileName(d.name))
@@ -57,18 +72,32 @@ async function summarize(dir: string, runId: string, mtime: Date): Promise<RunHi
   const batch = Object.values(BATCH_FILES).some((name) => files.includes(name));
   let status = 'Unknown';
   let time = mtime.toISOString();
+  let variants: Record<string, string> | undefined;
   if (batch) {
-    const st = field(await readJson(path.join(dir, BATCH_FILES.summary)), 'status');
+    const summary = await readJson(path.join(dir, BATCH_FILES.summary));
+    const st = field(summary, 'status');
     if (typeof st === 'string') status = st;
+    variants = entriesOf(field(summary, 'variants'), isShortString);
   } else {
     const detail = await readJson(path.join(dir, RUN_FILES.detail));
+    variants = entriesOf(field(detail, 'flow_runs', 0, 'variants'), isShortString);
     const st = field(detail, 'flow_runs', 0, 'status');
     const start = field(detail, 'flow_runs', 0, 'start_time');
     if (typeof st === 'string') status = st;
     else if (files.includes(RUN_FILES.output)) status = 'Completed';
     if (typeof start === 'string' && !Number.isNaN(Date.parse(start))) time = new Date(start).toISOString();
   }
-  return { runId, dir, kind: batch ? 'batch' : 'run', status, time, files };
+  const metrics = files.includes(METRICS_FILE) ? entriesOf(await readJson(path.join(dir, METRICS_FILE)), isNumber) : undefined;
+  return {
+    runId,
+    dir,
+    kind: batch ? 'batch' : 'run',
+    status,
+    time,
+    files,
+    ...(metrics ? { metrics } : {}),
+    ...(variants ? { variants } : {}),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { packEntries } from '../docker/archive';
 import { FlowSessionError } from '../errors';
@@ -26,6 +27,7 @@ import {
   batchOutputFile,
   latestNodeOutputs,
   newRunId,
+  runFolder,
   writeBatchSummary,
   writeMetrics,
   writeNodeRunResult,
@@ -33,6 +35,8 @@ import {
 } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles, streamFlowFiles } from '../fs/flowArchive';
+import { dataFileForSession } from './dataImages';
+import { storeImages } from './imageFiles';
 
 /** What a run asks of the runtime (see RunParams); with `node`, upstream outputs not in `inputs` come from the latest run. */
 export interface RunOptions extends Pick<
@@ -54,6 +58,8 @@ export interface RunRecord {
   error?: FlowRunError;
   /** what the aggregation nodes logged with log_metric, when they did */
   metrics?: RunMetrics;
+  /** node -> the variant that ran, for every node with variants */
+  variants?: Record<string, string>;
   startedAt: string;
   durationMs: number;
   /** files written to the flow's results folder */
@@ -240,9 +246,11 @@ export class RunService {
       runId,
       flowDir: dir,
       status: result.status,
-      outputs: result.outputs,
+      // images as files of the run, referred to from the flow folder
+      outputs: storeImages(result.outputs, runFolder(dir, runId), dir) as RunResult['outputs'],
       error: result.error,
       ...(result.metrics ? { metrics: result.metrics } : {}),
+      ...(result.variants ? { variants: result.variants } : {}),
       startedAt,
       durationMs: Date.now() - started,
       files,
@@ -308,9 +316,15 @@ export class RunService {
     };
     const copyFileIn = async (name: string, abs: string) => {
       // streamed from disk: a data file of any size costs the extension or CLI no more memory than a small one
-      const size = fs.statSync(abs).size;
-      const { tar, hashes } = streamFlowFiles([{ name, abs, size, dir: false, mtimeMs: 0, executable: false }]);
-      await Promise.all([this.manager.engine.putArchive(container, '/tmp', tar), hashes]);
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'flowsession-data-'));
+      try {
+        const source = await dataFileForSession(abs, scratch);
+        const size = fs.statSync(source).size;
+        const { tar, hashes } = streamFlowFiles([{ name, abs: source, size, dir: false, mtimeMs: 0, executable: false }]);
+        await Promise.all([this.manager.engine.putArchive(container, '/tmp', tar), hashes]);
+      } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+      }
       copied.push(`/tmp/${name}`);
       return `/tmp/${name}`;
     };

@@ -6,6 +6,7 @@
  *       flow.output.json, flow.detail.json, flow.log                   a run
  *       output.jsonl, inputs.jsonl, summary.json                       a batch
  *       metrics.json                                                   what log_metric recorded
+ *       images/                                                        the images of its inputs and outputs
  *
  * Every file is written so that a reader sees the old content or the new, never a partial one.
  */
@@ -15,6 +16,7 @@ import type { LineEndEvent, RunMetrics, RunResult } from '../runtime/protocol';
 import { FILE_NAME } from '../../shared/protocol';
 import { RUN_ID } from '../../shared/runId';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
+import { loadImages, storeImages } from './imageFiles';
 import { OrderedLineWriter } from './orderedLineWriter';
 
 export { newRunId } from './runId';
@@ -59,12 +61,21 @@ export function batchOutputFile(flowDir: string, runId: string): string {
 export async function writeRunResult(flowDir: string, runId: string, result: RunResult): Promise<string[]> {
   const latest = resultsFolder(flowDir);
   const own = runFolder(flowDir, runId);
-  const files: [string, string][] = [];
-  if (result.outputs) files.push([RUN_FILES.output, `${JSON.stringify(result.outputs, null, 2)}\n`]);
-  files.push([RUN_FILES.detail, `${JSON.stringify(result.detail, null, 2)}\n`], [RUN_FILES.log, result.log ?? '']);
-  await Promise.all(
-    files.flatMap(([name, content]) => [writeFileAtomic(path.join(latest, name), content), writeFileAtomic(path.join(own, name), content)]),
-  );
+  // images are stored once, in the run's folder; each copy of a file refers to them from where it lies
+  const filesFor = (folder: string): [string, string][] => {
+    const files: [string, string][] = [];
+    if (result.outputs) files.push([RUN_FILES.output, `${JSON.stringify(storeImages(result.outputs, own, folder), null, 2)}\n`]);
+    files.push(
+      [RUN_FILES.detail, `${JSON.stringify(storeImages(result.detail, own, folder), null, 2)}\n`],
+      [RUN_FILES.log, result.log ?? ''],
+    );
+    return files;
+  };
+  const files = filesFor(latest);
+  await Promise.all([
+    ...files.map(([name, content]) => writeFileAtomic(path.join(latest, name), content)),
+    ...filesFor(own).map(([name, content]) => writeFileAtomic(path.join(own, name), content)),
+  ]);
   const written = files.map(([name]) => path.join(latest, name));
   if (result.metrics && Object.keys(result.metrics).length) written.push(await writeMetrics(flowDir, runId, result.metrics));
   return written;
@@ -82,17 +93,16 @@ function nodeRunFiles(node: string) {
  */
 export async function writeNodeRunResult(flowDir: string, runId: string, node: string, result: RunResult): Promise<string[]> {
   const names = nodeRunFiles(node);
-  const files: [string, string][] = [
-    [names.detail, `${JSON.stringify(result.detail, null, 2)}\n`],
+  const own = runFolder(flowDir, runId);
+  const filesFor = (folder: string): [string, string][] => [
+    [names.detail, `${JSON.stringify(storeImages(result.detail, own, folder), null, 2)}\n`],
     [names.log, result.log ?? ''],
   ];
-  await Promise.all(
-    files.flatMap(([name, content]) => [
-      writeFileAtomic(path.join(resultsFolder(flowDir), name), content),
-      writeFileAtomic(path.join(runFolder(flowDir, runId), name), content),
-    ]),
-  );
-  return files.map(([name]) => path.join(resultsFolder(flowDir), name));
+  await Promise.all([
+    ...filesFor(resultsFolder(flowDir)).map(([name, content]) => writeFileAtomic(path.join(resultsFolder(flowDir), name), content)),
+    ...filesFor(own).map(([name, content]) => writeFileAtomic(path.join(own, name), content)),
+  ]);
+  return [names.detail, names.log].map((name) => path.join(resultsFolder(flowDir), name));
 }
 
 /** The outputs of the nodes that completed in the latest flow run (its flow.detail.json); {} when there is none. */
@@ -106,7 +116,8 @@ export async function latestNodeOutputs(flowDir: string): Promise<Record<string,
   const out: Record<string, unknown> = {};
   for (const r of Array.isArray(detail?.node_runs) ? detail.node_runs : [])
     if (r && typeof r.node === 'string' && r.status === 'Completed') out[r.node] = r.output;
-  return out;
+  // images the run stored as files go back to the session as images
+  return loadImages(out, resultsFolder(flowDir), runsFolder(flowDir)) as Record<string, unknown>;
 }
 
 /** Writes a run's metrics.json into its run folder; returns its path. */
@@ -140,12 +151,14 @@ export async function writeBatchSummary(flowDir: string, runId: string, summary:
  */
 export class BatchOutput {
   readonly file: string;
+  private readonly dir: string;
   private readonly writer: OrderedLineWriter;
   /** each line's flow inputs, which an evaluation batch of this one reads as `${run.inputs.x}` */
   private readonly inputs: OrderedLineWriter;
 
   constructor(flowDir: string, runId: string) {
     this.file = batchOutputFile(flowDir, runId);
+    this.dir = runFolder(flowDir, runId);
     this.writer = new OrderedLineWriter(this.file);
     this.inputs = new OrderedLineWriter(path.join(runFolder(flowDir, runId), BATCH_FILES.inputs));
   }
@@ -155,11 +168,13 @@ export class BatchOutput {
     this.writer.add(
       line.index,
       JSON.stringify(
-        line.status === 'Completed' ? { line_number: line.index, ...line.output } : { line_number: line.index, error: line.error },
+        line.status === 'Completed'
+          ? { line_number: line.index, ...(storeImages(line.output, this.dir, this.dir) as object) }
+          : { line_number: line.index, error: line.error },
       ),
     );
     // every line, with or without inputs, so the writer holds no line back waiting for a missing one
-    this.inputs.add(line.index, JSON.stringify({ line_number: line.index, ...line.inputs }));
+    this.inputs.add(line.index, JSON.stringify({ line_number: line.index, ...(storeImages(line.inputs, this.dir, this.dir) as object) }));
   }
 
   async finish(): Promise<void> {

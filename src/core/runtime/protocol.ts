@@ -118,7 +118,7 @@ export type ValidateProblemCode =
   | 'Jinja2NotInstalled'
   | 'InvalidSource' // yamlPath [..node, 'source', 'path']
   | 'MissingNodeInput' // error for python tools, warning for template variables; yamlPath node.inputs or node
-  | 'UnknownNodeInput' // warning; python tool without **kwargs; yamlPath node.inputs.<name>
+  | 'UnknownNodeInput' // error, and run refuses it too: a tool without **kwargs; yamlPath node.inputs.<name>
   | 'NodeInputValidationError'; // literal of the wrong type; yamlPath node.inputs.<name>
 
 export interface ToolInputMeta {
@@ -173,8 +173,8 @@ export interface RunParams {
   connections?: Record<string, ConnectionSpec>;
   /** whole request; default 600 */
   timeoutSeconds?: number;
-  /** e.g. '${summarize.variant_1}'; default variants otherwise */
-  variant?: string;
+  /** e.g. '${summarize.variant_1}', or one such selector per node (the panel's picks); default variants otherwise */
+  variant?: string | string[];
   /** per llm HTTP request; default 600 */
   llmTimeoutSeconds?: number;
   /**
@@ -302,7 +302,7 @@ export interface BatchParams {
   timeoutSeconds?: number;
   /** per line; default 600 */
   lineTimeoutSeconds?: number;
-  variant?: string;
+  variant?: string | string[];
   llmTimeoutSeconds?: number;
   /** multi-engine batch: lineEnd events carry each line's aggregation values (`agg`) and the aggregation nodes do not run */
   aggValues?: boolean;

@@ -11,6 +11,7 @@ import { refreshViews, retryEngine, showEngineError } from './engineCommands';
 import * as images from './imageCommands';
 import { cancelRun, runBatch, runFlow, trackRunActive } from './runCommands';
 import { debugFlow, debugNode } from './debugCommands';
+import { registerRunNodeCodeLens, runNode } from './runNodeCommand';
 import { createSampleFlow } from './sampleFlow';
 import * as sessions from './sessionCommands';
 import { NEEDS_TRUST, requireTrust } from '../workspaceTrust';
@@ -38,6 +39,7 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'flowsession.cancelRun': () => cancelRun(d),
     'flowsession.debugFlow': (arg, inputs) => debugFlow(d, arg, inputs),
     'flowsession.debugNode': (arg, node, inputs) => debugNode(d, arg, node, inputs),
+    'flowsession.runNode': (uri, node) => runNode(d, uri, node),
     // images
     'flowsession.changeBaseImage': (arg, preset) => images.changeBaseImage(d, arg, preset),
     'flowsession.newCustomImage': () => images.newCustomImage(d),
@@ -73,5 +75,5 @@ export function registerCommands(d: CommandDeps): vscode.Disposable[] {
       }
     }),
   );
-  return [...registered, trackRunActive(d.ctx)];
+  return [...registered, trackRunActive(d.ctx), registerRunNodeCodeLens()];
 }

@@ -9,7 +9,7 @@ import { errorMessage } from '../../core/errors';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { readRunHistory } from '../../core/runs/runHistory';
 import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
-import type { RunRecord } from '../../core/runs/runService';
+import type { RunOptions, RunRecord } from '../../core/runs/runService';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
 import { answerText, chatShape, historyItem, isChatFlow, turnInputs, type ChatShape, type ChatTurn } from '../../core/chat/chatFlow';
 import { sessionKey } from '../../core/session/labels';
@@ -17,6 +17,7 @@ import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
+import { variantChoicesFromFlow, variantSelectors } from '../../shared/variantChoices';
 import {
   parseWebviewMessage,
   type ChatView,
@@ -179,7 +180,7 @@ export class PanelController {
         await Promise.resolve(this.host.postMessage({ type: 'state', state: this.state })).catch(() => undefined);
         return;
       case 'run':
-        return this.run(msg.inputs);
+        return this.run(msg.inputs, msg.variants ?? {});
       case 'chatSend':
         return this.chatSend(msg.message, msg.inputs);
       case 'chatClear':
@@ -225,7 +226,7 @@ export class PanelController {
 
   // ---- runs -----------------------------------------------------------------------------------
 
-  private async run(raw: Record<string, FormValue>): Promise<void> {
+  private async run(raw: Record<string, FormValue>, picks: Record<string, string>): Promise<void> {
     if (isRunActive(this.state.run)) {
       this.notice('error', 'A run of this flow is going; cancel it or wait for it to end.');
       return;
@@ -237,21 +238,41 @@ export class PanelController {
       this.post({ type: 'formErrors', errors });
       return;
     }
-    await this.execute(newRunId(this.flowDir), values);
+    const chosen = variantSelectors(this.state.variantChoices, picks);
+    if ('error' in chosen) {
+      this.notice('error', `${chosen.error} Pick the variants again.`);
+      return;
+    }
+    await this.execute(newRunId(this.flowDir), { inputs: values, ...(chosen.selectors.length ? { variant: chosen.selectors } : {}) });
   }
 
-  /** Runs the flow with inputs already checked, showing it as the current run; the record, or undefined when it threw. */
-  private async execute(runId: string, values: Record<string, unknown>): Promise<RunRecord | undefined> {
+  /**
+   * Runs one node of the flow alone, as `run --node` does: its inputs from the flow's defaults and the upstream
+   * outputs of the latest run. Refused while a run of this flow is going.
+   */
+  async runNode(node: string): Promise<void> {
+    if (isRunActive(this.state.run)) {
+      this.notice('error', 'A run of this flow is going; cancel it or wait for it to end.');
+      return;
+    }
+    await this.execute(newRunId(this.flowDir), { node });
+  }
+
+  /**
+   * A run (or node run) shown in the panel from start to end, its files then in the history; the record, or undefined
+   * when it threw.
+   */
+  private async execute(runId: string, options: Pick<RunOptions, 'inputs' | 'variant' | 'node'>): Promise<RunRecord | undefined> {
     const started = Date.now();
     this.abort = new AbortController();
     this.pendingCancel = false;
     this.post({ type: 'notice', notice: null });
-    this.post({ type: 'runStarted', runId, startedAt: new Date(started).toISOString() });
+    this.post({ type: 'runStarted', runId, startedAt: new Date(started).toISOString(), ...(options.node ? { node: options.node } : {}) });
     try {
       const connections = await this.services.connectionsFor(this.flowDir);
       const record = await this.services.runs.run(this.flowDir, {
         runId,
-        inputs: values,
+        ...options,
         connections,
         signal: this.abort.signal,
         onProgress: (r) => this.onProgress(r),
@@ -264,6 +285,8 @@ export class PanelController {
         outputs: preview(record.outputs) as Record<string, unknown> | null,
         error: errorView(record.error),
         durationMs: record.durationMs,
+        ...(record.variants ? { variants: record.variants } : {}),
+        ...(record.metrics && Object.keys(record.metrics).length ? { metrics: record.metrics } : {}),
       });
       return record;
     } catch (e) {
@@ -339,7 +362,7 @@ export class PanelController {
     const inputs = turnInputs(shape, values, message, this.chatHistory);
     const runId = newRunId(this.flowDir);
     this.postChat({ ...chat, pending: { runId, message } });
-    const record = await this.execute(runId, inputs);
+    const record = await this.execute(runId, { inputs });
     const now = this.state.chat;
     if (!now || this.chat !== shape) return; // flow.dag.yaml changed meanwhile: that chat is gone
     const { pending: _done, ...rest } = now;
@@ -479,6 +502,8 @@ export class PanelController {
       return;
     }
     this.updateChat(value);
+    const choices = variantChoicesFromFlow(value);
+    if (JSON.stringify(choices) !== JSON.stringify(this.state.variantChoices)) this.post({ type: 'variants', choices });
     const fields = fieldsFromFlow(value);
     // an unchanged form is not re-sent: re-rendering it would take the focus from the field being typed in
     if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;

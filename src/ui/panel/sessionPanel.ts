@@ -40,6 +40,11 @@ export class SessionPanel implements vscode.Disposable {
     return new SessionPanel(services, dir, panel);
   }
 
+  /** Runs one node of the flow in this panel ("Run Node"), showing it as the panel's current run. */
+  runNode(node: string): Promise<void> {
+    return this.controller.runNode(node);
+  }
+
   /** The open panel of a flow folder, if any. */
   static get(flowDir: string): SessionPanel | undefined {
     return SessionPanel.open.get(flowDir);

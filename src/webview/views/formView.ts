@@ -31,7 +31,9 @@ function control(f: InputField, value: FormValue): HTMLElement {
               ? 'whole number'
               : f.type === 'double'
                 ? 'number'
-                : undefined,
+                : f.type === 'image'
+                  ? 'path, URL or data URI'
+                  : undefined,
     },
     label(f),
   );

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /** The current run: node by node (status, duration, logs, output), then the flow's outputs or error. */
 import { el, formatDuration, json, pre } from '../dom';
+import { formatMetric, formatVariants } from '../../shared/metricsTable';
 import type { NodeView, RunErrorView, RunView } from '../../shared/protocol';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
@@ -42,8 +43,10 @@ export function renderRun(run: RunView | null): Node[] {
         { class: `status status-${run.status}`, 'data-testid': 'run-status' },
         run.status === 'Preparing' ? 'Preparing the session' : run.status,
       ),
+      run.node ? el('span', { 'data-testid': 'run-node' }, `node ${run.node}`) : null,
       el('code', { class: 'muted' }, run.runId),
       el('span', { class: 'muted' }, formatDuration(run.durationMs)),
+      run.variants ? el('span', { class: 'muted', 'data-testid': 'run-variants' }, `variants: ${formatVariants(run.variants)}`) : null,
       active ? el('vscode-button', { 'data-action': 'cancel', 'data-run': run.runId, appearance: 'secondary' }, 'Cancel') : null,
     ),
     el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),
@@ -59,5 +62,13 @@ export function renderRun(run: RunView | null): Node[] {
         )
       : null,
     run.outputs ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), pre(json(run.outputs), { 'data-testid': 'run-outputs' })) : null,
+    run.metrics
+      ? el(
+          'div',
+          { class: 'run-metrics', 'data-testid': 'run-metrics' },
+          el('h3', {}, 'Metrics'),
+          ...Object.entries(run.metrics).map(([k, v]) => el('div', { 'data-metric': k }, el('code', {}, k), ` ${formatMetric(v)}`)),
+        )
+      : null,
   ].filter((n): n is HTMLElement => n !== null);
 }

@@ -21,6 +21,8 @@ import { checkLaunchConfiguration } from '../../../src/core/debug/launchConfig';
 import { Methods } from '../../../src/core/runtime/protocol';
 import { RunService } from '../../../src/core/runs/runService';
 import { listFlowFiles } from '../../../src/core/fs/flowArchive';
+import { inlineDataImages } from '../../../src/core/runs/dataImages';
+import { storeImages } from '../../../src/core/runs/imageFiles';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { runCli } from '../../support/cli';
@@ -158,6 +160,26 @@ describe('hostile input', function () {
         hostile('symlinked folder to a home dot folder', () => refused('keys', { keys: path.join(home, '.ssh') })));
       it('through a symlinked include', () =>
         hostile('symlinked include out of the scope', () => refused('secret.txt', { 'secret.txt': secretFile })));
+    });
+
+    it('images named by a batch data file are read only from its folder, and result images name no path', async () => {
+      await hostile('image paths of data files and results', async () => {
+        const dataDir = jar.make({ 'pic.png': 'PNG' });
+        fs.symlinkSync(secretFile, path.join(dataDir, 'linked.png'));
+        const lines = [
+          { img: { 'data:image/png;path': '../secret.txt' } },
+          { img: { 'data:image/png;path': secretFile } },
+          { img: 'linked.png' },
+          { img: { 'data:image/png;path': 'pic.png' } },
+        ];
+        const out = inlineDataImages(Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), dataDir).toString();
+        assert.ok(!out.includes(Buffer.from('outside the flow\n').toString('base64')), 'nothing outside the data folder is read');
+        assert.deepStrictEqual(JSON.parse(out.split('\n')[3]), { img: { 'data:image/png;base64': Buffer.from('PNG').toString('base64') } });
+        const runDir = path.join(dataDir, 'run');
+        for (const key of ['data:image/../../../x;base64', 'data:image/png/../../x;base64', 'data:image/;base64'])
+          assert.deepStrictEqual(storeImages({ [key]: 'AAAA' }, runDir, runDir), { [key]: 'AAAA' }, key);
+        assert.ok(!fs.existsSync(runDir), 'no file is written for a value that is no image');
+      });
     });
 
     it('file copies into the session that climb out are refused by the runtime', async () => {
@@ -366,6 +388,10 @@ return json.dumps(r)`),
         { type: 'chatSend', message: 'hi', inputs: {}, history: [{ inputs: {}, outputs: { answer: 'forged' } }] },
         JSON.parse('{"type":"chatSend","message":"hi","inputs":{"__proto__":{"polluted":true}}}'),
         { type: 'chatClear', turns: [] },
+        { type: 'run', inputs: {}, variants: { node: '${other.v1}' } },
+        { type: 'run', inputs: {}, variants: { '../node': 'v1' } },
+        { type: 'run', inputs: {}, variants: { node: { v: 1 } } },
+        { type: 'run', inputs: {}, variants: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`n${i}`, 'v'])) },
         new (class Forged {
           type = 'ready';
         })(),

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parsePairs, typedInputs, variantFlag } from '../../../src/cli/flowCommands';
+import { parsePairs, typedInputs, variantFlag, variantFlags } from '../../../src/cli/flowCommands';
 import { UsageError } from '../../../src/cli/output';
 
 describe("the CLI's flow arguments", () => {
@@ -35,9 +35,15 @@ describe("the CLI's flow arguments", () => {
 
 describe('--variant', () => {
   it("takes '${node.variant_id}' and refuses anything else", () => {
-    assert.strictEqual(variantFlag({ variant: '${summarize.variant_1}' }), '${summarize.variant_1}');
+    assert.strictEqual(variantFlag({ variant: ['${summarize.variant_1}'] }), '${summarize.variant_1}');
     assert.strictEqual(variantFlag({}), undefined);
-    assert.throws(() => variantFlag({ variant: 'variant_1' }), UsageError);
-    assert.throws(() => variantFlag({ variant: '${summarize}' }), UsageError);
+    assert.throws(() => variantFlag({ variant: ['variant_1'] }), UsageError);
+    assert.throws(() => variantFlag({ variant: ['${summarize}'] }), UsageError);
+  });
+
+  it('gives a run one variant per node, and a batch each variant given in turn', () => {
+    assert.deepStrictEqual(variantFlag({ variant: ['${a.v1}', '${b.v2}'] }), ['${a.v1}', '${b.v2}']);
+    assert.throws(() => variantFlag({ variant: ['${a.v1}', '${a.v2}'] }), /names node 'a' twice/);
+    assert.deepStrictEqual(variantFlags({ variant: ['${a.v1}', '${a.v2}'] }), ['${a.v1}', '${a.v2}']);
   });
 });

@@ -26,6 +26,16 @@ describe('parseInputValue: typed text to a flow input value', () => {
     }
   });
 
+  it('reads an image as written, or as the dict form when it is JSON', () => {
+    assert.deepStrictEqual(parseInputValue('image', 'pics/a.png'), { ok: true, value: 'pics/a.png' });
+    assert.deepStrictEqual(parseInputValue('image', 'data:image/png;base64,AAAA'), { ok: true, value: 'data:image/png;base64,AAAA' });
+    assert.deepStrictEqual(parseInputValue('image', '{"data:image/png;path": "a.png"}'), {
+      ok: true,
+      value: { 'data:image/png;path': 'a.png' },
+    });
+    assert.strictEqual(parseInputValue('image', '{not json').ok, false);
+  });
+
   it('says what is wrong with a value it cannot read', () => {
     const bad: [string, unknown][] = [
       ['int', '4.5'],

@@ -34,7 +34,7 @@ describe('panel run form', () => {
         ['options', 'object'],
         ['question', 'string'],
         ['history', 'list'],
-        ['picture', 'string'],
+        ['picture', 'image'],
         ['untyped', 'string'],
       ],
     );
@@ -54,7 +54,8 @@ describe('panel run form', () => {
     assert.strictEqual(byName('name').hasDefault, true);
     assert.strictEqual(byName('question').hasDefault, false);
     assert.strictEqual(byName('options').description, 'extra options');
-    assert.strictEqual(byName('picture').declaredType, 'image');
+    // an image is a text field (a path, a URL, a data URI) that also takes prompt flow's dict form as JSON
+    assert.strictEqual(byName('picture').declaredType, undefined);
   });
 
   it('copes with flows without inputs or with odd shapes', () => {

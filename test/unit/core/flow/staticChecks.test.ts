@@ -123,13 +123,17 @@ describe('checkFlowStatic on disk', () => {
       fs.mkdirSync(path.join(dir, 'flow'));
       fs.symlinkSync(path.join(outside, 'secret.py'), path.join(dir, 'flow', 'tool.py'));
       fs.symlinkSync(outside, path.join(dir, 'flow', 'linked'));
+      fs.symlinkSync(outside, path.join(dir, 'flow', 'data'));
+      fs.symlinkSync(outside, path.join(dir, 'flow', '.venv')); // never copied: not reported
       fs.writeFileSync(
         path.join(dir, 'flow', 'flow.dag.yaml'),
         flow('tool.py') + '- name: b\n  type: python\n  source: {type: code, path: linked/secret.py}\n',
       );
       const ps = await checkFlowStatic(path.join(dir, 'flow'));
-      assert.deepStrictEqual(codes(ps), ['InvalidSource@6:11', 'InvalidSource@9:30']);
-      assert.match(ps[0].message, /outside the flow folder/);
+      assert.deepStrictEqual(codes(ps), ['InvalidSource@6:11', 'InvalidSource@9:30', 'SymlinkOutsideScope@1:1']);
+      assert.match(ps[0].message, /the symlink tool\.py points to .*secret\.py, outside the workspace folder/);
+      assert.match(ps[2].message, /The symlink data of the flow folder points to .*flowsession-outside-.*allowedIncludeRoots/);
+      assert.strictEqual(ps[2].severity, 'warning');
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
     }

@@ -62,6 +62,24 @@ describe('base run of an evaluation batch', () => {
     ]);
   });
 
+  it("gives an evaluation the base run's images as images again", async () => {
+    const png = Buffer.from('PNG bytes').toString('base64');
+    const output = new BatchOutput(main, 'main_batch_img');
+    output.add({ ...line(0, true), inputs: { pic: { 'data:image/png;base64': png } }, output: { seen: { 'data:image/png;base64': png } } });
+    await output.finish();
+    const dir = runFolder(main, 'main_batch_img');
+    assert.match(fs.readFileSync(path.join(dir, 'output.jsonl'), 'utf8'), /"data:image\/png;path":"images\/[0-9a-f]{32}\.png"/);
+    const [row] = (await baseRunLines(dir))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    assert.deepStrictEqual(row, {
+      line_number: 0,
+      outputs: { seen: { 'data:image/png;base64': png } },
+      inputs: { pic: { 'data:image/png;base64': png } },
+    });
+  });
+
   it('finds a run by its folder, or by its id next to the flow or in the current folder', async () => {
     const dir = await batch('main_batch_2');
     assert.strictEqual(findRunFolder(dir), dir);

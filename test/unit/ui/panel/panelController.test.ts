@@ -77,7 +77,17 @@ function world(flowDir: string) {
         ev({ event: 'nodeLog', node: 'greet', stream: 'stdout', text: '<img src=x onerror=alert(1)>\n' });
         if (releaseRun === undefined && options.inputs?.name === 'wait') await new Promise<void>((r) => (releaseRun = r));
         ev({ event: 'nodeEnd', node: 'greet', status: 'Completed', durationMs: 5, output: 'Hello, Ada!' });
-        return { runId, flowDir: dir, status: 'Completed', outputs: { greeting: 'Hello, Ada!' }, startedAt: 't', durationMs: 9, files: [] };
+        const metrics = options.inputs?.name === 'scored' ? { metrics: { accuracy: 0.5 } } : {};
+        return {
+          runId,
+          flowDir: dir,
+          status: 'Completed',
+          outputs: { greeting: 'Hello, Ada!' },
+          startedAt: 't',
+          durationMs: 9,
+          files: [],
+          ...metrics,
+        };
       },
       cancel: async (runId: string) => {
         calls.push(`cancel ${runId}`);
@@ -288,5 +298,70 @@ describe('panel controller', () => {
     assert.ok(w.calls.includes('reset'));
     await w.controller.handleMessage({ type: 'startSession' });
     assert.ok(w.calls.includes('up'));
+  });
+
+  it('offers the variants of the flow, runs the picks that are not defaults, and refuses picks the flow lost', async () => {
+    const greet = (mark: string) =>
+      `        node:\n          type: python\n          source: {type: code, path: greet.py}\n          inputs:\n            name: ${mark}\n`;
+    fs.writeFileSync(
+      path.join(flowDir, 'flow.dag.yaml'),
+      'inputs:\n  name: {type: string, default: x}\noutputs:\n  o:\n    type: string\n    reference: ${greet.output}\n' +
+        'nodes:\n- name: greet\n  use_variants: true\nnode_variants:\n  greet:\n    default_variant_id: plain\n    variants:\n' +
+        `      plain:\n${greet('a')}      loud:\n${greet('b')}`,
+    );
+    const w = world(flowDir);
+    await w.controller.refreshFields();
+    assert.deepStrictEqual(w.controller.snapshot.variantChoices, [{ node: 'greet', variants: ['plain', 'loud'], defaultId: 'plain' }]);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'plain' } });
+    await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'loud' } });
+    assert.deepStrictEqual(
+      w.runOptions.map((o) => o.variant),
+      [undefined, ['${greet.loud}']],
+    );
+    await w.controller.handleMessage({ type: 'run', inputs: {}, variants: { greet: 'shouty' } });
+    assert.strictEqual(w.runOptions.length, 2, 'a pick the flow does not have is not run');
+    assert.match(w.controller.snapshot.notice?.message ?? '', /Node 'greet' has no variant 'shouty'/);
+  });
+
+  it('shows the metrics a run logged with the run', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'scored' } });
+    assert.deepStrictEqual(w.controller.snapshot.run?.metrics, { accuracy: 0.5 });
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'plain' } });
+    assert.strictEqual(w.controller.snapshot.run?.metrics, undefined);
+  });
+
+  it('runs one node alone in the panel (Run Node), marked as that node', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'ready' });
+    await w.controller.runNode('greet');
+    assert.deepStrictEqual(
+      w.runOptions.map((o) => [o.node, o.inputs]),
+      [['greet', undefined]],
+    );
+    const started = w.posted.find((m) => m.type === 'runStarted');
+    assert.ok(started && started.type === 'runStarted' && started.node === 'greet');
+    assert.strictEqual(w.controller.snapshot.run?.node, 'greet');
+    assert.strictEqual(w.controller.snapshot.run?.status, 'Completed');
+  });
+
+  it('lists each run with its metrics and variants for the side-by-side view', async () => {
+    const runDir = path.join(flowDir, '.promptflow', 'runs', 'hello_batch_20260101_000000_abc123');
+    fs.mkdirSync(runDir, { recursive: true });
+    fs.writeFileSync(path.join(runDir, 'output.jsonl'), '{}\n');
+    fs.writeFileSync(
+      path.join(runDir, 'summary.json'),
+      JSON.stringify({ status: 'Completed', variants: { greet: 'loud', bad: { x: 1 } } }),
+    );
+    fs.writeFileSync(path.join(runDir, 'metrics.json'), JSON.stringify({ accuracy: 0.75, note: 'not a number' }));
+    const w = world(flowDir);
+    await w.controller.refreshHistory();
+    assert.deepStrictEqual(
+      w.controller.snapshot.history.map((r) => [r.runId, r.metrics, r.variants]),
+      [['hello_batch_20260101_000000_abc123', { accuracy: 0.75 }, { greet: 'loud' }]],
+    );
+    assert.ok(!JSON.stringify(w.controller.snapshot.history).includes(flowDir), 'no folder paths reach the webview');
   });
 });
