@@ -7,6 +7,7 @@
  */
 import { once } from 'events';
 import * as fs from 'fs';
+import { promises as fsp } from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import { within } from '../flow/includeScope';
@@ -77,10 +78,37 @@ export function inlineDataImages(data: Buffer, dataDir: string): Buffer {
   );
 }
 
+/** the byte patterns of NAMES_AN_IMAGE (extensions in lower and upper case), searched without decoding the file */
+const IMAGE_MARKS = [
+  ';path"',
+  ...['png', 'jpg', 'jpeg', 'gif', 'bmp', 'webp', 'tif', 'tiff'].flatMap((e) => [`.${e}"`, `.${e.toUpperCase()}"`]),
+].map((m) => Buffer.from(m, 'latin1'));
+const LONGEST_MARK = Math.max(...IMAGE_MARKS.map((m) => m.length));
+
+function hasMark(bytes: Buffer): boolean {
+  return IMAGE_MARKS.some((m) => bytes.includes(m));
+}
+
+/**
+ * Whether any line names an image: a search of the raw bytes, read into one buffer again and again (the seam between
+ * two reads is kept at its start), so a file of any size costs the same little memory.
+ */
 async function namesAnImage(file: string): Promise<boolean> {
-  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity }))
-    if (NAMES_AN_IMAGE.test(line)) return true;
-  return false;
+  const handle = await fsp.open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(256 * 1024);
+    let kept = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, kept, buffer.length - kept, null);
+      if (bytesRead === 0) return false;
+      const filled = kept + bytesRead;
+      if (hasMark(buffer.subarray(0, filled))) return true;
+      kept = Math.min(LONGEST_MARK, filled);
+      buffer.copy(buffer, 0, filled - kept, filled);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
