@@ -212,13 +212,54 @@ def _server_message(raw):
 
 
 def post(url, body, headers, timeout, connection_name, redact):
+    """The JSON answer of one API call, retried on 429 and 5xx; errors as prompt flow words them."""
+    resp = _open(url, body, headers, timeout, connection_name, redact)
+    try:
+        with resp:
+            return json.loads(resp.read().decode("utf-8"))
+    except ValueError as e:
+        raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
+    except (socket.timeout, TimeoutError):
+        raise WrappedOpenAIError("OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
+
+
+def post_stream(url, body, headers, timeout, connection_name, redact, api="chat"):
+    """A streamed call (`stream: true`): a generator of the first choice's text as it arrives (server-sent events)."""
+    resp = _open(url, dict(body, stream=True), headers, timeout, connection_name, redact)
+
+    def chunks():
+        with resp:
+            index = None
+            for raw in resp:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    return
+                try:
+                    event = json.loads(data)
+                except ValueError:
+                    raise LLMError("OpenAI API sent a stream event that is not JSON: %s" % redact(data[:200]))
+                for choice in event.get("choices") or []:
+                    if index is None:
+                        index = choice.get("index", 0)
+                    if choice.get("index", 0) != index:
+                        continue
+                    text = choice.get("text") if api == "completion" else (choice.get("delta") or {}).get("content")
+                    if text:
+                        yield text
+
+    return chunks()
+
+
+def _open(url, body, headers, timeout, connection_name, redact):
     data = json.dumps(body).encode("utf-8")
     attempts = 3
     for attempt in range(attempts):
         req = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return json.loads(resp.read().decode("utf-8"))
+            return urllib.request.urlopen(req, timeout=timeout)
         except urllib.error.HTTPError as e:
             raw = e.read().decode("utf-8", "replace")
             message = redact(_server_message(raw))
@@ -238,8 +279,6 @@ def post(url, body, headers, timeout, connection_name, redact):
                 raise WrappedOpenAIError(
                     "OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
             raise WrappedOpenAIError("OpenAI API hits APIConnectionError: %s" % redact(str(e.reason)))
-        except ValueError as e:
-            raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
 
 
 def _retry_after(e, attempt):

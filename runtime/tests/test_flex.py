@@ -1,0 +1,111 @@
+import json
+import threading
+import unittest
+from http.server import ThreadingHTTPServer
+
+from tests.helpers import RuntimeTestCase
+from tests.test_llm import KEY, Stub
+
+
+class FlexFlowTest(RuntimeTestCase):
+    def test_function_entry_with_typed_inputs_defaults_and_sample(self):
+        self.files({"fn.py": "def answer(question: str, times: int = 2) -> str:\n"
+                             "    print('asked', question)\n    return question * times\n"})
+        flow = {"entry": "fn:answer", "sample": {"inputs": {"question": "hi"}}}
+        res = self.run_flow(flow, {"times": "3"}, kind="flex")["result"]
+        self.assertEqual(res["status"], "Completed", res)
+        self.assertEqual(res["outputs"], {"output": "hihihi"})
+        self.assertEqual(res["detail"]["node_runs"][0]["logs"]["stdout"].strip(), "asked hi")
+
+    def test_generator_output_streams_chunks_and_joins(self):
+        self.files({"gen.py": "def words(n: int):\n    for i in range(n):\n        yield 'w%d ' % i\n"})
+        events = []
+        res = self.run_flow({"entry": "gen:words"}, {"n": 3}, kind="flex", events=events)["result"]
+        self.assertEqual(res["outputs"], {"output": "w0 w1 w2 "})
+        self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["w0 ", "w1 ", "w2 "])
+
+    def test_class_entry_with_init_connection_env_conn_ref_and_dataclass_output(self):
+        self.files({"cls.py": """import os
+from dataclasses import dataclass
+from promptflow.connections import CustomConnection
+
+@dataclass
+class Out:
+    text: str
+    env: str
+
+class Flow:
+    def __init__(self, conn: CustomConnection, prefix: str = '>'):
+        self.conn, self.prefix = conn, prefix
+    def __call__(self, text: str) -> Out:
+        return Out(text=self.prefix + text + self.conn.configs.get('suffix', ''), env=os.environ['MY_KEY'])
+"""})
+        flow = {"entry": "cls:Flow", "environment_variables": {"MY_KEY": "${c.secret_field}"}}
+        conns = {"c": {"type": "CustomConnection", "configs": {"suffix": "!"}, "secrets": {"secret_field": "s3cr3t-value"}}}
+        res = self.run_flow(flow, {"text": "a"}, kind="flex", init={"conn": "c", "prefix": "#"}, connections=conns)["result"]
+        self.assertEqual(res["status"], "Completed", res)
+        # the connection's field reaches the flow's process (what the flow returns is its own business)
+        self.assertEqual(res["outputs"], {"text": "#a!", "env": "s3cr3t-value"})
+
+    def test_complex_input_type_is_an_error(self):
+        self.files({"bad.py": "class Thing: pass\ndef f(x: Thing):\n    return 1\n"})
+        res = self.run_flow({"entry": "bad:f"}, {"x": 1}, kind="flex")["result"]
+        self.assertEqual(res["status"], "Failed")
+        self.assertEqual(res["error"]["code"], "FlexFlowSignatureError")
+        self.assertIn("complex python type", res["error"]["message"])
+
+    def test_aggregate_runs_once_after_a_batch(self):
+        self.files({"agg.py": """class Flow:
+    def __call__(self, n: int) -> dict:
+        return {'double': n * 2}
+    def __aggregate__(self, results):
+        return {'total': sum(r.double for r in results), 'count': len(results)}
+""", "data.jsonl": "\n".join(json.dumps({"n": i}) for i in range(5)) + "\n"})
+        events = []
+        resp = self.rt.call("batch", {"runId": "b-agg", "flow": {"entry": "agg:Flow"}, "kind": "flex",
+                                      "flowDir": self.flow_dir, "dataPath": "data.jsonl", "workers": 2}, events=events)
+        res = resp["result"]
+        self.assertEqual(res["total"], 5, res)
+        self.assertEqual(res["metrics"], {"total": 20, "count": 5})
+        self.assertEqual(len([e for e in events if e.get("event") == "nodeStart" and e["node"] == "__aggregate__"]), 1)
+
+
+class PromptyTest(RuntimeTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.url = "http://127.0.0.1:%d" % cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        super().tearDownClass()
+
+    def doc(self, params=None, outputs=None, conf=None):
+        conf = conf or {"type": "openai", "model": "gpt", "api_key": "${env:PKEY}", "base_url": self.url + "/v1"}
+        config = {"name": "p", "model": {"api": "chat", "configuration": conf, "parameters": params or {}},
+                  "inputs": {"question": {"type": "string"}}, "sample": {"question": "from sample"}}
+        if outputs:
+            config["outputs"] = outputs
+        return {"config": config, "template": "system:\nBe brief.\nuser:\n{{question}}\n", "templateLine": 1}
+
+    def test_runs_alone_with_sample_and_env_key(self):
+        self.files({"p.prompty": "---\n---\n"})
+        res = self.run_flow({}, {}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": self.doc()},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["status"], "Completed", res)
+        self.assertEqual(res["outputs"], {"output": "echo: from sample"})
+        self.assertEqual(Stub.requests[-1]["body"]["messages"][0], {"role": "system", "content": "Be brief."})
+
+    def test_prompty_from_python_code(self):
+        self.files({"p.prompty": "---\n---\n", "use.py": "from promptflow.core import Prompty\n"
+                    "def f(q: str):\n    return Prompty.load(source='p.prompty')(question=q)\n"})
+        res = self.run_flow({"entry": "use:f"}, {"q": "x"}, kind="flex", prompty={"p.prompty": self.doc()},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: x"}, res)
+
+
+if __name__ == "__main__":
+    unittest.main()
