@@ -20,6 +20,11 @@ export class CliOutput {
     this.stderr.write(`${line}\n`);
   }
 
+  /** Streamed output text as it comes (a generator's chunks), on stderr next to the progress lines. */
+  stream(text: string): void {
+    this.stderr.write(text);
+  }
+
   /** Prints an error and returns the exit code for it. */
   error(e: unknown): number {
     if (e instanceof UsageError) {

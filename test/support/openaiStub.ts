@@ -16,7 +16,9 @@ export interface OpenAiStub {
 /**
  * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
  * with an echo of the last message (JSON for a message of parts), embeddings with [input length, 0.5],
- * 401 for a wrong key, and never answers a deployment named "slow".
+ * 401 for a wrong key, and never answers a deployment named "slow". A chat call with
+ * `response_format: {type: json_object}` gets `{"answer": <echo>, "length": <its length>}` as its content; one with
+ * `stream: true` gets the echo as server-sent events, a word a chunk.
  */
 export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
   const requests: StubRequest[] = [];
@@ -40,20 +42,34 @@ export async function startOpenAiStub(validKey: string): Promise<OpenAiStub> {
         return;
       }
       if ((req.url ?? '').includes('/deployments/slow/') || body.model === 'slow') return; // never answers
-      res.writeHead(200, { 'content-type': 'application/json' });
       if ((req.url ?? '').includes('/chat/completions')) {
         const messages = (body.messages as { role: string; content: unknown }[]) ?? [];
         const content = messages[messages.length - 1]?.content ?? '';
         const last = typeof content === 'string' ? content : JSON.stringify(content);
+        const format = body.response_format as { type?: string } | undefined;
+        const answer = format?.type === 'json_object' ? JSON.stringify({ answer: `echo: ${last}`, length: last.length }) : `echo: ${last}`;
+        if (body.stream === true) {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          for (const word of answer.match(/\S+\s*/g) ?? [])
+            res.write(
+              `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: word } }] })}\n\n`,
+            );
+          res.end('data: [DONE]\n\n');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
             id: 'x',
             object: 'chat.completion',
-            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `echo: ${last}` } }],
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: answer } }],
             usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
           }),
         );
-      } else if ((req.url ?? '').includes('/embeddings')) {
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if ((req.url ?? '').includes('/embeddings')) {
         const input = String(body.input ?? '');
         res.end(JSON.stringify({ object: 'list', data: [{ index: 0, object: 'embedding', embedding: [input.length, 0.5] }] }));
       } else {

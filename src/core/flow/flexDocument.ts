@@ -81,7 +81,8 @@ export function analyzeFlexText(input: string | Uint8Array, file = 'flow.flex.ya
     if (!isMapping(root.sample)) sink.error(DEF, msg.notMapping("'sample'"), ['sample']);
     else
       for (const [key, v] of Object.entries(root.sample)) {
-        if (key !== 'inputs' && key !== 'init') sink.error(DEF, `'sample' takes 'inputs' and 'init', not '${key}'.`, ['sample', key], 'key');
+        if (key !== 'inputs' && key !== 'init')
+          sink.error(DEF, `'sample' takes 'inputs' and 'init', not '${key}'.`, ['sample', key], 'key');
         else if (v != null && !isMapping(v) && !(typeof v === 'string' && /^\$\{file:.+\}$/.test(v.trim())))
           sink.error(DEF, `'sample.${key}' must be a mapping or '\${file:<path>.json}'.`, ['sample', key]);
       }
@@ -107,7 +108,8 @@ function checkPorts(root: Mapping, section: string, types: string[], sink: Probl
       sink.error(DEF, msg.notMapping(`'${section}.${name}'`), at, def == null ? 'key' : 'value');
       continue;
     }
-    for (const key of Object.keys(def)) if (!PORT_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, `'${section}.${name}'`), [...at, key], 'key');
+    for (const key of Object.keys(def))
+      if (!PORT_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, `'${section}.${name}'`), [...at, key], 'key');
     if (def.type === undefined || def.type === null) {
       // prompt flow derives the types from the signature; the YAML need not repeat them
       continue;

@@ -121,15 +121,21 @@ function checkFront(root: Mapping, sink: ProblemSink): void {
     sink.error(DEF, msg.notMapping("'model'"), ['model']);
     return;
   }
-  for (const key of Object.keys(model)) if (!MODEL_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, "'model'"), ['model', key], 'key');
+  for (const key of Object.keys(model))
+    if (!MODEL_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, "'model'"), ['model', key], 'key');
   if (model.api != null && model.api !== 'chat' && model.api !== 'completion')
     sink.error(DEF, `model.api must be 'chat' or 'completion', not '${String(model.api)}'.`, ['model', 'api']);
   if (model.response != null && model.response !== 'first' && model.response !== 'all')
     sink.error(DEF, `model.response must be 'first' or 'all', not '${String(model.response)}'.`, ['model', 'response']);
-  if (model.parameters != null && !isMapping(model.parameters)) sink.error(DEF, msg.notMapping("'model.parameters'"), ['model', 'parameters']);
+  if (model.parameters != null && !isMapping(model.parameters))
+    sink.error(DEF, msg.notMapping("'model.parameters'"), ['model', 'parameters']);
   const rf = isMapping(model.parameters) ? model.parameters.response_format : undefined;
   if (rf != null && !(isMapping(rf) && (rf.type === 'text' || rf.type === 'json_object')))
-    sink.error(DEF, "model.parameters.response_format must be {type: text} or {type: json_object}.", ['model', 'parameters', 'response_format']);
+    sink.error(DEF, 'model.parameters.response_format must be {type: text} or {type: json_object}.', [
+      'model',
+      'parameters',
+      'response_format',
+    ]);
   checkConfiguration(model.configuration, sink);
 }
 
@@ -143,13 +149,17 @@ function checkConfiguration(config: unknown, sink: ProblemSink): void {
     sink.error(DEF, msg.notMapping("'model.configuration'"), at);
     return;
   }
-  for (const key of Object.keys(config)) if (!CONFIG_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, "'model.configuration'"), [...at, key], 'key');
+  for (const key of Object.keys(config))
+    if (!CONFIG_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, "'model.configuration'"), [...at, key], 'key');
   const type = config.type;
   const azure = AZURE_TYPES.includes(String(type));
   const openai = OPENAI_TYPES.includes(String(type));
   if (type == null) sink.error(DEF, "model.configuration has no 'type': azure_openai or openai.", at, 'key');
   else if (!azure && !openai)
-    sink.error(DEF, `Not Support connection type ${String(type)}: model.configuration.type must be azure_openai or openai.`, [...at, 'type']);
+    sink.error(DEF, `Not Support connection type ${String(type)}: model.configuration.type must be azure_openai or openai.`, [
+      ...at,
+      'type',
+    ]);
   if (azure && !config.azure_deployment)
     sink.error(DEF, "An azure_openai model configuration needs 'azure_deployment' (the deployment to call).", at, 'key');
   if (openai && !config.model) sink.error(DEF, "An openai model configuration needs 'model' (the model to call).", at, 'key');
@@ -158,10 +168,11 @@ function checkConfiguration(config: unknown, sink: ProblemSink): void {
       sink.error(DEF, 'model.configuration.connection must be the name of a connection.', [...at, 'connection']);
     const both = SELF_CONFIG.filter((k) => config[k] != null && config[k] !== '');
     if (both.length)
-      sink.error(DEF, `Cannot configure model config and connection in configuration at the same time (${both.join(', ')} and connection).`, [
-        ...at,
-        both[0],
-      ]);
+      sink.error(
+        DEF,
+        `Cannot configure model config and connection in configuration at the same time (${both.join(', ')} and connection).`,
+        [...at, both[0]],
+      );
   }
 }
 

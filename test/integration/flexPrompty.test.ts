@@ -1,0 +1,280 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { json, runCli } from '../support/cli';
+import { FlowJar } from '../support/flows/flowJar';
+import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
+import { testServices } from '../support/world/manager';
+import { testEngine } from '../support/world/world';
+import type { SessionManager } from '../../src/core/session/sessionManager';
+
+const SECRET = 'sk-flex-7e3b1d9a5c22';
+
+/** A prompty talking to the stub: an OpenAI configuration whose key and base URL come from the environment. */
+function prompty(url: string, extra = '', params = '  parameters:\n    max_tokens: 64\n    temperature: 0\n'): string {
+  return `---
+name: Ask
+model:
+  api: chat
+  configuration:
+    type: openai
+    model: gpt-test
+    api_key: \${env:PROMPTY_TEST_KEY}
+    base_url: ${url}/v1
+${params}inputs:
+  question:
+    type: string
+${extra}sample:
+  question: What is a session?
+---
+system:
+You answer briefly.
+
+user:
+{{question}}
+`;
+}
+
+describe('flex flows and prompty in a session', function () {
+  let stub: OpenAiStub;
+  let manager: SessionManager;
+  let connectionsFile: string;
+  const jar = new FlowJar();
+
+  before(async () => {
+    stub = await startOpenAiStub(SECRET);
+    ({ manager } = testServices());
+    connectionsFile = path.join(jar.make({}), 'connections.yaml');
+    fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
+  });
+
+  after(async () => {
+    await jar.dispose([manager]);
+    manager.dispose();
+    await stub.close();
+  });
+
+  it('runs a function flex flow from its folder, its inputs typed by the signature and defaulted by sample.inputs', async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: answer:repeat\nsample:\n  inputs:\n    text: hi\n',
+      'answer.py': 'def repeat(text: str, times: int = 2) -> str:\n    print("repeating", text)\n    return text * times\n',
+    });
+    const r = await runCli(['run', dir, '--inputs', 'times=3', '--json']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'hihihi' });
+    const detail = JSON.parse(fs.readFileSync(path.join(dir, '.promptflow', 'flow.detail.json'), 'utf8'));
+    assert.strictEqual(detail.node_runs[0].node, 'repeat');
+    assert.match(detail.node_runs[0].logs.stdout, /repeating hi/);
+    // the flow file itself names the same flow
+    const byFile = await runCli(['run', path.join(dir, 'flow.flex.yaml'), '--json']);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(byFile).outputs, { output: 'hihi' });
+  });
+
+  it('batches a class flex flow: __init__ from --init with a connection by name, __aggregate__ once, its result as metrics', async () => {
+    const dir = jar.make({
+      'flow.flex.yml': 'entry: scorer:Scorer\nenvironment_variables:\n  STUB_BASE: ${aoai.api_base}\n',
+      'scorer.py': `import os
+from dataclasses import dataclass
+from promptflow.connections import AzureOpenAIConnection
+
+@dataclass
+class Result:
+    score: int
+    base_ok: bool
+
+class Scorer:
+    def __init__(self, conn: AzureOpenAIConnection, weight: int = 1):
+        self.conn = conn
+        self.weight = weight
+        print("init once")
+
+    def __call__(self, word: str) -> Result:
+        return Result(score=len(word) * self.weight, base_ok=os.environ["STUB_BASE"] == self.conn.api_base)
+
+    def __aggregate__(self, results):
+        return {"total": sum(r.score for r in results), "lines": len(results)}
+`,
+      'data.jsonl': ['{"w": "a"}', '{"w": "abc"}', '{"w": "ab"}', '{"w": "abcd"}'].join('\n') + '\n',
+    });
+    const r = await runCli(
+      [
+        'batch',
+        dir,
+        '--data',
+        path.join(dir, 'data.jsonl'),
+        '--column-mapping',
+        'word=${data.w}',
+        '--init',
+        'conn=aoai',
+        '--init',
+        'weight=10',
+        '--connections',
+        connectionsFile,
+        '--workers',
+        '2',
+        '--json',
+      ],
+      { TEST_LLM_KEY: SECRET },
+    );
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = json<{ total: number; failed: number; metrics: Record<string, number>; output: string }>(r);
+    assert.strictEqual(doc.total, 4);
+    assert.strictEqual(doc.failed, 0);
+    assert.deepStrictEqual(doc.metrics, { total: 100, lines: 4 });
+    const lines = fs
+      .readFileSync(doc.output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      lines.map((l) => [l.line_number, l.score, l.base_ok]),
+      [
+        [0, 10, true],
+        [1, 30, true],
+        [2, 20, true],
+        [3, 40, true],
+      ],
+    );
+  });
+
+  it('streams a generator output chunk by chunk and records the joined text', async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: gen:count\n',
+      'gen.py': 'def count(n: int = 3):\n    for i in range(n):\n        yield "part%d;" % i\n',
+    });
+    const r = await runCli(['run', dir, '--inputs', 'n=4']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.ok(r.stderr.includes('part0;part1;part2;part3;'), r.stderr);
+    assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(dir, '.promptflow', 'flow.output.json'), 'utf8')), {
+      output: 'part0;part1;part2;part3;',
+    });
+  });
+
+  it('refuses a complex python input type with the error prompt flow gives', async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: bad:run\n',
+      'bad.py': 'class Thing:\n    pass\n\ndef run(thing: Thing) -> str:\n    return "x"\n',
+    });
+    const r = await runCli(['run', dir, '--inputs', 'thing=1', '--json']);
+    assert.strictEqual(r.code, 1);
+    const err = json<{ error: { code: string; message: string } }>(r).error;
+    assert.strictEqual(err.code, 'FlexFlowSignatureError');
+    assert.match(err.message, /The input 'thing' is of a complex python type/);
+  });
+
+  it('runs a prompty alone with its sample, the key read from ${env:VAR} and kept out of the session and the results', async () => {
+    const dir = jar.make({ 'ask.prompty': prompty(stub.url) });
+    const r = await runCli(['run', path.join(dir, 'ask.prompty'), '--json'], { PROMPTY_TEST_KEY: SECRET });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'echo: What is a session?' });
+    const req = stub.requests[stub.requests.length - 1];
+    assert.strictEqual(req.path, '/v1/chat/completions');
+    assert.strictEqual(req.headers.authorization, `Bearer ${SECRET}`);
+    assert.deepStrictEqual(req.body.messages, [
+      { role: 'system', content: 'You answer briefly.' },
+      { role: 'user', content: 'What is a session?' },
+    ]);
+    assert.strictEqual(req.body.max_tokens, 64);
+    assert.strictEqual(req.body.model, 'gpt-test');
+    // the folder holding only the prompty is its session
+    const withInputs = await runCli(['run', dir, '--inputs', 'question=Why?', '--json'], { PROMPTY_TEST_KEY: SECRET });
+    assert.deepStrictEqual(json<{ outputs: unknown }>(withInputs).outputs, { output: 'echo: Why?' });
+    const status = await manager.status(dir);
+    const engine = testEngine();
+    const c = await engine.inspectContainer(status.container!);
+    assert.ok(!JSON.stringify(c).includes(SECRET), 'not in the container config or labels');
+    const env = await engine.exec(status.container!, [
+      'python3',
+      '-c',
+      'import os\nfor p in os.listdir("/proc"):\n    try: print(open("/proc/%s/environ" % p).read())\n    except Exception: pass',
+    ]);
+    assert.ok(!env.stdout.includes(SECRET), 'not in any process environment of the session');
+    for (const f of ['flow.output.json', 'flow.detail.json', 'flow.log'])
+      assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', f), 'utf8').includes(SECRET), f);
+  });
+
+  it('batches a prompty with json_object and outputs, response: all and stream as prompt flow formats them', async () => {
+    const dir = jar.make({
+      'json.prompty': prompty(
+        stub.url,
+        'outputs:\n  answer:\n    type: string\n',
+        '  parameters:\n    response_format:\n      type: json_object\n',
+      ),
+      'all.prompty': prompty(stub.url, '', '  parameters:\n    n: 1\n  response: all\n'),
+      'stream.prompty': prompty(stub.url, '', '  parameters:\n    stream: true\n'),
+      'data.jsonl': '{"q": "one"}\n{"q": "two two"}\n',
+    });
+    const batch = await runCli(
+      ['batch', path.join(dir, 'json.prompty'), '--data', path.join(dir, 'data.jsonl'), '--column-mapping', 'question=${data.q}', '--json'],
+      { PROMPTY_TEST_KEY: SECRET },
+    );
+    assert.strictEqual(batch.code, 0, batch.stderr);
+    const out = fs
+      .readFileSync(json<{ output: string }>(batch).output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepStrictEqual(
+      out.map((l) => [l.line_number, l.answer, l.length]),
+      [
+        [0, 'echo: one', undefined],
+        [1, 'echo: two two', undefined],
+      ],
+    );
+    assert.deepStrictEqual(stub.requests[stub.requests.length - 1].body.response_format, { type: 'json_object' });
+    const all = await runCli(['run', path.join(dir, 'all.prompty'), '--json'], { PROMPTY_TEST_KEY: SECRET });
+    const whole = json<{ outputs: { choices: { message: { content: string } }[] } }>(all).outputs;
+    assert.strictEqual(whole.choices[0].message.content, 'echo: What is a session?');
+    const streamed = await runCli(['run', path.join(dir, 'stream.prompty'), '--json'], { PROMPTY_TEST_KEY: SECRET });
+    assert.strictEqual(streamed.code, 0, streamed.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(streamed).outputs, { output: 'echo: What is a session?' });
+    assert.strictEqual(stub.requests[stub.requests.length - 1].body.stream, true);
+  });
+
+  it('loads a prompty from a python tool of a DAG flow with Prompty.load, its connection by name', async () => {
+    const dir = jar.make({
+      'flow.dag.yaml': `inputs:
+  topic:
+    type: string
+outputs:
+  answer:
+    type: string
+    reference: \${ask.output}
+nodes:
+- name: ask
+  type: python
+  source: {type: code, path: ask.py}
+  inputs:
+    topic: \${inputs.topic}
+`,
+      'ask.py': `from pathlib import Path
+from promptflow.core import Prompty, tool
+
+@tool
+def ask(topic: str) -> str:
+    p = Prompty.load(source=Path(__file__).parent / "prompts" / "ask.prompty")
+    return p(question="Tell me about " + topic)
+`,
+      'prompts/ask.prompty': `---
+model:
+  api: chat
+  configuration:
+    type: azure_openai
+    azure_deployment: gpt-35
+    connection: aoai
+inputs:
+  question:
+    type: string
+---
+user:
+{{question}}
+`,
+    });
+    const r = await runCli(['run', dir, '--inputs', 'topic=sessions', '--connections', connectionsFile, '--json'], {
+      TEST_LLM_KEY: SECRET,
+    });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { answer: 'echo: Tell me about sessions' });
+    assert.match(stub.requests[stub.requests.length - 1].path, /^\/openai\/deployments\/gpt-35\/chat\/completions/);
+  });
+});
