@@ -70,6 +70,27 @@ class Flow:
         self.assertEqual(len([e for e in events if e.get("event") == "nodeStart" and e["node"] == "__aggregate__"]), 1)
 
 
+class FlexValidateTest(RuntimeTestCase):
+    def test_import_error_is_placed_in_the_module(self):
+        self.files({"broken.py": "import os\nimport not_a_module_xyz\ndef f(x: str):\n    return x\n"})
+        res = self.validate({"entry": "broken:f"}, kind="flex", flowFile="flow.flex.yaml")
+        self.assertEqual(res["result"], "Failed")
+        [p] = res["errors"]
+        self.assertEqual((p["code"], p["file"], p["line"]), ("PythonLoadError", "broken.py", 2))
+
+    def test_complex_type_is_placed_on_the_def_line_and_missing_entry_on_the_yaml(self):
+        self.files({"cx.py": "class T:\n    pass\n\n\ndef f(x: T):\n    return 1\n"})
+        [p] = self.validate({"entry": "cx:f"}, kind="flex", flowFile="flow.flex.yaml")["errors"]
+        self.assertEqual((p["code"], p["file"], p["line"]), ("FlexFlowSignatureError", "cx.py", 5))
+        [q] = self.validate({"entry": "cx:nope"}, kind="flex", flowFile="flow.flex.yaml")["errors"]
+        self.assertEqual((q["code"], q["file"], q["yamlPath"]), ("EntryNotFound", "flow.flex.yaml", ["entry"]))
+
+    def test_prompty_template_syntax_on_its_line(self):
+        doc = {"config": {}, "template": "user:\n{{ question }\n", "templateLine": 6}
+        [p] = self.validate({}, kind="prompty", flowFile="a.prompty", prompty={"a.prompty": doc})["errors"]
+        self.assertEqual((p["code"], p["file"], p["line"]), ("JinjaParsingError", "a.prompty", 7))
+
+
 class PromptyTest(RuntimeTestCase):
     @classmethod
     def setUpClass(cls):

@@ -277,4 +277,62 @@ user:
     assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { answer: 'echo: Tell me about sessions' });
     assert.match(stub.requests[stub.requests.length - 1].path, /^\/openai\/deployments\/gpt-35\/chat\/completions/);
   });
+
+  it('validates a flex flow in its session: an import error on its line in the entry module, a bad signature on its def', async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: flow:run\nsurprise: 1\n',
+      'flow.py': 'import json\nimport no_such_module_here\n\ndef run(q: str) -> str:\n    return q\n',
+    });
+    type Report = { result: string; errors: { code: string; file: string; line: number; column: number; severity: string }[] };
+    const r = await runCli(['validate', dir, '--json']);
+    assert.strictEqual(r.code, 1, r.stderr);
+    const report = json<Report>(r);
+    assert.deepStrictEqual(
+      report.errors.map((e) => [e.severity, e.code, e.file, e.line]),
+      [
+        ['warning', 'UnknownField', 'flow.flex.yaml', 2],
+        ['error', 'PythonLoadError', 'flow.py', 2],
+      ],
+    );
+    fs.writeFileSync(path.join(dir, 'flow.py'), 'class Blob:\n    pass\n\n\ndef run(q: Blob) -> str:\n    return "x"\n');
+    const second = json<Report>(await runCli(['validate', path.join(dir, 'flow.flex.yaml'), '--json']));
+    assert.deepStrictEqual(
+      second.errors.filter((e) => e.severity === 'error').map((e) => [e.code, e.file, e.line]),
+      [['FlexFlowSignatureError', 'flow.py', 5]],
+    );
+  });
+
+  it('validates a prompty: front matter statically with positions, template syntax in the session', async () => {
+    const dir = jar.make({
+      'chat.prompty': `---
+model:
+  api: chat
+  configuration:
+    type: azure_openai
+    connection: aoai
+inputs:
+  question:
+    type: string
+---
+system:
+Hello
+# human:
+{{ question }
+`,
+    });
+    const staticOnly = await runCli(['validate', path.join(dir, 'chat.prompty'), '--static', '--json']);
+    type Report = { errors: { code: string; file: string; line: number; column: number }[] };
+    assert.deepStrictEqual(
+      json<Report>(staticOnly).errors.map((e) => [e.code, e.file, e.line, e.column]),
+      [
+        ['FlowDefinitionError', 'chat.prompty', 4, 3],
+        ['ChatAPIInvalidRole', 'chat.prompty', 13, 3],
+      ],
+    );
+    const full = json<Report>(await runCli(['validate', path.join(dir, 'chat.prompty'), '--json']));
+    const jinja = full.errors.find((e) => e.code === 'JinjaParsingError');
+    assert.ok(jinja, JSON.stringify(full.errors));
+    assert.strictEqual(jinja.file, 'chat.prompty');
+    assert.strictEqual(jinja.line, 14);
+  });
 });

@@ -50,7 +50,7 @@ export async function readFlowPayload(target: FlowTarget, env: NodeJS.ProcessEnv
     problems = analyzePromptyText(text, target.file).problems;
     flow = {};
   }
-  const prompty = await promptyDocs(target.dir);
+  const prompty = await readPromptyDocs(target.dir);
   const names = new Set<string>();
   for (const doc of Object.values(prompty)) for (const n of envNamesUsed(doc.config)) names.add(n);
   const envValues: Record<string, string> = {};
@@ -72,7 +72,8 @@ export function envNamesUsed(config: unknown): string[] {
   return names;
 }
 
-async function promptyDocs(dir: string): Promise<Record<string, PromptyDoc>> {
+/** The .prompty files of a flow folder and its additional includes, parsed for the runtime. */
+export async function readPromptyDocs(dir: string): Promise<Record<string, PromptyDoc>> {
   let includes: string[] = [];
   try {
     includes = readFlowEnvironment(dir).additionalIncludes;

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
+import { definitionFileIn } from './flowKind';
 import { FLOW_FILE, MAX_FLOW_BYTES, ParsedFlow, parseFlowDocument, tooLargeProblem } from './dagDocument';
 import { buildModel, FlowModel, isMapping } from './flowModel';
 import { msg } from './messages';
@@ -53,7 +54,9 @@ export function checkFlowText(input: string | Uint8Array, probe: PathProbe, file
 
 /** Reads `<flowDir>/flow.dag.yaml` and analyses it against the real folder. Never rejects. */
 export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
-  const file = path.join(flowDir, FLOW_FILE);
+  const def = definitionFileIn(flowDir);
+  const name = def?.kind === 'dag' ? def.file : FLOW_FILE;
+  const file = path.join(flowDir, name);
   const failWith = (problem: FlowProblem): FlowAnalysis => ({
     parsed: { ...parseFlowDocument(''), problems: [problem] },
     model: undefined,
@@ -74,7 +77,7 @@ export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
     const code = (e as NodeJS.ErrnoException).code;
     return fail(code === 'ENOENT' ? msg.noFlowFile(flowDir) : msg.unreadableFlowFile(code ?? String(e)));
   }
-  return analyzeFlowText(data, fsProbe(flowDir));
+  return analyzeFlowText(data, fsProbe(flowDir), name);
 }
 
 /** Static problems of the flow in `flowDir`, sorted by position. */

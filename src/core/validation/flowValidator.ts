@@ -1,8 +1,13 @@
 import * as path from 'path';
-import { rangeOfPath } from '../flow/dagDocument';
+import { promises as fsp } from 'fs';
+import { ParsedFlow, rangeOfPath } from '../flow/dagDocument';
+import { analyzeFlexText } from '../flow/flexDocument';
+import { definitionFileIn, promptyFilesIn } from '../flow/flowKind';
+import { readPromptyDocs } from '../flow/flowPayload';
+import { analyzePromptyText } from '../flow/promptyDocument';
 import { flowToJson } from '../flow/flowInfo';
 import type { FlowProblem } from '../flow/problem';
-import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';
+import { analyzeFlowDir } from '../flow/staticChecks';
 import { resolveFlowDir } from '../flow/environment';
 import type { RuntimeClient } from '../runtime/client';
 import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
@@ -38,8 +43,14 @@ const SOURCE_EXTENSIONS = new Set(['.py', '.jinja2', '.j2', '.jinja']);
 export class FlowValidator {
   constructor(private readonly manager: SessionManager) {}
 
-  async validate(flowDir: string, options: ValidateOptions): Promise<ValidationReport> {
-    const dir = resolveFlowDir(flowDir);
+  /**
+   * Validates the flows of a folder (given the folder, a flow file or a .prompty in it): its DAG or flex definition
+   * and its .prompty files, statically and then in its session.
+   */
+  async validate(flowPath: string, options: ValidateOptions): Promise<ValidationReport> {
+    const dir = resolveFlowDir(flowPath);
+    const def = definitionFileIn(dir);
+    if (def?.kind !== 'dag') return this.validateFlexOrPrompty(dir, def?.file, options);
     const warm = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
     // a warm session's copy is brought current while the static checks run: the two do not depend on each other
     const earlySync = warm ? this.sync(dir, options.changedFiles) : undefined;
@@ -47,7 +58,8 @@ export class FlowValidator {
       await earlySync?.catch(() => undefined);
       throw e;
     });
-    const report: ValidationReport = { flowDir: dir, problems: analysis.problems, sessionChecked: false };
+    const promptyProblems = await staticPromptyProblems(dir);
+    const report: ValidationReport = { flowDir: dir, problems: [...analysis.problems, ...promptyProblems], sessionChecked: false };
     const flow = flowToJson(analysis.parsed);
     if (options.session === 'never' || flow === undefined || analysis.parsed.problems.length > 0) {
       await earlySync?.catch(() => undefined);
@@ -57,19 +69,51 @@ export class FlowValidator {
     if (!runtime) return report;
     await (earlySync ?? this.sync(dir, options.changedFiles));
     const sources = this.sourcesToCheck(options.changedFiles);
+    const prompty = await readPromptyDocs(dir);
     const result = await runtime.request(
       Methods.validate,
-      { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}) },
+      { flow: flow as Record<string, unknown>, ...(sources ? { sources } : {}), ...(Object.keys(prompty).length ? { prompty } : {}) },
       { timeoutMs: 120_000 },
     );
     report.sessionChecked = true;
     report.sources = sources;
     report.tools = result.tools;
     report.problems = mergeProblems(
-      analysis.problems,
-      result.errors.map((p) => placeProblem(p, analysis)),
+      report.problems,
+      result.errors.map((p) => placeProblem(p, analysis.parsed)),
     );
     if (options.writeToolsJson !== false) await recordToolsJson(dir, flow as Record<string, unknown>, result.tools, sources);
+    return report;
+  }
+
+  /** A flex flow (its flow.flex.yaml, entry and signature) and the folder's .prompty files (front matter and templates). */
+  private async validateFlexOrPrompty(dir: string, flexFile: string | undefined, options: ValidateOptions): Promise<ValidationReport> {
+    const warm = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
+    const earlySync = warm ? this.sync(dir, options.changedFiles) : undefined;
+    const flex = flexFile ? analyzeFlexText(await fsp.readFile(path.join(dir, flexFile)), flexFile) : undefined;
+    const staticProblems = [...(flex?.problems ?? []), ...(await staticPromptyProblems(dir))];
+    const report: ValidationReport = { flowDir: dir, problems: mergeProblems(staticProblems, []), sessionChecked: false };
+    const unreadable = flex !== undefined && flex.value === undefined;
+    if (options.session === 'never' || unreadable) {
+      await earlySync?.catch(() => undefined);
+      return report;
+    }
+    const runtime = warm ?? (await this.readyRuntime(dir, options));
+    if (!runtime) return report;
+    await (earlySync ?? this.sync(dir, options.changedFiles));
+    const prompty = await readPromptyDocs(dir);
+    const result = await runtime.request(
+      Methods.validate,
+      flex?.entryModule
+        ? { flow: flex.value ?? {}, kind: 'flex', flowFile: flexFile, prompty }
+        : { flow: {}, kind: 'prompty', flowFile: '', prompty },
+      { timeoutMs: 120_000 },
+    );
+    report.sessionChecked = true;
+    report.problems = mergeProblems(
+      staticProblems,
+      result.errors.map((p) => placeProblem(p, flex?.parsed)),
+    );
     return report;
   }
 
@@ -93,11 +137,11 @@ export class FlowValidator {
   }
 }
 
-/** A runtime problem in flow.dag.yaml comes as a YAML path; it is placed on the range of that node. */
-export function placeProblem(p: RuntimeProblem, analysis: FlowAnalysis): FlowProblem {
+/** A runtime problem in the flow definition comes as a YAML path; it is placed on the range of that node. */
+export function placeProblem(p: RuntimeProblem, parsed: ParsedFlow | undefined): FlowProblem {
   if (p.yamlPath && p.line === undefined) {
-    const r = rangeOfPath(analysis.parsed, p.yamlPath);
-    return { code: p.code, message: p.message, severity: p.severity, file: p.file || 'flow.dag.yaml', ...r };
+    const r = parsed ? rangeOfPath(parsed, p.yamlPath) : { line: 1, column: 1, endLine: 1, endColumn: 2 };
+    return { code: p.code, message: p.message, severity: p.severity, file: p.file || parsed?.file || 'flow.dag.yaml', ...r };
   }
   const line = p.line ?? 1;
   const column = p.column ?? 1;
@@ -111,6 +155,19 @@ export function placeProblem(p: RuntimeProblem, analysis: FlowAnalysis): FlowPro
     endLine: p.endLine ?? line,
     endColumn: p.endColumn ?? column + 1,
   };
+}
+
+/** The static problems of the .prompty files directly in a folder (front matter and role lines). */
+async function staticPromptyProblems(dir: string): Promise<FlowProblem[]> {
+  const out: FlowProblem[] = [];
+  for (const name of promptyFilesIn(dir)) {
+    try {
+      out.push(...analyzePromptyText(await fsp.readFile(path.join(dir, name), 'utf8'), name).problems);
+    } catch {
+      // removed while being read: the next save checks again
+    }
+  }
+  return out;
 }
 
 /** Static and session problems without duplicates (both may report a missing source), in a stable order. */

@@ -1,0 +1,66 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { definitionFileIn, kindOfFileName, locateFlow, sessionFolderOf } from '../../../../src/core/flow/flowKind';
+import { resolveFlowDir } from '../../../../src/core/flow/environment';
+import { FlowSessionError } from '../../../../src/core/errors';
+
+describe('flowKind: what kind of flow a path is', () => {
+  let root: string;
+  const make = (files: Record<string, string>) => {
+    const dir = fs.mkdtempSync(path.join(root, 'f-'));
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text);
+    }
+    return fs.realpathSync(dir);
+  };
+  before(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), 'flowkind-'))));
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('names the kind of each flow file name', () => {
+    assert.strictEqual(kindOfFileName('flow.dag.yaml'), 'dag');
+    assert.strictEqual(kindOfFileName('/x/flow.dag.yml'), 'dag');
+    assert.strictEqual(kindOfFileName('flow.flex.yaml'), 'flex');
+    assert.strictEqual(kindOfFileName('flow.flex.yml'), 'flex');
+    assert.strictEqual(kindOfFileName('chat.prompty'), 'prompty');
+    assert.strictEqual(kindOfFileName('.prompty'), undefined);
+    assert.strictEqual(kindOfFileName('flow.yaml'), undefined);
+    assert.strictEqual(kindOfFileName('tool.py'), undefined);
+  });
+
+  it("finds a folder's definition, a DAG before a flex flow", () => {
+    assert.deepStrictEqual(definitionFileIn(make({ 'flow.flex.yml': 'entry: a:b\n' })), { kind: 'flex', file: 'flow.flex.yml' });
+    assert.deepStrictEqual(definitionFileIn(make({ 'flow.flex.yaml': '', 'flow.dag.yaml': '' })), { kind: 'dag', file: 'flow.dag.yaml' });
+    assert.strictEqual(definitionFileIn(make({ 'a.prompty': '' })), undefined);
+  });
+
+  it('locates a flow from its folder, its flow file or its .prompty, the folder being the session', () => {
+    const flex = make({ 'flow.flex.yaml': 'entry: a:b\n', 'helper.prompty': '' });
+    assert.deepStrictEqual(locateFlow(flex), { dir: flex, kind: 'flex', file: 'flow.flex.yaml' });
+    assert.deepStrictEqual(locateFlow(path.join(flex, 'helper.prompty')), { dir: flex, kind: 'prompty', file: 'helper.prompty' });
+    const one = make({ 'only.prompty': '' });
+    assert.deepStrictEqual(locateFlow(one), { dir: one, kind: 'prompty', file: 'only.prompty' });
+    const dag = make({ 'flow.dag.yml': '' });
+    assert.deepStrictEqual(locateFlow(path.join(dag, 'flow.dag.yml')), { dir: dag, kind: 'dag', file: 'flow.dag.yml' });
+    assert.strictEqual(resolveFlowDir(path.join(flex, 'helper.prompty')), flex);
+  });
+
+  it('refuses what is not a flow, and a folder of several .prompty files when one flow is meant', () => {
+    const two = make({ 'a.prompty': '', 'b.prompty': '' });
+    assert.throws(
+      () => locateFlow(two),
+      (e: unknown) => e instanceof FlowSessionError && /several \.prompty/.test(e.message),
+    );
+    assert.strictEqual(sessionFolderOf(two), two, 'still a session folder');
+    const none = make({ 'tool.py': '' });
+    assert.throws(
+      () => locateFlow(none),
+      (e: unknown) => e instanceof FlowSessionError && e.kind === 'bad-input',
+    );
+    assert.throws(() => locateFlow(path.join(none, 'tool.py')), /Not a flow file/);
+    assert.throws(() => sessionFolderOf(none), /No flow in/);
+    assert.throws(() => locateFlow(path.join(none, 'missing')), /No such file or folder/);
+  });
+});
