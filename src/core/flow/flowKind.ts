@@ -67,6 +67,20 @@ export function isFlowFolder(dir: string): boolean {
   return definitionFileIn(dir) !== undefined || promptyFilesIn(dir).length > 0;
 }
 
+/** The flows of a folder, each with its kind: its definition first, then its .prompty files. */
+export function flowsInFolder(dir: string): { file: string; kind: FlowKind }[] {
+  const def = definitionFileIn(dir);
+  return [...(def ? [def] : []), ...promptyFilesIn(dir).map((file) => ({ file, kind: 'prompty' as const }))];
+}
+
+/** A short label of a folder's flows: "flex", "prompty", "dag + 2 prompty". */
+export function kindsLabel(flows: { kind: FlowKind }[]): string {
+  const def = flows.find((f) => f.kind !== 'prompty');
+  const prompties = flows.filter((f) => f.kind === 'prompty').length;
+  const parts = [...(def ? [def.kind] : []), ...(prompties ? [prompties > 1 ? `${prompties} prompty` : 'prompty'] : [])];
+  return parts.join(' + ');
+}
+
 const REMEDY = 'Give a flow folder (with flow.dag.yaml or flow.flex.yaml), a flow file, or a .prompty file.';
 
 /**

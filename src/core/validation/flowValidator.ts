@@ -2,9 +2,9 @@ import * as path from 'path';
 import { promises as fsp } from 'fs';
 import { ParsedFlow, rangeOfPath } from '../flow/dagDocument';
 import { analyzeFlexText } from '../flow/flexDocument';
-import { definitionFileIn, promptyFilesIn } from '../flow/flowKind';
+import { definitionFileIn } from '../flow/flowKind';
+import { staticPromptyProblems } from './staticFolderChecks';
 import { readPromptyDocs } from '../flow/flowPayload';
-import { analyzePromptyText } from '../flow/promptyDocument';
 import { flowToJson } from '../flow/flowInfo';
 import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir } from '../flow/staticChecks';
@@ -155,19 +155,6 @@ export function placeProblem(p: RuntimeProblem, parsed: ParsedFlow | undefined):
     endLine: p.endLine ?? line,
     endColumn: p.endColumn ?? column + 1,
   };
-}
-
-/** The static problems of the .prompty files directly in a folder (front matter and role lines). */
-async function staticPromptyProblems(dir: string): Promise<FlowProblem[]> {
-  const out: FlowProblem[] = [];
-  for (const name of promptyFilesIn(dir)) {
-    try {
-      out.push(...analyzePromptyText(await fsp.readFile(path.join(dir, name), 'utf8'), name).problems);
-    } catch {
-      // removed while being read: the next save checks again
-    }
-  }
-  return out;
 }
 
 /** Static and session problems without duplicates (both may report a missing source), in a stable order. */

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { FlowSessionError } from '../../core/errors';
+import { kindOfFileName } from '../../core/flow/flowKind';
 import type { RuntimeEvent } from '../../core/runtime/protocol';
 import type { Ctx } from '../ctx';
 import { withLongWork } from '../feedback';
@@ -9,19 +9,8 @@ import { openSessionPanel } from '../panelBridge';
 import { parseInputValue } from '../../shared/inputValue';
 import type { CommandDeps } from './commandDeps';
 
-function inputsOf(flowDir: string): Promise<Record<string, { type?: string; default?: unknown }>> {
-  return import('../../core/flow/staticChecks').then(async ({ analyzeFlowDir }) => {
-    const a = await analyzeFlowDir(flowDir);
-    const errors = a.problems.filter((p) => p.severity === 'error');
-    if (errors.length)
-      throw new FlowSessionError(
-        'flow-definition-error',
-        `${errors[0].message} (${errors[0].file}:${errors[0].line})`,
-        'Fix the problems shown in the Problems panel, then run again.',
-      );
-    const v = a.parsed.value as { inputs?: Record<string, { type?: string; default?: unknown }> } | null;
-    return v?.inputs && typeof v.inputs === 'object' ? v.inputs : {};
-  });
+function inputsOf(flowPath: string): Promise<Record<string, { type?: string; default?: unknown }>> {
+  return import('../../core/flow/flowInputs').then(({ flowInputsOf }) => flowInputsOf(flowPath));
 }
 
 function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
@@ -36,7 +25,7 @@ function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
 
 export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
   const { ctx } = d;
-  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?');
+  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?', { flowFile: true });
   if (!flowDir) return;
   const inputs: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(await inputsOf(flowDir))) {
@@ -97,10 +86,10 @@ export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
 
 export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
   const { ctx } = d;
-  const flowDir = await resolveFlow(d.index, arg, 'Run a batch of which flow?');
+  const flowDir = await resolveFlow(d.index, arg, 'Run a batch of which flow?', { flowFile: true });
   if (!flowDir) return;
   const picked = await vscode.window.showOpenDialog({
-    defaultUri: vscode.Uri.file(flowDir),
+    defaultUri: vscode.Uri.file(kindOfFileName(flowDir) ? path.dirname(flowDir) : flowDir),
     canSelectMany: false,
     filters: { 'JSON Lines': ['jsonl'] },
     openLabel: 'Run Batch',

@@ -5,7 +5,8 @@ import { errorMessage } from '../../core/errors';
 import type { FlowProblem } from '../../core/flow/problem';
 import type { Ctx } from '../ctx';
 import type { FlowIndex } from '../flowIndex';
-import { FLOW_FILE, savedFileOfFlow } from '../flowLocator';
+import { isFlowFolder } from '../../core/flow/flowKind';
+import { savedFileOfFlow } from '../flowLocator';
 import { sessionsAllowed } from '../workspaceTrust';
 import { ProblemStore } from './problemStore';
 import { ValidationScheduler, type ValidationJob } from './validationScheduler';
@@ -96,8 +97,8 @@ export class OnSaveValidation implements vscode.Disposable {
 
   private async runStatic(flowDir: string, generation: number): Promise<void> {
     try {
-      const { analyzeFlowDir } = await import('../../core/flow/staticChecks');
-      const analysis = await analyzeFlowDir(flowDir);
+      const { analyzeFlowFolder } = await import('../../core/validation/staticFolderChecks');
+      const analysis = await analyzeFlowFolder(flowDir);
       this.publish(flowDir, this.store.applyStatic(flowDir, generation, analysis.problems));
     } catch (e) {
       this.ctx.log.warn(`Static checks of ${flowDir} failed: ${errorMessage(e)}`);
@@ -157,7 +158,7 @@ export class OnSaveValidation implements vscode.Disposable {
   private async forgetDeletedFlows(): Promise<void> {
     const flows = new Set(await this.index.list());
     for (const dir of new Set(this.displayDirs.values())) {
-      if (flows.has(dir) || fs.existsSync(path.join(dir, FLOW_FILE))) continue;
+      if (flows.has(dir) || isFlowFolder(dir)) continue;
       const files = this.store.clearFlow(dir);
       for (const f of files) this.collection.delete(vscode.Uri.file(path.join(dir, ...f.split('/'))));
     }
