@@ -4,6 +4,7 @@ import { ActiveFlow } from './ui/activeFlow';
 import { registerCommands } from './ui/commands/commandTable';
 import { Ctx } from './ui/ctx';
 import { OnSaveValidation } from './ui/diagnostics/onSaveValidation';
+import { registerFlowCodeLens } from './ui/flowCodeLens';
 import { FlowIndex } from './ui/flowIndex';
 import type { PanelServices } from './ui/panel/panelServices';
 import { panelServices, registerPanelSerializer } from './ui/panelBridge';
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
     views,
     sessionsView,
     imagesView,
+    registerFlowCodeLens(),
     registerPanelSerializer(panelDeps()),
     ...registerCommands({ ctx, index, validation, views, panel: panelDeps, progress }),
   );

@@ -6,6 +6,8 @@
 import * as path from 'path';
 import type { ProgressReport } from '../../core/docker/progress';
 import { errorMessage } from '../../core/errors';
+import { definitionFileIn } from '../../core/flow/flowKind';
+import { flowInputsOf } from '../../core/flow/flowInputs';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { readRunHistory } from '../../core/runs/runHistory';
 import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
@@ -367,6 +369,17 @@ export class PanelController {
   }
 
   async refreshFields(): Promise<void> {
+    if (definitionFileIn(this.flowDir)?.kind !== 'dag') {
+      // a flex flow's or a prompty's form: the inputs its definition declares, with the sample's values as defaults
+      try {
+        const fields = fieldsFromFlow({ inputs: await flowInputsOf(this.flowDir) });
+        if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;
+        this.post({ type: 'fields', fields });
+      } catch (e) {
+        this.post({ type: 'fields', fields: this.state.fields, error: errorMessage(e) });
+      }
+      return;
+    }
     const analysis = await analyzeFlowDir(this.flowDir);
     const value = analysis.parsed.value;
     const yamlProblem = analysis.parsed.problems[0];

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { definitionFileIn, kindOfFileName, locateFlow, sessionFolderOf } from '../../../../src/core/flow/flowKind';
 import { resolveFlowDir } from '../../../../src/core/flow/environment';
 import { FlowSessionError } from '../../../../src/core/errors';
+import { flowInputsOf } from '../../../../src/core/flow/flowInputs';
 
 describe('flowKind: what kind of flow a path is', () => {
   let root: string;
@@ -62,5 +63,17 @@ describe('flowKind: what kind of flow a path is', () => {
     assert.throws(() => locateFlow(path.join(none, 'tool.py')), /Not a flow file/);
     assert.throws(() => sessionFolderOf(none), /No flow in/);
     assert.throws(() => locateFlow(path.join(none, 'missing')), /No such file or folder/);
+  });
+
+  it('reads the inputs a run form asks for: flex YAML inputs and sample.inputs, prompty inputs and sample', async () => {
+    const flex = make({ 'flow.flex.yaml': 'entry: a:b\ninputs:\n  q:\n    type: string\nsample:\n  inputs:\n    q: hi\n    n: 2\n' });
+    assert.deepStrictEqual(await flowInputsOf(flex), { q: { type: 'string', default: 'hi' }, n: { default: 2 } });
+    const p = make({
+      'a.prompty':
+        '---\nmodel:\n  configuration:\n    type: openai\n    model: m\ninputs:\n  question:\n    type: string\nsample:\n  question: why\n---\nuser:\n{{question}}\n',
+    });
+    assert.deepStrictEqual(await flowInputsOf(path.join(p, 'a.prompty')), { question: { type: 'string', default: 'why' } });
+    const broken = make({ 'b.prompty': 'no front matter\n' });
+    await assert.rejects(flowInputsOf(broken), (e: unknown) => e instanceof FlowSessionError && e.kind === 'flow-definition-error');
   });
 });
