@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import re
+import sys
 
 from . import llm, templates
 from .wire import RuntimeFailure
@@ -52,6 +53,26 @@ def configure(params, flow_dir, timeout=600.0, redactor=None):
     flow_root = os.path.realpath(flow_dir)
     llm_timeout = timeout
     redact = redactor
+    install_in_real_package()
+
+
+def install_in_real_package():
+    """With the real promptflow package installed, its Prompty reads connections from prompt flow's own store and
+    `${env:…}` from the container's environment, and the session puts neither there: the session's Prompty takes
+    its place in `promptflow.core` (the shim's is already this one)."""
+    try:
+        import promptflow
+        if getattr(promptflow, "__flowsession_shim__", False):
+            return
+        import promptflow.core as core
+    except Exception:
+        return
+    core.Prompty = SessionPrompty
+    core.AsyncPrompty = SessionAsyncPrompty
+    flow_module = sys.modules.get("promptflow.core._flow")
+    if flow_module is not None:
+        flow_module.Prompty = SessionPrompty
+        flow_module.AsyncPrompty = SessionAsyncPrompty
 
 
 def secrets(params):
@@ -293,3 +314,24 @@ def load(source, model=None, **kwargs):
     """`Prompty.load(source=...)` for the shim and for a prompty run as a flow."""
     path = os.path.realpath(os.fspath(source))
     return PromptyCall(document(path), path, model=model, **kwargs)
+
+
+class SessionPrompty:
+    """`Prompty.load(source=...)(**inputs)` as promptflow.core offers it, answered by the session: the template
+    rendered here, the model called over the OpenAI-compatible API with the request's connections and env values."""
+
+    def __init__(self, path, model=None, **kwargs):
+        self._call = load(path, model=model, **kwargs)
+        self._name = self._call.name
+
+    @classmethod
+    def load(cls, source, raise_error=True, **kwargs):
+        return cls(os.fspath(source), **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+
+class SessionAsyncPrompty(SessionPrompty):
+    async def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)

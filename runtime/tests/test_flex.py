@@ -128,5 +128,42 @@ class PromptyTest(RuntimeTestCase):
         self.assertEqual(res["outputs"], {"output": "echo: x"}, res)
 
 
+class RealPackagePromptyTest(RuntimeTestCase):
+    """With a promptflow package (not the shim) first on the path, `from promptflow.core import Prompty` is the
+    session's, so connections and ${env:} values reach it."""
+
+    @classmethod
+    def setUpClass(cls):
+        import os
+        import tempfile
+        from tests.helpers import Runtime, RUNTIME_DIR, write_files
+        cls.fake = tempfile.mkdtemp(prefix="fs-realpf-")
+        write_files(cls.fake, {
+            "promptflow/__init__.py": "__version__ = '1.99'\n",
+            "promptflow/core/__init__.py": "class Prompty:\n    @classmethod\n    def load(cls, source, **kw):\n"
+                                           "        raise RuntimeError('the package Prompty needs its own store')\n",
+        })
+        cls.flow_dir = os.path.realpath(tempfile.mkdtemp(prefix="fs-flow-"))
+        cls.rt = Runtime(cls.flow_dir, env={"PYTHONPATH": cls.fake + os.pathsep + RUNTIME_DIR})
+        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.url = "http://127.0.0.1:%d" % cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        import shutil
+        cls.server.shutdown()
+        super().tearDownClass()
+        shutil.rmtree(cls.fake, ignore_errors=True)
+
+    def test_prompty_load_in_a_flex_flow_uses_the_session(self):
+        doc = PromptyTest.doc(self)
+        self.files({"p.prompty": "---\n---\n", "use.py": "import promptflow\nfrom promptflow.core import Prompty\n"
+                    "def f(q: str):\n    return promptflow.__version__ + ' ' + Prompty.load(source='p.prompty')(question=q)\n"})
+        res = self.run_flow({"entry": "use:f"}, {"q": "x"}, kind="flex", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "1.99 echo: x"}, res)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -103,22 +103,9 @@ class OpenAIModelConfiguration(ModelConfiguration):
         return "OpenAIModelConfiguration(model=%r, connection=%r)" % (self.model, self.connection)
 
 
-class Prompty:
-    """`Prompty.load(source=...)(**inputs)`: the session runtime renders the template and calls the model."""
-
-    def __init__(self, path, model=None, **kwargs):
+def __getattr__(name):
+    # the runtime's Prompty, imported when first asked for: the shim stays importable outside a session
+    if name in ("Prompty", "AsyncPrompty"):
         from flowsession_runtime import prompty as _impl
-        self._call = _impl.load(path, model=model, **kwargs)
-        self._name = self._call.name
-
-    @classmethod
-    def load(cls, source, raise_error=True, **kwargs):
-        return cls(os.fspath(source), **kwargs)
-
-    def __call__(self, *args, **kwargs):
-        return self._call(*args, **kwargs)
-
-
-class AsyncPrompty(Prompty):
-    async def __call__(self, *args, **kwargs):
-        return self._call(*args, **kwargs)
+        return _impl.SessionPrompty if name == "Prompty" else _impl.SessionAsyncPrompty
+    raise AttributeError(name)
