@@ -146,6 +146,19 @@ def output_dict(value):
     return {"output": to_jsonable(value)}
 
 
+def _sync_chunks(agen):
+    """An async generator's items, one by one, from plain code (a flex entry may be `async def … yield`)."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+    finally:
+        loop.close()
+
+
 class _AttrDict(dict):
     """An aggregated line result: read by key or, one level deep, as an attribute (prompt flow's AttrDict)."""
 
@@ -203,6 +216,8 @@ class EntryExecutor:
         result = self.func(**self._kwargs(inputs))
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
+        if inspect.isasyncgen(result):
+            result = _sync_chunks(result)
         if inspect.isgenerator(result):
             parts = []
             for chunk in result:

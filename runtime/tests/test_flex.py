@@ -24,6 +24,13 @@ class FlexFlowTest(RuntimeTestCase):
         self.assertEqual(res["outputs"], {"output": "w0 w1 w2 "})
         self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["w0 ", "w1 ", "w2 "])
 
+    def test_async_generator_entry_streams_too(self):
+        self.files({"agen.py": "async def words(n: int = 2):\n    for i in range(n):\n        yield 'a%d' % i\n"})
+        events = []
+        res = self.run_flow({"entry": "agen:words"}, {}, kind="flex", events=events)["result"]
+        self.assertEqual(res["outputs"], {"output": "a0a1"}, res)
+        self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["a0", "a1"])
+
     def test_class_entry_with_init_connection_env_conn_ref_and_dataclass_output(self):
         self.files({"cls.py": """import os
 from dataclasses import dataclass

@@ -137,6 +137,18 @@ class Scorer:
     );
   });
 
+  it("copies a flex flow's additional_includes into its session, as for DAG flows", async () => {
+    const shared = jar.make({ 'textutil.py': 'def shout(s):\n    return s.upper() + "!"\n' });
+    // the include is a sibling folder, named relative to the flow folder
+    const dir = jar.make({
+      'flow.flex.yaml': `entry: main:run\nadditional_includes:\n- ../${path.basename(shared)}/textutil.py\n`,
+      'main.py': 'from textutil import shout\n\ndef run(text: str = "hey") -> str:\n    return shout(text)\n',
+    });
+    const r = await runCli(['run', dir, '--json'], { FLOWSESSION_ALLOWED_INCLUDE_ROOTS: shared });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'HEY!' });
+  });
+
   it('streams a generator output chunk by chunk and records the joined text', async () => {
     const dir = jar.make({
       'flow.flex.yaml': 'entry: gen:count\n',

@@ -86,6 +86,9 @@ function eventView(e: RuntimeEvent): RunEventView | undefined {
         output: preview(e.output),
         error: errorView(e.error),
       };
+    case 'outputChunk':
+      // a generator's output as it is produced, shown with the step's printed lines
+      return { event: 'nodeLog', node: e.node, stream: 'stdout', text: String(e.text) };
     default:
       return undefined;
   }
