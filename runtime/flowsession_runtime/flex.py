@@ -16,8 +16,8 @@ import time
 import typing
 
 from . import connections as conn_mod, inputs as inputs_mod, metrics, prompty as prompty_mod, toolmeta
-from .executor import utc_now
-from .wire import RuntimeFailure, capped_value, to_jsonable
+from .executor import emit_node_end, tool_error, utc_now
+from .wire import RuntimeFailure, to_jsonable
 
 AGGREGATE = "__aggregate__"
 _CONN_REF = re.compile(r"^\$\{([A-Za-z_][\w-]*)\.([A-Za-z_][\w.-]*)\}$")
@@ -229,15 +229,9 @@ class EntryExecutor:
         return result
 
     def _error(self, e):
-        if isinstance(e, RuntimeFailure):
-            err = {"code": e.code, "message": self.hub.redact(e.message), "node": self.name}
-        else:
-            err = {"code": "ToolExecutionError" if not isinstance(e, prompty_mod.MissingRequiredInputError)
-                   else "MissingRequiredInputError", "innerCode": type(e).__name__, "node": self.name,
-                   "message": self.hub.redact("Execution failure in '%s': (%s) %s" % (self.name, type(e).__name__, e))}
-        detail = toolmeta.user_traceback(e, self.flow_dir) if e.__traceback__ is not None else None
-        if detail:
-            err["detail"] = self.hub.redact(detail)
+        err = tool_error(self.name, e, self.hub.redact, self.flow_dir)
+        if isinstance(e, prompty_mod.MissingRequiredInputError):
+            err["code"] = "MissingRequiredInputError"
         return err
 
     def _record(self, name, run_id, inputs, call):
@@ -257,14 +251,7 @@ class EntryExecutor:
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
         if self.emit_events:
-            ev = {"runId": run_id, "node": name, "status": rec["status"], "durationMs": rec["durationMs"]}
-            if rec["status"] == "Completed":
-                ev["output"], truncated = capped_value(to_jsonable(rec["output"]))
-                if truncated:
-                    ev["outputTruncated"] = True
-            else:
-                ev["error"] = rec["error"]
-            self.hub.channel.event("nodeEnd", **ev)
+            emit_node_end(self.hub.channel, run_id, dict(rec, output=to_jsonable(rec["output"])))
         return rec
 
     def run_line(self, given_inputs, run_id, index=None, with_aggregation=False):

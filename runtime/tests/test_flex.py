@@ -7,6 +7,13 @@ from tests.helpers import RuntimeTestCase
 from tests.test_llm import KEY, Stub
 
 
+def start_stub(cls):
+    """The llm tests' OpenAI stub on loopback, for a test class: `cls.url` is its address."""
+    cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+    cls.url = "http://127.0.0.1:%d" % cls.server.server_address[1]
+
+
 class FlexFlowTest(RuntimeTestCase):
     def test_function_entry_with_typed_inputs_defaults_and_sample(self):
         self.files({"fn.py": "def answer(question: str, times: int = 2) -> str:\n"
@@ -102,9 +109,7 @@ class PromptyTest(RuntimeTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-        cls.url = "http://127.0.0.1:%d" % cls.server.server_address[1]
+        start_stub(cls)
 
     @classmethod
     def tearDownClass(cls):
@@ -152,9 +157,7 @@ class RealPackagePromptyTest(RuntimeTestCase):
         })
         cls.flow_dir = os.path.realpath(tempfile.mkdtemp(prefix="fs-flow-"))
         cls.rt = Runtime(cls.flow_dir, env={"PYTHONPATH": cls.fake + os.pathsep + RUNTIME_DIR})
-        cls.server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
-        cls.url = "http://127.0.0.1:%d" % cls.server.server_address[1]
+        start_stub(cls)
 
     @classmethod
     def tearDownClass(cls):

@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
-import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
+import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub';
+import { assertSecretNotInSession } from '../support/secretChecks';
 import { testServices } from '../support/world/manager';
-import { testEngine } from '../support/world/world';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 
 const SECRET = 'sk-flex-7e3b1d9a5c22';
@@ -42,10 +42,8 @@ describe('flex flows and prompty in a session', function () {
   const jar = new FlowJar();
 
   before(async () => {
-    stub = await startOpenAiStub(SECRET);
+    ({ stub, connectionsFile } = await startStubWithConnections(SECRET, jar));
     ({ manager } = testServices());
-    connectionsFile = path.join(jar.make({}), 'connections.yaml');
-    fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
   });
 
   after(async () => {
@@ -191,16 +189,7 @@ class Scorer:
     // the folder holding only the prompty is its session
     const withInputs = await runCli(['run', dir, '--inputs', 'question=Why?', '--json'], { PROMPTY_TEST_KEY: SECRET });
     assert.deepStrictEqual(json<{ outputs: unknown }>(withInputs).outputs, { output: 'echo: Why?' });
-    const status = await manager.status(dir);
-    const engine = testEngine();
-    const c = await engine.inspectContainer(status.container!);
-    assert.ok(!JSON.stringify(c).includes(SECRET), 'not in the container config or labels');
-    const env = await engine.exec(status.container!, [
-      'python3',
-      '-c',
-      'import os\nfor p in os.listdir("/proc"):\n    try: print(open("/proc/%s/environ" % p).read())\n    except Exception: pass',
-    ]);
-    assert.ok(!env.stdout.includes(SECRET), 'not in any process environment of the session');
+    await assertSecretNotInSession(manager, dir, SECRET);
     for (const f of ['flow.output.json', 'flow.detail.json', 'flow.log'])
       assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', f), 'utf8').includes(SECRET), f);
   });

@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import * as http from 'http';
+import * as path from 'path';
 import type { AddressInfo } from 'net';
 
 export interface StubRequest {
@@ -108,4 +110,15 @@ export function stubConnectionsYaml(url: string, more = ''): string {
   base_url: ${url}/v1
   api_key: \${env:TEST_LLM_KEY}
 ${more}`;
+}
+
+/** The stub with a connections file naming it (`aoai`, `oai`) in a folder of `jar`: what the llm suites start with. */
+export async function startStubWithConnections(
+  key: string,
+  jar: { make(files: Record<string, string>): string },
+): Promise<{ stub: OpenAiStub; connectionsFile: string }> {
+  const stub = await startOpenAiStub(key);
+  const connectionsFile = path.join(jar.make({}), 'connections.yaml');
+  fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
+  return { stub, connectionsFile };
 }

@@ -83,24 +83,31 @@ export function kindsLabel(flows: { kind: FlowKind }[]): string {
 
 const REMEDY = 'Give a flow folder (with flow.dag.yaml or flow.flex.yaml), a flow file, or a .prompty file.';
 
-/**
- * The flow a path names: a flow folder (its DAG, else its flex definition, else its only .prompty), a flow file
- * (flow.dag.yaml, flow.flex.yaml, their .yml forms) or a .prompty file. Throws a bad-input FlowSessionError otherwise.
- */
-export function locateFlow(given: string): FlowTarget {
+/** A path as absolute, with the kind of flow file it is, or `file: undefined` for a folder; throws for anything else. */
+function statFlowPath(given: string): { abs: string; file?: FlowKind } {
   const abs = path.resolve(given);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(abs);
   } catch {
-    throw new FlowSessionError('bad-input', `No such file or folder: ${abs}`, REMEDY);
+    throw new FlowSessionError('bad-input', `${kindOfFileName(abs) ? 'No such file' : 'No such folder'}: ${abs}`, REMEDY);
   }
   if (stat.isFile()) {
     const kind = kindOfFileName(abs);
     if (!kind) throw new FlowSessionError('bad-input', `Not a flow file: ${abs}`, REMEDY);
-    return { dir: fs.realpathSync(path.dirname(abs)), kind, file: path.basename(abs) };
+    return { abs, file: kind };
   }
   if (!stat.isDirectory()) throw new FlowSessionError('bad-input', `Not a file or folder: ${abs}`, REMEDY);
+  return { abs };
+}
+
+/**
+ * The flow a path names: a flow folder (its DAG, else its flex definition, else its only .prompty), a flow file
+ * (flow.dag.yaml, flow.flex.yaml, their .yml forms) or a .prompty file. Throws a bad-input FlowSessionError otherwise.
+ */
+export function locateFlow(given: string): FlowTarget {
+  const { abs, file } = statFlowPath(given);
+  if (file) return { dir: fs.realpathSync(path.dirname(abs)), kind: file, file: path.basename(abs) };
   const dir = fs.realpathSync(abs);
   const def = definitionFileIn(dir);
   if (def) return { dir, ...def };
@@ -120,18 +127,8 @@ export function locateFlow(given: string): FlowTarget {
  * it), or the folder of a flow file or a .prompty file. Throws a bad-input FlowSessionError otherwise.
  */
 export function sessionFolderOf(given: string): string {
-  const abs = path.resolve(given);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(abs);
-  } catch {
-    throw new FlowSessionError('bad-input', `No such folder: ${abs}`, REMEDY);
-  }
-  if (stat.isFile()) {
-    if (!kindOfFileName(abs)) throw new FlowSessionError('bad-input', `Not a flow file: ${abs}`, REMEDY);
-    return fs.realpathSync(path.dirname(abs));
-  }
-  if (!stat.isDirectory()) throw new FlowSessionError('bad-input', `Not a folder: ${abs}`, REMEDY);
+  const { abs, file } = statFlowPath(given);
+  if (file) return fs.realpathSync(path.dirname(abs));
   if (!isFlowFolder(abs))
     throw new FlowSessionError('bad-input', `No flow in ${abs} (no flow.dag.yaml, flow.flex.yaml or .prompty file).`, REMEDY);
   return fs.realpathSync(abs);

@@ -62,7 +62,8 @@ describe('flowKind: what kind of flow a path is', () => {
     );
     assert.throws(() => locateFlow(path.join(none, 'tool.py')), /Not a flow file/);
     assert.throws(() => sessionFolderOf(none), /No flow in/);
-    assert.throws(() => locateFlow(path.join(none, 'missing')), /No such file or folder/);
+    assert.throws(() => locateFlow(path.join(none, 'missing')), /No such folder/);
+    assert.throws(() => locateFlow(path.join(none, 'gone.prompty')), /No such file/);
   });
 
   it('reads the inputs a run form asks for: flex YAML inputs and sample.inputs, prompty inputs and sample', async () => {
