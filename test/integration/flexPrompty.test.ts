@@ -87,12 +87,14 @@ class Scorer:
         print("init once")
 
     def __call__(self, word: str) -> Result:
+        if word == "boom":
+            raise ValueError("no boom words")
         return Result(score=len(word) * self.weight, base_ok=os.environ["STUB_BASE"] == self.conn.api_base)
 
     def __aggregate__(self, results):
         return {"total": sum(r.score for r in results), "lines": len(results)}
 `,
-      'data.jsonl': ['{"w": "a"}', '{"w": "abc"}', '{"w": "ab"}', '{"w": "abcd"}'].join('\n') + '\n',
+      'data.jsonl': ['{"w": "a"}', '{"w": "abc"}', '{"w": "boom"}', '{"w": "ab"}', '{"w": "abcd"}'].join('\n') + '\n',
     });
     const r = await runCli(
       [
@@ -115,9 +117,10 @@ class Scorer:
       { TEST_LLM_KEY: SECRET },
     );
     assert.strictEqual(r.code, 0, r.stderr);
-    const doc = json<{ total: number; failed: number; metrics: Record<string, number>; output: string }>(r);
-    assert.strictEqual(doc.total, 4);
-    assert.strictEqual(doc.failed, 0);
+    const doc = json<{ total: number; failed: number; summary: string; metrics: Record<string, number>; output: string }>(r);
+    assert.strictEqual(doc.total, 5);
+    assert.strictEqual(doc.failed, 1);
+    assert.strictEqual(doc.summary, '1 out of 5 runs failed');
     assert.deepStrictEqual(doc.metrics, { total: 100, lines: 4 });
     const lines = fs
       .readFileSync(doc.output, 'utf8')
@@ -129,10 +132,13 @@ class Scorer:
       [
         [0, 10, true],
         [1, 30, true],
-        [2, 20, true],
-        [3, 40, true],
+        [2, undefined, undefined],
+        [3, 20, true],
+        [4, 40, true],
       ],
     );
+    assert.strictEqual(lines[2].error.code, 'ToolExecutionError');
+    assert.match(lines[2].error.message, /\(ValueError\) no boom words/);
   });
 
   it("copies a flex flow's additional_includes into its session, as for DAG flows", async () => {
