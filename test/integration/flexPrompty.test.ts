@@ -153,6 +153,84 @@ class Scorer:
     assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'HEY!' });
   });
 
+  it("runs a chat class flow as prompt flow's samples write it: a model configuration from --init init.json, Prompty.load with it", async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: flow:ChatFlow\nsample:\n  inputs:\n    question: What is ChatGPT?\n',
+      'flow.py': `from pathlib import Path
+from promptflow.core import AzureOpenAIModelConfiguration, Prompty
+from promptflow.tracing import trace
+
+BASE_DIR = Path(__file__).absolute().parent
+
+
+class ChatFlow:
+    def __init__(self, model_config: AzureOpenAIModelConfiguration, max_total_token: int = 4096):
+        self.model_config = model_config
+        self.max_total_token = max_total_token
+
+    @trace
+    def __call__(self, question: str = "What is ChatGPT?", chat_history: list = None) -> str:
+        prompty = Prompty.load(source=BASE_DIR / "chat.prompty", model={"configuration": self.model_config})
+        return prompty(question=question, chat_history=chat_history or [])
+`,
+      'chat.prompty': `---
+name: Chat
+model:
+  api: chat
+  configuration:
+    type: azure_openai
+    azure_deployment: gpt-35
+  parameters:
+    temperature: 0.2
+inputs:
+  question:
+    type: string
+  chat_history:
+    type: list
+---
+system:
+You are a helpful assistant.
+
+{% for item in chat_history %}
+{{item.role}}:
+{{item.content}}
+{% endfor %}
+
+user:
+{{question}}
+`,
+      'init.json': JSON.stringify({ model_config: { azure_deployment: 'gpt-35', connection: 'aoai' } }),
+    });
+    const history = JSON.stringify([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'hello' },
+    ]);
+    const r = await runCli(
+      [
+        'run',
+        dir,
+        '--init',
+        path.join(dir, 'init.json'),
+        '--inputs',
+        `chat_history=${history}`,
+        '--connections',
+        connectionsFile,
+        '--json',
+      ],
+      { TEST_LLM_KEY: SECRET },
+    );
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'echo: What is ChatGPT?' });
+    const req = stub.requests[stub.requests.length - 1];
+    assert.match(req.path, /^\/openai\/deployments\/gpt-35\/chat\/completions/);
+    assert.strictEqual(req.headers['api-key'], SECRET);
+    assert.deepStrictEqual(
+      (req.body.messages as { role: string }[]).map((m) => m.role),
+      ['system', 'user', 'assistant', 'user'],
+    );
+    assert.strictEqual(req.body.temperature, 0.2);
+  });
+
   it('streams a generator output chunk by chunk and records the joined text', async () => {
     const dir = jar.make({
       'flow.flex.yaml': 'entry: gen:count\n',
