@@ -61,6 +61,23 @@ class Flow:
         # the connection's field reaches the flow's process (what the flow returns is its own business)
         self.assertEqual(res["outputs"], {"text": "#a!", "env": "s3cr3t-value"})
 
+    def test_sample_init_and_sample_inputs_from_files(self):
+        self.files({"si.py": "class F:\n    def __init__(self, greeting: str, n: int = 1):\n        self.g, self.n = greeting, n\n"
+                             "    def __call__(self, name: str) -> str:\n        return (self.g + ' ' + name) * self.n\n",
+                    "init.json": json.dumps({"greeting": "hello", "n": "2"}), "inputs.json": json.dumps({"name": "ann"})})
+        flow = {"entry": "si:F", "sample": {"init": "${file:init.json}", "inputs": "${file:inputs.json}"}}
+        res = self.run_flow(flow, {}, kind="flex")["result"]
+        self.assertEqual(res["outputs"], {"output": "hello annhello ann"}, res)
+        # --init wins over sample.init
+        res = self.run_flow(flow, {}, kind="flex", init={"greeting": "hi"})["result"]
+        self.assertEqual(res["outputs"], {"output": "hi annhi ann"}, res)
+
+    def test_missing_init_value_is_a_clear_error(self):
+        self.files({"mi.py": "class F:\n    def __init__(self, key: str):\n        pass\n    def __call__(self) -> str:\n        return 'x'\n"})
+        res = self.run_flow({"entry": "mi:F"}, {}, kind="flex")["result"]
+        self.assertEqual(res["status"], "Failed")
+        self.assertIn("--init key=", res["error"]["message"])
+
     def test_complex_input_type_is_an_error(self):
         self.files({"bad.py": "class Thing: pass\ndef f(x: Thing):\n    return 1\n"})
         res = self.run_flow({"entry": "bad:f"}, {"x": 1}, kind="flex")["result"]
