@@ -14,7 +14,8 @@ import uuid
 from . import llm, templates
 from .wire import RuntimeFailure
 
-_ENV_REF = re.compile(r"^\$\{env:([^}]+)\}$")
+_ENV_REF = re.compile(r"^\$\{env:([^}]+)\}$", re.I)
+_REFERENCE = re.compile(r"^\$\{(\w+):(.*)\}$")
 _ROLE_LINE = re.compile(r"(?i)^\s*#?\s*(" + "|".join(llm.VALID_ROLES) + r")\s*:\s*\n", re.M)
 # what a request sends: relative path -> {"config": front matter, "template": text, "templateLine": n}
 documents = {}
@@ -254,11 +255,36 @@ def _unescape(value, table):
     return value
 
 
+def resolve_references(value, base_dir):
+    """`${env:NAME}` (the host's value for this request, None when it has none) and `${file:path}` (a .json file
+    loaded, another file's text) anywhere in the front matter, as prompt flow's resolve_references reads them."""
+    if isinstance(value, dict):
+        return {k: resolve_references(v, base_dir) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(v, base_dir) for v in value]
+    if not isinstance(value, str):
+        return value
+    m = _REFERENCE.match(value.strip())
+    if not m:
+        return value
+    kind, ref = m.group(1).lower(), m.group(2)
+    if kind == "env":
+        return env_values.get(ref, os.environ.get(ref))
+    if kind == "file":
+        path = os.path.join(base_dir, ref)
+        try:
+            with open(path, encoding="utf-8") as f:
+                return json.load(f) if path.lower().endswith(".json") else f.read()
+        except (OSError, ValueError) as e:
+            raise InvalidSampleError("Cannot read the file %s: %s" % (ref, e))
+    return value
+
+
 class PromptyCall:
     """A loaded prompty: its configuration merged with overrides, called with keyword inputs."""
 
     def __init__(self, doc, path, model=None, **overrides):
-        config = _merge(doc.get("config") or {}, overrides)
+        config = _merge(resolve_references(doc.get("config") or {}, os.path.dirname(path)), overrides)
         config["model"] = _merge(config.get("model") or {}, _model_override(model))
         self.config = config
         self.template = doc.get("template") or ""

@@ -49,7 +49,7 @@ export const PROMPTY_ROLES = ['system', 'user', 'assistant', 'function', 'tool']
 const SUB_MARKERS = new Set(['name', 'content', 'tool_call_id', 'tool_calls']);
 /** `# word:` alone on a line is a role marker to prompt flow; one it does not know fails the call */
 const ROLE_LIKE = /^\s*#\s*([A-Za-z_][\w-]*)\s*:\s*$/;
-const ENV_REF = /^\$\{env:([^}]+)\}$/;
+const ENV_REF = /^\$\{env:([^}]+)\}$/i;
 
 export interface PromptyAnalysis {
   parsed: ParsedFlow | undefined;
@@ -110,8 +110,8 @@ function checkFront(root: Mapping, sink: ProblemSink): void {
   for (const key of Object.keys(root)) if (!TOP_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, 'the prompty'), [key], 'key');
   for (const key of ['inputs', 'outputs', 'environment', 'environment_variables'])
     if (root[key] != null && !isMapping(root[key])) sink.error(DEF, msg.notMapping(`'${key}'`), [key]);
-  if (root.sample != null && !isMapping(root.sample) && !(typeof root.sample === 'string' && /\.json$/i.test(root.sample.trim())))
-    sink.error(DEF, "'sample' must be a mapping of input values or the path of a .json file.", ['sample']);
+  if (root.sample != null && !isMapping(root.sample) && !(typeof root.sample === 'string' && /\.json\}?$/i.test(root.sample.trim())))
+    sink.error(DEF, "'sample' must be a mapping of input values, the path of a .json file or '${file:<path>.json}'.", ['sample']);
   const model = root.model;
   if (model == null) {
     sink.error(DEF, "The prompty has no 'model': give at least model.configuration (its type and deployment or model).", []);
