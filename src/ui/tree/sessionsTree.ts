@@ -143,15 +143,17 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     const item = new vscode.TreeItem(path.basename(element.flowDir), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `flow:${element.flowDir}`;
     item.resourceUri = vscode.Uri.file(element.flowDir);
+    // a plain DAG folder reads as before; a folder with flex or prompty flows says so before its state
     const kinds = kindsLabel(flowsInFolder(element.flowDir));
+    const prefix = kinds === 'dag' ? '' : `${kinds} · `;
     if (!s) {
-      item.description = `${kinds} · unknown`;
+      item.description = `${prefix}unknown`;
       item.iconPath = new vscode.ThemeIcon('question');
       item.contextValue = 'flowsession.flow state:unknown';
       return item;
     }
     const look = STATE_LOOK[s.state];
-    item.description = `${kinds} · ${describeState(s)}`;
+    item.description = `${prefix}${describeState(s)}`;
     item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
     item.contextValue = contextValueOf(s);
     const tip = new vscode.MarkdownString(undefined, true);

@@ -2,7 +2,14 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { definitionFileIn, kindOfFileName, locateFlow, sessionFolderOf } from '../../../../src/core/flow/flowKind';
+import {
+  definitionFileIn,
+  flowsInFolder,
+  kindOfFileName,
+  kindsLabel,
+  locateFlow,
+  sessionFolderOf,
+} from '../../../../src/core/flow/flowKind';
 import { resolveFlowDir } from '../../../../src/core/flow/environment';
 import { FlowSessionError } from '../../../../src/core/errors';
 import { flowInputsOf } from '../../../../src/core/flow/flowInputs';
@@ -46,6 +53,18 @@ describe('flowKind: what kind of flow a path is', () => {
     const dag = make({ 'flow.dag.yml': '' });
     assert.deepStrictEqual(locateFlow(path.join(dag, 'flow.dag.yml')), { dir: dag, kind: 'dag', file: 'flow.dag.yml' });
     assert.strictEqual(resolveFlowDir(path.join(flex, 'helper.prompty')), flex);
+  });
+
+  it('lists the flows of a folder with their kinds, and labels them', () => {
+    const mixed = make({ 'flow.dag.yaml': '', 'b.prompty': '', 'a.prompty': '', 'x.py': '' });
+    assert.deepStrictEqual(flowsInFolder(mixed), [
+      { kind: 'dag', file: 'flow.dag.yaml' },
+      { kind: 'prompty', file: 'a.prompty' },
+      { kind: 'prompty', file: 'b.prompty' },
+    ]);
+    assert.strictEqual(kindsLabel(flowsInFolder(mixed)), 'dag + 2 prompty');
+    assert.strictEqual(kindsLabel([{ kind: 'flex' }]), 'flex');
+    assert.strictEqual(kindsLabel([{ kind: 'prompty' }]), 'prompty');
   });
 
   it('refuses what is not a flow, and a folder of several .prompty files when one flow is meant', () => {
