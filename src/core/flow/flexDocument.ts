@@ -1,8 +1,9 @@
 import { ParsedFlow, parseFlowDocument, YamlPath } from './dagDocument';
-import { isMapping, Mapping } from './flowModel';
+import { buildModel, isMapping, Mapping } from './flowModel';
 import { msg } from './messages';
 import { FlowProblem } from './problem';
 import { ProblemSink } from './problemSink';
+import { checkIncludes, type PathProbe } from './sources';
 
 const DEF = 'FlowDefinitionError';
 const UNKNOWN = 'UnknownField';
@@ -55,8 +56,11 @@ export interface FlexAnalysis {
   problems: FlowProblem[];
 }
 
-/** The static checks of a flow.flex.yaml text: YAML, known keys, the entry, the port types, sample and environment shapes. */
-export function analyzeFlexText(input: string | Uint8Array, file = 'flow.flex.yaml'): FlexAnalysis {
+/**
+ * The static checks of a flow.flex.yaml text: YAML, known keys, the entry, the port types, sample and environment
+ * shapes; with `probe` (the flow folder), its additional_includes as for DAG flows (missing, refused).
+ */
+export function analyzeFlexText(input: string | Uint8Array, file = 'flow.flex.yaml', probe?: PathProbe): FlexAnalysis {
   const parsed = parseFlowDocument(input, file);
   if (parsed.problems.length > 0) return { parsed, value: undefined, problems: parsed.problems };
   const sink = new ProblemSink(parsed);
@@ -90,7 +94,8 @@ export function analyzeFlexText(input: string | Uint8Array, file = 'flow.flex.ya
   for (const key of ['environment', 'environment_variables']) {
     if (root[key] != null && !isMapping(root[key])) sink.error(DEF, msg.notMapping(`'${key}'`), [key]);
   }
-  if (root.additional_includes != null && !Array.isArray(root.additional_includes))
+  if (probe) checkIncludes(buildModel(root), probe, sink);
+  else if (root.additional_includes != null && !Array.isArray(root.additional_includes))
     sink.error(DEF, msg.notList("'additional_includes'"), ['additional_includes']);
   return { parsed, value: root, entryModule, problems: sink.problems };
 }

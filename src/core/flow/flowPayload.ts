@@ -3,6 +3,7 @@ import * as path from 'path';
 import { listFlowFiles } from '../fs/flowArchive';
 import type { PromptyDoc } from '../runtime/protocol';
 import { readFlowEnvironment } from './environment';
+import { fsProbe } from './sources';
 import { analyzeFlexText } from './flexDocument';
 import { flowToJson } from './flowInfo';
 import { FlowTarget, kindOfFileName } from './flowKind';
@@ -42,7 +43,7 @@ export async function readFlowPayload(target: FlowTarget, env: NodeJS.ProcessEnv
     problems = analysis.problems;
     flow = flowToJson(analysis.parsed) as Record<string, unknown> | undefined;
   } else if (target.kind === 'flex') {
-    const analysis = analyzeFlexText(await fsp.readFile(path.join(target.dir, target.file)), target.file);
+    const analysis = analyzeFlexText(await fsp.readFile(path.join(target.dir, target.file)), target.file, fsProbe(target.dir));
     problems = analysis.problems;
     flow = analysis.value;
   } else {

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { promises as fsp } from 'fs';
 import { ParsedFlow, rangeOfPath } from '../flow/dagDocument';
+import { fsProbe } from '../flow/sources';
 import { analyzeFlexText } from '../flow/flexDocument';
 import { definitionFileIn } from '../flow/flowKind';
 import { staticPromptyProblems } from './staticFolderChecks';
@@ -90,7 +91,7 @@ export class FlowValidator {
   private async validateFlexOrPrompty(dir: string, flexFile: string | undefined, options: ValidateOptions): Promise<ValidationReport> {
     const warm = options.session === 'never' ? undefined : this.manager.liveRuntime(dir);
     const earlySync = warm ? this.sync(dir, options.changedFiles) : undefined;
-    const flex = flexFile ? analyzeFlexText(await fsp.readFile(path.join(dir, flexFile)), flexFile) : undefined;
+    const flex = flexFile ? analyzeFlexText(await fsp.readFile(path.join(dir, flexFile)), flexFile, fsProbe(dir)) : undefined;
     const staticProblems = [...(flex?.problems ?? []), ...(await staticPromptyProblems(dir))];
     const report: ValidationReport = { flowDir: dir, problems: mergeProblems(staticProblems, []), sessionChecked: false };
     const unreadable = flex !== undefined && flex.value === undefined;

@@ -1,6 +1,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { analyzeFlexText, type FlexAnalysis } from '../flow/flexDocument';
+import { fsProbe } from '../flow/sources';
 import { definitionFileIn, promptyFilesIn } from '../flow/flowKind';
 import type { FlowProblem } from '../flow/problem';
 import { analyzePromptyText } from '../flow/promptyDocument';
@@ -22,7 +23,7 @@ export async function analyzeFlowFolder(dir: string): Promise<FolderAnalysis> {
     out.problems.push(...out.dag.problems);
   } else if (def?.kind === 'flex') {
     try {
-      out.flex = { ...analyzeFlexText(await fsp.readFile(path.join(dir, def.file)), def.file), file: def.file };
+      out.flex = { ...analyzeFlexText(await fsp.readFile(path.join(dir, def.file)), def.file, fsProbe(dir)), file: def.file };
       out.problems.push(...out.flex.problems);
     } catch {
       // removed while being read: the next save checks again

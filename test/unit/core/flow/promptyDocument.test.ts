@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { analyzeFlexText } from '../../../../src/core/flow/flexDocument';
+import { listProbe } from '../../../../src/core/flow/sources';
 import { envNamesUsed } from '../../../../src/core/flow/flowPayload';
 import { analyzePromptyText, envNamesOf } from '../../../../src/core/flow/promptyDocument';
 
@@ -87,6 +88,16 @@ user:
 });
 
 describe('flow.flex.yaml checks', () => {
+  it('checks additional_includes as for DAG flows when given the folder', () => {
+    const probe = listProbe(['main.py', 'lib/util.py']);
+    const a = analyzeFlexText('entry: main:run\nadditional_includes:\n- lib\n- missing/thing.py\n', 'flow.flex.yaml', probe);
+    assert.deepStrictEqual(
+      a.problems.map((p) => `${p.code} ${p.line}:${p.column}`),
+      ['FlowDefinitionError 4:3'],
+    );
+    assert.match(a.problems[0].message, /Unable to find additional include missing\/thing.py/);
+  });
+
   it('finds the entry module and accepts the schema prompt flow writes', () => {
     const a = analyzeFlexText(
       '$schema: https://x/Flow.schema.json\nentry: pkg.flow:Chat\nsample:\n  inputs:\n    q: hi\n  init: ${file:init.json}\n',
