@@ -407,16 +407,13 @@ def init_values(cls, flow, given, connections, flow_dir):
     return values
 
 
-def flex_executor(params, flow_dir, hub):
-    flow = params.get("flow") or {}
-    connections = params.get("connections") or {}
-    apply_environment_variables(flow, connections)
-    entry = load_entry(flow, flow_dir)
-    name = entry.__name__ if hasattr(entry, "__name__") else str(flow.get("entry"))
+def entry_inputs(entry, flow, flow_dir):
+    """The flow's inputs: the entry's signature (`__call__`'s for a class), defaults from the signature, then
+    `inputs.<name>.default`, then `sample.inputs`."""
     if inspect.isclass(entry):
         call = getattr(entry, "__call__", None)
         if call is None or call is object.__call__:
-            raise FlexProblem("EntryNotCallable", "The class '%s' of the entry has no __call__ method." % name)
+            raise FlexProblem("EntryNotCallable", "The class '%s' of the entry has no __call__ method." % entry.__name__)
         inputs = signature_ports(call, "input")
     else:
         inputs = signature_ports(entry, "input")
@@ -427,6 +424,16 @@ def flex_executor(params, flow_dir, hub):
             port["default"] = declared[k]["default"]
         if isinstance(sample_inputs, dict) and k in sample_inputs:
             port["default"] = sample_inputs[k]
+    return inputs
+
+
+def flex_executor(params, flow_dir, hub):
+    flow = params.get("flow") or {}
+    connections = params.get("connections") or {}
+    apply_environment_variables(flow, connections)
+    entry = load_entry(flow, flow_dir)
+    name = entry.__name__ if hasattr(entry, "__name__") else str(flow.get("entry"))
+    inputs = entry_inputs(entry, flow, flow_dir)
     ex = EntryExecutor(name, flow_dir, hub, inputs)
     init = params.get("init") if isinstance(params.get("init"), dict) else {}
     if inspect.isclass(entry):
@@ -475,7 +482,7 @@ def prompty_executor(params, flow_dir, hub):
 
 def check(params, flow_dir):
     """What the session finds in a flex flow without running it: the entry imports, exists and has a signature
-    prompt flow accepts (inputs, init parameters, the return type)."""
+    prompt flow accepts (inputs, init parameters, the return type). (problems, the entry's inputs or None)."""
     flow = params.get("flow") or {}
     flow_file = params.get("flowFile") or "flow.flex.yaml"
 
@@ -489,9 +496,9 @@ def check(params, flow_dir):
     try:
         entry = load_entry(flow, flow_dir)
     except FlexProblem as e:
-        return [problem(e.code, e.message, e.file, e.line)]
+        return [problem(e.code, e.message, e.file, e.line)], None
     except RuntimeFailure as e:
-        return [problem(e.code, e.message)]
+        return [problem(e.code, e.message)], None
     where = _where(entry, flow_dir)
     out = []
     targets = []
@@ -499,7 +506,7 @@ def check(params, flow_dir):
         call = getattr(entry, "__call__", None)
         if call is None or call is object.__call__:
             return [problem("EntryNotCallable", "The class '%s' of the entry has no __call__ method."
-                            % entry.__name__, *where)]
+                            % entry.__name__, *where)], None
         targets.append((call, "input", False))
         if entry.__init__ is not object.__init__:
             targets.append((entry.__init__, "init parameter", True))
@@ -530,7 +537,11 @@ def check(params, flow_dir):
                            *_where(func, flow_dir)))
     except ValueError:
         pass
-    return out
+    try:
+        inputs = to_jsonable(entry_inputs(entry, flow, flow_dir))
+    except RuntimeFailure:
+        inputs = None  # a signature error is reported above; an unreadable sample file when the flow runs
+    return out, inputs
 
 
 def _where(obj, flow_dir):

@@ -58,11 +58,16 @@ def validate(params, flow_dir):
     kind = params.get("kind") or "dag"
     problems = check_prompty_templates(params)
     if kind != "dag":
+        entry = None
         if kind == "flex":
             from . import flex
-            problems = flex.check(params, flow_dir) + problems
+            found, entry = flex.check(params, flow_dir)
+            problems = found + problems
         failed = any(p["severity"] == "error" for p in problems)
-        return {"result": "Failed" if failed else "Succeeded", "errors": problems, "tools": {"code": {}, "package": {}}}
+        result = {"result": "Failed" if failed else "Succeeded", "errors": problems, "tools": {"code": {}, "package": {}}}
+        if entry is not None:
+            result["entry"] = {"inputs": entry}
+        return result
     result = validate_dag(params, flow_dir)
     if problems:
         result["errors"].extend(problems)

@@ -116,6 +116,13 @@ class FlexValidateTest(RuntimeTestCase):
         [q] = self.validate({"entry": "cx:nope"}, kind="flex", flowFile="flow.flex.yaml")["errors"]
         self.assertEqual((q["code"], q["file"], q["yamlPath"]), ("EntryNotFound", "flow.flex.yaml", ["entry"]))
 
+    def test_reports_the_entry_inputs_for_a_run_form(self):
+        self.files({"form.py": "class F:\n    def __call__(self, q: str, n: int = 3, tags: list = None):\n        return q\n"})
+        res = self.validate({"entry": "form:F", "sample": {"inputs": {"q": "hi"}}}, kind="flex", flowFile="flow.flex.yaml")
+        self.assertEqual(res["errors"], [])
+        self.assertEqual(res["entry"]["inputs"], {"q": {"type": "string", "default": "hi"}, "n": {"type": "int", "default": 3},
+                                                  "tags": {"type": "list", "default": None}})
+
     def test_prompty_template_syntax_on_its_line(self):
         doc = {"config": {}, "template": "user:\n{{ question }\n", "templateLine": 6}
         [p] = self.validate({}, kind="prompty", flowFile="a.prompty", prompty={"a.prompty": doc})["errors"]

@@ -161,10 +161,18 @@ export interface FlowToolsJson {
   package: Record<string, unknown>;
 }
 
+/** A flex flow's entry as the session reads it: its inputs from the signature, with the defaults a run takes. */
+export interface FlexEntryMeta {
+  /** type: a flow input type, or null for an unannotated parameter */
+  inputs: Record<string, { type: string | null; default?: unknown }>;
+}
+
 export interface ValidateResult {
   result: 'Succeeded' | 'Failed';
   errors: RuntimeProblem[];
   tools: FlowToolsJson;
+  /** kind 'flex', when the entry loaded */
+  entry?: FlexEntryMeta;
 }
 
 // ---- run -----------------------------------------------------------------------------------

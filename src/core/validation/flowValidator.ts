@@ -11,7 +11,7 @@ import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir } from '../flow/staticChecks';
 import { resolveFlowDir } from '../flow/environment';
 import type { RuntimeClient } from '../runtime/client';
-import { Methods, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
+import { Methods, type FlexEntryMeta, type FlowToolsJson, type RuntimeProblem } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { recordToolsJson } from './toolsJson';
@@ -27,6 +27,8 @@ export interface ValidationReport {
   /** the sources the session checked; undefined means all of them */
   sources?: string[];
   tools?: FlowToolsJson;
+  /** a flex flow's entry as the session read it (its signature's inputs) */
+  entry?: FlexEntryMeta;
 }
 
 export interface ValidateOptions {
@@ -111,6 +113,7 @@ export class FlowValidator {
       { timeoutMs: 120_000 },
     );
     report.sessionChecked = true;
+    if (result.entry) report.entry = result.entry;
     report.problems = mergeProblems(
       staticProblems,
       result.errors.map((p) => placeProblem(p, flex?.parsed)),

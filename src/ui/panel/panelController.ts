@@ -375,7 +375,18 @@ export class PanelController {
     if (definitionFileIn(this.flowDir)?.kind !== 'dag') {
       // a flex flow's or a prompty's form: the inputs its definition declares, with the sample's values as defaults
       try {
-        const fields = fieldsFromFlow({ inputs: await flowInputsOf(this.flowDir) });
+        const declared = await flowInputsOf(this.flowDir);
+        // a running session reads the entry's signature: its inputs in order, what the YAML declares winning
+        const signature = await this.services.entryInputs?.(this.flowDir).catch(() => undefined);
+        const inputs: Record<string, { type?: string; default?: unknown }> = {};
+        for (const [name, port] of Object.entries(signature ?? {}))
+          inputs[name] = {
+            ...(port.type ? { type: port.type } : {}),
+            ...('default' in port ? { default: port.default } : {}),
+            ...declared[name],
+          };
+        for (const [name, spec] of Object.entries(declared)) inputs[name] ??= spec;
+        const fields = fieldsFromFlow({ inputs });
         if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;
         this.post({ type: 'fields', fields });
       } catch (e) {
