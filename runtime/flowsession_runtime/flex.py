@@ -1,10 +1,6 @@
-"""Flex flows (flow.flex.yaml: a Python function or class as the entry) and prompty files run as flows.
-
-Both are one callable with keyword inputs. The executor offers what run.py and batch.py ask of the DAG executor
-(`prepare`, `run_line`, `input_defs`, `agg_nodes`, `run_aggregation`), so a batch forks its workers after the
-entry is loaded (a class is made once, from its init values) and `__aggregate__` runs once in the coordinator.
-"""
-import asyncio
+"""Flex flows (flow.flex.yaml: a Python function or class as the entry) and prompty files, made into the one
+callable with keyword inputs that entry_executor runs: the entry imported, its signature read as prompt flow types
+it, a class made from its init values, the flow's environment variables applied."""
 import dataclasses
 import importlib
 import inspect
@@ -12,14 +8,12 @@ import json
 import os
 import re
 import sys
-import time
 import typing
 
-from . import connections as conn_mod, inputs as inputs_mod, metrics, prompty as prompty_mod, toolmeta
-from .executor import emit_node_end, tool_error, utc_now
-from .wire import RuntimeFailure, to_jsonable
+from . import connections as conn_mod, inputs as inputs_mod, prompty as prompty_mod, toolmeta
+from .entry_executor import AGGREGATE, EntryExecutor
+from .wire import RuntimeFailure
 
-AGGREGATE = "__aggregate__"
 _CONN_REF = re.compile(r"^\$\{([A-Za-z_][\w-]*)\.([A-Za-z_][\w.-]*)\}$")
 _FILE_REF = re.compile(r"^\$\{file:(.+)\}$")
 MODEL_CONFIGS = ("AzureOpenAIModelConfiguration", "OpenAIModelConfiguration")
@@ -136,166 +130,6 @@ def apply_environment_variables(flow, connections):
         m = _CONN_REF.match(text.strip())
         os.environ[str(k)] = connection_field(connections, m.group(1), m.group(2)) if m else text
 
-
-def output_dict(value):
-    """A line's outputs as prompt flow records them: a dict stays, a dataclass becomes one, anything else is `output`."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return to_jsonable(value)
-    return {"output": to_jsonable(value)}
-
-
-def _sync_chunks(agen):
-    """An async generator's items, one by one, from plain code (a flex entry may be `async def … yield`)."""
-    loop = asyncio.new_event_loop()
-    try:
-        while True:
-            try:
-                yield loop.run_until_complete(agen.__anext__())
-            except StopAsyncIteration:
-                return
-    finally:
-        loop.close()
-
-
-class _AttrDict(dict):
-    """An aggregated line result: read by key or, one level deep, as an attribute (prompt flow's AttrDict)."""
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key)
-
-
-class EntryExecutor:
-    def __init__(self, name, flow_dir, hub, input_defs, output_names=None):
-        self.name = name
-        self.flow_dir = flow_dir
-        self.hub = hub
-        self.emit_events = True
-        self.input_defs = input_defs
-        self.output_names = output_names
-        self.variants = {}
-        self.func = None
-        self.aggregate = None
-        self.agg_nodes = []
-
-    def prepare(self):
-        pass
-
-    def _coerce(self, given, index):
-        typed = {k: v for k, v in self.input_defs.items() if (v or {}).get("type") in inputs_mod.VALUE_TYPES}
-        resolved = dict(given or {})
-        for k, spec in self.input_defs.items():
-            if k not in resolved and "default" in (spec or {}):
-                resolved[k] = spec["default"]
-        missing = [k for k in self.input_defs if k not in resolved]
-        if missing:
-            line_info = "in input data" if index is None else "in line %d of input data" % index
-            raise RuntimeFailure("InputNotFound", (
-                "The input for flow is incorrect. The value for flow input '%s' is not provided %s. Please review "
-                "your input data or remove this input in your flow if it's no longer needed.") % (missing[0],
-                                                                                                   line_info))
-        for k, spec in typed.items():
-            if resolved.get(k) is not None:
-                resolved[k] = inputs_mod.parse_flow_input(k, resolved[k], spec["type"], index)
-        return resolved
-
-    def _kwargs(self, inputs):
-        try:
-            params = inspect.signature(self.func).parameters
-        except (TypeError, ValueError):
-            return dict(inputs)
-        if any(p.kind == p.VAR_KEYWORD for p in params.values()):
-            return dict(inputs)
-        return {k: v for k, v in inputs.items() if k in params}
-
-    def _call(self, inputs, run_id, emit):
-        result = self.func(**self._kwargs(inputs))
-        if inspect.iscoroutine(result):
-            result = asyncio.run(result)
-        if inspect.isasyncgen(result):
-            result = _sync_chunks(result)
-        if inspect.isgenerator(result):
-            parts = []
-            for chunk in result:
-                text = chunk if isinstance(chunk, str) else str(chunk)
-                parts.append(text)
-                if emit:
-                    self.hub.channel.event("outputChunk", runId=run_id, node=self.name, text=self.hub.redact(text))
-            result = "".join(parts)
-        return result
-
-    def _error(self, e):
-        err = tool_error(self.name, e, self.hub.redact, self.flow_dir)
-        if isinstance(e, prompty_mod.MissingRequiredInputError):
-            err["code"] = "MissingRequiredInputError"
-        return err
-
-    def _record(self, name, run_id, inputs, call):
-        """Runs `call` as one traced step (its prints captured, its start and end sent as node events)."""
-        started, t0 = utc_now(), time.monotonic()
-        cap = self.hub.begin(name, self.emit_events)
-        if self.emit_events:
-            self.hub.channel.event("nodeStart", runId=run_id, node=name)
-        rec = {"node": name, "status": "Completed", "inputs": inputs, "output": None, "error": None}
-        try:
-            rec["output"] = call()
-        except Exception as e:
-            rec["status"], rec["error"] = "Failed", self._error(e)
-        finally:
-            self.hub.end(cap)
-        rec["durationMs"] = int((time.monotonic() - t0) * 1000)
-        rec["start_time"], rec["end_time"] = started, utc_now()
-        rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
-        if self.emit_events:
-            emit_node_end(self.hub.channel, run_id, dict(rec, output=to_jsonable(rec["output"])))
-        return rec
-
-    def run_line(self, given_inputs, run_id, index=None, with_aggregation=False):
-        t0, started = time.monotonic(), utc_now()
-        result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
-                  "start_time": started}
-        try:
-            inputs = self._coerce(given_inputs, index)
-            result["inputs"] = inputs
-            rec = self._record(self.name, run_id, inputs, lambda: self._call(inputs, run_id, self.emit_events))
-            result["records"] = [rec]
-            if rec["status"] != "Completed":
-                result["status"], result["error"] = "Failed", rec["error"]
-            else:
-                raw = rec["output"]
-                rec["output"] = to_jsonable(raw)
-                result["outputs"] = output_dict(raw)
-                if self.agg_nodes:
-                    value = dataclasses.asdict(raw) if dataclasses.is_dataclass(raw) else raw
-                    result["agg"] = {AGGREGATE: {"results": to_jsonable(value)}}
-        except RuntimeFailure as e:
-            result["status"], result["error"] = "Failed", e.to_dict()
-        result["end_time"] = utc_now()
-        result["durationMs"] = int((time.monotonic() - t0) * 1000)
-        return result
-
-    def run_aggregation(self, lists, run_id):
-        """`__aggregate__(results)` once over the lines' results in line order; a dict it returns is the metrics."""
-        results = [_AttrDict(r) if isinstance(r, dict) else r for r in (lists.get(AGGREGATE) or {}).get("results", [])]
-
-        def aggregate():
-            value = self.aggregate(results)
-            if inspect.iscoroutine(value):
-                value = asyncio.run(value)
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    metrics.record(k, v)
-            return to_jsonable(value)
-
-        rec = self._record(AGGREGATE, run_id, {"results": to_jsonable(results)}, aggregate)
-        return [rec], (rec if rec["status"] == "Failed" else None)
-
-
-# -- flex flows -------------------------------------------------------------------------------
 
 def split_entry(entry):
     if not isinstance(entry, str) or ":" not in entry:
@@ -476,82 +310,3 @@ def prompty_executor(params, flow_dir, hub):
     ex = EntryExecutor(call.name, flow_dir, hub, inputs)
     ex.func = call
     return ex
-
-
-# -- validation -------------------------------------------------------------------------------
-
-def check(params, flow_dir):
-    """What the session finds in a flex flow without running it: the entry imports, exists and has a signature
-    prompt flow accepts (inputs, init parameters, the return type). (problems, the entry's inputs or None)."""
-    flow = params.get("flow") or {}
-    flow_file = params.get("flowFile") or "flow.flex.yaml"
-
-    def problem(code, message, file=None, line=None):
-        if file and line:
-            start, end = toolmeta.line_span(os.path.join(flow_dir, file), line)
-            return {"code": code, "message": message, "severity": "error", "file": file, "line": line,
-                    "column": start, "endLine": line, "endColumn": end}
-        return {"code": code, "message": message, "severity": "error", "file": flow_file, "yamlPath": ["entry"]}
-
-    try:
-        entry = load_entry(flow, flow_dir)
-    except FlexProblem as e:
-        return [problem(e.code, e.message, e.file, e.line)], None
-    except RuntimeFailure as e:
-        return [problem(e.code, e.message)], None
-    where = _where(entry, flow_dir)
-    out = []
-    targets = []
-    if inspect.isclass(entry):
-        call = getattr(entry, "__call__", None)
-        if call is None or call is object.__call__:
-            return [problem("EntryNotCallable", "The class '%s' of the entry has no __call__ method."
-                            % entry.__name__, *where)], None
-        targets.append((call, "input", False))
-        if entry.__init__ is not object.__init__:
-            targets.append((entry.__init__, "init parameter", True))
-        agg = getattr(entry, AGGREGATE, None)
-        if callable(agg):
-            n = len([p for p in inspect.signature(agg).parameters.values() if p.name != "self"])
-            if n != 1:
-                out.append(problem("InvalidAggregationFunction", "__aggregate__ must take exactly one parameter (the "
-                                   "list of line results), not %d." % n, *_where(agg, flow_dir)))
-    else:
-        targets.append((entry, "input", False))
-    for func, what, init in targets:
-        try:
-            signature_ports(func, what, allow_init_types=init)
-        except FlexProblem as e:
-            out.append(problem(e.code, e.message, *_where(func, flow_dir)))
-    func = targets[0][0]
-    try:
-        anno = inspect.signature(func).return_annotation
-        origin = typing.get_origin(anno)
-        streaming = origin is not None and getattr(origin, "__name__", "") in ("Iterator", "Generator", "Iterable")
-        if not streaming and not isinstance(anno, str):
-            value_type(anno)
-    except TypeError as e:
-        out.append(problem("FlexFlowSignatureError", "The output of '%s' is of %s (%s): return a str, a dict, a "
-                           "TypedDict or a dataclass." % (getattr(func, "__qualname__", "entry"), e,
-                                                          getattr(anno, "__name__", str(anno))),
-                           *_where(func, flow_dir)))
-    except ValueError:
-        pass
-    try:
-        inputs = to_jsonable(entry_inputs(entry, flow, flow_dir))
-    except RuntimeFailure:
-        inputs = None  # a signature error is reported above; an unreadable sample file when the flow runs
-    return out, inputs
-
-
-def _where(obj, flow_dir):
-    """(file relative to the flow folder, def line) of a function or class defined in the flow folder."""
-    try:
-        target = inspect.unwrap(obj)
-        file = inspect.getsourcefile(target)
-        line = inspect.getsourcelines(target)[1]
-    except (TypeError, OSError):
-        return None, None
-    if not file or not toolmeta.inside(file, flow_dir):
-        return None, None
-    return toolmeta.rel(os.path.realpath(file), flow_dir), line

@@ -60,8 +60,8 @@ def validate(params, flow_dir):
     if kind != "dag":
         entry = None
         if kind == "flex":
-            from . import flex
-            found, entry = flex.check(params, flow_dir)
+            from . import flex_check
+            found, entry = flex_check.check(params, flow_dir)
             problems = found + problems
         failed = any(p["severity"] == "error" for p in problems)
         result = {"result": "Failed" if failed else "Succeeded", "errors": problems, "tools": {"code": {}, "package": {}}}
