@@ -71,11 +71,15 @@ export class FlowIndex implements vscode.Disposable {
     return flowDirOf(uri.fsPath, folder?.uri.fsPath);
   }
 
-  /** The flow of the active editor, if any: a .prompty or flow file being edited is that flow, any other file its folder's. */
+  /** The flow folder of the active editor, if any. */
   activeFlow(): string | undefined {
+    return this.flowOf(vscode.window.activeTextEditor?.document.uri);
+  }
+
+  /** The .prompty being edited, if the active editor shows one: what Run and Batch act on then. */
+  activePrompty(): string | undefined {
     const uri = vscode.window.activeTextEditor?.document.uri;
-    if (uri?.scheme === 'file' && kindOfFileName(uri.fsPath) === 'prompty') return uri.fsPath;
-    return this.flowOf(uri);
+    return uri?.scheme === 'file' && kindOfFileName(uri.fsPath) === 'prompty' ? uri.fsPath : undefined;
   }
 
   dispose(): void {
@@ -107,7 +111,7 @@ export async function resolveFlow(
   purpose = 'Which flow?',
   options: { flowFile?: boolean } = {},
 ): Promise<string | undefined> {
-  const found = await resolveFlowPath(index, arg, purpose);
+  const found = (options.flowFile && arg === undefined && index.activePrompty()) || (await resolveFlowPath(index, arg, purpose));
   if (!found) return undefined;
   const isFile = (() => {
     try {
