@@ -15,6 +15,8 @@ import { analyzeFlowDir } from './staticChecks';
 /** A .prompty larger than this is not sent (the front matter and template of a real prompty are a few KB). */
 const MAX_PROMPTY_BYTES = 1024 * 1024;
 const MAX_PROMPTY_FILES = 200;
+/** all of them together: every request carries them */
+const MAX_PROMPTY_TOTAL_BYTES = 4 * 1024 * 1024;
 /** what prompt flow reads when a prompty's configuration names neither a connection nor an endpoint (from_env) */
 const IMPLICIT_ENV: Record<string, string[]> = {
   azure_openai: ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_API_KEY', 'OPENAI_API_VERSION'],
@@ -88,11 +90,15 @@ export async function readPromptyDocs(dir: string): Promise<Record<string, Promp
     files = listFlowFiles(dir);
   }
   const out: Record<string, PromptyDoc> = {};
+  let total = 0;
   for (const f of files.filter((x) => !x.dir && kindOfFileName(x.name) === 'prompty').slice(0, MAX_PROMPTY_FILES)) {
-    if (f.size > MAX_PROMPTY_BYTES) {
-      out[f.name] = { config: {}, template: '', templateLine: 1, error: `the file is larger than ${MAX_PROMPTY_BYTES / 1024} KB` };
+    if (f.size > MAX_PROMPTY_BYTES || total + f.size > MAX_PROMPTY_TOTAL_BYTES) {
+      const why =
+        f.size > MAX_PROMPTY_BYTES ? `the file is larger than ${MAX_PROMPTY_BYTES / 1024} KB` : "the flow's .prompty files pass 4 MB";
+      out[f.name] = { config: {}, template: '', templateLine: 1, error: why };
       continue;
     }
+    total += f.size;
     const a = analyzePromptyText(await fsp.readFile(f.abs, 'utf8'), f.name);
     const fatal = a.problems.find((p) => p.severity === 'error' && (p.code === 'YamlParseError' || a.config === undefined));
     out[f.name] = fatal
