@@ -72,6 +72,22 @@ class Flow:
         res = self.run_flow(flow, {}, kind="flex", init={"greeting": "hi"})["result"]
         self.assertEqual(res["outputs"], {"output": "hi annhi ann"}, res)
 
+    def test_model_configuration_init_from_a_connection_or_env_values(self):
+        self.files({"mc.py": "from promptflow.core import AzureOpenAIModelConfiguration\n"
+                             "class F:\n    def __init__(self, model_config: AzureOpenAIModelConfiguration):\n"
+                             "        self.c = model_config\n"
+                             "    def __call__(self) -> dict:\n"
+                             "        return {'dep': self.c.azure_deployment, 'endpoint': self.c.azure_endpoint,\n"
+                             "                'key_ok': self.c.api_key == 'k-123456', 'conn': self.c.connection}\n"})
+        conns = {"aoai": {"type": "AzureOpenAIConnection", "api_base": "https://x.example", "api_key": "k-123456"}}
+        res = self.run_flow({"entry": "mc:F"}, {}, kind="flex", connections=conns,
+                            init={"model_config": {"azure_deployment": "d1", "connection": "aoai"}})["result"]
+        self.assertEqual(res["outputs"], {"dep": "d1", "endpoint": "https://x.example", "key_ok": True, "conn": None}, res)
+        res = self.run_flow({"entry": "mc:F"}, {}, kind="flex", envValues={"MY_KEY": "k-123456"},
+                            init={"model_config": {"azure_deployment": "d2", "azure_endpoint": "https://y.example",
+                                                   "api_key": "${env:MY_KEY}"}})["result"]
+        self.assertEqual(res["outputs"], {"dep": "d2", "endpoint": "https://y.example", "key_ok": True, "conn": None}, res)
+
     def test_missing_init_value_is_a_clear_error(self):
         self.files({"mi.py": "class F:\n    def __init__(self, key: str):\n        pass\n    def __call__(self) -> str:\n        return 'x'\n"})
         res = self.run_flow({"entry": "mi:F"}, {}, kind="flex")["result"]

@@ -36,8 +36,15 @@ export interface FlowPayload {
   problems: FlowProblem[];
 }
 
-/** Reads a flow for the runtime: its definition, its .prompty files and the environment values they name. */
-export async function readFlowPayload(target: FlowTarget, env: NodeJS.ProcessEnv = process.env): Promise<FlowPayload> {
+/**
+ * Reads a flow for the runtime: its definition, its .prompty files and the environment values they name (and those
+ * a flex flow's definition or `init` values name, for the model configurations made from them).
+ */
+export async function readFlowPayload(
+  target: FlowTarget,
+  env: NodeJS.ProcessEnv = process.env,
+  init?: Record<string, unknown>,
+): Promise<FlowPayload> {
   let flow: Record<string, unknown> | undefined;
   let problems: FlowProblem[];
   if (target.kind === 'dag') {
@@ -56,6 +63,7 @@ export async function readFlowPayload(target: FlowTarget, env: NodeJS.ProcessEnv
   const prompty = await readPromptyDocs(target.dir);
   const names = new Set<string>();
   for (const doc of Object.values(prompty)) for (const n of envNamesUsed(doc.config)) names.add(n);
+  if (target.kind === 'flex') for (const n of [...envNamesOf(flow), ...envNamesOf(init)]) names.add(n);
   const envValues: Record<string, string> = {};
   for (const name of names) if (typeof env[name] === 'string') envValues[name] = env[name] as string;
   return { target, flow, prompty, envValues, problems };

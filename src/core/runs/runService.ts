@@ -155,12 +155,13 @@ export class RunService {
   private async prepare(
     flowPath: string,
     onProgress?: SessionProgress,
+    init?: Record<string, unknown>,
   ): Promise<
     { dir: string; flow: Record<string, unknown>; payload: FlowPayload; client: RuntimeClient } | { dir: string; error: FlowRunError }
   > {
     const target = locateFlow(flowPath);
     const dir = target.dir;
-    const payload = await readFlowPayload(target, this.env);
+    const payload = await readFlowPayload(target, this.env, init);
     const flow = payload.flow;
     const error = firstError(payload.problems);
     if (error || flow === undefined)
@@ -190,7 +191,7 @@ export class RunService {
   private async runTracked(flowDir: string, runId: string, options: RunOptions): Promise<RunRecord> {
     const started = Date.now();
     const startedAt = new Date(started).toISOString();
-    const prepared = await this.prepare(flowDir, options.onProgress);
+    const prepared = await this.prepare(flowDir, options.onProgress, options.init);
     if ('error' in prepared)
       return {
         runId,
@@ -297,7 +298,7 @@ export class RunService {
   }
 
   private async batchTracked(flowDir: string, runId: string, dataFile: string, options: BatchOptions): Promise<BatchRecord> {
-    const prepared = await this.prepare(flowDir, options.onProgress);
+    const prepared = await this.prepare(flowDir, options.onProgress, options.init);
     const outputFile = batchOutputFile(prepared.dir, runId);
     if ('error' in prepared) {
       return {

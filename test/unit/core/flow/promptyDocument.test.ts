@@ -1,7 +1,10 @@
 import * as assert from 'assert';
 import { analyzeFlexText } from '../../../../src/core/flow/flexDocument';
 import { listProbe } from '../../../../src/core/flow/sources';
-import { envNamesUsed } from '../../../../src/core/flow/flowPayload';
+import { envNamesUsed, readFlowPayload } from '../../../../src/core/flow/flowPayload';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { analyzePromptyText, envNamesOf } from '../../../../src/core/flow/promptyDocument';
 
 const at = (problems: { code: string; line: number; column: number; severity: string }[]) =>
@@ -114,5 +117,27 @@ describe('flow.flex.yaml checks', () => {
       'error FlowDefinitionError 4:11',
     ]);
     assert.deepStrictEqual(at(analyzeFlexText('entry: a:b\nsample:\n  outputs: {}\n').problems), ['error FlowDefinitionError 3:3']);
+  });
+});
+
+describe('what a request carries about a flow', () => {
+  it('sends the .prompty files parsed and only the environment values they or the init values name', async () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-payload-')));
+    try {
+      fs.writeFileSync(path.join(dir, 'flow.flex.yaml'), 'entry: f:F\nsample:\n  init:\n    key: ${env:FROM_SAMPLE}\n');
+      fs.mkdirSync(path.join(dir, 'prompts'));
+      fs.writeFileSync(
+        path.join(dir, 'prompts', 'a.prompty'),
+        '---\nmodel:\n  configuration:\n    type: openai\n    model: m\n    api_key: ${env:FROM_PROMPTY}\n---\nuser:\nhi\n',
+      );
+      const env = { FROM_PROMPTY: 'p-1', FROM_SAMPLE: 's-1', FROM_INIT: 'i-1', UNRELATED: 'u-1' };
+      const payload = await readFlowPayload({ dir, kind: 'flex', file: 'flow.flex.yaml' }, env, { k: '${env:FROM_INIT}' });
+      assert.deepStrictEqual(Object.keys(payload.prompty), ['prompts/a.prompty']);
+      assert.strictEqual(payload.prompty['prompts/a.prompty'].templateLine, 8);
+      assert.deepStrictEqual(payload.envValues, { FROM_PROMPTY: 'p-1', FROM_SAMPLE: 's-1', FROM_INIT: 'i-1' });
+      assert.deepStrictEqual(payload.problems, []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
