@@ -24,6 +24,11 @@ def make_executor(params, flow_dir, hub, emit_events):
     prompty.configure(params, flow_dir, float(llm_timeout), hub.redact)
     kind = params.get("kind") or "dag"
     if kind in ("flex", "prompty"):
+        what = "a flex flow" if kind == "flex" else "a prompty"
+        if params.get("node"):
+            raise RuntimeFailure("InvalidParams", "Only a DAG flow's nodes run alone; %s has none." % what)
+        if params.get("variant"):
+            raise RuntimeFailure("InvalidVariant", "Only a DAG flow's nodes have variants; %s has none." % what)
         from . import flex
         make = flex.flex_executor if kind == "flex" else flex.prompty_executor
         try:

@@ -94,6 +94,13 @@ class Flow:
         self.assertEqual(res["status"], "Failed")
         self.assertIn("--init key=", res["error"]["message"])
 
+    def test_node_and_variant_are_refused_clearly(self):
+        self.files({"nv.py": "def f() -> str:\n    return 'x'\n"})
+        res = self.run_flow({"entry": "nv:f"}, {}, kind="flex", node="f")["result"]
+        self.assertEqual((res["status"], res["error"]["code"]), ("Failed", "InvalidParams"))
+        res = self.run_flow({"entry": "nv:f"}, {}, kind="flex", variant="${f.v1}")["result"]
+        self.assertEqual((res["status"], res["error"]["code"]), ("Failed", "InvalidVariant"))
+
     def test_complex_input_type_is_an_error(self):
         self.files({"bad.py": "class Thing: pass\ndef f(x: Thing):\n    return 1\n"})
         res = self.run_flow({"entry": "bad:f"}, {"x": 1}, kind="flex")["result"]
