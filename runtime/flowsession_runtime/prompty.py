@@ -9,14 +9,12 @@ import json
 import os
 import re
 import sys
-import uuid
 
-from . import llm, templates
+from . import llm, prompty_chat
 from .wire import RuntimeFailure
 
 _ENV_REF = re.compile(r"^\$\{env:([^}]+)\}$", re.I)
 _REFERENCE = re.compile(r"^\$\{(\w+):(.*)\}$")
-_ROLE_LINE = re.compile(r"(?i)^\s*#?\s*(" + "|".join(llm.VALID_ROLES) + r")\s*:\s*\n", re.M)
 # what a request sends: relative path -> {"config": front matter, "template": text, "templateLine": n}
 documents = {}
 env_values = {}
@@ -199,62 +197,6 @@ def load_sample(sample, base_dir):
     raise InvalidSampleError("Only dict and json file are supported as sample in prompty.")
 
 
-class ChatInputList(list):
-    """A list input renders one item a line in the template, as prompt flow's ChatInputList does."""
-
-    def __str__(self):
-        return "\n".join(map(str, self))
-
-
-def _chat_lists(value):
-    if isinstance(value, dict):
-        return {k: _chat_lists(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return ChatInputList(_chat_lists(v) for v in value)
-    return value
-
-
-def _escape_roles(inputs):
-    """Inputs whose text holds role lines (`user:`), with those role words replaced by unique tokens, and the table
-    to put them back: an input's text must not split the chat prompt (prompt flow's build_escape_dict)."""
-    table = {}
-
-    def collect(v):
-        if isinstance(v, str):
-            for role in _ROLE_LINE.findall(v):
-                table.setdefault(role, "fs-role-%s" % uuid.uuid4().hex)
-        elif isinstance(v, list):
-            for item in v:
-                collect(item)
-
-    def escape(v):
-        if isinstance(v, str):
-            for role, token in table.items():
-                v = v.replace(role, token)
-            return v
-        if isinstance(v, ChatInputList):
-            return ChatInputList(escape(i) for i in v)
-        return v
-
-    for value in inputs.values():
-        collect(value)
-    if not table:
-        return inputs, table
-    return {k: escape(v) for k, v in inputs.items()}, table
-
-
-def _unescape(value, table):
-    if isinstance(value, str):
-        for role, token in table.items():
-            value = value.replace(token, role)
-        return value
-    if isinstance(value, list):
-        return [_unescape(v, table) for v in value]
-    if isinstance(value, dict):
-        return {k: _unescape(v, table) for k, v in value.items()}
-    return value
-
-
 def resolve_references(value, base_dir):
     """`${env:NAME}` (the host's value for this request, None when it has none) and `${file:path}` (a .json file
     loaded, another file's text) anywhere in the front matter, as prompt flow's resolve_references reads them."""
@@ -328,11 +270,9 @@ class PromptyCall:
         deployment = env_value(conf_dict.get("azure_deployment"))
         model_name = env_value(conf_dict.get("model")) or deployment
         if api == "chat":
-            variables, table = _escape_roles(_chat_lists(inputs))
-            messages = llm.parse_chat(templates.render(self.template, variables))
-            body = {"messages": _unescape(messages, table) if table else messages}
+            body = {"messages": prompty_chat.build_messages(self.template, inputs)}
         else:
-            body = {"prompt": templates.render(self.template, _chat_lists(inputs))}
+            body = {"prompt": prompty_chat.render_prompt(self.template, inputs)}
         path = "chat/completions" if api == "chat" else "completions"
         url, headers, target = llm.endpoint(spec, conn_name, path, deployment, model_name, "The prompty")
         body.update(target)
