@@ -5,6 +5,7 @@ as JSON with the request; `documents` holds them by path relative to the flow fo
 the host's environment per request (`env_values`), never from the container's. The HTTP call is the llm tool's.
 """
 import dataclasses
+import inspect
 import json
 import os
 import re
@@ -346,5 +347,15 @@ class SessionPrompty:
 
 
 class SessionAsyncPrompty(SessionPrompty):
+    """`AsyncPrompty`: awaited; a streamed answer comes as an async generator, as prompt flow's does."""
+
     async def __call__(self, *args, **kwargs):
-        return self._call(*args, **kwargs)
+        result = self._call(*args, **kwargs)
+        if inspect.isgenerator(result):
+            return _async_chunks(result)
+        return result
+
+
+async def _async_chunks(chunks):
+    for chunk in chunks:
+        yield chunk

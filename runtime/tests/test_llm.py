@@ -29,6 +29,8 @@ class Stub(BaseHTTPRequestHandler):
         if "chat/completions" in self.path:
             last = body["messages"][-1]["content"]
             last = last if isinstance(last, str) else json.dumps(last)
+            if body.get("stream"):
+                return self.stream(("echo: " + last).split(" "))
             return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
         if "embeddings" in self.path:
             return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
@@ -41,6 +43,20 @@ class Stub(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _stream(self, words):
+    """A streamed chat answer: server-sent events, a word a chunk."""
+    self.send_response(200)
+    self.send_header("Content-Type", "text/event-stream")
+    self.end_headers()
+    for i, word in enumerate(words):
+        delta = {"content": word if i == len(words) - 1 else word + " "}
+        self.wfile.write(("data: %s\n\n" % json.dumps({"choices": [{"index": 0, "delta": delta}]})).encode())
+    self.wfile.write(b"data: [DONE]\n\n")
+
+
+Stub.stream = _stream
 
 
 class StubTestCase(RuntimeTestCase):
