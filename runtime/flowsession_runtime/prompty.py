@@ -293,8 +293,12 @@ class PromptyCall:
             return self._format("".join(chunks), is_json)
         response = llm.post(url, body, headers, llm_timeout, conn_name, scrub)
         choice = llm.first_choice(response, scrub)
-        content = choice.get("text", "") if api == "completion" else (choice.get("message") or {}).get("content") or ""
-        return self._format(content, is_json)
+        if api == "completion":
+            return self._format(choice.get("text", ""), is_json)
+        message = choice.get("message") or {}
+        if choice.get("finish_reason") in ("tool_calls", "function_call"):
+            return message  # the model asks for a tool: prompt flow returns the whole message
+        return self._format(message.get("content") or "", is_json)
 
     def _format(self, content, is_json):
         if not is_json:
