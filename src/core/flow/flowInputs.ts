@@ -8,6 +8,8 @@ import { FlowProblem } from './problem';
 import { analyzePromptyText } from './promptyDocument';
 import { analyzeFlowDir } from './staticChecks';
 
+const MAX_SAMPLE_BYTES = 1024 * 1024;
+
 export type FlowInputSpecs = Record<string, { type?: string; default?: unknown }>;
 
 /**
@@ -48,6 +50,23 @@ export async function flowInputsOf(flowPath: string): Promise<FlowInputSpecs> {
     const s: Mapping = isMapping(spec) ? spec : {};
     out[name] = { ...(typeof s.type === 'string' ? { type: s.type } : {}), ...('default' in s ? { default: s.default } : {}) };
   }
-  if (isMapping(sample)) for (const [name, v] of Object.entries(sample)) out[name] = { ...out[name], default: v };
+  const samples = isMapping(sample) ? sample : await sampleFile(sample, path.dirname(file));
+  for (const [name, v] of Object.entries(samples)) out[name] = { ...out[name], default: v };
   return out;
+}
+
+/** A sample given as a JSON file (`sample.json` or `${file:sample.json}`), read when it is small; {} otherwise. */
+async function sampleFile(sample: unknown, base: string): Promise<Mapping> {
+  if (typeof sample !== 'string') return {};
+  const m = /^\$\{file:(.+)\}$/.exec(sample.trim());
+  const rel = m ? m[1] : sample.trim();
+  if (!/\.json$/i.test(rel)) return {};
+  try {
+    const abs = path.resolve(base, rel);
+    if ((await fsp.stat(abs)).size > MAX_SAMPLE_BYTES) return {};
+    const parsed: unknown = JSON.parse(await fsp.readFile(abs, 'utf8'));
+    return isMapping(parsed) ? parsed : {};
+  } catch {
+    return {}; // a missing or broken sample leaves the form without defaults; the run reports it
+  }
 }

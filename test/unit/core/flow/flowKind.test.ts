@@ -93,6 +93,11 @@ describe('flowKind: what kind of flow a path is', () => {
         '---\nmodel:\n  configuration:\n    type: openai\n    model: m\ninputs:\n  question:\n    type: string\nsample:\n  question: why\n---\nuser:\n{{question}}\n',
     });
     assert.deepStrictEqual(await flowInputsOf(path.join(p, 'a.prompty')), { question: { type: 'string', default: 'why' } });
+    const fromFile = make({
+      'c.prompty': '---\nmodel:\n  configuration:\n    type: openai\n    model: m\nsample: ${file:s.json}\n---\nuser:\n{{q}}\n',
+      's.json': '{"q": "from the file"}',
+    });
+    assert.deepStrictEqual(await flowInputsOf(path.join(fromFile, 'c.prompty')), { q: { default: 'from the file' } });
     const broken = make({ 'b.prompty': 'no front matter\n' });
     await assert.rejects(flowInputsOf(broken), (e: unknown) => e instanceof FlowSessionError && e.kind === 'flow-definition-error');
   });
