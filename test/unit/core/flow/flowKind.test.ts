@@ -10,7 +10,7 @@ import {
   locateFlow,
   sessionFolderOf,
 } from '../../../../src/core/flow/flowKind';
-import { resolveFlowDir } from '../../../../src/core/flow/environment';
+import { readFlowEnvironment, resolveFlowDir } from '../../../../src/core/flow/environment';
 import { FlowSessionError } from '../../../../src/core/errors';
 import { flowInputsOf } from '../../../../src/core/flow/flowInputs';
 
@@ -100,5 +100,21 @@ describe('flowKind: what kind of flow a path is', () => {
     assert.deepStrictEqual(await flowInputsOf(path.join(fromFile, 'c.prompty')), { q: { default: 'from the file' } });
     const broken = make({ 'b.prompty': 'no front matter\n' });
     await assert.rejects(flowInputsOf(broken), (e: unknown) => e instanceof FlowSessionError && e.kind === 'flow-definition-error');
+  });
+
+  it("reads a flex flow's environment and includes as a DAG flow's, and a folder of .prompty files its requirements.txt", () => {
+    const flex = make({
+      'flow.flex.yaml':
+        'entry: a:b\nenvironment:\n  image: my/base:1\n  python_requirements_txt: reqs.txt\nadditional_includes:\n- ../shared\n',
+      'reqs.txt': 'wheel-a\n',
+    });
+    const env = readFlowEnvironment(flex);
+    assert.deepStrictEqual(
+      [env.image, env.requirementsFile, env.requirements, env.additionalIncludes],
+      ['my/base:1', 'reqs.txt', 'wheel-a\n', ['../shared']],
+    );
+    const prompts = make({ 'a.prompty': '', 'requirements.txt': 'wheel-b\n' });
+    const penv = readFlowEnvironment(path.join(prompts, 'a.prompty'));
+    assert.deepStrictEqual([penv.flowDir, penv.image, penv.requirements], [prompts, undefined, 'wheel-b\n']);
   });
 });
