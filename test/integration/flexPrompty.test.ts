@@ -231,6 +231,17 @@ user:
     assert.strictEqual(req.body.temperature, 0.2);
   });
 
+  it("installs a flex flow's environment.python_requirements_txt into its session, as for DAG flows", async () => {
+    const dir = jar.make({
+      'flow.flex.yml': 'entry: hello:run\nenvironment:\n  python_requirements_txt: deps/reqs.txt\n',
+      'deps/reqs.txt': 'fs-greeting==1.0.0\n',
+      'hello.py': 'import fs_greeting\n\ndef run(name: str = "flex") -> str:\n    return fs_greeting.greet(name)\n',
+    });
+    const r = await runCli(['run', dir, '--json']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'Hello, flex' });
+  });
+
   it('streams a generator output chunk by chunk and records the joined text', async () => {
     const dir = jar.make({
       'flow.flex.yaml': 'entry: gen:count\n',
