@@ -78,9 +78,22 @@ def install_in_real_package():
 
 
 def secrets(params):
-    """The environment values a request carries, for redaction: they may be keys."""
+    """What a request carries that may be a key, for redaction: the environment values, and the key fields of the
+    init values (a model configuration given with its api_key)."""
+    from .connections import SECRET_FIELDS
     values = params.get("envValues")
-    return [v for v in values.values() if isinstance(v, str)] if isinstance(values, dict) else []
+    out = [v for v in values.values() if isinstance(v, str)] if isinstance(values, dict) else []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, item in v.items():
+                if k in SECRET_FIELDS and isinstance(item, str):
+                    out.append(item)
+                else:
+                    walk(item)
+
+    walk(params.get("init"))
+    return out
 
 
 def env_value(value):

@@ -82,6 +82,13 @@ class Flow:
                                                    "api_key": "${env:MY_KEY}"}})["result"]
         self.assertEqual(res["outputs"], {"dep": "d2", "endpoint": "https://y.example", "key_ok": True, "conn": None}, res)
 
+    def test_a_key_given_in_init_is_redacted_from_prints(self):
+        self.files({"pk.py": "class F:\n    def __init__(self, cfg: dict):\n        self.cfg = cfg\n"
+                             "    def __call__(self) -> str:\n        print('key is', self.cfg['api_key'])\n        return 'ok'\n"})
+        res = self.run_flow({"entry": "pk:F"}, {}, kind="flex", init={"cfg": {"api_key": "init-secret-987"}})["result"]
+        self.assertEqual(res["outputs"], {"output": "ok"}, res)
+        self.assertNotIn("init-secret-987", json.dumps(res))
+
     def test_missing_init_value_is_a_clear_error(self):
         self.files({"mi.py": "class F:\n    def __init__(self, key: str):\n        pass\n    def __call__(self) -> str:\n        return 'x'\n"})
         res = self.run_flow({"entry": "mi:F"}, {}, kind="flex")["result"]
