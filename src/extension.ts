@@ -5,6 +5,7 @@ import { registerCommands } from './ui/commands/commandTable';
 import { Ctx } from './ui/ctx';
 import { registerFlowDebugging } from './ui/debug/flowDebugging';
 import { OnSaveValidation } from './ui/diagnostics/onSaveValidation';
+import { registerFlowCodeLens } from './ui/flowCodeLens';
 import { FlowIndex } from './ui/flowIndex';
 import type { PanelServices } from './ui/panel/panelServices';
 import { panelServices, registerPanelSerializer } from './ui/panelBridge';
@@ -58,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): FlowSessionApi {
     views,
     sessionsView,
     imagesView,
+    registerFlowCodeLens(),
     registerPanelSerializer(panelDeps()),
     ...registerCommands(deps),
     ...registerFlowDebugging(deps),

@@ -11,7 +11,7 @@ import selectors
 import signal
 import time
 
-from . import capture, connections as conn_mod, filesync, forking, metrics, run as run_mod
+from . import capture, connections as conn_mod, filesync, forking, metrics, prompty, run as run_mod
 from .column_mapping import check_mapping, load_base_run, map_inputs
 from .executor import jsonable_record
 from .wire import RuntimeFailure, dumps, to_jsonable
@@ -253,7 +253,7 @@ def _summary(total, failed):
 def batch(params, flow_dir, channel):
     run_id = params["runId"]
     t0 = time.monotonic()
-    redact = capture.Redactor(conn_mod.secrets_of(params.get("connections")))
+    redact = capture.Redactor(conn_mod.secrets_of(params.get("connections")) + prompty.secrets(params))
     hub = capture.Hub(channel, run_id, LINE_OUTPUT_CAP, redact, log_cap=LINE_OUTPUT_CAP)
     hub.install()
     result = {"status": "Completed", "total": 0, "completed": 0, "failed": 0, "aggregation": None}

@@ -268,15 +268,7 @@ class Executor:
                                                    text=text)
 
     def _error(self, node, e):
-        if isinstance(e, RuntimeFailure):
-            err = {"code": e.code, "message": self.hub.redact(e.message), "node": node.name}
-        else:
-            err = {"code": "ToolExecutionError", "innerCode": type(e).__name__, "node": node.name,
-                   "message": self.hub.redact("Execution failure in '%s': (%s) %s" % (node.name, type(e).__name__, e))}
-        detail = toolmeta.user_traceback(e, self.flow_dir) if e.__traceback__ is not None else None
-        if detail:
-            err["detail"] = self.hub.redact(detail)
-        return err
+        return tool_error(node.name, e, self.hub.redact, self.flow_dir)
 
     def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
         """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
@@ -304,14 +296,7 @@ class Executor:
         return rec
 
     def _emit_end(self, run_id, rec):
-        ev = {"runId": run_id, "node": rec["node"], "status": rec["status"], "durationMs": rec.get("durationMs", 0)}
-        if rec["status"] == "Completed":
-            ev["output"], truncated = capped_value(rec["output"])
-            if truncated:
-                ev["outputTruncated"] = True
-        if rec.get("error"):
-            ev["error"] = rec["error"]
-        self.hub.channel.event("nodeEnd", **ev)
+        emit_node_end(self.hub.channel, run_id, rec)
 
     def execute(self, nodes, run_id, index, flow_inputs, values, agg_lists=None):
         """Runs nodes in dependency order, independent ones concurrently. Stops at the first failure."""
@@ -426,6 +411,32 @@ class Executor:
 
     def run_aggregation(self, lists, run_id):
         return self.execute(self.agg_nodes, run_id, None, {}, {}, agg_lists=lists)
+
+
+def tool_error(name, e, redact, flow_dir):
+    """The error of a failed step (a node, a flex entry): a RuntimeFailure's code, else ToolExecutionError with the
+    exception's class, its traceback restricted to the flow folder, secrets redacted."""
+    if isinstance(e, RuntimeFailure):
+        err = {"code": e.code, "message": redact(e.message), "node": name}
+    else:
+        err = {"code": "ToolExecutionError", "innerCode": type(e).__name__, "node": name,
+               "message": redact("Execution failure in '%s': (%s) %s" % (name, type(e).__name__, e))}
+    detail = toolmeta.user_traceback(e, flow_dir) if e.__traceback__ is not None else None
+    if detail:
+        err["detail"] = redact(detail)
+    return err
+
+
+def emit_node_end(channel, run_id, rec):
+    """The nodeEnd event of a step's record: its output (capped) when it completed, its error when it failed."""
+    ev = {"runId": run_id, "node": rec["node"], "status": rec["status"], "durationMs": rec.get("durationMs", 0)}
+    if rec["status"] == "Completed":
+        ev["output"], truncated = capped_value(rec["output"])
+        if truncated:
+            ev["outputTruncated"] = True
+    if rec.get("error"):
+        ev["error"] = rec["error"]
+    channel.event("nodeEnd", **ev)
 
 
 def jsonable_record(rec, flow_run_id, index):

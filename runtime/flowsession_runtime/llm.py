@@ -236,6 +236,12 @@ def _timed_out(timeout):
     return WrappedOpenAIError("OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
 
 
+def post_stream(url, body, headers, timeout, connection_name, redact, api="chat"):
+    """A streamed call (`stream: true`): a generator of the first choice's text as it arrives (server-sent events)."""
+    resp = send(url, dict(body, stream=True), headers, timeout, connection_name, redact)
+    return stream_text(resp, api, timeout, redact)
+
+
 def send(url, body, headers, timeout, connection_name, redact):
     """The open response of a POST that the server accepted (retrying 429 and 5xx); the caller reads and closes it."""
     data = json.dumps(body).encode("utf-8")

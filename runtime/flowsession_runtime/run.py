@@ -1,7 +1,7 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, debugging, flowdef, images, metrics, single_node, streaming
+from . import capture, connections as conn_mod, debugging, flowdef, images, metrics, prompty, single_node, streaming
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -17,11 +17,28 @@ def apply_environment(flow):
 
 def make_executor(params, flow_dir, hub, emit_events):
     flow = params["flow"]
-    apply_environment(flow)
-    variants = flowdef.chosen_variants(flow, flowdef.parse_variant_selector(params.get("variant")))
     llm_timeout = params.get("llmTimeoutSeconds")
     if not isinstance(llm_timeout, (int, float)) or llm_timeout <= 0:
         llm_timeout = 600.0
+    # every kind may call Prompty.load from code: the request's prompty files, env values and connections
+    prompty.configure(params, flow_dir, float(llm_timeout), hub.redact)
+    kind = params.get("kind") or "dag"
+    if kind in ("flex", "prompty"):
+        what = "a flex flow" if kind == "flex" else "a prompty"
+        if params.get("node"):
+            raise RuntimeFailure("InvalidParams", "Only a DAG flow's nodes run alone; %s has none." % what)
+        if params.get("variant"):
+            raise RuntimeFailure("InvalidVariant", "Only a DAG flow's nodes have variants; %s has none." % what)
+        from . import flex
+        make = flex.flex_executor if kind == "flex" else flex.prompty_executor
+        try:
+            executor = make(params, flow_dir, hub)
+        except flex.FlexProblem as e:
+            raise RuntimeFailure(e.code, hub.redact(e.message), detail=getattr(e, "detail", None))
+        executor.emit_events = emit_events
+        return executor
+    apply_environment(flow)
+    variants = flowdef.chosen_variants(flow, flowdef.parse_variant_selector(params.get("variant")))
     return Executor(flow, flow_dir, params.get("connections") or {}, hub, emit_events=emit_events,
                     variants=variants, llm_timeout=float(llm_timeout))
 
@@ -51,7 +68,7 @@ def run_node(executor, params, run_id):
 
 def run(params, flow_dir, channel):
     run_id = params["runId"]
-    redact = capture.Redactor(conn_mod.secrets_of(params.get("connections")))
+    redact = capture.Redactor(conn_mod.secrets_of(params.get("connections")) + prompty.secrets(params))
     hub = capture.Hub(channel, run_id, NODE_OUTPUT_CAP, redact)
     hub.install()
     started = utc_now()
@@ -65,10 +82,13 @@ def run(params, flow_dir, channel):
             debugging.listen_and_wait(hub.channel, run_id)
         executor = make_executor(params, flow_dir, hub, emit_events=True)
         variants = executor.variants
-        executor.prepare(params.get("node") or None)
-        # the chunks of a generator output stream to the flow outputs that show it (a single node: its own output)
         node = params.get("node")
-        executor.stream_to = {node: [node]} if node else streaming.streamed_nodes(executor.outputs_def)
+        if isinstance(executor, Executor):
+            executor.prepare(node or None)
+            # a generator's chunks stream to the flow outputs that show it (a single node: its own output)
+            executor.stream_to = {node: [node]} if node else streaming.streamed_nodes(executor.outputs_def)
+        else:
+            executor.prepare()  # a flex flow or a prompty streams its own output chunks
         if node:
             line = run_node(executor, params, run_id)
         else:

@@ -1,7 +1,7 @@
 """validate: tool metadata for each node source, then node inputs checked against it."""
 import os
 
-from . import flowdef, inputs as inputs_mod, llm_params, node_inputs, packagetools, toolmeta
+from . import flowdef, inputs as inputs_mod, llm_params, node_inputs, packagetools, templates, toolmeta
 from .wire import RuntimeFailure
 
 TEMPLATE_TYPES = ("prompt", "llm")
@@ -55,6 +55,54 @@ def runs_no_user_code(params, flow_dir):
 
 
 def validate(params, flow_dir):
+    kind = params.get("kind") or "dag"
+    problems = check_prompty_templates(params)
+    if kind != "dag":
+        entry = None
+        if kind == "flex":
+            from . import flex_check
+            found, entry = flex_check.check(params, flow_dir)
+            problems = found + problems
+        failed = any(p["severity"] == "error" for p in problems)
+        result = {"result": "Failed" if failed else "Succeeded", "errors": problems, "tools": {"code": {}, "package": {}}}
+        if entry is not None:
+            result["entry"] = {"inputs": entry}
+        return result
+    result = validate_dag(params, flow_dir)
+    if problems:
+        result["errors"].extend(problems)
+        if any(p["severity"] == "error" for p in problems):
+            result["result"] = "Failed"
+    return result
+
+
+def check_prompty_templates(params):
+    """Template syntax of the request's .prompty files, placed on their lines in those files."""
+    docs = params.get("prompty")
+    if not isinstance(docs, dict) or not docs:
+        return []
+    problems = []
+    for rel_path, doc in sorted(docs.items()):
+        if not isinstance(doc, dict) or doc.get("error") or not isinstance(doc.get("template"), str):
+            continue  # an unreadable front matter is the static checks' to report
+        try:
+            templates.template_inputs(doc["template"])
+        except RuntimeFailure as e:  # jinja2 missing
+            problems.append({"code": e.code, "message": e.message, "severity": "error", "file": rel_path,
+                             "line": 1, "column": 1, "endLine": 1, "endColumn": 2})
+            break
+        except Exception as e:
+            if not templates.is_syntax_error(e):
+                raise
+            first = doc.get("templateLine") if isinstance(doc.get("templateLine"), int) else 1
+            line = first + (e.lineno or 1) - 1
+            problems.append({"code": "JinjaParsingError", "message": "Jinja parsing failed at line %d: "
+                             "(TemplateSyntaxError) %s" % (line, e.message), "severity": "error", "file": rel_path,
+                             "line": line, "column": 1, "endLine": line, "endColumn": 2})
+    return problems
+
+
+def validate_dag(params, flow_dir):
     flow = params.get("flow") or {}
     sources = params.get("sources")
     wanted = {_norm(s) for s in sources if isinstance(s, str)} if isinstance(sources, list) else None

@@ -107,10 +107,12 @@ def prompt_node(name, path, inputs=None, node_type="prompt", **extra):
 class RuntimeTestCase(unittest.TestCase):
     """One runtime per test class over a temp flow folder; tests add the files they need."""
 
+    runtime_env = None  # extra environment of the runtime process (e.g. PYTHONPATH)
+
     @classmethod
     def setUpClass(cls):
         cls.flow_dir = os.path.realpath(tempfile.mkdtemp(prefix="fs-flow-"))
-        cls.rt = Runtime(cls.flow_dir)
+        cls.rt = Runtime(cls.flow_dir, cls.runtime_env)
 
     @classmethod
     def tearDownClass(cls):

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import type { FlowProblem } from '../core/flow/problem';
+import { locateFlow } from '../core/flow/flowKind';
 import { analyzeFlowDir } from '../core/flow/staticChecks';
 import { findRunFolder } from '../core/runs/baseRun';
 import { readConnections } from '../core/runs/connectionsFile';
@@ -26,6 +27,7 @@ export interface FlowFlags {
   variant?: string[];
   run?: string;
   node?: string;
+  init?: string[];
 }
 
 const VARIANT_SELECTOR = /^\$\{\s*([A-Za-z_][\w-]*)\.[\w-]+\s*\}$/;
@@ -109,12 +111,35 @@ export function parsePairs(pairs: string[] | undefined, what: string): Record<st
 export async function typedInputs(flowDir: string, pairs: string[] | undefined): Promise<Record<string, unknown>> {
   const texts = parsePairs(pairs, '--inputs');
   if (Object.keys(texts).length === 0) return {};
+  // a flex flow's or a prompty's inputs are typed by its signature or front matter, which the session reads
+  if (locateFlow(flowDir).kind !== 'dag') return texts;
   const fields = fieldsFromFlow((await analyzeFlowDir(flowDir)).parsed.value);
   const out: Record<string, unknown> = {};
   for (const [name, text] of Object.entries(texts)) {
     const r = parseInputValue(fields.find((f) => f.name === name)?.type, text);
     if (!r.ok) throw new UsageError(`--inputs ${name}=${text.slice(0, 40)}: ${r.error}`);
     out[name] = r.value;
+  }
+  return out;
+}
+
+/**
+ * `--init k=v` pairs and `--init init.json` files (a JSON object, as `pf flow test --init` takes), merged in order:
+ * a flex class entry's `__init__` arguments.
+ */
+export function initFlag(values: string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of values ?? []) {
+    if (!v.includes('=') && /\.json$/i.test(v)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(fs.readFileSync(v, 'utf8'));
+      } catch (e) {
+        throw new UsageError(`--init ${v}: ${(e as Error).message}`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError(`--init ${v}: not a JSON object`);
+      Object.assign(out, parsed);
+    } else Object.assign(out, parsePairs([v], '--init'));
   }
   return out;
 }
@@ -144,6 +169,7 @@ export function batchFlags(flowDir: string | undefined, flags: FlowFlags) {
     columnMapping: parsePairs(flags['column-mapping'], '--column-mapping'),
     workers,
     connections: readConnections(flags.connections ?? []),
+    init: initFlag(flags.init),
     ...(flags.run ? { baseRun: findRunFolder(flags.run, { flowDir }) } : {}),
   };
 }
@@ -213,11 +239,13 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       inputs,
       connections,
       variant: variantFlag(flags),
+      init: initFlag(flags.init),
       ...(flags.node ? { node: flags.node } : {}),
       signal,
       onProgress: progressTo(out),
       onEvent: (e) => {
         if (stream?.event(e) || e.event === 'nodeStream') return;
+        if (e.event === 'outputChunk') return out.stream(e.text);
         const line = nodeEventLine(e);
         if (line) out.progress(line);
       },

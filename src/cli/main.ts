@@ -22,14 +22,18 @@ Commands:
   session install <flow-dir> <pkg...>   pip install packages into the running session
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
-  validate <flow-dir> [--static] [--connections f.yaml|dir ...]
+  A flow is a folder with flow.dag.yaml or flow.flex.yaml (also .yml), one of those files, or a .prompty file;
+  its session is the session of its folder.
+
+  validate <flow> [--static] [--connections f.yaml|dir ...]
                                         static checks, then the session's checks (started if needed);
                                         with --connections, node inputs naming other connections are errors
-  run <flow-dir> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}']
+  run <flow> [--inputs k=v ...] [--inputs-file f.json] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}' ...]
+        [--init k=v | --init init.json] a flex class entry's __init__ arguments (connections by name)
         [--node <name>]                 run that node alone; inputs by name or reference (url=…, fetch.output=…),
                                         else the flow's defaults and the last run's upstream outputs
-  batch <flow-dir> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml|dir ...]
-        [--variant '\${node.variant_id}']
+  batch <flow> --data f.jsonl [--column-mapping k='\${data.col}' ...] [--workers N] [--connections f.yaml|dir ...]
+        [--variant '\${node.variant_id}' ...] [--init k=v | --init init.json]
         [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
         [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
   run show-metrics <run id or folder>   the metrics the run logged (log_metric), as JSON
@@ -72,6 +76,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         variant: { type: 'string', multiple: true },
         run: { type: 'string' },
         node: { type: 'string' },
+        init: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });

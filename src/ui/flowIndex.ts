@@ -2,11 +2,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { NOT_FLOW_SOURCES } from '../core/fs/flowArchive';
-import { FLOW_FILE, flowDirOf, shallowFlowDirs } from './flowLocator';
+import { definitionFileIn, isFlowFolder, kindOfFileName, promptyFilesIn } from '../core/flow/flowKind';
+import { FLOW_FILES_GLOB, flowDirOf, shallowFlowDirs } from './flowLocator';
 
 const EXCLUDE = `{${[...NOT_FLOW_SOURCES].map((d) => `**/${d}/**`).join(',')}}`;
 
-/** The flow folders of the workspace (folders with flow.dag.yaml), kept current by a file watcher. */
+/**
+ * The flow folders of the workspace (folders with flow.dag.yaml or flow.flex.yaml, or with .prompty files: each
+ * folder is one session), kept current by a file watcher.
+ */
 export class FlowIndex implements vscode.Disposable {
   private flows = new Set<string>();
   private loaded?: Promise<void>;
@@ -15,11 +19,12 @@ export class FlowIndex implements vscode.Disposable {
   readonly onDidChange = this.emitter.event;
 
   constructor() {
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${FLOW_FILE}`, false, true, false);
+    const watcher = vscode.workspace.createFileSystemWatcher(FLOW_FILES_GLOB, false, true, false);
     this.disposables.push(
       watcher,
       watcher.onDidCreate((u) => this.add(path.dirname(u.fsPath))),
-      watcher.onDidDelete((u) => this.remove(path.dirname(u.fsPath))),
+      // a folder stays a flow while another flow file (a second .prompty, the other definition) remains
+      watcher.onDidDelete((u) => (isFlowFolder(path.dirname(u.fsPath)) ? undefined : this.remove(path.dirname(u.fsPath)))),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
     );
     // flow commands show at once in the usual layouts; the file search that follows finds the rest
@@ -47,7 +52,7 @@ export class FlowIndex implements vscode.Disposable {
   /** Searches the workspace again. */
   refresh(): Promise<void> {
     this.loaded = (async () => {
-      const uris = await vscode.workspace.findFiles(`**/${FLOW_FILE}`, EXCLUDE, 1000);
+      const uris = await vscode.workspace.findFiles(FLOW_FILES_GLOB, EXCLUDE, 2000);
       this.flows = new Set(uris.map((u) => path.dirname(u.fsPath)));
       this.changed();
     })();
@@ -59,16 +64,22 @@ export class FlowIndex implements vscode.Disposable {
     return [...this.flows].sort((a, b) => a.localeCompare(b));
   }
 
-  /** The flow of a file (the nearest folder up with flow.dag.yaml inside its workspace folder). */
+  /** The flow folder of a file (the nearest folder up with a flow definition or .prompty files, inside its workspace folder). */
   flowOf(uri: vscode.Uri | undefined): string | undefined {
     if (!uri || uri.scheme !== 'file') return undefined;
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     return flowDirOf(uri.fsPath, folder?.uri.fsPath);
   }
 
-  /** The flow of the active editor, if any. */
+  /** The flow folder of the active editor, if any. */
   activeFlow(): string | undefined {
     return this.flowOf(vscode.window.activeTextEditor?.document.uri);
+  }
+
+  /** The .prompty being edited, if the active editor shows one: what Run and Batch act on then. */
+  activePrompty(): string | undefined {
+    const uri = vscode.window.activeTextEditor?.document.uri;
+    return uri?.scheme === 'file' && kindOfFileName(uri.fsPath) === 'prompty' ? uri.fsPath : undefined;
   }
 
   dispose(): void {
@@ -90,20 +101,57 @@ export type FlowArg = { flowDir: string } | vscode.Uri | string | undefined;
 
 /**
  * The flow a command acts on: the argument, else the active editor's flow, else the only flow of the
- * workspace, else the user's pick. Undefined when there is none or the pick was dismissed.
+ * workspace, else the user's pick. Undefined when there is none or the pick was dismissed. Session commands get
+ * the flow's folder (its session); with `flowFile`, run commands get the flow itself: a .prompty or flow file
+ * when one was named, and a pick among the .prompty files of a folder that has no flow definition.
  */
-export async function resolveFlow(index: FlowIndex, arg: FlowArg, purpose = 'Which flow?'): Promise<string | undefined> {
+export async function resolveFlow(
+  index: FlowIndex,
+  arg: FlowArg,
+  purpose = 'Which flow?',
+  options: { flowFile?: boolean } = {},
+): Promise<string | undefined> {
+  const found = (options.flowFile && arg === undefined && index.activePrompty()) || (await resolveFlowPath(index, arg, purpose));
+  if (!found) return undefined;
+  const isFile = (() => {
+    try {
+      return fs.statSync(found).isFile();
+    } catch {
+      return false;
+    }
+  })();
+  if (!options.flowFile) return isFile ? path.dirname(found) : found;
+  if (isFile || definitionFileIn(found)) return found;
+  const prompties = promptyFilesIn(found);
+  if (prompties.length <= 1) return found;
+  const pick = await vscode.window.showQuickPick(
+    prompties.map((p) => ({ label: p, description: 'prompty', file: path.join(found, p) })),
+    { placeHolder: purpose },
+  );
+  return pick?.file;
+}
+
+async function resolveFlowPath(index: FlowIndex, arg: FlowArg, purpose: string): Promise<string | undefined> {
   if (typeof arg === 'string' && arg) return arg;
-  if (arg instanceof vscode.Uri) return index.flowOf(arg) ?? (arg.fsPath.endsWith(FLOW_FILE) ? path.dirname(arg.fsPath) : arg.fsPath);
+  if (arg instanceof vscode.Uri) {
+    // a .prompty (or a flow file) names that flow; its session is its folder's
+    if (arg.scheme === 'file' && kindOfFileName(arg.fsPath)) return arg.fsPath;
+    return index.flowOf(arg) ?? arg.fsPath;
+  }
   if (arg && typeof arg === 'object' && 'flowDir' in arg && typeof arg.flowDir === 'string') return arg.flowDir;
   const active = index.activeFlow();
   if (active) return active;
   const flows = await index.list();
   if (flows.length === 1) return flows[0];
   if (flows.length === 0) {
-    void vscode.window.showWarningMessage('No flow in this workspace (a folder with flow.dag.yaml).', 'Create Sample Flow').then((c) => {
-      if (c) void vscode.commands.executeCommand('flowsession.createSampleFlow');
-    });
+    void vscode.window
+      .showWarningMessage(
+        'No flow in this workspace (a folder with flow.dag.yaml or flow.flex.yaml, or a .prompty file).',
+        'Create Sample Flow',
+      )
+      .then((c) => {
+        if (c) void vscode.commands.executeCommand('flowsession.createSampleFlow');
+      });
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(

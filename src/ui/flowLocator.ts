@@ -1,23 +1,28 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { definitionFileIn, FLOW_DEFINITION_FILES, isFlowFolder, kindOfFileName } from '../core/flow/flowKind';
 import { NOT_FLOW_SOURCES } from '../core/fs/flowArchive';
 
-export const FLOW_FILE = 'flow.dag.yaml';
+/** The glob of every file that makes a flow: the DAG and flex definitions (both spellings) and .prompty files. */
+export const FLOW_FILES_GLOB = `**/{${[...FLOW_DEFINITION_FILES, '*.prompty'].join(',')}}`;
 /** Saved files that make a flow re-validate. */
-export const VALIDATED_EXTENSIONS = new Set(['.py', '.jinja2', '.j2', '.jinja']);
+export const VALIDATED_EXTENSIONS = new Set(['.py', '.jinja2', '.j2', '.jinja', '.prompty']);
 
 /**
- * The flow folder a file belongs to: the nearest folder up (the file's own folder first) that holds
- * flow.dag.yaml, not going above `stopAt` (a workspace folder) when given.
+ * The flow folder a file belongs to: the nearest folder up (the file's own folder first) that holds a flow definition
+ * (flow.dag.yaml, flow.flex.yaml and their .yml forms), else the folder of a .prompty file or the nearest folder with
+ * .prompty files; not going above `stopAt` (a workspace folder) when given.
  */
 export function flowDirOf(file: string, stopAt?: string, exists: (p: string) => boolean = fs.existsSync): string | undefined {
-  let dir = path.basename(file) === FLOW_FILE ? path.dirname(file) : path.dirname(file);
+  let dir = path.dirname(file);
   const stop = stopAt ? path.resolve(stopAt) : undefined;
+  let promptyDir: string | undefined = kindOfFileName(file) === 'prompty' ? dir : undefined;
   while (true) {
-    if (exists(path.join(dir, FLOW_FILE))) return dir;
-    if (stop && path.resolve(dir) === stop) return undefined;
+    if (definitionFileIn(dir, exists)) return dir;
+    if (promptyDir === undefined && exists === fs.existsSync && isFlowFolder(dir)) promptyDir = dir;
+    if (stop && path.resolve(dir) === stop) return promptyDir;
     const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir) return promptyDir;
     dir = parent;
   }
 }
@@ -28,7 +33,7 @@ export function savedFileOfFlow(file: string, flowDir: string): string | undefin
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
   const posix = rel.split(path.sep).join('/');
   if (posix.startsWith('.promptflow/') || posix.split('/').includes('__pycache__')) return undefined;
-  if (posix === FLOW_FILE) return posix;
+  if (FLOW_DEFINITION_FILES.includes(posix)) return posix;
   return VALIDATED_EXTENSIONS.has(path.extname(file).toLowerCase()) ? posix : undefined;
 }
 
@@ -38,7 +43,7 @@ export function savedFileOfFlow(file: string, flowDir: string): string | undefin
  */
 export function shallowFlowDirs(root: string): string[] {
   const found: string[] = [];
-  if (fs.existsSync(path.join(root, FLOW_FILE))) found.push(root);
+  if (isFlowFolder(root)) found.push(root);
   let entries: fs.Dirent[] = [];
   try {
     entries = fs.readdirSync(root, { withFileTypes: true });
@@ -46,8 +51,7 @@ export function shallowFlowDirs(root: string): string[] {
     return found;
   }
   for (const e of entries) {
-    if (e.isDirectory() && !NOT_FLOW_SOURCES.has(e.name) && fs.existsSync(path.join(root, e.name, FLOW_FILE)))
-      found.push(path.join(root, e.name));
+    if (e.isDirectory() && !NOT_FLOW_SOURCES.has(e.name) && isFlowFolder(path.join(root, e.name))) found.push(path.join(root, e.name));
   }
   return found;
 }

@@ -7,7 +7,7 @@ import type { Ctx } from './ctx';
 import type { PanelServices } from './panel/panelServices';
 import { showError } from './feedback';
 import { SessionPanel } from './panel/sessionPanel';
-import { requireTrust } from './workspaceTrust';
+import { requireTrust, sessionsAllowed } from './workspaceTrust';
 
 /**
  * The session panel's view of the extension (src/ui/panel is built separately): every call goes to the
@@ -40,6 +40,12 @@ export function panelServices(ctx: Ctx, progress: vscode.Event<{ flowDir: string
     log: ctx.log,
     extensionUri: ctx.extensionUri,
     onDidReportProgress: (listener) => progress((e) => listener(e.flowDir, e.report)),
+    // only a running session is asked, and only in a trusted workspace: reading the signature imports the flow's code
+    entryInputs: async (flowDir: string) => {
+      if (!sessionsAllowed()) return undefined;
+      const report = await (await ctx.services()).validator.validate(flowDir, { session: 'if-running', writeToolsJson: false });
+      return report.entry?.inputs;
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { FLOW_DEFINITION_FILES } from '../core/flow/flowKind';
 import { IMAGE_BUILD_DIR } from '../core/image/customImage';
 import type { Ctx } from './ctx';
 import { realFlowDir, type FlowIndex } from './flowIndex';
@@ -50,7 +51,8 @@ export class ViewRefresh implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((d) => {
         // a changed environment (image, requirements) marks the session outdated
         const base = path.basename(d.uri.fsPath);
-        const flow = base === 'flow.dag.yaml' || /requirements.*\.txt$/.test(base) ? index.flowOf(d.uri) : undefined;
+        const definition = FLOW_DEFINITION_FILES.includes(base);
+        const flow = definition || /requirements.*\.txt$/.test(base) ? index.flowOf(d.uri) : undefined;
         if (flow) this.session(realFlowDir(flow));
         else this.statusBar();
       }),

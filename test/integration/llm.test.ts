@@ -4,8 +4,9 @@ import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
 import { llmFlow } from '../support/flows/fixtures';
+import { assertSecretNotInSession } from '../support/secretChecks';
 import { testServices } from '../support/world/manager';
-import { startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
+import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub';
 import { testEngine } from '../support/world/world';
 import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
 import type { RunService } from '../../src/core/runs/runService';
@@ -22,11 +23,8 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
   const flow = (files: Record<string, string>) => jar.make(files);
 
   before(async () => {
-    stub = await startOpenAiStub(SECRET);
+    ({ stub, connectionsFile } = await startStubWithConnections(SECRET, jar));
     ({ manager, runs } = testServices());
-    const dir = jar.make({});
-    connectionsFile = path.join(dir, 'connections.yaml');
-    fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
   });
 
   after(async () => {
@@ -88,31 +86,14 @@ describe('the llm tool against an OpenAI-compatible endpoint on loopback', funct
     const dir = flow(llmFlow('gpt-35'));
     const record = await runs.run(dir, { connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }) });
     assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
-    const status = await manager.status(dir);
+    const { container, image } = await assertSecretNotInSession(manager, dir, SECRET);
     const engine = testEngine();
-    const c = await engine.inspectContainer(status.container!);
-    assert.ok(!JSON.stringify(c).includes(SECRET), 'not in container config or labels');
-    const env = await engine.exec(status.container!, [
-      'python3',
-      '-c',
-      'import os\nfor p in os.listdir("/proc"):\n    try: print(open("/proc/%s/environ" % p).read())\n    except Exception: pass',
-    ]);
-    assert.ok(!env.stdout.includes(SECRET), 'not in any process environment');
-    const files = await engine.exec(status.container!, [
-      'grep',
-      '-r',
-      '-l',
-      SECRET,
-      '/flow',
-      '/tmp',
-      '/home/flowsession',
-      '/opt/flowsession',
-    ]);
+    const files = await engine.exec(container, ['grep', '-r', '-l', SECRET, '/flow', '/tmp', '/home/flowsession', '/opt/flowsession']);
     assert.strictEqual(files.stdout.trim(), '', `files holding the secret: ${files.stdout}`);
     for (const f of ['flow.output.json', 'flow.detail.json', 'flow.log']) {
       assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', f), 'utf8').includes(SECRET), f);
     }
-    const image = await engine.inspectImage(c!.image);
-    assert.ok(!JSON.stringify(image).includes(SECRET), 'not in the image');
+    const imageInfo = await engine.inspectImage(image);
+    assert.ok(!JSON.stringify(imageInfo).includes(SECRET), 'not in the image');
   });
 });

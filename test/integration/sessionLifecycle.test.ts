@@ -225,7 +225,7 @@ describe('session lifecycle against the real engine', function () {
     const noDag = jar.make({ 'readme.txt': 'x' });
     const r = await runCli(['session', 'up', noDag]);
     assert.strictEqual(r.code, 1);
-    assert.match(r.stderr, /No flow\.dag\.yaml in /);
+    assert.match(r.stderr, /No flow in .*\(no flow\.dag\.yaml, flow\.flex\.yaml or \.prompty file\)/);
     const bad = jar.make({ 'flow.dag.yaml': 'nodes: [\n  - name: a\n' });
     const r2 = await runCli(['session', 'up', bad]);
     assert.strictEqual(r2.code, 1);

@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import * as http from 'http';
+import * as path from 'path';
 import type { AddressInfo } from 'net';
 
 export interface StubRequest {
@@ -35,6 +37,8 @@ export function streamPieces(text: string): string[] {
  * chunk with `finish_reason`, a usage chunk when `stream_options.include_usage`, then `data: [DONE]`.
  * `delayMs`: every answer comes that much later (a model's latency, for LLM-bound batches). A GET of
  * `/images/<name>` answers STUB_PNG (image inputs given as URLs).
+ * A chat call with `response_format: {type: json_object}` gets `{"answer": <echo>, "length": <its length>}` as its
+ * content.
  */
 /** the image the stub serves under /images/ */
 export const STUB_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('stub image')]);
@@ -100,13 +104,15 @@ export async function startOpenAiStub(validKey: string, options: { delayMs?: num
         const messages = (body.messages as { role: string; content: unknown }[]) ?? [];
         const content = messages[messages.length - 1]?.content ?? '';
         const last = typeof content === 'string' ? content : JSON.stringify(content);
-        if (body.stream === true) return sse(res, body, true, `echo: ${last}`);
+        const format = body.response_format as { type?: string } | undefined;
+        const reply = format?.type === 'json_object' ? JSON.stringify({ answer: `echo: ${last}`, length: last.length }) : `echo: ${last}`;
+        if (body.stream === true) return sse(res, body, true, reply);
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
             id: 'x',
             object: 'chat.completion',
-            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: `echo: ${last}` } }],
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: reply } }],
             usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
           }),
         );
@@ -163,4 +169,15 @@ export function stubConnectionsYaml(url: string, more = ''): string {
   base_url: ${url}/v1
   api_key: \${env:TEST_LLM_KEY}
 ${more}`;
+}
+
+/** The stub with a connections file naming it (`aoai`, `oai`) in a folder of `jar`: what the llm suites start with. */
+export async function startStubWithConnections(
+  key: string,
+  jar: { make(files: Record<string, string>): string },
+): Promise<{ stub: OpenAiStub; connectionsFile: string }> {
+  const stub = await startOpenAiStub(key);
+  const connectionsFile = path.join(jar.make({}), 'connections.yaml');
+  fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
+  return { stub, connectionsFile };
 }

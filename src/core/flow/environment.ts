@@ -3,6 +3,7 @@ import * as path from 'path';
 import { FLOW_FILE, MAX_FLOW_BYTES, parseFlowDocument, tooLargeProblem } from './dagDocument';
 import { isMapping } from './flowModel';
 import { FlowSessionError } from '../errors';
+import { definitionFileIn, sessionFolderOf } from './flowKind';
 
 export { FLOW_FILE };
 
@@ -20,21 +21,12 @@ export interface FlowEnvironment {
   additionalIncludes: string[];
 }
 
-/** Checks that a folder is a flow folder and returns its absolute path. */
+/**
+ * The session folder of a flow path (a flow folder, a flow file or a .prompty file; see flowKind), absolute with
+ * symbolic links resolved.
+ */
 export function resolveFlowDir(dir: string): string {
-  const abs = path.resolve(dir);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(abs);
-  } catch {
-    throw new FlowSessionError('bad-input', `No such folder: ${abs}`, 'Give the path of a flow folder (one that contains flow.dag.yaml).');
-  }
-  if (!stat.isDirectory())
-    throw new FlowSessionError('bad-input', `Not a folder: ${abs}`, 'Give the folder that contains flow.dag.yaml, not a file.');
-  if (!fs.existsSync(path.join(abs, FLOW_FILE))) {
-    throw new FlowSessionError('bad-input', `No ${FLOW_FILE} in ${abs}`, `A flow folder contains ${FLOW_FILE}; check the path.`);
-  }
-  return fs.realpathSync(abs);
+  return sessionFolderOf(dir);
 }
 
 /**
@@ -63,7 +55,8 @@ export function readFlowEnvironment(dir: string): FlowEnvironment {
   const flowDir = resolveFlowDir(dir);
   const hit = cache.get(flowDir);
   if (hit && hit.stamps.every(([f, st]) => stamp(f) === st)) return { ...hit.env, additionalIncludes: [...hit.env.additionalIncludes] };
-  const deps = [path.join(flowDir, FLOW_FILE), path.join(flowDir, 'requirements.txt')];
+  const def = definitionFileIn(flowDir);
+  const deps = [path.join(flowDir, def?.file ?? FLOW_FILE), path.join(flowDir, 'requirements.txt')];
   const stamps = deps.map((f): [string, string] => [f, stamp(f)]);
   const env = parseFlowEnvironment(flowDir);
   if (env.requirementsFile) {
@@ -76,7 +69,11 @@ export function readFlowEnvironment(dir: string): FlowEnvironment {
 }
 
 function parseFlowEnvironment(flowDir: string): FlowEnvironment {
-  const file = path.join(flowDir, FLOW_FILE);
+  // a folder of .prompty files only has no environment section: its requirements.txt, if any
+  const def = definitionFileIn(flowDir);
+  const name = def?.file ?? FLOW_FILE;
+  const file = path.join(flowDir, name);
+  if (!def) return withRequirements(flowDir, file, name, {});
   const size = fs.statSync(file).size;
   // the same limits as the static checks: size, encoding, nesting, aliases
   const parsed = size > MAX_FLOW_BYTES ? { problems: [tooLargeProblem(size)], value: undefined } : parseFlowDocument(fs.readFileSync(file));
@@ -85,10 +82,15 @@ function parseFlowEnvironment(flowDir: string): FlowEnvironment {
     throw new FlowSessionError(
       'flow-definition-error',
       `${file}:${p.line}:${p.column}: malformed YAML: ${p.message.replace(/^Error while parsing yaml file: \S+\. /, '').split('\n')[0]}`,
-      'Fix the YAML syntax of flow.dag.yaml.',
+      `Fix the YAML syntax of ${name}.`,
     );
   }
   const root = isMapping(parsed.value) ? parsed.value : {};
+  return withRequirements(flowDir, file, name, root);
+}
+
+/** environment.image and the requirements of a flow definition's root (empty for a folder of .prompty files). */
+function withRequirements(flowDir: string, file: string, name: string, root: Record<string, unknown>): FlowEnvironment {
   const env = isMapping(root.environment) ? root.environment : {};
   const field = (key: string): string | undefined => {
     const v = env[key];
@@ -97,7 +99,7 @@ function parseFlowEnvironment(flowDir: string): FlowEnvironment {
       throw new FlowSessionError(
         'flow-definition-error',
         `${file}: environment.${key} must be a non-empty string.`,
-        `Fix environment.${key} in flow.dag.yaml.`,
+        `Fix environment.${key} in ${name}.`,
       );
     }
     return v.trim();
@@ -120,7 +122,7 @@ function parseFlowEnvironment(flowDir: string): FlowEnvironment {
       throw new FlowSessionError(
         'bad-input',
         `Requirements file not found: ${abs} (environment.python_requirements_txt in ${file})`,
-        'Create the file or fix the path in flow.dag.yaml.',
+        `Create the file or fix the path in ${name}.`,
       );
     }
     requirementsFile = rel.split(path.sep).join('/');

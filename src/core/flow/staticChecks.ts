@@ -1,5 +1,6 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
+import { definitionFileIn } from './flowKind';
 import { FLOW_FILE, MAX_FLOW_BYTES, ParsedFlow, parseFlowDocument, tooLargeProblem } from './dagDocument';
 import { buildModel, FlowModel, isMapping } from './flowModel';
 import { msg } from './messages';
@@ -54,7 +55,9 @@ export function checkFlowText(input: string | Uint8Array, probe: PathProbe, file
 
 /** Reads `<flowDir>/flow.dag.yaml` and analyses it against the real folder. Never rejects. */
 export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
-  const file = path.join(flowDir, FLOW_FILE);
+  const def = definitionFileIn(flowDir);
+  const name = def?.kind === 'dag' ? def.file : FLOW_FILE;
+  const file = path.join(flowDir, name);
   const failWith = (problem: FlowProblem): FlowAnalysis => ({
     parsed: { ...parseFlowDocument(''), problems: [problem] },
     model: undefined,
@@ -77,7 +80,7 @@ export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
   }
   const scope = includeScopeFor(flowDir);
   const pendingLinks = refusedLinks(flowDir, scope); // the folder is read while the text is checked
-  const analysis = analyzeFlowText(data, fsProbe(flowDir, scope));
+  const analysis = analyzeFlowText(data, fsProbe(flowDir, scope), name);
   const links = await pendingLinks;
   // a refused link that a node names is reported on that node's source already
   const named = new Set(analysis.sources.map((s) => normalizeRel(s.path).split('/')[0]));
@@ -86,7 +89,7 @@ export async function analyzeFlowDir(flowDir: string): Promise<FlowAnalysis> {
     .map((l) => ({
       code: 'SymlinkOutsideScope',
       message: msg.refusedLink(l.name, l.refusal),
-      file: FLOW_FILE,
+      file: name,
       line: 1,
       column: 1,
       endLine: 1,

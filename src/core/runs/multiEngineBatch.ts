@@ -3,6 +3,7 @@ import * as path from 'path';
 import { FlowSessionError } from '../errors';
 import { resolveFlowDir } from '../flow/environment';
 import { flowToJson } from '../flow/flowInfo';
+import { locateFlow } from '../flow/flowKind';
 import { analyzeFlowDir } from '../flow/staticChecks';
 import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
 import { baseRunLines } from './baseRun';
@@ -69,6 +70,13 @@ export async function runMultiEngineBatch(
   if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
     throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
   }
+  const kind = locateFlow(flowDir).kind;
+  if (kind !== 'dag')
+    throw new FlowSessionError(
+      'bad-input',
+      `A batch over several engines runs DAG flows only; this is a ${kind === 'flex' ? 'flex flow' : 'prompty'}.`,
+      'Run the batch on one engine (without --engines); its --workers run lines in parallel.',
+    );
   const dir = resolveFlowDir(flowDir);
   const runId = options.runId ?? newRunId(dir, 'batch');
   const outputFile = batchOutputFile(dir, runId);

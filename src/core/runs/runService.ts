@@ -5,13 +5,14 @@ import * as path from 'path';
 import { packEntries } from '../docker/archive';
 import { FlowSessionError } from '../errors';
 import { resolveFlowDir } from '../flow/environment';
-import { flowToJson } from '../flow/flowInfo';
+import { locateFlow } from '../flow/flowKind';
+import { readFlowPayload, type FlowPayload } from '../flow/flowPayload';
 import type { FlowProblem } from '../flow/problem';
-import { analyzeFlowDir } from '../flow/staticChecks';
 import type { RuntimeClient } from '../runtime/client';
 import {
   Methods,
   type BatchResult,
+  type FlowKindFields,
   type FlowRunError,
   type LineEndEvent,
   type RunMetrics,
@@ -41,7 +42,7 @@ import { storeImages } from './imageFiles';
 /** What a run asks of the runtime (see RunParams); with `node`, upstream outputs not in `inputs` come from the latest run. */
 export interface RunOptions extends Pick<
   RunParams,
-  'inputs' | 'connections' | 'timeoutSeconds' | 'llmTimeoutSeconds' | 'variant' | 'node' | 'debug'
+  'inputs' | 'connections' | 'timeoutSeconds' | 'llmTimeoutSeconds' | 'variant' | 'node' | 'debug' | 'init'
 > {
   onEvent?: (e: RuntimeEvent) => void;
   onProgress?: SessionProgress;
@@ -95,6 +96,17 @@ export function firstError(problems: FlowProblem[]): FlowRunError | undefined {
   return p ? { code: p.code, message: `${p.message} (${p.file}:${p.line}:${p.column})` } : undefined;
 }
 
+/** The request fields that say what kind of flow runs, with its .prompty files and the environment values they name. */
+export function kindFields(payload: FlowPayload, init?: Record<string, unknown>): FlowKindFields {
+  const { target, prompty, envValues } = payload;
+  return {
+    ...(target.kind !== 'dag' ? { kind: target.kind, flowFile: target.file } : {}),
+    ...(Object.keys(prompty).length ? { prompty } : {}),
+    ...(Object.keys(envValues).length ? { envValues } : {}),
+    ...(init && Object.keys(init).length ? { init } : {}),
+  };
+}
+
 /** A run or batch run of this process, from the moment it is asked for (its session may still be starting) until it ends. */
 export interface ActiveRun {
   runId: string;
@@ -109,7 +121,11 @@ export class RunService {
   private readonly running = new Map<string, { run: ActiveRun; abort: AbortController }>();
   private readonly runningChanged = new EventEmitter();
 
-  constructor(private readonly manager: SessionManager) {
+  constructor(
+    private readonly manager: SessionManager,
+    /** where `${env:NAME}` values of .prompty files are read: the extension's or the CLI's environment */
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
     this.runningChanged.setMaxListeners(0);
   }
 
@@ -143,31 +159,36 @@ export class RunService {
   }
 
   private async prepare(
-    flowDir: string,
+    flowPath: string,
     onProgress?: SessionProgress,
-  ): Promise<{ dir: string; flow: Record<string, unknown>; client: RuntimeClient } | { dir: string; error: FlowRunError }> {
-    const dir = resolveFlowDir(flowDir);
-    const analysis = await analyzeFlowDir(dir);
-    const flow = flowToJson(analysis.parsed);
-    const error = firstError(analysis.problems);
+    init?: Record<string, unknown>,
+  ): Promise<
+    { dir: string; flow: Record<string, unknown>; payload: FlowPayload; client: RuntimeClient } | { dir: string; error: FlowRunError }
+  > {
+    const target = locateFlow(flowPath);
+    const dir = target.dir;
+    const payload = await readFlowPayload(target, this.env, init);
+    const flow = payload.flow;
+    const error = firstError(payload.problems);
     if (error || flow === undefined)
-      return { dir, error: error ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
+      return { dir, error: error ?? { code: 'FlowDefinitionError', message: `${target.file} could not be read.` } };
     const live = this.manager.liveRuntime(dir);
     if (live) {
       await this.manager.syncFlow(dir); // only what changed since the session last saw it
-      return { dir, flow: flow as Record<string, unknown>, client: live };
+      return { dir, flow, payload, client: live };
     }
     await this.manager.up(dir, onProgress);
     await this.manager.syncFlow(dir);
-    return { dir, flow: flow as Record<string, unknown>, client: await this.manager.runtime(dir) };
+    return { dir, flow, payload, client: await this.manager.runtime(dir) };
   }
 
-  async run(flowDir: string, options: RunOptions = {}): Promise<RunRecord> {
-    const dir = resolveFlowDir(flowDir);
+  /** Runs the flow a path names: a flow folder, a flow file or a .prompty (see flowKind.locateFlow). */
+  async run(flowPath: string, options: RunOptions = {}): Promise<RunRecord> {
+    const dir = resolveFlowDir(flowPath);
     const runId = options.runId ?? newRunId(dir);
     const tracked = this.begin({ runId, flowDir: dir, kind: 'run' }, options.signal);
     try {
-      return await this.runTracked(dir, runId, { ...options, signal: tracked.signal });
+      return await this.runTracked(flowPath, runId, { ...options, signal: tracked.signal });
     } finally {
       tracked.end();
     }
@@ -176,7 +197,7 @@ export class RunService {
   private async runTracked(flowDir: string, runId: string, options: RunOptions): Promise<RunRecord> {
     const started = Date.now();
     const startedAt = new Date(started).toISOString();
-    const prepared = await this.prepare(flowDir, options.onProgress);
+    const prepared = await this.prepare(flowDir, options.onProgress, options.init);
     if ('error' in prepared)
       return {
         runId,
@@ -188,7 +209,7 @@ export class RunService {
         durationMs: Date.now() - started,
         files: [],
       };
-    const { dir, flow, client } = prepared;
+    const { dir, flow, payload, client } = prepared;
     if (options.signal?.aborted)
       return {
         runId,
@@ -214,6 +235,7 @@ export class RunService {
             {
               runId,
               flow,
+              ...kindFields(payload, options.init),
               inputs: options.inputs ?? {},
               connections: options.connections ?? {},
               ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
@@ -269,23 +291,23 @@ export class RunService {
     return r.cancelled;
   }
 
-  async batch(flowDir: string, options: BatchOptions): Promise<BatchRecord> {
+  async batch(flowPath: string, options: BatchOptions): Promise<BatchRecord> {
     const dataFile = path.resolve(options.dataFile);
     if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
       throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
     }
-    const dir = resolveFlowDir(flowDir);
+    const dir = resolveFlowDir(flowPath);
     const runId = options.runId ?? newRunId(dir, 'batch');
     const tracked = this.begin({ runId, flowDir: dir, kind: 'batch' }, options.signal);
     try {
-      return await this.batchTracked(dir, runId, dataFile, { ...options, signal: tracked.signal });
+      return await this.batchTracked(flowPath, runId, dataFile, { ...options, signal: tracked.signal });
     } finally {
       tracked.end();
     }
   }
 
   private async batchTracked(flowDir: string, runId: string, dataFile: string, options: BatchOptions): Promise<BatchRecord> {
-    const prepared = await this.prepare(flowDir, options.onProgress);
+    const prepared = await this.prepare(flowDir, options.onProgress, options.init);
     const outputFile = batchOutputFile(prepared.dir, runId);
     if ('error' in prepared) {
       return {
@@ -303,7 +325,7 @@ export class RunService {
         files: [],
       };
     }
-    const { dir, flow, client } = prepared;
+    const { dir, flow, payload, client } = prepared;
     // a data file inside the flow folder is already in the session; another one is copied in for the run
     const rel = path.relative(dir, dataFile).split(path.sep).join('/');
     const inFlow = !rel.startsWith('..') && !path.isAbsolute(rel) && listFlowFiles(dir).some((f) => f.name === rel);
@@ -344,6 +366,7 @@ export class RunService {
           {
             runId,
             flow,
+            ...kindFields(payload, options.init),
             dataPath: containerData,
             columnMapping: options.columnMapping,
             ...(baseRunPath ? { baseRunPath } : {}),

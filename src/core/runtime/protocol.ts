@@ -67,12 +67,39 @@ export type RuntimeErrorCode =
 /** flow.dag.yaml as plain JSON; the runtime reads inputs, outputs, nodes, node_variants, environment_variables. */
 export type FlowJson = Record<string, unknown>;
 
+/** Which of prompt flow's three kinds a request's flow is (absent: a DAG, as before flex flows and prompty). */
+export type FlowKindParam = 'dag' | 'flex' | 'prompty';
+
+/** A .prompty file as the host parsed it (the runtime has no YAML parser): front matter as JSON, then the template. */
+export interface PromptyDoc {
+  config: Record<string, unknown>;
+  template: string;
+  /** 1-based line of the template's first line in the file */
+  templateLine: number;
+  /** why the file cannot be used (unreadable front matter); Prompty.load reports it */
+  error?: string;
+}
+
+/** What every validate, run and batch request may carry besides `flow`, for flex flows and prompty. */
+export interface FlowKindFields {
+  /** default 'dag'; 'flex': `flow` is flow.flex.yaml; 'prompty': the flow is `prompty[flowFile]` */
+  kind?: FlowKindParam;
+  /** the flow file relative to the flow folder (flow.flex.yaml, chat.prompty) */
+  flowFile?: string;
+  /** the .prompty files of the flow folder by relative path, for prompty flows and Prompty.load from code */
+  prompty?: Record<string, PromptyDoc>;
+  /** values of the `${env:NAME}` names those files use, from the host's environment: secrets, per request only */
+  envValues?: Record<string, string>;
+  /** a flex class entry's `__init__` arguments (`--init`), connections and model configurations by name */
+  init?: Record<string, unknown>;
+}
+
 /** A step into the flow JSON: object key or array index, e.g. ['nodes', 2, 'inputs', 'foo']. */
 export type YamlPathSegment = string | number;
 
 // ---- validate ------------------------------------------------------------------------------
 
-export interface ValidateParams {
+export interface ValidateParams extends FlowKindFields {
   flow: FlowJson;
   /** flow folder inside the container; default: the runtime's --flow-dir */
   flowDir?: string;
@@ -143,10 +170,18 @@ export interface FlowToolsJson {
   package: Record<string, unknown>;
 }
 
+/** A flex flow's entry as the session reads it: its inputs from the signature, with the defaults a run takes. */
+export interface FlexEntryMeta {
+  /** type: a flow input type, or null for an unannotated parameter */
+  inputs: Record<string, { type: string | null; default?: unknown }>;
+}
+
 export interface ValidateResult {
   result: 'Succeeded' | 'Failed';
   errors: RuntimeProblem[];
   tools: FlowToolsJson;
+  /** kind 'flex', when the entry loaded */
+  entry?: FlexEntryMeta;
 }
 
 // ---- run -----------------------------------------------------------------------------------
@@ -165,7 +200,7 @@ export interface ConnectionSpec {
   [field: string]: unknown;
 }
 
-export interface RunParams {
+export interface RunParams extends FlowKindFields {
   runId: string;
   flow: FlowJson;
   flowDir?: string;
@@ -277,7 +312,7 @@ export type RunMetrics = Record<string, number>;
 /** the runtime's number of batch workers when none is given (batch.py's DEFAULT_WORKERS): most lines wait on I/O */
 export const DEFAULT_BATCH_WORKERS = 16;
 
-export interface BatchParams {
+export interface BatchParams extends FlowKindFields {
   runId: string;
   flow: FlowJson;
   flowDir?: string;
@@ -404,8 +439,18 @@ export interface DebugListeningEvent extends RuntimeEventBase {
   runId: string;
   port: number;
 }
-/** What a `run` streams: its nodes starting, printing, streaming their answer and ending (and, debugging, where its debugger listens). */
-export type RunEvent = NodeStartEvent | NodeLogEvent | NodeStreamEvent | NodeEndEvent | DebugListeningEvent;
+/** A flex flow's (or a streamed prompty's) generator output, chunk by chunk as it is produced; the run's output joins them. */
+export interface OutputChunkEvent extends RuntimeEventBase {
+  event: 'outputChunk';
+  runId: string;
+  node: string;
+  text: string;
+}
+/**
+ * What a `run` streams: its nodes starting, printing, streaming their answer and ending, a flex flow's output chunks
+ * (and, debugging, where its debugger listens).
+ */
+export type RunEvent = NodeStartEvent | NodeLogEvent | NodeStreamEvent | NodeEndEvent | OutputChunkEvent | DebugListeningEvent;
 /** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
 export type BatchEvent = LineEndEvent | RunEvent;
 /** Every event the runtime sends, told apart by `event`. */
@@ -419,6 +464,7 @@ const EVENT_NAMES: Record<RuntimeEvent['event'], true> = {
   nodeEnd: true,
   lineEnd: true,
   debugListening: true,
+  outputChunk: true,
 };
 
 /** True for a message that names one of the events above; the runtime ships with the extension and sends no other. */

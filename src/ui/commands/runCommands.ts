@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { FlowSessionError } from '../../core/errors';
+import { kindOfFileName } from '../../core/flow/flowKind';
 import type { RuntimeEvent } from '../../core/runtime/protocol';
 import type { RunRecord } from '../../core/runs/runService';
 import type { Ctx } from '../ctx';
@@ -10,19 +10,8 @@ import { openSessionPanel } from '../panelBridge';
 import { parseInputValue } from '../../shared/inputValue';
 import type { CommandDeps } from './commandDeps';
 
-function inputsOf(flowDir: string): Promise<Record<string, { type?: string; default?: unknown }>> {
-  return import('../../core/flow/staticChecks').then(async ({ analyzeFlowDir }) => {
-    const a = await analyzeFlowDir(flowDir);
-    const errors = a.problems.filter((p) => p.severity === 'error');
-    if (errors.length)
-      throw new FlowSessionError(
-        'flow-definition-error',
-        `${errors[0].message} (${errors[0].file}:${errors[0].line})`,
-        'Fix the problems shown in the Problems panel, then run again.',
-      );
-    const v = a.parsed.value as { inputs?: Record<string, { type?: string; default?: unknown }> } | null;
-    return v?.inputs && typeof v.inputs === 'object' ? v.inputs : {};
-  });
+function inputsOf(flowPath: string): Promise<Record<string, { type?: string; default?: unknown }>> {
+  return import('../../core/flow/flowInputs').then(({ flowInputsOf }) => flowInputsOf(flowPath));
 }
 
 export function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
@@ -30,6 +19,8 @@ export function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
     ctx.log.info(`[${ev.node}] started`);
   } else if (ev.event === 'nodeLog' && ev.text) {
     for (const line of ev.text.split(/\r?\n/)) if (line) ctx.log.info(`[${ev.node}] ${line}`);
+  } else if (ev.event === 'outputChunk' && ev.text) {
+    ctx.log.info(`[${ev.node}] output: ${ev.text}`);
   } else if (ev.event === 'nodeEnd') {
     ctx.log.info(`[${ev.node}] ${ev.status} in ${ev.durationMs} ms`);
   }
@@ -60,7 +51,7 @@ export async function askInputs(flowDir: string, verb = 'Run'): Promise<Record<s
 
 export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
   const { ctx } = d;
-  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?');
+  const flowDir = await resolveFlow(d.index, arg, 'Run which flow?', { flowFile: true });
   if (!flowDir) return;
   const inputs = await askInputs(flowDir);
   if (!inputs) return;
@@ -112,10 +103,10 @@ export async function reportRunRecord(d: CommandDeps, record: RunRecord, verb = 
 
 export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
   const { ctx } = d;
-  const flowDir = await resolveFlow(d.index, arg, 'Run a batch of which flow?');
+  const flowDir = await resolveFlow(d.index, arg, 'Run a batch of which flow?', { flowFile: true });
   if (!flowDir) return;
   const picked = await vscode.window.showOpenDialog({
-    defaultUri: vscode.Uri.file(flowDir),
+    defaultUri: vscode.Uri.file(kindOfFileName(flowDir) ? path.dirname(flowDir) : flowDir),
     canSelectMany: false,
     filters: { 'JSON Lines': ['jsonl'] },
     openLabel: 'Run Batch',

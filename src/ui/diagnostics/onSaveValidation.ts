@@ -6,7 +6,8 @@ import type { FlowProblem } from '../../core/flow/problem';
 import type { FlowAnalysis } from '../../core/flow/staticChecks';
 import type { Ctx } from '../ctx';
 import type { FlowIndex } from '../flowIndex';
-import { FLOW_FILE, savedFileOfFlow } from '../flowLocator';
+import { isFlowFolder } from '../../core/flow/flowKind';
+import { savedFileOfFlow } from '../flowLocator';
 import { sessionsAllowed } from '../workspaceTrust';
 import { ProblemStore } from './problemStore';
 import { ValidationScheduler, type ValidationJob } from './validationScheduler';
@@ -52,7 +53,7 @@ export class OnSaveValidation implements vscode.Disposable {
   private readonly displayDirs = new Map<string, string>();
   private readonly autoStarting = new Set<string>();
   /** the static checks started by the newest save of each flow, which its session validation reuses */
-  private readonly latestStatic = new Map<string, { generation: number; analysis: Promise<FlowAnalysis> }>();
+  private readonly latestStatic = new Map<string, { generation: number; analysis: Promise<FlowAnalysis | undefined> }>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly doneEmitter = new vscode.EventEmitter<{ flowDir: string; sessionChecked: boolean; generation: number }>();
   /** fires after each validation settles (tests and the bench wait on it) */
@@ -99,9 +100,9 @@ export class OnSaveValidation implements vscode.Disposable {
 
   private async runStatic(flowDir: string, generation: number): Promise<void> {
     try {
-      const analysis = import('../../core/flow/staticChecks').then((m) => m.analyzeFlowDir(flowDir));
-      this.latestStatic.set(flowDir, { generation, analysis });
-      this.publish(flowDir, this.store.applyStatic(flowDir, generation, (await analysis).problems));
+      const folder = import('../../core/validation/staticFolderChecks').then((m) => m.analyzeFlowFolder(flowDir));
+      this.latestStatic.set(flowDir, { generation, analysis: folder.then((f) => f.dag) });
+      this.publish(flowDir, this.store.applyStatic(flowDir, generation, (await folder).problems));
     } catch (e) {
       this.ctx.log.warn(`Static checks of ${flowDir} failed: ${errorMessage(e)}`);
     }
@@ -165,7 +166,7 @@ export class OnSaveValidation implements vscode.Disposable {
   private async forgetDeletedFlows(): Promise<void> {
     const flows = new Set(await this.index.list());
     for (const dir of new Set(this.displayDirs.values())) {
-      if (flows.has(dir) || fs.existsSync(path.join(dir, FLOW_FILE))) continue;
+      if (flows.has(dir) || isFlowFolder(dir)) continue;
       const files = this.store.clearFlow(dir);
       for (const f of files) this.collection.delete(vscode.Uri.file(path.join(dir, ...f.split('/'))));
     }

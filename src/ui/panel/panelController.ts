@@ -6,6 +6,8 @@
 import * as path from 'path';
 import type { ProgressReport } from '../../core/docker/progress';
 import { errorMessage } from '../../core/errors';
+import { definitionFileIn } from '../../core/flow/flowKind';
+import { flowInputsOf } from '../../core/flow/flowInputs';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { readRunHistory } from '../../core/runs/runHistory';
 import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
@@ -90,6 +92,9 @@ function eventView(e: RuntimeEvent): RunEventView | undefined {
         output: preview(e.output),
         error: errorView(e.error),
       };
+    case 'outputChunk':
+      // a generator's output as it is produced, shown with the step's printed lines
+      return { event: 'nodeLog', node: e.node, stream: 'stdout', text: String(e.text) };
     default:
       return undefined;
   }
@@ -490,6 +495,28 @@ export class PanelController {
   }
 
   async refreshFields(): Promise<void> {
+    if (definitionFileIn(this.flowDir)?.kind !== 'dag') {
+      // a flex flow's or a prompty's form: the inputs its definition declares, with the sample's values as defaults
+      try {
+        const declared = await flowInputsOf(this.flowDir);
+        // a running session reads the entry's signature: its inputs in order, what the YAML declares winning
+        const signature = await this.services.entryInputs?.(this.flowDir).catch(() => undefined);
+        const inputs: Record<string, { type?: string; default?: unknown }> = {};
+        for (const [name, port] of Object.entries(signature ?? {}))
+          inputs[name] = {
+            ...(port.type ? { type: port.type } : {}),
+            ...('default' in port ? { default: port.default } : {}),
+            ...declared[name],
+          };
+        for (const [name, spec] of Object.entries(declared)) inputs[name] ??= spec;
+        const fields = fieldsFromFlow({ inputs });
+        if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;
+        this.post({ type: 'fields', fields });
+      } catch (e) {
+        this.post({ type: 'fields', fields: this.state.fields, error: errorMessage(e) });
+      }
+      return;
+    }
     const analysis = await analyzeFlowDir(this.flowDir);
     const value = analysis.parsed.value;
     const yamlProblem = analysis.parsed.problems[0];

@@ -5,7 +5,7 @@
 import type * as vscode from 'vscode';
 import type { ProgressReport } from '../../core/docker/progress';
 import type { RunService } from '../../core/runs/runService';
-import type { ConnectionSpec } from '../../core/runtime/protocol';
+import type { ConnectionSpec, FlexEntryMeta } from '../../core/runtime/protocol';
 import type { SessionManager } from '../../core/session/sessionManager';
 
 export interface Disposable {
@@ -32,4 +32,6 @@ export interface PanelServices {
    * for it too; without it the panel shows the phase from SessionManager.onDidChange only.
    */
   onDidReportProgress?(listener: (flowDir: string, report: ProgressReport) => void): Disposable;
+  /** A flex flow's inputs as its running session reads the entry's signature; undefined without a running session. */
+  entryInputs?(flowDir: string): Promise<FlexEntryMeta['inputs'] | undefined>;
 }

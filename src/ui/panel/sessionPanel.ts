@@ -5,6 +5,7 @@
  */
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { FLOW_DEFINITION_FILES } from '../../core/flow/flowKind';
 import { resolveFlowDir } from '../../core/flow/environment';
 import { RUN_HISTORY_GLOB } from '../../core/runs/runStore';
 import { PANEL_VIEW_TYPE } from '../../shared/protocol';
@@ -149,10 +150,12 @@ export class SessionPanel implements vscode.Disposable {
     });
   }
 
-  /** flow.dag.yaml edits remake the form; new run folders (from here, commands or the CLI) refresh the history. */
+  /** Edits of the flow definition or a .prompty remake the form; new run folders (from here, commands or the CLI) refresh the history. */
   private watchers(): vscode.Disposable[] {
     const base = vscode.Uri.file(this.flowDir);
-    const flowFile = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, 'flow.dag.yaml'));
+    const flowFile = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(base, `{${[...FLOW_DEFINITION_FILES, '*.prompty'].join(',')}}`),
+    );
     const onFlow = () => void this.controller.refreshFields().catch(() => undefined);
     const runs = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(base, RUN_HISTORY_GLOB));
     const onRuns = () => {

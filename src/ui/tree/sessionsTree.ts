@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { errorMessage, isFlowSessionError } from '../../core/errors';
+import { flowsInFolder, kindsLabel } from '../../core/flow/flowKind';
 import type { InstalledPackage } from '../../core/session/packages';
 import type { SessionStatus } from '../../core/session/state';
 import type { Ctx } from '../ctx';
@@ -25,7 +26,8 @@ export class DetailNode {
 type Node = FlowNode | DetailNode;
 
 /**
- * The Sessions view: one row per flow folder with its session state; children show base image,
+ * The Sessions view: one row per flow folder with its kinds of flow and its session state; children list its
+ * flows (the DAG or flex definition and each .prompty, with their kind and run actions), base image,
  * environment and the last run. Reloaded by ViewRefresh (session changes, engine events); never polls.
  */
 export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -141,14 +143,17 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
     const item = new vscode.TreeItem(path.basename(element.flowDir), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `flow:${element.flowDir}`;
     item.resourceUri = vscode.Uri.file(element.flowDir);
+    // a plain DAG folder reads as before; a folder with flex or prompty flows says so before its state
+    const kinds = kindsLabel(flowsInFolder(element.flowDir));
+    const prefix = kinds === 'dag' ? '' : `${kinds} · `;
     if (!s) {
-      item.description = 'unknown';
+      item.description = `${prefix}unknown`;
       item.iconPath = new vscode.ThemeIcon('question');
       item.contextValue = 'flowsession.flow state:unknown';
       return item;
     }
     const look = STATE_LOOK[s.state];
-    item.description = describeState(s);
+    item.description = `${prefix}${describeState(s)}`;
     item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
     item.contextValue = contextValueOf(s);
     const tip = new vscode.MarkdownString(undefined, true);
@@ -164,6 +169,19 @@ export class SessionsTree implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private async details(flowDir: string): Promise<DetailNode[]> {
     const s = this.statuses.get(flowDir) ?? (await this.loadStatus(flowDir).catch(() => undefined));
     const out: DetailNode[] = [];
+    for (const f of flowsInFolder(flowDir)) {
+      // each flow of the folder, by its file: run, batch and validate act on it (the session is the folder's)
+      const file = path.join(flowDir, f.file);
+      const row = new vscode.TreeItem(f.file);
+      row.description = f.kind === 'dag' ? 'DAG flow' : f.kind === 'flex' ? 'flex flow' : 'prompty';
+      row.iconPath = new vscode.ThemeIcon(
+        f.kind === 'prompty' ? 'comment-discussion' : f.kind === 'flex' ? 'symbol-method' : 'type-hierarchy',
+      );
+      row.resourceUri = vscode.Uri.file(file);
+      row.contextValue = `flowsession.flowFile kind:${f.kind}`;
+      row.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(file)] };
+      out.push(new DetailNode(file, row));
+    }
     let configured: string | undefined;
     let requirementsFile: string | undefined;
     try {

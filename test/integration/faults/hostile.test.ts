@@ -91,6 +91,41 @@ describe('hostile input', function () {
     }
   });
 
+  describe('flow.flex.yaml and .prompty files', () => {
+    const bomb = `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nmodel: [*g]\n`;
+    const cases: [string, string, string | Buffer][] = [
+      ['a YAML bomb in a prompty front matter', 'p.prompty', `---\n${bomb}---\nuser:\nhi\n`],
+      ['a deeply nested prompty front matter', 'p.prompty', `---\nmodel: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n---\nuser:\n`],
+      ['a huge prompty front matter (6 MB)', 'p.prompty', `---\n# ${'x'.repeat(6 * 1024 * 1024)}\nmodel: {}\n---\nuser:\n`],
+      ['a binary .prompty', 'p.prompty', Buffer.concat([Buffer.from('---\n'), crypto.randomBytes(4096), Buffer.from('\n---\n')])],
+      ['a YAML bomb in flow.flex.yaml', 'flow.flex.yaml', bomb.replace('model:', 'entry:')],
+      ['an entry climbing out of the flow folder', 'flow.flex.yaml', 'entry: ../../etc/passwd:read\n'],
+    ];
+    for (const [name, file, content] of cases) {
+      it(`${name}: refused statically and by the CLI, which does not crash or start a session`, async () => {
+        await hostile(name, async () => {
+          const dir = jar.make({});
+          fs.writeFileSync(path.join(dir, file), content);
+          guardFlow(dir);
+          const t = Date.now();
+          for (const args of [
+            ['validate', path.join(dir, file), '--static', '--json'],
+            ['run', path.join(dir, file), '--json'],
+          ]) {
+            const r = await runCli(args, {}, 60_000);
+            assert.strictEqual(r.code, 1, `${args.join(' ')}: exit ${r.code}: ${r.stderr.slice(-300)}`);
+            assert.ok(
+              !/\n\s+at /.test(r.stderr) && !/heap out of memory|RangeError/i.test(r.stderr),
+              `a clear message, no crash: ${r.stderr.slice(-300)}`,
+            );
+          }
+          assert.ok(Date.now() - t < 30_000, 'quickly');
+          assert.strictEqual((await manager.list()).filter((s) => s.flowDir === dir).length, 0, 'no session for it');
+        });
+      });
+    }
+  });
+
   describe('paths', () => {
     it('node sources that climb out, are absolute, or go through a symlink out are refused', async () => {
       await hostile('source paths out of the flow folder', async () => {

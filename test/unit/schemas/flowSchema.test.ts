@@ -41,3 +41,25 @@ describe('schemas/flow.schema.json', () => {
     assert.deepStrictEqual(pkg.contributes.yamlValidation[0].url, './schemas/flow.schema.json');
   });
 });
+
+describe('schemas/flow.flex.schema.json', () => {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(fs.readFileSync(path.join(root, 'schemas', 'flow.flex.schema.json'), 'utf8')));
+
+  it('accepts prompt flow flex definitions and refuses what the static checks refuse', () => {
+    assert.ok(validate(parse('$schema: https://x/Flow.schema.json\nentry: flow:ChatFlow\n')), ajv.errorsText(validate.errors));
+    assert.ok(
+      validate(parse('entry: pkg.mod:run\ninit:\n  model_config:\n    type: AzureOpenAIModelConfiguration\nsample:\n  inputs: {q: hi}\n')),
+      ajv.errorsText(validate.errors),
+    );
+    assert.ok(!validate(parse('inputs: {}\n')), 'no entry');
+    assert.ok(!validate(parse('entry: not an entry\n')));
+    assert.ok(!validate(parse('entry: a:b\nentrypoint: c\n')));
+  });
+
+  it('is contributed for flow.flex.yaml', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    assert.strictEqual(pkg.contributes.yamlValidation[1].url, './schemas/flow.flex.schema.json');
+    assert.ok(pkg.contributes.yamlValidation[1].fileMatch.includes('**/flow.flex.yaml'));
+  });
+});

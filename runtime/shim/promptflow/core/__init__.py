@@ -2,7 +2,11 @@
 import functools
 import inspect
 
-__all__ = ["tool", "ToolProvider", "log_metric"]
+import dataclasses
+import os
+
+__all__ = ["tool", "ToolProvider", "log_metric", "Prompty", "AsyncPrompty", "AzureOpenAIModelConfiguration",
+           "OpenAIModelConfiguration", "ModelConfiguration"]
 
 
 def tool(func=None, *, name=None, description=None, type=None, input_settings=None,
@@ -57,3 +61,51 @@ def log_metric(key, value, variant_id=None):
         return None
     metrics.record(key, value, variant_id)
     return None
+
+
+class ModelConfiguration:
+    pass
+
+
+@dataclasses.dataclass
+class AzureOpenAIModelConfiguration(ModelConfiguration):
+    """prompt flow's Azure OpenAI model configuration (a connection name, or the endpoint and key)."""
+    azure_deployment: str
+    azure_endpoint: str = None
+    api_version: str = None
+    api_key: str = None
+    organization: str = None
+    connection: str = None
+
+    def __post_init__(self):
+        if any([self.azure_endpoint, self.api_key, self.api_version, self.organization]) and self.connection:
+            raise ValueError("Cannot configure model config and connection at the same time.")
+
+    def __repr__(self):
+        return "AzureOpenAIModelConfiguration(azure_deployment=%r, connection=%r)" % (
+            self.azure_deployment, self.connection)  # never the key
+
+
+@dataclasses.dataclass
+class OpenAIModelConfiguration(ModelConfiguration):
+    """prompt flow's OpenAI model configuration (a connection name, or the key and base URL)."""
+    model: str
+    base_url: str = None
+    api_key: str = None
+    organization: str = None
+    connection: str = None
+
+    def __post_init__(self):
+        if any([self.base_url, self.api_key, self.organization]) and self.connection:
+            raise ValueError("Cannot configure model config and connection at the same time.")
+
+    def __repr__(self):
+        return "OpenAIModelConfiguration(model=%r, connection=%r)" % (self.model, self.connection)
+
+
+def __getattr__(name):
+    # the runtime's Prompty, imported when first asked for: the shim stays importable outside a session
+    if name in ("Prompty", "AsyncPrompty"):
+        from flowsession_runtime import prompty as _impl
+        return _impl.SessionPrompty if name == "Prompty" else _impl.SessionAsyncPrompty
+    raise AttributeError(name)

@@ -107,6 +107,7 @@ function world(flowDir: string) {
   const controller = new PanelController(services, flowDir, host);
   return {
     controller,
+    services,
     posted,
     opened,
     warnings,
@@ -158,6 +159,40 @@ describe('panel controller', () => {
     assert.strictEqual(w.posted.at(-1)?.type, 'state');
     w.controller.dispose();
     assert.ok(!w.hasListener());
+  });
+
+  it("makes a flex flow's form from its entry's signature in the session, what flow.flex.yaml declares winning", async () => {
+    const flex = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-panel-flex-')));
+    try {
+      fs.writeFileSync(path.join(flex, 'flow.flex.yaml'), 'entry: chat:Chat\nsample:\n  inputs:\n    question: What is a session?\n');
+      const w = world(flex);
+      w.services.entryInputs = async () => ({
+        question: { type: 'string' },
+        turns: { type: 'int', default: 3 },
+        history: { type: 'list', default: null },
+      });
+      w.controller.start();
+      await until(() => w.controller.snapshot.fields.length === 3, 'the form');
+      assert.deepStrictEqual(
+        w.controller.snapshot.fields.map((f) => [f.name, f.type, f.initial]),
+        [
+          ['question', 'string', 'What is a session?'],
+          ['turns', 'int', '3'],
+          ['history', 'list', '[]'],
+        ],
+      );
+      // without a running session, the form is what the YAML declares
+      w.services.entryInputs = async () => undefined;
+      fs.writeFileSync(path.join(flex, 'flow.flex.yaml'), 'entry: chat:Chat\nsample:\n  inputs:\n    question: Why?\n');
+      await w.controller.refreshFields();
+      assert.deepStrictEqual(
+        w.controller.snapshot.fields.map((f) => [f.name, f.initial]),
+        [['question', 'Why?']],
+      );
+      w.controller.dispose();
+    } finally {
+      fs.rmSync(flex, { recursive: true, force: true });
+    }
   });
 
   it('runs the flow with coerced inputs and connections, streaming node events; secrets stay out of the webview', async () => {
