@@ -17,7 +17,10 @@ import {
   type RunParams,
   type RunResult,
   type RuntimeEvent,
+  type TraceSpan,
 } from '../runtime/protocol';
+import { traceTotals, type TokenUsage } from '../../shared/trace';
+import { connectionSecrets, exportOtlp, redactSpans } from './otlp';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
@@ -30,6 +33,7 @@ import {
   writeMetrics,
   writeNodeRunResult,
   writeRunResult,
+  writeTrace,
 } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles, streamFlowFiles } from '../fs/flowArchive';
@@ -44,6 +48,8 @@ export interface RunOptions extends Pick<
   signal?: AbortSignal;
   /** known before the run starts, so a caller can cancel it */
   runId?: string;
+  /** record the run's spans (trace.json, the OTLP export, token totals); default true */
+  trace?: boolean;
 }
 
 export interface RunRecord {
@@ -58,6 +64,12 @@ export interface RunRecord {
   durationMs: number;
   /** files written to the flow's results folder */
   files: string[];
+  /** the run's spans (secrets redacted), when it was traced */
+  trace?: TraceSpan[];
+  /** tokens of the run's LLM calls, from the API's usage, when it was traced */
+  tokens?: TokenUsage;
+  /** what went wrong besides the run itself (the trace export), to show as warnings */
+  warnings?: string[];
 }
 
 export interface BatchOptions extends Omit<RunOptions, 'inputs' | 'onEvent'> {
@@ -69,13 +81,26 @@ export interface BatchOptions extends Omit<RunOptions, 'inputs' | 'onEvent'> {
   onLine?: (e: LineEndEvent) => void;
 }
 
-export interface BatchRecord extends Omit<BatchResult, 'error'> {
+export interface BatchRecord extends Omit<BatchResult, 'error' | 'trace'> {
   runId: string;
   flowDir: string;
   error?: { code: string; message: string };
   outputFile: string;
   files: string[];
+  /** tokens of every line's and the aggregation's LLM calls, when the batch was traced */
+  tokens?: TokenUsage;
+  /** what went wrong besides the batch itself (the trace export), to show as warnings */
+  warnings?: string[];
 }
+
+/** Where a run's spans go besides its folder. */
+export interface TracingOptions {
+  /** an OTLP/HTTP collector (e.g. http://127.0.0.1:4318); empty: no export */
+  otlpEndpoint?: string;
+}
+
+/** spans of one batch kept for its trace.json; past this they are counted, not kept (memory stays bounded) */
+const MAX_BATCH_SPANS = 200_000;
 
 /** the runtime's own limit when a request names none (runtime/flowsession_runtime/server.py DEFAULT_TIMEOUTS) */
 const RUNTIME_DEFAULT_TIMEOUT_S = 600;
@@ -103,8 +128,34 @@ export class RunService {
   private readonly running = new Map<string, { run: ActiveRun; abort: AbortController }>();
   private readonly runningChanged = new EventEmitter();
 
-  constructor(private readonly manager: SessionManager) {
+  constructor(
+    private readonly manager: SessionManager,
+    private readonly tracing: TracingOptions = {},
+  ) {
     this.runningChanged.setMaxListeners(0);
+  }
+
+  /**
+   * Keeps a run's spans: trace.json in its folder and, with an endpoint, the OTLP export. Returns the run's token
+   * totals and the warnings to show (an export that failed never fails the run).
+   */
+  private async keepTrace(
+    dir: string,
+    runId: string,
+    spans: TraceSpan[],
+    dropped = 0,
+  ): Promise<{ file?: string; tokens?: TokenUsage; warnings: string[] }> {
+    const warnings: string[] = [];
+    if (spans.length === 0) return { warnings };
+    const resource = { flow: path.basename(dir), runId };
+    const file = await writeTrace(dir, runId, spans, resource);
+    if (dropped > 0) warnings.push(`The trace keeps the first ${spans.length} spans; ${dropped} more were left out.`);
+    const endpoint = this.tracing.otlpEndpoint?.trim();
+    if (endpoint) {
+      const failed = await exportOtlp(endpoint, spans, resource);
+      if (failed) warnings.push(failed);
+    }
+    return { file, tokens: traceTotals(spans).run, warnings };
   }
 
   /** The runs and batch runs under way. */
@@ -214,6 +265,7 @@ export class RunService {
               ...(options.variant ? { variant: options.variant } : {}),
               ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
               ...(options.node ? { node: options.node, nodeOutputs } : {}),
+              trace: options.trace !== false,
             },
             { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
           ),
@@ -235,6 +287,8 @@ export class RunService {
       throw e;
     }
     const files = options.node ? await writeNodeRunResult(dir, runId, options.node, result) : await writeRunResult(dir, runId, result);
+    const spans = redactSpans(result.trace ?? [], connectionSecrets(options.connections));
+    const traced = await this.keepTrace(dir, runId, spans);
     return {
       runId,
       flowDir: dir,
@@ -245,6 +299,8 @@ export class RunService {
       startedAt,
       durationMs: Date.now() - started,
       files,
+      ...(spans.length ? { trace: spans, tokens: traced.tokens } : {}),
+      ...(traced.warnings.length ? { warnings: traced.warnings } : {}),
     };
   }
 
@@ -316,10 +372,18 @@ export class RunService {
     const containerData = inFlow ? `${IMAGE_PATHS.flow}/${rel}` : await copyFileIn(`flowsession-data-${runId}.jsonl`, dataFile);
     const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
+    const spans: TraceSpan[] = [];
+    let droppedSpans = 0;
+    const secrets = connectionSecrets(options.connections);
     const onLine = (e: RuntimeEvent) => {
       if (e.event !== 'lineEnd') return;
-      output.add(e);
-      options.onLine?.(e);
+      const { trace, ...line } = e;
+      for (const s of trace ? redactSpans(trace, secrets) : []) {
+        if (spans.length < MAX_BATCH_SPANS) spans.push(s);
+        else droppedSpans++;
+      }
+      output.add(line);
+      options.onLine?.(line);
     };
     let result: BatchResult;
     try {
@@ -336,6 +400,7 @@ export class RunService {
             connections: options.connections ?? {},
             ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
             ...(options.variant ? { variant: options.variant } : {}),
+            trace: options.trace !== false,
           },
           { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
         ),
@@ -350,9 +415,20 @@ export class RunService {
           .catch(() => undefined);
     }
     await output.finish();
-    const summaryFile = await writeBatchSummary(dir, runId, { runId, ...result });
+    const { trace, ...summary } = result;
+    // the batch's root span first: a reader of trace.json meets the parent before its lines
+    const traced = await this.keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans], droppedSpans);
+    const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });
     const metricsFile = await writeMetrics(dir, runId, result.metrics ?? {});
-    return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile, metricsFile] };
+    return {
+      ...summary,
+      runId,
+      flowDir: dir,
+      outputFile,
+      files: [outputFile, summaryFile, metricsFile, ...(traced.file ? [traced.file] : [])],
+      ...(traced.tokens ? { tokens: traced.tokens } : {}),
+      ...(traced.warnings.length ? { warnings: traced.warnings } : {}),
+    };
   }
 
   /**
