@@ -24,6 +24,8 @@ export function emptyState(flowDir: string, flowName: string): PanelState {
     run: null,
     history: [],
     notice: null,
+    graph: null,
+    comparison: null,
   };
 }
 
@@ -92,13 +94,26 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       const nodes = state.run.nodes.map((n) => (n.status === 'Running' ? { ...n, status: 'Canceled' as const } : n));
       return {
         ...state,
-        run: { ...state.run, nodes, status: msg.status, outputs: msg.outputs, error: msg.error, durationMs: msg.durationMs },
+        run: {
+          ...state.run,
+          nodes,
+          status: msg.status,
+          outputs: msg.outputs,
+          error: msg.error,
+          durationMs: msg.durationMs,
+          ...(msg.timeline ? { timeline: msg.timeline } : {}),
+        },
       };
     }
     case 'history':
       return { ...state, history: msg.runs.slice(0, STATE_LIMITS.historyRuns) };
     case 'notice':
       return { ...state, notice: msg.notice };
+    case 'graph':
+      // an unreadable flow keeps the last graph drawn, with the reason
+      return { ...state, graph: msg.graph ?? state.graph, graphError: msg.error };
+    case 'comparison':
+      return { ...state, comparison: msg.comparison };
   }
 }
 

@@ -11,7 +11,10 @@ import type { FormValue } from '../shared/inputsForm';
 import { parseInputValue } from '../shared/inputValue';
 import { applyHostMessage, isRunActive } from '../shared/panelState';
 import type { HostMessage, PanelState } from '../shared/protocol';
+import { COMPARE_LIMITS } from '../shared/comparison';
+import { renderComparison } from './views/compareView';
 import { renderForm } from './views/formView';
+import { renderGraph } from './views/graphView';
 import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
 import { renderRun } from './views/runView';
@@ -22,6 +25,8 @@ interface Saved {
   panel: PanelState;
   drafts: Record<string, FormValue>;
   tab: string;
+  /** runs of the history ticked for a comparison */
+  selected?: string[];
 }
 
 const api = vscodeApi<Saved>();
@@ -29,6 +34,8 @@ const saved = api.getState();
 let state: PanelState | null = saved?.panel ?? null;
 let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
+let selected = new Set<string>(saved?.selected ?? []);
+let historyDirty = false;
 /** the state as last rendered, to re-render only the parts that changed */
 let shown: PanelState | null = null;
 let formDirty = true;
@@ -42,6 +49,8 @@ const sessionBox = el('section', { class: 'session', 'aria-label': 'Session', 'd
 const noticeBox = el('div', { class: 'notice-box' });
 const formBox = el('div', { class: 'run-form' });
 const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
+const graphBox = el('div', { class: 'graph-box-wrap', 'data-testid': 'graph' });
+const comparisonBox = el('div', { class: 'comparison-box' });
 const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
 // a plain count: the toolkit's vscode-badge writes a style attribute, which the CSP blocks
@@ -52,9 +61,19 @@ const panels = el(
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
   el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
-  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, formBox, runBox)),
+  el(
+    'vscode-panel-view',
+    { id: 'view-run' },
+    el(
+      'div',
+      { class: 'stack' },
+      formBox,
+      el('details', { class: 'graph-section', open: true }, el('summary', {}, 'Graph'), graphBox),
+      runBox,
+    ),
+  ),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
-  el('vscode-panel-view', { id: 'view-history' }, historyBox),
+  el('vscode-panel-view', { id: 'view-history' }, el('div', { class: 'stack' }, historyBox, comparisonBox)),
 );
 
 const app = document.getElementById('app') ?? document.body;
@@ -104,17 +123,25 @@ function render(): void {
     for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
+  if (prev?.graph !== s.graph || prev?.graphError !== s.graphError || prev?.run !== s.run)
+    fill(graphBox, renderGraph(s.graph, s.graphError, s.run));
+  if (prev?.comparison !== s.comparison) fill(comparisonBox, s.comparison ? [renderComparison(s.comparison)] : []);
   if (prev?.packages !== s.packages) {
     fill(packagesBox, renderPackages(s.packages));
     packagesCount.textContent = String(s.packages.items.length);
   }
-  if (prev?.history !== s.history) fill(historyBox, renderHistory(s.history));
+  if (prev?.history !== s.history || historyDirty) {
+    historyDirty = false;
+    // a run that left the history cannot stay selected
+    selected = new Set([...selected].filter((id) => s.history.some((r) => r.runId === id)));
+    fill(historyBox, renderHistory(s.history, selected));
+  }
   shown = s;
   save();
 }
 
 function save(): void {
-  if (state) api.setState({ panel: state, drafts, tab });
+  if (state) api.setState({ panel: state, drafts, tab, selected: [...selected] });
 }
 
 // ---- from the host --------------------------------------------------------------------------------
@@ -199,6 +226,24 @@ document.addEventListener('click', (event) => {
       formDirty = true;
       schedule();
       return;
+    case 'openNodeSource':
+      if (target.dataset.node) api.postMessage({ type: 'openNodeSource', node: target.dataset.node });
+      return;
+    case 'openValue':
+      event.preventDefault();
+      if (target.dataset.run && target.dataset.name && (target.dataset.kind === 'node' || target.dataset.kind === 'output'))
+        api.postMessage({ type: 'openValue', runId: target.dataset.run, kind: target.dataset.kind, name: target.dataset.name });
+      return;
+    case 'compare': {
+      // in the history's order (newest first), as many as a comparison shows
+      const runIds = (state?.history ?? []).map((r) => r.runId).filter((id) => selected.has(id));
+      if (runIds.length >= COMPARE_LIMITS.minRuns)
+        api.postMessage({ type: 'compareRuns', runIds: runIds.slice(0, COMPARE_LIMITS.maxRuns) });
+      return;
+    }
+    case 'closeComparison':
+      api.postMessage({ type: 'compareRuns', runIds: [] });
+      return;
     case 'openFile':
       event.preventDefault();
       if (target.dataset.run && target.dataset.file)
@@ -210,6 +255,25 @@ document.addEventListener('click', (event) => {
       api.postMessage({ type: action });
       return;
   }
+});
+
+historyBox.addEventListener('change', (event) => {
+  const box = (event.target as Element | null)?.closest('[data-select]');
+  if (!box) return;
+  const runId = box.getAttribute('data-select') ?? '';
+  if ((box as HTMLElement & { checked: boolean }).checked) selected.add(runId);
+  else selected.delete(runId);
+  historyDirty = true;
+  schedule();
+});
+
+// a graph node has focus like a button: Enter or Space opens its source
+graphBox.addEventListener('keydown', (event) => {
+  const node = (event.target as Element | null)?.closest('[data-action="openNodeSource"]');
+  if (!node || (event.key !== 'Enter' && event.key !== ' ')) return;
+  event.preventDefault();
+  const name = node.getAttribute('data-node');
+  if (name) api.postMessage({ type: 'openNodeSource', node: name });
 });
 
 panels.addEventListener('change', (event) => {

@@ -8,11 +8,12 @@ import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
 import { benchSecondSession, benchSessionStart } from './sessionBench';
 import { benchExtension } from './extensionBench';
+import { benchPanel } from './panelBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 import { benchLargeFolderValidate } from './syncBench';
 
-/** `--only a,b` runs just the groups named (extension, session, sync, runtime, editor, remote, reliability); the default is all. */
+/** `--only a,b` runs just the groups named (extension, panel, session, sync, runtime, editor, remote, reliability); the default is all. */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   const asJson = process.argv.includes('--json');
   const want = groups();
   const metrics: Metric[] = want('extension') ? [...benchExtension()] : [];
+  if (want('panel')) metrics.push(...benchPanel());
   await mochaGlobalSetup();
   try {
     if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession());

@@ -6,7 +6,9 @@
 import * as path from 'path';
 import type { ProgressReport } from '../../core/docker/progress';
 import { errorMessage } from '../../core/errors';
+import { nodeSource } from '../../core/flow/nodeSource';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
+import { compareRuns, runValue } from '../../core/runs/runComparison';
 import { readRunHistory } from '../../core/runs/runHistory';
 import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
@@ -14,7 +16,9 @@ import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
+import { flowGraph } from '../../shared/flowGraph';
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
+import { timeline } from '../../shared/trace';
 import {
   parseWebviewMessage,
   type HostMessage,
@@ -32,7 +36,14 @@ export interface PanelHost {
   openFile(absPath: string): PromiseLike<unknown>;
   /** asks before a reset drops packages installed by hand */
   confirmReset(flowName: string): PromiseLike<boolean>;
+  /** opens a file of the flow at a line (1-based) */
+  openSource(absPath: string, line: number): PromiseLike<unknown>;
+  /** opens text in a new untitled editor (a value too long for the panel) */
+  openUntitled(text: string, language: 'json' | 'plaintext'): PromiseLike<unknown>;
 }
+
+/** spans drawn in the panel's timeline; a longer trace is whole in trace.json */
+const TIMELINE_ROWS = 300;
 
 /** a node output over this is shown as a preview: the webview is not a place for megabytes of JSON */
 const MAX_OUTPUT_PREVIEW_CHARS = 64 * 1024;
@@ -181,6 +192,31 @@ export class PanelController {
         return this.sessionWork('Resetting the session', (onProgress) => this.services.sessions.reset(this.flowDir, onProgress));
       case 'refreshPackages':
         return this.refreshPackages();
+      case 'openNodeSource': {
+        const flow = (await analyzeFlowDir(this.flowDir)).parsed.value;
+        const where = await nodeSource(this.flowDir, flow, msg.node);
+        if ('problem' in where) {
+          this.notice('info', where.problem);
+          return;
+        }
+        await this.host.openSource(where.file, where.line);
+        return;
+      }
+      case 'openValue': {
+        const value = await runValue(this.flowDir, msg.runId, msg.kind, msg.name);
+        if (!value) {
+          this.notice(
+            'info',
+            `The ${msg.kind === 'node' ? 'output of node' : 'flow output'} '${msg.name}' is not in the files of run ${msg.runId}.`,
+          );
+          return;
+        }
+        await this.host.openUntitled(value.text, value.json ? 'json' : 'plaintext');
+        return;
+      }
+      case 'compareRuns':
+        this.post({ type: 'comparison', comparison: msg.runIds.length ? await compareRuns(this.flowDir, msg.runIds) : null });
+        return;
       case 'openFile': {
         const file = await resolveRunFile(this.flowDir, msg.runId, msg.file);
         if (!file) {
@@ -248,7 +284,9 @@ export class PanelController {
         outputs: preview(record.outputs) as Record<string, unknown> | null,
         error: errorView(record.error),
         durationMs: record.durationMs,
+        ...(record.trace ? { timeline: timeline(record.trace, TIMELINE_ROWS) } : {}),
       });
+      if (record.warnings?.length) this.notice('info', record.warnings.join(' '));
     } catch (e) {
       this.post({
         type: 'runEnded',
@@ -371,13 +409,14 @@ export class PanelController {
     const value = analysis.parsed.value;
     const yamlProblem = analysis.parsed.problems[0];
     if (value === undefined || yamlProblem) {
-      this.post({
-        type: 'fields',
-        fields: this.state.fields,
-        error: yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.',
-      });
+      const error = yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.';
+      this.post({ type: 'fields', fields: this.state.fields, error });
+      this.post({ type: 'graph', graph: null, error });
       return;
     }
+    const graph = flowGraph(value);
+    if (this.state.graphError !== undefined || JSON.stringify(graph) !== JSON.stringify(this.state.graph))
+      this.post({ type: 'graph', graph });
     const fields = fieldsFromFlow(value);
     // an unchanged form is not re-sent: re-rendering it would take the focus from the field being typed in
     if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;

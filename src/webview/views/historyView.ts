@@ -11,13 +11,14 @@ function fileLink(runId: string, file: string): HTMLElement {
   return el('vscode-link', { href: '#', 'data-action': 'openFile', 'data-run': runId, 'data-file': file, title: `Open ${file}` }, file);
 }
 
-export function renderHistory(runs: RunSummary[]): Node[] {
+/** The history; `selected` are the runs ticked for a comparison (the webview keeps them until they are compared). */
+export function renderHistory(runs: RunSummary[], selected: ReadonlySet<string> = new Set()): Node[] {
   if (runs.length === 0)
     return [el('p', { class: 'muted' }, 'No runs yet. Runs write their files to .promptflow/runs/ in the flow folder.')];
   const header = el(
     'vscode-data-grid-row',
     { 'row-type': 'header' },
-    ...['Time', 'Status', 'Run', 'Files'].map((t, i) =>
+    ...['', 'Time', 'Status', 'Run', 'Files'].map((t, i) =>
       el('vscode-data-grid-cell', { 'grid-column': i + 1, 'cell-type': 'columnheader' }, t),
     ),
   );
@@ -27,19 +28,34 @@ export function renderHistory(runs: RunSummary[]): Node[] {
       if (i) links.append(' ');
       links.append(fileLink(r.runId, f));
     });
+    const pick = el('vscode-checkbox', { 'data-select': r.runId, checked: selected.has(r.runId), 'aria-label': `Compare ${r.runId}` });
+    (pick as HTMLElement & { checked: boolean }).checked = selected.has(r.runId);
     return el(
       'vscode-data-grid-row',
       { 'data-run': r.runId },
-      cell(1, new Date(r.time).toLocaleString()),
-      cell(2, el('span', { class: `status status-${r.status}` }, r.kind === 'batch' ? `${r.status} (batch)` : r.status)),
-      cell(3, el('code', {}, r.runId)),
-      cell(4, links),
+      cell(1, pick),
+      cell(2, new Date(r.time).toLocaleString()),
+      cell(3, el('span', { class: `status status-${r.status}` }, r.kind === 'batch' ? `${r.status} (batch)` : r.status)),
+      cell(4, el('code', {}, r.runId)),
+      cell(5, links),
     );
   });
+  const chosen = runs.filter((r) => selected.has(r.runId)).length;
   return [
     el(
+      'div',
+      { class: 'section-head' },
+      el('span', { class: 'muted' }, chosen ? `${chosen} selected` : 'Tick two runs or more to compare them side by side.'),
+      el('vscode-button', { 'data-action': 'compare', disabled: chosen < 2, 'data-testid': 'compare-button' }, 'Compare'),
+    ),
+    el(
       'vscode-data-grid',
-      { 'aria-label': 'Run history', 'generate-header': 'none', 'grid-template-columns': '2fr 1fr 3fr 4fr', 'data-testid': 'history-grid' },
+      {
+        'aria-label': 'Run history',
+        'generate-header': 'none',
+        'grid-template-columns': '40px 2fr 1fr 3fr 4fr',
+        'data-testid': 'history-grid',
+      },
       header,
       ...rows,
     ),

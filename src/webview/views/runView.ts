@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
 /** The current run: node by node (status, duration, logs, output), then the flow's outputs or error. */
-import { el, formatDuration, json, pre } from '../dom';
+import { el, formatDuration, pre } from '../dom';
 import type { NodeView, RunErrorView, RunView } from '../../shared/protocol';
+import { renderTimeline } from './timelineView';
+import { renderOutputs, renderValue } from './valueView';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
   return el(
@@ -12,7 +14,7 @@ function errorBlock(e: RunErrorView, testid: string): HTMLElement {
   );
 }
 
-function nodeBlock(n: NodeView): HTMLElement {
+function nodeBlock(n: NodeView, runId: string | undefined): HTMLElement {
   return el(
     'div',
     { class: 'node', 'data-node': n.node, 'data-status': n.status },
@@ -25,7 +27,7 @@ function nodeBlock(n: NodeView): HTMLElement {
       el('span', { class: 'muted' }, formatDuration(n.durationMs)),
     ),
     n.log ? pre(n.logTruncated ? `[earlier output not shown]\n${n.log}` : n.log, { class: 'node-log' }) : null,
-    n.output !== undefined ? pre(json(n.output), { class: 'node-output' }) : null,
+    n.output !== undefined ? renderValue(n.output, runId ? { runId, kind: 'node', name: n.node } : undefined, 'node-output') : null,
     n.error ? errorBlock(n.error, 'node-error') : null,
   );
 }
@@ -46,8 +48,12 @@ export function renderRun(run: RunView | null): Node[] {
       el('span', { class: 'muted' }, formatDuration(run.durationMs)),
       active ? el('vscode-button', { 'data-action': 'cancel', 'data-run': run.runId, appearance: 'secondary' }, 'Cancel') : null,
     ),
-    el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),
+    el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map((n) => nodeBlock(n, active ? undefined : run.runId))),
     run.error ? errorBlock(run.error, 'run-error') : null,
-    run.outputs ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), pre(json(run.outputs), { 'data-testid': 'run-outputs' })) : null,
+    // values are opened whole from the run's files, which exist once the run ended
+    run.outputs
+      ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), renderOutputs(run.outputs, active ? undefined : run.runId))
+      : null,
+    run.timeline && run.timeline.rows.length ? renderTimeline(run.timeline) : null,
   ].filter((n): n is HTMLElement => n !== null);
 }
