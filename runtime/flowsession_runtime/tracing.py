@@ -181,3 +181,18 @@ class LLMCall:
         self.span.set("error.type", type(error).__name__)
         self.span.finish(False, error)
         self.span.set("flowsession.latency_ms", int((self.span.end - self.span.start) / 1e6))
+
+
+def warm_up(rounds=16):
+    """Runs the span code paths a few times (in the runtime's parent process, before any fork)."""
+    for _ in range(rounds):
+        tracer = Tracer(lambda text: text)
+        root = tracer.start("warm-up", "flow", None, {"span_type": "Flow"})
+        previous = enter(root)
+        span = tracer.start("node", "node", root.span_id, {"flowsession.node.name": "node"})
+        span.set("flowsession.inputs", value_text({"x": [1, "two"]}, tracer.redact))
+        span.set("flowsession.output", value_text("text", tracer.redact))
+        span.finish(True)
+        leave(previous)
+        root.finish(True)
+        tracer.wire()

@@ -134,8 +134,8 @@ export async function compareRuns(flowDir: string, runIds: readonly string[]): P
   for (const runId of runIds.slice(0, COMPARE_LIMITS.maxRuns)) {
     const dir = runFolder(flowDir, runId);
     try {
-      if (!isRunId(runId) || path.dirname(dir) !== runsFolder(flowDir) || !(await fsp.lstat(dir)).isDirectory())
-        throw new Error('no such run in this flow');
+      const st = isRunId(runId) && path.dirname(dir) === runsFolder(flowDir) ? await fsp.lstat(dir).catch(() => undefined) : undefined;
+      if (!st?.isDirectory()) throw new Error('no such run in this flow');
       runs.push(await compareRun(dir, runId));
     } catch (e) {
       runs.push({

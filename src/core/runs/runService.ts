@@ -286,9 +286,12 @@ export class RunService {
       }
       throw e;
     }
-    const files = options.node ? await writeNodeRunResult(dir, runId, options.node, result) : await writeRunResult(dir, runId, result);
     const spans = redactSpans(result.trace ?? [], connectionSecrets(options.connections));
-    const traced = await this.keepTrace(dir, runId, spans);
+    // the trace is written beside the results, not after them: a traced run costs no extra round of file writes
+    const [files, traced] = await Promise.all([
+      options.node ? writeNodeRunResult(dir, runId, options.node, result) : writeRunResult(dir, runId, result),
+      this.keepTrace(dir, runId, spans),
+    ]);
     return {
       runId,
       flowDir: dir,
