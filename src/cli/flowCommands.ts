@@ -151,7 +151,7 @@ function nodeEventLine(e: RuntimeEvent): string | undefined {
 }
 
 /** The token totals and the warnings of a run or batch, on stderr (stdout keeps the result alone). */
-function traceNotes(out: CliOutput, record: { tokens?: TokenUsage; warnings?: string[] }): void {
+export function traceNotes(out: CliOutput, record: { tokens?: TokenUsage; warnings?: string[] }): void {
   if (record.tokens) out.progress(`tokens: ${tokensText(record.tokens)}`);
   for (const w of record.warnings ?? []) out.progress(`warning: ${w}`);
 }

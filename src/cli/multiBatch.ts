@@ -1,9 +1,10 @@
 import { engineName, resolveEngineSpec } from '../core/docker/endpoint';
 import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineBatch';
+import type { TracingOptions } from '../core/runs/traceKeeper';
 import { SessionManager } from '../core/session/sessionManager';
 import { createCoreServices } from '../core/services';
 import type { SessionSettings } from '../core/settings';
-import { batchFlags, batchResultJson, interruptible, lineProgressTo, type FlowFlags } from './flowCommands';
+import { batchFlags, batchResultJson, interruptible, lineProgressTo, traceNotes, type FlowFlags } from './flowCommands';
 import { CliOutput, EXIT, UsageError } from './output';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
@@ -41,6 +42,7 @@ export async function runMultiBatch(
   out: CliOutput,
   flowDir: string | undefined,
   flags: FlowFlags,
+  tracing: TracingOptions = {},
 ): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   if (batch.baseRun) throw new UsageError('--run (an evaluation batch) does not combine with --engines yet; run it on one engine');
@@ -48,6 +50,7 @@ export async function runMultiBatch(
     return await interruptible(async (signal) => {
       const record = await runMultiEngineBatch(dir, engines, {
         ...batch,
+        tracing,
         signal,
         onProgress: (engine, r) => {
           const line = SessionManager.describeProgress(r);
@@ -61,6 +64,7 @@ export async function runMultiBatch(
         },
         onLine: lineProgressTo(out),
       });
+      traceNotes(out, record);
       const perEngine = record.engines.map((s) => `${s.name}: ${s.lines} lines${s.error ? ` (left: ${s.error})` : ''}`).join('\n');
       out.result(
         {

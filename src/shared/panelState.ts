@@ -26,6 +26,7 @@ export function emptyState(flowDir: string, flowName: string): PanelState {
     notice: null,
     graph: null,
     comparison: null,
+    historyTrace: null,
   };
 }
 
@@ -114,6 +115,8 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       return { ...state, graph: msg.graph ?? state.graph, graphError: msg.error };
     case 'comparison':
       return { ...state, comparison: msg.comparison };
+    case 'historyTrace':
+      return { ...state, historyTrace: msg.trace };
   }
 }
 

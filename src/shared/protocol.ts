@@ -117,6 +117,8 @@ export interface PanelState {
   graphError?: string;
   /** runs of the history side by side, when some were chosen */
   comparison: ComparisonView | null;
+  /** the trace of a run of the history, when one was asked for */
+  historyTrace: { runId: string; timeline: Timeline } | null;
 }
 
 export type RunEventView =
@@ -153,6 +155,7 @@ export type HostMessage =
   | { type: 'history'; runs: RunSummary[] }
   | { type: 'graph'; graph: FlowGraph | null; error?: string }
   | { type: 'comparison'; comparison: ComparisonView | null }
+  | { type: 'historyTrace'; trace: { runId: string; timeline: Timeline } | null }
   | { type: 'notice'; notice: Notice | null };
 
 // ---- what the webview asks (webview → host) ----------------------------------------------------
@@ -171,7 +174,10 @@ export type WebviewMessage =
   /** open a value of a run whole in an editor: a node's output or a flow output, read from the run's files */
   | { type: 'openValue'; runId: string; kind: 'node' | 'output'; name: string }
   /** show these runs of the history side by side; none closes the comparison */
-  | { type: 'compareRuns'; runIds: string[] };
+  | { type: 'compareRuns'; runIds: string[] }
+  /** show the trace of a run of the history as a timeline */
+  | { type: 'showTrace'; runId: string }
+  | { type: 'hideTrace' };
 
 export const MESSAGE_LIMITS = {
   runIdChars: 128,
@@ -265,8 +271,10 @@ export function parseWebviewMessage(raw: unknown): Parsed {
     case 'startSession':
     case 'resetSession':
     case 'refreshPackages':
+    case 'hideTrace':
       return fail(onlyKeys(raw, ['type'])) ?? { ok: true, message: { type } };
     case 'cancel':
+    case 'showTrace':
       return fail(onlyKeys(raw, ['type', 'runId']) ?? checkRunId(raw.runId)) ?? { ok: true, message: { type, runId: raw.runId as string } };
     case 'openFile':
       return (

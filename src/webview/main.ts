@@ -18,6 +18,7 @@ import { renderGraph } from './views/graphView';
 import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
 import { renderRun } from './views/runView';
+import { renderTimeline } from './views/timelineView';
 import { renderSession } from './views/sessionView';
 import { vscodeApi } from './vscodeApi';
 
@@ -51,6 +52,7 @@ const formBox = el('div', { class: 'run-form' });
 const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
 const graphBox = el('div', { class: 'graph-box-wrap', 'data-testid': 'graph' });
 const comparisonBox = el('div', { class: 'comparison-box' });
+const historyTraceBox = el('div', { class: 'history-trace' });
 const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
 // a plain count: the toolkit's vscode-badge writes a style attribute, which the CSP blocks
@@ -73,7 +75,7 @@ const panels = el(
     ),
   ),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
-  el('vscode-panel-view', { id: 'view-history' }, el('div', { class: 'stack' }, historyBox, comparisonBox)),
+  el('vscode-panel-view', { id: 'view-history' }, el('div', { class: 'stack' }, historyBox, historyTraceBox, comparisonBox)),
 );
 
 const app = document.getElementById('app') ?? document.body;
@@ -126,6 +128,21 @@ function render(): void {
   if (prev?.graph !== s.graph || prev?.graphError !== s.graphError || prev?.run !== s.run)
     fill(graphBox, renderGraph(s.graph, s.graphError, s.run));
   if (prev?.comparison !== s.comparison) fill(comparisonBox, s.comparison ? [renderComparison(s.comparison)] : []);
+  if (prev?.historyTrace !== s.historyTrace)
+    fill(
+      historyTraceBox,
+      s.historyTrace
+        ? [
+            el(
+              'div',
+              { class: 'section-head' },
+              el('span', {}, 'Trace of ', el('code', {}, s.historyTrace.runId)),
+              el('vscode-button', { 'data-action': 'hideTrace', appearance: 'secondary' }, 'Close'),
+            ),
+            renderTimeline(s.historyTrace.timeline),
+          ]
+        : [],
+    );
   if (prev?.packages !== s.packages) {
     fill(packagesBox, renderPackages(s.packages));
     packagesCount.textContent = String(s.packages.items.length);
@@ -241,6 +258,13 @@ document.addEventListener('click', (event) => {
         api.postMessage({ type: 'compareRuns', runIds: runIds.slice(0, COMPARE_LIMITS.maxRuns) });
       return;
     }
+    case 'showTrace':
+      event.preventDefault();
+      if (target.dataset.run) api.postMessage({ type: 'showTrace', runId: target.dataset.run });
+      return;
+    case 'hideTrace':
+      api.postMessage({ type: 'hideTrace' });
+      return;
     case 'closeComparison':
       api.postMessage({ type: 'compareRuns', runIds: [] });
       return;

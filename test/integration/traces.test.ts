@@ -11,7 +11,9 @@ import { FlowJar } from '../support/flows/flowJar';
 import { attr, startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
 import { STUB_CHAT_USAGE, startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { testServices } from '../support/world/manager';
+import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
 import type { OtlpSpan, OtlpTraces } from '../../src/core/runs/otlp';
+import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 
 const SECRET = 'sk-trace-7c1d22e09b4a';
@@ -171,5 +173,36 @@ describe('traces of runs and batches', function () {
     assert.strictEqual(r.code, 0, r.stderr);
     assert.match(r.stderr, /warning: The trace could not be exported to http:\/\/127\.0\.0\.1:9/);
     assert.ok(fs.existsSync(path.join(dir, '.promptflow', 'runs', json<{ runId: string }>(r).runId, 'trace.json')));
+  });
+
+  it('a batch over engines (--engines) keeps one span per line under its chunk, with its tokens and the export', async () => {
+    const dir = jar.make(FLOW);
+    const data = path.join(dir, 'lines.jsonl');
+    fs.writeFileSync(data, ['a?', 'b?', 'c?', 'd?', 'e?'].map((q) => JSON.stringify({ question: q })).join('\n') + '\n');
+    const before = collector.requests.length;
+    const record = await runMultiEngineBatch(dir, [{ name: 'local', manager }], {
+      dataFile: data,
+      workers: 1,
+      minChunkLines: 2,
+      connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }),
+      tracing: { otlpEndpoint: collector.url },
+    });
+    assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
+    assert.deepStrictEqual(record.tokens, { input: 5 * 11, output: 5 * 4, total: 5 * 15 });
+    const spans = traceFile(dir, record.runId);
+    const chunks = spans.filter((s) => /^chunk \d+ on local$/.test(s.name));
+    // one engine takes every line in one share; the line numbers of later shares are mapped as the unit test shows
+    assert.ok(chunks.length >= 1, `a chunk root: ${spans.map((s) => s.name).join(', ')}`);
+    for (const i of [0, 1, 2, 3, 4]) {
+      const line = byName(spans, `line ${i}`);
+      assert.strictEqual(attr(line, 'flowsession.line_number'), i);
+      assert.ok(
+        chunks.some((c) => c.spanId === line.parentSpanId && c.traceId === line.traceId),
+        `line ${i} is under its chunk`,
+      );
+    }
+    assert.strictEqual(spans.filter((s) => s.name.startsWith('line ')).length, 5, 'each line once');
+    assert.strictEqual(collector.requests.length, before + 1);
+    assert.ok(!collector.requests[before].body.includes(SECRET));
   });
 });

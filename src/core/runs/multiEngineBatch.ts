@@ -6,13 +6,17 @@ import { flowToJson } from '../flow/flowInfo';
 import { analyzeFlowDir } from '../flow/staticChecks';
 import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
 import { firstError, type BatchRecord } from './runService';
+import { connectionSecrets, redactSpans } from './otlp';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
+import { keepTrace, type TracingOptions } from './traceKeeper';
 
 export type { BatchEngine, EngineBatchEvent, EngineShare } from './engineBatchScheduler';
 
 export interface MultiEngineBatchOptions extends EngineBatchOptions {
   dataFile: string;
   runId?: string;
+  /** where the batch's spans go besides trace.json */
+  tracing?: TracingOptions;
 }
 
 export interface MultiEngineBatchRecord extends BatchRecord {
@@ -107,7 +111,16 @@ export async function runMultiEngineBatch(
     files: [],
     aggregationEngine,
   };
+  const spans = redactSpans(scheduler.spans.spans, connectionSecrets(options.connections));
+  const traced = await keepTrace(dir, runId, spans, options.tracing ?? {}, scheduler.spans.dropped);
+  if (traced.tokens) record.tokens = traced.tokens;
+  if (traced.warnings.length) record.warnings = traced.warnings;
   const { files: _files, ...summary } = record;
-  record.files = [outputFile, await writeBatchSummary(dir, runId, summary), await writeMetrics(dir, runId, record.metrics ?? {})];
+  record.files = [
+    outputFile,
+    await writeBatchSummary(dir, runId, summary),
+    await writeMetrics(dir, runId, record.metrics ?? {}),
+    ...(traced.file ? [traced.file] : []),
+  ];
   return record;
 }

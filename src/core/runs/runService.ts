@@ -19,8 +19,9 @@ import {
   type RuntimeEvent,
   type TraceSpan,
 } from '../runtime/protocol';
-import { traceTotals, type TokenUsage } from '../../shared/trace';
-import { connectionSecrets, exportOtlp, redactSpans } from './otlp';
+import type { TokenUsage } from '../../shared/trace';
+import { connectionSecrets, redactSpans } from './otlp';
+import { keepTrace, SpanCollector, type TracingOptions } from './traceKeeper';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
@@ -33,7 +34,6 @@ import {
   writeMetrics,
   writeNodeRunResult,
   writeRunResult,
-  writeTrace,
 } from './runStore';
 import { IMAGE_PATHS } from '../image/runtimeFiles';
 import { listFlowFiles, streamFlowFiles } from '../fs/flowArchive';
@@ -93,14 +93,7 @@ export interface BatchRecord extends Omit<BatchResult, 'error' | 'trace'> {
   warnings?: string[];
 }
 
-/** Where a run's spans go besides its folder. */
-export interface TracingOptions {
-  /** an OTLP/HTTP collector (e.g. http://127.0.0.1:4318); empty: no export */
-  otlpEndpoint?: string;
-}
-
-/** spans of one batch kept for its trace.json; past this they are counted, not kept (memory stays bounded) */
-const MAX_BATCH_SPANS = 200_000;
+export type { TracingOptions } from './traceKeeper';
 
 /** the runtime's own limit when a request names none (runtime/flowsession_runtime/server.py DEFAULT_TIMEOUTS) */
 const RUNTIME_DEFAULT_TIMEOUT_S = 600;
@@ -133,29 +126,6 @@ export class RunService {
     private readonly tracing: TracingOptions = {},
   ) {
     this.runningChanged.setMaxListeners(0);
-  }
-
-  /**
-   * Keeps a run's spans: trace.json in its folder and, with an endpoint, the OTLP export. Returns the run's token
-   * totals and the warnings to show (an export that failed never fails the run).
-   */
-  private async keepTrace(
-    dir: string,
-    runId: string,
-    spans: TraceSpan[],
-    dropped = 0,
-  ): Promise<{ file?: string; tokens?: TokenUsage; warnings: string[] }> {
-    const warnings: string[] = [];
-    if (spans.length === 0) return { warnings };
-    const resource = { flow: path.basename(dir), runId };
-    const file = await writeTrace(dir, runId, spans, resource);
-    if (dropped > 0) warnings.push(`The trace keeps the first ${spans.length} spans; ${dropped} more were left out.`);
-    const endpoint = this.tracing.otlpEndpoint?.trim();
-    if (endpoint) {
-      const failed = await exportOtlp(endpoint, spans, resource);
-      if (failed) warnings.push(failed);
-    }
-    return { file, tokens: traceTotals(spans).run, warnings };
   }
 
   /** The runs and batch runs under way. */
@@ -290,7 +260,7 @@ export class RunService {
     // the trace is written beside the results, not after them: a traced run costs no extra round of file writes
     const [files, traced] = await Promise.all([
       options.node ? writeNodeRunResult(dir, runId, options.node, result) : writeRunResult(dir, runId, result),
-      this.keepTrace(dir, runId, spans),
+      keepTrace(dir, runId, spans, this.tracing),
     ]);
     return {
       runId,
@@ -375,16 +345,12 @@ export class RunService {
     const containerData = inFlow ? `${IMAGE_PATHS.flow}/${rel}` : await copyFileIn(`flowsession-data-${runId}.jsonl`, dataFile);
     const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
-    const spans: TraceSpan[] = [];
-    let droppedSpans = 0;
+    const spans = new SpanCollector();
     const secrets = connectionSecrets(options.connections);
     const onLine = (e: RuntimeEvent) => {
       if (e.event !== 'lineEnd') return;
       const { trace, ...line } = e;
-      for (const s of trace ? redactSpans(trace, secrets) : []) {
-        if (spans.length < MAX_BATCH_SPANS) spans.push(s);
-        else droppedSpans++;
-      }
+      if (trace) spans.add(redactSpans(trace, secrets));
       output.add(line);
       options.onLine?.(line);
     };
@@ -420,7 +386,7 @@ export class RunService {
     await output.finish();
     const { trace, ...summary } = result;
     // the batch's root span first: a reader of trace.json meets the parent before its lines
-    const traced = await this.keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans], droppedSpans);
+    const traced = await keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans.spans], this.tracing, spans.dropped);
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });
     const metricsFile = await writeMetrics(dir, runId, result.metrics ?? {});
     return {

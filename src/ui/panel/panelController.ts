@@ -10,7 +10,7 @@ import { nodeSource } from '../../core/flow/nodeSource';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { compareRuns, runValue } from '../../core/runs/runComparison';
 import { readRunHistory } from '../../core/runs/runHistory';
-import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
+import { newRunId, readTrace, resolveRunFile, runFolder, runsFolder } from '../../core/runs/runStore';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
 import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
@@ -214,6 +214,18 @@ export class PanelController {
         await this.host.openUntitled(value.text, value.json ? 'json' : 'plaintext');
         return;
       }
+      case 'showTrace': {
+        const spans = await readTrace(runFolder(this.flowDir, msg.runId));
+        if (spans.length === 0) {
+          this.notice('info', `Run ${msg.runId} has no trace (trace.json) to show.`);
+          return;
+        }
+        this.post({ type: 'historyTrace', trace: { runId: msg.runId, timeline: timeline(spans, TIMELINE_ROWS) } });
+        return;
+      }
+      case 'hideTrace':
+        this.post({ type: 'historyTrace', trace: null });
+        return;
       case 'compareRuns':
         this.post({ type: 'comparison', comparison: msg.runIds.length ? await compareRuns(this.flowDir, msg.runIds) : null });
         return;

@@ -28,6 +28,15 @@ export function renderHistory(runs: RunSummary[], selected: ReadonlySet<string> 
       if (i) links.append(' ');
       links.append(fileLink(r.runId, f));
     });
+    if (r.files.includes('trace.json'))
+      links.append(
+        ' ',
+        el(
+          'vscode-link',
+          { href: '#', 'data-action': 'showTrace', 'data-run': r.runId, title: 'Show the trace as a timeline' },
+          'timeline',
+        ),
+      );
     const pick = el('vscode-checkbox', { 'data-select': r.runId, checked: selected.has(r.runId), 'aria-label': `Compare ${r.runId}` });
     (pick as HTMLElement & { checked: boolean }).checked = selected.has(r.runId);
     return el(

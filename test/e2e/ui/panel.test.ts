@@ -148,6 +148,8 @@ describe('session panel (UI)', function () {
     await row.waitFor({ timeout: 15_000 });
     assert.match((await row.textContent()) ?? '', /Completed/);
     assert.ok((await row.locator('vscode-link[data-file="trace.json"]').count()) === 1, 'the run keeps its trace');
+    await row.locator('vscode-link[data-action="showTrace"]').click();
+    await frame.locator('.history-trace [data-testid="trace-timeline"] [data-span="greet"]').waitFor({ timeout: 15_000 });
     await row.locator('vscode-link[data-file="flow.output.json"]').click();
     await wb().page.locator('.tabs-container .tab[aria-label^="flow.output.json"]').waitFor({ timeout: 15_000 });
   });

@@ -23,6 +23,8 @@ describe('panel protocol: messages from the webview', () => {
       { type: 'openValue', runId: 'r1', kind: 'output', name: 'answer' },
       { type: 'compareRuns', runIds: ['r1', 'r2', 'r3'] },
       { type: 'compareRuns', runIds: [] },
+      { type: 'showTrace', runId: 'r1' },
+      { type: 'hideTrace' },
     ];
     for (const m of good) {
       const r = parseWebviewMessage(m);

@@ -11,6 +11,7 @@ import type { SessionStatus } from '../../../../src/core/session/state';
 import { PanelController, type PanelHost } from '../../../../src/ui/panel/panelController';
 import type { PanelServices } from '../../../../src/ui/panel/panelServices';
 import type { HostMessage } from '../../../../src/shared/protocol';
+import { writeTrace } from '../../../../src/core/runs/runStore';
 import { waitUntil } from '../../../support/waiting';
 
 const SAMPLE = path.join(__dirname, '../../../../samples/hello-flow');
@@ -402,5 +403,36 @@ describe('panel controller', () => {
     );
     await w.controller.handleMessage({ type: 'compareRuns', runIds: [] });
     assert.strictEqual(w.controller.snapshot.comparison, null);
+  });
+
+  it('shows the trace of a run of the history as a timeline, and says so when a run has none', async () => {
+    const w = world(flowDir);
+    await writeTrace(
+      flowDir,
+      'r7',
+      [
+        {
+          traceId: 'f'.repeat(32),
+          spanId: '1'.repeat(16),
+          name: 'flow',
+          kind: 'flow',
+          start: '1000000',
+          end: '3000000',
+          status: 'Ok',
+          attributes: { span_type: 'Flow' },
+        },
+      ],
+      { flow: 'hello-flow', runId: 'r7' },
+    );
+    await w.controller.handleMessage({ type: 'showTrace', runId: 'r7' });
+    assert.strictEqual(w.controller.snapshot.historyTrace?.runId, 'r7');
+    assert.deepStrictEqual(
+      w.controller.snapshot.historyTrace?.timeline.rows.map((r) => [r.name, r.durationMs]),
+      [['flow', 2]],
+    );
+    await w.controller.handleMessage({ type: 'hideTrace' });
+    assert.strictEqual(w.controller.snapshot.historyTrace, null);
+    await w.controller.handleMessage({ type: 'showTrace', runId: 'nothing-here' });
+    assert.match(w.controller.snapshot.notice?.message ?? '', /has no trace/);
   });
 });
