@@ -37,6 +37,8 @@ let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
 let selected = new Set<string>(saved?.selected ?? []);
 let historyDirty = false;
+/** the run's node statuses the graph was last drawn with */
+let shownGraphKey: string | undefined;
 /** the state as last rendered, to re-render only the parts that changed */
 let shown: PanelState | null = null;
 let formDirty = true;
@@ -125,8 +127,14 @@ function render(): void {
     for (const b of formBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
-  if (prev?.graph !== s.graph || prev?.graphError !== s.graphError || prev?.run !== s.run)
+  // a run's log lines change the run but not the graph: it is drawn again only when a node's status or time changed
+  const graphKey = s.run
+    ? `${s.run.runId} ${s.run.status} ${s.run.nodes.map((n) => `${n.node}:${n.status}:${n.durationMs ?? ''}`).join(',')}`
+    : '';
+  if (prev?.graph !== s.graph || prev?.graphError !== s.graphError || graphKey !== shownGraphKey) {
+    shownGraphKey = graphKey;
     fill(graphBox, renderGraph(s.graph, s.graphError, s.run));
+  }
   if (prev?.comparison !== s.comparison) fill(comparisonBox, s.comparison ? [renderComparison(s.comparison)] : []);
   if (prev?.historyTrace !== s.historyTrace)
     fill(

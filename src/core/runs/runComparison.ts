@@ -8,7 +8,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import * as readline from 'readline';
 import { COMPARE_LIMITS, type ComparedLine, type ComparedRun, type ComparisonView } from '../../shared/comparison';
-import { traceTotals } from '../../shared/trace';
+import { traceTotals, type TraceSpan } from '../../shared/trace';
 import { BATCH_FILES, isRunId, readMetrics, readTrace, RUN_FILES, runFolder, runsFolder } from './runStore';
 
 type Obj = Record<string, unknown>;
@@ -69,6 +69,17 @@ async function jsonlLines(file: string, limit: number): Promise<{ lines: Map<num
   return { lines, more };
 }
 
+/** node -> variant, as a run's node spans record it (a single run's files say it nowhere else) */
+function variantsOf(spans: readonly TraceSpan[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of spans) {
+    const node = s.attributes['flowsession.node.name'];
+    const variant = s.attributes['flowsession.node.variant'];
+    if (s.kind === 'node' && typeof node === 'string' && typeof variant === 'string') out[node] = variant;
+  }
+  return out;
+}
+
 async function compareRun(dir: string, runId: string): Promise<ComparedRun> {
   const names = await fsp.readdir(dir);
   const batch = Object.values(BATCH_FILES).some((f) => names.includes(f));
@@ -94,7 +105,7 @@ async function compareRun(dir: string, runId: string): Promise<ComparedRun> {
       status,
       ...(typeof fr.start_time === 'string' ? { time: fr.start_time } : {}),
       ...(duration !== undefined ? { durationMs: Math.round(duration) } : {}),
-      variants: {},
+      variants: variantsOf(spans),
       lines: [line],
       linesOmitted: 0,
     };

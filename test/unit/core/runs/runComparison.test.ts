@@ -69,6 +69,23 @@ describe('runs side by side (from the run folders)', () => {
         node_runs: [],
       }),
     );
+    await writeTrace(
+      flowDir,
+      'r1',
+      [
+        {
+          traceId: 'b'.repeat(32),
+          spanId: '2'.repeat(16),
+          name: 'summarize',
+          kind: 'node',
+          start: '1',
+          end: '2',
+          status: 'Ok',
+          attributes: { 'flowsession.node.name': 'summarize', 'flowsession.node.variant': 'variant_1' },
+        },
+      ],
+      { flow: 'f', runId: 'r1' },
+    );
     const view = await compareRuns(flowDir, ['b1', 'r1', 'gone']);
     const [b, r, gone] = view.runs;
     assert.deepStrictEqual(
@@ -79,7 +96,10 @@ describe('runs side by side (from the run folders)', () => {
       { index: 0, status: 'Completed', inputs: { q: 'x' }, outputs: { answer: 'a0' } },
       { index: 1, status: 'Failed', inputs: { q: 'y' }, error: 'boom' },
     ]);
-    assert.deepStrictEqual([r.kind, r.status, r.durationMs, r.tokens, r.lines[0].error], ['run', 'Failed', 250, undefined, 'bad input']);
+    assert.deepStrictEqual(
+      [r.kind, r.status, r.durationMs, r.tokens, r.lines[0].error, r.variants],
+      ['run', 'Failed', 250, { input: 0, output: 0, total: 0 }, 'bad input', { summarize: 'variant_1' }],
+    );
     assert.match(gone.problem ?? '', /no such run/);
   });
 
