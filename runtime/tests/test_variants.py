@@ -36,6 +36,12 @@ class VariantTest(RuntimeTestCase):
         r = self.run_flow(self.flow(), {"text": "hi"}, variant="${shout.variant_1}")["result"]
         self.assertEqual((r["outputs"], r["variants"]), ({"out": "HI?"}, {"shout": "variant_1"}))
 
+    def test_the_trace_says_which_variant_ran(self):
+        r = self.run_flow(self.flow(), {"text": "hi"}, variant="${shout.variant_1}", trace=True)["result"]
+        node = [s for s in r["trace"] if s["kind"] == "node"][0]
+        self.assertEqual(node["attributes"]["flowsession.node.variant"], "variant_1")
+        self.assertEqual(node["attributes"]["flowsession.output"], "HI?")
+
     def test_batch_records_the_variant(self):
         events = []
         r = self.rt.call("batch", {"runId": "v-%d" % time.monotonic_ns(), "flow": self.flow(),
