@@ -137,7 +137,9 @@ class LLMCall:
             if "deployments" in parts and parts.index("deployments") + 1 < len(parts):
                 model = urllib.parse.unquote(parts[parts.index("deployments") + 1])
         where = urllib.parse.urlsplit(url)
+        # gen_ai.system as the conventions named it first, gen_ai.provider.name as they name it now
         attrs = {"span_type": "LLM", "gen_ai.system": "az.ai.openai" if azure else "openai",
+                 "gen_ai.provider.name": "azure.ai.openai" if azure else "openai",
                  "gen_ai.operation.name": op, "server.address": where.hostname or ""}
         if where.port:
             attrs["server.port"] = where.port
@@ -169,7 +171,7 @@ class LLMCall:
             if isinstance(choices, list):
                 reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
                 if reasons:
-                    span.set("gen_ai.response.finish_reasons", ",".join(str(r) for r in reasons))
+                    span.set("gen_ai.response.finish_reasons", [str(r) for r in reasons])
                 span.set("flowsession.output", value_text(
                     [c.get("message", c.get("text")) for c in choices if isinstance(c, dict)], span.tracer.redact))
         span.finish(True)

@@ -4,7 +4,8 @@
  * timeline. Used by the run store (trace.json, the OTLP export), the CLI and the panel alike.
  */
 
-export type SpanAttributeValue = string | number | boolean;
+/** a list only of strings (gen_ai.response.finish_reasons) */
+export type SpanAttributeValue = string | number | boolean | string[];
 
 /** One span; times are Unix nanoseconds as decimal strings (a JSON number cannot hold them). */
 export interface TraceSpan {

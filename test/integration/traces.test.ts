@@ -117,6 +117,10 @@ describe('traces of runs and batches', function () {
     assert.strictEqual(llm.kind, 3, 'an LLM call is a client span');
     assert.strictEqual(llm.status.code, 1);
     assert.strictEqual(attr(llm, 'gen_ai.system'), 'az.ai.openai');
+    assert.strictEqual(attr(llm, 'gen_ai.provider.name'), 'azure.ai.openai');
+    assert.deepStrictEqual(llm.attributes.find((a) => a.key === 'gen_ai.response.finish_reasons')?.value, {
+      arrayValue: { values: [{ stringValue: 'stop' }] },
+    });
     assert.strictEqual(attr(llm, 'gen_ai.operation.name'), 'chat');
     assert.strictEqual(attr(llm, 'gen_ai.request.model'), 'gpt-35');
     assert.strictEqual(attr(llm, 'gen_ai.response.model'), 'stub-deployed-model');

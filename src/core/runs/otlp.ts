@@ -10,6 +10,7 @@ export interface OtlpAnyValue {
   intValue?: string;
   doubleValue?: number;
   boolValue?: boolean;
+  arrayValue?: { values: OtlpAnyValue[] };
 }
 export interface OtlpKeyValue {
   key: string;
@@ -44,6 +45,7 @@ const EXPORT_TIMEOUT_MS = 5000;
 const SECRET_FIELDS = ['api_key', 'key', 'secret', 'password', 'token'];
 
 function anyValue(v: SpanAttributeValue): OtlpAnyValue {
+  if (Array.isArray(v)) return { arrayValue: { values: v.map((x) => ({ stringValue: x })) } };
   if (typeof v === 'boolean') return { boolValue: v };
   if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
   return { stringValue: v };
@@ -55,6 +57,8 @@ function fromAnyValue(v: OtlpAnyValue | undefined): SpanAttributeValue | undefin
   if (v.intValue !== undefined && Number.isFinite(Number(v.intValue))) return Number(v.intValue);
   if (typeof v.doubleValue === 'number') return v.doubleValue;
   if (typeof v.boolValue === 'boolean') return v.boolValue;
+  if (Array.isArray(v.arrayValue?.values))
+    return v.arrayValue.values.map((x) => (typeof x?.stringValue === 'string' ? x.stringValue : '')).filter((x) => x !== '');
   return undefined;
 }
 
@@ -153,7 +157,8 @@ export function redactSpans(spans: TraceSpan[], secrets: readonly string[]): Tra
   const clean = (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('***') : t), text);
   return spans.map((s) => {
     const attributes: Record<string, SpanAttributeValue> = {};
-    for (const [k, v] of Object.entries(s.attributes)) attributes[k] = typeof v === 'string' ? clean(v) : v;
+    for (const [k, v] of Object.entries(s.attributes))
+      attributes[k] = typeof v === 'string' ? clean(v) : Array.isArray(v) ? v.map(clean) : v;
     return { ...s, name: clean(s.name), attributes, ...(s.statusMessage ? { statusMessage: clean(s.statusMessage) } : {}) };
   });
 }

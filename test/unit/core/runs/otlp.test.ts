@@ -30,6 +30,7 @@ const SPANS: TraceSpan[] = [
       'gen_ai.usage.input_tokens': 7,
       'gen_ai.request.temperature': 0.5,
       'flowsession.node.aggregation': true,
+      'gen_ai.response.finish_reasons': ['stop', 'length'],
     },
   },
 ];
@@ -53,6 +54,7 @@ describe('OTLP/JSON', () => {
       { key: 'gen_ai.usage.input_tokens', value: { intValue: '7' } },
       { key: 'gen_ai.request.temperature', value: { doubleValue: 0.5 } },
       { key: 'flowsession.node.aggregation', value: { boolValue: true } },
+      { key: 'gen_ai.response.finish_reasons', value: { arrayValue: { values: [{ stringValue: 'stop' }, { stringValue: 'length' }] } } },
     ]);
   });
 
