@@ -270,6 +270,7 @@ def batch(params, flow_dir, channel):
             tracer = tracing.Tracer(redact)
             batch_span = tracer.start("batch", "flow", None, {"span_type": "Flow", "flowsession.run_id": run_id})
             executor.trace_id, executor.trace_parent = tracer.trace_id, batch_span.span_id
+            executor.trace_value_limit = tracing.BATCH_VALUE_LIMIT
         executor.prepare()
         given = params.get("aggregationLists")
         if isinstance(given, dict):

@@ -63,6 +63,7 @@ class Executor:
         self.trace = trace
         self.trace_id = None
         self.trace_parent = None
+        self.trace_value_limit = tracing.VALUE_LIMIT
         self.tracer = None
         self.root_span = None
         self._check_outputs()
@@ -248,7 +249,7 @@ class Executor:
         if not self.trace:
             self.tracer = self.root_span = None
             return None
-        self.tracer = tracing.Tracer(self.hub.redact, self.trace_id)
+        self.tracer = tracing.Tracer(self.hub.redact, self.trace_id, self.trace_value_limit)
         attrs = {"span_type": "Flow"}
         attrs.update(attributes or {})
         self.root_span = self.tracer.start(name, "flow", self.trace_parent, attrs)
@@ -261,9 +262,9 @@ class Executor:
         if root is None:
             return None
         if inputs is not None:
-            root.set("flowsession.inputs", tracing.value_text(inputs, self.hub.redact))
+            root.set("flowsession.inputs", tracing.value_text(inputs, self.hub.redact, tracer.value_limit))
         if outputs is not None:
-            root.set("flowsession.output", tracing.value_text(outputs, self.hub.redact))
+            root.set("flowsession.output", tracing.value_text(outputs, self.hub.redact, tracer.value_limit))
         root.finish(ok, message)
         return tracer.wire()
 
@@ -283,10 +284,11 @@ class Executor:
         if span is None:
             return
         span.set("flowsession.status", rec["status"])
+        limit = span.tracer.value_limit
         if rec.get("inputs") is not None:
-            span.set("flowsession.inputs", tracing.value_text(rec["inputs"], self.hub.redact))
+            span.set("flowsession.inputs", tracing.value_text(rec["inputs"], self.hub.redact, limit))
         if rec["status"] == "Completed":
-            span.set("flowsession.output", tracing.value_text(rec.get("output"), self.hub.redact))
+            span.set("flowsession.output", tracing.value_text(rec.get("output"), self.hub.redact, limit))
         err = rec.get("error")
         span.finish(rec["status"] != "Failed", err.get("message") if err else None)
 

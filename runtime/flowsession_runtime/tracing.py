@@ -13,6 +13,8 @@ from .wire import TRUNCATED, dumps
 
 # characters of one attribute's text (inputs, output); a span is small whatever a node returns
 VALUE_LIMIT = 4096
+# a batch keeps every line's spans until it ends: its values are cut shorter
+BATCH_VALUE_LIMIT = 1024
 # spans of one line: a node looping over an LLM call cannot grow a line's trace without bound
 MAX_SPANS = 1000
 
@@ -24,11 +26,12 @@ def new_id(nbytes):
 
 
 def value_text(value, redact, limit=VALUE_LIMIT):
-    """A value as JSON text (a string as itself), redacted and cut to `limit` characters."""
-    text = value if isinstance(value, str) else dumps(value)
+    """A value as JSON text (a string as itself), redacted, then cut to `limit` characters (in that order: a cut
+    through a secret would leave a prefix the redactor no longer recognises)."""
+    text = redact(value if isinstance(value, str) else dumps(value))
     if len(text) > limit:
         text = text[:limit] + TRUNCATED
-    return redact(text)
+    return text
 
 
 class Span:
@@ -71,9 +74,10 @@ class Span:
 class Tracer:
     """The spans of one line (or of a batch's aggregation), under one trace id."""
 
-    def __init__(self, redact, trace_id=None):
+    def __init__(self, redact, trace_id=None, value_limit=VALUE_LIMIT):
         self.trace_id = trace_id or new_id(16)
         self.redact = redact
+        self.value_limit = value_limit
         self.spans = []
         self.dropped = 0
         self.lock = threading.Lock()
@@ -151,7 +155,7 @@ class LLMCall:
                 attrs[attr] = body[key]
         tracer = parent.tracer
         request = {k: body[k] for k in ("messages", "prompt", "input") if k in body}
-        attrs["flowsession.inputs"] = value_text(request, tracer.redact)
+        attrs["flowsession.inputs"] = value_text(request, tracer.redact, tracer.value_limit)
         self.span = tracer.start("%s %s" % (op, model) if model else op, "llm", parent.span_id, attrs)
 
     def done(self, response):
@@ -173,7 +177,8 @@ class LLMCall:
                 if reasons:
                     span.set("gen_ai.response.finish_reasons", [str(r) for r in reasons])
                 span.set("flowsession.output", value_text(
-                    [c.get("message", c.get("text")) for c in choices if isinstance(c, dict)], span.tracer.redact))
+                    [c.get("message", c.get("text")) for c in choices if isinstance(c, dict)], span.tracer.redact,
+                    span.tracer.value_limit))
         span.finish(True)
         span.set("flowsession.latency_ms", int((span.end - span.start) / 1e6))
 

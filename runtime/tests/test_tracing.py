@@ -1,5 +1,6 @@
 import json
 import os
+import unittest
 
 from tests.helpers import prompt_node, py_node
 from tests.test_llm import KEY, Stub, StubTestCase
@@ -116,3 +117,12 @@ class TracingTest(StubTestCase):
             self.assertEqual(line["traceId"], root["traceId"])
             self.assertEqual(names["ask"]["parentSpanId"], line["spanId"])
             self.assertIn("chat gpt-4o", names)
+
+
+class ValueTextTest(unittest.TestCase):
+    def test_a_secret_across_the_cut_is_masked_before_cutting(self):
+        from flowsession_runtime import capture, tracing
+        redact = capture.Redactor(["sk-secret-0123456789"])
+        text = tracing.value_text("x" * 10 + "sk-secret-0123456789", redact, limit=15)
+        self.assertEqual(text, "x" * 10 + "***")
+        self.assertNotIn("sk-sec", tracing.value_text({"k": "a" * 5 + "sk-secret-0123456789"}, redact, limit=12))

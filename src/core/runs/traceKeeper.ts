@@ -23,8 +23,11 @@ export interface KeptTrace {
   warnings: string[];
 }
 
-/** spans of one batch kept for its trace.json; past this they are counted, not kept (memory stays bounded) */
-export const MAX_BATCH_SPANS = 200_000;
+/**
+ * spans of one batch kept for its trace.json; past this they are counted, not kept (memory stays bounded: a batch
+ * line's span values are cut at 1 KB by the runtime)
+ */
+export const MAX_BATCH_SPANS = 50_000;
 
 /** A batch's spans as its lines end, up to MAX_BATCH_SPANS. */
 export class SpanCollector {
