@@ -31,7 +31,8 @@ class Stub(BaseHTTPRequestHandler):
             last = body["messages"][-1]["content"]
             last = last if isinstance(last, str) else json.dumps(last)
             answer = {"model": body.get("model", "deployed"),
-                      "choices": [{"message": {"role": "assistant", "content": "echo: " + last}, "finish_reason": "stop"}]}
+                      "choices": [{"message": {"role": "assistant", "content": "echo: " + last},
+                                   "finish_reason": "stop"}]}
             if Stub.usage:
                 answer["usage"] = Stub.usage
             return self.reply(200, answer)
