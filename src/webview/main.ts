@@ -28,6 +28,8 @@ interface Saved {
   tab: string;
   /** runs of the history ticked for a comparison */
   selected?: string[];
+  /** the graph scaled to the panel's width */
+  graphFit?: boolean;
 }
 
 const api = vscodeApi<Saved>();
@@ -36,6 +38,7 @@ let state: PanelState | null = saved?.panel ?? null;
 let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
 let selected = new Set<string>(saved?.selected ?? []);
+let graphFit = saved?.graphFit ?? false;
 let historyDirty = false;
 /** the run's node statuses the graph was last drawn with */
 let shownGraphKey: string | undefined;
@@ -128,12 +131,12 @@ function render(): void {
   }
   if (prev?.run !== s.run) fill(runBox, renderRun(s.run));
   // a run's log lines change the run but not the graph: it is drawn again only when a node's status or time changed
-  const graphKey = s.run
-    ? `${s.run.runId} ${s.run.status} ${s.run.nodes.map((n) => `${n.node}:${n.status}:${n.durationMs ?? ''}`).join(',')}`
-    : '';
+  const graphKey = `${graphFit} ${
+    s.run ? `${s.run.runId} ${s.run.status} ${s.run.nodes.map((n) => `${n.node}:${n.status}:${n.durationMs ?? ''}`).join(',')}` : ''
+  }`;
   if (prev?.graph !== s.graph || prev?.graphError !== s.graphError || graphKey !== shownGraphKey) {
     shownGraphKey = graphKey;
-    fill(graphBox, renderGraph(s.graph, s.graphError, s.run));
+    fill(graphBox, renderGraph(s.graph, s.graphError, s.run, graphFit));
   }
   if (prev?.comparison !== s.comparison) fill(comparisonBox, s.comparison ? [renderComparison(s.comparison)] : []);
   if (prev?.historyTrace !== s.historyTrace)
@@ -166,7 +169,7 @@ function render(): void {
 }
 
 function save(): void {
-  if (state) api.setState({ panel: state, drafts, tab, selected: [...selected] });
+  if (state) api.setState({ panel: state, drafts, tab, selected: [...selected], graphFit });
 }
 
 // ---- from the host --------------------------------------------------------------------------------
@@ -249,6 +252,10 @@ document.addEventListener('click', (event) => {
     case 'resetForm':
       drafts = {};
       formDirty = true;
+      schedule();
+      return;
+    case 'toggleGraphFit':
+      graphFit = !graphFit;
       schedule();
       return;
     case 'openNodeSource':

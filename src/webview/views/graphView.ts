@@ -45,7 +45,8 @@ function arrowPath(points: { x: number; y: number }[]): string {
   return points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
 }
 
-export function renderGraph(graph: FlowGraph | null, error: string | undefined, run: RunView | null): Node[] {
+/** `fit`: the whole graph scaled to the panel's width (a large flow at a glance) instead of its natural size. */
+export function renderGraph(graph: FlowGraph | null, error: string | undefined, run: RunView | null, fit = false): Node[] {
   const head = error ? el('p', { class: 'error', role: 'alert' }, `${error} (showing the last graph that could be read)`) : null;
   if (!graph || graph.nodes.length === 0)
     return [head ?? el('p', { class: 'muted' }, graph ? 'The flow has no nodes yet.' : 'Reading the flow…')];
@@ -120,7 +121,15 @@ export function renderGraph(graph: FlowGraph | null, error: string | undefined, 
   const legend = el(
     'div',
     { class: 'graph-legend muted' },
+    el(
+      'vscode-button',
+      { 'data-action': 'toggleGraphFit', appearance: 'secondary', class: 'graph-fit', 'data-testid': 'graph-fit' },
+      fit ? 'Natural size' : 'Fit to width',
+    ),
+    ' ',
     'Solid edge: a value flows; dashed: an activate condition; thick border: an aggregation node; * the default variant. Click a node to open its source.',
   );
-  return [head, el('div', { class: 'graph-scroll' }, drawing), legend].filter((n): n is HTMLElement => n !== null);
+  return [head, el('div', { class: fit ? 'graph-scroll graph-fit-width' : 'graph-scroll' }, drawing), legend].filter(
+    (n): n is HTMLElement => n !== null,
+  );
 }

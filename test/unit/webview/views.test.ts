@@ -123,6 +123,17 @@ describe('webview views', () => {
       );
     });
 
+    it('draws a large flow at its natural size to scroll, or fitted to the panel’s width', () => {
+      const natural = renderGraph(graph, undefined, null);
+      const fitted = renderGraph(graph, undefined, null, true);
+      const scroller = (nodes: Node[]) => find(nodes, (e) => (e.getAttribute('class') ?? '').startsWith('graph-scroll'))[0];
+      assert.strictEqual(scroller(natural).getAttribute('class'), 'graph-scroll');
+      assert.strictEqual(scroller(fitted).getAttribute('class'), 'graph-scroll graph-fit-width');
+      assert.strictEqual(find(fitted, byAttr('data-action', 'toggleGraphFit'))[0].textContent, 'Natural size');
+      const svgRoot = find(fitted, byAttr('data-testid', 'flow-graph'))[0];
+      assert.match(svgRoot.getAttribute('viewBox') ?? '', /^0 0 \d+ \d+$/, 'the drawing scales by its viewBox');
+    });
+
     it('says why when the flow cannot be read, keeping the last graph', () => {
       const nodes = renderGraph(graph, 'flow.dag.yaml: bad (line 3)', null);
       assert.match((nodes[0] as unknown as MiniElement).textContent, /bad \(line 3\)/);
