@@ -6,11 +6,9 @@
 import * as path from 'path';
 import type { ProgressReport } from '../../core/docker/progress';
 import { errorMessage } from '../../core/errors';
-import { nodeSource } from '../../core/flow/nodeSource';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
-import { compareRuns, runValue } from '../../core/runs/runComparison';
 import { readRunHistory } from '../../core/runs/runHistory';
-import { newRunId, readTrace, resolveRunFile, runFolder, runsFolder } from '../../core/runs/runStore';
+import { newRunId, resolveRunFile, runsFolder } from '../../core/runs/runStore';
 import type { FlowRunError, RuntimeEvent } from '../../core/runtime/protocol';
 import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
@@ -18,7 +16,6 @@ import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
 import { flowGraph } from '../../shared/flowGraph';
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
-import { timeline } from '../../shared/trace';
 import {
   parseWebviewMessage,
   type HostMessage,
@@ -28,6 +25,7 @@ import {
   type SessionView,
   type WebviewMessage,
 } from '../../shared/protocol';
+import { handleInsightRequest, isInsightRequest, runTimeline } from './panelInsights';
 import type { Disposable, PanelServices } from './panelServices';
 
 /** The editor actions the controller asks of its host. */
@@ -41,9 +39,6 @@ export interface PanelHost {
   /** opens text in a new untitled editor (a value too long for the panel) */
   openUntitled(text: string, language: 'json' | 'plaintext'): PromiseLike<unknown>;
 }
-
-/** spans drawn in the panel's timeline; a longer trace is whole in trace.json */
-const TIMELINE_ROWS = 300;
 
 /** a node output over this is shown as a preview: the webview is not a place for megabytes of JSON */
 const MAX_OUTPUT_PREVIEW_CHARS = 64 * 1024;
@@ -176,6 +171,14 @@ export class PanelController {
   }
 
   private async dispatch(msg: WebviewMessage): Promise<void> {
+    if (isInsightRequest(msg))
+      return handleInsightRequest(msg, {
+        flowDir: this.flowDir,
+        post: (m) => this.post(m),
+        notice: (level, message) => this.notice(level, message),
+        openSource: (file, line) => this.host.openSource(file, line),
+        openUntitled: (text, language) => this.host.openUntitled(text, language),
+      });
     switch (msg.type) {
       case 'ready':
         this.webviewReady = true;
@@ -192,43 +195,6 @@ export class PanelController {
         return this.sessionWork('Resetting the session', (onProgress) => this.services.sessions.reset(this.flowDir, onProgress));
       case 'refreshPackages':
         return this.refreshPackages();
-      case 'openNodeSource': {
-        const flow = (await analyzeFlowDir(this.flowDir)).parsed.value;
-        const where = await nodeSource(this.flowDir, flow, msg.node);
-        if ('problem' in where) {
-          this.notice('info', where.problem);
-          return;
-        }
-        await this.host.openSource(where.file, where.line);
-        return;
-      }
-      case 'openValue': {
-        const value = await runValue(this.flowDir, msg.runId, msg.kind, msg.name);
-        if (!value) {
-          this.notice(
-            'info',
-            `The ${msg.kind === 'node' ? 'output of node' : 'flow output'} '${msg.name}' is not in the files of run ${msg.runId}.`,
-          );
-          return;
-        }
-        await this.host.openUntitled(value.text, value.json ? 'json' : 'plaintext');
-        return;
-      }
-      case 'showTrace': {
-        const spans = await readTrace(runFolder(this.flowDir, msg.runId));
-        if (spans.length === 0) {
-          this.notice('info', `Run ${msg.runId} has no trace (trace.json) to show.`);
-          return;
-        }
-        this.post({ type: 'historyTrace', trace: { runId: msg.runId, timeline: timeline(spans, TIMELINE_ROWS) } });
-        return;
-      }
-      case 'hideTrace':
-        this.post({ type: 'historyTrace', trace: null });
-        return;
-      case 'compareRuns':
-        this.post({ type: 'comparison', comparison: msg.runIds.length ? await compareRuns(this.flowDir, msg.runIds) : null });
-        return;
       case 'openFile': {
         const file = await resolveRunFile(this.flowDir, msg.runId, msg.file);
         if (!file) {
@@ -296,7 +262,7 @@ export class PanelController {
         outputs: preview(record.outputs) as Record<string, unknown> | null,
         error: errorView(record.error),
         durationMs: record.durationMs,
-        ...(record.trace ? { timeline: timeline(record.trace, TIMELINE_ROWS) } : {}),
+        ...(record.trace ? { timeline: runTimeline(record.trace) } : {}),
       });
       if (record.warnings?.length) this.notice('info', record.warnings.join(' '));
     } catch (e) {
