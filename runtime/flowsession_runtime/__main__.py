@@ -27,6 +27,10 @@ def _preload():
             __import__(name)
         except Exception:
             pass
+    from . import tracing
+    # the interpreter specialises code once it ran a few times; a child inherits that from here, so tracing a run
+    # does not pay for a cold first pass in every fork
+    tracing.warm_up()
     import gc
     # what was imported lives as long as the runtime: children's collections need not walk (and copy) it
     gc.freeze()

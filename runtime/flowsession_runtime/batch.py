@@ -11,7 +11,7 @@ import selectors
 import signal
 import time
 
-from . import capture, connections as conn_mod, filesync, forking, metrics, prompty, run as run_mod
+from . import capture, connections as conn_mod, filesync, forking, metrics, prompty, run as run_mod, tracing
 from .column_mapping import check_mapping, load_base_run, map_inputs
 from .executor import jsonable_record
 from .wire import RuntimeFailure, dumps, to_jsonable
@@ -46,6 +46,8 @@ def _run_one(executor, mapping, run_id, idx, text, base=None):
     line = executor.run_line(inputs, "%s_%d" % (run_id, idx), idx)
     out = {"index": idx, "status": line["status"], "durationMs": int((time.monotonic() - t0) * 1000),
            "inputs": line.get("inputs")}
+    if line.get("trace"):
+        out["trace"] = line["trace"]
     if line["status"] == "Completed":
         out["output"] = line["outputs"]
         if line.get("agg"):
@@ -237,13 +239,28 @@ class Batch:
             node: {k: [v for _i, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in inputs.items()}
             for node, inputs in self.agg.items()}
         self.executor.emit_events = True
+        self.executor.begin_trace("aggregation", {"flowsession.run_id": self.run_id})
         records, failure = self.executor.run_aggregation(lists, self.run_id)
+        trace = self.executor.end_trace(failure is None, failure["error"].get("message") if failure else None)
         out = {"status": "Failed" if failure else "Completed",
                "outputs": {r["node"]: r.get("output") for r in records if r["status"] == "Completed"},
                "nodeRuns": [jsonable_record(r, self.run_id, 0) for r in records]}
         if failure:
             out["error"] = failure["error"]
+        if trace:
+            out["trace"] = trace
         return out
+
+
+def _finish_trace(result, batch_span):
+    """The batch's own spans (its root and the aggregation's) into the result; the lines sent theirs already."""
+    if batch_span is None:
+        return
+    batch_span.set("flowsession.lines.total", result["total"])
+    batch_span.set("flowsession.lines.failed", result["failed"])
+    batch_span.finish(result["status"] == "Completed", (result.get("error") or {}).get("message"))
+    agg = result.get("aggregation") or {}
+    result["trace"] = batch_span.tracer.wire() + (agg.pop("trace", None) or [])
 
 
 def _summary(total, failed):
@@ -259,10 +276,17 @@ def batch(params, flow_dir, channel):
     result = {"status": "Completed", "total": 0, "completed": 0, "failed": 0, "aggregation": None}
     metrics.reset()
     metrics.follow_real_package()
+    batch_span = None
     try:
         executor = run_mod.make_executor(params, flow_dir, hub, emit_events=False)
         if executor.variants:
             result["variants"] = executor.variants
+        if executor.trace:
+            # one trace for the batch: its root span here, each line's root span (made in a worker) under it
+            tracer = tracing.Tracer(redact)
+            batch_span = tracer.start("batch", "flow", None, {"span_type": "Flow", "flowsession.run_id": run_id})
+            executor.trace_id, executor.trace_parent = tracer.trace_id, batch_span.span_id
+            executor.trace_value_limit = tracing.BATCH_VALUE_LIMIT
         executor.prepare()
         given = params.get("aggregationLists")
         if isinstance(given, dict):
@@ -275,6 +299,7 @@ def batch(params, flow_dir, channel):
             result["summary"] = "Aggregation only"
             result["metrics"] = metrics.collected()
             result["durationMs"] = int((time.monotonic() - t0) * 1000)
+            _finish_trace(result, batch_span)
             return to_jsonable(result)
         path = params.get("dataPath")
         if not isinstance(path, str) or not path:
@@ -318,4 +343,5 @@ def batch(params, flow_dir, channel):
     result["summary"] = _summary(result["total"], result["failed"])
     result["metrics"] = metrics.collected()
     result["durationMs"] = int((time.monotonic() - t0) * 1000)
+    _finish_trace(result, batch_span)
     return to_jsonable(result)

@@ -52,6 +52,15 @@ class EntryExecutor:
     """One callable (a flex entry's function or class instance, or a prompty) run line by line as the DAG executor
     runs its nodes: one traced step per line, its prints captured, its events sent."""
 
+    # a flex flow's or a prompty's calls are not traced yet: the executor's tracing hooks do nothing here
+    trace = False
+
+    def begin_trace(self, name, attributes=None):
+        return None
+
+    def end_trace(self, ok, message=None, inputs=None, outputs=None):
+        return None
+
     def __init__(self, name, flow_dir, hub, input_defs):
         self.name = name
         self.flow_dir = flow_dir

@@ -7,7 +7,7 @@ import inspect
 import time
 
 from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
-               templates, toolmeta)
+               templates, toolmeta, tracing)
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -42,7 +42,8 @@ class Tool:
 
 
 class Executor:
-    def __init__(self, flow, flow_dir, connections, hub, emit_events=True, variants=None, llm_timeout=600.0):
+    def __init__(self, flow, flow_dir, connections, hub, emit_events=True, variants=None, llm_timeout=600.0,
+                 trace=False):
         self.flow = flow
         self.flow_dir = flow_dir
         self.connections = connections or {}
@@ -63,6 +64,13 @@ class Executor:
         # where relative image paths of the inputs are looked up: the flow folder, a batch's data folder
         self.image_base = flow_dir
         self.catalog = packagetools.Catalog()
+        # tracing: off unless the request asks; a batch sets the trace id and parent span its lines share
+        self.trace = trace
+        self.trace_id = None
+        self.trace_parent = None
+        self.trace_value_limit = tracing.VALUE_LIMIT
+        self.tracer = None
+        self.root_span = None
         self._check_outputs()
 
     # -- preparation ------------------------------------------------------------------------
@@ -270,9 +278,60 @@ class Executor:
     def _error(self, node, e):
         return tool_error(node.name, e, self.hub.redact, self.flow_dir)
 
+    # -- tracing --------------------------------------------------------------------------------
+    def begin_trace(self, name, attributes=None):
+        """Starts the trace of a line (or of an aggregation): its root span; None when tracing is off."""
+        if not self.trace:
+            self.tracer = self.root_span = None
+            return None
+        self.tracer = tracing.Tracer(self.hub.redact, self.trace_id, self.trace_value_limit)
+        attrs = {"span_type": "Flow"}
+        attrs.update(attributes or {})
+        self.root_span = self.tracer.start(name, "flow", self.trace_parent, attrs)
+        return self.root_span
+
+    def end_trace(self, ok, message=None, inputs=None, outputs=None):
+        """Ends the root span; the line's spans, or None when tracing is off."""
+        root, tracer = self.root_span, self.tracer
+        self.tracer = self.root_span = None
+        if root is None:
+            return None
+        if inputs is not None:
+            root.set("flowsession.inputs", tracing.value_text(inputs, self.hub.redact, tracer.value_limit))
+        if outputs is not None:
+            root.set("flowsession.output", tracing.value_text(outputs, self.hub.redact, tracer.value_limit))
+        root.finish(ok, message)
+        return tracer.wire()
+
+    def _node_span(self, node):
+        if self.tracer is None:
+            return None
+        tool = self.tools.get(node.name)
+        attrs = {"span_type": "LLM" if node.type == "llm" else "Function", "flowsession.node.name": node.name,
+                 "flowsession.node.type": node.type or (tool.kind if tool else "")}
+        if node.name in self.variants:
+            attrs["flowsession.node.variant"] = self.variants[node.name]
+        if node.aggregation:
+            attrs["flowsession.node.aggregation"] = True
+        return self.tracer.start(node.name, "node", self.root_span.span_id if self.root_span else None, attrs)
+
+    def _end_node_span(self, span, rec):
+        if span is None:
+            return
+        span.set("flowsession.status", rec["status"])
+        limit = span.tracer.value_limit
+        if rec.get("inputs") is not None:
+            span.set("flowsession.inputs", tracing.value_text(rec["inputs"], self.hub.redact, limit))
+        if rec["status"] == "Completed":
+            span.set("flowsession.output", tracing.value_text(rec.get("output"), self.hub.redact, limit))
+        err = rec.get("error")
+        span.finish(rec["status"] != "Failed", err.get("message") if err else None)
+
     def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
         """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
         started, t0 = utc_now(), time.monotonic()
+        span = self._node_span(node)
+        previous_span = tracing.enter(span)
         cap = self.hub.begin(node.name, self.emit_events)
         if self.emit_events:
             self.hub.channel.event("nodeStart", runId=run_id, node=node.name)
@@ -287,6 +346,8 @@ class Executor:
             rec["error"] = self._error(node, e)
         finally:
             self.hub.end(cap)
+            tracing.leave(previous_span)
+        self._end_node_span(span, rec)
         rec["durationMs"] = int((time.monotonic() - t0) * 1000)
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
@@ -331,6 +392,7 @@ class Executor:
                             rec = {"node": node.name, "status": "Bypassed", "inputs": None, "output": None,
                                    "error": None, "start_time": now, "end_time": now, "durationMs": 0}
                             records.append(rec)
+                            self._end_node_span(self._node_span(node), rec)
                             self.hub.log("Node %s is bypassed." % node.name)
                             if self.emit_events:
                                 self._emit_end(run_id, rec)
@@ -384,6 +446,9 @@ class Executor:
         t0, started = time.monotonic(), utc_now()
         result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
                   "start_time": started}
+        self.begin_trace("flow" if index is None else "line %d" % index,
+                         {"flowsession.run_id": run_id} if index is None else
+                         {"flowsession.run_id": run_id, "flowsession.line_number": index})
         try:
             flow_inputs = inputs_mod.resolve_flow_inputs(self.input_defs, given_inputs, index)
             flow_inputs = images.load_flow_inputs(self.input_defs, flow_inputs, self.image_base)
@@ -407,6 +472,11 @@ class Executor:
             result["error"] = e.to_dict()
         result["end_time"] = utc_now()
         result["durationMs"] = int((time.monotonic() - t0) * 1000)
+        error = result.get("error")
+        trace = self.end_trace(result["status"] == "Completed", error.get("message") if error else None,
+                               result.get("inputs"), result.get("outputs"))
+        if trace is not None:
+            result["trace"] = trace
         return result
 
     def run_aggregation(self, lists, run_id):

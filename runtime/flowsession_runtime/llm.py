@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
-from . import inputs as inputs_mod, templates
+from . import inputs as inputs_mod, templates, tracing
 from .llm_params import LLM_PARAMS
 
 VALID_ROLES = ["system", "user", "assistant", "function", "tool"]
@@ -217,6 +217,18 @@ def _server_message(raw):
 
 
 def post(url, body, headers, timeout, connection_name, redact):
+    """The response of one OpenAI API request, traced as an LLM span of the node that makes it."""
+    call = tracing.LLMCall(url, body, headers)
+    try:
+        response = _post(url, body, headers, timeout, connection_name, redact)
+    except Exception as e:
+        call.failed(e)
+        raise
+    call.done(response)
+    return response
+
+
+def _post(url, body, headers, timeout, connection_name, redact):
     resp = send(url, body, headers, timeout, connection_name, redact)
     with resp:
         try:

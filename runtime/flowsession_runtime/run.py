@@ -40,7 +40,7 @@ def make_executor(params, flow_dir, hub, emit_events):
     apply_environment(flow)
     variants = flowdef.chosen_variants(flow, flowdef.parse_variant_selector(params.get("variant")))
     return Executor(flow, flow_dir, params.get("connections") or {}, hub, emit_events=emit_events,
-                    variants=variants, llm_timeout=float(llm_timeout))
+                    variants=variants, llm_timeout=float(llm_timeout), trace=params.get("trace") is True)
 
 
 def run_node(executor, params, run_id):
@@ -49,6 +49,7 @@ def run_node(executor, params, run_id):
     node = single_node.find_node(executor, params["node"])
     flow_inputs, values = single_node.node_values(executor, node, params.get("inputs") or {},
                                                   params.get("nodeOutputs") or {})
+    executor.begin_trace("node %s" % node.name, {"flowsession.run_id": run_id})
     # images among the flow inputs and the upstream outputs reach the node as images, as in a whole run
     flow_inputs = images.load_flow_inputs(executor.input_defs, flow_inputs, executor.image_base)
     try:
@@ -57,12 +58,16 @@ def run_node(executor, params, run_id):
         raise RuntimeFailure("LoadMultimediaDataError", "Failed to load an image of node '%s': (%s) %s"
                              % (node.name, type(e).__name__, e))
     records, failure = executor.execute([node], run_id, None, flow_inputs, values)
+    trace = executor.end_trace(failure is None, failure["error"].get("message") if failure else None, flow_inputs,
+                               None if failure else {node.name: values.get(node.name)})
     line = {"status": "Completed", "inputs": flow_inputs, "records": records, "start_time": started,
             "end_time": utc_now(), "outputs": None, "error": None}
     if failure is not None:
         line["status"], line["error"] = "Failed", failure["error"]
     else:
         line["outputs"] = {node.name: values.get(node.name)}
+    if trace is not None:
+        line["trace"] = trace
     return line
 
 
@@ -126,6 +131,8 @@ def run(params, flow_dir, channel):
         result["error"] = error
     if variants:
         result["variants"] = variants
+    if line.get("trace"):
+        result["trace"] = line["trace"]
     logged = metrics.collected()
     if logged:
         result["metrics"] = logged

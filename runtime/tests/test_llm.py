@@ -12,6 +12,7 @@ KEY = "sk-test-secret-key-000111"
 
 class Stub(BaseHTTPRequestHandler):
     requests = []
+    usage = None  # the `usage` chat answers carry, when a test sets it
 
     def log_message(self, *args):
         pass
@@ -43,7 +44,12 @@ class Stub(BaseHTTPRequestHandler):
             last = last if isinstance(last, str) else json.dumps(last)
             if body.get("stream"):
                 return self.stream(["echo: "] + [w + " " for w in last.split()])
-            return self.reply(200, {"choices": [{"message": {"role": "assistant", "content": "echo: " + last}}]})
+            answer = {"model": body.get("model", "deployed"),
+                      "choices": [{"message": {"role": "assistant", "content": "echo: " + last},
+                                   "finish_reason": "stop"}]}
+            if Stub.usage:
+                answer["usage"] = Stub.usage
+            return self.reply(200, answer)
         if "embeddings" in self.path:
             return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
         if body.get("stream"):

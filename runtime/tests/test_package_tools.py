@@ -211,9 +211,14 @@ class BuiltinToolsTest(StubTestCase):
                                                                    "deployment_name": "emb"}),
             outputs={"oa": {"reference": "${oa.output}"}, "az": {"reference": "${az.output}"}})
         self.assertEqual(self.validate(flow)["errors"], [])
-        r = self.run_flow(flow, {"q": "hello"}, connections=self.conns())["result"]
+        r = self.run_flow(flow, {"q": "hello"}, connections=self.conns(), trace=True)["result"]
         self.assertEqual(r["status"], "Completed", r.get("error"))
         self.assertEqual(r["outputs"], {"oa": [5.0, 0.5], "az": [4.0, 0.5]})
+        # each call is an LLM span of its node, as OpenTelemetry's GenAI conventions name an embeddings request
+        calls = {s["name"]: s["attributes"] for s in r["trace"] if s["kind"] == "llm"}
+        self.assertEqual(calls["embeddings text-embedding-3-small"]["gen_ai.system"], "openai")
+        self.assertEqual(calls["embeddings emb"]["gen_ai.system"], "az.ai.openai")
+        self.assertEqual(calls["embeddings emb"]["gen_ai.operation.name"], "embeddings")
         paths = sorted(q["path"] for q in Stub.requests)
         self.assertEqual(paths, ["/openai/deployments/emb/embeddings?api-version=2024-06-01", "/v1/embeddings"])
         oa = next(q for q in Stub.requests if q["path"] == "/v1/embeddings")

@@ -49,6 +49,12 @@ class VariantTest(RuntimeTestCase):
         r = self.run_flow(flow, {"text": "hi"}, variant=["${again.b}"])["result"]
         self.assertEqual(r["variants"], {"shout": "variant_0", "again": "b"})
 
+    def test_the_trace_says_which_variant_ran(self):
+        r = self.run_flow(self.flow(), {"text": "hi"}, variant="${shout.variant_1}", trace=True)["result"]
+        node = [s for s in r["trace"] if s["kind"] == "node"][0]
+        self.assertEqual(node["attributes"]["flowsession.node.variant"], "variant_1")
+        self.assertEqual(node["attributes"]["flowsession.output"], "HI?")
+
     def test_batch_records_the_variant(self):
         events = []
         r = self.rt.call("batch", {"runId": "v-%d" % time.monotonic_ns(), "flow": self.flow(),

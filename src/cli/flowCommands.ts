@@ -11,6 +11,7 @@ import { SessionManager } from '../core/session/sessionManager';
 import type { FlowValidator } from '../core/validation/flowValidator';
 import { fieldsFromFlow } from '../shared/inputsForm';
 import { parseInputValue } from '../shared/inputValue';
+import { tokensText, type TokenUsage } from '../shared/trace';
 import { metricsText } from './metricsCommand';
 import { CliOutput, EXIT, UsageError } from './output';
 import { StreamPrinter } from './streamPrinter';
@@ -219,6 +220,12 @@ function nodeEventLine(e: RuntimeEvent): string | undefined {
   }
 }
 
+/** The token totals and the warnings of a run or batch, on stderr (stdout keeps the result alone). */
+export function traceNotes(out: CliOutput, record: { tokens?: TokenUsage; warnings?: string[] }): void {
+  if (record.tokens) out.progress(`tokens: ${tokensText(record.tokens)}`);
+  for (const w of record.warnings ?? []) out.progress(`warning: ${w}`);
+}
+
 /** `flowsession run <flow-dir> [--inputs k=v …] [--inputs-file f.json] [--connections f.yaml] [--json]` */
 export async function runRun(runs: RunService, out: CliOutput, flowDir: string | undefined, flags: FlowFlags): Promise<number> {
   if (!flowDir) throw new UsageError('run needs a flow folder');
@@ -251,11 +258,13 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       },
     });
     stream?.finish();
+    traceNotes(out, record);
+    const tokens = record.tokens ? { tokens: record.tokens } : {};
     if (record.status !== 'Completed') {
       const where = record.error?.node ? ` in node '${record.error.node}'` : '';
       out.progress(`Run ${record.status.toLowerCase()}${where}: ${record.error?.code ?? ''} ${record.error?.message ?? ''}`.trim());
       out.result(
-        { runId: record.runId, status: record.status, error: record.error ?? null, outputs: record.outputs },
+        { runId: record.runId, status: record.status, error: record.error ?? null, outputs: record.outputs, ...tokens },
         `Run ${record.runId} ${record.status}`,
       );
       return EXIT.failed;
@@ -264,13 +273,13 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       // as `pf flow test --node`: the node's output alone
       const output = record.outputs?.[flags.node] ?? null;
       out.result(
-        out.json ? { runId: record.runId, status: record.status, node: flags.node, output } : output,
+        out.json ? { runId: record.runId, status: record.status, node: flags.node, output, ...tokens } : output,
         JSON.stringify(output, null, 2),
       );
       return EXIT.ok;
     }
     out.result(
-      out.json ? { runId: record.runId, status: record.status, outputs: record.outputs } : record.outputs,
+      out.json ? { runId: record.runId, status: record.status, outputs: record.outputs, ...tokens } : record.outputs,
       JSON.stringify(record.outputs, null, 2),
     );
     return EXIT.ok;
@@ -304,6 +313,7 @@ export function batchResultJson(record: BatchRecord): Record<string, unknown> {
     aggregation: record.aggregation?.outputs ?? null,
     metrics: record.metrics ?? {},
     variants: record.variants ?? {},
+    ...(record.tokens ? { tokens: record.tokens } : {}),
     error: record.error ?? null,
   };
 }
@@ -315,6 +325,7 @@ export async function runBatch(runs: RunService, out: CliOutput, flowDir: string
     const results = await batchPerVariant(flags, out, (variant, onLine) =>
       runs.batch(dir, { ...batch, ...(variant ? { variant } : {}), signal, onProgress: progressTo(out), onLine }),
     );
+    for (const r of results) traceNotes(out, r.record);
     printBatches(out, results, batchResultJson);
     return results.every((r) => r.record.status === 'Completed') ? EXIT.ok : EXIT.failed;
   });

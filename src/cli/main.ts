@@ -104,7 +104,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === 'run' && rest[0] === 'show-metrics') return await runShowMetrics(out, rest[1]);
     if (command === 'batch' && values.engines !== undefined) {
       const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, log);
-      return await runMultiBatch(engines, out, rest[0], values);
+      return await runMultiBatch(engines, out, rest[0], values, { otlpEndpoint: settings.otlpEndpoint });
     }
     // only static validation works without an engine
     if (!(command === 'validate' && values.static)) await engine.ping(5000);

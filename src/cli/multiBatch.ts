@@ -1,9 +1,10 @@
 import { engineName, resolveEngineSpec } from '../core/docker/endpoint';
 import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineBatch';
+import type { TracingOptions } from '../core/runs/traceKeeper';
 import { SessionManager } from '../core/session/sessionManager';
 import { createCoreServices } from '../core/services';
 import type { SessionSettings } from '../core/settings';
-import { batchFlags, batchPerVariant, batchResultJson, interruptible, printBatches, type FlowFlags } from './flowCommands';
+import { batchFlags, batchPerVariant, batchResultJson, interruptible, printBatches, traceNotes, type FlowFlags } from './flowCommands';
 import type { MultiEngineBatchRecord } from '../core/runs/multiEngineBatch';
 import { CliOutput, EXIT, UsageError } from './output';
 
@@ -42,6 +43,7 @@ export async function runMultiBatch(
   out: CliOutput,
   flowDir: string | undefined,
   flags: FlowFlags,
+  tracing: TracingOptions = {},
 ): Promise<number> {
   const { flowDir: dir, ...batch } = batchFlags(flowDir, flags);
   try {
@@ -51,6 +53,7 @@ export async function runMultiBatch(
         runMultiEngineBatch(dir, engines, {
           ...batch,
           ...(variant ? { variant } : {}),
+          tracing,
           signal,
           onProgress: (engine, r) => {
             const line = SessionManager.describeProgress(r);
@@ -65,6 +68,7 @@ export async function runMultiBatch(
           onLine,
         }),
       );
+      for (const r of results) traceNotes(out, r.record);
       printBatches(out, results, multiResultJson, multiResultText);
       return results.every((r) => r.record.status === 'Completed') ? EXIT.ok : EXIT.failed;
     });

@@ -15,6 +15,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv, flags: { dockerHost?: st
   s.cpus = num('FLOWSESSION_CPUS', s.cpus);
   s.memoryMb = num('FLOWSESSION_MEMORY_MB', s.memoryMb);
   s.network = env.FLOWSESSION_NETWORK || s.network;
+  s.otlpEndpoint = env.FLOWSESSION_OTLP_ENDPOINT?.trim() ?? '';
   s.pip = {
     indexUrl: env.FLOWSESSION_PIP_INDEX_URL ?? '',
     extraIndexUrl: list(env.FLOWSESSION_PIP_EXTRA_INDEX_URL),

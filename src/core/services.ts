@@ -43,7 +43,7 @@ export function createCoreServices(o: CoreServicesOptions): CoreServices {
     engine,
     manager,
     validator: new FlowValidator(manager),
-    runs: new RunService(manager),
+    runs: new RunService(manager, { otlpEndpoint: o.settings.otlpEndpoint }),
     images: new ImageService({ engine, settings: o.settings, baseImageFor: (env) => manager.baseImageFor(env) }),
     dispose: () => manager.dispose(),
   };

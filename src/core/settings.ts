@@ -20,6 +20,8 @@ export interface SessionSettings {
   pip: PipSettings;
   /** labels added to everything flowsession creates, e.g. for the user's own clean-up */
   extraLabels: Record<string, string>;
+  /** an OTLP/HTTP collector that runs' traces are exported to (flowsession.tracing.otlpEndpoint); empty: none */
+  otlpEndpoint: string;
 }
 
 export const DEFAULT_BASE_IMAGE = 'python:3.11-slim';
@@ -34,5 +36,6 @@ export function defaultSettings(): SessionSettings {
     network: 'bridge',
     pip: { indexUrl: '', extraIndexUrl: [], findLinks: [], trustedHost: [], noIndex: false },
     extraLabels: {},
+    otlpEndpoint: '',
   };
 }

@@ -30,6 +30,9 @@ export function emptyState(flowDir: string, flowName: string): PanelState {
     history: [],
     notice: null,
     chat: null,
+    graph: null,
+    comparison: null,
+    historyTrace: null,
   };
 }
 
@@ -124,6 +127,7 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
           durationMs: msg.durationMs,
           ...(msg.variants ? { variants: msg.variants } : {}),
           ...(msg.metrics ? { metrics: msg.metrics } : {}),
+          ...(msg.timeline ? { timeline: msg.timeline } : {}),
         },
       };
     }
@@ -133,6 +137,13 @@ export function applyHostMessage(state: PanelState, msg: HostMessage): PanelStat
       return { ...state, notice: msg.notice };
     case 'chat':
       return { ...state, chat: msg.chat ? { ...msg.chat, turns: msg.chat.turns.slice(-STATE_LIMITS.chatTurns) } : null };
+    case 'graph':
+      // an unreadable flow keeps the last graph drawn, with the reason
+      return { ...state, graph: msg.graph ?? state.graph, graphError: msg.error };
+    case 'comparison':
+      return { ...state, comparison: msg.comparison };
+    case 'historyTrace':
+      return { ...state, historyTrace: msg.trace };
   }
 }
 

@@ -5,9 +5,12 @@
  * it knows (the flow's inputs, the runs on disk). Nothing here may import 'vscode' or Node modules:
  * it is bundled into the webview too.
  */
+import { COMPARE_LIMITS, type ComparisonView } from './comparison';
+import type { FlowGraph } from './flowGraph';
 import { FORM_LIMITS, isValidInputName, type FormValue, type InputField } from './inputsForm';
 import { RUN_ID } from './runId';
 import { isVariantName, VARIANT_LIMITS, type VariantChoice } from './variantChoices';
+import type { Timeline } from './trace';
 
 export const PANEL_VIEW_TYPE = 'flowsession.sessionPanel';
 
@@ -84,6 +87,8 @@ export interface RunView {
   variants?: Record<string, string>;
   /** what the run logged with log_metric */
   metrics?: Record<string, number>;
+  /** the run's trace as a timeline, with token totals, once it ended */
+  timeline?: Timeline;
 }
 
 export interface RunSummary {
@@ -143,6 +148,14 @@ export interface PanelState {
   notice: Notice | null;
   /** set for a flow with an `is_chat_input` input */
   chat: ChatView | null;
+  /** the flow's inputs, nodes and outputs as a graph; null until read */
+  graph: FlowGraph | null;
+  /** why the graph could not be made (flow.dag.yaml unreadable) */
+  graphError?: string;
+  /** runs of the history side by side, when some were chosen */
+  comparison: ComparisonView | null;
+  /** the trace of a run of the history, when one was asked for */
+  historyTrace: { runId: string; timeline: Timeline } | null;
 }
 
 export type RunEventView =
@@ -179,8 +192,12 @@ export type HostMessage =
       durationMs: number;
       variants?: Record<string, string>;
       metrics?: Record<string, number>;
+      timeline?: Timeline;
     }
   | { type: 'history'; runs: RunSummary[] }
+  | { type: 'graph'; graph: FlowGraph | null; error?: string }
+  | { type: 'comparison'; comparison: ComparisonView | null }
+  | { type: 'historyTrace'; trace: { runId: string; timeline: Timeline } | null }
   | { type: 'notice'; notice: Notice | null }
   | { type: 'chat'; chat: ChatView | null };
 
@@ -199,7 +216,16 @@ export type WebviewMessage =
   /** a chat turn: `message` goes to the chat input, `inputs` are the form's other inputs */
   | { type: 'chatSend'; message: string; inputs: Record<string, FormValue> }
   /** forget the chat's history */
-  | { type: 'chatClear' };
+  | { type: 'chatClear' }
+  /** open the source of a node of the graph: its python tool at the function, or its template */
+  | { type: 'openNodeSource'; node: string }
+  /** open a value of a run whole in an editor: a node's output or a flow output, read from the run's files */
+  | { type: 'openValue'; runId: string; kind: 'node' | 'output'; name: string }
+  /** show these runs of the history side by side; none closes the comparison */
+  | { type: 'compareRuns'; runIds: string[] }
+  /** show the trace of a run of the history as a timeline */
+  | { type: 'showTrace'; runId: string }
+  | { type: 'hideTrace' };
 
 export const MESSAGE_LIMITS = {
   runIdChars: 128,
@@ -208,7 +234,12 @@ export const MESSAGE_LIMITS = {
   inputValueChars: FORM_LIMITS.valueChars,
   /** all input values of one run request together */
   totalInputChars: 1024 * 1024,
+  /** a node's or an output's name */
+  nameChars: 256,
 } as const;
+
+/** A node or output name as flow.dag.yaml may spell it (prompt flow: letters, digits, _ and -). */
+const ITEM_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /** A file name in a run folder: one segment, no path. */
 export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_. -]*$/;
@@ -247,6 +278,23 @@ function checkVariants(v: unknown): string | undefined {
   if (entries.length > VARIANT_LIMITS.nodes) return 'too many variants';
   for (const [node, id] of entries) if (!isVariantName(node) || !isVariantName(id)) return 'bad variant name';
   return undefined;
+}
+
+function checkName(v: unknown, what: string): string | undefined {
+  if (typeof v !== 'string') return `${what} must be a string`;
+  if (v.length === 0 || v.length > MESSAGE_LIMITS.nameChars || !ITEM_NAME.test(v)) return `${what} is not a node or output name`;
+  return undefined;
+}
+
+function checkRunIds(v: unknown): string | undefined {
+  if (!Array.isArray(v) || Object.getPrototypeOf(v) !== Array.prototype) return 'runIds must be a list';
+  if (v.length > COMPARE_LIMITS.maxRuns) return 'too many runs';
+  if (v.length > 0 && v.length < COMPARE_LIMITS.minRuns) return 'a comparison needs two runs or more';
+  for (const id of v) {
+    const bad = checkRunId(id);
+    if (bad) return bad;
+  }
+  return new Set(v).size === v.length ? undefined : 'a run is named twice';
 }
 
 function checkInputs(v: unknown): string | undefined {
@@ -295,14 +343,36 @@ export function parseWebviewMessage(raw: unknown): Parsed {
     case 'resetSession':
     case 'refreshPackages':
     case 'chatClear':
+    case 'hideTrace':
       return fail(onlyKeys(raw, ['type'])) ?? { ok: true, message: { type } };
     case 'cancel':
+    case 'showTrace':
       return fail(onlyKeys(raw, ['type', 'runId']) ?? checkRunId(raw.runId)) ?? { ok: true, message: { type, runId: raw.runId as string } };
     case 'openFile':
       return (
         fail(onlyKeys(raw, ['type', 'runId', 'file']) ?? checkRunId(raw.runId) ?? checkFileName(raw.file)) ?? {
           ok: true,
           message: { type, runId: raw.runId as string, file: raw.file as string },
+        }
+      );
+    case 'openNodeSource':
+      return (
+        fail(onlyKeys(raw, ['type', 'node']) ?? checkName(raw.node, 'node')) ?? { ok: true, message: { type, node: raw.node as string } }
+      );
+    case 'openValue':
+      return (
+        fail(
+          onlyKeys(raw, ['type', 'runId', 'kind', 'name']) ??
+            checkRunId(raw.runId) ??
+            (raw.kind === 'node' || raw.kind === 'output' ? undefined : "kind must be 'node' or 'output'") ??
+            checkName(raw.name, 'name'),
+        ) ?? { ok: true, message: { type, runId: raw.runId as string, kind: raw.kind as 'node' | 'output', name: raw.name as string } }
+      );
+    case 'compareRuns':
+      return (
+        fail(onlyKeys(raw, ['type', 'runIds']) ?? checkRunIds(raw.runIds)) ?? {
+          ok: true,
+          message: { type, runIds: [...(raw.runIds as string[])] },
         }
       );
     case 'run': {

@@ -50,6 +50,7 @@ export function settingsFromConfig(
   s.cpus = num(get('cpus'), s.cpus);
   s.memoryMb = num(get('memoryMb'), s.memoryMb);
   s.network = str('network') || s.network;
+  s.otlpEndpoint = str('tracing.otlpEndpoint');
   s.pip = {
     indexUrl: str('pip.indexUrl'),
     extraIndexUrl: strings(get('pip.extraIndexUrl')),
@@ -84,6 +85,7 @@ function applyEnvOverrides(s: ReturnType<typeof defaultSettings>, env: NodeJS.Pr
     return v !== undefined && v !== '' && Number.isFinite(x) && x >= 0 ? x : undefined;
   };
   s.network = env.FLOWSESSION_NETWORK || s.network;
+  if (env.FLOWSESSION_OTLP_ENDPOINT?.trim()) s.otlpEndpoint = env.FLOWSESSION_OTLP_ENDPOINT.trim();
   s.cpus = n('FLOWSESSION_CPUS') ?? s.cpus;
   s.memoryMb = n('FLOWSESSION_MEMORY_MB') ?? s.memoryMb;
   s.idleTimeoutMinutes = n('FLOWSESSION_IDLE_TIMEOUT_MINUTES') ?? s.idleTimeoutMinutes;
@@ -95,4 +97,4 @@ function applyEnvOverrides(s: ReturnType<typeof defaultSettings>, env: NodeJS.Pr
 }
 
 /** Settings whose change needs a new engine connection and session manager. */
-export const ENGINE_SETTINGS = ['dockerHost', 'engine', 'baseImage', 'idleTimeoutMinutes', 'cpus', 'memoryMb', 'network', 'pip'];
+export const ENGINE_SETTINGS = ['dockerHost', 'engine', 'baseImage', 'idleTimeoutMinutes', 'cpus', 'memoryMb', 'network', 'pip', 'tracing'];

@@ -48,3 +48,20 @@ export function formatDuration(ms: number | undefined): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element, made as `el` makes HTML ones: attributes set one by one, text as text nodes, no handlers. */
+export function svg(tag: string, attrs: Attrs = {}, ...children: Child[]): SVGElement {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (/^on/i.test(name) || name.toLowerCase() === 'style') throw new Error(`svg: attribute ${name} is not allowed`);
+    if (value === undefined || value === false) continue;
+    e.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+  return e;
+}

@@ -12,10 +12,14 @@ import { parseInputValue } from '../shared/inputValue';
 import { applyHostMessage, isRunActive } from '../shared/panelState';
 import type { HostMessage, PanelState } from '../shared/protocol';
 import { renderChatInput, renderChatTranscript } from './views/chatView';
+import { COMPARE_LIMITS } from '../shared/comparison';
+import { renderComparison } from './views/compareView';
 import { renderForm } from './views/formView';
+import { renderGraph } from './views/graphView';
 import { renderHistory } from './views/historyView';
 import { renderPackages } from './views/packagesView';
 import { renderRun } from './views/runView';
+import { renderTimeline } from './views/timelineView';
 import { renderSession } from './views/sessionView';
 import { renderVariants } from './views/variantsView';
 import { effectivePicks } from '../shared/variantChoices';
@@ -28,8 +32,10 @@ interface Saved {
   chatDraft?: string;
   /** node -> the variant picked for the next run */
   variantPicks?: Record<string, string>;
-  /** the runs whose metrics are shown side by side */
-  compared?: string[];
+  /** runs of the history ticked for a comparison */
+  selected?: string[];
+  /** the graph scaled to the panel's width */
+  graphFit?: boolean;
 }
 
 const api = vscodeApi<Saved>();
@@ -39,9 +45,12 @@ let drafts: Record<string, FormValue> = { ...(saved?.drafts ?? {}) };
 let tab = saved?.tab ?? 'tab-run';
 let chatDraft = saved?.chatDraft ?? '';
 let variantPicks: Record<string, string> = { ...(saved?.variantPicks ?? {}) };
-let compared: string[] = [...(saved?.compared ?? [])];
 let variantsDirty = true;
-let historyDirty = true;
+let selected = new Set<string>(saved?.selected ?? []);
+let graphFit = saved?.graphFit ?? false;
+let historyDirty = false;
+/** the run's node statuses the graph was last drawn with */
+let shownGraphKey: string | undefined;
 /** the state as last rendered, to re-render only the parts that changed */
 let shown: PanelState | null = null;
 let formDirty = true;
@@ -60,6 +69,9 @@ const runBox = el('div', { class: 'run-output', 'data-testid': 'run-output' });
 const chatTranscriptBox = el('div', { class: 'chat-log' });
 const chatInputBox = el('div', { class: 'chat-input' });
 const chatBox = el('section', { class: 'chat', 'aria-label': 'Chat', 'data-testid': 'chat' }, chatTranscriptBox, chatInputBox);
+const graphBox = el('div', { class: 'graph-box-wrap', 'data-testid': 'graph' });
+const comparisonBox = el('div', { class: 'comparison-box' });
+const historyTraceBox = el('div', { class: 'history-trace' });
 const packagesBox = el('div', { class: 'packages' });
 const historyBox = el('div', { class: 'history' });
 // a plain count: the toolkit's vscode-badge writes a style attribute, which the CSP blocks
@@ -70,9 +82,21 @@ const panels = el(
   el('vscode-panel-tab', { id: 'tab-run' }, 'Run'),
   el('vscode-panel-tab', { id: 'tab-packages' }, 'Packages ', packagesCount),
   el('vscode-panel-tab', { id: 'tab-history' }, 'History'),
-  el('vscode-panel-view', { id: 'view-run' }, el('div', { class: 'stack' }, chatBox, formBox, variantsBox, runBox)),
+  el(
+    'vscode-panel-view',
+    { id: 'view-run' },
+    el(
+      'div',
+      { class: 'stack' },
+      chatBox,
+      formBox,
+      variantsBox,
+      el('details', { class: 'graph-section', open: true }, el('summary', {}, 'Graph'), graphBox),
+      runBox,
+    ),
+  ),
   el('vscode-panel-view', { id: 'view-packages' }, packagesBox),
-  el('vscode-panel-view', { id: 'view-history' }, historyBox),
+  el('vscode-panel-view', { id: 'view-history' }, el('div', { class: 'stack' }, historyBox, historyTraceBox, comparisonBox)),
 );
 
 const app = document.getElementById('app') ?? document.body;
@@ -134,13 +158,39 @@ function render(): void {
   } else if (isRunActive(prev?.run ?? null) !== active) {
     for (const b of chatInputBox.querySelectorAll('.actions vscode-button')) b.toggleAttribute('disabled', active);
   }
+  // a run's log lines change the run but not the graph: it is drawn again only when a node's status or time changed
+  const graphKey = `${graphFit} ${
+    s.run ? `${s.run.runId} ${s.run.status} ${s.run.nodes.map((n) => `${n.node}:${n.status}:${n.durationMs ?? ''}`).join(',')}` : ''
+  }`;
+  if (prev?.graph !== s.graph || prev?.graphError !== s.graphError || graphKey !== shownGraphKey) {
+    shownGraphKey = graphKey;
+    fill(graphBox, renderGraph(s.graph, s.graphError, s.run, graphFit));
+  }
+  if (prev?.comparison !== s.comparison) fill(comparisonBox, s.comparison ? [renderComparison(s.comparison)] : []);
+  if (prev?.historyTrace !== s.historyTrace)
+    fill(
+      historyTraceBox,
+      s.historyTrace
+        ? [
+            el(
+              'div',
+              { class: 'section-head' },
+              el('span', {}, 'Trace of ', el('code', {}, s.historyTrace.runId)),
+              el('vscode-button', { 'data-action': 'hideTrace', appearance: 'secondary' }, 'Close'),
+            ),
+            renderTimeline(s.historyTrace.timeline),
+          ]
+        : [],
+    );
   if (prev?.packages !== s.packages) {
     fill(packagesBox, renderPackages(s.packages));
     packagesCount.textContent = String(s.packages.items.length);
   }
-  if (historyDirty || prev?.history !== s.history) {
+  if (prev?.history !== s.history || historyDirty) {
     historyDirty = false;
-    fill(historyBox, renderHistory(s.history, compared));
+    // a run that left the history cannot stay selected
+    selected = new Set([...selected].filter((id) => s.history.some((r) => r.runId === id)));
+    fill(historyBox, renderHistory(s.history, selected));
   }
   shown = s;
   save();
@@ -153,7 +203,7 @@ function chatShapeKey(s: PanelState | null): string {
 }
 
 function save(): void {
-  if (state) api.setState({ panel: state, drafts, tab, chatDraft, variantPicks, compared });
+  if (state) api.setState({ panel: state, drafts, tab, chatDraft, variantPicks, selected: [...selected], graphFit });
 }
 
 // ---- from the host --------------------------------------------------------------------------------
@@ -215,15 +265,6 @@ variantsBox.addEventListener('change', (event) => {
   if (!target || !node) return;
   variantPicks[node] = target.value;
   save();
-});
-
-historyBox.addEventListener('change', (event) => {
-  const target = event.target as HTMLInputElement | null;
-  const runId = target?.getAttribute('data-compare');
-  if (!target || !runId) return;
-  compared = target.checked ? [...compared.filter((r) => r !== runId), runId] : compared.filter((r) => r !== runId);
-  historyDirty = true;
-  schedule();
 });
 
 /** The form's values (drafts, else defaults) of every input but `skip`, or undefined when one is not valid. */
@@ -305,6 +346,35 @@ document.addEventListener('click', (event) => {
       variantsDirty = true;
       schedule();
       return;
+    case 'toggleGraphFit':
+      graphFit = !graphFit;
+      schedule();
+      return;
+    case 'openNodeSource':
+      if (target.dataset.node) api.postMessage({ type: 'openNodeSource', node: target.dataset.node });
+      return;
+    case 'openValue':
+      event.preventDefault();
+      if (target.dataset.run && target.dataset.name && (target.dataset.kind === 'node' || target.dataset.kind === 'output'))
+        api.postMessage({ type: 'openValue', runId: target.dataset.run, kind: target.dataset.kind, name: target.dataset.name });
+      return;
+    case 'compare': {
+      // in the history's order (newest first), as many as a comparison shows
+      const runIds = (state?.history ?? []).map((r) => r.runId).filter((id) => selected.has(id));
+      if (runIds.length >= COMPARE_LIMITS.minRuns)
+        api.postMessage({ type: 'compareRuns', runIds: runIds.slice(0, COMPARE_LIMITS.maxRuns) });
+      return;
+    }
+    case 'showTrace':
+      event.preventDefault();
+      if (target.dataset.run) api.postMessage({ type: 'showTrace', runId: target.dataset.run });
+      return;
+    case 'hideTrace':
+      api.postMessage({ type: 'hideTrace' });
+      return;
+    case 'closeComparison':
+      api.postMessage({ type: 'compareRuns', runIds: [] });
+      return;
     case 'openFile':
       event.preventDefault();
       if (target.dataset.run && target.dataset.file)
@@ -316,6 +386,25 @@ document.addEventListener('click', (event) => {
       api.postMessage({ type: action });
       return;
   }
+});
+
+historyBox.addEventListener('change', (event) => {
+  const box = (event.target as Element | null)?.closest('[data-select]');
+  if (!box) return;
+  const runId = box.getAttribute('data-select') ?? '';
+  if ((box as HTMLElement & { checked: boolean }).checked) selected.add(runId);
+  else selected.delete(runId);
+  historyDirty = true;
+  schedule();
+});
+
+// a graph node has focus like a button: Enter or Space opens its source
+graphBox.addEventListener('keydown', (event) => {
+  const node = (event.target as Element | null)?.closest('[data-action="openNodeSource"]');
+  if (!node || (event.key !== 'Enter' && event.key !== ' ')) return;
+  event.preventDefault();
+  const name = node.getAttribute('data-node');
+  if (name) api.postMessage({ type: 'openNodeSource', node: name });
 });
 
 panels.addEventListener('change', (event) => {

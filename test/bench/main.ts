@@ -8,6 +8,7 @@ import { printReport, type Metric } from './report';
 import { benchRuntime } from './runtimeBench';
 import { benchFirstSession, benchSecondSession, benchSessionStart } from './sessionBench';
 import { benchExtension } from './extensionBench';
+import { benchPanel } from './panelBench';
 import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 import { benchLargeFolderValidate } from './syncBench';
@@ -15,8 +16,8 @@ import { benchLargeBatch, benchLlmBatch } from './batchBench';
 import { benchDebugStart } from './debugBench';
 
 /**
- * `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, debug, editor, remote, reliability);
- * the default is all.
+ * `--only a,b` runs just the groups named (extension, panel, session, sync, runtime, batch, debug, editor, remote,
+ * reliability); the default is all.
  */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const asJson = process.argv.includes('--json');
   const want = groups();
   const metrics: Metric[] = want('extension') ? [...benchExtension()] : [];
+  if (want('panel')) metrics.push(...benchPanel());
   await mochaGlobalSetup();
   try {
     if (want('session')) metrics.push(await benchSessionStart(), await benchSecondSession(), await benchFirstSession());

@@ -118,6 +118,26 @@ export async function benchRuntime(): Promise<Metric[]> {
       note: 'median of 20 runs; baseline exec python3 -c pass',
     });
 
+    // the cost of tracing a run: the same 3-node run with and without spans, interleaved so drift hits both alike
+    const untraced: number[] = [];
+    const traced: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (const trace of i % 2 ? [true, false] : [false, true]) {
+        const t = performance.now();
+        const r = await runs.run(rflow, { inputs: { x: i }, trace });
+        (trace ? traced : untraced).push(performance.now() - t);
+        if (r.status !== 'Completed' || !!r.trace !== trace) throw new Error(`run (trace ${trace}) went wrong: ${JSON.stringify(r.error)}`);
+      }
+    }
+    metrics.push({
+      name: 'trace_overhead_run_3_node_flow',
+      value_ms: median(traced),
+      baseline_ms: median(untraced),
+      ratio: median(traced) / median(untraced),
+      goal: '<= 1.05',
+      note: 'median of 30 traced runs (trace.json written) against 30 untraced, interleaved',
+    });
+
     // batch throughput: 200 lines of a 20 ms tool on 8 workers, against a serial loop in the same container
     const bflow = flow(WAIT_FLOW);
     const data = path.join(bflow, 'lines.jsonl');

@@ -157,6 +157,8 @@ def summarize(text: str, words: int) -> str:
       status: 'Completed',
       node: 'summarize',
       output: 'page of x.org with',
+      // a traced run: a python node calls no LLM
+      tokens: { input: 0, output: 0, total: 0 },
     });
   });
 });

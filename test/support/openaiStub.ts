@@ -29,6 +29,9 @@ export function streamPieces(text: string): string[] {
   return text.split(/(?= )/).filter((p) => p !== '');
 }
 
+/** The `usage` every chat answer of the stub carries (what a trace's LLM span must report). */
+export const STUB_CHAT_USAGE = { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15 };
+
 /**
  * An OpenAI-compatible endpoint on 127.0.0.1 for the llm tool's tests: answers chat and completion calls
  * with an echo of the last message (JSON for a message of parts), embeddings with [input length, 0.5],
@@ -112,8 +115,9 @@ export async function startOpenAiStub(validKey: string, options: { delayMs?: num
           JSON.stringify({
             id: 'x',
             object: 'chat.completion',
+            model: typeof body.model === 'string' ? body.model : 'stub-deployed-model',
             choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: reply } }],
-            usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+            usage: STUB_CHAT_USAGE,
           }),
         );
       } else if ((req.url ?? '').includes('/embeddings')) {

@@ -1,10 +1,18 @@
 import type { ProgressReport } from '../docker/progress';
 import { FlowSessionError, errorMessage } from '../errors';
 import type { RuntimeClient } from '../runtime/client';
-import { DEFAULT_BATCH_WORKERS, Methods, type BatchResult, type ConnectionSpec, type LineEndEvent } from '../runtime/protocol';
+import {
+  DEFAULT_BATCH_WORKERS,
+  Methods,
+  type BatchResult,
+  type ConnectionSpec,
+  type LineEndEvent,
+  type TraceSpan,
+} from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
 import { sendShare, stallWatchdog } from './engineShare';
 import type { BatchOutput } from './runStore';
+import { SpanCollector } from './traceKeeper';
 
 /** One engine of a multi-engine batch: a name for progress and the session manager of that engine. */
 export interface BatchEngine {
@@ -49,6 +57,20 @@ export interface EngineBatchOptions {
   minChunkLines?: number;
   /** an engine silent this long during a chunk is pinged, and dropped when the ping fails; default 30 s */
   stallMs?: number;
+  /** record the lines' spans (each chunk a trace of its own); default true */
+  trace?: boolean;
+}
+
+/** A chunk's spans in the batch's terms: its line spans named by the batch's line numbers, its root by the engine. */
+export function chunkSpans(spans: readonly TraceSpan[], toIndex: (chunkLine: number) => number | undefined, label: string): TraceSpan[] {
+  return spans.map((s) => {
+    const line = s.attributes['flowsession.line_number'];
+    if (s.kind === 'flow' && typeof line === 'number') {
+      const index = toIndex(line);
+      if (index !== undefined) return { ...s, name: `line ${index}`, attributes: { ...s.attributes, 'flowsession.line_number': index } };
+    }
+    return s.kind === 'flow' && s.name === 'batch' ? { ...s, name: label } : s;
+  });
 }
 
 /** What a batch is about: its run, the flow to run, its input lines and where the results go. */
@@ -124,6 +146,8 @@ function hasAggregation(flow: Record<string, unknown>): boolean {
  */
 export class EngineBatchScheduler {
   readonly shares: EngineShare[];
+  /** the spans of the committed lines, the chunks' roots and the aggregation's */
+  readonly spans = new SpanCollector();
 
   private readonly pending: number[];
   private readonly committed = new Set<number>();
@@ -206,9 +230,10 @@ export class EngineBatchScheduler {
       share.failedLines++;
     }
     if (line.agg) this.aggValues.set(line.index, line.agg);
+    this.spans.add(line.trace);
     const numbered = this.plan.lineNumbers ? { ...line, index: this.plan.lineNumbers[line.index] ?? line.index } : line;
     this.plan.output.add(numbered);
-    const { agg: _agg, ...event } = numbered;
+    const { agg: _agg, trace: _trace, ...event } = numbered;
     this.options.onLine?.(event, this.plan.engines[engineIndex].name);
   }
 
@@ -314,6 +339,7 @@ export class EngineBatchScheduler {
         )
       : undefined;
     const held = new Map<number, LineEndEvent>();
+    const chunkLabel = `chunk ${chunkNo} on ${engine.name}`;
     let last = Date.now();
     const done = { settled: false, lastOk: 0 };
     const unsubscribe = client.onEvent((e) => {
@@ -323,7 +349,11 @@ export class EngineBatchScheduler {
       const line = e;
       const index = chunk[line.index];
       if (index === undefined) return;
-      const mapped = { ...line, index };
+      const mapped = {
+        ...line,
+        index,
+        ...(line.trace ? { trace: chunkSpans(line.trace, (i) => chunk[i], chunkLabel) } : {}),
+      };
       // a worker killed with its container looks like a crashed line: held until the chunk ends well
       if (line.status === 'Failed' && line.error?.code === 'RuntimeCrashed') held.set(index, mapped);
       else this.commit(engineIndex, mapped);
@@ -348,6 +378,7 @@ export class EngineBatchScheduler {
           ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
           ...(this.withAggregation ? { aggValues: true } : {}),
           removeData: true,
+          trace: options.trace !== false,
         }),
         stallWatchdog(engine.manager.engine, this.stallMs, () => Math.max(last, done.lastOk), done),
       ]);
@@ -357,6 +388,7 @@ export class EngineBatchScheduler {
       this.activeChunks.delete(chunkId);
     }
     if (result.total === 0 && result.error && chunk.length > 0) throw new FlowLevelFailure(result);
+    this.spans.add(chunkSpans(result.trace ?? [], (i) => chunk[i], chunkLabel));
     for (const line of held.values()) this.commit(engineIndex, line);
     // every line of the chunk has a result now; one without (never expected) goes round again
     this.requeue(engineIndex, chunk);
@@ -379,7 +411,9 @@ export class EngineBatchScheduler {
           aggregationLists: lists,
           connections: this.options.connections ?? {},
           ...(this.options.variant ? { variant: this.options.variant } : {}),
+          trace: this.options.trace !== false,
         });
+        this.spans.add(chunkSpans(r.trace ?? [], () => undefined, `aggregation on ${this.plan.engines[engineIndex].name}`));
         outcome.aggregation = r.aggregation;
         if (r.metrics) outcome.metrics = r.metrics;
         outcome.aggregationEngine = this.plan.engines[engineIndex].name;

@@ -8,7 +8,9 @@ import { analyzeFlowDir } from '../flow/staticChecks';
 import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
 import { baseRunLines } from './baseRun';
 import { firstError, type BatchRecord } from './runService';
+import { connectionSecrets, redactSpans } from './otlp';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
+import { keepTrace, type TracingOptions } from './traceKeeper';
 
 export type { BatchEngine, EngineBatchEvent, EngineShare } from './engineBatchScheduler';
 
@@ -17,6 +19,8 @@ export interface MultiEngineBatchOptions extends EngineBatchOptions {
   runId?: string;
   /** an evaluation batch: the folder of the base run whose lines `${run.outputs.x}` and `${run.inputs.x}` read */
   baseRun?: string;
+  /** where the batch's spans go besides trace.json */
+  tracing?: TracingOptions;
 }
 
 export interface MultiEngineBatchRecord extends BatchRecord {
@@ -134,7 +138,16 @@ export async function runMultiEngineBatch(
     files: [],
     aggregationEngine,
   };
+  const spans = redactSpans(scheduler.spans.spans, connectionSecrets(options.connections));
+  const traced = await keepTrace(dir, runId, spans, options.tracing ?? {}, scheduler.spans.dropped);
+  if (traced.tokens) record.tokens = traced.tokens;
+  if (traced.warnings.length) record.warnings = traced.warnings;
   const { files: _files, ...summary } = record;
-  record.files = [outputFile, await writeBatchSummary(dir, runId, summary), await writeMetrics(dir, runId, record.metrics ?? {})];
+  record.files = [
+    outputFile,
+    await writeBatchSummary(dir, runId, summary),
+    await writeMetrics(dir, runId, record.metrics ?? {}),
+    ...(traced.file ? [traced.file] : []),
+  ];
   return record;
 }

@@ -19,7 +19,11 @@ import {
   type RunParams,
   type RunResult,
   type RuntimeEvent,
+  type TraceSpan,
 } from '../runtime/protocol';
+import type { TokenUsage } from '../../shared/trace';
+import { connectionSecrets, redactSpans } from './otlp';
+import { keepTrace, SpanCollector, type TracingOptions } from './traceKeeper';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
@@ -49,6 +53,8 @@ export interface RunOptions extends Pick<
   signal?: AbortSignal;
   /** known before the run starts, so a caller can cancel it */
   runId?: string;
+  /** record the run's spans (trace.json, the OTLP export, token totals); default true */
+  trace?: boolean;
 }
 
 export interface RunRecord {
@@ -65,6 +71,12 @@ export interface RunRecord {
   durationMs: number;
   /** files written to the flow's results folder */
   files: string[];
+  /** the run's spans (secrets redacted), when it was traced */
+  trace?: TraceSpan[];
+  /** tokens of the run's LLM calls, from the API's usage, when it was traced */
+  tokens?: TokenUsage;
+  /** what went wrong besides the run itself (the trace export), to show as warnings */
+  warnings?: string[];
 }
 
 export interface BatchOptions extends Omit<RunOptions, 'inputs' | 'onEvent'> {
@@ -76,13 +88,19 @@ export interface BatchOptions extends Omit<RunOptions, 'inputs' | 'onEvent'> {
   onLine?: (e: LineEndEvent) => void;
 }
 
-export interface BatchRecord extends Omit<BatchResult, 'error'> {
+export interface BatchRecord extends Omit<BatchResult, 'error' | 'trace'> {
   runId: string;
   flowDir: string;
   error?: { code: string; message: string };
   outputFile: string;
   files: string[];
+  /** tokens of every line's and the aggregation's LLM calls, when the batch was traced */
+  tokens?: TokenUsage;
+  /** what went wrong besides the batch itself (the trace export), to show as warnings */
+  warnings?: string[];
 }
+
+export type { TracingOptions } from './traceKeeper';
 
 /** the runtime's own limit when a request names none (runtime/flowsession_runtime/server.py DEFAULT_TIMEOUTS) */
 const RUNTIME_DEFAULT_TIMEOUT_S = 600;
@@ -123,6 +141,7 @@ export class RunService {
 
   constructor(
     private readonly manager: SessionManager,
+    private readonly tracing: TracingOptions = {},
     /** where `${env:NAME}` values of .prompty files are read: the extension's or the CLI's environment */
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
@@ -243,6 +262,7 @@ export class RunService {
               ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
               ...(options.node ? { node: options.node, nodeOutputs } : {}),
               ...(options.debug ? { debug: true } : {}),
+              trace: options.trace !== false,
             },
             { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
           ),
@@ -263,7 +283,12 @@ export class RunService {
       }
       throw e;
     }
-    const files = options.node ? await writeNodeRunResult(dir, runId, options.node, result) : await writeRunResult(dir, runId, result);
+    const spans = redactSpans(result.trace ?? [], connectionSecrets(options.connections));
+    // the trace is written beside the results, not after them: a traced run costs no extra round of file writes
+    const [files, traced] = await Promise.all([
+      options.node ? writeNodeRunResult(dir, runId, options.node, result) : writeRunResult(dir, runId, result),
+      keepTrace(dir, runId, spans, this.tracing),
+    ]);
     return {
       runId,
       flowDir: dir,
@@ -276,6 +301,8 @@ export class RunService {
       startedAt,
       durationMs: Date.now() - started,
       files,
+      ...(spans.length ? { trace: spans, tokens: traced.tokens } : {}),
+      ...(traced.warnings.length ? { warnings: traced.warnings } : {}),
     };
   }
 
@@ -353,10 +380,14 @@ export class RunService {
     const containerData = inFlow ? `${IMAGE_PATHS.flow}/${rel}` : await copyFileIn(`flowsession-data-${runId}.jsonl`, dataFile);
     const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
+    const spans = new SpanCollector();
+    const secrets = connectionSecrets(options.connections);
     const onLine = (e: RuntimeEvent) => {
       if (e.event !== 'lineEnd') return;
-      output.add(e);
-      options.onLine?.(e);
+      const { trace, ...line } = e;
+      if (trace) spans.add(redactSpans(trace, secrets));
+      output.add(line);
+      options.onLine?.(line);
     };
     let result: BatchResult;
     try {
@@ -374,6 +405,7 @@ export class RunService {
             connections: options.connections ?? {},
             ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
             ...(options.variant ? { variant: options.variant } : {}),
+            trace: options.trace !== false,
           },
           { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
         ),
@@ -388,9 +420,20 @@ export class RunService {
           .catch(() => undefined);
     }
     await output.finish();
-    const summaryFile = await writeBatchSummary(dir, runId, { runId, ...result });
+    const { trace, ...summary } = result;
+    // the batch's root span first: a reader of trace.json meets the parent before its lines
+    const traced = await keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans.spans], this.tracing, spans.dropped);
+    const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });
     const metricsFile = await writeMetrics(dir, runId, result.metrics ?? {});
-    return { ...result, runId, flowDir: dir, outputFile, files: [outputFile, summaryFile, metricsFile] };
+    return {
+      ...summary,
+      runId,
+      flowDir: dir,
+      outputFile,
+      files: [outputFile, summaryFile, metricsFile, ...(traced.file ? [traced.file] : [])],
+      ...(traced.tokens ? { tokens: traced.tokens } : {}),
+      ...(traced.warnings.length ? { warnings: traced.warnings } : {}),
+    };
   }
 
   /**

@@ -7,12 +7,15 @@
  *       output.jsonl, inputs.jsonl, summary.json                       a batch
  *       metrics.json                                                   what log_metric recorded
  *       images/                                                        the images of its inputs and outputs
+ *       trace.json                                                     the spans, OTLP/JSON (run and batch)
  *
  * Every file is written so that a reader sees the old content or the new, never a partial one.
  */
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { LineEndEvent, RunMetrics, RunResult } from '../runtime/protocol';
+import type { TraceSpan } from '../../shared/trace';
+import { fromOtlp, toOtlp, type TraceResource } from './otlp';
 import { FILE_NAME } from '../../shared/protocol';
 import { RUN_ID } from '../../shared/runId';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
@@ -30,6 +33,8 @@ export const RUN_FILES = { output: 'flow.output.json', detail: 'flow.detail.json
 export const BATCH_FILES = { output: 'output.jsonl', summary: 'summary.json', inputs: 'inputs.jsonl' } as const;
 /** prompt flow's metrics of a run or batch: what its aggregation nodes logged with log_metric */
 export const METRICS_FILE = 'metrics.json';
+/** the run's spans in OpenTelemetry's OTLP/JSON shape */
+export const TRACE_FILE = 'trace.json';
 
 /** `<flow>/.promptflow`: prompt flow's results folder. */
 export function resultsFolder(flowDir: string): string {
@@ -135,6 +140,28 @@ export async function readMetrics(runDir: string): Promise<RunMetrics> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw e;
+  }
+}
+
+/** Writes a run's or batch's trace.json (OTLP/JSON) into its run folder; returns its path. */
+export async function writeTrace(flowDir: string, runId: string, spans: readonly TraceSpan[], resource: TraceResource): Promise<string> {
+  const file = path.join(runFolder(flowDir, runId), TRACE_FILE);
+  await writeJsonAtomic(file, toOtlp(spans, resource));
+  return file;
+}
+
+/** trace.json of the run in `runDir` holds spans larger than this only for huge batches: those are not read back */
+const MAX_TRACE_BYTES = 32 * 1024 * 1024;
+
+/** The spans of the run in `runDir` ([] when it has no trace.json or it cannot be read). */
+export async function readTrace(runDir: string): Promise<TraceSpan[]> {
+  try {
+    const file = path.join(runDir, TRACE_FILE);
+    const st = await fsp.lstat(file);
+    if (!st.isFile() || st.size > MAX_TRACE_BYTES) return [];
+    return fromOtlp(JSON.parse(await fsp.readFile(file, 'utf8')) as unknown);
+  } catch {
+    return [];
   }
 }
 

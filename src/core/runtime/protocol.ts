@@ -3,6 +3,10 @@
  * newline-delimited JSON over the runtime's stdin/stdout. Each method is declared once here, with its
  * params and result types; the Python side mirrors these names.
  */
+import type { TraceSpan } from '../../shared/trace';
+
+export type { TraceSpan } from '../../shared/trace';
+
 export const PROTOCOL_VERSION = 1;
 
 export interface RuntimeRequest<P = unknown> {
@@ -224,6 +228,8 @@ export interface RunParams extends FlowKindFields {
    * for a debugger to attach before it loads the tools; fails with `DebuggerUnavailable` when debugpy is missing
    */
   debug?: boolean;
+  /** record spans (flow, nodes, LLM calls) and return them as `trace`; default off */
+  trace?: boolean;
 }
 
 /** Codes of a failed run's `error` (flow-level, in a result; not an error response). */
@@ -302,6 +308,8 @@ export interface RunResult {
   metrics?: RunMetrics;
   /** node -> the variant that ran, for every node with variants (chosen with `variant`, else the default) */
   variants?: Record<string, string>;
+  /** with RunParams.trace: the run's spans, the flow span first-made (root), secrets redacted */
+  trace?: TraceSpan[];
 }
 
 /** prompt flow's metrics.json: metric name -> number */
@@ -343,6 +351,8 @@ export interface BatchParams extends FlowKindFields {
   aggValues?: boolean;
   /** multi-engine batch: read no data, run only the aggregation nodes over these lists (node -> input -> values in line order) */
   aggregationLists?: Record<string, Record<string, unknown[]>>;
+  /** record spans: each lineEnd carries its line's, the result the batch's root span and the aggregation's; default off */
+  trace?: boolean;
 }
 
 export interface BatchResult {
@@ -365,6 +375,8 @@ export interface BatchResult {
   metrics?: RunMetrics;
   /** node -> the variant that made every line's outputs, for every node with variants */
   variants?: Record<string, string>;
+  /** with BatchParams.trace: the batch's root span (the lines' parent) and the aggregation's spans */
+  trace?: TraceSpan[];
 }
 
 // ---- cancel / shutdown ---------------------------------------------------------------------
@@ -432,6 +444,8 @@ export interface LineEndEvent extends RuntimeEventBase {
   error?: FlowRunError;
   /** with BatchParams.aggValues: the values this line gives the aggregation nodes (node -> input -> value) */
   agg?: Record<string, Record<string, unknown>>;
+  /** with BatchParams.trace: this line's spans, its root a child of the batch's root span */
+  trace?: TraceSpan[];
 }
 /** A debug run's debugpy listens on this port of the session's loopback and waits for a debugger. */
 export interface DebugListeningEvent extends RuntimeEventBase {

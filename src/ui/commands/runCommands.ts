@@ -8,6 +8,7 @@ import { withLongWork } from '../feedback';
 import { resolveFlow, type FlowArg } from '../flowIndex';
 import { openSessionPanel } from '../panelBridge';
 import { parseInputValue } from '../../shared/inputValue';
+import { tokensText, type TokenUsage } from '../../shared/trace';
 import type { CommandDeps } from './commandDeps';
 
 function inputsOf(flowPath: string): Promise<Record<string, { type?: string; default?: unknown }>> {
@@ -24,6 +25,12 @@ export function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
   } else if (ev.event === 'nodeEnd') {
     ctx.log.info(`[${ev.node}] ${ev.status} in ${ev.durationMs} ms`);
   }
+}
+
+/** A run's or batch's token totals and trace warnings (an export that failed) in the output channel. */
+function logTrace(ctx: Ctx, runId: string, record: { tokens?: TokenUsage; warnings?: string[] }): void {
+  if (record.tokens) ctx.log.info(`Run ${runId} tokens: ${tokensText(record.tokens)}`);
+  for (const w of record.warnings ?? []) ctx.log.warn(`Run ${runId}: ${w}`);
 }
 
 /** The flow's inputs, asked one by one with their defaults offered; undefined when the user backs out. */
@@ -80,6 +87,7 @@ export async function runFlow(d: CommandDeps, arg: FlowArg): Promise<void> {
 export async function reportRunRecord(d: CommandDeps, record: RunRecord, verb = 'Run'): Promise<void> {
   const { ctx } = d;
   const { runId, flowDir } = record;
+  logTrace(ctx, runId, record);
   if (record.status === 'Completed') {
     ctx.log.info(`Run ${runId} completed: ${JSON.stringify(record.outputs)}`);
     const choice = await vscode.window.showInformationMessage(
@@ -131,6 +139,7 @@ export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
     }),
   );
   ctx.log.info(`Batch ${runId}: ${record.status}, ${record.completed}/${record.total} completed, ${record.failed} failed`);
+  logTrace(ctx, runId, record);
   const choice = await (record.status === 'Completed' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(
     `Batch run of ${path.basename(flowDir)}: ${record.completed} of ${record.total} lines completed, ${record.failed} failed.`,
     'Open Output',

@@ -18,6 +18,7 @@ import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
+import { flowGraph } from '../../shared/flowGraph';
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
 import { variantChoicesFromFlow, variantSelectors } from '../../shared/variantChoices';
 import {
@@ -30,6 +31,7 @@ import {
   type SessionView,
   type WebviewMessage,
 } from '../../shared/protocol';
+import { handleInsightRequest, isInsightRequest, runTimeline } from './panelInsights';
 import type { Disposable, PanelServices } from './panelServices';
 
 /** The editor actions the controller asks of its host. */
@@ -38,6 +40,10 @@ export interface PanelHost {
   openFile(absPath: string): PromiseLike<unknown>;
   /** asks before a reset drops packages installed by hand */
   confirmReset(flowName: string): PromiseLike<boolean>;
+  /** opens a file of the flow at a line (1-based) */
+  openSource(absPath: string, line: number): PromiseLike<unknown>;
+  /** opens text in a new untitled editor (a value too long for the panel) */
+  openUntitled(text: string, language: 'json' | 'plaintext'): PromiseLike<unknown>;
 }
 
 /** a node output over this is shown as a preview: the webview is not a place for megabytes of JSON */
@@ -179,6 +185,14 @@ export class PanelController {
   }
 
   private async dispatch(msg: WebviewMessage): Promise<void> {
+    if (isInsightRequest(msg))
+      return handleInsightRequest(msg, {
+        flowDir: this.flowDir,
+        post: (m) => this.post(m),
+        notice: (level, message) => this.notice(level, message),
+        openSource: (file, line) => this.host.openSource(file, line),
+        openUntitled: (text, language) => this.host.openUntitled(text, language),
+      });
     switch (msg.type) {
       case 'ready':
         this.webviewReady = true;
@@ -292,7 +306,9 @@ export class PanelController {
         durationMs: record.durationMs,
         ...(record.variants ? { variants: record.variants } : {}),
         ...(record.metrics && Object.keys(record.metrics).length ? { metrics: record.metrics } : {}),
+        ...(record.trace ? { timeline: runTimeline(record.trace) } : {}),
       });
+      if (record.warnings?.length) this.notice('info', record.warnings.join(' '));
       return record;
     } catch (e) {
       this.post({
@@ -521,16 +537,17 @@ export class PanelController {
     const value = analysis.parsed.value;
     const yamlProblem = analysis.parsed.problems[0];
     if (value === undefined || yamlProblem) {
-      this.post({
-        type: 'fields',
-        fields: this.state.fields,
-        error: yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.',
-      });
+      const error = yamlProblem ? `flow.dag.yaml: ${yamlProblem.message} (line ${yamlProblem.line})` : 'flow.dag.yaml could not be read.';
+      this.post({ type: 'fields', fields: this.state.fields, error });
+      this.post({ type: 'graph', graph: null, error });
       return;
     }
     this.updateChat(value);
     const choices = variantChoicesFromFlow(value);
     if (JSON.stringify(choices) !== JSON.stringify(this.state.variantChoices)) this.post({ type: 'variants', choices });
+    const graph = flowGraph(value);
+    if (this.state.graphError !== undefined || JSON.stringify(graph) !== JSON.stringify(this.state.graph))
+      this.post({ type: 'graph', graph });
     const fields = fieldsFromFlow(value);
     // an unchanged form is not re-sent: re-rendering it would take the focus from the field being typed in
     if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;

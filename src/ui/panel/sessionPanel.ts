@@ -116,6 +116,19 @@ export class SessionPanel implements vscode.Disposable {
     this.controller = new PanelController(services, flowDir, {
       postMessage: (msg) => panel.webview.postMessage(msg),
       openFile: (file) => vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside }),
+      openSource: (file, line) => {
+        const at = new vscode.Position(Math.max(0, line - 1), 0);
+        return vscode.window.showTextDocument(vscode.Uri.file(file), {
+          preview: true,
+          viewColumn: vscode.ViewColumn.Beside,
+          selection: new vscode.Range(at, at),
+        });
+      },
+      openUntitled: async (text, language) =>
+        vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ content: text, language }), {
+          preview: true,
+          viewColumn: vscode.ViewColumn.Beside,
+        }),
       confirmReset: async (name) => {
         const reset = 'Reset';
         const answer = await vscode.window.showWarningMessage(

@@ -1,8 +1,10 @@
 /// <reference lib="dom" />
 /** The current run: node by node (status, duration, logs, output), then the flow's outputs or error. */
-import { el, formatDuration, json, pre } from '../dom';
+import { el, formatDuration, pre } from '../dom';
 import { formatMetric, formatVariants } from '../../shared/metricsTable';
 import type { NodeView, RunErrorView, RunView } from '../../shared/protocol';
+import { renderTimeline } from './timelineView';
+import { renderOutputs, renderValue } from './valueView';
 
 function errorBlock(e: RunErrorView, testid: string): HTMLElement {
   return el(
@@ -13,7 +15,7 @@ function errorBlock(e: RunErrorView, testid: string): HTMLElement {
   );
 }
 
-function nodeBlock(n: NodeView): HTMLElement {
+function nodeBlock(n: NodeView, runId: string | undefined): HTMLElement {
   return el(
     'div',
     { class: 'node', 'data-node': n.node, 'data-status': n.status },
@@ -26,7 +28,7 @@ function nodeBlock(n: NodeView): HTMLElement {
       el('span', { class: 'muted' }, formatDuration(n.durationMs)),
     ),
     n.log ? pre(n.logTruncated ? `[earlier output not shown]\n${n.log}` : n.log, { class: 'node-log' }) : null,
-    n.output !== undefined ? pre(json(n.output), { class: 'node-output' }) : null,
+    n.output !== undefined ? renderValue(n.output, runId ? { runId, kind: 'node', name: n.node } : undefined, 'node-output') : null,
     n.error ? errorBlock(n.error, 'node-error') : null,
   );
 }
@@ -49,7 +51,7 @@ export function renderRun(run: RunView | null): Node[] {
       run.variants ? el('span', { class: 'muted', 'data-testid': 'run-variants' }, `variants: ${formatVariants(run.variants)}`) : null,
       active ? el('vscode-button', { 'data-action': 'cancel', 'data-run': run.runId, appearance: 'secondary' }, 'Cancel') : null,
     ),
-    el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map(nodeBlock)),
+    el('div', { class: 'nodes', 'data-testid': 'run-nodes' }, ...run.nodes.map((n) => nodeBlock(n, active ? undefined : run.runId))),
     run.error ? errorBlock(run.error, 'run-error') : null,
     !run.outputs && run.streamed && Object.keys(run.streamed).length
       ? el(
@@ -61,7 +63,10 @@ export function renderRun(run: RunView | null): Node[] {
           ),
         )
       : null,
-    run.outputs ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), pre(json(run.outputs), { 'data-testid': 'run-outputs' })) : null,
+    // values are opened whole from the run's files, which exist once the run ended
+    run.outputs
+      ? el('div', { class: 'outputs' }, el('h3', {}, 'Outputs'), renderOutputs(run.outputs, active ? undefined : run.runId))
+      : null,
     run.metrics
       ? el(
           'div',
@@ -70,5 +75,6 @@ export function renderRun(run: RunView | null): Node[] {
           ...Object.entries(run.metrics).map(([k, v]) => el('div', { 'data-metric': k }, el('code', {}, k), ` ${formatMetric(v)}`)),
         )
       : null,
+    run.timeline && run.timeline.rows.length ? renderTimeline(run.timeline) : null,
   ].filter((n): n is HTMLElement => n !== null);
 }

@@ -94,9 +94,13 @@ describe('session panel (UI)', function () {
     assert.strictEqual(await greet.getAttribute('data-status'), 'Completed');
     assert.match((await greet.locator('.node-log').textContent()) ?? '', /greeting Panel/);
     assert.strictEqual(await frame.locator('.node[data-node="render_prompt"]').getAttribute('data-status'), 'Completed');
-    const outputs = JSON.parse((await frame.locator('[data-testid="run-outputs"]').textContent()) ?? '{}') as Record<string, string>;
-    assert.strictEqual(outputs.greeting, 'Hello, Panel!');
-    assert.match(outputs.prompt, /Hello, Panel!/);
+    // outputs are readable: a text output shows as text with its line breaks, not as a JSON string of \n
+    const output = (name: string) => frame.locator(`[data-testid="run-outputs"] [data-output="${name}"] [data-testid="value-text"]`);
+    assert.strictEqual(await output('greeting').textContent(), 'Hello, Panel!');
+    assert.match(
+      (await output('prompt').textContent()) ?? '',
+      /^# system:\nYou are a friendly assistant\.\n\n# user:\nReply to this greeting: Hello, Panel!\n?$/,
+    );
     assert.strictEqual(await frame.locator('[data-testid="session-state"]').textContent(), 'Ready');
   });
 
@@ -114,14 +118,59 @@ describe('session panel (UI)', function () {
     assert.strictEqual(await frame.locator('vscode-text-field[data-input="name"]').evaluate((e) => (e as HTMLInputElement).value), 'Panel');
   });
 
+  it("draws the flow as a graph with each node's status, shows the run's trace timeline, and opens a node's source", async () => {
+    const frame = await panel();
+    const graph = frame.locator('[data-testid="flow-graph"]');
+    await graph.waitFor({ timeout: 15_000 });
+    assert.deepStrictEqual(
+      await graph.locator('[data-graph-node]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-graph-node')).sort()),
+      ['input:excited', 'input:name', 'node:greet', 'node:render_prompt', 'output:greeting', 'output:prompt'],
+    );
+    assert.strictEqual(await graph.locator('path.graph-edge').count(), 5);
+    assert.strictEqual(await graph.locator('[data-graph-node="node:greet"]').getAttribute('data-status'), 'completed');
+    assert.match((await graph.locator('[data-graph-node="node:render_prompt"]').textContent()) ?? '', /completed · \d+ ms/);
+    const trace = frame.locator('[data-testid="trace-timeline"]');
+    await trace.waitFor({ timeout: 15_000 });
+    assert.deepStrictEqual(await trace.locator('[data-span]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-span'))), [
+      'flow',
+      'greet',
+      'render_prompt',
+    ]);
+    assert.match((await trace.locator('[data-testid="trace-totals"]').textContent()) ?? '', /^0 LLM calls, 0 tokens \(0 in, 0 out\) in /);
+    await graph.locator('[data-graph-node="node:greet"]').click();
+    await wb().page.locator('.tabs-container .tab[aria-label^="greet.py"]').waitFor({ timeout: 15_000 });
+  });
+
   it('lists the run in the history and opens its files in the editor', async () => {
     const frame = await panel();
     await frame.locator('vscode-panel-tab#tab-history').click();
     const row = frame.locator('vscode-data-grid-row[data-run]').first();
     await row.waitFor({ timeout: 15_000 });
     assert.match((await row.textContent()) ?? '', /Completed/);
+    assert.ok((await row.locator('vscode-link[data-file="trace.json"]').count()) === 1, 'the run keeps its trace');
+    await row.locator('vscode-link[data-action="showTrace"]').click();
+    await frame.locator('.history-trace [data-testid="trace-timeline"] [data-span="greet"]').waitFor({ timeout: 15_000 });
     await row.locator('vscode-link[data-file="flow.output.json"]').click();
     await wb().page.locator('.tabs-container .tab[aria-label^="flow.output.json"]').waitFor({ timeout: 15_000 });
+  });
+
+  it('compares two runs of the history side by side', async () => {
+    await wb().runCommandWhenShown('Flow Session: Open Session Panel');
+    const frame = await panel();
+    await frame.locator('vscode-panel-tab#tab-run').click();
+    await frame.locator('vscode-text-field[data-input="name"] input').fill('Second');
+    await frame.locator('vscode-button[data-testid="run-button"]').click();
+    await frame.locator('[data-testid="run-status"]', { hasText: 'Completed' }).waitFor({ timeout: RUN_TIMEOUT_MS });
+    await frame.locator('vscode-panel-tab#tab-history').click();
+    await frame.locator('vscode-data-grid-row[data-run]').nth(1).waitFor({ timeout: 15_000 });
+    await frame.locator('vscode-checkbox[data-select]').nth(0).click();
+    await frame.locator('vscode-checkbox[data-select]').nth(1).click();
+    await frame.locator('vscode-button[data-testid="compare-button"]:not([disabled])').click();
+    const lines = frame.locator('[data-testid="compare-lines"]');
+    await lines.waitFor({ timeout: 15_000 });
+    const text = (await lines.textContent()) ?? '';
+    assert.ok(text.includes('Hello, Second!') && text.includes('Hello, Panel!'), text);
+    assert.match((await frame.locator('[data-testid="compare-summary"]').textContent()) ?? '', /Tokens0 tokens \(0 in, 0 out\)0 tokens/);
   });
 
   it("streams a node's output while it runs, and cancels the run", async () => {
@@ -150,10 +199,15 @@ describe('session panel (UI)', function () {
     await frame.locator('.node[data-node="greet"] .node-log', { hasText: 'greeting slow' }).waitFor({ timeout: 60_000 });
     // the log is there while the node and the run still go: it was streamed, not shown at the end
     assert.strictEqual(await frame.locator('.node[data-node="greet"]').getAttribute('data-status'), 'Running');
+    // the graph follows the run live: greet runs, render_prompt waits for it
+    const graphNode = (id: string) => frame.locator(`[data-testid="flow-graph"] [data-graph-node="${id}"]`);
+    assert.strictEqual(await graphNode('node:greet').getAttribute('data-status'), 'running');
+    assert.strictEqual(await graphNode('node:render_prompt').getAttribute('data-status'), 'pending');
     assert.strictEqual(await frame.locator('[data-testid="run-status"]').textContent(), 'Running');
     await frame.locator('[data-testid="run-head"] vscode-button[data-action="cancel"]').click();
     await frame.locator('[data-testid="run-status"]', { hasText: 'Canceled' }).waitFor({ timeout: 30_000 });
     assert.strictEqual(await frame.locator('.node[data-node="render_prompt"]').count(), 0, 'no node after the cancelled one ran');
+    assert.strictEqual(await graphNode('node:greet').getAttribute('data-status'), 'canceled');
     assert.strictEqual(
       await frame.locator('vscode-button[data-testid="run-button"]').getAttribute('disabled'),
       null,

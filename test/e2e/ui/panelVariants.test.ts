@@ -131,16 +131,21 @@ describe('session panel: variants, metrics and Run Node (UI)', function () {
   it("lists the runs with their metrics and variants, and shows picked runs' metrics side by side", async () => {
     const frame = await panel();
     await frame.locator('vscode-panel-tab#tab-history').click();
-    const picks = frame.locator('input[data-compare]');
+    const picks = frame.locator('vscode-checkbox[data-select]');
     await picks.nth(1).waitFor({ timeout: 15_000 });
-    assert.strictEqual(await picks.count(), 2);
-    await picks.nth(0).check();
-    await picks.nth(1).check();
-    const table = frame.locator('table[data-testid="metrics-compare"]');
-    await table.waitFor({ timeout: 10_000 });
-    // newest first: the loud run (10 capitals), then the quiet one (none)
-    assert.deepStrictEqual(await table.locator('tr[data-metric="capitals"] td').allTextContents(), ['capitals', '10', '0']);
-    assert.match((await table.locator('thead').textContent()) ?? '', /shout=loud[\s\S]*shout=quiet/);
+    // newest first: the loud run (10 capitals), then the quiet one (none); each row shows its metrics and variants
+    assert.match((await frame.locator('vscode-data-grid-row[data-run]').nth(0).textContent()) ?? '', /shout=loud[\s\S]*capitals=10/);
+    await picks.nth(0).click();
+    await picks.nth(1).click();
+    await frame.locator('vscode-button[data-testid="compare-button"]:not([disabled])').click();
+    const summary = frame.locator('[data-testid="compare-summary"]');
+    await summary.waitFor({ timeout: 15_000 });
+    assert.deepStrictEqual(await summary.locator('tr.compare-metric').first().locator('th, td').allTextContents(), [
+      'metric capitals',
+      '10',
+      '0',
+    ]);
+    assert.match((await summary.textContent()) ?? '', /shout=loud[\s\S]*shout=quiet/);
   });
 
   it('runs the node of the Run Node CodeLens alone in the panel', async () => {

@@ -26,6 +26,7 @@ import { storeImages } from '../../../src/core/runs/imageFiles';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { parseWebviewMessage } from '../../../src/shared/protocol';
 import { runCli } from '../../support/cli';
+import { startOtlpReceiver } from '../../support/otlpReceiver';
 import { assertClear, guardFlow, guardedFlowJar, hostile } from '../../support/faults/tally';
 import { HELLO_FLOW, toolFlow } from '../../support/flows/fixtures';
 import { waitUntil, within } from '../../support/waiting';
@@ -427,6 +428,15 @@ return json.dumps(r)`),
         { type: 'run', inputs: {}, variants: { '../node': 'v1' } },
         { type: 'run', inputs: {}, variants: { node: { v: 1 } } },
         { type: 'run', inputs: {}, variants: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`n${i}`, 'v'])) },
+        { type: 'openNodeSource', node: '../../etc/passwd' },
+        { type: 'openNodeSource', node: 'x'.repeat(10_000) },
+        { type: 'openValue', runId: 'r1', kind: 'file', name: 'a' },
+        { type: 'openValue', runId: '../r1', kind: 'node', name: 'a' },
+        { type: 'compareRuns', runIds: ['r1'] },
+        { type: 'compareRuns', runIds: ['r1', 'r1'] },
+        { type: 'compareRuns', runIds: Array.from({ length: 50 }, (_, i) => `r${i}`) },
+        { type: 'compareRuns', runIds: ['r1', '../../etc'] },
+        { type: 'compareRuns', runIds: { 0: 'a', 1: 'b', length: 2 } },
         new (class Forged {
           type = 'ready';
         })(),
@@ -627,6 +637,39 @@ return json.dumps(r)`),
         const c = await new Docker(testEngine().endpoint.options).getContainer(s.container!).inspect();
         assert.ok(!JSON.stringify({ env: c.Config.Env, labels: c.Config.Labels }).includes(secret), 'not in the container env or labels');
       });
+    });
+  });
+
+  it('a connection secret reaches no span: not from a tool output, an exception, a print or an echoed connection field', async () => {
+    await hostile('connection secret in a trace', async () => {
+      const secret = `sk-${crypto.randomBytes(12).toString('hex')}`;
+      const collector = await startOtlpReceiver();
+      const dir = jar.make({
+        'flow.dag.yaml': `inputs:\n  mode:\n    type: string\noutputs:\n  out:\n    type: string\n    reference: \${leak.output}\nnodes:\n- name: leak\n  type: python\n  source: {type: code, path: leak.py}\n  inputs:\n    conn: my_conn\n    mode: \${inputs.mode}\n`,
+        // the key as the output, in an exception, printed, and the connection object itself (its fields) as the output
+        'leak.py': `from promptflow import tool\nfrom promptflow.connections import CustomConnection\n\n\n@tool\ndef leak(conn: CustomConnection, mode: str) -> object:\n    key = conn.secrets["api_key"]\n    print("printing", key)\n    if mode == "raise":\n        raise ValueError("bad key " + key)\n    if mode == "echo":\n        return {"secrets": dict(conn.secrets), "configs": dict(conn.configs), "repr": repr(conn)}\n    return "the key is " + key\n`,
+      });
+      const m = testManager();
+      try {
+        const runs = new RunService(m, { otlpEndpoint: collector.url });
+        const connections = { my_conn: { type: 'CustomConnection', api_key: secret, configs: { endpoint: 'http://e' } } } as never;
+        for (const mode of ['output', 'raise', 'echo']) {
+          const r = await runs.run(dir, { connections, inputs: { mode } });
+          assert.ok(r.trace && r.trace.length >= 2, `${mode}: the run was traced`);
+          assert.ok(!JSON.stringify(r.trace).includes(secret), `${mode}: the secret is in a span`);
+          const file = path.join(dir, '.promptflow', 'runs', r.runId, 'trace.json');
+          assert.ok(!fs.readFileSync(file, 'utf8').includes(secret), `${mode}: the secret is in trace.json`);
+        }
+        assert.strictEqual(collector.requests.length, 3);
+        for (const req of collector.requests) assert.ok(!req.body.includes(secret), 'the secret is in an OTLP export');
+        assert.ok(
+          collector.requests.some((q) => q.body.includes('***')),
+          'the secret was masked where it appeared',
+        );
+      } finally {
+        m.dispose();
+        await collector.close();
+      }
     });
   });
 });

@@ -75,4 +75,27 @@ describe('panel state', () => {
     const other = { ...emptyState('/x', 'x'), history: [{ runId: 'a', kind: 'run' as const, status: 'Completed', time: 't', files: [] }] };
     assert.strictEqual(apply(start, { type: 'state', state: other }), other);
   });
+
+  it("keeps the graph (the last readable one with the reason when the flow breaks), a run's timeline, comparisons and history traces", () => {
+    const graph = { nodes: [{ id: 'node:a', kind: 'node' as const, name: 'a' }], edges: [] };
+    const timeline = { rows: [], totalMs: 3, totals: { run: { input: 1, output: 2, total: 3 }, byNode: {}, llmCalls: 1 }, omitted: 0 };
+    let s = apply(start, { type: 'graph', graph }, { type: 'graph', graph: null, error: 'flow.dag.yaml: bad (line 2)' });
+    assert.strictEqual(s.graph, graph);
+    assert.strictEqual(s.graphError, 'flow.dag.yaml: bad (line 2)');
+    s = apply(s, { type: 'graph', graph });
+    assert.strictEqual(s.graphError, undefined);
+    s = apply(
+      s,
+      { type: 'runStarted', runId: 'r1', startedAt: 't' },
+      { type: 'runEnded', runId: 'r1', status: 'Completed', outputs: {}, durationMs: 3, timeline },
+      { type: 'comparison', comparison: { runs: [] } },
+      { type: 'historyTrace', trace: { runId: 'r0', timeline } },
+    );
+    assert.strictEqual(s.run?.timeline, timeline);
+    assert.deepStrictEqual(s.comparison, { runs: [] });
+    assert.strictEqual(s.historyTrace?.runId, 'r0');
+    s = apply(s, { type: 'comparison', comparison: null }, { type: 'historyTrace', trace: null });
+    assert.strictEqual(s.comparison, null);
+    assert.strictEqual(s.historyTrace, null);
+  });
 });

@@ -20,6 +20,13 @@ describe('panel protocol: messages from the webview', () => {
       { type: 'run', inputs: {} },
       { type: 'chatSend', message: 'What is a session?', inputs: { style: 'brief' } },
       { type: 'chatClear' },
+      { type: 'openNodeSource', node: 'fetch_text-content_from.url' },
+      { type: 'openValue', runId: 'r1', kind: 'node', name: 'summarize' },
+      { type: 'openValue', runId: 'r1', kind: 'output', name: 'answer' },
+      { type: 'compareRuns', runIds: ['r1', 'r2', 'r3'] },
+      { type: 'compareRuns', runIds: [] },
+      { type: 'showTrace', runId: 'r1' },
+      { type: 'hideTrace' },
     ];
     for (const m of good) {
       const r = parseWebviewMessage(m);
@@ -107,5 +114,18 @@ describe('panel protocol: messages from the webview', () => {
     const r = parseWebviewMessage({ type: 'run', inputs });
     assert.ok(r.ok && r.message.type === 'run');
     assert.notStrictEqual(r.message.inputs, inputs);
+  });
+
+  it('refuses graph, value and comparison requests that name no node, a bad kind or the wrong runs', () => {
+    assert.match(refused({ type: 'openNodeSource', node: '../x' }), /not a node or output name/);
+    refused({ type: 'openNodeSource', node: 'x'.repeat(MESSAGE_LIMITS.nameChars + 1) });
+    refused({ type: 'openNodeSource' });
+    assert.match(refused({ type: 'openValue', runId: 'r1', kind: 'file', name: 'a' }), /kind/);
+    refused({ type: 'openValue', runId: 'r1', kind: 'node', name: 'a', path: '/etc' });
+    assert.match(refused({ type: 'compareRuns', runIds: ['r1'] }), /two runs or more/);
+    assert.match(refused({ type: 'compareRuns', runIds: ['r1', 'r1'] }), /twice/);
+    assert.match(refused({ type: 'compareRuns', runIds: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] }), /too many/);
+    refused({ type: 'compareRuns', runIds: ['r1', 'a/b'] });
+    refused({ type: 'compareRuns', runIds: 'r1,r2' });
   });
 });

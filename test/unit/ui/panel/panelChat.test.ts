@@ -66,6 +66,8 @@ function chatPanel(flowDir: string) {
     },
     openFile: async () => undefined,
     confirmReset: async () => true,
+    openSource: async () => undefined,
+    openUntitled: async () => undefined,
   };
   return { controller: new PanelController(services, flowDir, host), posted, runs, gate };
 }

@@ -11,6 +11,7 @@ import type { SessionStatus } from '../../../../src/core/session/state';
 import { PanelController, type PanelHost } from '../../../../src/ui/panel/panelController';
 import type { PanelServices } from '../../../../src/ui/panel/panelServices';
 import type { HostMessage } from '../../../../src/shared/protocol';
+import { writeTrace } from '../../../../src/core/runs/runStore';
 import { waitUntil } from '../../../support/waiting';
 
 const SAMPLE = path.join(__dirname, '../../../../samples/hello-flow');
@@ -78,6 +79,18 @@ function world(flowDir: string) {
         if (releaseRun === undefined && options.inputs?.name === 'wait') await new Promise<void>((r) => (releaseRun = r));
         ev({ event: 'nodeEnd', node: 'greet', status: 'Completed', durationMs: 5, output: 'Hello, Ada!' });
         const metrics = options.inputs?.name === 'scored' ? { metrics: { accuracy: 0.5 } } : {};
+        const span = (spanId: string, name: string, kind: 'flow' | 'node' | 'llm', parentSpanId?: string) => ({
+          traceId: 'ab'.repeat(16),
+          spanId,
+          ...(parentSpanId ? { parentSpanId } : {}),
+          name,
+          kind,
+          start: '1700000000000000000',
+          end: '1700000000005000000',
+          status: 'Ok' as const,
+          attributes: (kind === 'llm' ? { 'gen_ai.usage.input_tokens': 5, 'gen_ai.usage.output_tokens': 2 } : {}) as Record<string, number>,
+        });
+        const trace = [span('f', 'flow', 'flow'), span('n', 'greet', 'node', 'f'), span('l', 'chat m', 'llm', 'n')];
         return {
           runId,
           flowDir: dir,
@@ -87,6 +100,7 @@ function world(flowDir: string) {
           durationMs: 9,
           files: [],
           ...metrics,
+          trace,
         };
       },
       cancel: async (runId: string) => {
@@ -103,6 +117,8 @@ function world(flowDir: string) {
     },
     openFile: async (f) => opened.push(f),
     confirmReset: async () => confirm,
+    openSource: async (f, line) => opened.push(`${f}:${line}`),
+    openUntitled: async (text, language) => opened.push(`untitled ${language}: ${text}`),
   };
   const controller = new PanelController(services, flowDir, host);
   return {
@@ -398,5 +414,127 @@ describe('panel controller', () => {
       [['hello_batch_20260101_000000_abc123', { accuracy: 0.75 }, { greet: 'loud' }]],
     );
     assert.ok(!JSON.stringify(w.controller.snapshot.history).includes(flowDir), 'no folder paths reach the webview');
+  });
+
+  it('sends the flow graph, and a new one when flow.dag.yaml changes', async () => {
+    const w = world(flowDir);
+    await w.controller.refreshFields();
+    const graph = w.controller.snapshot.graph;
+    assert.deepStrictEqual(
+      graph?.nodes.map((n) => n.id),
+      ['input:name', 'input:excited', 'node:greet', 'node:render_prompt', 'output:greeting', 'output:prompt'],
+    );
+    assert.ok(graph?.edges.some((e) => e.from === 'node:greet' && e.to === 'node:render_prompt'));
+    const file = path.join(flowDir, 'flow.dag.yaml');
+    const extra = '- name: extra\n  type: python\n  source: {type: code, path: greet.py}\n  inputs:\n    name: ${render_prompt.output}\n';
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('environment:', `${extra}environment:`));
+    await w.controller.refreshFields();
+    assert.ok(w.controller.snapshot.graph?.nodes.some((n) => n.id === 'node:extra'));
+    fs.writeFileSync(path.join(flowDir, 'flow.dag.yaml'), 'nodes: [\n');
+    await w.controller.refreshFields();
+    assert.ok(w.controller.snapshot.graphError, 'an unreadable flow says why');
+    assert.ok(
+      w.controller.snapshot.graph?.nodes.some((n) => n.id === 'node:extra'),
+      'and keeps the last graph',
+    );
+  });
+
+  it('opens a clicked node at its tool function, and says why when a node has no source file', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'openNodeSource', node: 'greet' });
+    const code = fs.readFileSync(path.join(flowDir, 'greet.py'), 'utf8').split('\n');
+    const line = code.findIndex((l) => /^def greet/.test(l)) + 1;
+    assert.deepStrictEqual(w.opened, [`${path.join(flowDir, 'greet.py')}:${line}`]);
+    await w.controller.handleMessage({ type: 'openNodeSource', node: 'render_prompt' });
+    assert.strictEqual(w.opened[1], `${path.join(flowDir, 'prompt.jinja2')}:1`);
+    await w.controller.handleMessage({ type: 'openNodeSource', node: 'nope' });
+    assert.match(w.controller.snapshot.notice?.message ?? '', /no node named 'nope'/);
+    assert.strictEqual(w.opened.length, 2);
+  });
+
+  it('ends a traced run with its timeline and token totals', async () => {
+    const w = world(flowDir);
+    await w.controller.handleMessage({ type: 'run', inputs: { name: 'Ada', excited: true } });
+    const tl = w.controller.snapshot.run?.timeline;
+    assert.deepStrictEqual(
+      tl?.rows.map((r) => [r.name, r.depth]),
+      [
+        ['flow', 0],
+        ['greet', 1],
+        ['chat m', 2],
+      ],
+    );
+    assert.deepStrictEqual(tl?.totals.byNode, { greet: { input: 5, output: 2, total: 7 } });
+  });
+
+  it('opens a whole value of a run in an untitled editor, and compares runs side by side', async () => {
+    const w = world(flowDir);
+    const runDir = (id: string) => path.join(flowDir, '.promptflow', 'runs', id);
+    const detail = (name: string, prompt: string) => ({
+      flow_runs: [
+        {
+          run_id: 'x',
+          status: 'Completed',
+          inputs: { name },
+          output: { greeting: `Hello, ${name}!` },
+          start_time: '2026-01-01T00:00:00Z',
+          system_metrics: { duration: 1.5 },
+        },
+      ],
+      node_runs: [{ node: 'render_prompt', status: 'Completed', output: prompt }],
+    });
+    for (const [id, name] of [
+      ['r1', 'Ada'],
+      ['r2', 'Bob'],
+    ]) {
+      fs.mkdirSync(runDir(id), { recursive: true });
+      fs.writeFileSync(path.join(runDir(id), 'flow.detail.json'), JSON.stringify(detail(name, `line one\nline two ${name}`)));
+    }
+    await w.controller.handleMessage({ type: 'openValue', runId: 'r1', kind: 'node', name: 'render_prompt' });
+    assert.deepStrictEqual(w.opened, ['untitled plaintext: line one\nline two Ada']);
+    await w.controller.handleMessage({ type: 'openValue', runId: 'r2', kind: 'output', name: 'greeting' });
+    assert.strictEqual(w.opened[1], 'untitled plaintext: Hello, Bob!');
+    await w.controller.handleMessage({ type: 'compareRuns', runIds: ['r1', 'r2'] });
+    const c = w.controller.snapshot.comparison;
+    assert.deepStrictEqual(
+      c?.runs.map((r) => [r.runId, r.status, r.durationMs, r.lines[0].inputs, r.lines[0].outputs]),
+      [
+        ['r1', 'Completed', 1500, { name: 'Ada' }, { greeting: 'Hello, Ada!' }],
+        ['r2', 'Completed', 1500, { name: 'Bob' }, { greeting: 'Hello, Bob!' }],
+      ],
+    );
+    await w.controller.handleMessage({ type: 'compareRuns', runIds: [] });
+    assert.strictEqual(w.controller.snapshot.comparison, null);
+  });
+
+  it('shows the trace of a run of the history as a timeline, and says so when a run has none', async () => {
+    const w = world(flowDir);
+    await writeTrace(
+      flowDir,
+      'r7',
+      [
+        {
+          traceId: 'f'.repeat(32),
+          spanId: '1'.repeat(16),
+          name: 'flow',
+          kind: 'flow',
+          start: '1000000',
+          end: '3000000',
+          status: 'Ok',
+          attributes: { span_type: 'Flow' },
+        },
+      ],
+      { flow: 'hello-flow', runId: 'r7' },
+    );
+    await w.controller.handleMessage({ type: 'showTrace', runId: 'r7' });
+    assert.strictEqual(w.controller.snapshot.historyTrace?.runId, 'r7');
+    assert.deepStrictEqual(
+      w.controller.snapshot.historyTrace?.timeline.rows.map((r) => [r.name, r.durationMs]),
+      [['flow', 2]],
+    );
+    await w.controller.handleMessage({ type: 'hideTrace' });
+    assert.strictEqual(w.controller.snapshot.historyTrace, null);
+    await w.controller.handleMessage({ type: 'showTrace', runId: 'nothing-here' });
+    assert.match(w.controller.snapshot.notice?.message ?? '', /has no trace/);
   });
 });

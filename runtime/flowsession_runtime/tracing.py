@@ -1,0 +1,205 @@
+"""Spans of a run: one per flow line, node and LLM call, kept in memory and returned with the result.
+
+The host turns them into OpenTelemetry's OTLP/JSON (trace.json, the OTLP export); here they stay plain so
+that a span costs a dict and two clocks. Times are Unix nanoseconds sent as strings (JSON numbers lose them).
+Every text that reaches a span passes the run's redactor, so connection secrets never appear in one.
+"""
+import os
+import threading
+import time
+import urllib.parse
+
+from .wire import TRUNCATED, dumps
+
+# characters of one attribute's text (inputs, output); a span is small whatever a node returns
+VALUE_LIMIT = 4096
+# a batch keeps every line's spans until it ends: its values are cut shorter
+BATCH_VALUE_LIMIT = 1024
+# spans of one line: a node looping over an LLM call cannot grow a line's trace without bound
+MAX_SPANS = 1000
+
+_local = threading.local()
+
+
+def new_id(nbytes):
+    return os.urandom(nbytes).hex()
+
+
+def value_text(value, redact, limit=VALUE_LIMIT):
+    """A value as JSON text (a string as itself), redacted, then cut to `limit` characters (in that order: a cut
+    through a secret would leave a prefix the redactor no longer recognises)."""
+    text = redact(value if isinstance(value, str) else dumps(value))
+    if len(text) > limit:
+        text = text[:limit] + TRUNCATED
+    return text
+
+
+class Span:
+    __slots__ = ("tracer", "span_id", "parent_id", "name", "kind", "start", "end", "status", "message", "attributes")
+
+    def __init__(self, tracer, name, kind, parent_id, attributes):
+        self.tracer = tracer
+        self.span_id = new_id(8)
+        self.parent_id = parent_id
+        self.name = name
+        self.kind = kind
+        self.start = time.time_ns()
+        self.end = None
+        self.status = "Unset"
+        self.message = None
+        self.attributes = dict(attributes or {})
+
+    def set(self, key, value):
+        if value is not None:
+            self.attributes[key] = value
+
+    def finish(self, ok=True, message=None):
+        self.end = time.time_ns()
+        self.status = "Ok" if ok else "Error"
+        if message:
+            self.message = self.tracer.redact(str(message))[:VALUE_LIMIT]
+        self.tracer.add(self)
+
+    def to_wire(self):
+        out = {"traceId": self.tracer.trace_id, "spanId": self.span_id, "name": self.name, "kind": self.kind,
+               "start": str(self.start), "end": str(self.end or self.start), "status": self.status,
+               "attributes": self.attributes}
+        if self.parent_id:
+            out["parentSpanId"] = self.parent_id
+        if self.message:
+            out["statusMessage"] = self.message
+        return out
+
+
+class Tracer:
+    """The spans of one line (or of a batch's aggregation), under one trace id."""
+
+    def __init__(self, redact, trace_id=None, value_limit=VALUE_LIMIT):
+        self.trace_id = trace_id or new_id(16)
+        self.redact = redact
+        self.value_limit = value_limit
+        self.spans = []
+        self.dropped = 0
+        self.lock = threading.Lock()
+
+    def start(self, name, kind, parent_id=None, attributes=None):
+        return Span(self, name, kind, parent_id, attributes)
+
+    def add(self, span):
+        with self.lock:
+            if len(self.spans) < MAX_SPANS:
+                self.spans.append(span)
+            else:
+                self.dropped += 1
+
+    def wire(self):
+        with self.lock:
+            return [s.to_wire() for s in self.spans]
+
+
+def enter(span):
+    """Makes `span` the current one of this thread (the node an LLM call belongs to); returns the previous."""
+    previous = getattr(_local, "span", None)
+    _local.span = span
+    return previous
+
+
+def leave(previous):
+    _local.span = previous
+
+
+def current():
+    return getattr(_local, "span", None)
+
+
+# -- LLM calls ----------------------------------------------------------------------------------------
+_OPERATIONS = (("chat/completions", "chat"), ("embeddings", "embeddings"), ("completions", "text_completion"))
+
+
+def _operation(url):
+    path = urllib.parse.urlsplit(url).path
+    for suffix, name in _OPERATIONS:
+        if path.endswith(suffix):
+            return name
+    return "chat"
+
+
+class LLMCall:
+    """The span of one OpenAI API request, with OpenTelemetry's GenAI attributes; a no-op outside a traced node."""
+
+    def __init__(self, url, body, headers):
+        parent = current()
+        self.span = None
+        if parent is None:
+            return
+        azure = "api-key" in headers
+        op = _operation(url)
+        model = body.get("model")
+        if azure and not model:
+            # an Azure OpenAI request names its deployment in the path: /openai/deployments/<name>/...
+            parts = urllib.parse.urlsplit(url).path.split("/")
+            if "deployments" in parts and parts.index("deployments") + 1 < len(parts):
+                model = urllib.parse.unquote(parts[parts.index("deployments") + 1])
+        where = urllib.parse.urlsplit(url)
+        # gen_ai.system as the conventions named it first, gen_ai.provider.name as they name it now
+        attrs = {"span_type": "LLM", "gen_ai.system": "az.ai.openai" if azure else "openai",
+                 "gen_ai.provider.name": "azure.ai.openai" if azure else "openai",
+                 "gen_ai.operation.name": op, "server.address": where.hostname or ""}
+        if where.port:
+            attrs["server.port"] = where.port
+        if model:
+            attrs["gen_ai.request.model"] = str(model)
+        for key, attr in (("temperature", "gen_ai.request.temperature"), ("top_p", "gen_ai.request.top_p"),
+                          ("max_tokens", "gen_ai.request.max_tokens")):
+            if isinstance(body.get(key), (int, float)) and not isinstance(body.get(key), bool):
+                attrs[attr] = body[key]
+        tracer = parent.tracer
+        request = {k: body[k] for k in ("messages", "prompt", "input") if k in body}
+        attrs["flowsession.inputs"] = value_text(request, tracer.redact, tracer.value_limit)
+        self.span = tracer.start("%s %s" % (op, model) if model else op, "llm", parent.span_id, attrs)
+
+    def done(self, response):
+        if self.span is None:
+            return
+        span = self.span
+        if isinstance(response, dict):
+            span.set("gen_ai.response.model", response.get("model") if isinstance(response.get("model"), str) else None)
+            span.set("gen_ai.response.id", response.get("id") if isinstance(response.get("id"), str) else None)
+            usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+            for key, attr in (("prompt_tokens", "gen_ai.usage.input_tokens"),
+                              ("completion_tokens", "gen_ai.usage.output_tokens"),
+                              ("total_tokens", "flowsession.usage.total_tokens")):
+                if isinstance(usage.get(key), int) and not isinstance(usage.get(key), bool):
+                    span.set(attr, usage[key])
+            choices = response.get("choices")
+            if isinstance(choices, list):
+                reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
+                if reasons:
+                    span.set("gen_ai.response.finish_reasons", [str(r) for r in reasons])
+                span.set("flowsession.output", value_text(
+                    [c.get("message", c.get("text")) for c in choices if isinstance(c, dict)], span.tracer.redact,
+                    span.tracer.value_limit))
+        span.finish(True)
+        span.set("flowsession.latency_ms", int((span.end - span.start) / 1e6))
+
+    def failed(self, error):
+        if self.span is None:
+            return
+        self.span.set("error.type", type(error).__name__)
+        self.span.finish(False, error)
+        self.span.set("flowsession.latency_ms", int((self.span.end - self.span.start) / 1e6))
+
+
+def warm_up(rounds=16):
+    """Runs the span code paths a few times (in the runtime's parent process, before any fork)."""
+    for _ in range(rounds):
+        tracer = Tracer(lambda text: text)
+        root = tracer.start("warm-up", "flow", None, {"span_type": "Flow"})
+        previous = enter(root)
+        span = tracer.start("node", "node", root.span_id, {"flowsession.node.name": "node"})
+        span.set("flowsession.inputs", value_text({"x": [1, "two"]}, tracer.redact))
+        span.set("flowsession.output", value_text("text", tracer.redact))
+        span.finish(True)
+        leave(previous)
+        root.finish(True)
+        tracer.wire()

@@ -1,0 +1,128 @@
+import json
+import os
+import unittest
+
+from tests.helpers import prompt_node, py_node
+from tests.test_llm import KEY, Stub, StubTestCase
+
+
+class TracingTest(StubTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.rt_files = {
+            "chat.jinja2": "# system:\nBe terse.\n\n# user:\n{{ question }}\n",
+            "up.py": """
+                from promptflow import tool
+
+                @tool
+                def up(text: str) -> str:
+                    return text.upper()
+                """,
+            "leak.py": """
+                from promptflow import tool
+                from promptflow.connections import CustomConnection
+
+                @tool
+                def leak(c: CustomConnection, text: str) -> str:
+                    if text == "raise":
+                        raise RuntimeError("the key is " + c.secret_key)
+                    return "the key is " + c.secret_key
+                """,
+        }
+
+    def setUp(self):
+        super().setUp()
+        self.files(self.rt_files)
+
+    def flow(self):
+        return {"inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${ask.output}"}},
+                "nodes": [py_node("shout", "up.py", {"text": "${inputs.q}"}),
+                          prompt_node("ask", "chat.jinja2", {"question": "${shout.output}", "model": "gpt-4o",
+                                                             "temperature": "0"},
+                                      node_type="llm", connection="oa", api="chat")]}
+
+    def conns(self):
+        return {"oa": {"type": "OpenAIConnection", "api_key": KEY, "base_url": self.base + "/v1"},
+                "custom": {"type": "CustomConnection", "secrets": {"secret_key": "hush-hush-0042"}}}
+
+    def test_a_run_has_a_flow_span_node_spans_and_an_llm_span_with_usage(self):
+        Stub.usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+        try:
+            r = self.run_flow(self.flow(), {"q": "hi"}, connections=self.conns(), trace=True)["result"]
+        finally:
+            Stub.usage = None
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        spans = {s["name"]: s for s in r["trace"]}
+        self.assertEqual(set(spans), {"flow", "shout", "ask", "chat gpt-4o"})
+        root = spans["flow"]
+        self.assertNotIn("parentSpanId", root)
+        self.assertEqual(len(root["traceId"]), 32)
+        self.assertEqual({s["traceId"] for s in r["trace"]}, {root["traceId"]})
+        self.assertEqual(spans["shout"]["parentSpanId"], root["spanId"])
+        self.assertEqual(spans["ask"]["parentSpanId"], root["spanId"])
+        llm = spans["chat gpt-4o"]
+        self.assertEqual(llm["parentSpanId"], spans["ask"]["spanId"])
+        self.assertEqual(llm["kind"], "llm")
+        a = llm["attributes"]
+        self.assertEqual((a["gen_ai.system"], a["gen_ai.operation.name"], a["gen_ai.request.model"]),
+                         ("openai", "chat", "gpt-4o"))
+        self.assertEqual((a["gen_ai.usage.input_tokens"], a["gen_ai.usage.output_tokens"],
+                          a["flowsession.usage.total_tokens"]), (7, 3, 10))
+        self.assertEqual(a["gen_ai.request.temperature"], 0)
+        self.assertIn("HI", a["flowsession.inputs"])
+        self.assertIn("echo: HI", a["flowsession.output"])
+        self.assertEqual(spans["shout"]["attributes"]["flowsession.output"], "HI")
+        self.assertLessEqual(int(root["start"]), int(spans["shout"]["start"]))
+        self.assertLessEqual(int(spans["ask"]["end"]), int(root["end"]))
+        self.assertNotIn(KEY, json.dumps(r["trace"]))
+
+    def test_no_trace_unless_asked(self):
+        r = self.run_flow(self.flow(), {"q": "hi"}, connections=self.conns())["result"]
+        self.assertNotIn("trace", r)
+
+    def test_a_failed_node_and_secrets_in_outputs_and_exceptions(self):
+        flow = {"inputs": {"t": {"type": "string"}}, "outputs": {"o": {"reference": "${leak.output}"}},
+                "nodes": [py_node("leak", "leak.py", {"c": "custom", "text": "${inputs.t}"})]}
+        for text in ("echo", "raise"):
+            r = self.run_flow(flow, {"t": text}, connections=self.conns(), trace=True)["result"]
+            dumped = json.dumps(r["trace"])
+            self.assertNotIn("hush-hush-0042", dumped)
+            self.assertNotIn(KEY, dumped)
+            node = [s for s in r["trace"] if s["name"] == "leak"][0]
+            if text == "raise":
+                self.assertEqual(node["status"], "Error")
+                self.assertIn("the key is ***", node["statusMessage"])
+            else:
+                self.assertEqual(node["status"], "Ok")
+                self.assertIn("***", node["attributes"]["flowsession.output"])
+
+    def test_a_batch_has_one_trace_with_a_span_per_line(self):
+        data = os.path.join(self.flow_dir, "lines.jsonl")
+        with open(data, "w") as f:
+            f.write("\n".join(json.dumps({"q": "l%d" % i}) for i in range(3)) + "\n")
+        events = []
+        resp = self.rt.call("batch", {"runId": "b-trace", "flow": self.flow(), "flowDir": self.flow_dir,
+                                      "dataPath": "lines.jsonl", "workers": 2, "connections": self.conns(),
+                                      "trace": True}, events=events)
+        r = resp["result"]
+        self.assertEqual(r["failed"], 0, r)
+        root = [s for s in r["trace"] if s["name"] == "batch"][0]
+        lines = [e for e in events if e.get("event") == "lineEnd"]
+        self.assertEqual(len(lines), 3)
+        for e in lines:
+            names = {s["name"]: s for s in e["trace"]}
+            line = names["line %d" % e["index"]]
+            self.assertEqual(line["parentSpanId"], root["spanId"])
+            self.assertEqual(line["traceId"], root["traceId"])
+            self.assertEqual(names["ask"]["parentSpanId"], line["spanId"])
+            self.assertIn("chat gpt-4o", names)
+
+
+class ValueTextTest(unittest.TestCase):
+    def test_a_secret_across_the_cut_is_masked_before_cutting(self):
+        from flowsession_runtime import capture, tracing
+        redact = capture.Redactor(["sk-secret-0123456789"])
+        text = tracing.value_text("x" * 10 + "sk-secret-0123456789", redact, limit=15)
+        self.assertEqual(text, "x" * 10 + "***")
+        self.assertNotIn("sk-sec", tracing.value_text({"k": "a" * 5 + "sk-secret-0123456789"}, redact, limit=12))

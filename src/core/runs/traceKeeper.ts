@@ -1,0 +1,58 @@
+/**
+ * Where a run's spans go once it ended: trace.json in its folder (through the run store) and, with an endpoint,
+ * an OTLP/HTTP collector. Shared by single runs, batches and batches over several engines.
+ */
+import * as path from 'path';
+import type { TraceSpan } from '../runtime/protocol';
+import { traceTotals, type TokenUsage } from '../../shared/trace';
+import { exportOtlp } from './otlp';
+import { writeTrace } from './runStore';
+
+/** Where a run's spans go besides its folder. */
+export interface TracingOptions {
+  /** an OTLP/HTTP collector (e.g. http://127.0.0.1:4318); empty: no export */
+  otlpEndpoint?: string;
+}
+
+export interface KeptTrace {
+  /** trace.json, when there were spans */
+  file?: string;
+  /** the run's token totals, when there were spans */
+  tokens?: TokenUsage;
+  /** what to show as warnings (an export that failed never fails the run) */
+  warnings: string[];
+}
+
+/**
+ * spans of one batch kept for its trace.json; past this they are counted, not kept (memory stays bounded: a batch
+ * line's span values are cut at 1 KB by the runtime)
+ */
+export const MAX_BATCH_SPANS = 50_000;
+
+/** A batch's spans as its lines end, up to MAX_BATCH_SPANS. */
+export class SpanCollector {
+  readonly spans: TraceSpan[] = [];
+  dropped = 0;
+
+  add(spans: readonly TraceSpan[] | undefined): void {
+    for (const s of spans ?? []) {
+      if (this.spans.length < MAX_BATCH_SPANS) this.spans.push(s);
+      else this.dropped++;
+    }
+  }
+}
+
+/** Writes the spans to the run's trace.json and exports them when an endpoint is set. */
+export async function keepTrace(dir: string, runId: string, spans: TraceSpan[], tracing: TracingOptions, dropped = 0): Promise<KeptTrace> {
+  const warnings: string[] = [];
+  if (spans.length === 0) return { warnings };
+  const resource = { flow: path.basename(dir), runId };
+  const file = await writeTrace(dir, runId, spans, resource);
+  if (dropped > 0) warnings.push(`The trace keeps the first ${spans.length} spans; ${dropped} more were left out.`);
+  const endpoint = tracing.otlpEndpoint?.trim();
+  if (endpoint) {
+    const failed = await exportOtlp(endpoint, spans, resource);
+    if (failed) warnings.push(failed);
+  }
+  return { file, tokens: traceTotals(spans).run, warnings };
+}

@@ -1,0 +1,212 @@
+/**
+ * Traces of runs and batches on the real engine: spans per flow line, node and LLM call, written to the run's
+ * trace.json and exported over OTLP/HTTP to a collector on loopback, with OpenTelemetry's GenAI attributes taken
+ * from the (stub) API's usage, token totals printed by the CLI, and no secret in any span.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { json, runCli } from '../support/cli';
+import { FlowJar } from '../support/flows/flowJar';
+import { attr, startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
+import { STUB_CHAT_USAGE, startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
+import { testServices } from '../support/world/manager';
+import { runMultiEngineBatch } from '../../src/core/runs/multiEngineBatch';
+import type { OtlpSpan, OtlpTraces } from '../../src/core/runs/otlp';
+import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
+import type { SessionManager } from '../../src/core/session/sessionManager';
+
+const SECRET = 'sk-trace-7c1d22e09b4a';
+
+const FLOW: Record<string, string> = {
+  'flow.dag.yaml': `inputs:
+  question:
+    type: string
+    default: What is a trace?
+outputs:
+  answer:
+    type: string
+    reference: \${ask.output}
+nodes:
+- name: tidy
+  type: python
+  source: {type: code, path: tidy.py}
+  inputs:
+    text: \${inputs.question}
+- name: ask
+  type: llm
+  source: {type: code, path: ask.jinja2}
+  connection: aoai
+  api: chat
+  inputs:
+    deployment_name: gpt-35
+    temperature: 0
+    question: \${tidy.output}
+`,
+  'tidy.py': 'from promptflow import tool\n\n\n@tool\ndef tidy(text: str) -> str:\n    return text.strip()\n',
+  'ask.jinja2': '# system:\nYou answer briefly.\n\n# user:\n{{question}}\n',
+};
+
+function byName(spans: OtlpSpan[], name: string): OtlpSpan {
+  const s = spans.find((x) => x.name === name);
+  assert.ok(s, `a span named ${name} among ${spans.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+function traceFile(dir: string, runId: string): OtlpSpan[] {
+  const doc = JSON.parse(fs.readFileSync(path.join(dir, '.promptflow', 'runs', runId, 'trace.json'), 'utf8')) as OtlpTraces;
+  const service = doc.resourceSpans[0].resource.attributes.find((a) => a.key === 'service.name');
+  assert.strictEqual(service?.value.stringValue, 'flowsession');
+  return doc.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+}
+
+describe('traces of runs and batches', function () {
+  let stub: OpenAiStub;
+  let collector: OtlpReceiver;
+  let manager: SessionManager;
+  let connectionsFile: string;
+  const jar = new FlowJar();
+
+  before(async () => {
+    stub = await startOpenAiStub(SECRET);
+    collector = await startOtlpReceiver();
+    ({ manager } = testServices());
+    connectionsFile = path.join(jar.make({}), 'connections.yaml');
+    fs.writeFileSync(connectionsFile, stubConnectionsYaml(stub.url));
+  });
+
+  after(async () => {
+    await jar.dispose([manager]);
+    manager.dispose();
+    await stub.close();
+    await collector.close();
+  });
+
+  it('a run exports its spans over OTLP/HTTP and writes trace.json, with GenAI attributes from the usage and no secret', async () => {
+    const dir = jar.make(FLOW);
+    const before = collector.requests.length;
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], {
+      TEST_LLM_KEY: SECRET,
+      FLOWSESSION_OTLP_ENDPOINT: collector.url,
+    });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = json<{ runId: string; tokens: { input: number; output: number; total: number } }>(r);
+    assert.deepStrictEqual(doc.tokens, {
+      input: STUB_CHAT_USAGE.prompt_tokens,
+      output: STUB_CHAT_USAGE.completion_tokens,
+      total: STUB_CHAT_USAGE.total_tokens,
+    });
+    assert.match(r.stderr, /tokens: 15 tokens \(11 in, 4 out\)/);
+    assert.strictEqual(collector.requests.length, before + 1, 'one export');
+    const req = collector.requests[before];
+    assert.strictEqual(req.path, '/v1/traces');
+    assert.match(req.contentType, /application\/json/);
+    assert.ok(!req.body.includes(SECRET), 'no secret in the export');
+    const spans = (JSON.parse(req.body) as OtlpTraces).resourceSpans[0].scopeSpans[0].spans;
+    const flow = byName(spans, 'flow');
+    const tidy = byName(spans, 'tidy');
+    const ask = byName(spans, 'ask');
+    const llm = byName(spans, 'chat gpt-35');
+    assert.strictEqual(flow.parentSpanId, undefined);
+    assert.strictEqual(tidy.parentSpanId, flow.spanId);
+    assert.strictEqual(ask.parentSpanId, flow.spanId);
+    assert.strictEqual(llm.parentSpanId, ask.spanId);
+    assert.ok(spans.every((s) => s.traceId === flow.traceId && /^[0-9a-f]{32}$/.test(s.traceId) && /^[0-9a-f]{16}$/.test(s.spanId)));
+    assert.ok(spans.every((s) => /^\d+$/.test(s.startTimeUnixNano) && BigInt(s.endTimeUnixNano) >= BigInt(s.startTimeUnixNano)));
+    assert.ok(BigInt(tidy.endTimeUnixNano) <= BigInt(ask.startTimeUnixNano), 'tidy ends before ask starts');
+    assert.strictEqual(llm.kind, 3, 'an LLM call is a client span');
+    assert.strictEqual(llm.status.code, 1);
+    assert.strictEqual(attr(llm, 'gen_ai.system'), 'az.ai.openai');
+    assert.strictEqual(attr(llm, 'gen_ai.provider.name'), 'azure.ai.openai');
+    assert.deepStrictEqual(llm.attributes.find((a) => a.key === 'gen_ai.response.finish_reasons')?.value, {
+      arrayValue: { values: [{ stringValue: 'stop' }] },
+    });
+    assert.strictEqual(attr(llm, 'gen_ai.operation.name'), 'chat');
+    assert.strictEqual(attr(llm, 'gen_ai.request.model'), 'gpt-35');
+    assert.strictEqual(attr(llm, 'gen_ai.response.model'), 'stub-deployed-model');
+    assert.strictEqual(attr(llm, 'gen_ai.usage.input_tokens'), STUB_CHAT_USAGE.prompt_tokens);
+    assert.strictEqual(attr(llm, 'gen_ai.usage.output_tokens'), STUB_CHAT_USAGE.completion_tokens);
+    assert.strictEqual(attr(llm, 'gen_ai.request.temperature'), 0);
+    assert.strictEqual(attr(tidy, 'flowsession.output'), 'What is a trace?');
+    assert.match(String(attr(llm, 'flowsession.output')), /echo: What is a trace\?/);
+    // the same spans in the run's folder
+    const written = traceFile(dir, doc.runId);
+    assert.deepStrictEqual(written.map((s) => s.spanId).sort(), spans.map((s) => s.spanId).sort());
+    assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', 'runs', doc.runId, 'trace.json'), 'utf8').includes(SECRET));
+  });
+
+  it('a batch has one trace: its root span, a span per line over the nodes and calls, and the tokens of all lines', async () => {
+    const dir = jar.make(FLOW);
+    const data = path.join(dir, 'lines.jsonl');
+    fs.writeFileSync(data, ['a?', 'b?', 'c?'].map((q) => JSON.stringify({ question: q })).join('\n') + '\n');
+    const before = collector.requests.length;
+    const r = await runCli(['batch', dir, '--data', data, '--connections', connectionsFile, '--workers', '2', '--json'], {
+      TEST_LLM_KEY: SECRET,
+      FLOWSESSION_OTLP_ENDPOINT: `${collector.url}/v1/traces`,
+    });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = json<{ runId: string; tokens: { total: number } }>(r);
+    assert.strictEqual(doc.tokens.total, 3 * STUB_CHAT_USAGE.total_tokens);
+    assert.match(r.stderr, /tokens: 45 tokens/);
+    const spans = traceFile(dir, doc.runId);
+    const root = byName(spans, 'batch');
+    assert.strictEqual(root.parentSpanId, undefined);
+    for (const i of [0, 1, 2]) {
+      const line = byName(spans, `line ${i}`);
+      assert.strictEqual(line.parentSpanId, root.spanId);
+      assert.strictEqual(attr(line, 'flowsession.line_number'), i);
+      const ask = spans.find((s) => s.name === 'ask' && s.parentSpanId === line.spanId);
+      assert.ok(ask, `line ${i} has its ask node`);
+      assert.ok(spans.some((s) => s.name === 'chat gpt-35' && s.parentSpanId === ask.spanId));
+    }
+    assert.ok(spans.every((s) => s.traceId === root.traceId));
+    assert.strictEqual(collector.requests.length, before + 1);
+    assert.strictEqual(collector.requests[before].path, '/v1/traces', 'an endpoint naming /v1/traces is used as it is');
+    assert.strictEqual(
+      (JSON.parse(collector.requests[before].body) as OtlpTraces).resourceSpans[0].scopeSpans[0].spans.length,
+      spans.length,
+    );
+  });
+
+  it('a collector that cannot be reached is a warning: the run still completes', async () => {
+    const dir = jar.make(FLOW);
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], {
+      TEST_LLM_KEY: SECRET,
+      FLOWSESSION_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: The trace could not be exported to http:\/\/127\.0\.0\.1:9/);
+    assert.ok(fs.existsSync(path.join(dir, '.promptflow', 'runs', json<{ runId: string }>(r).runId, 'trace.json')));
+  });
+
+  it('a batch over engines (--engines) keeps one span per line under its chunk, with its tokens and the export', async () => {
+    const dir = jar.make(FLOW);
+    const data = path.join(dir, 'lines.jsonl');
+    fs.writeFileSync(data, ['a?', 'b?', 'c?', 'd?', 'e?'].map((q) => JSON.stringify({ question: q })).join('\n') + '\n');
+    const before = collector.requests.length;
+    const record = await runMultiEngineBatch(dir, [{ name: 'local', manager }], {
+      dataFile: data,
+      workers: 1,
+      minChunkLines: 2,
+      connections: readConnectionsFile(connectionsFile, { TEST_LLM_KEY: SECRET }),
+      tracing: { otlpEndpoint: collector.url },
+    });
+    assert.strictEqual(record.status, 'Completed', JSON.stringify(record.error));
+    assert.deepStrictEqual(record.tokens, { input: 5 * 11, output: 5 * 4, total: 5 * 15 });
+    const spans = traceFile(dir, record.runId);
+    const chunks = spans.filter((s) => /^chunk \d+ on local$/.test(s.name));
+    // one engine takes every line in one share; the line numbers of later shares are mapped as the unit test shows
+    assert.ok(chunks.length >= 1, `a chunk root: ${spans.map((s) => s.name).join(', ')}`);
+    for (const i of [0, 1, 2, 3, 4]) {
+      const line = byName(spans, `line ${i}`);
+      assert.strictEqual(attr(line, 'flowsession.line_number'), i);
+      assert.ok(
+        chunks.some((c) => c.spanId === line.parentSpanId && c.traceId === line.traceId),
+        `line ${i} is under its chunk`,
+      );
+    }
+    assert.strictEqual(spans.filter((s) => s.name.startsWith('line ')).length, 5, 'each line once');
+    assert.strictEqual(collector.requests.length, before + 1);
+    assert.ok(!collector.requests[before].body.includes(SECRET));
+  });
+});
