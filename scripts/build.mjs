@@ -17,7 +17,7 @@ const common = {
 };
 // Libraries the extension loads on first use (src/core/vendor.ts): each is a file of its own next to the bundle, so
 // activation reads only what it needs. The CLI keeps them inline.
-const LAZY_LIBRARIES = ['yaml', 'dockerode'];
+const LAZY_LIBRARIES = ['yaml', 'dockerode', 'tar-stream'];
 const lazyLibraries = {
   name: 'lazy-libraries',
   setup(build) {

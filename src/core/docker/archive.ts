@@ -1,4 +1,4 @@
-import * as tar from 'tar-stream';
+import { tarStream } from '../vendor';
 import type { Readable } from 'stream';
 
 export interface ArchiveEntry {
@@ -10,7 +10,7 @@ export interface ArchiveEntry {
 
 /** Packs entries into a tar owned by the given user, for a copy into a container. */
 export async function packEntries(entries: Iterable<ArchiveEntry>, uid = 0, gid = 0): Promise<Buffer> {
-  const pack = tar.pack();
+  const pack = tarStream().pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
@@ -53,7 +53,7 @@ interface EntrySink {
  * bounded whatever the sizes. `done` settles when the last entry is in (or one failed; the tar then ends early).
  */
 export function streamEntries(entries: AsyncIterable<StreamedEntry>, uid = 0, gid = 0): { tar: Readable; done: Promise<void> } {
-  const pack = tar.pack();
+  const pack = tarStream().pack();
   const done = (async () => {
     try {
       for await (const e of entries) {
