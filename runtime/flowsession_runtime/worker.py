@@ -262,7 +262,20 @@ def serve(address, fingerprint, token, flow_dir, name, welcomed):
             pass
 
 
+def no_new_privileges():
+    """Sets no_new_privs for this process and all it starts (the runtime, user code): a setuid binary in the image
+    gains nothing. Docker sets it for a session; a swarm service can only since API 1.44, a pod only by its spec."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            log("could not set no_new_privs (errno %d)" % ctypes.get_errno())
+    except (OSError, AttributeError) as e:
+        log("could not set no_new_privs: %s" % e)
+
+
 def main(argv=None):
+    no_new_privileges()
     parser = argparse.ArgumentParser(prog="flowsession_runtime.worker")
     parser.add_argument("--coordinator", default=os.environ.get("FLOWSESSION_COORDINATOR"))
     parser.add_argument("--fingerprint", default=os.environ.get("FLOWSESSION_COORDINATOR_FINGERPRINT"))
