@@ -12,8 +12,9 @@ import { benchRemote } from './remoteBench';
 import { benchSaveToDiagnostics } from './editorBench';
 import { benchLargeFolderValidate } from './syncBench';
 import { benchLlmBatch } from './batchBench';
+import { benchSwarm } from './swarmBench';
 
-/** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, editor, remote, reliability); the default is all. */
+/** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, editor, remote, swarm, reliability); the default is all. */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     if (want('batch')) metrics.push(await benchLlmBatch());
     if (want('editor')) metrics.push(benchSaveToDiagnostics());
     if (want('remote')) metrics.push(...(await benchRemote()));
+    if (want('swarm')) metrics.push(...(await benchSwarm()));
     if (want('reliability')) metrics.push(...(await (await import('./reliabilityBench')).benchReliability()));
   } finally {
     await mochaGlobalTeardown();
