@@ -14,7 +14,10 @@ import { benchLargeFolderValidate } from './syncBench';
 import { benchLlmBatch } from './batchBench';
 import { benchSwarm } from './swarmBench';
 
-/** `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, editor, remote, swarm, reliability); the default is all. */
+/**
+ * `--only a,b` runs just the groups named (extension, session, sync, runtime, batch, editor, remote, swarm, reliability);
+ * the default is all.
+ */
 function groups(): (name: string) => boolean {
   const i = process.argv.indexOf('--only');
   const only = i >= 0 ? (process.argv[i + 1] ?? '').split(',') : undefined;

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import { json, runCli } from '../support/cli';
 import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { testServices } from '../support/world/manager';
-import { startSwarm } from '../support/world/swarm';
+import { startSwarm, swarmBatchArgs } from '../support/world/swarm';
 import { testEngine, world } from '../support/world/world';
 import { BENCH_SETTINGS, type Metric } from './report';
 
@@ -23,25 +23,7 @@ export async function benchSwarm(): Promise<Metric[]> {
   const local = testServices(BENCH_SETTINGS);
   const flow = makeFlow(SLOW_FLOW(TOOL_MS));
   try {
-    const args = (data: string) => [
-      'batch',
-      flow,
-      '--data',
-      data,
-      '--on',
-      'swarm',
-      '--replicas',
-      String(NODES),
-      '--workers',
-      String(WORKERS_PER_REPLICA),
-      '--registry',
-      swarm.registry,
-      '--coordinator-host',
-      swarm.hostAddress,
-      '--listen',
-      swarm.hostAddress,
-      '--json',
-    ];
+    const args = (data: string) => swarmBatchArgs(swarm, flow, data, NODES, WORKERS_PER_REPLICA);
     const env = { ...BENCH_SETTINGS, DOCKER_HOST: swarm.manager.host };
     // image built on the manager, pushed and pulled by every node, the local session up: before anything is timed
     const warm = await runCli(args(writeData(makeFlow({}), 3 * NODES * WORKERS_PER_REPLICA)), env);

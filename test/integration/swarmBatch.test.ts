@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import { modemOptions } from '../../src/core/docker/endpoint';
 import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { waitUntil } from '../support/waiting';
-import { startSwarm, type TestSwarm } from '../support/world/swarm';
+import { startSwarm, swarmBatchArgs, type TestSwarm } from '../support/world/swarm';
 import { testEngine, world } from '../support/world/world';
 
 const log = (l: string) => process.stderr.write(`[swarm] ${l}\n`);
@@ -59,25 +59,7 @@ describe('batch on Docker Swarm: a real swarm of dockerd nodes in network namesp
   });
 
   const cliEnv = () => ({ DOCKER_HOST: swarm.manager.host, FLOWSESSION_DOCKER_HOST: undefined });
-  const swarmArgs = (flow: string, data: string, replicas: number) => [
-    'batch',
-    flow,
-    '--data',
-    data,
-    '--on',
-    'swarm',
-    '--replicas',
-    String(replicas),
-    '--workers',
-    '4',
-    '--registry',
-    swarm.registry,
-    '--coordinator-host',
-    swarm.hostAddress,
-    '--listen',
-    swarm.hostAddress,
-    '--json',
-  ];
+  const swarmArgs = (flow: string, data: string, replicas: number) => swarmBatchArgs(swarm, flow, data, replicas, 4);
 
   it('runs 2,000 lines over 6 replicas; a node lost mid-batch costs no line and counts none twice', async () => {
     const flow = makeFlow(hardeningFlow(250));

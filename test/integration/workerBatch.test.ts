@@ -6,36 +6,17 @@ import { runWorkerBatch, type WorkerSpec } from '../../src/core/runs/workers/wor
 import { workerArgv, workerLabels } from '../../src/core/runs/workers/workerCommand';
 import { IMAGE_PATHS, SESSION_USER } from '../../src/core/image/runtimeFiles';
 import type { SessionManager } from '../../src/core/session/sessionManager';
-import { makeFlow, writeData } from '../support/flows/fixtures';
+import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { waitUntil } from '../support/waiting';
 import { testManager } from '../support/world/manager';
 import { testEngine, world } from '../support/world/world';
 
 const SECRET = `worker-secret-${Date.now().toString(36)}-do-not-leak`;
 
-/** A slow line (so a worker can be killed mid-batch) that reads a connection secret, and an aggregation node. */
-const WORKER_FLOW = {
-  'flow.dag.yaml': `inputs:
-  x:
-    type: int
-outputs:
-  y:
-    type: int
-    reference: \${work.output}
-nodes:
-- name: work
-  type: python
-  source: {type: code, path: work.py}
-  inputs:
-    x: \${inputs.x}
-    conn: vault
-- name: total
-  type: python
-  source: {type: code, path: total.py}
-  inputs:
-    values: \${work.output}
-  aggregation: true
-`,
+/** SLOW_FLOW (a slow line, so a worker can be killed mid-batch, and an aggregation node) reading a connection secret. */
+const WORKER_FLOW = ((slow) => ({
+  ...slow,
+  'flow.dag.yaml': slow['flow.dag.yaml'].replace('    x: ${inputs.x}\n', '    x: ${inputs.x}\n    conn: vault\n'),
   'work.py': `import time
 from promptflow import tool
 from promptflow.connections import CustomConnection
@@ -49,14 +30,7 @@ def work(x: int, conn: CustomConnection) -> int:
     assert conn.secrets["key"].startswith("worker-secret-"), "no secret"
     return x * 2
 `,
-  'total.py': `from promptflow import tool
-
-
-@tool
-def total(values: list) -> dict:
-    return {"sum": sum(values), "count": len(values)}
-`,
-};
+}))(SLOW_FLOW(150));
 
 function docker(args: string[]): string {
   const r = spawnSync('docker', args, { encoding: 'utf8' });

@@ -11,13 +11,12 @@ import Docker from 'dockerode';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import type { Readable } from 'stream';
 import { modemOptions, resolveEndpoint } from '../../../src/core/docker/endpoint';
 import { DockerEngine } from '../../../src/core/docker/dockerEngine';
 import { waitUntil } from '../waiting';
 import { BASE_IMAGE } from './baseImages';
 import { isRoot, mkdirp, onPath } from './machine';
-import { unmountUnder } from './secondEngine';
+import { copyImage, unmountUnder } from './secondEngine';
 
 const SUBNET = '10.213.7';
 const BRIDGE = 'fsswarm0';
@@ -43,6 +42,29 @@ export interface TestSwarm {
   /** ends every process of a node's namespace at once (dockerd, containerd, its containers): a node lost */
   killNode(node: SwarmNode): void;
   stop(): Promise<void>;
+}
+
+/** `flowsession batch … --on swarm` against this swarm: the image through its registry, the coordinator on its bridge. */
+export function swarmBatchArgs(swarm: TestSwarm, flow: string, data: string, replicas: number, workers: number): string[] {
+  return [
+    'batch',
+    flow,
+    '--data',
+    data,
+    '--on',
+    'swarm',
+    '--replicas',
+    String(replicas),
+    '--workers',
+    String(workers),
+    '--registry',
+    swarm.registry,
+    '--coordinator-host',
+    swarm.hostAddress,
+    '--listen',
+    swarm.hostAddress,
+    '--json',
+  ];
 }
 
 function run(cmd: string, args: string[], ignoreFailure = false): string {
@@ -74,19 +96,6 @@ function relay(listenHost: string, target: string): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, listenHost, () => resolve(server));
-  });
-}
-
-async function copyImage(from: DockerEngine, to: DockerEngine, ref: string): Promise<void> {
-  if (await to.inspectImage(ref)) return;
-  const src = new Docker(modemOptions(from.endpoint.options));
-  const dst = new Docker(modemOptions(to.endpoint.options));
-  const stream = (await src.getImage(ref).get()) as unknown as Readable;
-  const out = (await dst.loadImage(stream as unknown as NodeJS.ReadableStream, { quiet: true } as never)) as unknown as Readable;
-  await new Promise<void>((resolve, reject) => {
-    out.on('data', () => undefined);
-    out.on('end', resolve);
-    out.on('error', reject);
   });
 }
 

@@ -3,16 +3,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FlowSessionError, errorMessage } from '../../errors';
 import { readFlowEnvironment, resolveFlowDir } from '../../flow/environment';
-import { flowToJson } from '../../flow/flowInfo';
-import { analyzeFlowDir } from '../../flow/staticChecks';
 import { listFlowFiles } from '../../fs/flowArchive';
 import { Methods, type BatchResult, type LineEndEvent } from '../../runtime/protocol';
 import type { SessionManager } from '../../session/sessionManager';
 import { aggregationLists, hasAggregation } from '../aggregationLists';
 import type { EngineBatchOptions } from '../engineBatchScheduler';
-import { dataLines } from '../multiEngineBatch';
-import { firstError, type BatchRecord } from '../runService';
-import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from '../runStore';
+import { dataLines, flowForBatch, keepBatchRecord, notStarted, ranFields } from '../multiEngineBatch';
+import type { BatchRecord } from '../runService';
+import { BatchOutput, batchOutputFile, newRunId } from '../runStore';
 import { makeBatchCertificate } from './batchCertificate';
 import { WorkerCoordinator, type WorkerEvent, type WorkerShare } from './workerCoordinator';
 import type { LeaseParams } from './workerProtocol';
@@ -80,10 +78,6 @@ export interface WorkerBatchRecord extends BatchRecord {
 
 const LAUNCHER_CHECK_MS = 3000;
 
-function summaryOf(total: number, failed: number): string {
-  return failed ? `${failed} out of ${total} runs failed` : `All ${total} runs completed`;
-}
-
 /** The flow folder as the workers get it: its files (with additional_includes), base64. */
 function flowFiles(dir: string): { path: string; content: string }[] {
   const env = readFlowEnvironment(dir);
@@ -130,26 +124,9 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
   const outputFile = batchOutputFile(dir, runId);
   const base = { runId, flowDir: dir, outputFile, on: options.launcher.kind, replicas: options.replicas, refusedConnections: 0 };
 
-  const analysis = await analyzeFlowDir(dir);
-  const flow = flowToJson(analysis.parsed) as Record<string, unknown> | undefined;
-  const staticError = firstError(analysis.problems);
-  if (staticError || flow === undefined) {
-    const error = staticError ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' };
-    return {
-      ...base,
-      workers: [],
-      requeued: 0,
-      status: 'Failed',
-      total: 0,
-      completed: 0,
-      failed: 0,
-      summary: error.message,
-      aggregation: null,
-      error,
-      durationMs: Date.now() - started,
-      files: [],
-    };
-  }
+  const analyzed = await flowForBatch(dir);
+  if ('error' in analyzed) return { ...base, workers: [], requeued: 0, ...notStarted(analyzed.error, started) };
+  const flow = analyzed.flow;
   const withAggregation = hasAggregation(flow);
   if (withAggregation && !options.aggregationSession)
     throw new FlowSessionError(
@@ -242,18 +219,10 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
     refusedConnections: coordinator.refusedConnections,
     workers: [...coordinator.shares.values()],
     requeued: coordinator.requeued,
-    status: error ? 'Failed' : 'Completed',
-    total,
-    completed: total - failed,
-    failed,
-    summary: summaryOf(total, failed),
+    ...ranFields(total, failed, error, started),
     aggregation,
     metrics,
-    ...(error ? { error } : {}),
-    durationMs: Date.now() - started,
     files: [],
   };
-  const { files: _files, ...summary } = record;
-  record.files = [outputFile, await writeBatchSummary(dir, runId, summary), await writeMetrics(dir, runId, metrics ?? {})];
-  return record;
+  return keepBatchRecord(record);
 }
