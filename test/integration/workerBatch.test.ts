@@ -6,6 +6,7 @@ import { runWorkerBatch, type WorkerSpec } from '../../src/core/runs/workers/wor
 import { workerArgv, workerLabels } from '../../src/core/runs/workers/workerCommand';
 import { IMAGE_PATHS, SESSION_USER } from '../../src/core/image/runtimeFiles';
 import type { SessionManager } from '../../src/core/session/sessionManager';
+import { json, runCli } from '../support/cli';
 import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { waitUntil } from '../support/waiting';
 import { testManager } from '../support/world/manager';
@@ -159,5 +160,30 @@ describe('batch workers: containers that dial the coordinator over TLS and take 
     // the worker containers are gone with the batch
     assert.deepStrictEqual(await engine.listContainers({ 'flowsession.batch': record.runId }), []);
     await engine.removeContainer(impostor!);
+  });
+  it('runs from the CLI: flowsession batch --on containers --replicas 2, and refuses bad --on flags', async () => {
+    const flow = makeFlow(SLOW_FLOW(20));
+    const data = writeData(flow, 50);
+    const r = await runCli(['batch', flow, '--data', data, '--on', 'containers', '--replicas', '2', '--workers', '2', '--json']);
+    assert.strictEqual(r.code, 0, r.stderr.slice(-2000));
+    const doc = json<{ status: string; total: number; on: string; workers: { lines: number }[]; aggregation: unknown; output: string }>(r);
+    assert.strictEqual(doc.status, 'Completed');
+    assert.strictEqual(doc.on, 'containers');
+    assert.strictEqual(doc.total, 50);
+    assert.strictEqual(
+      doc.workers.reduce((n, w) => n + w.lines, 0),
+      50,
+    );
+    assert.deepStrictEqual(doc.aggregation, { total: { sum: 49 * 50, count: 50 } });
+    assert.match(r.stderr, /2 workers asked of containers/);
+    assert.deepStrictEqual(await testEngine().listContainers({ 'flowsession.role': 'batch-worker' }), []);
+    const bad = await runCli(['batch', flow, '--data', data, '--on', 'mesos']);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.stderr, /--on takes swarm, kubernetes, containers/);
+    const both = await runCli(['batch', flow, '--data', data, '--on', 'swarm', '--engines', 'default']);
+    assert.strictEqual(both.code, 2);
+    const k8s = await runCli(['batch', flow, '--data', data, '--on', 'kubernetes']);
+    assert.strictEqual(k8s.code, 1);
+    assert.match(k8s.stderr, /registry/);
   });
 });
