@@ -9,6 +9,7 @@ import { runShowMetrics } from './metricsCommand';
 import { openEngines, parseEngineList, runMultiBatch } from './multiBatch';
 import { CliOutput, EXIT, UsageError } from './output';
 import { runSessionCommand } from './sessionCommands';
+import { runWorkerBatchCommand } from './workerBatchCommand';
 import { settingsFromEnv } from './settingsFromEnv';
 
 export const USAGE = `Usage: flowsession <command> [options]
@@ -36,6 +37,12 @@ Commands:
         [--variant '\${node.variant_id}' ...] [--init k=v | --init init.json]
         [--run <run id or folder>]      an evaluation batch: --column-mapping may read '\${run.outputs.x}', '\${run.inputs.x}'
         [--engines a,b]                 spread the lines over sessions on several engines (contexts or addresses)
+        [--on swarm|kubernetes|containers --replicas N]
+                                        run the lines on N workers an orchestrator starts; this process coordinates
+                                        them over TLS: --registry <host[/path]> where the workers pull the image
+                                        from (FLOWSESSION_REGISTRY), --coordinator-host <address the workers reach
+                                        this machine at> (default 127.0.0.1), --listen <address>, --port <n>;
+                                        kubernetes: --manifests <file> [--namespace ns] [--apply] (kubectl apply)
   run show-metrics <run id or folder>   the metrics the run logged (log_metric), as JSON
   chat <flow-dir> [--inputs k=v ...] [--connections f.yaml|dir ...] [--variant '\${node.variant_id}']
                                         chat with a chat flow: a message per line, the history kept turn by
@@ -73,6 +80,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         workers: { type: 'string' },
         connections: { type: 'string', multiple: true },
         engines: { type: 'string' },
+        on: { type: 'string' },
+        replicas: { type: 'string' },
+        registry: { type: 'string' },
+        'coordinator-host': { type: 'string' },
+        listen: { type: 'string' },
+        port: { type: 'string' },
+        manifests: { type: 'string' },
+        namespace: { type: 'string' },
+        apply: { type: 'boolean', default: false },
         variant: { type: 'string', multiple: true },
         run: { type: 'string' },
         node: { type: 'string' },
@@ -102,10 +118,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
     if (!['validate', 'run', 'batch', 'chat', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (command === 'run' && rest[0] === 'show-metrics') return await runShowMetrics(out, rest[1]);
+    if (command === 'batch' && values.engines !== undefined && values.on !== undefined)
+      throw new UsageError('--engines and --on do not combine: sessions on named engines, or workers on an orchestrator');
     if (command === 'batch' && values.engines !== undefined) {
       const engines = openEngines(parseEngineList(values.engines), settings, env, baseImageOverride, log);
       return await runMultiBatch(engines, out, rest[0], values, { otlpEndpoint: settings.otlpEndpoint });
     }
+    if (command === 'batch' && values.on !== undefined) return await runWorkerBatchCommand(services, settings, env, out, rest[0], values);
     // only static validation works without an engine
     if (!(command === 'validate' && values.static)) await engine.ping(5000);
     if (command === 'validate') return await runValidate(services.validator, out, rest[0], values);

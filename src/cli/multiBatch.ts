@@ -1,12 +1,11 @@
-import { engineName, resolveEngineSpec } from '../core/docker/endpoint';
 import { runMultiEngineBatch, type BatchEngine } from '../core/runs/multiEngineBatch';
 import type { TracingOptions } from '../core/runs/traceKeeper';
 import { SessionManager } from '../core/session/sessionManager';
-import { createCoreServices } from '../core/services';
-import type { SessionSettings } from '../core/settings';
 import { batchFlags, batchPerVariant, batchResultJson, interruptible, printBatches, traceNotes, type FlowFlags } from './flowCommands';
 import type { MultiEngineBatchRecord } from '../core/runs/multiEngineBatch';
 import { CliOutput, EXIT, UsageError } from './output';
+
+export { openEngines } from '../core/runs/batchEngines';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
 export function parseEngineList(value: string): string[] {
@@ -16,25 +15,6 @@ export function parseEngineList(value: string): string[] {
     .filter(Boolean);
   if (items.length === 0) throw new UsageError('--engines takes a comma-separated list of Docker contexts or engine addresses');
   return [...new Set(items)];
-}
-
-/** Session managers, one per engine named, told apart by their context or address. */
-export function openEngines(
-  specs: string[],
-  settings: SessionSettings,
-  env: NodeJS.ProcessEnv,
-  baseImageOverride?: string,
-  log?: (l: string) => void,
-): BatchEngine[] {
-  const seen = new Map<string, number>();
-  return specs.map((spec) => {
-    const endpoint = resolveEngineSpec(spec, { env });
-    let name = spec.includes('://') ? engineName(endpoint) : spec;
-    const n = seen.get(name) ?? 0;
-    seen.set(name, n + 1);
-    if (n) name = `${name}#${n + 1}`;
-    return { name, manager: createCoreServices({ endpoint, settings, baseImageOverride, log }).manager };
-  });
 }
 
 /** `flowsession batch <flow-dir> --data f.jsonl --engines a,b [--workers N]`: one run over sessions on several engines. */

@@ -14,9 +14,10 @@ import { benchSaveToDiagnostics } from './editorBench';
 import { benchLargeFolderValidate } from './syncBench';
 import { benchLargeBatch, benchLlmBatch } from './batchBench';
 import { benchDebugStart } from './debugBench';
+import { benchSwarm } from './swarmBench';
 
 /**
- * `--only a,b` runs just the groups named (extension, panel, session, sync, runtime, batch, debug, editor, remote,
+ * `--only a,b` runs just the groups named (extension, panel, session, sync, runtime, batch, debug, editor, remote, swarm,
  * reliability); the default is all.
  */
 function groups(): (name: string) => boolean {
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     if (want('debug')) metrics.push(...(await benchDebugStart()));
     if (want('editor')) metrics.push(benchSaveToDiagnostics());
     if (want('remote')) metrics.push(...(await benchRemote()));
+    if (want('swarm')) metrics.push(...(await benchSwarm()));
     if (want('reliability')) metrics.push(...(await (await import('./reliabilityBench')).benchReliability()));
   } finally {
     await mochaGlobalTeardown();

@@ -10,6 +10,7 @@ import {
   type TraceSpan,
 } from '../runtime/protocol';
 import type { SessionManager } from '../session/sessionManager';
+import { aggregationLists, hasAggregation } from './aggregationLists';
 import { sendShare, stallWatchdog } from './engineShare';
 import type { BatchOutput } from './runStore';
 import { SpanCollector } from './traceKeeper';
@@ -129,11 +130,6 @@ class Wakeup {
     this.next = this.renew();
     release();
   }
-}
-
-function hasAggregation(flow: Record<string, unknown>): boolean {
-  const nodes = flow.nodes;
-  return Array.isArray(nodes) && nodes.some((n) => !!n && typeof n === 'object' && !!(n as { aggregation?: unknown }).aggregation);
 }
 
 /**
@@ -396,12 +392,7 @@ export class EngineBatchScheduler {
 
   /** Runs the aggregation nodes once over every line's values, on the first engine that is still there. */
   private async aggregate(outcome: EngineBatchOutcome): Promise<void> {
-    const lists: Record<string, Record<string, unknown[]>> = {};
-    for (const index of [...this.aggValues.keys()].sort((a, b) => a - b)) {
-      for (const [node, inputs] of Object.entries(this.aggValues.get(index)!)) {
-        for (const [name, value] of Object.entries(inputs)) ((lists[node] ??= {})[name] ??= []).push(value);
-      }
-    }
+    const lists = aggregationLists(this.aggValues);
     for (const [engineIndex, { client }] of [...this.clients.entries()].sort((a, b) => a[0] - b[0])) {
       try {
         const r = await client.request(Methods.batch, {

@@ -34,6 +34,55 @@ function summaryOf(total: number, failed: number): string {
   return failed ? `${failed} out of ${total} runs failed` : `All ${total} runs completed`;
 }
 
+/** The flow as the runtime takes it, or the static error that stops a batch before any line runs. */
+export async function flowForBatch(dir: string): Promise<{ flow: Record<string, unknown> } | { error: { code: string; message: string } }> {
+  const analysis = await analyzeFlowDir(dir);
+  const flow = flowToJson(analysis.parsed) as Record<string, unknown> | undefined;
+  const staticError = firstError(analysis.problems);
+  if (staticError || flow === undefined)
+    return { error: staticError ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
+  return { flow };
+}
+
+/** What the record of a batch that stopped before any line ran says. */
+export function notStarted(error: { code: string; message: string }, started: number) {
+  return {
+    status: 'Failed' as const,
+    total: 0,
+    completed: 0,
+    failed: 0,
+    summary: error.message,
+    aggregation: null,
+    error,
+    durationMs: Date.now() - started,
+    files: [] as string[],
+  };
+}
+
+/** What the record of a batch that ran says: its counts, status and summary line, its error if any. */
+export function ranFields(total: number, failed: number, error: { code: string; message: string } | undefined, started: number) {
+  return {
+    status: error ? ('Failed' as const) : ('Completed' as const),
+    total,
+    completed: total - failed,
+    failed,
+    summary: summaryOf(total, failed),
+    ...(error ? { error } : {}),
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Writes the batch's summary.json and metrics.json beside its output.jsonl, and lists the three in `files`. */
+export async function keepBatchRecord<T extends BatchRecord>(record: T): Promise<T> {
+  const { files: _files, ...summary } = record;
+  record.files = [
+    record.outputFile,
+    await writeBatchSummary(record.flowDir, record.runId, summary),
+    await writeMetrics(record.flowDir, record.runId, record.metrics ?? {}),
+  ];
+  return record;
+}
+
 /** The non-blank lines of a .jsonl file, as the runtime counts them (index = line_number). */
 export function dataLines(file: string): string[] {
   return fs
@@ -85,31 +134,21 @@ export async function runMultiEngineBatch(
   const runId = options.runId ?? newRunId(dir, 'batch');
   const outputFile = batchOutputFile(dir, runId);
 
-  const analysis = await analyzeFlowDir(dir);
-  const flowJson = flowToJson(analysis.parsed);
-  const staticError = firstError(analysis.problems);
-  if (staticError || flowJson === undefined) {
-    const error = staticError ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' };
+  const analyzed = await flowForBatch(dir);
+  if ('error' in analyzed) {
     return {
       runId,
       flowDir: dir,
       outputFile,
       engines: engines.map((e) => ({ name: e.name, lines: 0, failedLines: 0, chunks: 0, requeued: 0 })),
       requeued: 0,
-      status: 'Failed',
-      total: 0,
-      completed: 0,
-      failed: 0,
-      summary: error.message,
-      aggregation: null,
-      error,
-      durationMs: Date.now() - started,
-      files: [],
+      ...notStarted(analyzed.error, started),
     };
   }
+  const flowJson = analyzed.flow;
   const lines = options.baseRun ? await evaluationLines(dataLines(dataFile), options.baseRun) : { lines: dataLines(dataFile) };
   const output = new BatchOutput(dir, runId);
-  const plan = { runId, flowDir: dir, flow: flowJson as Record<string, unknown>, ...lines, engines, output };
+  const plan = { runId, flowDir: dir, flow: flowJson, ...lines, engines, output };
   const scheduler = new EngineBatchScheduler(plan, options);
   let outcome;
   try {
@@ -126,15 +165,9 @@ export async function runMultiEngineBatch(
     outputFile,
     engines: scheduler.shares,
     requeued: scheduler.requeued,
-    status: error ? 'Failed' : 'Completed',
-    total,
-    completed: total - failed,
-    failed,
-    summary: summaryOf(total, failed),
+    ...ranFields(total, failed, error, started),
     aggregation,
     metrics: metrics ?? {},
-    ...(error ? { error } : {}),
-    durationMs: Date.now() - started,
     files: [],
     aggregationEngine,
   };

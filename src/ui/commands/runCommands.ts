@@ -9,6 +9,7 @@ import { resolveFlow, type FlowArg } from '../flowIndex';
 import { openSessionPanel } from '../panelBridge';
 import { parseInputValue } from '../../shared/inputValue';
 import { tokensText, type TokenUsage } from '../../shared/trace';
+import { pickBatchTarget } from './batchTargets';
 import type { CommandDeps } from './commandDeps';
 
 function inputsOf(flowPath: string): Promise<Record<string, { type?: string; default?: unknown }>> {
@@ -121,25 +122,66 @@ export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
     title: 'Data file: one JSON object per line',
   });
   if (!picked?.[0]) return;
-  const { runs } = await ctx.services();
+  const target = await pickBatchTarget(ctx);
+  if (!target) return;
+  const { runs, engine, manager } = await ctx.services();
   const { newRunId } = await import('../../core/runs/runId');
   const runId = newRunId(flowDir, 'batch');
+  const dataFile = picked[0].fsPath;
+  const connections = await ctx.connections.forRun();
   let done = 0;
-  const record = await withLongWork(ctx, `Batch run of ${path.basename(flowDir)}`, true, async (w) =>
-    runs.batch(flowDir, {
-      runId,
-      dataFile: picked[0].fsPath,
-      connections: await ctx.connections.forRun(),
+  const record = await withLongWork(ctx, `Batch run of ${path.basename(flowDir)}`, true, async (w) => {
+    const onLine = (l: { index: number; status: string }, where?: string) => {
+      done++;
+      w.report({ message: `${done} lines done (line ${l.index}: ${l.status}${where ? ` on ${where}` : ''})` });
+    };
+    if (target.kind === 'session')
+      return runs.batch(flowDir, { runId, dataFile, connections, signal: w.signal, onProgress: (r) => w.report(r), onLine });
+    if (target.kind === 'engines') {
+      const [{ openEngines }, { runMultiEngineBatch }] = await Promise.all([
+        import('../../core/runs/batchEngines'),
+        import('../../core/runs/multiEngineBatch'),
+      ]);
+      const engines = openEngines(target.engines, ctx.settings.session, process.env, ctx.settings.baseImageOverride, (l) =>
+        ctx.log.debug(l),
+      );
+      try {
+        return await runMultiEngineBatch(flowDir, engines, {
+          runId,
+          dataFile,
+          connections,
+          signal: w.signal,
+          onProgress: (_e, r) => w.report(r),
+          onEngine: (e) =>
+            ctx.log.info(`Batch ${runId} [${e.engine}] ${e.kind}${e.lines ? ` ${e.lines} lines` : ''}${e.message ? `: ${e.message}` : ''}`),
+          onLine,
+        });
+      } finally {
+        for (const e of engines) e.manager.dispose();
+      }
+    }
+    const { runOrchestratedBatch } = await import('../../core/runs/workers/orchestratedBatch');
+    const session = ctx.settings.session;
+    return runOrchestratedBatch(engine, manager, flowDir, {
+      on: 'swarm',
+      replicas: target.replicas,
+      registry: target.registry,
+      coordinatorHost: target.coordinatorHost,
+      dataFile,
+      connections,
       signal: w.signal,
+      labels: session.extraLabels,
+      cpus: session.cpus,
+      memoryMb: session.memoryMb,
       onProgress: (r) => w.report(r),
-      onLine: (l) => {
-        done++;
-        w.report({ message: `${done} lines done (line ${l.index}: ${l.status})` });
-      },
-    }),
-  );
-  ctx.log.info(`Batch ${runId}: ${record.status}, ${record.completed}/${record.total} completed, ${record.failed} failed`);
-  logTrace(ctx, runId, record);
+      log: (l) => ctx.log.info(l),
+      onWorker: (e) =>
+        ctx.log.info(`Batch on swarm [${e.worker}] ${e.kind}${e.lines ? ` ${e.lines} lines` : ''}${e.message ? `: ${e.message}` : ''}`),
+      onLine,
+    });
+  });
+  ctx.log.info(`Batch ${record.runId}: ${record.status}, ${record.completed}/${record.total} completed, ${record.failed} failed`);
+  logTrace(ctx, record.runId, record);
   const choice = await (record.status === 'Completed' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(
     `Batch run of ${path.basename(flowDir)}: ${record.completed} of ${record.total} lines completed, ${record.failed} failed.`,
     'Open Output',

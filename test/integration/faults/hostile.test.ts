@@ -25,6 +25,10 @@ import { inlineDataImages } from '../../../src/core/runs/dataImages';
 import { storeImages } from '../../../src/core/runs/imageFiles';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
 import { parseWebviewMessage } from '../../../src/shared/protocol';
+import * as tls from 'tls';
+import { makeBatchCertificate } from '../../../src/core/runs/workers/batchCertificate';
+import { WorkerCoordinator } from '../../../src/core/runs/workers/workerCoordinator';
+import { BatchOutput } from '../../../src/core/runs/runStore';
 import { runCli } from '../../support/cli';
 import { startOtlpReceiver } from '../../support/otlpReceiver';
 import { assertClear, guardFlow, guardedFlowJar, hostile } from '../../support/faults/tally';
@@ -670,6 +674,109 @@ return json.dumps(r)`),
         m.dispose();
         await collector.close();
       }
+    });
+  });
+
+  describe('batch coordinator (workers connect over TLS)', () => {
+    type Msg = Record<string, unknown>;
+    const withCoordinator = async (fn: (port: number, c: WorkerCoordinator, out: string) => Promise<void>) => {
+      const dir = jar.make(HELLO_FLOW);
+      const certificate = makeBatchCertificate();
+      const output = new BatchOutput(dir, 'hostile_batch');
+      const c = new WorkerCoordinator({
+        runId: 'hostile_batch',
+        flow: { nodes: [] },
+        files: [],
+        lines: ['{"x": 0}', '{"x": 1}', '{"x": 2}', '{"x": 3}'],
+        output,
+        certificate,
+        token: 'the-token',
+        params: { connections: { vault: { type: 'CustomConnection', secrets: { key: 'lease-secret' } } }, workers: 1 },
+        expectedWorkers: 2,
+      });
+      const port = await c.listen();
+      const ac = new AbortController();
+      const running = c.run(ac.signal);
+      try {
+        await fn(port, c, output.file);
+      } finally {
+        ac.abort();
+        await running;
+        await output.finish();
+      }
+    };
+    /** A TLS client that sends `lines` and collects what comes back until the server closes or `ms` pass. */
+    const talk = (port: number, lines: (string | Msg)[], ms = 3000, after?: (got: Msg[], send: (m: Msg) => void) => void) =>
+      new Promise<Msg[]>((resolve) => {
+        const got: Msg[] = [];
+        const sock = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+          for (const l of lines) sock.write(typeof l === 'string' ? l : `${JSON.stringify(l)}\n`);
+        });
+        let buf = '';
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => {
+          buf += d;
+          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+            got.push(JSON.parse(buf.slice(0, nl)) as Msg);
+            buf = buf.slice(nl + 1);
+            after?.(got, (m) => sock.write(`${JSON.stringify(m)}\n`));
+          }
+        });
+        const end = () => resolve(got);
+        sock.on('close', end);
+        sock.on('error', end);
+        setTimeout(() => {
+          sock.destroy();
+          end();
+        }, ms);
+      });
+
+    it('garbage, a wrong token or silence before the hello get no flow, no lines and no secret', async () => {
+      await hostile('batch coordinator: strangers', async () => {
+        await withCoordinator(async (port, c) => {
+          const garbage = await talk(port, ['GET / HTTP/1.1\r\nHost: x\r\n\r\n']);
+          const wrong = await talk(port, [{ type: 'hello', token: 'the-tokem', worker: 'w', version: 1 }, { type: 'lease' }]);
+          const leaseFirst = await talk(port, [{ type: 'lease' }, { type: 'hello', token: 'the-token', worker: 'w', version: 1 }]);
+          const silent = await talk(port, [], 15_000);
+          for (const got of [garbage, wrong, leaseFirst, silent]) {
+            assert.ok(!JSON.stringify(got).includes('lease-secret'), JSON.stringify(got));
+            assert.ok(!got.some((m) => m.type === 'welcome' || m.type === 'lease'), JSON.stringify(got));
+          }
+          assert.deepStrictEqual(
+            wrong.map((m) => m.type),
+            ['refused'],
+          );
+          assert.strictEqual(c.shares.size, 0);
+        });
+      });
+    });
+
+    it('a worker with the token cannot count lines of a lease it does not hold, outside its lease, or a line twice', async () => {
+      await hostile('batch coordinator: forged results', async () => {
+        await withCoordinator(async (port, c) => {
+          const line = (leaseId: unknown, index: unknown, y: unknown) => ({
+            type: 'line',
+            leaseId,
+            line: { event: 'lineEnd', runId: 'x', index, status: 'Completed', durationMs: 1, output: { y } },
+          });
+          const got = await talk(
+            port,
+            [{ type: 'hello', token: 'the-token', worker: 'w', version: 1 }, { type: 'lease' }],
+            3000,
+            (msgs, send) => {
+              const last = msgs[msgs.length - 1];
+              if (last.type !== 'lease') return;
+              // the first lease holds lines 0 and 1 (4 lines, 2 workers expected): forge around it
+              for (const m of [line('L999', 0, 'forged'), line(last.leaseId, 5, 'out of range'), line(last.leaseId, -1, 'negative')])
+                send(m);
+              send(line(last.leaseId, 0, 'first'));
+              send(line(last.leaseId, 0, 'again'));
+            },
+          );
+          assert.ok(got.some((m) => m.type === 'lease'));
+          assert.strictEqual(c.committed, 1);
+        });
+      });
     });
   });
 });

@@ -134,20 +134,26 @@ export function unmountUnder(roots: string[]): void {
   for (const m of ours) spawnSync('umount', ['-l', m]);
 }
 
-/** Copies the test base image from the first engine when the second lacks it (save stream → load). */
-async function copyBaseImage(from: DockerEngine, to: DockerEngine, log: (l: string) => void): Promise<void> {
-  if (await to.inspectImage(BASE_IMAGE)) return;
-  log(`copying ${BASE_IMAGE} into the second engine…`);
+/** Copies an image from one engine to another that lacks it (save stream → load). */
+export async function copyImage(from: DockerEngine, to: DockerEngine, ref: string): Promise<void> {
+  if (await to.inspectImage(ref)) return;
   const src = new Docker(modemOptions(from.endpoint.options));
   const dst = new Docker(modemOptions(to.endpoint.options));
-  const stream = (await src.getImage(BASE_IMAGE).get()) as unknown as Readable;
+  const stream = (await src.getImage(ref).get()) as unknown as Readable;
   const out = (await dst.loadImage(stream as unknown as NodeJS.ReadableStream, { quiet: true } as never)) as unknown as Readable;
   await new Promise<void>((resolve, reject) => {
     out.on('data', () => undefined);
     out.on('end', resolve);
     out.on('error', reject);
   });
-  if (!(await to.inspectImage(BASE_IMAGE))) throw new Error(`Loading ${BASE_IMAGE} into the second engine failed.`);
+  if (!(await to.inspectImage(ref))) throw new Error(`Loading ${ref} into the other engine failed.`);
+}
+
+/** Copies the test base image from the first engine when the second lacks it. */
+async function copyBaseImage(from: DockerEngine, to: DockerEngine, log: (l: string) => void): Promise<void> {
+  if (await to.inspectImage(BASE_IMAGE)) return;
+  log(`copying ${BASE_IMAGE} into the second engine…`);
+  await copyImage(from, to, BASE_IMAGE);
 }
 
 /** Starts the second engine (root only; installs Debian's docker.io and openssl when missing). */
