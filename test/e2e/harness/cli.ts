@@ -5,7 +5,7 @@
  *     --in-place       open --folder itself instead of a copy
  *     --dev <dir>      extensionDevelopmentPath (default the repo)
  *     --also <dir>     another extension, packaged from its folder and installed beside it (repeatable)
- *     --timeout <ms>   harness timeout (default $FLOWSESSION_E2E_TIMEOUT_MS or 10 min)
+ *     --timeout <ms>   harness timeout (default $FLOWSESSION_E2E_TIMEOUT_MS or 20 min: the extension-host suites grew)
  *     --label <name>   run folder label
  * The extension host gets FLOWSESSION_* and DOCKER_* variables of this process (extensionEnvironment).
  * Exit codes: 0 passed, 1 tests failed, 2 harness error, 3 extension host ended abnormally, 4 timeout.

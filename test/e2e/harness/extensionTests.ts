@@ -35,7 +35,7 @@ export interface ExtensionTestOptions {
   folder: string;
   /** environment of the extension host (extensionEnvironment) */
   env?: Record<string, string>;
-  /** whole-run timeout (default $FLOWSESSION_E2E_TIMEOUT_MS or 10 min) */
+  /** whole-run timeout (default $FLOWSESSION_E2E_TIMEOUT_MS or 20 min) */
   timeoutMs?: number;
   /** require the suite entry's "mocha finished" line before trusting a 0 (default true) */
   requireDoneMark?: boolean;
@@ -77,7 +77,7 @@ function text(args: unknown): string {
 
 export async function runExtensionTests(o: ExtensionTestOptions): Promise<ExtensionTestResult> {
   const t0 = Date.now();
-  const timeoutMs = o.timeoutMs ?? Number(process.env.FLOWSESSION_E2E_TIMEOUT_MS || 10 * 60_000);
+  const timeoutMs = o.timeoutMs ?? Number(process.env.FLOWSESSION_E2E_TIMEOUT_MS || 20 * 60_000);
   const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const testLog = fs.createWriteStream(path.join(o.runDir, 'tests.log'));
   const result = (code: number, reason: string): ExtensionTestResult => ({ code, reason, durationMs: Date.now() - t0, runDir: o.runDir });
