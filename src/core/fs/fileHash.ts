@@ -9,12 +9,25 @@ export function contentHash(): crypto.Hash {
 /** up to this size a file is hashed in one read: a saved source file costs no stream set-up on the save path */
 const ONE_READ_BYTES = 1 << 20;
 
-/** A file's content hash, read in chunks when it is big (memory stays small whatever its size). */
+/**
+ * A file's content hash. A big file is read again and again into one buffer: a stream would leave a new buffer per
+ * chunk for the garbage collector, which lets tens of megabytes of them pile up before it runs.
+ */
 export async function hashFile(abs: string): Promise<string> {
   const small = await fs.promises.stat(abs).then((s) => s.size <= ONE_READ_BYTES);
   if (small) return hashBuffer(await fs.promises.readFile(abs));
   const hash = contentHash();
-  for await (const chunk of fs.createReadStream(abs, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const handle = await fs.promises.open(abs, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(ONE_READ_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 
