@@ -5,7 +5,7 @@ import { batchFlags, batchPerVariant, batchResultJson, interruptible, printBatch
 import type { MultiEngineBatchRecord } from '../core/runs/multiEngineBatch';
 import { CliOutput, EXIT, UsageError } from './output';
 
-export { openEngines } from '../core/runs/batchEngines';
+export { openEngines } from '../core/batchEngines';
 
 /** `--engines a,b`: context names or engine addresses, each once. */
 export function parseEngineList(value: string): string[] {

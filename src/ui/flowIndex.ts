@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { NOT_FLOW_SOURCES } from '../core/fs/flowArchive';
+import { NOT_FLOW_SOURCES } from '../core/flow/notFlowSources';
 import { definitionFileIn, isFlowFolder, kindOfFileName, promptyFilesIn } from '../core/flow/flowKind';
 import { FLOW_FILES_GLOB, flowDirOf, shallowFlowDirs } from './flowLocator';
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { definitionFileIn, FLOW_DEFINITION_FILES, isFlowFolder, kindOfFileName } from '../core/flow/flowKind';
-import { NOT_FLOW_SOURCES } from '../core/fs/flowArchive';
+import { NOT_FLOW_SOURCES } from '../core/flow/notFlowSources';
 
 /** The glob of every file that makes a flow: the DAG and flex definitions (both spellings) and .prompty files. */
 export const FLOW_FILES_GLOB = `**/{${[...FLOW_DEFINITION_FILES, '*.prompty'].join(',')}}`;

@@ -4,7 +4,7 @@ import { FlowModel } from './flowModel';
 import { msg } from './messages';
 import { ProblemSink } from './problemSink';
 import { SourceRef } from './schema';
-import { NOT_FLOW_SOURCES } from '../fs/flowArchive';
+import { NOT_FLOW_SOURCES } from './notFlowSources';
 import { includeScopeFor, judgeInclude, judgeRealPath, within, type IncludeScope, type IncludeVerdict } from './includeScope';
 
 export type PathKind = 'file' | 'dir' | 'missing';

@@ -5,23 +5,8 @@ import type { Readable } from 'stream';
 import { packEntries, streamEntries, type ArchiveEntry } from '../docker/archive';
 import { FlowSessionError } from '../errors';
 import { includeScopeFor, judgeInclude, judgeRealPath, type IncludeScope } from '../flow/includeScope';
+import { NOT_FLOW_SOURCES } from '../flow/notFlowSources';
 import { contentHash } from './fileHash';
-
-/** Folders that are not a flow's sources: results, caches, virtual environments and VCS data (never copied, never searched). */
-export const NOT_FLOW_SOURCES = new Set([
-  '.promptflow',
-  '__pycache__',
-  '.git',
-  '.hg',
-  '.svn',
-  'node_modules',
-  '.venv',
-  'venv',
-  '.mypy_cache',
-  '.pytest_cache',
-  '.ruff_cache',
-  '.ipynb_checkpoints',
-]);
 
 /** A file or folder of the flow as it will appear under the session's flow folder. */
 export interface FlowFile {

@@ -6,7 +6,7 @@ import { packEntries } from '../docker/archive';
 import { FlowSessionError } from '../errors';
 import { resolveFlowDir } from '../flow/environment';
 import { locateFlow } from '../flow/flowKind';
-import { readFlowPayload, type FlowPayload } from '../flow/flowPayload';
+import { readFlowPayload, type FlowPayload } from './flowPayload';
 import type { FlowProblem } from '../flow/problem';
 import type { RuntimeClient } from '../runtime/client';
 import {

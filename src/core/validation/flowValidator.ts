@@ -5,7 +5,7 @@ import { fsProbe } from '../flow/sources';
 import { analyzeFlexText } from '../flow/flexDocument';
 import { definitionFileIn } from '../flow/flowKind';
 import { staticPromptyProblems } from './staticFolderChecks';
-import { readPromptyDocs } from '../flow/flowPayload';
+import { readPromptyDocs } from '../runs/flowPayload';
 import { flowToJson } from '../flow/flowInfo';
 import type { FlowProblem } from '../flow/problem';
 import { analyzeFlowDir, type FlowAnalysis } from '../flow/staticChecks';

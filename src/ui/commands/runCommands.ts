@@ -139,7 +139,7 @@ export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
       return runs.batch(flowDir, { runId, dataFile, connections, signal: w.signal, onProgress: (r) => w.report(r), onLine });
     if (target.kind === 'engines') {
       const [{ openEngines }, { runMultiEngineBatch }] = await Promise.all([
-        import('../../core/runs/batchEngines'),
+        import('../../core/batchEngines'),
         import('../../core/runs/multiEngineBatch'),
       ]);
       const engines = openEngines(target.engines, ctx.settings.session, process.env, ctx.settings.baseImageOverride, (l) =>

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { analyzeFlexText } from '../../../../src/core/flow/flexDocument';
 import { listProbe } from '../../../../src/core/flow/sources';
-import { envNamesUsed, readFlowPayload } from '../../../../src/core/flow/flowPayload';
+import { envNamesUsed, readFlowPayload } from '../../../../src/core/runs/flowPayload';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

@@ -2,15 +2,15 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { listFlowFiles } from '../fs/flowArchive';
 import type { PromptyDoc } from '../runtime/protocol';
-import { readFlowEnvironment } from './environment';
-import { fsProbe } from './sources';
-import { analyzeFlexText } from './flexDocument';
-import { flowToJson } from './flowInfo';
-import { FlowTarget, kindOfFileName } from './flowKind';
-import { isMapping } from './flowModel';
-import { FlowProblem } from './problem';
-import { analyzePromptyText, envNamesOf } from './promptyDocument';
-import { analyzeFlowDir } from './staticChecks';
+import { readFlowEnvironment } from '../flow/environment';
+import { fsProbe } from '../flow/sources';
+import { analyzeFlexText } from '../flow/flexDocument';
+import { flowToJson } from '../flow/flowInfo';
+import { FlowTarget, kindOfFileName } from '../flow/flowKind';
+import { isMapping } from '../flow/flowModel';
+import { FlowProblem } from '../flow/problem';
+import { analyzePromptyText, envNamesOf } from '../flow/promptyDocument';
+import { analyzeFlowDir } from '../flow/staticChecks';
 
 /** A .prompty larger than this is not sent (the front matter and template of a real prompty are a few KB). */
 const MAX_PROMPTY_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
-import { engineName, resolveEngineSpec } from '../docker/endpoint';
-import { createCoreServices } from '../services';
-import type { SessionSettings } from '../settings';
-import type { BatchEngine } from './engineBatchScheduler';
+import { engineName, resolveEngineSpec } from './docker/endpoint';
+import { createCoreServices } from './services';
+import type { SessionSettings } from './settings';
+import type { BatchEngine } from './runs/engineBatchScheduler';
 
 /** Session managers, one per engine named, told apart by their context or address. */
 export function openEngines(
