@@ -1,5 +1,6 @@
 import type * as crypto from 'crypto';
 import * as fs from 'fs';
+import { spentBufferCollector } from './spentBuffers';
 import * as path from 'path';
 import type { Readable } from 'stream';
 import { packEntries, streamEntries, type ArchiveEntry } from '../docker/archive';
@@ -123,10 +124,16 @@ export function streamFlowFiles(
   gid = 10001,
 ): { tar: Readable; hashes: Promise<Map<string, string>> } {
   const hashes = new Map<string, string>();
+  // a copy of any size keeps the memory of a small one: the spent read buffers are collected as it goes
+  const collectSpent = spentBufferCollector();
+  const counted = (n: number) => {
+    collectSpent(n);
+    onBytes(n);
+  };
   async function* entries() {
     for (const f of files) {
       const hash = contentHash();
-      yield { name: f.name, mode: f.executable ? 0o755 : 0o644, file: { size: f.size, chunks: sentBytes(f.abs, f.size, hash, onBytes) } };
+      yield { name: f.name, mode: f.executable ? 0o755 : 0o644, file: { size: f.size, chunks: sentBytes(f.abs, f.size, hash, counted) } };
       hashes.set(f.name, hash.digest('hex'));
     }
   }
