@@ -2,7 +2,7 @@ import * as v8 from 'v8';
 import * as vm from 'vm';
 
 /** after this many bytes streamed, the buffers they were read into are collected */
-const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
 
 let collect: (() => void) | undefined;
 
