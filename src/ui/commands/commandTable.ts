@@ -42,7 +42,7 @@ export function commandTable(d: CommandDeps): Record<string, Handler> {
     'flowsession.runNode': (uri, node) => runNode(d, uri, node),
     // images
     'flowsession.changeBaseImage': (arg, preset) => images.changeBaseImage(d, arg, preset),
-    'flowsession.newCustomImage': () => images.newCustomImage(d),
+    'flowsession.newCustomImage': (folder) => images.newCustomImage(d, folder),
     'flowsession.buildCustomImage': (arg) => images.buildCustomImage(d, arg),
     'flowsession.publishCustomImage': (arg) => images.publishCustomImage(d, arg),
     'flowsession.checkBaseImageUpdates': (arg) => images.checkBaseImageUpdates(d, arg),

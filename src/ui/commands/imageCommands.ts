@@ -38,11 +38,13 @@ async function imageBuildFolder(d: CommandDeps, arg: unknown): Promise<string | 
   )?.dir;
 }
 
-export async function newCustomImage(d: CommandDeps): Promise<void> {
-  const active = d.index.activeFlow();
+/** Scaffolds image_build/ in `target` when it is given (a script, a test), else in the folder asked for. */
+export async function newCustomImage(d: CommandDeps, target?: unknown): Promise<void> {
+  const given = target instanceof vscode.Uri ? target.fsPath : typeof target === 'string' ? target : undefined;
+  const active = given ?? d.index.activeFlow();
   const flows = await d.index.list();
   const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  const choices = [...new Set([active, ...flows, root].filter((x): x is string => !!x))];
+  const choices = given ? [given] : [...new Set([active, ...flows, root].filter((x): x is string => !!x))];
   if (choices.length === 0) throw new FlowSessionError('bad-input', 'Open a folder first.', 'The image_build folder is created in it.');
   const dir =
     choices.length === 1

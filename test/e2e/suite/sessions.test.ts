@@ -268,7 +268,8 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
   });
 
   it('scaffolds image_build/ for a custom base image', async () => {
-    await vscode.commands.executeCommand('flowsession.newCustomImage');
+    // the workspace holds other flows too (other suites add theirs): the folder is named
+    await vscode.commands.executeCommand('flowsession.newCustomImage', flowDir);
     const dockerfile = path.join(flowDir, 'image_build', 'Dockerfile');
     await waitUntil('image_build/Dockerfile', 10_000, () => fs.existsSync(dockerfile));
     assert.match(fs.readFileSync(dockerfile, 'utf8'), /^FROM \$\{RUNTIME_IMAGE\}$/m);
