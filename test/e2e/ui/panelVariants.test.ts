@@ -150,7 +150,7 @@ describe('session panel: variants, metrics and Run Node (UI)', function () {
       '10',
       '0',
     ]);
-    assert.match((await summary.textContent()) ?? '', /shout=loud[\s\S]*shout=quiet/);
+    assert.match((await summary.textContent()) ?? '', /shout: loud[\s\S]*shout: quiet/);
   });
 
   it('runs the node of the Run Node CodeLens alone in the panel', async () => {
