@@ -143,9 +143,7 @@ def call(template_text, inputs, connection, connection_name, api, timeout, redac
     body.update(target)
     body.update(params)
     if stream:
-        body["stream"] = True
-        # sent now, so a refused request fails the node at once; the answer is read as the generator is consumed
-        return stream_text(send(url, body, headers, timeout, connection_name, redact), api, timeout, redact)
+        return post_stream(url, body, headers, timeout, connection_name, redact, api, asks_stream_usage(connection))
     response = post(url, body, headers, timeout, connection_name, redact)
     if api == "completion":
         return first_choice(response, redact).get("text", "")
@@ -248,10 +246,33 @@ def _timed_out(timeout):
     return WrappedOpenAIError("OpenAI API hits APITimeoutError: Request timed out after %g seconds." % timeout)
 
 
-def post_stream(url, body, headers, timeout, connection_name, redact, api="chat"):
-    """A streamed call (`stream: true`): a generator of the first choice's text as it arrives (server-sent events)."""
-    resp = send(url, dict(body, stream=True), headers, timeout, connection_name, redact)
-    return stream_text(resp, api, timeout, redact)
+def post_stream(url, body, headers, timeout, connection_name, redact, api="chat", usage=False):
+    """A streamed call (`stream: true`): a generator of the first choice's text as it arrives (server-sent events),
+    traced as one LLM span from the request to the last chunk. `usage`: ask the API to send the token usage in a
+    last chunk (`stream_options.include_usage`; see asks_stream_usage)."""
+    body = dict(body, stream=True)
+    if usage and "stream_options" not in body:
+        body["stream_options"] = {"include_usage": True}
+    call = tracing.LLMCall(url, body, headers)
+    try:
+        resp = send(url, body, headers, timeout, connection_name, redact)
+    except Exception as e:
+        call.failed(e)
+        raise
+    # sent now, so a refused request fails at once; the answer is read as the generator is consumed
+    return stream_text(resp, api, timeout, redact, call)
+
+
+def asks_stream_usage(connection):
+    """Whether a streamed request on `connection` may ask for the usage chunk: OpenAI's API takes
+    `stream_options` always, Azure OpenAI's from api-version 2024-09-01 (an older version refuses the field)."""
+    ctype = (connection or {}).get("type")
+    if ctype == "OpenAIConnection":
+        return True
+    if ctype == "AzureOpenAIConnection":
+        version = str(connection.get("api_version") or "2024-02-01")
+        return version[:10] >= "2024-09-01"
+    return False
 
 
 def send(url, body, headers, timeout, connection_name, redact):
@@ -282,10 +303,47 @@ def send(url, body, headers, timeout, connection_name, redact):
             raise WrappedOpenAIError("OpenAI API hits APIConnectionError: %s" % redact(str(e.reason)))
 
 
-def stream_text(resp, api, timeout, redact):
+def stream_text(resp, api, timeout, redact, call=None):
     """The text of each chunk of a streamed completion as the server sends it: server-sent events, one
     `data: {chunk}` line each, ending with `data: [DONE]`; chunks without choices (the usage chunk) carry no text.
-    A server that answered with one JSON document instead (it ignored `stream`) gives its text as one chunk."""
+    A server that answered with one JSON document instead (it ignored `stream`) gives its text as one chunk.
+    `call` (a tracing.LLMCall) sees every chunk and ends its span at the last one, or where the reader stopped."""
+    complete = False
+    try:
+        for chunk in _stream_chunks(resp, timeout, redact):
+            if call is not None:
+                call.chunk(chunk)
+            if chunk.get("object") == _WHOLE:
+                choice = first_choice(chunk["document"], redact)
+                if call is not None:
+                    call.done(chunk["document"])
+                yield ((choice.get("message") or {}).get("content") or "") if api == "chat" else choice.get("text", "")
+                continue
+            choices = chunk.get("choices") or []
+            if not choices or not isinstance(choices[0], dict):
+                continue
+            if api == "chat":
+                text = (choices[0].get("delta") or {}).get("content")
+            else:
+                text = choices[0].get("text")
+            if text:
+                yield text
+        complete = True
+    except Exception as e:
+        if call is not None:
+            call.failed(e)
+        raise
+    finally:
+        if call is not None:
+            call.stream_done(complete)
+
+
+# the chunk _stream_chunks gives for a server that answered a streamed request with one JSON document
+_WHOLE = "flowsession.whole_response"
+
+
+def _stream_chunks(resp, timeout, redact):
+    """The parsed chunks (dicts) of a streamed answer, the response closed at the end."""
     with resp:
         ctype = resp.headers.get("Content-Type") or ""
         if "json" in ctype and "event-stream" not in ctype:
@@ -293,8 +351,7 @@ def stream_text(resp, api, timeout, redact):
                 whole = json.loads(_read(resp, timeout).decode("utf-8"))
             except ValueError as e:
                 raise LLMError("OpenAI API returned a response that is not JSON: %s" % e)
-            choice = first_choice(whole, redact)
-            yield ((choice.get("message") or {}).get("content") or "") if api == "chat" else choice.get("text", "")
+            yield {"object": _WHOLE, "document": whole}
             return
         while True:
             try:
@@ -318,15 +375,7 @@ def stream_text(resp, api, timeout, redact):
             if chunk.get("error"):
                 raise WrappedOpenAIError("OpenAI API hits an error while streaming: %s"
                                          % redact(_server_message(json.dumps(chunk))))
-            choices = chunk.get("choices") or []
-            if not choices or not isinstance(choices[0], dict):
-                continue
-            if api == "chat":
-                text = (choices[0].get("delta") or {}).get("content")
-            else:
-                text = choices[0].get("text")
-            if text:
-                yield text
+            yield chunk
 
 
 def _retry_after(e, attempt):

@@ -295,12 +295,13 @@ class PromptyCall:
         response_format = params.get("response_format") if isinstance(params.get("response_format"), dict) else {}
         is_json = response_format.get("type") == "json_object"
         scrub = redact or (lambda t: t)
+        usage = llm.asks_stream_usage(spec)
         if (self.model.get("response") or "first") == "all":
             if stream:
-                return llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api)
+                return llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api, usage)
             return llm.post(url, body, headers, llm_timeout, conn_name, scrub)
         if stream:
-            chunks = llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api)
+            chunks = llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api, usage)
             if not is_json:
                 return chunks
             return self._format("".join(chunks), is_json)

@@ -124,15 +124,30 @@ def _operation(url):
     return "chat"
 
 
+def _choice_text(choice):
+    delta = choice.get("delta")
+    text = delta.get("content") if isinstance(delta, dict) else choice.get("text")
+    return text if isinstance(text, str) else None
+
+
+def _chunk_text(chunk):
+    return any(_choice_text(c) for c in chunk.get("choices") or [] if isinstance(c, dict))
+
+
 class LLMCall:
     """The span of one OpenAI API request, with OpenTelemetry's GenAI attributes; a no-op outside a traced node."""
 
     def __init__(self, url, body, headers):
         parent = current()
         self.span = None
+        self.first_token = None
+        self.streamed = {}
+        self.streamed_text = []
+        self.streamed_chars = 0
         if parent is None:
             return
-        azure = "api-key" in headers
+        # header names only: a header's value (the key) is never read here
+        azure = any(str(k).lower() == "api-key" for k in headers) or "/openai/deployments/" in url
         op = _operation(url)
         model = body.get("model")
         if azure and not model:
@@ -153,24 +168,31 @@ class LLMCall:
                           ("max_tokens", "gen_ai.request.max_tokens")):
             if isinstance(body.get(key), (int, float)) and not isinstance(body.get(key), bool):
                 attrs[attr] = body[key]
+        if body.get("stream") is True:
+            attrs["flowsession.stream"] = True
         tracer = parent.tracer
         request = {k: body[k] for k in ("messages", "prompt", "input") if k in body}
         attrs["flowsession.inputs"] = value_text(request, tracer.redact, tracer.value_limit)
         self.span = tracer.start("%s %s" % (op, model) if model else op, "llm", parent.span_id, attrs)
 
+    def _response(self, response):
+        """The response's model, id and token usage on the span (a whole answer, or what a stream carried)."""
+        span = self.span
+        span.set("gen_ai.response.model", response.get("model") if isinstance(response.get("model"), str) else None)
+        span.set("gen_ai.response.id", response.get("id") if isinstance(response.get("id"), str) else None)
+        usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+        for key, attr in (("prompt_tokens", "gen_ai.usage.input_tokens"),
+                          ("completion_tokens", "gen_ai.usage.output_tokens"),
+                          ("total_tokens", "flowsession.usage.total_tokens")):
+            if isinstance(usage.get(key), int) and not isinstance(usage.get(key), bool):
+                span.set(attr, usage[key])
+
     def done(self, response):
-        if self.span is None:
+        if self.span is None or self.span.end is not None:
             return
         span = self.span
         if isinstance(response, dict):
-            span.set("gen_ai.response.model", response.get("model") if isinstance(response.get("model"), str) else None)
-            span.set("gen_ai.response.id", response.get("id") if isinstance(response.get("id"), str) else None)
-            usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
-            for key, attr in (("prompt_tokens", "gen_ai.usage.input_tokens"),
-                              ("completion_tokens", "gen_ai.usage.output_tokens"),
-                              ("total_tokens", "flowsession.usage.total_tokens")):
-                if isinstance(usage.get(key), int) and not isinstance(usage.get(key), bool):
-                    span.set(attr, usage[key])
+            self._response(response)
             choices = response.get("choices")
             if isinstance(choices, list):
                 reasons = [c.get("finish_reason") for c in choices if isinstance(c, dict) and c.get("finish_reason")]
@@ -182,8 +204,51 @@ class LLMCall:
         span.finish(True)
         span.set("flowsession.latency_ms", int((span.end - span.start) / 1e6))
 
+    # -- a streamed answer (`stream: true`): chunks observed as the caller reads them, the span ended by the last
+    def chunk(self, chunk):
+        """One parsed chunk of a streamed answer (a `chat.completion.chunk` or `text_completion` dict)."""
+        span = self.span
+        if span is None or not isinstance(chunk, dict):
+            return
+        if self.first_token is None and _chunk_text(chunk):
+            self.first_token = time.time_ns()
+        if isinstance(chunk.get("model"), str) and chunk["model"]:
+            self.streamed["model"] = chunk["model"]
+        if isinstance(chunk.get("id"), str):
+            self.streamed["id"] = chunk["id"]
+        if isinstance(chunk.get("usage"), dict):
+            self.streamed["usage"] = chunk["usage"]
+        for c in chunk.get("choices") or []:
+            if not isinstance(c, dict):
+                continue
+            if c.get("finish_reason"):
+                self.streamed.setdefault("reasons", []).append(str(c["finish_reason"]))
+            text = _choice_text(c)
+            if text and c.get("index", 0) == 0 and self.streamed_chars <= span.tracer.value_limit:
+                self.streamed_text.append(text)
+                self.streamed_chars += len(text)
+
+    def stream_done(self, complete=True):
+        """Ends the span of a streamed answer: at its last chunk, or when the reader stopped early (`complete`
+        False: what was read so far is recorded)."""
+        span = self.span
+        if span is None or span.end is not None:
+            return
+        got = self.streamed
+        response = {"model": got.get("model"), "id": got.get("id"), "usage": got.get("usage")}
+        done_text = "".join(self.streamed_text)
+        span.set("flowsession.output", value_text(done_text, span.tracer.redact, span.tracer.value_limit))
+        span.set("gen_ai.response.finish_reasons", got.get("reasons"))
+        if self.first_token is not None:
+            span.set("flowsession.time_to_first_token_ms", int((self.first_token - span.start) / 1e6))
+        if not complete:
+            span.set("flowsession.stream.incomplete", True)
+        self._response(response)
+        span.finish(True)
+        span.set("flowsession.latency_ms", int((span.end - span.start) / 1e6))
+
     def failed(self, error):
-        if self.span is None:
+        if self.span is None or self.span.end is not None:
             return
         self.span.set("error.type", type(error).__name__)
         self.span.finish(False, error)

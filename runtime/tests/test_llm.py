@@ -43,7 +43,7 @@ class Stub(BaseHTTPRequestHandler):
             last = body["messages"][-1]["content"]
             last = last if isinstance(last, str) else json.dumps(last)
             if body.get("stream"):
-                return self.stream(["echo: "] + [w + " " for w in last.split()])
+                return self.stream(["echo: "] + [w + " " for w in last.split()], usage=self.usage_asked(body))
             answer = {"model": body.get("model", "deployed"),
                       "choices": [{"message": {"role": "assistant", "content": "echo: " + last},
                                    "finish_reason": "stop"}]}
@@ -53,11 +53,16 @@ class Stub(BaseHTTPRequestHandler):
         if "embeddings" in self.path:
             return self.reply(200, {"data": [{"embedding": [float(len(body["input"])), 0.5]}]})
         if body.get("stream"):
-            return self.stream(["completed: ", body["prompt"]], chat=False)
+            return self.stream(["completed: ", body["prompt"]], chat=False, usage=self.usage_asked(body))
         return self.reply(200, {"choices": [{"text": "completed: " + body["prompt"]}]})
 
-    def stream(self, pieces, chat=True):
-        """Server-sent events as the OpenAI API streams an answer: a delta (or text) per piece, then a usage chunk."""
+    @staticmethod
+    def usage_asked(body):
+        return (body.get("stream_options") or {}).get("include_usage") is True
+
+    def stream(self, pieces, chat=True, usage=False):
+        """Server-sent events as the OpenAI API streams an answer: a delta (or text) per piece, then a usage chunk
+        when the request asked for it (`stream_options.include_usage`), as the API sends it."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -67,7 +72,11 @@ class Stub(BaseHTTPRequestHandler):
             chunks += [{"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
         else:
             chunks = [{"choices": [{"index": 0, "text": p}]} for p in pieces]
-        chunks += [{"choices": [], "usage": {}}]
+        for c in chunks:
+            c["model"] = "streamed-model"
+        if usage:
+            chunks += [{"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": len(pieces),
+                                                 "total_tokens": 5 + len(pieces)}}]
         for c in chunks:
             self.wfile.write(("data: %s\n\n" % json.dumps(c)).encode())
             self.wfile.flush()

@@ -118,6 +118,53 @@ class TracingTest(StubTestCase):
             self.assertEqual(names["ask"]["parentSpanId"], line["spanId"])
             self.assertIn("chat gpt-4o", names)
 
+    def streamed_flow(self, conn, **extra):
+        inputs = dict({"question": "${inputs.q}", "stream": "true"}, **extra)
+        return {"inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${ask.output}"}},
+                "nodes": [prompt_node("ask", "chat.jinja2", inputs, node_type="llm", connection=conn, api="chat")]}
+
+    def test_a_streamed_call_is_one_llm_span_to_its_last_chunk_with_the_usage_it_asked_for(self):
+        r = self.run_flow(self.streamed_flow("oa", model="gpt-4o"), {"q": "one two"}, connections=self.conns(),
+                          trace=True)["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(r["outputs"]["a"], "echo: one two ")
+        self.assertEqual(Stub.requests[-1]["body"]["stream_options"], {"include_usage": True})
+        spans = {s["name"]: s for s in r["trace"]}
+        llm = spans["chat gpt-4o"]
+        self.assertEqual(llm["parentSpanId"], spans["ask"]["spanId"])
+        self.assertEqual(llm["status"], "Ok")
+        a = llm["attributes"]
+        self.assertIs(a["flowsession.stream"], True)
+        self.assertEqual(a["gen_ai.response.model"], "streamed-model")
+        # the stub streams "echo: ", "one ", "two ": 3 pieces, and counts 5 prompt tokens
+        self.assertEqual((a["gen_ai.usage.input_tokens"], a["gen_ai.usage.output_tokens"],
+                          a["flowsession.usage.total_tokens"]), (5, 3, 8))
+        self.assertEqual(a["gen_ai.response.finish_reasons"], ["stop"])
+        self.assertEqual(a["flowsession.output"], "echo: one two ")
+        self.assertLessEqual(0, a["flowsession.time_to_first_token_ms"])
+        self.assertLessEqual(a["flowsession.time_to_first_token_ms"], a["flowsession.latency_ms"])
+        self.assertLessEqual(int(llm["end"]), int(spans["ask"]["end"]))
+
+    def test_a_streamed_call_on_an_old_azure_api_version_does_not_ask_for_usage(self):
+        conns = {"az": {"type": "AzureOpenAIConnection", "api_key": KEY, "api_base": self.base,
+                        "api_version": "2024-06-01"}}
+        r = self.run_flow(self.streamed_flow("az", deployment_name="dep"), {"q": "x"}, connections=conns,
+                          trace=True)["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertNotIn("stream_options", Stub.requests[-1]["body"])
+        llm = {s["name"]: s for s in r["trace"]}["chat dep"]
+        self.assertEqual(llm["attributes"]["gen_ai.system"], "az.ai.openai")
+        self.assertNotIn("gen_ai.usage.input_tokens", llm["attributes"])
+        self.assertEqual(llm["attributes"]["flowsession.output"], "echo: x ")
+
+    def test_a_refused_streamed_call_is_a_failed_llm_span(self):
+        conns = {"oa": {"type": "OpenAIConnection", "api_key": KEY, "base_url": self.base + "/boom/v1"}}
+        r = self.run_flow(self.streamed_flow("oa", model="m"), {"q": "x"}, connections=conns, trace=True)["result"]
+        self.assertEqual(r["status"], "Failed")
+        llm = {s["name"]: s for s in r["trace"]}["chat m"]
+        self.assertEqual(llm["status"], "Error")
+        self.assertIn("model not found", llm["statusMessage"])
+
 
 class ValueTextTest(unittest.TestCase):
     def test_a_secret_across_the_cut_is_masked_before_cutting(self):
