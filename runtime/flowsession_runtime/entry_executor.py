@@ -10,7 +10,9 @@ import inspect
 import time
 
 from . import inputs as inputs_mod, metrics, prompty as prompty_mod
+from . import tracing
 from .executor import emit_node_end, tool_error, utc_now
+from .line_trace import LineTracing
 from .wire import RuntimeFailure, to_jsonable
 
 AGGREGATE = "__aggregate__"
@@ -48,21 +50,15 @@ class _AttrDict(dict):
             raise AttributeError(key)
 
 
-class EntryExecutor:
+class EntryExecutor(LineTracing):
     """One callable (a flex entry's function or class instance, or a prompty) run line by line as the DAG executor
     runs its nodes: one traced step per line, its prints captured, its events sent."""
 
-    # a flex flow's or a prompty's calls are not traced yet: the executor's tracing hooks do nothing here
-    trace = False
-
-    def begin_trace(self, name, attributes=None):
-        return None
-
-    def end_trace(self, ok, message=None, inputs=None, outputs=None):
-        return None
-
-    def __init__(self, name, flow_dir, hub, input_defs):
+    def __init__(self, name, flow_dir, hub, input_defs, kind="flex", trace=False):
         self.name = name
+        # flex or prompty: what the entry's span says it is
+        self.kind = kind
+        self.init_tracing(trace)
         self.flow_dir = flow_dir
         self.hub = hub
         self.emit_events = True
@@ -127,6 +123,9 @@ class EntryExecutor:
     def _record(self, name, run_id, inputs, call):
         """Runs `call` as one traced step (its prints captured, its start and end sent as node events)."""
         started, t0 = utc_now(), time.monotonic()
+        span = self.step_span(name, {"span_type": "Prompty" if self.kind == "prompty" else "Function",
+                                     "flowsession.node.type": self.kind})
+        previous_span = tracing.enter(span)
         cap = self.hub.begin(name, self.emit_events)
         if self.emit_events:
             self.hub.channel.event("nodeStart", runId=run_id, node=name)
@@ -137,6 +136,8 @@ class EntryExecutor:
             rec["status"], rec["error"] = "Failed", self._error(e)
         finally:
             self.hub.end(cap)
+            tracing.leave(previous_span)
+        self.end_step_span(span, dict(rec, output=to_jsonable(rec["output"])))
         rec["durationMs"] = int((time.monotonic() - t0) * 1000)
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
@@ -148,6 +149,9 @@ class EntryExecutor:
         t0, started = time.monotonic(), utc_now()
         result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
                   "start_time": started}
+        self.begin_trace("flow" if index is None else "line %d" % index,
+                         {"flowsession.run_id": run_id} if index is None else
+                         {"flowsession.run_id": run_id, "flowsession.line_number": index})
         try:
             inputs = self._coerce(given_inputs, index)
             result["inputs"] = inputs
@@ -166,6 +170,11 @@ class EntryExecutor:
             result["status"], result["error"] = "Failed", e.to_dict()
         result["end_time"] = utc_now()
         result["durationMs"] = int((time.monotonic() - t0) * 1000)
+        error = result.get("error")
+        trace = self.end_trace(result["status"] == "Completed", error.get("message") if error else None,
+                               result.get("inputs"), result.get("outputs"))
+        if trace is not None:
+            result["trace"] = trace
         return result
 
     def run_aggregation(self, lists, run_id):

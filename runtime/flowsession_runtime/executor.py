@@ -8,6 +8,7 @@ import time
 
 from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
                templates, toolmeta, tracing)
+from .line_trace import LineTracing
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
@@ -41,7 +42,7 @@ class Tool:
         self.literals = literals or {}
 
 
-class Executor:
+class Executor(LineTracing):
     def __init__(self, flow, flow_dir, connections, hub, emit_events=True, variants=None, llm_timeout=600.0,
                  trace=False):
         self.flow = flow
@@ -64,13 +65,7 @@ class Executor:
         # where relative image paths of the inputs are looked up: the flow folder, a batch's data folder
         self.image_base = flow_dir
         self.catalog = packagetools.Catalog()
-        # tracing: off unless the request asks; a batch sets the trace id and parent span its lines share
-        self.trace = trace
-        self.trace_id = None
-        self.trace_parent = None
-        self.trace_value_limit = tracing.VALUE_LIMIT
-        self.tracer = None
-        self.root_span = None
+        self.init_tracing(trace)
         self._check_outputs()
 
     # -- preparation ------------------------------------------------------------------------
@@ -278,54 +273,16 @@ class Executor:
     def _error(self, node, e):
         return tool_error(node.name, e, self.hub.redact, self.flow_dir)
 
-    # -- tracing --------------------------------------------------------------------------------
-    def begin_trace(self, name, attributes=None):
-        """Starts the trace of a line (or of an aggregation): its root span; None when tracing is off."""
-        if not self.trace:
-            self.tracer = self.root_span = None
-            return None
-        self.tracer = tracing.Tracer(self.hub.redact, self.trace_id, self.trace_value_limit)
-        attrs = {"span_type": "Flow"}
-        attrs.update(attributes or {})
-        self.root_span = self.tracer.start(name, "flow", self.trace_parent, attrs)
-        return self.root_span
-
-    def end_trace(self, ok, message=None, inputs=None, outputs=None):
-        """Ends the root span; the line's spans, or None when tracing is off."""
-        root, tracer = self.root_span, self.tracer
-        self.tracer = self.root_span = None
-        if root is None:
-            return None
-        if inputs is not None:
-            root.set("flowsession.inputs", tracing.value_text(inputs, self.hub.redact, tracer.value_limit))
-        if outputs is not None:
-            root.set("flowsession.output", tracing.value_text(outputs, self.hub.redact, tracer.value_limit))
-        root.finish(ok, message)
-        return tracer.wire()
-
+    # -- tracing (begin_trace, end_trace: LineTracing) ------------------------------------------------------
     def _node_span(self, node):
-        if self.tracer is None:
-            return None
         tool = self.tools.get(node.name)
-        attrs = {"span_type": "LLM" if node.type == "llm" else "Function", "flowsession.node.name": node.name,
+        attrs = {"span_type": "LLM" if node.type == "llm" else "Function",
                  "flowsession.node.type": node.type or (tool.kind if tool else "")}
         if node.name in self.variants:
             attrs["flowsession.node.variant"] = self.variants[node.name]
         if node.aggregation:
             attrs["flowsession.node.aggregation"] = True
-        return self.tracer.start(node.name, "node", self.root_span.span_id if self.root_span else None, attrs)
-
-    def _end_node_span(self, span, rec):
-        if span is None:
-            return
-        span.set("flowsession.status", rec["status"])
-        limit = span.tracer.value_limit
-        if rec.get("inputs") is not None:
-            span.set("flowsession.inputs", tracing.value_text(rec["inputs"], self.hub.redact, limit))
-        if rec["status"] == "Completed":
-            span.set("flowsession.output", tracing.value_text(rec.get("output"), self.hub.redact, limit))
-        err = rec.get("error")
-        span.finish(rec["status"] != "Failed", err.get("message") if err else None)
+        return self.step_span(node.name, attrs)
 
     def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
         """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
@@ -347,7 +304,7 @@ class Executor:
         finally:
             self.hub.end(cap)
             tracing.leave(previous_span)
-        self._end_node_span(span, rec)
+        self.end_step_span(span, rec)
         rec["durationMs"] = int((time.monotonic() - t0) * 1000)
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
@@ -392,7 +349,7 @@ class Executor:
                             rec = {"node": node.name, "status": "Bypassed", "inputs": None, "output": None,
                                    "error": None, "start_time": now, "end_time": now, "durationMs": 0}
                             records.append(rec)
-                            self._end_node_span(self._node_span(node), rec)
+                            self.end_step_span(self._node_span(node), rec)
                             self.hub.log("Node %s is bypassed." % node.name)
                             if self.emit_events:
                                 self._emit_end(run_id, rec)

@@ -268,7 +268,7 @@ def flex_executor(params, flow_dir, hub):
     entry = load_entry(flow, flow_dir)
     name = entry.__name__ if hasattr(entry, "__name__") else str(flow.get("entry"))
     inputs = entry_inputs(entry, flow, flow_dir)
-    ex = EntryExecutor(name, flow_dir, hub, inputs)
+    ex = EntryExecutor(name, flow_dir, hub, inputs, "flex", params.get("trace") is True)
     init = params.get("init") if isinstance(params.get("init"), dict) else {}
     if inspect.isclass(entry):
         values = init_values(entry, flow, init, connections, flow_dir)
@@ -307,6 +307,6 @@ def prompty_executor(params, flow_dir, hub):
         raise RuntimeFailure("InvalidSampleError", str(e))
     for k, v in (sample or {}).items():
         inputs.setdefault(k, {"type": None})["default"] = v
-    ex = EntryExecutor(call.name, flow_dir, hub, inputs)
+    ex = EntryExecutor(call.name, flow_dir, hub, inputs, "prompty", params.get("trace") is True)
     ex.func = call
     return ex

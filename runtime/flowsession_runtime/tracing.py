@@ -4,6 +4,7 @@ The host turns them into OpenTelemetry's OTLP/JSON (trace.json, the OTLP export)
 that a span costs a dict and two clocks. Times are Unix nanoseconds sent as strings (JSON numbers lose them).
 Every text that reaches a span passes the run's redactor, so connection secrets never appear in one.
 """
+import contextvars
 import os
 import threading
 import time
@@ -18,7 +19,9 @@ BATCH_VALUE_LIMIT = 1024
 # spans of one line: a node looping over an LLM call cannot grow a line's trace without bound
 MAX_SPANS = 1000
 
-_local = threading.local()
+# the span code runs under now (a node, an @trace function); a context variable, so that the tasks of an async
+# entry each see their own, and a thread (a node run concurrently) starts with none
+_current = contextvars.ContextVar("flowsession_span", default=None)
 
 
 def new_id(nbytes):
@@ -98,18 +101,18 @@ class Tracer:
 
 
 def enter(span):
-    """Makes `span` the current one of this thread (the node an LLM call belongs to); returns the previous."""
-    previous = getattr(_local, "span", None)
-    _local.span = span
+    """Makes `span` the current one (the node an LLM call belongs to); returns the previous."""
+    previous = _current.get()
+    _current.set(span)
     return previous
 
 
 def leave(previous):
-    _local.span = previous
+    _current.set(previous)
 
 
 def current():
-    return getattr(_local, "span", None)
+    return _current.get()
 
 
 # -- LLM calls ----------------------------------------------------------------------------------------

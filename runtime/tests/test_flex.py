@@ -162,6 +162,30 @@ class PromptyTest(StubTestCase):
             config["outputs"] = outputs
         return {"config": config, "template": "system:\nBe brief.\nuser:\n{{question}}\n", "templateLine": 1}
 
+    def test_a_prompty_run_is_a_root_the_prompty_and_its_llm_call(self):
+        self.files({"p.prompty": "---\n---\n"})
+        r = self.run_flow({}, {"question": "hey"}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": self.doc()},
+                          envValues={"PKEY": KEY}, trace=True)["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        spans = {s["name"]: s for s in r["trace"]}
+        self.assertEqual(set(spans), {"flow", "p", "chat gpt"})
+        self.assertEqual(spans["p"]["parentSpanId"], spans["flow"]["spanId"])
+        self.assertEqual(spans["p"]["attributes"]["span_type"], "Prompty")
+        self.assertEqual(spans["chat gpt"]["parentSpanId"], spans["p"]["spanId"])
+        self.assertEqual(spans["chat gpt"]["kind"], "llm")
+        self.assertNotIn(KEY, json.dumps(r["trace"]))
+
+    def test_a_streamed_prompty_asks_for_the_usage_and_records_it(self):
+        self.files({"p.prompty": "---\n---\n"})
+        r = self.run_flow({}, {"question": "a b"}, kind="prompty", flowFile="p.prompty",
+                          prompty={"p.prompty": self.doc(params={"stream": True})}, envValues={"PKEY": KEY},
+                          trace=True)["result"]
+        self.assertEqual(r["status"], "Completed", r.get("error"))
+        self.assertEqual(Stub.requests[-1]["body"]["stream_options"], {"include_usage": True})
+        llm = {s["name"]: s for s in r["trace"]}["chat gpt"]
+        self.assertEqual(llm["attributes"]["gen_ai.usage.output_tokens"], 3)
+        self.assertEqual(llm["attributes"]["flowsession.output"], "echo: a b ")
+
     def test_runs_alone_with_sample_and_env_key(self):
         self.files({"p.prompty": "---\n---\n"})
         res = self.run_flow({}, {}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": self.doc()},
