@@ -132,3 +132,24 @@ export function flowGraph(flow: unknown): FlowGraph {
   for (const e of pending) if (seen.has(e.from) && seen.has(e.to)) edges.push(e);
   return { nodes, edges };
 }
+
+/**
+ * The graph of a flex flow or a prompty, which has no nodes of its own: its inputs into its one step (the entry or
+ * the prompty, named as its runs name it, so the step shows the run's live status), then the outputs it declares.
+ */
+export function entryGraph(
+  step: { name: string; kind: 'flex' | 'prompty'; source?: string; outputs: string[] },
+  inputs: string[],
+): FlowGraph {
+  const id = graphId.node(step.name);
+  const nodes: GraphNode[] = [
+    ...inputs.map((name) => ({ id: graphId.input(name), kind: 'input' as const, name })),
+    { id, kind: 'node', name: step.name, type: step.kind, ...(step.source ? { source: step.source } : {}) },
+    ...step.outputs.map((name) => ({ id: graphId.output(name), kind: 'output' as const, name })),
+  ];
+  const edges: GraphEdge[] = [
+    ...inputs.map((name) => ({ from: graphId.input(name), to: id, kind: 'data' as const })),
+    ...step.outputs.map((name) => ({ from: id, to: graphId.output(name), kind: 'data' as const })),
+  ];
+  return { nodes, edges };
+}

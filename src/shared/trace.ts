@@ -7,14 +7,19 @@
 /** a list only of strings (gen_ai.response.finish_reasons) */
 export type SpanAttributeValue = string | number | boolean | string[];
 
+export type SpanKind = 'flow' | 'node' | 'function' | 'llm';
+
 /** One span; times are Unix nanoseconds as decimal strings (a JSON number cannot hold them). */
 export interface TraceSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
   name: string;
-  /** flow: a run's line (or a batch, or its aggregation); node: a node; llm: one OpenAI API request */
-  kind: 'flow' | 'node' | 'llm';
+  /**
+   * flow: a run's line (or a batch, or its aggregation); node: a node (or a flex flow's entry, a prompty); function:
+   * a call of a function decorated with prompt flow's `@trace`; llm: one OpenAI API request
+   */
+  kind: SpanKind;
   start: string;
   end: string;
   status: 'Ok' | 'Error' | 'Unset';

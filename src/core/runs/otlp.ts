@@ -3,7 +3,7 @@
  * takes at POST /v1/traces), the way back for reading trace.json, and the export itself.
  */
 import type { ConnectionSpec } from '../runtime/protocol';
-import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
+import type { SpanAttributeValue, SpanKind, TraceSpan } from '../../shared/trace';
 
 export interface OtlpAnyValue {
   stringValue?: string;
@@ -103,6 +103,13 @@ export function toOtlp(spans: readonly TraceSpan[], resource: TraceResource): Ot
 
 const HEX = /^[0-9a-f]+$/;
 
+/** What a span of a trace.json is: an LLM call is a client span; a node (or flex entry) names itself as one. */
+function spanKind(otlpKind: unknown, spanType: SpanAttributeValue | undefined, attributes: Record<string, SpanAttributeValue>): SpanKind {
+  if (otlpKind === SPAN_KIND.client) return 'llm';
+  if (spanType === 'Flow') return 'flow';
+  return attributes['flowsession.node.name'] !== undefined ? 'node' : 'function';
+}
+
 /** The spans of a trace.json (OTLP/JSON), for the panel and comparisons; what is not a span is skipped. */
 export function fromOtlp(doc: unknown): TraceSpan[] {
   const out: TraceSpan[] = [];
@@ -124,7 +131,7 @@ export function fromOtlp(doc: unknown): TraceSpan[] {
           spanId: s.spanId,
           ...(typeof s.parentSpanId === 'string' && HEX.test(s.parentSpanId) ? { parentSpanId: s.parentSpanId } : {}),
           name: String(s.name ?? ''),
-          kind: s.kind === SPAN_KIND.client ? 'llm' : spanType === 'Flow' ? 'flow' : 'node',
+          kind: spanKind(s.kind, spanType, attributes),
           start: /^\d+$/.test(String(s.startTimeUnixNano)) ? String(s.startTimeUnixNano) : '0',
           end: /^\d+$/.test(String(s.endTimeUnixNano)) ? String(s.endTimeUnixNano) : '0',
           status: code === 2 ? 'Error' : code === 1 ? 'Ok' : 'Unset',

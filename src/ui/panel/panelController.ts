@@ -6,6 +6,7 @@
 import * as path from 'path';
 import type { ProgressReport } from '../../core/docker/progress';
 import { errorMessage } from '../../core/errors';
+import { entryStepOf } from '../../core/flow/entryStep';
 import { definitionFileIn } from '../../core/flow/flowKind';
 import { flowInputsOf } from '../../core/flow/flowInputs';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
@@ -18,7 +19,7 @@ import { sessionKey } from '../../core/session/labels';
 import type { SessionChange } from '../../core/session/sessionManager';
 import type { SessionStatus } from '../../core/session/state';
 import { coerceInputs, fieldsFromFlow, type FormValue } from '../../shared/inputsForm';
-import { flowGraph } from '../../shared/flowGraph';
+import { entryGraph, flowGraph } from '../../shared/flowGraph';
 import { applyHostMessage, emptyState, isRunActive } from '../../shared/panelState';
 import { variantChoicesFromFlow, variantSelectors } from '../../shared/variantChoices';
 import {
@@ -510,6 +511,15 @@ export class PanelController {
     }
   }
 
+  /** A flex flow's or a prompty's graph (it has no nodes): its inputs, its one step, the outputs it declares. */
+  private async postEntryGraph(inputs: string[]): Promise<void> {
+    const step = await entryStepOf(this.flowDir).catch(() => undefined);
+    if (!step) return;
+    const graph = entryGraph(step, inputs);
+    if (this.state.graphError !== undefined || JSON.stringify(graph) !== JSON.stringify(this.state.graph))
+      this.post({ type: 'graph', graph });
+  }
+
   async refreshFields(): Promise<void> {
     if (definitionFileIn(this.flowDir)?.kind !== 'dag') {
       // a flex flow's or a prompty's form: the inputs its definition declares, with the sample's values as defaults
@@ -525,6 +535,7 @@ export class PanelController {
             ...declared[name],
           };
         for (const [name, spec] of Object.entries(declared)) inputs[name] ??= spec;
+        await this.postEntryGraph(Object.keys(inputs));
         const fields = fieldsFromFlow({ inputs });
         if (this.state.fieldsError === undefined && JSON.stringify(fields) === JSON.stringify(this.state.fields)) return;
         this.post({ type: 'fields', fields });

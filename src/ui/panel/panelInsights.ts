@@ -3,6 +3,10 @@
  * of a run, a run's trace, runs side by side. Kept apart from the controller, which owns the panel's state and
  * runs; these only read the flow and its run folders and answer with a message or an editor.
  */
+import { promises as fsp } from 'fs';
+import * as path from 'path';
+import { entryLine, entryStepOf } from '../../core/flow/entryStep';
+import { definitionFileIn } from '../../core/flow/flowKind';
 import { nodeSource } from '../../core/flow/nodeSource';
 import { analyzeFlowDir } from '../../core/flow/staticChecks';
 import { compareRuns, runValue } from '../../core/runs/runComparison';
@@ -43,6 +47,7 @@ export function runTimeline(spans: readonly TraceSpan[]): Timeline {
 export async function handleInsightRequest(msg: InsightRequest, ctx: InsightContext): Promise<void> {
   switch (msg.type) {
     case 'openNodeSource': {
+      if (definitionFileIn(ctx.flowDir)?.kind !== 'dag') return openEntrySource(ctx, msg.node);
       const flow = (await analyzeFlowDir(ctx.flowDir)).parsed.value;
       const where = await nodeSource(ctx.flowDir, flow, msg.node);
       if ('problem' in where) return ctx.notice('info', where.problem);
@@ -72,4 +77,20 @@ export async function handleInsightRequest(msg: InsightRequest, ctx: InsightCont
       ctx.post({ type: 'comparison', comparison: msg.runIds.length ? await compareRuns(ctx.flowDir, msg.runIds) : null });
       return;
   }
+}
+
+/** Opens a flex flow's entry (at its def or class) or a prompty, when its file is a regular file inside the flow folder. */
+async function openEntrySource(ctx: InsightContext, name: string): Promise<void> {
+  const step = await entryStepOf(ctx.flowDir).catch(() => undefined);
+  const missing = `The source of '${name}' cannot be opened: the flow's definition does not name a file of the flow folder.`;
+  if (!step?.source || step.name !== name) return ctx.notice('info', missing);
+  const file = path.resolve(ctx.flowDir, step.source);
+  const rel = path.relative(ctx.flowDir, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return ctx.notice('info', missing);
+  const text = await fsp
+    .lstat(file)
+    .then((st) => (st.isFile() ? fsp.readFile(file, 'utf8') : undefined))
+    .catch(() => undefined);
+  if (text === undefined) return ctx.notice('info', `The source of '${name}' (${step.source}) is not a file of the flow folder.`);
+  await ctx.openSource(file, step.kind === 'flex' ? entryLine(text, name) : 1);
 }

@@ -33,6 +33,28 @@ const SPANS: TraceSpan[] = [
       'gen_ai.response.finish_reasons': ['stop', 'length'],
     },
   },
+  {
+    traceId: 'ab'.repeat(16),
+    spanId: '03'.repeat(8),
+    parentSpanId: '01'.repeat(8),
+    name: 'entry',
+    kind: 'node',
+    start: '1700000000001000000',
+    end: '1700000000099000000',
+    status: 'Ok',
+    attributes: { span_type: 'Function', 'flowsession.node.name': 'entry', 'flowsession.node.type': 'flex' },
+  },
+  {
+    traceId: 'ab'.repeat(16),
+    spanId: '04'.repeat(8),
+    parentSpanId: '03'.repeat(8),
+    name: 'Helper.shout',
+    kind: 'function',
+    start: '1700000000002000000',
+    end: '1700000000003000000',
+    status: 'Ok',
+    attributes: { span_type: 'Function', function: 'Helper.shout' },
+  },
 ];
 
 describe('OTLP/JSON', () => {
@@ -40,7 +62,8 @@ describe('OTLP/JSON', () => {
     const doc = toOtlp(SPANS, { flow: 'my-flow', runId: 'r1' });
     const rs = doc.resourceSpans[0];
     assert.deepStrictEqual(rs.resource.attributes[0], { key: 'service.name', value: { stringValue: 'flowsession' } });
-    const [flow, llm] = rs.scopeSpans[0].spans;
+    const [flow, llm, entry, fn] = rs.scopeSpans[0].spans;
+    assert.deepStrictEqual([entry.kind, fn.kind], [1, 1], 'a node and a traced function are internal spans');
     assert.strictEqual(rs.scopeSpans[0].scope.name, 'flowsession');
     assert.strictEqual(flow.parentSpanId, undefined);
     assert.strictEqual(flow.kind, 1);
@@ -58,7 +81,7 @@ describe('OTLP/JSON', () => {
     ]);
   });
 
-  it('reads trace.json back to the same spans, skipping what is not a span', () => {
+  it('reads trace.json back to the same spans and kinds (a node names itself, a traced function does not), skipping what is not a span', () => {
     const doc = toOtlp(SPANS, { flow: 'f', runId: 'r' });
     (doc.resourceSpans[0].scopeSpans[0].spans as unknown[]).push({ traceId: 'not hex!', spanId: 'x' }, null);
     assert.deepStrictEqual(fromOtlp(JSON.parse(JSON.stringify(doc))), SPANS);

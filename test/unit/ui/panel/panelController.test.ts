@@ -439,6 +439,69 @@ describe('panel controller', () => {
     );
   });
 
+  it("draws a flex flow's graph as its inputs, its entry and its declared outputs, and opens the entry's source", async () => {
+    const flex = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-panel-flexgraph-')));
+    try {
+      fs.writeFileSync(
+        path.join(flex, 'flow.flex.yaml'),
+        'entry: pkg.chat:Chat\ninputs:\n  question:\n    type: string\noutputs:\n  answer:\n    type: string\n',
+      );
+      fs.mkdirSync(path.join(flex, 'pkg'));
+      fs.writeFileSync(
+        path.join(flex, 'pkg', 'chat.py'),
+        'import os\n\n\nclass Chat:\n    def __call__(self, question: str):\n        return question\n',
+      );
+      const w = world(flex);
+      w.controller.start();
+      await until(() => w.controller.snapshot.graph !== null, 'the graph');
+      const graph = w.controller.snapshot.graph;
+      assert.deepStrictEqual(
+        graph?.nodes.map((n) => [n.id, n.type ?? '', n.source ?? '']),
+        [
+          ['input:question', '', ''],
+          ['node:Chat', 'flex', 'pkg/chat.py'],
+          ['output:answer', '', ''],
+        ],
+      );
+      assert.deepStrictEqual(graph?.edges, [
+        { from: 'input:question', to: 'node:Chat', kind: 'data' },
+        { from: 'node:Chat', to: 'output:answer', kind: 'data' },
+      ]);
+      await w.controller.handleMessage({ type: 'openNodeSource', node: 'Chat' });
+      assert.deepStrictEqual(w.opened, [`${path.join(flex, 'pkg', 'chat.py')}:4`]);
+      // an entry whose module is not a file of the folder is not opened
+      fs.writeFileSync(path.join(flex, 'flow.flex.yaml'), 'entry: chat:Other\n');
+      await w.controller.handleMessage({ type: 'openNodeSource', node: 'Other' });
+      assert.match(w.controller.snapshot.notice?.message ?? '', /not a file of the flow folder/);
+      assert.strictEqual(w.opened.length, 1);
+      w.controller.dispose();
+    } finally {
+      fs.rmSync(flex, { recursive: true, force: true });
+    }
+  });
+
+  it("draws a prompty's graph as its inputs into the prompty, named as its runs name it", async () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'fs-panel-promptygraph-')));
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'ask.prompty'),
+        '---\nmodel:\n  api: chat\n  configuration:\n    type: openai\n    model: gpt-4o\ninputs:\n  question:\n    type: string\n---\nuser:\n{{question}}\n',
+      );
+      const w = world(dir);
+      w.controller.start();
+      await until(() => w.controller.snapshot.graph !== null, 'the graph');
+      assert.deepStrictEqual(
+        w.controller.snapshot.graph?.nodes.map((n) => n.id),
+        ['input:question', 'node:ask'],
+      );
+      await w.controller.handleMessage({ type: 'openNodeSource', node: 'ask' });
+      assert.deepStrictEqual(w.opened, [`${path.join(dir, 'ask.prompty')}:1`]);
+      w.controller.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('opens a clicked node at its tool function, and says why when a node has no source file', async () => {
     const w = world(flowDir);
     await w.controller.handleMessage({ type: 'openNodeSource', node: 'greet' });
