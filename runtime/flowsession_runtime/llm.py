@@ -7,7 +7,7 @@ import time
 import urllib.error
 import urllib.request
 
-from . import inputs as inputs_mod, templates, tracing
+from . import http_calls, inputs as inputs_mod, templates, tracing
 from .llm_params import LLM_PARAMS
 
 VALID_ROLES = ["system", "user", "assistant", "function", "tool"]
@@ -281,6 +281,8 @@ def send(url, body, headers, timeout, connection_name, redact):
     attempts = 3
     for attempt in range(attempts):
         req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        # traced by the caller (post, post_stream): the hook on user code's HTTP calls leaves this one alone
+        own = http_calls.own_request()
         try:
             return urllib.request.urlopen(req, timeout=timeout)
         except urllib.error.HTTPError as e:
@@ -301,6 +303,8 @@ def send(url, body, headers, timeout, connection_name, redact):
             if isinstance(e.reason, (socket.timeout, TimeoutError)):
                 raise _timed_out(timeout)
             raise WrappedOpenAIError("OpenAI API hits APIConnectionError: %s" % redact(str(e.reason)))
+        finally:
+            http_calls.end_own_request(own)
 
 
 def stream_text(resp, api, timeout, redact, call=None):

@@ -1,7 +1,8 @@
 """run: a single flow run with streamed node events and prompt flow's flow.detail.json shape."""
 import os
 
-from . import capture, connections as conn_mod, debugging, flowdef, images, metrics, prompty, single_node, streaming
+from . import (capture, connections as conn_mod, debugging, flowdef, images, llm_instrumentation, metrics, prompty,
+               single_node, streaming)
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -22,6 +23,9 @@ def make_executor(params, flow_dir, hub, emit_events):
         llm_timeout = 600.0
     # every kind may call Prompty.load from code: the request's prompty files, env values and connections
     prompty.configure(params, flow_dir, float(llm_timeout), hub.redact)
+    if params.get("trace") is True:
+        # before the user's code is imported: an `openai` it imports is patched as it loads
+        llm_instrumentation.install()
     kind = params.get("kind") or "dag"
     if kind in ("flex", "prompty"):
         what = "a flex flow" if kind == "flex" else "a prompty"
