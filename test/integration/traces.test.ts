@@ -214,6 +214,139 @@ nodes:
     assert.ok(BigInt(llm.endTimeUnixNano) <= BigInt(ask.endTimeUnixNano), 'the call ends with its last chunk, inside the node');
   });
 
+  it('a python tool calling the API itself with urllib has an LLM span under its node, with the usage and no key', async () => {
+    const dir = jar.make({
+      'flow.dag.yaml': `inputs:
+  question:
+    type: string
+    default: Who calls?
+outputs:
+  answer:
+    type: string
+    reference: \${call_api.output}
+nodes:
+- name: call_api
+  type: python
+  source: {type: code, path: call_api.py}
+  inputs:
+    conn: oai
+    question: \${inputs.question}
+`,
+      'call_api.py': `import json
+import urllib.request
+from promptflow import tool
+from promptflow.connections import OpenAIConnection
+
+
+@tool
+def call_api(conn: OpenAIConnection, question: str) -> str:
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": question}]}
+    req = urllib.request.Request(conn.base_url + "/chat/completions", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": "Bearer " + conn.api_key, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())["choices"][0]["message"]["content"]
+`,
+    });
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = json<{ runId: string; outputs: { answer: string }; tokens: { total: number } }>(r);
+    assert.strictEqual(doc.outputs.answer, 'echo: Who calls?');
+    assert.strictEqual(doc.tokens.total, STUB_CHAT_USAGE.total_tokens);
+    const spans = traceFile(dir, doc.runId);
+    const node = byName(spans, 'call_api');
+    const llm = byName(spans, 'chat gpt-4o-mini');
+    assert.strictEqual(llm.parentSpanId, node.spanId);
+    assert.strictEqual(llm.kind, 3);
+    assert.strictEqual(attr(llm, 'flowsession.instrumented'), 'http.client');
+    assert.strictEqual(attr(llm, 'gen_ai.system'), 'openai');
+    assert.strictEqual(attr(llm, 'gen_ai.usage.input_tokens'), STUB_CHAT_USAGE.prompt_tokens);
+    assert.strictEqual(attr(llm, 'gen_ai.usage.output_tokens'), STUB_CHAT_USAGE.completion_tokens);
+    assert.match(String(attr(llm, 'flowsession.output')), /echo: Who calls\?/);
+    assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', 'runs', doc.runId, 'trace.json'), 'utf8').includes(SECRET));
+  });
+
+  it("a flex flow's @trace functions nest under its entry, a prompty called from them under theirs; a prompty alone is traced too", async () => {
+    const prompty = `---
+name: Ask
+model:
+  api: chat
+  configuration:
+    type: openai
+    model: gpt-test
+    api_key: \${env:TEST_LLM_KEY}
+    base_url: ${stub.url}/v1
+inputs:
+  question:
+    type: string
+sample:
+  question: What is a span?
+---
+user:
+{{question}}
+`;
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: app:answer\n',
+      'ask.prompty': prompty,
+      'app.py': `from promptflow.core import Prompty
+from promptflow.tracing import trace
+
+
+@trace
+def tidy(text: str) -> str:
+    return text.strip()
+
+
+@trace
+def ask(question: str) -> str:
+    return Prompty.load(source="ask.prompty")(question=question)
+
+
+@trace
+def check(text: str) -> None:
+    raise ValueError("too short: " + text)
+
+
+def answer(question: str) -> str:
+    try:
+        check(question)
+    except ValueError:
+        pass
+    return ask(tidy(question))
+`,
+    });
+    const r = await runCli(['run', dir, '--inputs', 'question=  Why trace?  ', '--json'], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const doc = json<{ runId: string; outputs: { output: string }; tokens: { total: number } }>(r);
+    assert.strictEqual(doc.outputs.output, 'echo: Why trace?');
+    assert.strictEqual(doc.tokens.total, STUB_CHAT_USAGE.total_tokens);
+    const spans = traceFile(dir, doc.runId);
+    const root = byName(spans, 'flow');
+    const entry = byName(spans, 'answer');
+    assert.strictEqual(root.parentSpanId, undefined);
+    assert.strictEqual(entry.parentSpanId, root.spanId);
+    assert.strictEqual(attr(entry, 'flowsession.node.type'), 'flex');
+    for (const name of ['tidy', 'ask', 'check']) assert.strictEqual(byName(spans, name).parentSpanId, entry.spanId, name);
+    assert.strictEqual(attr(byName(spans, 'tidy'), 'flowsession.output'), 'Why trace?');
+    const failed = byName(spans, 'check');
+    assert.strictEqual(failed.status.code, 2);
+    assert.strictEqual(attr(failed, 'error.type'), 'ValueError');
+    const llm = byName(spans, 'chat gpt-test');
+    assert.strictEqual(llm.parentSpanId, byName(spans, 'ask').spanId);
+    assert.strictEqual(attr(llm, 'gen_ai.usage.input_tokens'), STUB_CHAT_USAGE.prompt_tokens);
+
+    const alone = await runCli(['run', path.join(dir, 'ask.prompty'), '--json'], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(alone.code, 0, alone.stderr);
+    const aloneDoc = json<{ runId: string; tokens: { total: number } }>(alone);
+    assert.strictEqual(aloneDoc.tokens.total, STUB_CHAT_USAGE.total_tokens);
+    const aloneSpans = traceFile(dir, aloneDoc.runId);
+    const step = byName(aloneSpans, 'Ask');
+    assert.strictEqual(step.parentSpanId, byName(aloneSpans, 'flow').spanId);
+    assert.strictEqual(attr(step, 'span_type'), 'Prompty');
+    assert.strictEqual(byName(aloneSpans, 'chat gpt-test').parentSpanId, step.spanId);
+    for (const file of [doc.runId, aloneDoc.runId])
+      assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', 'runs', file, 'trace.json'), 'utf8').includes(SECRET));
+  });
+
   it('a collector that cannot be reached is a warning: the run still completes', async () => {
     const dir = jar.make(FLOW);
     const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], {
