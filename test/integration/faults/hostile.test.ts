@@ -508,6 +508,62 @@ return json.dumps(r)`),
     });
   });
 
+  it("an LLM endpoint the flow's own code calls may answer garbage, a huge body or a broken stream: the code reads exactly what was sent, the trace stays small", async () => {
+    await hostile('hostile answers to user code traced over http.client', async () => {
+      const huge = 'z'.repeat(12 * 1024 * 1024);
+      const bodies: Record<string, string> = {
+        garbage: '{"choices": [ not json',
+        huge: JSON.stringify({ choices: [{ message: { content: huge } }], usage: { prompt_tokens: 'many' } }),
+        stream: 'data: {"choices": [{"delta": {"content": "a"}}]}\n\ndata: {broken\n\ndata: [1, 2]\n\ndata: "text"\n\n',
+        nested: JSON.stringify({ usage: { prompt_tokens: { deep: [[[[1]]]] } }, model: ['x'], choices: 'none' }),
+      };
+      const server = http.createServer((req, res) => {
+        let raw = '';
+        req.on('data', (d) => (raw += d));
+        req.on('end', () => {
+          const mode = String((JSON.parse(raw || '{}') as { model?: string }).model);
+          res.writeHead(mode === 'status' ? 500 : 200, { 'content-type': mode === 'stream' ? 'text/event-stream' : 'application/json' });
+          res.end(bodies[mode] ?? 'server error');
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      const dir = jar.make({
+        'flow.dag.yaml': `inputs:\n  mode:\n    type: string\noutputs:\n  out:\n    type: string\n    reference: \${call.output}\nnodes:\n- name: call\n  type: python\n  source: {type: code, path: call.py}\n  inputs:\n    conn: oai\n    mode: \${inputs.mode}\n`,
+        // the tool reads the answer its own way (whole, in pieces, line by line) and reports what it got
+        'call.py': `import hashlib, json, urllib.error, urllib.request\nfrom promptflow import tool\nfrom promptflow.connections import OpenAIConnection\n\n\n@tool\ndef call(conn: OpenAIConnection, mode: str) -> str:\n    req = urllib.request.Request(conn.base_url + "/chat/completions", data=json.dumps({"model": mode}).encode(), method="POST", headers={"Authorization": "Bearer " + conn.api_key})\n    try:\n        with urllib.request.urlopen(req) as resp:\n            if mode == "stream":\n                got = b"".join(resp)\n            elif mode == "huge":\n                got = b""\n                while True:\n                    part = resp.read(65536)\n                    if not part:\n                        break\n                    got += part\n            else:\n                got = resp.read()\n    except urllib.error.HTTPError as e:\n        got = e.read()\n    return "%d %s" % (len(got), hashlib.sha256(got).hexdigest())\n`,
+      });
+      const m = testManager();
+      try {
+        const runs = new RunService(m);
+        const key = `sk-${crypto.randomBytes(12).toString('hex')}`;
+        for (const mode of ['garbage', 'huge', 'stream', 'nested', 'status']) {
+          const body = Buffer.from(bodies[mode] ?? 'server error');
+          const r = await runs.run(dir, {
+            connections: { oai: { type: 'OpenAIConnection', api_key: key, base_url: url } },
+            inputs: { mode },
+          });
+          assert.strictEqual(r.status, 'Completed', `${mode}: ${JSON.stringify(r.error)}`);
+          assert.strictEqual(
+            r.outputs?.out,
+            `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}`,
+            `${mode}: what the code read`,
+          );
+          const llm = (r.trace ?? []).filter((sp) => sp.kind === 'llm');
+          assert.strictEqual(llm.length, 1, `${mode}: one LLM span`);
+          assert.strictEqual(llm[0].status, mode === 'status' ? 'Error' : 'Ok', mode);
+          assert.ok(JSON.stringify(r.trace).length < 64 * 1024, `${mode}: the trace stays small`);
+          assert.ok(!JSON.stringify(r.trace).includes(key), `${mode}: no key in the trace`);
+          assert.ok(!('gen_ai.usage.input_tokens' in llm[0].attributes), `${mode}: no usage made up from a bad answer`);
+        }
+      } finally {
+        m.dispose();
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+  });
+
   it('a workspace in Restricted Mode cannot point the engine, images, pip, network, registry or include roots elsewhere', async () => {
     await hostile('workspace settings in Restricted Mode', () => {
       // VS Code ignores a restricted setting from an untrusted workspace's own settings.json; the extension's start,
