@@ -7,33 +7,9 @@ import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub
 import { assertSecretNotInSession } from '../support/secretChecks';
 import { testServices } from '../support/world/manager';
 import type { SessionManager } from '../../src/core/session/sessionManager';
+import { stubPrompty as prompty } from '../support/flows/fixtures';
 
 const SECRET = 'sk-flex-7e3b1d9a5c22';
-
-/** A prompty talking to the stub: an OpenAI configuration whose key and base URL come from the environment. */
-function prompty(url: string, extra = '', params = '  parameters:\n    max_tokens: 64\n    temperature: 0\n'): string {
-  return `---
-name: Ask
-model:
-  api: chat
-  configuration:
-    type: openai
-    model: gpt-test
-    api_key: \${env:PROMPTY_TEST_KEY}
-    base_url: ${url}/v1
-${params}inputs:
-  question:
-    type: string
-${extra}sample:
-  question: What is a session?
----
-system:
-You answer briefly.
-
-user:
-{{question}}
-`;
-}
 
 describe('flex flows and prompty in a session', function () {
   let stub: OpenAiStub;

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
+import { llmFlow, stubPrompty } from '../support/flows/fixtures';
 import { attr, startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
 import { STUB_CHAT_USAGE, startOpenAiStub, stubConnectionsYaml, type OpenAiStub } from '../support/openaiStub';
 import { testServices } from '../support/world/manager';
@@ -169,46 +170,26 @@ describe('traces of runs and batches', function () {
   });
 
   it('a streamed LLM call (stream: true) is one LLM span from the request to its last chunk, with the usage it asked for', async () => {
-    const dir = jar.make({
-      'flow.dag.yaml': `inputs:
-  question:
-    type: string
-    default: What is streaming?
-outputs:
-  answer:
-    type: string
-    reference: \${ask.output}
-nodes:
-- name: ask
-  type: llm
-  source: {type: code, path: ask.jinja2}
-  connection: oai
-  api: chat
-  inputs:
-    model: gpt-4o
-    stream: true
-    question: \${inputs.question}
-`,
-      'ask.jinja2': FLOW['ask.jinja2'],
-    });
+    const flow = llmFlow('gpt-4o', 'oai');
+    const dir = jar.make({ ...flow, 'flow.dag.yaml': flow['flow.dag.yaml'].replace('temperature: 0', 'temperature: 0\n    stream: true') });
     const before = stub.requests.length;
     const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], { TEST_LLM_KEY: SECRET });
     assert.strictEqual(r.code, 0, r.stderr);
     const doc = json<{ runId: string; outputs: { answer: string }; tokens: { input: number; output: number; total: number } }>(r);
-    assert.strictEqual(doc.outputs.answer, 'echo: What is streaming?');
+    assert.strictEqual(doc.outputs.answer, 'echo: What is a session?');
     const request = stub.requests.slice(before).find((q) => q.path.endsWith('/chat/completions'));
     assert.deepStrictEqual(request?.body.stream_options, { include_usage: true }, 'the usage chunk is asked for');
-    // the stub streams "echo:", " What", " is", " streaming?" and counts 1 prompt token
-    assert.deepStrictEqual(doc.tokens, { input: 1, output: 4, total: 5 });
+    // the stub streams "echo:", " What", " is", " a", " session?" and counts 1 prompt token
+    assert.deepStrictEqual(doc.tokens, { input: 1, output: 5, total: 6 });
     const spans = traceFile(dir, doc.runId);
     const ask = byName(spans, 'ask');
     const llm = byName(spans, 'chat gpt-4o');
     assert.strictEqual(llm.parentSpanId, ask.spanId);
     assert.strictEqual(llm.kind, 3);
     assert.strictEqual(attr(llm, 'flowsession.stream'), true);
-    assert.strictEqual(attr(llm, 'gen_ai.usage.output_tokens'), 4);
+    assert.strictEqual(attr(llm, 'gen_ai.usage.output_tokens'), 5);
     assert.strictEqual(attr(llm, 'gen_ai.response.model'), 'gpt-4o');
-    assert.strictEqual(attr(llm, 'flowsession.output'), 'echo: What is streaming?');
+    assert.strictEqual(attr(llm, 'flowsession.output'), 'echo: What is a session?');
     const ttft = Number(attr(llm, 'flowsession.time_to_first_token_ms'));
     assert.ok(ttft >= 0 && ttft <= Number(attr(llm, 'flowsession.latency_ms')), `time to first token ${ttft}`);
     assert.ok(BigInt(llm.endTimeUnixNano) <= BigInt(ask.endTimeUnixNano), 'the call ends with its last chunk, inside the node');
@@ -266,24 +247,7 @@ def call_api(conn: OpenAIConnection, question: str) -> str:
   });
 
   it("a flex flow's @trace functions nest under its entry, a prompty called from them under theirs; a prompty alone is traced too", async () => {
-    const prompty = `---
-name: Ask
-model:
-  api: chat
-  configuration:
-    type: openai
-    model: gpt-test
-    api_key: \${env:TEST_LLM_KEY}
-    base_url: ${stub.url}/v1
-inputs:
-  question:
-    type: string
-sample:
-  question: What is a span?
----
-user:
-{{question}}
-`;
+    const prompty = stubPrompty(stub.url, '', undefined, 'TEST_LLM_KEY');
     const dir = jar.make({
       'flow.flex.yaml': 'entry: app:answer\n',
       'ask.prompty': prompty,

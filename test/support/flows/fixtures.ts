@@ -194,3 +194,33 @@ nodes:
     'ask.jinja2': api === 'chat' ? '# system:\nYou answer briefly.\n\n# user:\n{{question}}\n' : 'Q: {{question}}\nA:',
   };
 }
+
+/** A prompty (`Ask`, model gpt-test) talking to the stub: an OpenAI configuration, its key from the environment variable `keyEnv`. */
+export function stubPrompty(
+  url: string,
+  extra = '',
+  params = '  parameters:\n    max_tokens: 64\n    temperature: 0\n',
+  keyEnv = 'PROMPTY_TEST_KEY',
+): string {
+  return `---
+name: Ask
+model:
+  api: chat
+  configuration:
+    type: openai
+    model: gpt-test
+    api_key: \${env:${keyEnv}}
+    base_url: ${url}/v1
+${params}inputs:
+  question:
+    type: string
+${extra}sample:
+  question: What is a session?
+---
+system:
+You answer briefly.
+
+user:
+{{question}}
+`;
+}
