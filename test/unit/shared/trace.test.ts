@@ -74,6 +74,28 @@ describe('traces (shared)', () => {
     assert.strictEqual(tl.rows[3].model, 'gpt-4o');
   });
 
+  it("a flex run's LLM call under nested @trace functions counts for its entry, and the functions are rows of their own", () => {
+    const spans = [
+      span({ spanId: 'f', name: 'flow', kind: 'flow' }, 0, 50),
+      span({ spanId: 'e', parentSpanId: 'f', name: 'answer', kind: 'node', attributes: { 'flowsession.node.name': 'answer' } }, 1, 49),
+      span({ spanId: 'o', parentSpanId: 'e', name: 'ask', kind: 'function' }, 2, 40),
+      span({ spanId: 'i', parentSpanId: 'o', name: 'Helper.call', kind: 'function' }, 3, 39),
+      span({ spanId: 'l', parentSpanId: 'i', name: 'chat gpt', kind: 'llm', attributes: usage(4, 2) }, 4, 38),
+    ];
+    const t = timeline(spans);
+    assert.deepStrictEqual(
+      t.rows.map((r) => [r.name, r.kind, r.depth, r.tokens?.total ?? 0]),
+      [
+        ['flow', 'flow', 0, 6],
+        ['answer', 'node', 1, 6],
+        ['ask', 'function', 2, 6],
+        ['Helper.call', 'function', 3, 6],
+        ['chat gpt', 'llm', 4, 6],
+      ],
+    );
+    assert.deepStrictEqual(t.totals.byNode, { answer: { input: 4, output: 2, total: 6 } });
+  });
+
   it('keeps at most `limit` rows and counts the rest; an empty trace has none', () => {
     const tl = timeline(SPANS, 2);
     assert.strictEqual(tl.rows.length, 2);
