@@ -137,7 +137,8 @@ class EntryExecutor(LineTracing):
         finally:
             self.hub.end(cap)
             tracing.leave(previous_span)
-        self.end_step_span(span, dict(rec, output=to_jsonable(rec["output"])))
+        if span is not None:
+            self.end_step_span(span, dict(rec, output=to_jsonable(rec["output"])))
         rec["durationMs"] = int((time.monotonic() - t0) * 1000)
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}

@@ -85,6 +85,27 @@ def _traced_generator(call, gen):
             call.ok("".join(parts) if all(isinstance(p, str) for p in parts) else parts)
 
 
+async def _traced_async_generator(call, agen):
+    """An async generator's items, traced as _traced_generator traces a generator's."""
+    parts = []
+    try:
+        while True:
+            with call:
+                try:
+                    item = await agen.__anext__()
+                except StopAsyncIteration:
+                    break
+            if len(parts) < _KEPT_ITEMS:
+                parts.append(item)
+            yield item
+    except Exception as e:
+        call.failed(e)
+        raise
+    finally:
+        if call.span is not None and call.span.end is None:
+            call.ok("".join(parts) if all(isinstance(p, str) for p in parts) else parts)
+
+
 def traced(func, name=None):
     """`func` wrapped to record a span per call when a run is traced."""
     name = name or getattr(func, "__qualname__", None) or getattr(func, "__name__", "function")
@@ -107,6 +128,14 @@ def traced(func, name=None):
                 raise
             return call.ok(result)
         return async_wrapper
+
+    if inspect.isasyncgenfunction(func):
+        @functools.wraps(func)
+        def async_generator_wrapper(*args, **kwargs):
+            if tracing.current() is None:
+                return func(*args, **kwargs)
+            return _traced_async_generator(_Call(name, signature, args, kwargs), func(*args, **kwargs))
+        return async_generator_wrapper
 
     if inspect.isgeneratorfunction(func):
         @functools.wraps(func)

@@ -78,6 +78,7 @@ class _Observer:
         self.buffer = bytearray()
         self.depth = 0
         self.ended = False
+        self.skipping = False
 
     def feed(self, data):
         if self.ended or not data:
@@ -90,6 +91,9 @@ class _Observer:
         while b"\n" in self.buffer:
             line, _, rest = bytes(self.buffer).partition(b"\n")
             self.buffer = bytearray(rest)
+            if self.skipping:
+                self.skipping = False  # the end of a line too long to keep
+                continue
             text = line.decode("utf-8", "replace").strip()
             if text.startswith("data:") and text[5:].strip() != "[DONE]":
                 try:
@@ -97,6 +101,10 @@ class _Observer:
                 except ValueError:
                     continue
                 self.call.chunk(chunk)
+        if len(self.buffer) > _RESPONSE_LIMIT:
+            # an event line without its end past the limit: not kept, the rest of it skipped
+            self.buffer = bytearray()
+            self.skipping = True
 
     def end(self, complete):
         if self.ended:
@@ -155,7 +163,7 @@ def _observe(resp, call):
         try:
             close()
         finally:
-            watcher.end(False) if watcher.stream else watcher.end(True)
+            watcher.end(False)  # closed before its end: a stream is marked incomplete
     resp.close = closed
 
 

@@ -58,6 +58,17 @@ class _TracedStream:
     def __init__(self, stream, call):
         self._stream = stream
         self._call = call
+        self._items = None
+
+    def __next__(self):
+        if self._items is None:
+            self._items = self.__iter__()
+        return next(self._items)
+
+    async def __anext__(self):
+        if self._items is None:
+            self._items = self.__aiter__()
+        return await self._items.__anext__()
 
     def __getattr__(self, name):
         return getattr(self._stream, name)

@@ -4,6 +4,7 @@ from tests.test_llm import StubTestCase
 
 # a flex entry calling @trace functions: nested, one failing (caught), a generator, a method, an LLM call inside
 TRACED_ENTRY = """
+import asyncio
 import json
 import urllib.request
 from promptflow.tracing import trace
@@ -30,6 +31,16 @@ def pieces(n):
         yield "p%d" % i
 
 
+@trace
+async def apieces(n):
+    for i in range(n):
+        yield "a%d" % i
+
+
+async def collect():
+    return "".join([p async for p in apieces(2)])
+
+
 class Helper:
     @trace
     def twice(self, text, big=None):
@@ -41,7 +52,8 @@ def entry(question: str, secret: str = "none") -> dict:
         broken(secret)
     except ValueError:
         pass
-    return {"shout": shout(question), "pieces": "".join(pieces(2)), "twice": Helper().twice("ab", big="x" * 9000)}
+    return {"shout": shout(question), "pieces": "".join(pieces(2)), "twice": Helper().twice("ab", big="x" * 9000),
+            "apieces": asyncio.run(collect())}
 """
 
 
@@ -56,7 +68,7 @@ class FunctionSpansTest(StubTestCase):
                           trace=True, connections={"c": {"type": "CustomConnection",
                                                          "secrets": {"k": "sk-hidden-4242"}}})["result"]
         spans = self.spans(r)
-        self.assertEqual(r["outputs"], {"shout": "HI!", "pieces": "p0p1", "twice": "abab"})
+        self.assertEqual(r["outputs"], {"shout": "HI!", "pieces": "p0p1", "twice": "abab", "apieces": "a0a1"})
         root, entry = spans["flow"], spans["entry"]
         self.assertNotIn("parentSpanId", root)
         self.assertEqual((entry["parentSpanId"], entry["kind"]), (root["spanId"], "node"))
@@ -68,6 +80,8 @@ class FunctionSpansTest(StubTestCase):
         self.assertEqual(inner["attributes"]["flowsession.output"], "hi!")
         self.assertEqual(shout["attributes"]["flowsession.output"], "HI!")
         self.assertEqual(spans["pieces"]["attributes"]["flowsession.output"], "p0p1")
+        self.assertEqual(spans["apieces"]["attributes"]["flowsession.output"], "a0a1")
+        self.assertEqual(spans["apieces"]["parentSpanId"], entry["spanId"])
         twice = spans["Helper.twice"]
         self.assertEqual(twice["parentSpanId"], entry["spanId"])
         # no `self` among a method's inputs, and a big input cut to the size limit

@@ -2,11 +2,13 @@
 with the `openai` package. PyPI is out of reach, so the SDK test uses a minimal package of the SDK's shape in the
 flow folder: it tests the patching logic (import hook, wrapped create methods, streams), not the real SDK."""
 import json
+import unittest
 
 from tests.test_llm import KEY, Stub, StubTestCase
 
 URLLIB_TOOL = """
 import json
+import unittest
 import urllib.request
 from promptflow import tool
 from promptflow.connections import OpenAIConnection
@@ -26,6 +28,7 @@ def ask(conn: OpenAIConnection, question: str) -> str:
 HTTP_CLIENT_STREAM_TOOL = """
 import http.client
 import json
+import unittest
 import urllib.parse
 from promptflow import tool
 from promptflow.connections import AzureOpenAIConnection
@@ -162,7 +165,12 @@ def entry(question: str) -> dict:
     azure.embeddings.create(model="emb-dep", input="abc")
     asyncio.run(AsyncCompletions(client).create(model="gpt-async", messages=[{"role": "user", "content": "x"}]))
     asyncio.run(AsyncEmbeddings(client).create(model="emb-async", input="y"))
-    return {"whole": whole.model_dump()["choices"][0]["message"]["content"], "streamed": streamed}
+    partly = client.chat.completions.create(model="gpt-next", messages=[{"role": "user", "content": "a b"}],
+                                            stream=True)
+    first = next(partly).model_dump()["choices"][0]["delta"]["content"]
+    partly.close()
+    return {"whole": whole.model_dump()["choices"][0]["message"]["content"], "streamed": streamed, "first": first,
+            "closed": partly.closed}
 """,
 }
 
@@ -242,15 +250,17 @@ class OpenAiSdkPatchTest(StubTestCase):
         self.files(FAKE_OPENAI)
         r = self.run_flow({"entry": "sdk_entry:entry"}, {"question": "there"}, kind="flex", trace=True)["result"]
         self.assertEqual(r["status"], "Completed", r.get("error"))
-        self.assertEqual(r["outputs"], {"whole": "hi there", "streamed": "hi there"})
+        self.assertEqual(r["outputs"], {"whole": "hi there", "streamed": "hi there", "first": "hi", "closed": True})
         entry = [s for s in r["trace"] if s["name"] == "entry"][0]
         llms = [s for s in r["trace"] if s["kind"] == "llm"]
         self.assertEqual([s["name"] for s in llms],
                          ["chat gpt-x", "chat gpt-x", "chat refused", "embeddings emb-dep", "chat gpt-async",
-                          "embeddings emb-async"])
+                          "embeddings emb-async", "chat gpt-next"])
         self.assertTrue(all(s["parentSpanId"] == entry["spanId"] for s in llms))
         self.assertTrue(all(s["attributes"]["flowsession.instrumented"] == "openai" for s in llms))
-        whole, streamed, refused, emb, chat_async, emb_async = [s["attributes"] for s in llms]
+        whole, streamed, refused, emb, chat_async, emb_async, partly = [s["attributes"] for s in llms]
+        # read with next() and closed after its first chunk: what was read, marked incomplete
+        self.assertEqual((partly["flowsession.output"], partly["flowsession.stream.incomplete"]), ("hi", True))
         self.assertEqual((whole["gen_ai.usage.input_tokens"], whole["gen_ai.usage.output_tokens"]), (5, 6))
         self.assertEqual(whole["gen_ai.response.id"], "cmpl-1")
         self.assertEqual(whole["server.address"], "stub.invalid")
@@ -270,3 +280,36 @@ class OpenAiSdkPatchTest(StubTestCase):
                                 "    return hasattr(c.Completions.create, '_flowsession_original')\n"})
         r = self.run_flow({"entry": "check:entry"}, {}, kind="flex")["result"]
         self.assertEqual(r["outputs"], {"output": False})
+
+
+class StreamObserverTest(unittest.TestCase):
+    """The observer of a streamed answer keeps bounded memory whatever a server sends down the stream."""
+
+    def test_an_endless_event_line_is_dropped_and_the_next_events_still_count(self):
+        from flowsession_runtime import http_calls
+
+        class Call:
+            def __init__(self):
+                self.chunks, self.ends = [], []
+
+            def chunk(self, c):
+                self.chunks.append(c)
+
+            def stream_done(self, complete):
+                self.ends.append(complete)
+
+        class Resp:
+            def getheader(self, _name):
+                return "text/event-stream"
+
+        call = Call()
+        watcher = http_calls._Observer(Resp(), call)
+        piece = b"data: " + b"x" * (1024 * 1024)
+        for _ in range(9):
+            watcher.feed(piece)
+            self.assertLessEqual(len(watcher.buffer), http_calls._RESPONSE_LIMIT + len(piece))
+        watcher.feed(b"still the same line\n")
+        watcher.feed(b'data: {"choices": [{"delta": {"content": "ok"}}]}\n\ndata: [DONE]\n')
+        watcher.end(True)
+        self.assertEqual(call.chunks, [{"choices": [{"delta": {"content": "ok"}}]}])
+        self.assertEqual(call.ends, [True])
