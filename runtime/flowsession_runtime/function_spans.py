@@ -59,13 +59,24 @@ class _Call:
             span.finish(False, "%s: %s" % (type(error).__name__, error))
 
 
-# items of a traced generator kept for its span's output
+# items of a traced generator kept for its span's output (cut there anyway): the items are not all kept
 _KEPT_ITEMS = 256
 
 
+def _keep(parts, item):
+    if len(parts) < _KEPT_ITEMS:
+        parts.append(item)
+
+
+def _items_done(call, parts):
+    """Ends a generator's span, if nothing ended it: its output is the items, as text when they are text."""
+    if call.span is not None and call.span.end is None:
+        call.ok("".join(parts) if all(isinstance(p, str) for p in parts) else parts)
+
+
 def _traced_generator(call, gen):
-    """A generator's items as they come; its span ends when it is exhausted (output: the items, as text when they
-    are text), fails or is closed. The span is current only while the generator runs, not while its reader does."""
+    """A generator's items as they come; its span ends when it is exhausted, fails or is closed. The span is
+    current only while the generator runs, not while its reader does."""
     parts = []
     try:
         while True:
@@ -74,15 +85,13 @@ def _traced_generator(call, gen):
                     item = next(gen)
                 except StopIteration:
                     break
-            if len(parts) < _KEPT_ITEMS:
-                parts.append(item)  # what the span's output shows (cut there anyway): the items are not all kept
+            _keep(parts, item)
             yield item
     except Exception as e:
         call.failed(e)
         raise
     finally:
-        if call.span is not None and call.span.end is None:
-            call.ok("".join(parts) if all(isinstance(p, str) for p in parts) else parts)
+        _items_done(call, parts)
 
 
 async def _traced_async_generator(call, agen):
@@ -95,15 +104,13 @@ async def _traced_async_generator(call, agen):
                     item = await agen.__anext__()
                 except StopAsyncIteration:
                     break
-            if len(parts) < _KEPT_ITEMS:
-                parts.append(item)
+            _keep(parts, item)
             yield item
     except Exception as e:
         call.failed(e)
         raise
     finally:
-        if call.span is not None and call.span.end is None:
-            call.ok("".join(parts) if all(isinstance(p, str) for p in parts) else parts)
+        _items_done(call, parts)
 
 
 def traced(func, name=None):
@@ -129,20 +136,14 @@ def traced(func, name=None):
             return call.ok(result)
         return async_wrapper
 
-    if inspect.isasyncgenfunction(func):
-        @functools.wraps(func)
-        def async_generator_wrapper(*args, **kwargs):
-            if tracing.current() is None:
-                return func(*args, **kwargs)
-            return _traced_async_generator(_Call(name, signature, args, kwargs), func(*args, **kwargs))
-        return async_generator_wrapper
-
-    if inspect.isgeneratorfunction(func):
+    items = (_traced_async_generator if inspect.isasyncgenfunction(func) else
+             _traced_generator if inspect.isgeneratorfunction(func) else None)
+    if items is not None:
         @functools.wraps(func)
         def generator_wrapper(*args, **kwargs):
             if tracing.current() is None:
                 return func(*args, **kwargs)
-            return _traced_generator(_Call(name, signature, args, kwargs), func(*args, **kwargs))
+            return items(_Call(name, signature, args, kwargs), func(*args, **kwargs))
         return generator_wrapper
 
     @functools.wraps(func)
