@@ -224,8 +224,9 @@ class LLMCall:
         for c in chunk.get("choices") or []:
             if not isinstance(c, dict):
                 continue
-            if c.get("finish_reason"):
-                self.streamed.setdefault("reasons", []).append(str(c["finish_reason"]))
+            reasons = self.streamed.setdefault("reasons", [])
+            if c.get("finish_reason") and len(reasons) < 16:  # one per choice; a stream cannot grow the list
+                reasons.append(str(c["finish_reason"])[:64])
             text = _choice_text(c)
             if text and c.get("index", 0) == 0 and self.streamed_chars <= span.tracer.value_limit:
                 self.streamed_text.append(text)
@@ -241,7 +242,7 @@ class LLMCall:
         response = {"model": got.get("model"), "id": got.get("id"), "usage": got.get("usage")}
         done_text = "".join(self.streamed_text)
         span.set("flowsession.output", value_text(done_text, span.tracer.redact, span.tracer.value_limit))
-        span.set("gen_ai.response.finish_reasons", got.get("reasons"))
+        span.set("gen_ai.response.finish_reasons", got.get("reasons") or None)
         if self.first_token is not None:
             span.set("flowsession.time_to_first_token_ms", int((self.first_token - span.start) / 1e6))
         if not complete:
