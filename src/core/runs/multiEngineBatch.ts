@@ -5,9 +5,17 @@ import { resolveFlowDir } from '../flow/environment';
 import { flowToJson } from '../flow/flowInfo';
 import { locateFlow } from '../flow/flowKind';
 import { analyzeFlowDir } from '../flow/staticChecks';
-import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
+import { hasAggregation } from './aggregationLists';
+import {
+  EngineBatchScheduler,
+  type BatchEngine,
+  type EngineBatchPlan,
+  type EngineBatchOptions,
+  type EngineShare,
+} from './engineBatchScheduler';
 import { baseRunLines } from './baseRun';
-import { firstError, type BatchRecord } from './runService';
+import { readFlowPayload } from './flowPayload';
+import { firstError, kindFields, type BatchRecord } from './runService';
 import { connectionSecrets, redactSpans } from './otlp';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
 import { keepTrace, type TracingOptions } from './traceKeeper';
@@ -21,6 +29,10 @@ export interface MultiEngineBatchOptions extends EngineBatchOptions {
   baseRun?: string;
   /** where the batch's spans go besides trace.json */
   tracing?: TracingOptions;
+  /** a flex class entry's `__init__` arguments (`--init`) */
+  init?: Record<string, unknown>;
+  /** where the `${env:NAME}` values of .prompty files are read (sent per request, as connection secrets are); default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface MultiEngineBatchRecord extends BatchRecord {
@@ -123,32 +135,39 @@ export async function runMultiEngineBatch(
   if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
     throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
   }
-  const kind = locateFlow(flowDir).kind;
-  if (kind !== 'dag')
-    throw new FlowSessionError(
-      'bad-input',
-      `A batch over several engines runs DAG flows only; this is a ${kind === 'flex' ? 'flex flow' : 'prompty'}.`,
-      'Run the batch on one engine (without --engines); its --workers run lines in parallel.',
-    );
+  // a flow folder, a flow file or a .prompty: each engine's session is the session of the flow's folder
+  const target = locateFlow(flowDir);
   const dir = resolveFlowDir(flowDir);
   const runId = options.runId ?? newRunId(dir, 'batch');
   const outputFile = batchOutputFile(dir, runId);
 
-  const analyzed = await flowForBatch(dir);
-  if ('error' in analyzed) {
+  const payload = await readFlowPayload(target, options.env ?? process.env, options.init);
+  const staticError = firstError(payload.problems);
+  if (staticError || payload.flow === undefined) {
     return {
       runId,
       flowDir: dir,
       outputFile,
       engines: engines.map((e) => ({ name: e.name, lines: 0, failedLines: 0, chunks: 0, requeued: 0 })),
       requeued: 0,
-      ...notStarted(analyzed.error, started),
+      ...notStarted(staticError ?? { code: 'FlowDefinitionError', message: `${target.file} could not be read.` }, started),
     };
   }
-  const flowJson = analyzed.flow;
+  const flowJson = payload.flow;
+  // a flex class may have __aggregate__ (known once a line ran); a DAG flow says it with aggregation nodes
+  const afterLines: EngineBatchPlan['aggregation'] = target.kind === 'flex' ? 'entry' : hasAggregation(flowJson) ? 'nodes' : 'none';
   const lines = options.baseRun ? await evaluationLines(dataLines(dataFile), options.baseRun) : { lines: dataLines(dataFile) };
   const output = new BatchOutput(dir, runId);
-  const plan = { runId, flowDir: dir, flow: flowJson, ...lines, engines, output };
+  const plan = {
+    runId,
+    flowDir: dir,
+    flow: flowJson,
+    kindFields: kindFields(payload, options.init),
+    aggregation: afterLines,
+    ...lines,
+    engines,
+    output,
+  };
   const scheduler = new EngineBatchScheduler(plan, options);
   let outcome;
   try {
