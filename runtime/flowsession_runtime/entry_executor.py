@@ -9,7 +9,7 @@ import dataclasses
 import inspect
 import time
 
-from . import inputs as inputs_mod, metrics, prompty as prompty_mod
+from . import images, inputs as inputs_mod, metrics, prompty as prompty_mod
 from .executor import emit_node_end, tool_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -71,6 +71,8 @@ class EntryExecutor:
         self.func = None
         self.aggregate = None
         self.agg_nodes = []
+        # image paths of a run's inputs are relative to the flow folder, a batch's to its data file (batch.py)
+        self.image_base = flow_dir
 
     def prepare(self):
         pass
@@ -149,7 +151,7 @@ class EntryExecutor:
         result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
                   "start_time": started}
         try:
-            inputs = self._coerce(given_inputs, index)
+            inputs = images.load_flow_inputs(self.input_defs, self._coerce(given_inputs, index), self.image_base)
             result["inputs"] = inputs
             rec = self._record(self.name, run_id, inputs, lambda: self._call(inputs, run_id, self.emit_events))
             result["records"] = [rec]
