@@ -24,14 +24,17 @@ class FlexFlowTest(RuntimeTestCase):
         events = []
         res = self.run_flow({"entry": "gen:words"}, {"n": 3}, kind="flex", events=events)["result"]
         self.assertEqual(res["outputs"], {"output": "w0 w1 w2 "})
-        self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["w0 ", "w1 ", "w2 "])
+        streamed = [e for e in events if e.get("event") == "outputStream"]
+        self.assertEqual([e["text"] for e in streamed], ["w0 ", "w1 ", "w2 "])
+        # the same event as a DAG node's stream: the flow output it feeds, and no node
+        self.assertEqual({(tuple(e["outputs"]), "node" in e) for e in streamed}, {(("output",), False)})
 
     def test_async_generator_entry_streams_too(self):
         self.files({"agen.py": "async def words(n: int = 2):\n    for i in range(n):\n        yield 'a%d' % i\n"})
         events = []
         res = self.run_flow({"entry": "agen:words"}, {}, kind="flex", events=events)["result"]
         self.assertEqual(res["outputs"], {"output": "a0a1"}, res)
-        self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["a0", "a1"])
+        self.assertEqual([e["text"] for e in events if e.get("event") == "outputStream"], ["a0", "a1"])
 
     def test_class_entry_with_init_connection_env_conn_ref_and_dataclass_output(self):
         self.files({"cls.py": """import os
@@ -198,7 +201,7 @@ class PromptyTest(StubTestCase):
         res = self.run_flow({"entry": "chat:Chat"}, {"q": "one two three"}, kind="flex", events=events,
                             prompty={"s.prompty": doc}, envValues={"PKEY": KEY})["result"]
         self.assertEqual(res["outputs"], {"output": "echo: one two three "}, res)
-        self.assertEqual(len([e for e in events if e.get("event") == "outputChunk"]), 4)
+        self.assertEqual(len([e for e in events if e.get("event") == "outputStream"]), 4)
 
     def image_doc(self, template="user:\n![image]({{img}})\nWhat is in it?\n"):
         doc = self.doc()
