@@ -6,6 +6,7 @@ import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { runMultiEngineBatch, type BatchEngine } from '../../src/core/runs/multiEngineBatch';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { json, runCli } from '../support/cli';
+import { askPrompty, outputRows, scorerBatchArgs, scorerFlow } from '../support/flows/flexFixtures';
 import { FlowJar } from '../support/flows/flowJar';
 import { startLineGate } from '../support/lineGate';
 import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub';
@@ -16,41 +17,6 @@ import { cleanUp, testEngine, world } from '../support/world/world';
 
 const log = (l: string) => process.stderr.write(`[flex engines] ${l}\n`);
 const SECRET = 'sk-flexmulti-51c0e8a2d4';
-
-const SCORER = `import os
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
-from promptflow.connections import AzureOpenAIConnection
-
-@dataclass
-class Result:
-    score: int
-    base: str
-
-class Scorer:
-    def __init__(self, conn: AzureOpenAIConnection, weight: int = 1):
-        self.conn = conn
-        self.weight = weight
-
-    def __call__(self, word: str) -> Result:
-        # held until a line of the batch's second half has started (on the other engine)
-        urllib.request.urlopen(os.environ["GATE"] + "/line/" + urllib.parse.quote(word), timeout=300).read()
-        if word.startswith("boom"):
-            raise ValueError("no boom words")
-        return Result(score=len(word) * self.weight, base=self.conn.api_base)
-
-    def __aggregate__(self, results):
-        return {"total": sum(r.score for r in results), "lines": len(results)}
-`;
-
-function outputLines(file: string): Record<string, unknown>[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('a batch of a flex flow or a prompty over two engines', function () {
   this.timeout(600_000);
@@ -83,33 +49,12 @@ describe('a batch of a flex flow or a prompty over two engines', function () {
     // the first share's lines wait until a line of the second share has started: both engines take lines
     const secondHalf = new Set(words.slice(8).map((w) => `/line/${w}`));
     const gate = await startLineGate((p) => secondHalf.has(p));
-    const dir = jar.make({
-      'flow.flex.yaml': `entry: scorer:Scorer\nenvironment_variables:\n  GATE: ${gate.url}\n`,
-      'scorer.py': SCORER,
-      'data.jsonl': words.map((w) => JSON.stringify({ w })).join('\n') + '\n',
-    });
-    const r = await runCli(
-      [
-        'batch',
-        dir,
-        '--data',
-        path.join(dir, 'data.jsonl'),
-        '--column-mapping',
-        'word=${data.w}',
-        '--init',
-        'conn=aoai',
-        '--init',
-        'weight=10',
-        '--connections',
-        connectionsFile,
-        '--engines',
-        `default,${e2.tcpHost}`,
-        '--workers',
-        '2',
-        '--json',
-      ],
-      { TEST_LLM_KEY: SECRET, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: e2.tls.clientDir },
-    ).finally(() => gate.close());
+    const dir = jar.make(scorerFlow(words, { GATE: gate.url }));
+    const r = await runCli([...scorerBatchArgs(dir, connectionsFile), '--engines', `default,${e2.tcpHost}`, '--workers', '2', '--json'], {
+      TEST_LLM_KEY: SECRET,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: e2.tls.clientDir,
+    }).finally(() => gate.close());
     assert.strictEqual(r.code, 0, r.stderr);
     assert.ok(gate.opened, 'a line of the second share started while the first share waited');
     type Doc = {
@@ -133,7 +78,7 @@ describe('a batch of a flex flow or a prompty over two engines', function () {
     // one __aggregate__ over the completed lines of both engines, not one per engine
     assert.deepStrictEqual(doc.metrics, { total: scores.reduce((a, b) => a + b, 0), lines: 14 });
     assert.ok(doc.aggregationEngine, 'an engine ran __aggregate__');
-    const out = outputLines(doc.output);
+    const out = outputRows(doc.output);
     assert.deepStrictEqual(
       out.map((l) => l.line_number),
       words.map((_w, i) => i),
@@ -142,7 +87,7 @@ describe('a batch of a flex flow or a prompty over two engines', function () {
       out.map((l) => l.score),
       words.map((w) => (w.startsWith('boom') ? undefined : w.length * 10)),
     );
-    assert.ok(out.every((l) => l.base === undefined || l.base === stub.url));
+    assert.ok(out.every((l) => l.base_ok !== false));
     assert.match((out[2].error as { message: string }).message, /\(ValueError\) no boom words/);
     const metricsFile = path.join(path.dirname(doc.output), 'metrics.json');
     assert.deepStrictEqual(JSON.parse(fs.readFileSync(metricsFile, 'utf8')), doc.metrics);
@@ -152,22 +97,7 @@ describe('a batch of a flex flow or a prompty over two engines', function () {
     // the model's requests pass a gate that holds the first share's until a line of the second share asks
     const gate = await startLineGate((_p, body) => /question [5-9]/.test(body), stub.url);
     const dir = jar.make({
-      'ask.prompty': `---
-name: Ask
-model:
-  api: chat
-  configuration:
-    type: openai
-    model: gpt-test
-    api_key: \${env:PROMPTY_MULTI_KEY}
-    base_url: ${gate.url}/v1
-inputs:
-  question:
-    type: string
----
-user:
-{{question}}
-`,
+      'ask.prompty': askPrompty(gate.url, 'PROMPTY_MULTI_KEY'),
       'data.jsonl': Array.from({ length: 10 }, (_v, i) => JSON.stringify({ q: `question ${i}` })).join('\n') + '\n',
     });
     const local = managerOn(testEngine());
@@ -194,7 +124,7 @@ user:
     assert.strictEqual(record.aggregation, null);
     assert.strictEqual(record.aggregationEngine, undefined);
     assert.deepStrictEqual(
-      outputLines(record.outputFile).map((l) => [l.line_number, l.output]),
+      outputRows(record.outputFile).map((l) => [l.line_number, l.output]),
       Array.from({ length: 10 }, (_v, i) => [i, `echo: question ${i}`]),
     );
     const sent = stub.requests.slice(before);
@@ -223,7 +153,7 @@ user:
     assert.deepStrictEqual([record.total, record.failed, record.summary], [6, 6, '6 out of 6 runs failed']);
     assert.strictEqual(record.aggregation, null);
     assert.strictEqual(record.aggregationEngine, undefined);
-    const out = outputLines(record.outputFile);
+    const out = outputRows(record.outputFile);
     assert.deepStrictEqual(
       out.map((l) => [l.line_number, (l.error as { code: string }).code]),
       Array.from({ length: 6 }, (_v, i) => [i, 'ToolExecutionError']),

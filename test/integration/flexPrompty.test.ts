@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
+import { askPrompty, scorerBatchArgs, scorerFlow } from '../support/flows/flexFixtures';
 import { FlowJar } from '../support/flows/flowJar';
 import { startStubWithConnections, STUB_PNG, type OpenAiStub } from '../support/openaiStub';
 import { assertSecretNotInSession } from '../support/secretChecks';
@@ -12,27 +13,11 @@ const SECRET = 'sk-flex-7e3b1d9a5c22';
 
 /** A prompty talking to the stub: an OpenAI configuration whose key and base URL come from the environment. */
 function prompty(url: string, extra = '', params = '  parameters:\n    max_tokens: 64\n    temperature: 0\n'): string {
-  return `---
-name: Ask
-model:
-  api: chat
-  configuration:
-    type: openai
-    model: gpt-test
-    api_key: \${env:PROMPTY_TEST_KEY}
-    base_url: ${url}/v1
-${params}inputs:
-  question:
-    type: string
-${extra}sample:
-  question: What is a session?
----
-system:
-You answer briefly.
-
-user:
-{{question}}
-`;
+  return askPrompty(url, 'PROMPTY_TEST_KEY', {
+    model: params,
+    after: `${extra}sample:\n  question: What is a session?\n`,
+    system: 'You answer briefly.',
+  });
 }
 
 describe('flex flows and prompty in a session', function () {
@@ -69,53 +54,8 @@ describe('flex flows and prompty in a session', function () {
   });
 
   it('batches a class flex flow: __init__ from --init with a connection by name, __aggregate__ once, its result as metrics', async () => {
-    const dir = jar.make({
-      'flow.flex.yml': 'entry: scorer:Scorer\nenvironment_variables:\n  STUB_BASE: ${aoai.api_base}\n',
-      'scorer.py': `import os
-from dataclasses import dataclass
-from promptflow.connections import AzureOpenAIConnection
-
-@dataclass
-class Result:
-    score: int
-    base_ok: bool
-
-class Scorer:
-    def __init__(self, conn: AzureOpenAIConnection, weight: int = 1):
-        self.conn = conn
-        self.weight = weight
-        print("init once")
-
-    def __call__(self, word: str) -> Result:
-        if word == "boom":
-            raise ValueError("no boom words")
-        return Result(score=len(word) * self.weight, base_ok=os.environ["STUB_BASE"] == self.conn.api_base)
-
-    def __aggregate__(self, results):
-        return {"total": sum(r.score for r in results), "lines": len(results)}
-`,
-      'data.jsonl': ['{"w": "a"}', '{"w": "abc"}', '{"w": "boom"}', '{"w": "ab"}', '{"w": "abcd"}'].join('\n') + '\n',
-    });
-    const r = await runCli(
-      [
-        'batch',
-        dir,
-        '--data',
-        path.join(dir, 'data.jsonl'),
-        '--column-mapping',
-        'word=${data.w}',
-        '--init',
-        'conn=aoai',
-        '--init',
-        'weight=10',
-        '--connections',
-        connectionsFile,
-        '--workers',
-        '2',
-        '--json',
-      ],
-      { TEST_LLM_KEY: SECRET },
-    );
+    const dir = jar.make(scorerFlow(['a', 'abc', 'boom', 'ab', 'abcd']));
+    const r = await runCli([...scorerBatchArgs(dir, connectionsFile), '--workers', '2', '--json'], { TEST_LLM_KEY: SECRET });
     assert.strictEqual(r.code, 0, r.stderr);
     const doc = json<{ total: number; failed: number; summary: string; metrics: Record<string, number>; output: string }>(r);
     assert.strictEqual(doc.total, 5);

@@ -7,6 +7,7 @@ import { workerArgv, workerLabels } from '../../src/core/runs/workers/workerComm
 import { IMAGE_PATHS, SESSION_USER } from '../../src/core/image/runtimeFiles';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { json, runCli } from '../support/cli';
+import { askPrompty } from '../support/flows/flexFixtures';
 import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { startOpenAiStub } from '../support/openaiStub';
 import { waitUntil } from '../support/waiting';
@@ -214,21 +215,7 @@ describe('batch workers: containers that dial the coordinator over TLS and take 
       assert.match(rows[2].error!.message, /three is refused/);
 
       const prompty = makeFlow({
-        'ask.prompty': `---
-model:
-  api: chat
-  configuration:
-    type: openai
-    model: gpt-test
-    api_key: \${env:WORKER_PROMPTY_KEY}
-    base_url: ${stub.url}/v1
-inputs:
-  question:
-    type: string
----
-user:
-{{question}}
-`,
+        'ask.prompty': askPrompty(stub.url, 'WORKER_PROMPTY_KEY'),
         'data.jsonl': ['{"question": "one"}', '{"question": "two"}', '{"question": "three"}'].join('\n') + '\n',
       });
       const promptyUp = await manager.up(prompty);

@@ -75,8 +75,11 @@ ${code
 
 export const SLEEPY_FLOW = toolFlow('import time\nprint("sleeping", n)\ntime.sleep(n)\nreturn "slept %d" % n');
 
-/** A flow whose tool waits, and an aggregation node over every line. */
-export const SLOW_FLOW = (delayMs: number) => ({
+/**
+ * A flow whose `work` node sleeps `delayMs` per line, with an aggregation node summing the lines. With `gate`, each
+ * line first waits on `<gate>/line/<x>` (see support/lineGate): a test holds lines until another one has started.
+ */
+export const SLOW_FLOW = (delayMs: number, gate?: string) => ({
   'flow.dag.yaml': `inputs:
   x:
     type: int
@@ -103,7 +106,13 @@ from promptflow import tool
 
 @tool
 def work(x: int) -> int:
-    time.sleep(${delayMs / 1000})
+${
+  gate
+    ? `    import urllib.request
+    urllib.request.urlopen("${gate}/line/%d" % x, timeout=300).read()
+`
+    : ''
+}    time.sleep(${delayMs / 1000})
     return x * 2
 `,
   'total.py': `from promptflow import tool
