@@ -9,7 +9,7 @@ import dataclasses
 import inspect
 import time
 
-from . import inputs as inputs_mod, metrics, prompty as prompty_mod
+from . import images, inputs as inputs_mod, metrics, prompty as prompty_mod, streaming
 from . import tracing
 from .executor import emit_node_end, tool_error, utc_now
 from .line_trace import LineTracing
@@ -25,19 +25,6 @@ def output_dict(value):
     if isinstance(value, dict):
         return to_jsonable(value)
     return {"output": to_jsonable(value)}
-
-
-def _sync_chunks(agen):
-    """An async generator's items, one by one, from plain code (a flex entry may be `async def … yield`)."""
-    loop = asyncio.new_event_loop()
-    try:
-        while True:
-            try:
-                yield loop.run_until_complete(agen.__anext__())
-            except StopAsyncIteration:
-                return
-    finally:
-        loop.close()
 
 
 class _AttrDict(dict):
@@ -67,6 +54,8 @@ class EntryExecutor(LineTracing):
         self.func = None
         self.aggregate = None
         self.agg_nodes = []
+        # image paths of a run's inputs are relative to the flow folder, a batch's to its data file (batch.py)
+        self.image_base = flow_dir
 
     def prepare(self):
         pass
@@ -102,16 +91,9 @@ class EntryExecutor(LineTracing):
         result = self.func(**self._kwargs(inputs))
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
-        if inspect.isasyncgen(result):
-            result = _sync_chunks(result)
-        if inspect.isgenerator(result):
-            parts = []
-            for chunk in result:
-                text = chunk if isinstance(chunk, str) else str(chunk)
-                parts.append(text)
-                if emit:
-                    self.hub.channel.event("outputChunk", runId=run_id, node=self.name, text=self.hub.redact(text))
-            result = "".join(parts)
+        if streaming.is_stream(result):
+            # the entry's output is the flow's one output, `output`: its chunks stream as a DAG node's do
+            result = streaming.consume(result, streaming.emitter(self.hub, run_id, ["output"]) if emit else None)
         return result
 
     def _error(self, e):
@@ -154,7 +136,7 @@ class EntryExecutor(LineTracing):
                          {"flowsession.run_id": run_id} if index is None else
                          {"flowsession.run_id": run_id, "flowsession.line_number": index})
         try:
-            inputs = self._coerce(given_inputs, index)
+            inputs = images.load_flow_inputs(self.input_defs, self._coerce(given_inputs, index), self.image_base)
             result["inputs"] = inputs
             rec = self._record(self.name, run_id, inputs, lambda: self._call(inputs, run_id, self.emit_events))
             result["records"] = [rec]

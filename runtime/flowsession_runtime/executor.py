@@ -267,8 +267,7 @@ class Executor(LineTracing):
         outputs = self.stream_to.get(node.name)
         if not outputs or not self.emit_events:
             return None
-        return lambda text: self.hub.channel.event("nodeStream", runId=run_id, node=node.name, outputs=outputs,
-                                                   text=text)
+        return streaming.emitter(self.hub, run_id, outputs, node.name)
 
     def _error(self, node, e):
         return tool_error(node.name, e, self.hub.redact, self.flow_dir)

@@ -297,7 +297,8 @@ def prompty_executor(params, flow_dir, hub):
     inputs = {}
     for k, spec in call.inputs_def.items():
         spec = spec if isinstance(spec, dict) else {}
-        port = {"type": spec.get("type") if spec.get("type") in inputs_mod.VALUE_TYPES else None}
+        declared = spec.get("type")
+        port = {"type": declared if declared in inputs_mod.VALUE_TYPES or declared == "image" else None}
         if "default" in spec:
             port["default"] = spec["default"]
         inputs[k] = port
@@ -309,4 +310,5 @@ def prompty_executor(params, flow_dir, hub):
         inputs.setdefault(k, {"type": None})["default"] = v
     ex = EntryExecutor(call.name, flow_dir, hub, inputs, "prompty", params.get("trace") is True)
     ex.func = call
+    ex.image_base = os.path.dirname(call.path)  # a run's image paths are relative to the prompty
     return ex

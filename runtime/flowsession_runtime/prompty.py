@@ -11,10 +11,12 @@ import os
 import re
 import sys
 
-from . import llm, prompty_chat
+from . import images, llm, prompty_chat
 from .wire import RuntimeFailure
 
 _ENV_REF = re.compile(r"^\$\{env:([^}]+)\}$", re.I)
+# prompt flow's image text: `data:image/png;path: ./cat.png` (or `;url: …`, `;base64: …`), read as an image
+_IMAGE_TEXT = re.compile(r"^data:image/([^;]*);(path|base64|url):\s*(.*)$", re.S)
 _REFERENCE = re.compile(r"^\$\{(\w+):(.*)\}$")
 # what a request sends: relative path -> {"config": front matter, "template": text, "templateLine": n}
 documents = {}
@@ -271,11 +273,27 @@ class PromptyCall:
             resolved.setdefault(k, v)
         return resolved
 
+    def load_images(self, inputs):
+        """Inputs of type image made images (a path relative to the prompty, a URL, a data URL or prompt flow's
+        `{"data:image/png;path": …}` forms; an image already loaded stays), and any text input written as prompt
+        flow's image text (`data:image/png;path: cat.png`), as its Prompty reads them."""
+        base = os.path.dirname(self.path)
+        out = images.load_flow_inputs(self.inputs_def, inputs, base)
+        for key, value in out.items():
+            m = _IMAGE_TEXT.match(value) if isinstance(value, str) else None
+            if m:
+                try:
+                    out[key] = images.create_image({"data:image/%s;%s" % m.group(1, 2): m.group(3).strip()}, base)
+                except Exception as e:
+                    raise RuntimeFailure("LoadMultimediaDataError", "Failed to load image for input '%s': (%s) %s"
+                                         % (key, type(e).__name__, e))
+        return out
+
     def __call__(self, *args, **kwargs):
         if args:
             raise RuntimeFailure("UserErrorException", "Prompty can only be called with keyword arguments.")
         inputs = kwargs or self.sample_inputs()
-        inputs = self.resolve_inputs(inputs)
+        inputs = self.load_images(self.resolve_inputs(inputs))
         api = (self.model.get("api") or "chat").lower()
         params = dict(self.model.get("parameters") or {})
         conf = self.model.get("configuration") or {}

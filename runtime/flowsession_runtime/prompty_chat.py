@@ -1,24 +1,71 @@
 """A prompty's template made into what the API takes: chat messages (role lines split as prompt flow's
-build_messages does, list inputs one item a line, role lines inside an input's text kept in its message) or a
-completion prompt."""
+build_messages does, list inputs one item a line, role lines inside an input's text kept in its message, images
+sent as `image_url` content parts) or a completion prompt."""
+import base64
 import re
 import uuid
 
-from . import llm, templates
+from . import images as images_mod, llm, templates
 
 _ROLE_LINE = re.compile(r"(?i)^\s*#?\s*(" + "|".join(llm.VALID_ROLES) + r")\s*:\s*\n", re.M)
 
 
 def build_messages(template, inputs):
-    """The chat messages of the rendered template."""
+    """The chat messages of the rendered template. As prompt flow's convert_prompt_template does, `![image]({{x}})`
+    puts the image on a line of its own, and a message line that is an input image's text (`Image(<hash>)`) becomes
+    that image as an `image_url` part; a message with images is sent as a list of parts, one text part a line."""
+    shown = {}
+    _find_images(inputs, shown)
     variables, table = _escape_roles(_chat_lists(inputs))
-    messages = llm.parse_chat(templates.render(template, variables))
+    messages = llm.parse_chat(templates.render(_own_line_images(template), variables))
+    if shown:
+        messages = [_with_image_parts(m, shown) for m in messages]
     return _unescape(messages, table) if table else messages
 
 
 def render_prompt(template, inputs):
     """The rendered template as a completion prompt."""
-    return templates.render(template, _chat_lists(inputs))
+    return templates.render(_own_line_images(template), _chat_lists(inputs))
+
+
+def _own_line_images(template):
+    """`![image]({{ x }})` as `{{ x }}` on a line of its own (prompt flow's preprocess_template_string)."""
+    return templates.IMAGE_PLACEHOLDER.sub(lambda m: "\n{{%s}}\n" % m.group(2), template)
+
+
+def _find_images(value, found):
+    """Each image among the inputs (in lists and dicts too), by the text it renders as."""
+    if images_mod.is_image(value):
+        found[str(value)] = value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _find_images(v, found)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _find_images(v, found)
+
+
+def _image_url(image):
+    """Where the model reads an image: the URL it came from, else its bytes as a data URL."""
+    return getattr(image, "source_url", None) or "data:%s;base64,%s" % (
+        image._mime_type, base64.b64encode(image).decode())
+
+
+def _with_image_parts(message, shown):
+    """prompt flow's to_content_str_or_list: the message as parts when a line of it is an image, else unchanged."""
+    content = message.get("content")
+    if not isinstance(content, str):
+        return message
+    lines = content.strip().split("\n")
+    if not any(line.strip() in shown for line in lines):
+        return message
+    parts = []
+    for line in lines:
+        if line.strip() in shown:
+            parts.append({"type": "image_url", "image_url": {"url": _image_url(shown[line.strip()]), "detail": "auto"}})
+        elif line.strip():
+            parts.append({"type": "text", "text": line})
+    return dict(message, content=parts)
 
 
 class ChatInputList(list):

@@ -2,9 +2,9 @@
 
 Prompt flow keeps such an output a generator while it is a flow output (`pf flow test` prints it as it comes)
 and records the joined text (`"".join(str(chunk) for chunk in output)`). Here a generator is consumed where it is
-made, in the node's thread: each chunk goes out at once as a `nodeStream` event when a flow output shows the node's
-whole output, and the node's output is the whole text, which is what downstream nodes, flow outputs and every
-record receive.
+made, in the node's thread: each chunk goes out at once as an `outputStream` event when a flow output shows the
+node's whole output, and the node's output is the whole text, which is what downstream nodes, flow outputs and every
+record receive. A flex flow's or a prompty's generator output streams the same way, with the same event (no node).
 """
 import asyncio
 import inspect
@@ -28,6 +28,17 @@ def streamed_nodes(outputs_def):
         if ref is not None and ref.kind == "node" and ref.section == "output" and not ref.path:
             nodes.setdefault(ref.name, []).append(name)
     return nodes
+
+
+def emitter(hub, run_id, outputs, node=None):
+    """What sends a streamed output's chunks: the one `outputStream` event, naming the flow outputs the text belongs
+    to and the DAG node that makes it (a flex flow's or a prompty's own output has no node); the text redacted."""
+    def emit(text):
+        fields = {"runId": run_id, "outputs": list(outputs), "text": hub.redact(text)}
+        if node is not None:
+            fields["node"] = node
+        hub.channel.event("outputStream", **fields)
+    return emit
 
 
 def consume(stream, emit=None):

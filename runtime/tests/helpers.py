@@ -88,6 +88,10 @@ def write_files(root, files):
     for rel, text in files.items():
         path = os.path.join(root, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        if isinstance(text, bytes):
+            with open(path, "wb") as f:
+                f.write(text)
+            continue
         with open(path, "w", encoding="utf-8") as f:
             f.write(textwrap.dedent(text).lstrip("\n") if isinstance(text, str) else text)
 

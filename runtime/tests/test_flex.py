@@ -1,3 +1,4 @@
+import base64
 import json
 import os
 import shutil
@@ -23,14 +24,17 @@ class FlexFlowTest(RuntimeTestCase):
         events = []
         res = self.run_flow({"entry": "gen:words"}, {"n": 3}, kind="flex", events=events)["result"]
         self.assertEqual(res["outputs"], {"output": "w0 w1 w2 "})
-        self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["w0 ", "w1 ", "w2 "])
+        streamed = [e for e in events if e.get("event") == "outputStream"]
+        self.assertEqual([e["text"] for e in streamed], ["w0 ", "w1 ", "w2 "])
+        # the same event as a DAG node's stream: the flow output it feeds, and no node
+        self.assertEqual({(tuple(e["outputs"]), "node" in e) for e in streamed}, {(("output",), False)})
 
     def test_async_generator_entry_streams_too(self):
         self.files({"agen.py": "async def words(n: int = 2):\n    for i in range(n):\n        yield 'a%d' % i\n"})
         events = []
         res = self.run_flow({"entry": "agen:words"}, {}, kind="flex", events=events)["result"]
         self.assertEqual(res["outputs"], {"output": "a0a1"}, res)
-        self.assertEqual([e["text"] for e in events if e.get("event") == "outputChunk"], ["a0", "a1"])
+        self.assertEqual([e["text"] for e in events if e.get("event") == "outputStream"], ["a0", "a1"])
 
     def test_class_entry_with_init_connection_env_conn_ref_and_dataclass_output(self):
         self.files({"cls.py": """import os
@@ -221,7 +225,58 @@ class PromptyTest(StubTestCase):
         res = self.run_flow({"entry": "chat:Chat"}, {"q": "one two three"}, kind="flex", events=events,
                             prompty={"s.prompty": doc}, envValues={"PKEY": KEY})["result"]
         self.assertEqual(res["outputs"], {"output": "echo: one two three "}, res)
-        self.assertEqual(len([e for e in events if e.get("event") == "outputChunk"]), 4)
+        self.assertEqual(len([e for e in events if e.get("event") == "outputStream"]), 4)
+
+    def image_doc(self, template="user:\n![image]({{img}})\nWhat is in it?\n"):
+        doc = self.doc()
+        doc["config"]["inputs"] = {"img": {"type": "image"}}
+        doc["config"].pop("sample")
+        doc["template"] = template
+        return doc
+
+    def test_an_image_input_is_sent_as_an_image_url_part_from_a_path_a_data_url_or_a_url(self):
+        png = Stub.PNG
+        data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+        self.files({"sub/p.prompty": "---\n---\n", "sub/cat.png": png})
+        cases = [("cat.png", data_url),  # a path relative to the prompty's folder
+                 (data_url, data_url),
+                 (self.base + "/images/cat.png", self.base + "/images/cat.png"),  # a URL is passed on as it is
+                 ({"data:image/png;path": "cat.png"}, data_url)]
+        for given, url in cases:
+            res = self.run_flow({}, {"img": given}, kind="prompty", flowFile="sub/p.prompty",
+                                prompty={"sub/p.prompty": self.image_doc()}, envValues={"PKEY": KEY})["result"]
+            self.assertEqual(res["status"], "Completed", res)
+            self.assertEqual(Stub.requests[-1]["body"]["messages"], [{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": url, "detail": "auto"}},
+                {"type": "text", "text": "What is in it?"}]}], given)
+
+    def test_an_image_in_a_list_input_and_an_image_text_input_from_code(self):
+        png = Stub.PNG
+        data_url = "data:image/png;base64," + base64.b64encode(png).decode()
+        doc = self.doc()
+        doc["config"]["inputs"] = {"shots": {"type": "list"}, "img": {"type": "string"}}
+        doc["config"].pop("sample")
+        doc["template"] = "system:\nCompare.\n{% for s in shots %}\n{{s}}\n{% endfor %}\nuser:\n![image]({{img}})\n"
+        self.files({"q.prompty": "---\n---\n", "a.png": png, "use.py": (
+            "from promptflow.core import Prompty\n"
+            "def f() -> str:\n"
+            "    p = Prompty.load(source='q.prompty')\n"
+            "    return p(shots=[{'data:image/png;path': 'a.png'}], img='data:image/png;path: a.png')\n")})
+        res = self.run_flow({"entry": "use:f"}, {}, kind="flex", prompty={"q.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["status"], "Completed", res)
+        part = {"type": "image_url", "image_url": {"url": data_url, "detail": "auto"}}
+        self.assertEqual(Stub.requests[-1]["body"]["messages"], [
+            {"role": "system", "content": [{"type": "text", "text": "Compare."}, part]},
+            {"role": "user", "content": [part]}])
+
+    def test_a_missing_image_file_fails_the_line_with_prompt_flows_error(self):
+        self.files({"p.prompty": "---\n---\n"})
+        res = self.run_flow({}, {"img": "nowhere.png"}, kind="prompty", flowFile="p.prompty",
+                            prompty={"p.prompty": self.image_doc()}, envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["status"], "Failed")
+        self.assertEqual(res["error"]["code"], "LoadMultimediaDataError")
+        self.assertIn("Failed to load image for input 'img'", res["error"]["message"])
 
     def test_prompty_from_python_code(self):
         self.files({"p.prompty": "---\n---\n", "use.py": "from promptflow.core import Prompty\n"

@@ -208,7 +208,7 @@ class LlmToolTest(StubTestCase):
         self.assertEqual(r["status"], "Completed", r.get("error"))
         self.assertEqual(r["outputs"], {"a": "echo: one two three "})
         self.assertIs(Stub.requests[0]["body"]["stream"], True)
-        chunks = [e for e in events if e["event"] == "nodeStream"]
+        chunks = [e for e in events if e["event"] == "outputStream"]
         self.assertEqual([c["text"] for c in chunks], ["echo: ", "one ", "two ", "three "])
         self.assertEqual({(c["node"], tuple(c["outputs"])) for c in chunks}, {("llm", ("a",))})
         end = [e for e in events if e["event"] == "nodeEnd"][0]
@@ -221,7 +221,7 @@ class LlmToolTest(StubTestCase):
         events = []
         r = self.run_flow(flow, {"q": "z"}, connections=self.conns(), events=events)["result"]
         self.assertEqual(r["outputs"], {"a": "completed: Complete: z"}, r.get("error"))
-        self.assertEqual([e["text"] for e in events if e["event"] == "nodeStream"], ["completed: ", "Complete: z"])
+        self.assertEqual([e["text"] for e in events if e["event"] == "outputStream"], ["completed: ", "Complete: z"])
 
     def test_a_downstream_node_receives_the_whole_streamed_text(self):
         self.files({"shout.py": "from promptflow import tool\n\n@tool\ndef shout(t: str) -> str:\n"
@@ -233,7 +233,7 @@ class LlmToolTest(StubTestCase):
         r = self.run_flow(flow, {"q": "hi there"}, connections=self.conns(), events=events)["result"]
         self.assertEqual(r["outputs"], {"a": "ECHO: HI THERE "}, r.get("error"))
         # only a flow output's chunks are shown; an intermediate node's are not
-        self.assertEqual([e for e in events if e["event"] == "nodeStream"], [])
+        self.assertEqual([e for e in events if e["event"] == "outputStream"], [])
 
     def test_missing_connection(self):
         flow = self.llm_flow("chat.jinja2", "ghost", model="m")

@@ -57,7 +57,7 @@ class GeneratorToolTest(RuntimeTestCase):
             msg = self.rt.read(30)
             self.assertNotIn("id", msg, "the run ended before its first chunk was seen: %s" % msg)
             events.append(msg)
-            if msg.get("event") == "nodeStream":
+            if msg.get("event") == "outputStream":
                 break
         self.assertEqual((events[-1]["text"], events[-1]["node"], events[-1]["outputs"]), ("alpha ", "gen", ["answer"]))
         self.assertNotIn("nodeEnd", [e["event"] for e in events])
@@ -65,7 +65,7 @@ class GeneratorToolTest(RuntimeTestCase):
         resp = self.rt.wait_response(req, 30, events)
         r = resp["result"]
         self.assertEqual(r["outputs"], {"answer": "alpha beta gamma "})
-        self.assertEqual([e["text"] for e in events if e["event"] == "nodeStream"], ["alpha ", "beta ", "gamma "])
+        self.assertEqual([e["text"] for e in events if e["event"] == "outputStream"], ["alpha ", "beta ", "gamma "])
         self.assertEqual(r["detail"]["node_runs"][0]["output"], "alpha beta gamma ")
 
     def test_async_generator_streams_too(self):
@@ -73,7 +73,7 @@ class GeneratorToolTest(RuntimeTestCase):
         r = self.run_flow(self.flow(py_node("gen", "awords.py", {"text": "${inputs.text}"})), {"text": "a b"},
                           events=events)["result"]
         self.assertEqual(r["outputs"], {"answer": "AB"}, r.get("error"))
-        self.assertEqual([e["text"] for e in events if e["event"] == "nodeStream"], ["A", "B"])
+        self.assertEqual([e["text"] for e in events if e["event"] == "outputStream"], ["A", "B"])
 
     def test_downstream_node_gets_the_whole_text_and_nothing_streams(self):
         flow = self.flow(py_node("gen", "words.py", {"text": "${inputs.text}"}), "${count.output}",
@@ -81,7 +81,7 @@ class GeneratorToolTest(RuntimeTestCase):
         events = []
         r = self.run_flow(flow, {"text": "one two three four"}, events=events)["result"]
         self.assertEqual(r["outputs"], {"answer": 4}, r.get("error"))
-        self.assertEqual([e for e in events if e["event"] == "nodeStream"], [])
+        self.assertEqual([e for e in events if e["event"] == "outputStream"], [])
 
     def test_a_single_node_run_streams_its_own_output(self):
         events = []
@@ -89,7 +89,7 @@ class GeneratorToolTest(RuntimeTestCase):
                          [py_node("count", "count.py", {"t": "${gen.output}"})])
         r = self.run_flow(flow, {"text": "x y"}, events=events, node="gen")["result"]
         self.assertEqual(r["outputs"], {"gen": "x y "}, r.get("error"))
-        self.assertEqual([(e["text"], e["outputs"]) for e in events if e["event"] == "nodeStream"],
+        self.assertEqual([(e["text"], e["outputs"]) for e in events if e["event"] == "outputStream"],
                          [("x ", ["gen"]), ("y ", ["gen"])])
 
     def test_a_batch_records_whole_text_and_streams_nothing(self):
@@ -102,4 +102,4 @@ class GeneratorToolTest(RuntimeTestCase):
         self.assertEqual(r["completed"], 2, r)
         outs = sorted(e["output"]["answer"] for e in events if e["event"] == "lineEnd")
         self.assertEqual(outs, ["p q ", "r "])
-        self.assertEqual([e for e in events if e["event"] == "nodeStream"], [])
+        self.assertEqual([e for e in events if e["event"] == "outputStream"], [])

@@ -83,7 +83,7 @@ export async function runChat(
         onProgress: progressTo(out),
         onEvent: (e) => {
           // only the chat output's stream is the answer; node prints go to stderr as run shows them
-          if (e.event === 'nodeStream') {
+          if (e.event === 'outputStream') {
             if (shape.output === undefined || e.outputs.includes(shape.output)) stream.event(e);
           } else if (e.event === 'nodeLog') {
             for (const l of e.text.trimEnd().split('\n')) out.progress(`[${e.node}] ${l}`);

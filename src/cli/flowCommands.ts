@@ -251,8 +251,7 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       signal,
       onProgress: progressTo(out),
       onEvent: (e) => {
-        if (stream?.event(e) || e.event === 'nodeStream') return;
-        if (e.event === 'outputChunk') return out.stream(e.text);
+        if (stream?.event(e) || e.event === 'outputStream') return;
         const line = nodeEventLine(e);
         if (line) out.progress(line);
       },

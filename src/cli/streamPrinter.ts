@@ -1,7 +1,7 @@
 import type { RuntimeEvent } from '../core/runtime/protocol';
 
 /**
- * Writes the chunks of streamed outputs (nodeStream events) to a terminal as they arrive. One stream prints bare,
+ * Writes the chunks of streamed outputs (outputStream events) to a terminal as they arrive. One stream prints bare,
  * as `pf flow test` prints a streaming answer; when a second node's stream starts, each switch starts a new line
  * labelled with the outputs it feeds, so interleaved streams stay readable.
  */
@@ -14,10 +14,12 @@ export class StreamPrinter {
 
   /** True when the event was a chunk (and was written). */
   event(e: RuntimeEvent): boolean {
-    if (e.event !== 'nodeStream') return false;
-    if (this.last !== undefined && this.last !== e.node) this.labelled = true;
-    if (this.last !== e.node && this.labelled) this.write(`${this.printed ? '\n' : ''}[${e.outputs.join(', ')}] `);
-    this.last = e.node;
+    if (e.event !== 'outputStream') return false;
+    // a DAG node's stream, or a flex flow's or a prompty's own output (no node)
+    const source = e.node ?? e.outputs.join(', ');
+    if (this.last !== undefined && this.last !== source) this.labelled = true;
+    if (this.last !== source && this.labelled) this.write(`${this.printed ? '\n' : ''}[${e.outputs.join(', ')}] `);
+    this.last = source;
     this.write(e.text);
     this.printed = true;
     return true;

@@ -53,7 +53,7 @@ function appendStreamed(run: RunView, outputs: string[], text: string): RunView 
 }
 
 function applyRunEvent(run: RunView, e: RunEventView): RunView {
-  if (e.event === 'nodeStream') return appendStreamed(run, e.outputs, e.text);
+  if (e.event === 'outputStream') return appendStreamed(run, e.outputs, e.text);
   const i = run.nodes.findIndex((n) => n.node === e.node);
   const current: NodeView = i >= 0 ? run.nodes[i] : { node: e.node, status: 'Running', log: '' };
   let next: NodeView;

@@ -161,8 +161,8 @@ export interface PanelState {
 export type RunEventView =
   | { event: 'nodeStart'; node: string }
   | { event: 'nodeLog'; node: string; stream: 'stdout' | 'stderr'; text: string }
-  /** a chunk of a generator output, for the flow outputs that show it */
-  | { event: 'nodeStream'; node: string; outputs: string[]; text: string }
+  /** a chunk of a streamed flow output, for the flow outputs it belongs to (`node`: the DAG node making it) */
+  | { event: 'outputStream'; node?: string; outputs: string[]; text: string }
   | {
       event: 'nodeEnd';
       node: string;

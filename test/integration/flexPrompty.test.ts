@@ -2,8 +2,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { json, runCli } from '../support/cli';
+import { scorerBatchArgs, scorerFlow } from '../support/flows/flexFixtures';
 import { FlowJar } from '../support/flows/flowJar';
-import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub';
+import { startStubWithConnections, STUB_PNG, type OpenAiStub } from '../support/openaiStub';
 import { assertSecretNotInSession } from '../support/secretChecks';
 import { testServices } from '../support/world/manager';
 import type { SessionManager } from '../../src/core/session/sessionManager';
@@ -45,53 +46,8 @@ describe('flex flows and prompty in a session', function () {
   });
 
   it('batches a class flex flow: __init__ from --init with a connection by name, __aggregate__ once, its result as metrics', async () => {
-    const dir = jar.make({
-      'flow.flex.yml': 'entry: scorer:Scorer\nenvironment_variables:\n  STUB_BASE: ${aoai.api_base}\n',
-      'scorer.py': `import os
-from dataclasses import dataclass
-from promptflow.connections import AzureOpenAIConnection
-
-@dataclass
-class Result:
-    score: int
-    base_ok: bool
-
-class Scorer:
-    def __init__(self, conn: AzureOpenAIConnection, weight: int = 1):
-        self.conn = conn
-        self.weight = weight
-        print("init once")
-
-    def __call__(self, word: str) -> Result:
-        if word == "boom":
-            raise ValueError("no boom words")
-        return Result(score=len(word) * self.weight, base_ok=os.environ["STUB_BASE"] == self.conn.api_base)
-
-    def __aggregate__(self, results):
-        return {"total": sum(r.score for r in results), "lines": len(results)}
-`,
-      'data.jsonl': ['{"w": "a"}', '{"w": "abc"}', '{"w": "boom"}', '{"w": "ab"}', '{"w": "abcd"}'].join('\n') + '\n',
-    });
-    const r = await runCli(
-      [
-        'batch',
-        dir,
-        '--data',
-        path.join(dir, 'data.jsonl'),
-        '--column-mapping',
-        'word=${data.w}',
-        '--init',
-        'conn=aoai',
-        '--init',
-        'weight=10',
-        '--connections',
-        connectionsFile,
-        '--workers',
-        '2',
-        '--json',
-      ],
-      { TEST_LLM_KEY: SECRET },
-    );
+    const dir = jar.make(scorerFlow(['a', 'abc', 'boom', 'ab', 'abcd']));
+    const r = await runCli([...scorerBatchArgs(dir, connectionsFile), '--workers', '2', '--json'], { TEST_LLM_KEY: SECRET });
     assert.strictEqual(r.code, 0, r.stderr);
     const doc = json<{ total: number; failed: number; summary: string; metrics: Record<string, number>; output: string }>(r);
     assert.strictEqual(doc.total, 5);
@@ -301,6 +257,70 @@ user:
     assert.strictEqual(streamed.code, 0, streamed.stderr);
     assert.deepStrictEqual(json<{ outputs: unknown }>(streamed).outputs, { output: 'echo: What is a session?' });
     assert.strictEqual(stub.requests[stub.requests.length - 1].body.stream, true);
+  });
+
+  it("sends a prompty's image input as an image_url part: a path beside the prompty, a data URL, a URL, in a run and a batch", async () => {
+    const dir = jar.make({
+      'look.prompty': `---
+model:
+  api: chat
+  configuration:
+    type: openai
+    model: gpt-vision
+    api_key: \${env:PROMPTY_TEST_KEY}
+    base_url: ${stub.url}/v1
+inputs:
+  img:
+    type: image
+---
+system:
+Describe images.
+
+user:
+What is this? ![image]({{img}})
+`,
+    });
+    fs.writeFileSync(path.join(dir, 'cat.png'), STUB_PNG);
+    const dataUrl = `data:image/png;base64,${STUB_PNG.toString('base64')}`;
+    const imageUrl = `${stub.url}/images/cat.png`;
+    const userMessage = (url: string) => ({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'What is this? ' },
+        { type: 'image_url', image_url: { url, detail: 'auto' } },
+      ],
+    });
+    const r = await runCli(['run', path.join(dir, 'look.prompty'), '--inputs', 'img=cat.png', '--json'], { PROMPTY_TEST_KEY: SECRET });
+    assert.strictEqual(r.code, 0, r.stderr);
+    const sent = stub.requests[stub.requests.length - 1].body.messages as unknown[];
+    assert.deepStrictEqual(sent, [{ role: 'system', content: 'Describe images.' }, userMessage(dataUrl)]);
+    // a batch: paths relative to the data file, data URLs and URLs, each line its own request
+    fs.writeFileSync(
+      path.join(dir, 'data.jsonl'),
+      [{ i: 'cat.png' }, { i: dataUrl }, { i: imageUrl }].map((l) => JSON.stringify(l)).join('\n') + '\n',
+    );
+    const before = stub.requests.length;
+    const batch = await runCli(
+      [
+        'batch',
+        path.join(dir, 'look.prompty'),
+        '--data',
+        path.join(dir, 'data.jsonl'),
+        '--column-mapping',
+        'img=${data.i}',
+        '--workers',
+        '1',
+        '--json',
+      ],
+      { PROMPTY_TEST_KEY: SECRET },
+    );
+    assert.strictEqual(batch.code, 0, batch.stderr);
+    assert.strictEqual(json<{ failed: number }>(batch).failed, 0);
+    const users = stub.requests
+      .slice(before)
+      .filter((q) => q.path === '/v1/chat/completions')
+      .map((q) => (q.body.messages as unknown[])[1]);
+    assert.deepStrictEqual(users, [userMessage(dataUrl), userMessage(dataUrl), userMessage(imageUrl)]);
   });
 
   it('loads a prompty from a python tool of a DAG flow with Prompty.load, its connection by name', async () => {

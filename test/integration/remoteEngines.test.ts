@@ -1,5 +1,4 @@
 import * as assert from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
 import Docker from 'dockerode';
 import { startDebugRun } from '../../src/core/debug/debugRun';
@@ -13,6 +12,8 @@ import type { SessionManager } from '../../src/core/session/sessionManager';
 import { FlowValidator } from '../../src/core/validation/flowValidator';
 import { json, runCli } from '../support/cli';
 import { DapTestClient } from '../support/dapClient';
+import { outputRows } from '../support/flows/flexFixtures';
+import { startLineGate } from '../support/lineGate';
 import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
 import { testServices } from '../support/world/manager';
 import { startSecondEngine, type SecondEngine } from '../support/world/secondEngine';
@@ -39,14 +40,6 @@ async function expectFailure(p: Promise<unknown>): Promise<FlowSessionError> {
     return e;
   }
   throw new Error('expected a failure');
-}
-
-function outputLines(file: string): Record<string, unknown>[] {
-  return fs
-    .readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe('remote engines: a second dockerd over TCP+TLS and over ssh', function () {
@@ -196,16 +189,21 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
       { name: 'local', manager: one },
       { name: 'tcp', manager: track(managerOn(new DockerEngine(resolveEndpoint({ env: e2.env })))) },
     ];
+    // the same flow whose first share's lines wait until a line of the second share (30…59) has started: an engine
+    // whose session starts slowly (a runtime image to build) still gets its share
+    const gate = await startLineGate((p) => Number(p.split('/').pop()) >= 30);
+    const gated = makeFlow(SLOW_FLOW(20, gate.url));
     const seen = new Map<number, string>();
-    const multi = await runMultiEngineBatch(flow, engines, {
-      dataFile: data,
+    const multi = await runMultiEngineBatch(gated, engines, {
+      dataFile: writeData(gated, 60),
       workers: 3,
       minChunkLines: 4,
       onLine: (e, engine) => {
         assert.ok(!seen.has(e.index), `line ${e.index} reported twice`);
         seen.set(e.index, engine);
       },
-    });
+    }).finally(() => gate.close());
+    assert.ok(gate.opened, 'a line of the second share started while the first share waited');
     assert.strictEqual(multi.status, 'Completed', JSON.stringify(multi.error));
     assert.strictEqual(multi.total, 60);
     assert.strictEqual(multi.failed, 0);
@@ -214,7 +212,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
       multi.engines.every((s) => s.lines > 0),
       `both engines ran lines: ${JSON.stringify(multi.engines)}`,
     );
-    assert.deepStrictEqual(outputLines(multi.outputFile), outputLines(single.outputFile));
+    assert.deepStrictEqual(outputRows(multi.outputFile), outputRows(single.outputFile));
     assert.deepStrictEqual(multi.aggregation?.outputs, single.aggregation?.outputs);
     assert.deepStrictEqual(multi.aggregation?.outputs, { total: { sum: (2 * (59 * 60)) / 2, count: 60 } });
     assert.strictEqual(multi.requeued, 0);
@@ -242,7 +240,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
       40,
     );
     assert.deepStrictEqual(
-      outputLines(doc.output).map((l) => l.line_number),
+      outputRows(doc.output).map((l) => l.line_number),
       Array.from({ length: 40 }, (_v, i) => i),
     );
     assert.deepStrictEqual(doc.aggregation, { total: { sum: (2 * (39 * 40)) / 2, count: 40 } });
@@ -282,7 +280,7 @@ describe('remote engines: a second dockerd over TCP+TLS and over ssh', function 
     assert.ok(tcp.error, 'the stopped engine left the batch');
     assert.ok(tcp.requeued > 0, `its unfinished lines were handed over: ${JSON.stringify(record.engines)}`);
     assert.strictEqual(local.lines + tcp.lines, 120);
-    const out = outputLines(record.outputFile);
+    const out = outputRows(record.outputFile);
     assert.deepStrictEqual(
       out.map((l) => l.line_number),
       Array.from({ length: 120 }, (_v, i) => i),

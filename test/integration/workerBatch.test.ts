@@ -7,7 +7,9 @@ import { workerArgv, workerLabels } from '../../src/core/runs/workers/workerComm
 import { IMAGE_PATHS, SESSION_USER } from '../../src/core/image/runtimeFiles';
 import type { SessionManager } from '../../src/core/session/sessionManager';
 import { json, runCli } from '../support/cli';
+import { askPrompty } from '../support/flows/flexFixtures';
 import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
+import { startOpenAiStub } from '../support/openaiStub';
 import { waitUntil } from '../support/waiting';
 import { testManager } from '../support/world/manager';
 import { testEngine, world } from '../support/world/world';
@@ -161,6 +163,87 @@ describe('batch workers: containers that dial the coordinator over TLS and take 
     assert.deepStrictEqual(await engine.listContainers({ 'flowsession.batch': record.runId }), []);
     await engine.removeContainer(impostor!);
   });
+  it("runs a flex class flow and a prompty on workers: --init and a prompty's ${env:VAR} key travel with each lease, __aggregate__ once", async () => {
+    const stub = await startOpenAiStub(SECRET);
+    const engine = testEngine();
+    const labels = { 'flowsession.test': world().runId };
+    try {
+      const words = Array.from({ length: 12 }, (_v, i) => 'w'.repeat(i + 1));
+      const flex = makeFlow({
+        'flow.flex.yaml': 'entry: score:Score\n',
+        'score.py': `class Score:
+    def __init__(self, weight: int):
+        self.weight = weight
+
+    def __call__(self, word: str) -> dict:
+        if len(word) == 3:
+            raise ValueError("three is refused")
+        return {"score": len(word) * self.weight}
+
+    def __aggregate__(self, results):
+        return {"total": sum(r["score"] for r in results), "lines": len(results)}
+`,
+        'data.jsonl': words.map((w) => JSON.stringify({ w })).join('\n') + '\n',
+      });
+      const up = await manager.up(flex);
+      const flexWorkers = new ObservedWorkers(engine, { networkMode: 'host', labels });
+      const scored = await runWorkerBatch(flex, {
+        dataFile: `${flex}/data.jsonl`,
+        image: up.image!,
+        replicas: 2,
+        workers: 2,
+        maxChunk: 3,
+        launcher: flexWorkers,
+        aggregationSession: manager,
+        columnMapping: { word: '${data.w}' },
+        init: { weight: 10 },
+      });
+      assert.strictEqual(scored.status, 'Completed', JSON.stringify(scored.error));
+      assert.deepStrictEqual([scored.total, scored.failed], [12, 1]);
+      const kept = words.filter((w) => w.length !== 3).map((w) => w.length * 10);
+      // one __aggregate__ over every completed line, whichever worker ran it, recorded as metrics
+      assert.deepStrictEqual(scored.metrics, { total: kept.reduce((a, b) => a + b, 0), lines: 11 });
+      const rows = fs
+        .readFileSync(scored.outputFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { line_number: number; score?: number; error?: { message: string } });
+      assert.deepStrictEqual(
+        rows.map((r) => [r.line_number, r.score]),
+        words.map((w, i) => [i, w.length === 3 ? undefined : w.length * 10]),
+      );
+      assert.match(rows[2].error!.message, /three is refused/);
+
+      const prompty = makeFlow({
+        'ask.prompty': askPrompty(stub.url, 'WORKER_PROMPTY_KEY'),
+        'data.jsonl': ['{"question": "one"}', '{"question": "two"}', '{"question": "three"}'].join('\n') + '\n',
+      });
+      const promptyUp = await manager.up(prompty);
+      const promptyWorkers = new ObservedWorkers(engine, { networkMode: 'host', labels });
+      const asked = await runWorkerBatch(`${prompty}/ask.prompty`, {
+        dataFile: `${prompty}/data.jsonl`,
+        image: promptyUp.image!,
+        replicas: 1,
+        launcher: promptyWorkers,
+        aggregationSession: manager,
+        env: { WORKER_PROMPTY_KEY: SECRET },
+      });
+      assert.strictEqual(asked.status, 'Completed', JSON.stringify(asked.error));
+      assert.strictEqual(asked.failed, 0);
+      assert.strictEqual(asked.aggregation, null);
+      const answers = fs
+        .readFileSync(asked.outputFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { output: string }).output);
+      assert.deepStrictEqual(answers, ['echo: one', 'echo: two', 'echo: three']);
+      assert.ok(stub.requests.every((q) => q.headers.authorization === `Bearer ${SECRET}`));
+      assert.ok(!promptyWorkers.seen.includes(SECRET), 'the key reached a worker spec or log');
+    } finally {
+      await stub.close();
+    }
+  });
+
   it('runs from the CLI: flowsession batch --on containers --replicas 2, and refuses bad --on flags', async () => {
     const flow = makeFlow(SLOW_FLOW(20));
     const data = writeData(flow, 50);

@@ -1,11 +1,10 @@
 import * as assert from 'assert';
 import type { SessionManager } from '../../src/core/session/sessionManager';
-import { testEngine } from './world/world';
 
 /** Asserts that `secret` is in neither the session container's config and labels nor any process environment in it. */
 export async function assertSecretNotInSession(manager: SessionManager, flowDir: string, secret: string) {
   const status = await manager.status(flowDir);
-  const engine = testEngine();
+  const engine = manager.engine;
   const c = await engine.inspectContainer(status.container!);
   assert.ok(!JSON.stringify(c).includes(secret), 'not in container config or labels');
   const env = await engine.exec(status.container!, [

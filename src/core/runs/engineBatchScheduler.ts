@@ -6,6 +6,7 @@ import {
   Methods,
   type BatchResult,
   type ConnectionSpec,
+  type FlowKindFields,
   type LineEndEvent,
   type TraceSpan,
 } from '../runtime/protocol';
@@ -80,6 +81,13 @@ export interface EngineBatchPlan {
   flowDir: string;
   /** the flow as the runtime takes it */
   flow: Record<string, unknown>;
+  /** what a flex flow or a prompty adds to each request: its kind and file, its .prompty files, `${env:…}` values, `init` */
+  kindFields?: FlowKindFields;
+  /**
+   * what runs once after the lines: a DAG flow's aggregation nodes, a flex class entry's `__aggregate__` (if it has
+   * one: a completed line without aggregation values says it has not), or nothing; default: read from the flow
+   */
+  aggregation?: 'nodes' | 'entry' | 'none';
   /** the input lines; a line's index is its line_number unless `lineNumbers` says otherwise */
   lines: string[];
   /** an evaluation batch runs only the lines its base run has outputs for: their line numbers in the data file */
@@ -161,6 +169,8 @@ export class EngineBatchScheduler {
   private readonly minChunk: number;
   private readonly stallMs: number;
   private readonly withAggregation: boolean;
+  /** a flex entry's completed line carried no aggregation value: its class has no `__aggregate__` */
+  private entryWithoutAggregate = false;
 
   constructor(
     private readonly plan: EngineBatchPlan,
@@ -172,7 +182,7 @@ export class EngineBatchScheduler {
     this.workers = options.workers ?? DEFAULT_BATCH_WORKERS;
     this.minChunk = Math.max(1, options.minChunkLines ?? this.workers * 4);
     this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
-    this.withAggregation = hasAggregation(plan.flow);
+    this.withAggregation = (plan.aggregation ?? (hasAggregation(plan.flow) ? 'nodes' : 'none')) !== 'none';
   }
 
   /** lines run again on another engine after their engine failed */
@@ -203,7 +213,7 @@ export class EngineBatchScheduler {
         .map((s) => `${s.name}: ${s.error}`)
         .join('; ');
       outcome.error = { code: 'EnginesFailed', message: `${lost} of ${lineCount} lines could not run: every engine failed (${why}).` };
-    } else if (this.withAggregation) {
+    } else if (this.withAggregation && !this.entryWithoutAggregate) {
       await this.aggregate(outcome);
     }
     return outcome;
@@ -226,6 +236,7 @@ export class EngineBatchScheduler {
       share.failedLines++;
     }
     if (line.agg) this.aggValues.set(line.index, line.agg);
+    else if (line.status === 'Completed' && this.plan.aggregation === 'entry') this.entryWithoutAggregate = true;
     this.spans.add(line.trace);
     const numbered = this.plan.lineNumbers ? { ...line, index: this.plan.lineNumbers[line.index] ?? line.index } : line;
     this.plan.output.add(numbered);
@@ -364,6 +375,7 @@ export class EngineBatchScheduler {
         client.request(Methods.batch, {
           runId: chunkId,
           flow: this.plan.flow,
+          ...this.plan.kindFields,
           dataPath,
           ...(baseRunPath ? { baseRunPath } : {}),
           columnMapping: options.columnMapping,
@@ -398,6 +410,7 @@ export class EngineBatchScheduler {
         const r = await client.request(Methods.batch, {
           runId: `${this.plan.runId}_agg`,
           flow: this.plan.flow,
+          ...this.plan.kindFields,
           dataPath: '',
           aggregationLists: lists,
           connections: this.options.connections ?? {},
@@ -407,9 +420,11 @@ export class EngineBatchScheduler {
         this.spans.add(chunkSpans(r.trace ?? [], () => undefined, `aggregation on ${this.plan.engines[engineIndex].name}`));
         outcome.aggregation = r.aggregation;
         if (r.metrics) outcome.metrics = r.metrics;
+        if (r.status === 'Failed') outcome.error = r.error as EngineBatchOutcome['error'];
+        // a flex class without __aggregate__ (every line failed, so no line could tell): nothing ran
+        if (r.aggregation === null) return;
         outcome.aggregationEngine = this.plan.engines[engineIndex].name;
         this.options.onEngine?.({ engine: outcome.aggregationEngine, kind: 'aggregation' });
-        if (r.status === 'Failed') outcome.error = r.error as EngineBatchOutcome['error'];
         return;
       } catch (e) {
         this.leaveBatch(engineIndex, e);

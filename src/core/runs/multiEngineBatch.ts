@@ -2,13 +2,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FlowSessionError } from '../errors';
 import { resolveFlowDir } from '../flow/environment';
-import { flowToJson } from '../flow/flowInfo';
 import { locateFlow } from '../flow/flowKind';
-import { analyzeFlowDir } from '../flow/staticChecks';
+import { hasAggregation } from './aggregationLists';
 import { EngineBatchScheduler, type BatchEngine, type EngineBatchOptions, type EngineShare } from './engineBatchScheduler';
 import { baseRunLines } from './baseRun';
-import { firstError, type BatchRecord } from './runService';
+import { readFlowPayload } from './flowPayload';
+import { firstError, kindFields, type BatchRecord } from './runService';
 import { connectionSecrets, redactSpans } from './otlp';
+import type { FlowKindFields } from '../runtime/protocol';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
 import { keepTrace, type TracingOptions } from './traceKeeper';
 
@@ -21,6 +22,10 @@ export interface MultiEngineBatchOptions extends EngineBatchOptions {
   baseRun?: string;
   /** where the batch's spans go besides trace.json */
   tracing?: TracingOptions;
+  /** a flex class entry's `__init__` arguments (`--init`) */
+  init?: Record<string, unknown>;
+  /** where the `${env:NAME}` values of .prompty files are read (sent per request, as connection secrets are); default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface MultiEngineBatchRecord extends BatchRecord {
@@ -34,14 +39,33 @@ function summaryOf(total: number, failed: number): string {
   return failed ? `${failed} out of ${total} runs failed` : `All ${total} runs completed`;
 }
 
-/** The flow as the runtime takes it, or the static error that stops a batch before any line runs. */
-export async function flowForBatch(dir: string): Promise<{ flow: Record<string, unknown> } | { error: { code: string; message: string } }> {
-  const analysis = await analyzeFlowDir(dir);
-  const flow = flowToJson(analysis.parsed) as Record<string, unknown> | undefined;
-  const staticError = firstError(analysis.problems);
-  if (staticError || flow === undefined)
-    return { error: staticError ?? { code: 'FlowDefinitionError', message: 'flow.dag.yaml could not be read.' } };
-  return { flow };
+/** A flow of any kind as a batch run elsewhere (other engines, workers) sends it with each request. */
+export interface BatchFlow {
+  /** the flow as the runtime takes it */
+  flow: Record<string, unknown>;
+  /** what a flex flow or a prompty adds to each request: kind and file, .prompty files, `${env:…}` values, `init` */
+  kindFields: FlowKindFields;
+  /** what runs once after the lines: aggregation nodes, a flex class entry's `__aggregate__` if it has one, or nothing */
+  afterLines: 'nodes' | 'entry' | 'none';
+}
+
+/**
+ * The flow a path names (a flow folder, a flow file or a .prompty), read for a batch: its definition, its kind's
+ * request fields (the `${env:NAME}` values read from `env`), or the static error that stops the batch before any line.
+ */
+export async function flowForBatch(
+  flowPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+  init?: Record<string, unknown>,
+): Promise<BatchFlow | { error: { code: string; message: string } }> {
+  const target = locateFlow(flowPath);
+  const payload = await readFlowPayload(target, env, init);
+  const staticError = firstError(payload.problems);
+  if (staticError || payload.flow === undefined)
+    return { error: staticError ?? { code: 'FlowDefinitionError', message: `${target.file} could not be read.` } };
+  // a flex class may have __aggregate__ (known once a line ran); a DAG flow says it with aggregation nodes
+  const afterLines = target.kind === 'flex' ? 'entry' : hasAggregation(payload.flow) ? 'nodes' : 'none';
+  return { flow: payload.flow, kindFields: kindFields(payload, init), afterLines };
 }
 
 /** What the record of a batch that stopped before any line ran says. */
@@ -123,18 +147,12 @@ export async function runMultiEngineBatch(
   if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
     throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
   }
-  const kind = locateFlow(flowDir).kind;
-  if (kind !== 'dag')
-    throw new FlowSessionError(
-      'bad-input',
-      `A batch over several engines runs DAG flows only; this is a ${kind === 'flex' ? 'flex flow' : 'prompty'}.`,
-      'Run the batch on one engine (without --engines); its --workers run lines in parallel.',
-    );
+  // a flow folder, a flow file or a .prompty: each engine's session is the session of the flow's folder
   const dir = resolveFlowDir(flowDir);
   const runId = options.runId ?? newRunId(dir, 'batch');
   const outputFile = batchOutputFile(dir, runId);
 
-  const analyzed = await flowForBatch(dir);
+  const analyzed = await flowForBatch(flowDir, options.env ?? process.env, options.init);
   if ('error' in analyzed) {
     return {
       runId,
@@ -145,10 +163,19 @@ export async function runMultiEngineBatch(
       ...notStarted(analyzed.error, started),
     };
   }
-  const flowJson = analyzed.flow;
+  const { flow: flowJson, kindFields: fields, afterLines } = analyzed;
   const lines = options.baseRun ? await evaluationLines(dataLines(dataFile), options.baseRun) : { lines: dataLines(dataFile) };
   const output = new BatchOutput(dir, runId);
-  const plan = { runId, flowDir: dir, flow: flowJson, ...lines, engines, output };
+  const plan = {
+    runId,
+    flowDir: dir,
+    flow: flowJson,
+    kindFields: fields,
+    aggregation: afterLines,
+    ...lines,
+    engines,
+    output,
+  };
   const scheduler = new EngineBatchScheduler(plan, options);
   let outcome;
   try {

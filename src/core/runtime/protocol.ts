@@ -419,16 +419,20 @@ export interface NodeEndEvent extends RuntimeEventBase {
   error?: FlowRunError;
 }
 /**
- * A chunk of a generator output (an llm node with `stream: true`, a python tool that yields), sent as the tool
- * produces it, before the node's nodeEnd. Only for the nodes whose whole output a flow output shows (`outputs`
- * names those; a `run` with `node` names that node) and only in a `run`: a batch records the whole text. The
- * node's output, and every record of it, is all its chunks' text joined. At most 32 KB of text per event.
+ * A chunk of a streamed flow output, sent as it is produced; the one streaming event of every kind of flow. In a DAG
+ * flow it is a generator output of a node (an llm node with `stream: true`, a python tool that yields) whose whole
+ * output a flow output shows: `node` names the node, `outputs` the flow outputs it feeds (a `run` with `node`: that
+ * node). In a flex flow or a prompty it is the entry's generator output: no `node`, `outputs` is `['output']`. Only
+ * in a `run`: a batch records the whole text. The output, and every record of it, is all its chunks' text joined.
+ * At most 32 KB of text per event.
  */
-export interface NodeStreamEvent extends RuntimeEventBase {
-  event: 'nodeStream';
+export interface OutputStreamEvent extends RuntimeEventBase {
+  event: 'outputStream';
   runId: string;
-  node: string;
+  /** the flow outputs this text belongs to */
   outputs: string[];
+  /** the DAG node producing it; absent for a flex flow's or a prompty's own output */
+  node?: string;
   text: string;
 }
 /** batch: one per input line as it finishes, in any order; index is the 0-based line (blank lines skipped) */
@@ -453,18 +457,11 @@ export interface DebugListeningEvent extends RuntimeEventBase {
   runId: string;
   port: number;
 }
-/** A flex flow's (or a streamed prompty's) generator output, chunk by chunk as it is produced; the run's output joins them. */
-export interface OutputChunkEvent extends RuntimeEventBase {
-  event: 'outputChunk';
-  runId: string;
-  node: string;
-  text: string;
-}
 /**
- * What a `run` streams: its nodes starting, printing, streaming their answer and ending, a flex flow's output chunks
- * (and, debugging, where its debugger listens).
+ * What a `run` streams: its nodes (or a flex flow's or a prompty's one step) starting, printing and ending, its
+ * streamed outputs (and, debugging, where its debugger listens).
  */
-export type RunEvent = NodeStartEvent | NodeLogEvent | NodeStreamEvent | NodeEndEvent | OutputChunkEvent | DebugListeningEvent;
+export type RunEvent = NodeStartEvent | NodeLogEvent | OutputStreamEvent | NodeEndEvent | DebugListeningEvent;
 /** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
 export type BatchEvent = LineEndEvent | RunEvent;
 /** Every event the runtime sends, told apart by `event`. */
@@ -474,11 +471,10 @@ export type RuntimeEvent = RunEvent | BatchEvent;
 const EVENT_NAMES: Record<RuntimeEvent['event'], true> = {
   nodeStart: true,
   nodeLog: true,
-  nodeStream: true,
+  outputStream: true,
   nodeEnd: true,
   lineEnd: true,
   debugListening: true,
-  outputChunk: true,
 };
 
 /** True for a message that names one of the events above; the runtime ships with the extension and sends no other. */

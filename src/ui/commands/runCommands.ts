@@ -21,8 +21,8 @@ export function logRunEvent(ctx: Ctx, ev: RuntimeEvent): void {
     ctx.log.info(`[${ev.node}] started`);
   } else if (ev.event === 'nodeLog' && ev.text) {
     for (const line of ev.text.split(/\r?\n/)) if (line) ctx.log.info(`[${ev.node}] ${line}`);
-  } else if (ev.event === 'outputChunk' && ev.text) {
-    ctx.log.info(`[${ev.node}] output: ${ev.text}`);
+  } else if (ev.event === 'outputStream' && ev.text) {
+    ctx.log.info(`[${ev.node ?? ev.outputs.join(', ')}] output: ${ev.text}`);
   } else if (ev.event === 'nodeEnd') {
     ctx.log.info(`[${ev.node}] ${ev.status} in ${ev.durationMs} ms`);
   }

@@ -88,8 +88,8 @@ function eventView(e: RuntimeEvent): RunEventView | undefined {
       return { event: 'nodeStart', node: e.node };
     case 'nodeLog':
       return { event: 'nodeLog', node: e.node, stream: e.stream === 'stderr' ? 'stderr' : 'stdout', text: String(e.text) };
-    case 'nodeStream':
-      return { event: 'nodeStream', node: e.node, outputs: e.outputs.map(String), text: String(e.text) };
+    case 'outputStream':
+      return { event: 'outputStream', ...(e.node ? { node: String(e.node) } : {}), outputs: e.outputs.map(String), text: String(e.text) };
     case 'nodeEnd':
       return {
         event: 'nodeEnd',
@@ -99,9 +99,6 @@ function eventView(e: RuntimeEvent): RunEventView | undefined {
         output: preview(e.output),
         error: errorView(e.error),
       };
-    case 'outputChunk':
-      // a generator's output as it is produced, shown with the step's printed lines
-      return { event: 'nodeLog', node: e.node, stream: 'stdout', text: String(e.text) };
     default:
       return undefined;
   }

@@ -484,7 +484,7 @@ return json.dumps(r)`),
             connections: { oai: { type: 'OpenAIConnection', api_key: 'sk-hostile-test', base_url: url } },
             llmTimeoutSeconds: 2,
             onEvent: (e) => {
-              if (e.event === 'nodeStream') streamed += e.text.length;
+              if (e.event === 'outputStream') streamed += e.text.length;
             },
           });
           return { r, streamed, dir };

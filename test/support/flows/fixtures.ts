@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { askPrompty } from './flexFixtures';
 
 /** Writes a flow folder from a map of relative paths to contents, in a fresh temp folder. */
 export function makeFlow(files: Record<string, string>, prefix = 'flowsession-flow-'): string {
@@ -75,8 +76,11 @@ ${code
 
 export const SLEEPY_FLOW = toolFlow('import time\nprint("sleeping", n)\ntime.sleep(n)\nreturn "slept %d" % n');
 
-/** A flow whose tool waits, and an aggregation node over every line. */
-export const SLOW_FLOW = (delayMs: number) => ({
+/**
+ * A flow whose `work` node sleeps `delayMs` per line, with an aggregation node summing the lines. With `gate`, each
+ * line first waits on `<gate>/line/<x>` (see support/lineGate): a test holds lines until another one has started.
+ */
+export const SLOW_FLOW = (delayMs: number, gate?: string) => ({
   'flow.dag.yaml': `inputs:
   x:
     type: int
@@ -103,7 +107,13 @@ from promptflow import tool
 
 @tool
 def work(x: int) -> int:
-    time.sleep(${delayMs / 1000})
+${
+  gate
+    ? `    import urllib.request
+    urllib.request.urlopen("${gate}/line/%d" % x, timeout=300).read()
+`
+    : ''
+}    time.sleep(${delayMs / 1000})
     return x * 2
 `,
   'total.py': `from promptflow import tool
@@ -202,25 +212,9 @@ export function stubPrompty(
   params = '  parameters:\n    max_tokens: 64\n    temperature: 0\n',
   keyEnv = 'PROMPTY_TEST_KEY',
 ): string {
-  return `---
-name: Ask
-model:
-  api: chat
-  configuration:
-    type: openai
-    model: gpt-test
-    api_key: \${env:${keyEnv}}
-    base_url: ${url}/v1
-${params}inputs:
-  question:
-    type: string
-${extra}sample:
-  question: What is a session?
----
-system:
-You answer briefly.
-
-user:
-{{question}}
-`;
+  return askPrompty(url, keyEnv, {
+    model: params,
+    after: `${extra}sample:\n  question: What is a session?\n`,
+    system: 'You answer briefly.',
+  });
 }

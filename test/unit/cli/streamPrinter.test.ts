@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { StreamPrinter } from '../../../src/cli/streamPrinter';
 import type { RuntimeEvent } from '../../../src/core/runtime/protocol';
 
-const chunk = (node: string, text: string, outputs = [node]): RuntimeEvent => ({ event: 'nodeStream', runId: 'r', node, outputs, text });
+const chunk = (node: string, text: string, outputs = [node]): RuntimeEvent => ({ event: 'outputStream', runId: 'r', node, outputs, text });
 
 describe('CLI stream printer', () => {
   it('writes one stream bare, as it comes, and ends it with a newline', () => {
@@ -27,5 +27,13 @@ describe('CLI stream printer', () => {
     p.event(chunk('a', 'a2', ['first']));
     p.finish();
     assert.strictEqual(out, 'a1\n[second, both] b1b2\n[first] a2\n');
+  });
+
+  it("writes a flex flow's or a prompty's output stream (no node) bare, as a DAG node's", () => {
+    let out = '';
+    const p = new StreamPrinter((t) => (out += t));
+    for (const t of ['part0;', 'part1;']) assert.ok(p.event({ event: 'outputStream', runId: 'r', outputs: ['output'], text: t }));
+    p.finish();
+    assert.strictEqual(out, 'part0;part1;\n');
   });
 });

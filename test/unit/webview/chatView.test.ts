@@ -40,11 +40,11 @@ describe('chat view (webview)', () => {
     assert.deepStrictEqual(chatEntries(chat, run('r2')).slice(-1), [{ role: 'assistant', text: '', streaming: true }]);
   });
 
-  it('streams the answer through the shared state: nodeStream events append to the outputs they name, capped', () => {
+  it('streams the answer through the shared state: outputStream events append to the outputs they name, capped', () => {
     let s = applyHostMessage(emptyState('/f', 'f'), { type: 'chat', chat: { ...CHAT, pending: { runId: 'r1', message: 'Q' } } });
     s = applyHostMessage(s, { type: 'runStarted', runId: 'r1', startedAt: 't' });
     for (const text of ['echo:', ' one', ' two'])
-      s = applyHostMessage(s, { type: 'runEvent', runId: 'r1', event: { event: 'nodeStream', node: 'chat', outputs: ['answer'], text } });
+      s = applyHostMessage(s, { type: 'runEvent', runId: 'r1', event: { event: 'outputStream', node: 'chat', outputs: ['answer'], text } });
     assert.strictEqual(s.run?.status, 'Running');
     assert.deepStrictEqual(s.run?.streamed, { answer: 'echo: one two' });
     assert.deepStrictEqual(chatEntries(s.chat, s.run).slice(-1), [{ role: 'assistant', text: 'echo: one two', streaming: true }]);
@@ -52,16 +52,24 @@ describe('chat view (webview)', () => {
     const same = applyHostMessage(s, {
       type: 'runEvent',
       runId: 'r0',
-      event: { event: 'nodeStream', node: 'chat', outputs: ['answer'], text: '!' },
+      event: { event: 'outputStream', node: 'chat', outputs: ['answer'], text: '!' },
     });
     assert.strictEqual(same, s);
     const big = 'x'.repeat(STATE_LIMITS.streamedChars);
     s = applyHostMessage(s, {
       type: 'runEvent',
       runId: 'r1',
-      event: { event: 'nodeStream', node: 'chat', outputs: ['answer'], text: big },
+      event: { event: 'outputStream', node: 'chat', outputs: ['answer'], text: big },
     });
     assert.strictEqual(s.run?.streamed?.answer.length, STATE_LIMITS.streamedChars);
     assert.ok(s.run?.streamed?.answer.startsWith('echo: one two'));
+  });
+
+  it("shows a flex flow's or a prompty's output stream (no node) as its output streaming, with no node row", () => {
+    let s = applyHostMessage(emptyState('/f', 'f'), { type: 'runStarted', runId: 'r1', startedAt: 't' });
+    for (const text of ['part0;', 'part1;'])
+      s = applyHostMessage(s, { type: 'runEvent', runId: 'r1', event: { event: 'outputStream', outputs: ['output'], text } });
+    assert.deepStrictEqual(s.run?.streamed, { output: 'part0;part1;' });
+    assert.deepStrictEqual(s.run?.nodes, []);
   });
 });

@@ -4,9 +4,9 @@ import * as path from 'path';
 import { FlowSessionError, errorMessage } from '../../errors';
 import { readFlowEnvironment, resolveFlowDir } from '../../flow/environment';
 import { listFlowFiles } from '../../fs/flowArchive';
-import { Methods, type BatchResult, type LineEndEvent } from '../../runtime/protocol';
+import { Methods, type BatchResult, type FlowKindFields, type LineEndEvent } from '../../runtime/protocol';
 import type { SessionManager } from '../../session/sessionManager';
-import { aggregationLists, hasAggregation } from '../aggregationLists';
+import { aggregationLists } from '../aggregationLists';
 import type { EngineBatchOptions } from '../engineBatchScheduler';
 import { dataLines, flowForBatch, keepBatchRecord, notStarted, ranFields } from '../multiEngineBatch';
 import type { BatchRecord } from '../runService';
@@ -64,6 +64,10 @@ export interface WorkerBatchOptions extends Pick<
   onWorker?: (e: WorkerEvent) => void;
   /** once the workers are asked for: what was started, where */
   onLaunched?: (spec: Omit<WorkerSpec, 'token'>) => void;
+  /** a flex class entry's `__init__` arguments (`--init`) */
+  init?: Record<string, unknown>;
+  /** where the `${env:NAME}` values of .prompty files are read (they travel with each lease); default process.env */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface WorkerBatchRecord extends BatchRecord {
@@ -91,6 +95,7 @@ async function aggregateInSession(
   dir: string,
   runId: string,
   flow: Record<string, unknown>,
+  kindFields: FlowKindFields,
   lists: Record<string, Record<string, unknown[]>>,
   options: WorkerBatchOptions,
 ): Promise<BatchResult> {
@@ -99,6 +104,7 @@ async function aggregateInSession(
   return client.request(Methods.batch, {
     runId: `${runId}_agg`,
     flow,
+    ...kindFields,
     dataPath: '',
     aggregationLists: lists,
     connections: options.connections ?? {},
@@ -124,11 +130,10 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
   const outputFile = batchOutputFile(dir, runId);
   const base = { runId, flowDir: dir, outputFile, on: options.launcher.kind, replicas: options.replicas, refusedConnections: 0 };
 
-  const analyzed = await flowForBatch(dir);
+  const analyzed = await flowForBatch(flowDir, options.env ?? process.env, options.init);
   if ('error' in analyzed) return { ...base, workers: [], requeued: 0, ...notStarted(analyzed.error, started) };
-  const flow = analyzed.flow;
-  const withAggregation = hasAggregation(flow);
-  if (withAggregation && !options.aggregationSession)
+  const { flow, kindFields, afterLines } = analyzed;
+  if (afterLines === 'nodes' && !options.aggregationSession)
     throw new FlowSessionError(
       'bad-input',
       'This flow has aggregation nodes and no session to run them in was given.',
@@ -138,6 +143,8 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
   const certificate = makeBatchCertificate();
   const token = crypto.randomBytes(32).toString('base64url');
   const params: LeaseParams = {
+    // a flex flow's or a prompty's request fields (its `${env:…}` values among them) travel as the connections do
+    ...kindFields,
     connections: options.connections ?? {},
     ...(options.columnMapping ? { columnMapping: options.columnMapping } : {}),
     ...(options.workers ? { workers: options.workers } : {}),
@@ -207,8 +214,11 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
   let metrics: BatchResult['metrics'] = {};
   let error = outcome.error;
   if (!error && outcome.total < lineCount) error = { code: 'WorkersLost', message: 'Some lines have no result.' };
-  if (!error && withAggregation && options.aggregationSession) {
-    const r = await aggregateInSession(options.aggregationSession, dir, runId, flow, aggregationLists(outcome.aggValues), options);
+  // a flex class without __aggregate__ gives its completed lines no aggregation values
+  const entryAggregates = afterLines === 'entry' && (outcome.aggValues.size > 0 || outcome.total === outcome.failed);
+  if (!error && (afterLines === 'nodes' || entryAggregates) && options.aggregationSession) {
+    const lists = aggregationLists(outcome.aggValues);
+    const r = await aggregateInSession(options.aggregationSession, dir, runId, flow, kindFields, lists, options);
     aggregation = r.aggregation;
     if (r.metrics) metrics = r.metrics;
     if (r.status === 'Failed') error = r.error as typeof error;

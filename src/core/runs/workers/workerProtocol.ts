@@ -1,4 +1,4 @@
-import type { BatchParams, BatchResult, ConnectionSpec, FlowRunError, LineEndEvent } from '../../runtime/protocol';
+import type { BatchParams, BatchResult, ConnectionSpec, FlowKindFields, FlowRunError, LineEndEvent } from '../../runtime/protocol';
 
 /**
  * The messages between a batch coordinator and its workers (runtime/flowsession_runtime/worker.py), one JSON
@@ -28,10 +28,11 @@ export type WorkerMessage =
 export type LeaseParams = Pick<
   BatchParams,
   'columnMapping' | 'workers' | 'timeoutSeconds' | 'lineTimeoutSeconds' | 'variant' | 'llmTimeoutSeconds'
-> & {
-  /** secrets travel here, per lease, to a worker that showed the token: never in a spec, label or log */
-  connections: Record<string, ConnectionSpec>;
-};
+> &
+  FlowKindFields & {
+    /** secrets travel here, per lease, to a worker that showed the token: never in a spec, label or log */
+    connections: Record<string, ConnectionSpec>;
+  };
 
 export type CoordinatorMessage =
   | { type: 'welcome'; flow: Record<string, unknown>; files: { path: string; content: string }[]; workers?: number }

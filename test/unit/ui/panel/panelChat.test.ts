@@ -51,7 +51,7 @@ function chatPanel(flowDir: string) {
             error: { code: 'ToolExecutionError', message: 'Execution failure in chat', node: 'chat' },
           };
         for (const text of ['echo: ', q]) {
-          options.onEvent?.({ event: 'nodeStream', runId, node: 'chat', outputs: ['answer'], text });
+          options.onEvent?.({ event: 'outputStream', runId, node: 'chat', outputs: ['answer'], text });
           if (q === 'wait' && text === 'echo: ') await new Promise<void>((r) => (gate.release = r));
         }
         return { ...base, status: 'Completed', outputs: { answer: `echo: ${q}` } };
@@ -94,7 +94,7 @@ describe('panel controller: chat flows', () => {
     await controller.handleMessage({ type: 'chatSend', message: 'Hi?', inputs: { style: 'long' } });
     assert.deepStrictEqual(runs[0], { style: 'long', question: 'Hi?', chat_history: [] });
     assert.ok(
-      posted.some((m) => m.type === 'runEvent' && m.event.event === 'nodeStream' && m.event.text === 'Hi?'),
+      posted.some((m) => m.type === 'runEvent' && m.event.event === 'outputStream' && m.event.text === 'Hi?'),
       'the answer streamed to the webview',
     );
     // a forged history or chat input in the form's inputs does not reach the run
