@@ -12,6 +12,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { readRunHistory, type RunHistoryEntry } from '../../../src/core/runs/runHistory';
 import type { FlowSessionApi } from '../../../src/extension';
+import { SLOW_FLOW } from '../../support/flows/fixtures';
 import { waitUntil } from '../../support/waiting';
 
 const EXTENSION_ID = 'flowsession.flowsession';
@@ -22,53 +23,26 @@ async function api(): Promise<FlowSessionApi> {
   return ext.isActive ? ext.exports : ext.activate();
 }
 
-/** A line fails on x = 3; each line waits `delay` seconds; the aggregation logs metrics. */
-const FLOW = {
-  'flow.dag.yaml': `inputs:
-  x:
-    type: int
-  delay:
-    type: double
-    default: 0
-outputs:
-  y:
-    type: int
-    reference: \${double.output}
-nodes:
-- name: double
-  type: python
-  source: {type: code, path: double.py}
-  inputs:
-    x: \${inputs.x}
-    delay: \${inputs.delay}
-- name: total
-  type: python
-  source: {type: code, path: total.py}
-  inputs:
-    values: \${double.output}
-  aggregation: true
-`,
-  'double.py': `import time
+/** SLOW_FLOW with a `delay` input for each line, a line that fails on x = 3, and an aggregation that logs metrics. */
+const FLOW = ((slow) => ({
+  'flow.dag.yaml': slow['flow.dag.yaml']
+    .replace('    type: int\noutputs:', '    type: int\n  delay:\n    type: double\n    default: 0\noutputs:')
+    .replace('    x: ${inputs.x}\n', '    x: ${inputs.x}\n    delay: ${inputs.delay}\n'),
+  'work.py': `import time
 from promptflow import tool
 
 
 @tool
-def double(x: int, delay: float = 0) -> int:
+def work(x: int, delay: float = 0) -> int:
     time.sleep(delay)
     if x == 3:
         raise ValueError("three is not allowed")
     return x * 2
 `,
-  'total.py': `from promptflow import log_metric, tool
-
-
-@tool
-def total(values: list) -> dict:
-    log_metric("sum", sum(values))
-    log_metric("count", len(values))
-    return {"sum": sum(values), "count": len(values)}
-`,
-};
+  'total.py': slow['total.py']
+    .replace('from promptflow import tool', 'from promptflow import log_metric, tool')
+    .replace('    return {', '    log_metric("sum", sum(values))\n    log_metric("count", len(values))\n    return {'),
+}))(SLOW_FLOW(0));
 
 interface Item extends vscode.QuickPickItem {
   target?: string;

@@ -705,6 +705,19 @@ return json.dumps(r)`),
         await output.finish();
       }
     };
+    /** Collects the coordinator's frames on `sock` into `got`, calling `each` after every one. */
+    const collect = (sock: tls.TLSSocket, got: Msg[], each?: () => void) => {
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => {
+        buf += d;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          got.push(JSON.parse(buf.slice(0, nl)) as Msg);
+          buf = buf.slice(nl + 1);
+          each?.();
+        }
+      });
+    };
     /** A TLS client that sends `lines` and collects what comes back until the server closes or `ms` pass. */
     const talk = (port: number, lines: (string | Msg)[], ms = 3000, after?: (got: Msg[], send: (m: Msg) => void) => void) =>
       new Promise<Msg[]>((resolve) => {
@@ -712,16 +725,7 @@ return json.dumps(r)`),
         const sock = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
           for (const l of lines) sock.write(typeof l === 'string' ? l : `${JSON.stringify(l)}\n`);
         });
-        let buf = '';
-        sock.setEncoding('utf8');
-        sock.on('data', (d: string) => {
-          buf += d;
-          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-            got.push(JSON.parse(buf.slice(0, nl)) as Msg);
-            buf = buf.slice(nl + 1);
-            after?.(got, (m) => sock.write(`${JSON.stringify(m)}\n`));
-          }
-        });
+        collect(sock, got, () => after?.(got, (m) => sock.write(`${JSON.stringify(m)}\n`)));
         const end = () => resolve(got);
         sock.on('close', end);
         sock.on('error', end);
@@ -756,7 +760,6 @@ return json.dumps(r)`),
       new Promise<{ got: Msg[]; sent: number; cutOff: boolean }>((resolve) => {
         const got: Msg[] = [];
         let sent = 0;
-        let buf = '';
         const piece = Buffer.alloc(16 * 1024, 0x61);
         const sock = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
           for (const m of first) sock.write(`${JSON.stringify(m)}\n`);
@@ -770,14 +773,7 @@ return json.dumps(r)`),
           if (first.length === 0) pump();
           else sock.once('data', pump);
         });
-        sock.setEncoding('utf8');
-        sock.on('data', (d: string) => {
-          buf += d;
-          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-            got.push(JSON.parse(buf.slice(0, nl)) as Msg);
-            buf = buf.slice(nl + 1);
-          }
-        });
+        collect(sock, got);
         const end = () => resolve({ got, sent, cutOff: sent < bytes });
         sock.on('close', end);
         sock.on('error', end);
