@@ -6,7 +6,7 @@ import type { BatchOutput } from '../runStore';
 import type { BatchCertificate } from './batchCertificate';
 import { FrameReader } from './frameReader';
 import { LeaseQueue } from './leaseQueue';
-import { WORKER_PROTOCOL_VERSION, type CoordinatorMessage, type LeaseParams, type WorkerMessage } from './workerProtocol';
+import { MAX_FRAME_BYTES, WORKER_PROTOCOL_VERSION, type CoordinatorMessage, type LeaseParams, type WorkerMessage } from './workerProtocol';
 
 /** What one worker did in a batch, for the record and the summary. */
 export interface WorkerShare {
@@ -62,8 +62,6 @@ export interface CoordinatorOutcome {
   error?: { code: string; message: string };
 }
 
-/** one frame from a worker (a line's result with its outputs); the worker's own cap on frames it reads is the same */
-const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** a frame before the hello was accepted: a hello is a few hundred bytes */
 const MAX_HELLO_BYTES = 64 * 1024;
 const HELLO_TIMEOUT_MS = 10_000;
