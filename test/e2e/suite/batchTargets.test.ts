@@ -169,6 +169,9 @@ describe('Run Batch… where to run it', function () {
     const { engine, manager } = await a.ctx.services();
     for (const c of await ourWorkers().catch(() => [])) await engine.removeContainer(c.id).catch(() => undefined);
     await manager.remove(flowDir).catch(() => undefined);
+    // the other suites look for flows in the same workspace: leave it as it was
+    for (const f of [flowDir, ...['six', 'slow'].map((n) => path.join(path.dirname(flowDir), `${n}.jsonl`))])
+      fs.rmSync(f, { recursive: true, force: true });
   });
 
   const SIX = Array.from({ length: 6 }, (_v, x) => ({ x }));
