@@ -12,8 +12,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { readRunHistory, type RunHistoryEntry } from '../../../src/core/runs/runHistory';
 import type { FlowSessionApi } from '../../../src/extension';
+import { SwarmServices } from '../../../src/core/docker/swarmServices';
 import { SLOW_FLOW } from '../../support/flows/fixtures';
 import { waitUntil } from '../../support/waiting';
+import { startSwarm } from '../../support/world/swarm';
+import { testEngine, world } from '../../support/world/world';
 
 const EXTENSION_ID = 'flowsession.flowsession';
 
@@ -64,7 +67,7 @@ describe('Run Batch… where to run it', function () {
   const replaced = ['showOpenDialog', 'showQuickPick', 'showInputBox', 'showInformationMessage', 'showWarningMessage', 'withProgress'];
   const original = Object.fromEntries(replaced.map((k) => [k, win[k]]));
   /** the answers of the next Run Batch… */
-  let answers = { data: '', target: '', replicas: '2' };
+  let answers: { data: string; target: string; replicas: string; coordinatorHost?: string } = { data: '', target: '', replicas: '2' };
   let seen: Seen;
   /** cancels the batch under way, as the notification's Cancel button does */
   const progressOf = { cancel: undefined as (() => void) | undefined };
@@ -76,9 +79,9 @@ describe('Run Batch… where to run it', function () {
   };
 
   /** Runs "Run Batch…" with the given answers; resolves with what it showed and the history entry it added. */
-  const runBatch = async (data: string, target: string): Promise<{ seen: Seen; entry: RunHistoryEntry }> => {
+  const runBatch = async (data: string, target: string, coordinatorHost?: string): Promise<{ seen: Seen; entry: RunHistoryEntry }> => {
     const before = new Set((await readRunHistory(flowDir)).map((r) => r.runId));
-    answers = { data, target, replicas: '2' };
+    answers = { data, target, replicas: '2', coordinatorHost };
     seen = { targets: [], boxes: [], progress: [] };
     await vscode.commands.executeCommand('flowsession.runBatch', flowDir);
     const added = (await readRunHistory(flowDir)).filter((r) => !before.has(r.runId));
@@ -132,7 +135,12 @@ describe('Run Batch… where to run it', function () {
     };
     win.showInputBox = async (o: vscode.InputBoxOptions) => {
       seen.boxes.push(String(o.title));
-      const answer = /^Workers/.test(String(o.title)) ? answers.replicas : o.value;
+      const title = String(o.title);
+      const answer = /^Workers/.test(title)
+        ? answers.replicas
+        : /reach this machine at/.test(title)
+          ? (answers.coordinatorHost ?? o.value)
+          : o.value;
       assert.strictEqual(await o.validateInput?.(answer ?? ''), undefined, `${o.title}: ${answer}`);
       return answer;
     };
@@ -229,6 +237,35 @@ describe('Run Batch… where to run it', function () {
       6,
     );
     assert.deepStrictEqual(await ourWorkers(), [], 'the worker containers are gone with the batch');
+  });
+
+  it('runs on a Docker Swarm service (a one-node swarm of the test) with the same results, and removes the service', async () => {
+    assert.ok(inSession, 'the session batch ran first');
+    // a dockerd in a network namespace of the test as the swarm manager: the main engine never enters swarm mode
+    const swarm = await startSwarm(world().runDir, 1, testEngine(), world().registry, (l) => console.log(`[swarm] ${l}`));
+    const config = vscode.workspace.getConfiguration('flowsession');
+    try {
+      await config.update('dockerHost', swarm.manager.host, vscode.ConfigurationTarget.Workspace);
+      await waitUntil('the services on the swarm manager', 60_000, async () =>
+        (await a.ctx.services()).engine.endpoint.host === swarm.manager.host ? true : undefined,
+      );
+      const { seen: s, entry } = await runBatch(dataFile('six', SIX), 'Docker Swarm…', swarm.hostAddress);
+      assert.deepStrictEqual(s.boxes, ['Workers (swarm service replicas)', 'The address the swarm nodes reach this machine at']);
+      assert.strictEqual(s.message, 'Batch run of batch-targets on swarm: 1 out of 6 runs failed.');
+      assert.ok(
+        s.progress.some((m) => /lines done \(line \d: (Completed|Failed) on /.test(m)),
+        s.progress.join('\n'),
+      );
+      assert.deepStrictEqual(results(entry), inSession);
+      const summary = JSON.parse(fs.readFileSync(path.join(entry.dir, 'summary.json'), 'utf8')) as { on: string; runId: string };
+      assert.strictEqual(summary.on, 'swarm');
+      const services = new SwarmServices(swarm.manager.engine.endpoint);
+      assert.deepStrictEqual(await services.list({ 'flowsession.batch': summary.runId }), [], 'the service is gone with the batch');
+    } finally {
+      await (await a.ctx.services()).manager.remove(flowDir).catch(() => undefined);
+      await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
+      await swarm.stop();
+    }
   });
 
   it('cancelling a batch on worker containers ends it and removes its containers', async () => {
