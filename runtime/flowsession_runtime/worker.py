@@ -28,7 +28,7 @@ import time
 
 PROTOCOL = 1
 HEARTBEAT_SECONDS = 5.0
-MAX_FRAME = 64 * 1024 * 1024
+MAX_FRAME = 64 * 1024 * 1024  # src/core/runs/workers/workerProtocol.ts MAX_FRAME_BYTES
 # a file batch written into the runtime's copy of the flow folder per request, below the runtime's own limit
 WRITE_BATCH_BYTES = 16 * 1024 * 1024
 EXIT_REFUSED = 2

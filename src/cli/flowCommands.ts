@@ -197,10 +197,14 @@ export async function batchPerVariant<R extends BatchRecord>(
   return results;
 }
 
+/** What a batch's metrics print as, under its summary ('' when it logged none). */
+export function metricsSection(record: Pick<BatchRecord, 'metrics'>): string {
+  return Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
+}
+
 /** What a batch prints: its summary, metrics and output file (each run's, for several variants). */
 export function batchResultText(record: BatchRecord, variant?: string): string {
-  const metrics = Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
-  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${metrics}\noutput: ${record.outputFile}`;
+  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${metricsSection(record)}\noutput: ${record.outputFile}`;
 }
 
 function nodeEventLine(e: RuntimeEvent): string | undefined {

@@ -2,7 +2,8 @@ import { ORCHESTRATORS, runOrchestratedBatch, type Orchestrator } from '../core/
 import type { CoreServices } from '../core/services';
 import { SessionManager } from '../core/session/sessionManager';
 import type { SessionSettings } from '../core/settings';
-import { batchFlags, batchResultJson, interruptible, lineProgressTo, type FlowFlags } from './flowCommands';
+import type { WorkerBatchRecord } from '../core/runs/workers/workerBatch';
+import { batchFlags, batchResultJson, interruptible, lineProgressTo, metricsSection, type FlowFlags } from './flowCommands';
 import { CliOutput, EXIT, UsageError } from './output';
 
 export interface WorkerBatchFlags extends FlowFlags {
@@ -33,6 +34,13 @@ function parsePort(value: string | undefined): number | undefined {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError('--port takes a TCP port (1-65535)');
   return n;
+}
+
+/** What a batch on workers prints: as a local batch (summary, metrics, output), with what ended it and each worker's share. */
+export function workerBatchText(record: WorkerBatchRecord): string {
+  const error = record.error ? `\n${record.error.code}: ${record.error.message}` : '';
+  const perWorker = record.workers.map((w) => `${w.name}: ${w.lines} lines${w.left ? ` (left: ${w.left})` : ''}`).join('\n');
+  return `${record.summary}${error}${metricsSection(record)}\n${perWorker}\noutput: ${record.outputFile}`;
 }
 
 /**
@@ -83,10 +91,9 @@ export async function runWorkerBatchCommand(
       },
       onLine: lineProgressTo(out),
     });
-    const perWorker = record.workers.map((w) => `${w.name}: ${w.lines} lines${w.left ? ` (left: ${w.left})` : ''}`).join('\n');
     out.result(
       { ...batchResultJson(record), on, replicas, workers: record.workers, requeued: record.requeued, durationMs: record.durationMs },
-      `${record.summary}${record.error ? `\n${record.error.code}: ${record.error.message}` : ''}\n${perWorker}\noutput: ${record.outputFile}`,
+      workerBatchText(record),
     );
     return record.status === 'Completed' ? EXIT.ok : EXIT.failed;
   });

@@ -1,8 +1,9 @@
 /**
  * A batch on Docker Swarm in `npm run bench`: the swarm of the integration tests (three dockerd nodes in network
  * namespaces, test/support/world/swarm.ts), one worker replica per node, against one session on the main engine with
- * the same total workers, on an I/O-bound flow. All nodes share this machine's cores, so the figure is the cost of
- * the orchestrated path (service, image pull check, TLS leases), not the speed-up separate machines would give.
+ * the same total workers, on an I/O-bound flow. Two lines: the speed-up with the issue's goal (0.8 × the node count),
+ * which nodes sharing one machine's cores cannot reach and which says nothing of separate machines here, and the
+ * per-line cost of the orchestrated path (service, image pull check, TLS leases) against the session on the same cores.
  */
 import * as fs from 'fs';
 import { json, runCli } from '../support/cli';
@@ -37,19 +38,33 @@ export async function benchSwarm(): Promise<Metric[]> {
       throw new Error(`swarm bench: ${doc.summary} / ${one.summary}: ${r.stderr.slice(-2000)}`);
     const single = one.durationMs ?? 0;
     const onSwarm = doc.durationMs;
+    const perLine = `${(onSwarm / LINES).toFixed(2)} ms per line on the swarm vs ${(single / LINES).toFixed(2)} ms in one session`;
+    const setup =
+      `${LINES} lines, tool ${TOOL_MS} ms (I/O-bound); ${NODES} swarm nodes (dockerd in network namespaces of this one ` +
+      `machine), ${NODES} replicas × ${WORKERS_PER_REPLICA} workers, against one session with ${NODES * WORKERS_PER_REPLICA} workers`;
     return [
       {
+        // the issue's figure and goal, as measured: nodes that share one machine's cores cannot show a speed-up
         name: 'batch_swarm_speedup',
         value_ms: onSwarm,
         baseline_ms: single,
         ratio: single / onSwarm,
-        goal: '>= 0.8',
+        goal: `>= ${(0.8 * NODES).toFixed(1)}`,
         note:
-          `${LINES} lines, tool ${TOOL_MS} ms (I/O-bound); swarm of ${NODES} nodes on this one machine, ${NODES} replicas × ` +
-          `${WORKERS_PER_REPLICA} workers against one session with ${NODES * WORKERS_PER_REPLICA}; per-line cost ` +
-          `${(onSwarm / LINES).toFixed(2)} ms vs ${(single / LINES).toFixed(2)} ms (includes service start and worker ` +
-          `connect); lines per worker ${doc.workers.map((w) => w.lines).join('/')}. The issue's goal (>= 0.8 × node ` +
-          `count) needs nodes on separate machines: here they share 2 cores.`,
+          `${setup}. Goal: 0.8 × the node count (the issue's). The nodes here share this machine's cores, so no ` +
+          `speed-up can show: the ratio is the orchestrated path against one session on the same cores. Separate ` +
+          `machines were not measured.`,
+      },
+      {
+        // what one machine can say: the orchestrated path's cost per line (service start, pulls checked, TLS leases)
+        name: 'batch_swarm_line_overhead',
+        value_ms: onSwarm / LINES,
+        baseline_ms: single / LINES,
+        ratio: onSwarm / single,
+        goal: '<= 1.25',
+        note:
+          `${setup}; ${perLine}, service start and worker connections included; lines per worker ` +
+          `${doc.workers.map((w) => w.lines).join('/')}. Goal: ours (the 0.8 of the issue as a cost on the same cores).`,
       },
     ];
   } finally {

@@ -1,11 +1,14 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import { spawnSync } from 'child_process';
 import { SwarmServices } from '../../src/core/docker/swarmServices';
+import { runWorkerBatch } from '../../src/core/runs/workers/workerBatch';
+import { SwarmWorkers } from '../../src/core/runs/workers/swarmWorkers';
 import { json, spawnCli } from '../support/cli';
 import Docker from 'dockerode';
 import { modemOptions } from '../../src/core/docker/endpoint';
-import { makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
-import { waitUntil } from '../support/waiting';
+import { HELLO_FLOW, makeFlow, SLOW_FLOW, writeData } from '../support/flows/fixtures';
+import { waitUntil, within } from '../support/waiting';
 import { startSwarm, swarmBatchArgs, type TestSwarm } from '../support/world/swarm';
 import { testEngine, world } from '../support/world/world';
 
@@ -30,6 +33,24 @@ def who() -> str:
     return "%d nnp=%s caps=%s" % (os.getuid(), nnp, caps)
 `,
   };
+}
+
+/** The swarm service of a batch as `docker service inspect` shows it, kept before stop() removes it. */
+class ObservedSwarmWorkers extends SwarmWorkers {
+  inspected = '';
+  constructor(
+    private readonly services: SwarmServices,
+    private readonly managerHost: string,
+    labels: Record<string, string>,
+  ) {
+    super(services, { labels });
+  }
+  override async stop(): Promise<void> {
+    const ours = await this.services.list({ 'flowsession.role': 'batch-worker', 'flowsession.test': world().runId });
+    for (const s of ours)
+      this.inspected += spawnSync('docker', ['-H', this.managerHost, 'service', 'inspect', s.id], { encoding: 'utf8' }).stdout;
+    await super.stop();
+  }
 }
 
 interface SwarmBatchJson {
@@ -133,5 +154,35 @@ describe('batch on Docker Swarm: a real swarm of dockerd nodes in network namesp
     assert.strictEqual(r.code, 1, r.stderr.slice(-2000));
     assert.strictEqual(json<SwarmBatchJson>(r).error?.code, 'Cancelled');
     assert.deepStrictEqual(await services.list({ 'flowsession.role': 'batch-worker' }), []);
+  });
+
+  it('a batch whose workers cannot start ends as WorkersFailed and removes its service; no connection secret in the service', async () => {
+    const flow = makeFlow(HELLO_FLOW);
+    const data = writeData(flow, 10);
+    const secret = `swarm-secret-${Date.now().toString(36)}`;
+    const services = new SwarmServices(swarm.manager.engine.endpoint);
+    const launcher = new ObservedSwarmWorkers(services, swarm.manager.host, { 'flowsession.test': world().runId });
+    // an image no node can pull: every task is rejected, swarm retries each a few times, then gives up
+    const record = await within(
+      'the batch to fail',
+      300_000,
+      runWorkerBatch(flow, {
+        dataFile: data,
+        image: `${swarm.registry}/flowsession-test/absent:${world().runId}`,
+        replicas: 2,
+        launcher,
+        listenHost: swarm.hostAddress,
+        connections: { vault: { type: 'CustomConnection', secrets: { key: secret }, configs: {} } },
+      }),
+    );
+    assert.strictEqual(record.status, 'Failed');
+    assert.strictEqual(record.error?.code, 'WorkersFailed', JSON.stringify(record.error));
+    assert.match(record.error.message, /every worker task of the swarm service ended/);
+    assert.strictEqual(record.total, 0);
+    // the service existed with the batch's label, hardened, and without the secret; it is gone with the batch
+    assert.match(launcher.inspected, new RegExp(`"flowsession.batch": "${record.runId}"`));
+    assert.match(launcher.inspected, /"CapabilityDrop": \[\s*"ALL"\s*\]/);
+    assert.ok(!launcher.inspected.includes(secret), 'a connection secret reached the service spec');
+    assert.deepStrictEqual(await services.list({ 'flowsession.batch': record.runId }), []);
   });
 });

@@ -6,7 +6,8 @@ import type { Ctx } from '../ctx';
 export type BatchTarget =
   | { kind: 'session' }
   | { kind: 'engines'; engines: string[] }
-  | { kind: 'swarm'; replicas: number; registry: string; coordinatorHost: string };
+  | { kind: 'swarm'; replicas: number; registry: string; coordinatorHost: string }
+  | { kind: 'containers'; replicas: number; coordinatorHost: string };
 
 interface TargetItem extends vscode.QuickPickItem {
   target: BatchTarget['kind'];
@@ -52,24 +53,48 @@ async function pickEngines(ctx: Ctx): Promise<string[] | undefined> {
   return [...new Set(engines)];
 }
 
-async function pickSwarm(ctx: Ctx): Promise<BatchTarget | undefined> {
+async function askReplicas(title: string): Promise<number | undefined> {
   const replicas = await vscode.window.showInputBox({
-    title: 'Workers (swarm service replicas)',
+    title,
     value: '3',
     validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) >= 1 && Number(v) <= 1000 ? undefined : 'A whole number from 1 to 1000'),
   });
-  if (replicas === undefined) return undefined;
-  const coordinatorHost = await vscode.window.showInputBox({
-    title: 'The address the swarm nodes reach this machine at',
-    value: '127.0.0.1',
-    prompt: 'The workers connect out to this window over TLS; 127.0.0.1 works for a swarm on this machine only',
-    validateInput: (v) => (/^[\w.:[\]-]+$/.test(v.trim()) ? undefined : 'A host name or IP address'),
-  });
-  if (coordinatorHost === undefined) return undefined;
-  return { kind: 'swarm', replicas: Number(replicas), registry: ctx.settings.registry, coordinatorHost: coordinatorHost.trim() };
+  return replicas === undefined ? undefined : Number(replicas);
 }
 
-/** Asks where to run a batch: this session (default), several engines, or the swarm the current engine manages. */
+/** The address the workers dial; undefined when the user backs out. */
+async function askCoordinatorHost(where: string): Promise<string | undefined> {
+  const host = await vscode.window.showInputBox({
+    title: `The address ${where} reach this machine at`,
+    value: '127.0.0.1',
+    prompt: 'The workers connect out to this window over TLS; 127.0.0.1 works for workers on this machine only',
+    validateInput: (v) => (/^[\w.:[\]-]+$/.test(v.trim()) ? undefined : 'A host name or IP address'),
+  });
+  return host?.trim();
+}
+
+async function pickSwarm(ctx: Ctx): Promise<BatchTarget | undefined> {
+  const replicas = await askReplicas('Workers (swarm service replicas)');
+  if (replicas === undefined) return undefined;
+  const coordinatorHost = await askCoordinatorHost('the swarm nodes');
+  if (coordinatorHost === undefined) return undefined;
+  return { kind: 'swarm', replicas, registry: ctx.settings.registry, coordinatorHost };
+}
+
+/** Worker containers on the current engine: on a local engine they share this machine's network, so nothing more is asked. */
+async function pickContainers(ctx: Ctx): Promise<BatchTarget | undefined> {
+  const replicas = await askReplicas('Workers (containers on this engine)');
+  if (replicas === undefined) return undefined;
+  const host = ctx.loadedServices()?.engine.endpoint.host ?? '';
+  const local = !host || /^(unix|npipe):/.test(host);
+  const coordinatorHost = local ? '127.0.0.1' : await askCoordinatorHost("the engine's containers");
+  return coordinatorHost === undefined ? undefined : { kind: 'containers', replicas, coordinatorHost };
+}
+
+/**
+ * Asks where to run a batch: this session (default), several engines, the swarm the current engine manages, or
+ * worker containers on the current engine (the swarm's workers without a swarm).
+ */
 export async function pickBatchTarget(ctx: Ctx): Promise<BatchTarget | undefined> {
   const endpoint = ctx.loadedServices()?.engine.endpoint;
   const here = endpoint ? engineName(endpoint) : 'the current engine';
@@ -82,6 +107,11 @@ export async function pickBatchTarget(ctx: Ctx): Promise<BatchTarget | undefined
       description: `workers as a swarm service of ${here} (a manager)`,
       detail: ctx.settings.registry ? `image pushed to ${ctx.settings.registry}` : 'single-node swarm unless flowsession.registry is set',
     },
+    {
+      target: 'containers',
+      label: 'Worker containers…',
+      description: `workers as containers on ${here}, dialing this window over TLS`,
+    },
   ];
   const pick = await vscode.window.showQuickPick(items, { title: 'Run the batch where?' });
   if (!pick) return undefined;
@@ -90,5 +120,5 @@ export async function pickBatchTarget(ctx: Ctx): Promise<BatchTarget | undefined
     const engines = await pickEngines(ctx);
     return engines ? { kind: 'engines', engines } : undefined;
   }
-  return pickSwarm(ctx);
+  return pick.target === 'containers' ? pickContainers(ctx) : pickSwarm(ctx);
 }

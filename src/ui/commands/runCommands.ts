@@ -122,9 +122,10 @@ export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
     title: 'Data file: one JSON object per line',
   });
   if (!picked?.[0]) return;
+  // the services first: where to run is offered for the engine they use
+  const { runs, engine, manager } = await ctx.services();
   const target = await pickBatchTarget(ctx);
   if (!target) return;
-  const { runs, engine, manager } = await ctx.services();
   const { newRunId } = await import('../../core/runs/runId');
   const runId = newRunId(flowDir, 'batch');
   const dataFile = picked[0].fsPath;
@@ -163,9 +164,10 @@ export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
     const { runOrchestratedBatch } = await import('../../core/runs/workers/orchestratedBatch');
     const session = ctx.settings.session;
     return runOrchestratedBatch(engine, manager, flowDir, {
-      on: 'swarm',
+      on: target.kind,
       replicas: target.replicas,
-      registry: target.registry,
+      // worker containers run on the engine that holds the image: nothing to push
+      registry: target.kind === 'swarm' ? target.registry : '',
       coordinatorHost: target.coordinatorHost,
       dataFile,
       connections,
@@ -176,14 +178,19 @@ export async function runBatch(d: CommandDeps, arg: FlowArg): Promise<void> {
       onProgress: (r) => w.report(r),
       log: (l) => ctx.log.info(l),
       onWorker: (e) =>
-        ctx.log.info(`Batch on swarm [${e.worker}] ${e.kind}${e.lines ? ` ${e.lines} lines` : ''}${e.message ? `: ${e.message}` : ''}`),
+        ctx.log.info(
+          `Batch on ${target.kind} [${e.worker}] ${e.kind}${e.lines ? ` ${e.lines} lines` : ''}${e.message ? `: ${e.message}` : ''}`,
+        ),
       onLine,
     });
   });
-  ctx.log.info(`Batch ${record.runId}: ${record.status}, ${record.completed}/${record.total} completed, ${record.failed} failed`);
+  const where = target.kind === 'session' ? '' : ` on ${target.kind === 'engines' ? `${target.engines.length} engines` : target.kind}`;
+  const error = record.error ? ` ${record.error.code}: ${record.error.message}` : '';
+  ctx.log.info(`Batch ${record.runId}${where}: ${record.status}, ${record.summary}.${error}`);
   logTrace(ctx, record.runId, record);
+  // the same words for every target: prompt flow's summary ("N out of M runs failed"), then what ended the batch
   const choice = await (record.status === 'Completed' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage)(
-    `Batch run of ${path.basename(flowDir)}: ${record.completed} of ${record.total} lines completed, ${record.failed} failed.`,
+    `Batch run of ${path.basename(flowDir)}${where}: ${record.summary}.${error}`,
     'Open Output',
   );
   if (choice) await vscode.window.showTextDocument(vscode.Uri.file(record.outputFile));

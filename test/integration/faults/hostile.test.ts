@@ -761,6 +761,19 @@ return json.dumps(r)`),
         await output.finish();
       }
     };
+    /** Collects the coordinator's frames on `sock` into `got`, calling `each` after every one. */
+    const collect = (sock: tls.TLSSocket, got: Msg[], each?: () => void) => {
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => {
+        buf += d;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          got.push(JSON.parse(buf.slice(0, nl)) as Msg);
+          buf = buf.slice(nl + 1);
+          each?.();
+        }
+      });
+    };
     /** A TLS client that sends `lines` and collects what comes back until the server closes or `ms` pass. */
     const talk = (port: number, lines: (string | Msg)[], ms = 3000, after?: (got: Msg[], send: (m: Msg) => void) => void) =>
       new Promise<Msg[]>((resolve) => {
@@ -768,16 +781,7 @@ return json.dumps(r)`),
         const sock = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
           for (const l of lines) sock.write(typeof l === 'string' ? l : `${JSON.stringify(l)}\n`);
         });
-        let buf = '';
-        sock.setEncoding('utf8');
-        sock.on('data', (d: string) => {
-          buf += d;
-          for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-            got.push(JSON.parse(buf.slice(0, nl)) as Msg);
-            buf = buf.slice(nl + 1);
-            after?.(got, (m) => sock.write(`${JSON.stringify(m)}\n`));
-          }
-        });
+        collect(sock, got, () => after?.(got, (m) => sock.write(`${JSON.stringify(m)}\n`)));
         const end = () => resolve(got);
         sock.on('close', end);
         sock.on('error', end);
@@ -803,6 +807,68 @@ return json.dumps(r)`),
             ['refused'],
           );
           assert.strictEqual(c.shares.size, 0);
+        });
+      });
+    });
+
+    /** Sends `bytes` with no newline in 16 KB writes (as a TLS peer streams it); resolves when the server cuts it off. */
+    const flood = (port: number, first: Msg[], bytes: number) =>
+      new Promise<{ got: Msg[]; sent: number; cutOff: boolean }>((resolve) => {
+        const got: Msg[] = [];
+        let sent = 0;
+        const piece = Buffer.alloc(16 * 1024, 0x61);
+        const sock = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+          for (const m of first) sock.write(`${JSON.stringify(m)}\n`);
+          const pump = () => {
+            while (sent < bytes && !sock.destroyed) {
+              sent += piece.length;
+              if (!sock.write(piece)) return void sock.once('drain', pump);
+            }
+          };
+          // the flood starts once the coordinator answered the hello (or at once for a stranger)
+          if (first.length === 0) pump();
+          else sock.once('data', pump);
+        });
+        collect(sock, got);
+        const end = () => resolve({ got, sent, cutOff: sent < bytes });
+        sock.on('close', end);
+        sock.on('error', end);
+      });
+
+    it('a frame over the limit is cut off: a stranger after 64 KB, a worker after 64 MB, each byte looked at once', async () => {
+      await hostile('batch coordinator: huge frames', async () => {
+        await withCoordinator(async (port, c) => {
+          const stranger = await within('a stranger with a huge first frame to be cut off', 30_000, flood(port, [], 8 * 1024 * 1024));
+          assert.ok(stranger.cutOff, `the coordinator read ${stranger.sent} bytes of a stranger's first frame`);
+          assert.ok(!stranger.got.some((m) => m.type === 'welcome'));
+          assert.strictEqual(c.shares.size, 0);
+          // a worker with the token gets its lease, then sends one endless line: 64 MB are read once, then it is cut off
+          // (re-scanning a growing buffer on every piece would take minutes here)
+          const hello = { type: 'hello', token: 'the-token', worker: 'flooder', version: 1 };
+          const worker = await within(
+            'a worker with a huge frame to be cut off',
+            120_000,
+            flood(port, [hello, { type: 'lease' }], 80 * 1024 * 1024),
+          );
+          assert.ok(worker.cutOff, 'the coordinator read 80 MB of one frame');
+          assert.ok(worker.sent >= 64 * 1024 * 1024, `cut off after ${worker.sent} bytes, before the limit`);
+          assert.ok(!JSON.stringify(worker.got).includes('"y"'));
+          // its lease went back: an honest worker still gets every line
+          const honest = await talk(port, [hello, { type: 'lease' }], 5000, (msgs, send) => {
+            const last = msgs[msgs.length - 1];
+            if (last.type !== 'lease') return;
+            (last.lines as string[]).forEach((_l, index) =>
+              send({
+                type: 'line',
+                leaseId: last.leaseId,
+                line: { event: 'lineEnd', runId: 'x', index, status: 'Completed', durationMs: 1, output: {} },
+              }),
+            );
+            send({ type: 'leaseEnd', leaseId: last.leaseId, result: { status: 'Completed', total: 1, completed: 1, failed: 0 } });
+            send({ type: 'lease' });
+          });
+          assert.ok(honest.some((m) => m.type === 'lease'));
+          assert.strictEqual(c.committed, 4, JSON.stringify(honest));
         });
       });
     });

@@ -2,8 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FlowSessionError, errorMessage } from '../../errors';
-import { readFlowEnvironment, resolveFlowDir } from '../../flow/environment';
-import { listFlowFiles } from '../../fs/flowArchive';
+import { resolveFlowDir } from '../../flow/environment';
 import { Methods, type BatchResult, type FlowKindFields, type LineEndEvent } from '../../runtime/protocol';
 import type { SessionManager } from '../../session/sessionManager';
 import { aggregationLists } from '../aggregationLists';
@@ -12,6 +11,7 @@ import { dataLines, flowForBatch, keepBatchRecord, notStarted, ranFields } from 
 import type { BatchRecord } from '../runService';
 import { BatchOutput, batchOutputFile, newRunId } from '../runStore';
 import { makeBatchCertificate } from './batchCertificate';
+import { welcomeFiles } from './welcomeFiles';
 import { WorkerCoordinator, type WorkerEvent, type WorkerShare } from './workerCoordinator';
 import type { LeaseParams } from './workerProtocol';
 
@@ -82,14 +82,6 @@ export interface WorkerBatchRecord extends BatchRecord {
 
 const LAUNCHER_CHECK_MS = 3000;
 
-/** The flow folder as the workers get it: its files (with additional_includes), base64. */
-function flowFiles(dir: string): { path: string; content: string }[] {
-  const env = readFlowEnvironment(dir);
-  return listFlowFiles(env.flowDir, env.additionalIncludes)
-    .filter((f) => !f.dir)
-    .map((f) => ({ path: f.name, content: fs.readFileSync(f.abs).toString('base64') }));
-}
-
 async function aggregateInSession(
   manager: SessionManager,
   dir: string,
@@ -140,6 +132,8 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
       'Run the batch from the CLI or the editor.',
     );
 
+  // before anything is made: a folder too large for the workers is refused here
+  const files = welcomeFiles(dir, dataFile);
   const certificate = makeBatchCertificate();
   const token = crypto.randomBytes(32).toString('base64url');
   const params: LeaseParams = {
@@ -156,7 +150,7 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
   const lines = dataLines(dataFile);
   const lineCount = lines.length;
   const coordinator = new WorkerCoordinator(
-    { runId, flow, files: flowFiles(dir), lines, output, certificate, token, params, expectedWorkers: options.replicas },
+    { runId, flow, files, lines, output, certificate, token, params, expectedWorkers: options.replicas },
     {
       host: options.listenHost,
       port: options.port,

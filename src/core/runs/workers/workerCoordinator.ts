@@ -4,8 +4,9 @@ import * as tls from 'tls';
 import type { BatchResult, FlowRunError, LineEndEvent } from '../../runtime/protocol';
 import type { BatchOutput } from '../runStore';
 import type { BatchCertificate } from './batchCertificate';
+import { FrameReader } from './frameReader';
 import { LeaseQueue } from './leaseQueue';
-import { WORKER_PROTOCOL_VERSION, type CoordinatorMessage, type LeaseParams, type WorkerMessage } from './workerProtocol';
+import { MAX_FRAME_BYTES, WORKER_PROTOCOL_VERSION, type CoordinatorMessage, type LeaseParams, type WorkerMessage } from './workerProtocol';
 
 /** What one worker did in a batch, for the record and the summary. */
 export interface WorkerShare {
@@ -61,7 +62,8 @@ export interface CoordinatorOutcome {
   error?: { code: string; message: string };
 }
 
-const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** a frame before the hello was accepted: a hello is a few hundred bytes */
+const MAX_HELLO_BYTES = 64 * 1024;
 const HELLO_TIMEOUT_MS = 10_000;
 const WAIT_MS = 500;
 
@@ -227,21 +229,24 @@ export class WorkerCoordinator {
   private accept(socket: tls.TLSSocket): void {
     const peer: Peer = { socket, held: new Map() };
     this.peers.add(peer);
-    let buf = '';
+    // until it shows the token, a peer may send one small frame: a stranger cannot make the coordinator hold much
+    const frames = new FrameReader(MAX_HELLO_BYTES);
     const hello = setTimeout(() => {
       if (!peer.name) socket.destroy();
     }, HELLO_TIMEOUT_MS);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
+    socket.on('data', (chunk: Buffer) => {
       if (peer.refused) return;
-      buf += chunk;
-      if (buf.length > MAX_FRAME_BYTES) {
+      const got = frames.push(chunk);
+      if (got === 'overflow') {
+        this.options.onWorker?.({
+          worker: peer.name ?? socket.remoteAddress ?? '?',
+          kind: 'refused',
+          message: 'a frame over the size limit',
+        });
         socket.destroy();
         return;
       }
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const frame = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+      for (const frame of got) {
         if (!frame.trim()) continue;
         let msg: WorkerMessage;
         try {
@@ -256,6 +261,7 @@ export class WorkerCoordinator {
         }
         this.handle(peer, msg);
         if (socket.destroyed || peer.refused) return;
+        if (peer.name) frames.limit = MAX_FRAME_BYTES;
       }
     });
     socket.on('error', () => undefined);

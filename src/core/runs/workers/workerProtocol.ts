@@ -6,6 +6,9 @@ import type { BatchParams, BatchResult, ConnectionSpec, FlowKindFields, FlowRunE
  */
 export const WORKER_PROTOCOL_VERSION = 1;
 
+/** the largest frame either side reads (a worker's welcome with the flow's files, a line's result); worker.py: MAX_FRAME */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
 /** The environment a worker container gets; the token is the batch's, never a connection secret. */
 export const WORKER_ENV = {
   coordinator: 'FLOWSESSION_COORDINATOR',
