@@ -139,10 +139,12 @@ class Hub:
                 cap.flush()
 
     def log(self, message):
+        if self.log_truncated:
+            return
         self._append("[%s] %s\n" % (_now(), message))
 
     def log_line(self, node, stream, text):
-        if text and text.strip("\n"):
+        if text and text.strip("\n") and not self.log_truncated:
             prefix = "[%s] [%s] %s> " % (_now(), node or "flow", stream)
             self._append(prefix + text.rstrip("\n").replace("\n", "\n" + prefix) + "\n")
 
@@ -161,9 +163,17 @@ class Hub:
             return "".join(self.log_parts)
 
 
+_second = (None, "")  # the last second formatted: a line of a batch logs several times in the same second
+
+
 def _now():
+    global _second
     t = time.time()
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) + ",%03d" % int((t % 1) * 1000)
+    s = int(t)
+    cached = _second
+    if cached[0] != s:
+        cached = _second = (s, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s)))
+    return "%s,%03d" % (cached[1], int((t - s) * 1000))
 
 
 class _Router(io.TextIOBase):

@@ -1,7 +1,6 @@
 """Executes a flow's DAG for one line (and its aggregation nodes), node by node, in threads."""
 import asyncio
 import concurrent.futures
-import datetime
 import functools
 import inspect
 import time
@@ -13,8 +12,18 @@ from .wire import RuntimeFailure, capped_value, to_jsonable
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
 
 
+_second = (None, "")  # the last second formatted: a line's nodes start and end many times in the same second
+
+
 def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now as prompt flow writes times: 2024-01-02T03:04:05.123456Z."""
+    global _second
+    t = time.time()
+    s = int(t)
+    cached = _second
+    if cached[0] != s:
+        cached = _second = (s, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)))
+    return "%s.%06dZ" % (cached[1], int((t - s) * 1000000))
 
 
 def pf_error(err):
