@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+from .clock import log_now
 from .wire import TRUNCATED
 
 FLUSH_SECONDS = 0.1
@@ -141,11 +142,11 @@ class Hub:
     def log(self, message):
         if self.log_truncated:
             return
-        self._append("[%s] %s\n" % (_now(), message))
+        self._append("[%s] %s\n" % (log_now(), message))
 
     def log_line(self, node, stream, text):
         if text and text.strip("\n") and not self.log_truncated:
-            prefix = "[%s] [%s] %s> " % (_now(), node or "flow", stream)
+            prefix = "[%s] [%s] %s> " % (log_now(), node or "flow", stream)
             self._append(prefix + text.rstrip("\n").replace("\n", "\n" + prefix) + "\n")
 
     def _append(self, text):
@@ -161,19 +162,6 @@ class Hub:
     def log_text(self):
         with self.lock:
             return "".join(self.log_parts)
-
-
-_second = (None, "")  # the last second formatted: a line of a batch logs several times in the same second
-
-
-def _now():
-    global _second
-    t = time.time()
-    s = int(t)
-    cached = _second
-    if cached[0] != s:
-        cached = _second = (s, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s)))
-    return "%s,%03d" % (cached[1], int((t - s) * 1000))
 
 
 class _Router(io.TextIOBase):

@@ -7,23 +7,10 @@ import time
 
 from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
                templates, toolmeta, tracing)
+from .clock import utc_now
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
-
-
-_second = (None, "")  # the last second formatted: a line's nodes start and end many times in the same second
-
-
-def utc_now():
-    """Now as prompt flow writes times: 2024-01-02T03:04:05.123456Z."""
-    global _second
-    t = time.time()
-    s = int(t)
-    cached = _second
-    if cached[0] != s:
-        cached = _second = (s, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)))
-    return "%s.%06dZ" % (cached[1], int((t - s) * 1000000))
 
 
 def pf_error(err):
