@@ -2,7 +2,7 @@ import json
 import os
 import time
 
-from tests.helpers import RuntimeTestCase, py_node, write_files
+from tests.helpers import RuntimeTestCase, prompt_node, py_node, write_files
 
 
 class BatchTest(RuntimeTestCase):
@@ -253,6 +253,22 @@ class BatchTest(RuntimeTestCase):
         while any(_running(p) for p in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertFalse([p for p in pids if _running(p)], "the workers are gone")
+
+    def test_prompts_compiled_before_the_workers_start_and_a_broken_one_fails_its_lines(self):
+        write_files(self.flow_dir, {"good.jinja2": "Hello {{name}}!", "bad.jinja2": "Hello {{name"})
+        for template, ok in (("good.jinja2", True), ("bad.jinja2", False)):
+            flow = {"inputs": {"name": {"type": "string"}}, "outputs": {"text": {"reference": "${greet.output}"}},
+                    "nodes": [prompt_node("greet", template, {"name": "${inputs.name}"})]}
+            events = []
+            r = self.batch(flow, self.data("names.jsonl", [{"name": "n%d" % i} for i in range(6)]), events,
+                           workers=3)["result"]
+            lines = sorted((e for e in events if e["event"] == "lineEnd"), key=lambda e: e["index"])
+            self.assertEqual(r["total"], 6)
+            if ok:
+                self.assertEqual([e["output"]["text"] for e in lines], ["Hello n%d!" % i for i in range(6)])
+            else:
+                self.assertEqual(r["failed"], 6)
+                self.assertTrue(all("Failed to render jinja template" in e["error"]["message"] for e in lines), lines)
 
 
 def _running(pid):
