@@ -1,9 +1,13 @@
-"""batch: lines of a .jsonl file run across N worker processes, streamed back as lineEnd events.
+"""batch: lines of a .jsonl file run across N worker processes, streamed back in lineEnds events.
 
 The coordinator (the request's child) loads the flow's tools once, then forks workers that inherit
-them, as prompt flow's line processes do; each worker runs one line at a time. Lines are read
-lazily and results streamed, so memory stays bounded for any number of lines. A worker that
-crashes or exceeds the line timeout fails only its line and is replaced.
+them, as prompt flow's line processes do: each is long-lived and runs one line at a time, many lines
+in all. The coordinator hands lines out as (index, offset, length) tasks in one pipe all workers read,
+so a free worker takes the next line without waiting on the coordinator; the data is read lazily and
+results streamed, so memory stays bounded for any number of lines. The lines that ended go to the host
+gathered, one event about every FLUSH_SECONDS. A worker that crashes or exceeds the line timeout fails
+only its line and is replaced. FLOWSESSION_PROFILE=<folder> writes cProfile stats of the coordinator
+and each worker there.
 """
 import itertools
 import json
@@ -178,9 +182,8 @@ def _lines(path, base=None):
         idx = offset = 0
         for raw in f:
             start, offset = offset, offset + len(raw)
-            text = raw.strip()
-            if text:
-                text.decode("utf-8")  # a file that is not UTF-8 fails the batch, as prompt flow's reader does
+            # a file that is not UTF-8 fails the batch, as prompt flow's reader does
+            if raw.decode("utf-8").strip():
                 if base is None or (base.get(idx) or {}).get("outputs") is not None:
                     yield idx, start, len(raw)
                 idx += 1
