@@ -87,8 +87,10 @@ FLUSH_BYTES = 192 * 1024
 # how often at most the coordinator reads the workers' results while lines wait in the pipe
 PACE_SECONDS = 0.01
 TASKS_PER_WRITE = select.PIPE_BUF // TASK.size
-# a pipe this large holds a worker's results of several flush periods, so a fast worker does not wait on the coordinator
-PIPE_BYTES = 1 << 20
+# a pipe this large holds a worker's results of several reads of the coordinator, so a fast worker does not wait on it
+# (not larger: the kernel counts every pipe's size against the user's pipe-user-pages-soft, 64 MB, and 64 workers
+# must stay well below it)
+PIPE_BYTES = 256 * 1024
 
 
 def _grow_pipe(fd):
