@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 
+from .clock import log_now
 from .wire import TRUNCATED
 
 FLUSH_SECONDS = 0.1
@@ -139,11 +140,13 @@ class Hub:
                 cap.flush()
 
     def log(self, message):
-        self._append("[%s] %s\n" % (_now(), message))
+        if self.log_truncated:
+            return
+        self._append("[%s] %s\n" % (log_now(), message))
 
     def log_line(self, node, stream, text):
-        if text and text.strip("\n"):
-            prefix = "[%s] [%s] %s> " % (_now(), node or "flow", stream)
+        if text and text.strip("\n") and not self.log_truncated:
+            prefix = "[%s] [%s] %s> " % (log_now(), node or "flow", stream)
             self._append(prefix + text.rstrip("\n").replace("\n", "\n" + prefix) + "\n")
 
     def _append(self, text):
@@ -159,11 +162,6 @@ class Hub:
     def log_text(self):
         with self.lock:
             return "".join(self.log_parts)
-
-
-def _now():
-    t = time.time()
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) + ",%03d" % int((t % 1) * 1000)
 
 
 class _Router(io.TextIOBase):

@@ -1,21 +1,17 @@
 """Executes a flow's DAG for one line (and its aggregation nodes), node by node, in threads."""
 import asyncio
 import concurrent.futures
-import datetime
 import functools
 import inspect
 import time
 
 from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
                templates, toolmeta, tracing)
+from .clock import utc_now
 from .line_trace import LineTracing
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
-
-
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def pf_error(err):

@@ -214,6 +214,18 @@ def _server_message(raw):
     return raw.strip()[:500] or "(no message)"
 
 
+def warm_up():
+    """What a process's first call would do once, done before a batch forks its workers so that each inherits it
+    instead of paying for it on its first line: urlopen's opener (built here after the run's environment is set, so
+    its proxies are the run's, as the first call would build it), the response header parser's first use, and the
+    idna codec that resolving a host name loads."""
+    import encodings.idna  # noqa: F401
+    import http.client
+    import io
+    urllib.request.install_opener(urllib.request.build_opener())
+    http.client.parse_headers(io.BytesIO(b"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"))
+
+
 def post(url, body, headers, timeout, connection_name, redact):
     """The response of one OpenAI API request, traced as an LLM span of the node that makes it."""
     call = tracing.LLMCall(url, body, headers)

@@ -51,6 +51,16 @@ def render(template_text, variables):
             % (type(e).__name__, e))
 
 
+def precompile(template_text):
+    """Compiles the template into the cache render uses (before a batch forks its workers, so each inherits it); a
+    template that does not compile is left for render to report on the line."""
+    if jinja2 is not None:
+        try:
+            _compiled(template_text)
+        except Exception:
+            pass
+
+
 class JinjaTemplateError(Exception):
     pass
 

@@ -61,9 +61,14 @@ def _sanitize(o):
     return o
 
 
+# one encoder for every message: json.dumps with these options would build a new one per call (a batch line makes
+# several: its spans' values, its result)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_fallback, separators=(",", ":"))
+
+
 def dumps(obj):
     try:
-        return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_fallback, separators=(",", ":"))
+        return _ENCODER.encode(obj)
     except (ValueError, TypeError):
         return json.dumps(_sanitize(json.loads(json.dumps(obj, default=_fallback))), ensure_ascii=False,
                           default=_fallback, separators=(",", ":"))

@@ -208,8 +208,11 @@ def run_lease(frames, runtime, welcome, lease):
         ready, _, _ = select.select([runtime.fd, frames.sock], [], [], 0 if frames.buffered() else HEARTBEAT_SECONDS)
         if runtime.fd in ready:
             for msg in runtime.read_some():
-                if msg.get("event") == "lineEnd" and msg.get("runId") == run_id:
-                    frames.send({"type": "line", "leaseId": lease_id, "line": msg})
+                if msg.get("event") == "lineEnds" and msg.get("runId") == run_id:
+                    # the coordinator takes each line as the session's client hands it on: a lineEnd event
+                    for line in msg.get("lines") or []:
+                        line.update(event="lineEnd", runId=run_id)
+                        frames.send({"type": "line", "leaseId": lease_id, "line": line})
                     last_sent = time.monotonic()
                 elif msg.get("id") == rid:
                     if "error" in msg:

@@ -59,7 +59,12 @@ class Runtime:
             msg = self.read(max(0.01, end - time.monotonic()))
             if "event" in msg:
                 if events is not None:
-                    events.append(msg)
+                    if msg["event"] == "lineEnds":
+                        # as the host's client does: each line as a lineEnd event
+                        for line in msg["lines"]:
+                            events.append(dict(line, event="lineEnd", runId=msg["runId"]))
+                    else:
+                        events.append(msg)
                 continue
             if msg.get("id") == req_id:
                 return msg

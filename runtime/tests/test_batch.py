@@ -2,7 +2,7 @@ import json
 import os
 import time
 
-from tests.helpers import RuntimeTestCase, py_node, write_files
+from tests.helpers import RuntimeTestCase, prompt_node, py_node, write_files
 
 
 class BatchTest(RuntimeTestCase):
@@ -168,3 +168,112 @@ class BatchTest(RuntimeTestCase):
             self.assertLessEqual(len(pids), most, "no more workers than lines, and the default caps them")
             if rows == 40:
                 self.assertGreater(len(pids), 4, "an I/O-bound batch gets more than the old default of 4 workers")
+
+    def test_lines_end_gathered_in_few_messages_each_line_once(self):
+        data = self.data("d6.jsonl", [{"x": i} for i in range(3000)])
+        req = self.rt.send("batch", {"runId": "gathered", "flow": self.flow(), "flowDir": self.flow_dir,
+                                     "dataPath": data, "workers": 4})
+        messages, indexes = 0, []
+        while True:
+            msg = self.rt.read(60)
+            if msg.get("id") == req:
+                break
+            if msg.get("event") == "lineEnds":
+                self.assertEqual(msg["runId"], "gathered")
+                messages += 1
+                indexes += [line["index"] for line in msg["lines"]]
+        self.assertEqual(msg["result"]["total"], 3000)
+        self.assertEqual(sorted(indexes), list(range(3000)), "every line once")
+        self.assertLess(messages, 3000 // 10, "lines travel gathered, not one message each")
+
+    def test_a_worker_keeps_module_state_between_its_lines_as_prompt_flow_line_processes_do(self):
+        write_files(self.flow_dir, {"count.py": """
+            import os
+            from promptflow import tool
+
+            calls = []
+
+            @tool
+            def count(x: int) -> dict:
+                calls.append(x)
+                return {"pid": os.getpid(), "seen": len(calls)}
+            """})
+        flow = {"inputs": {"x": {"type": "int"}}, "outputs": {"o": {"reference": "${count.output}"}},
+                "nodes": [py_node("count", "count.py", {"x": "${inputs.x}"})]}
+        events = []
+        r = self.batch(flow, self.data("count.jsonl", [{"x": i} for i in range(5)]), events, workers=1)["result"]
+        self.assertEqual((r["total"], r["failed"]), (5, 0))
+        outs = sorted((e["index"], e["output"]["o"]) for e in events if e["event"] == "lineEnd")
+        self.assertEqual(len({o["pid"] for _i, o in outs}), 1, "one worker ran them all")
+        self.assertEqual([o["seen"] for _i, o in outs], [1, 2, 3, 4, 5])
+        # a new batch starts from the flow's code again, not from the last batch's workers
+        events = []
+        self.batch(flow, self.data("count1.jsonl", [{"x": 9}]), events, workers=1)
+        self.assertEqual([e["output"]["o"]["seen"] for e in events if e["event"] == "lineEnd"], [1])
+
+    def test_a_crash_among_many_fast_lines_fails_that_line_only(self):
+        rows = [{"x": i % 10 if i != 150 else 66} for i in range(400)]
+        events = []
+        r = self.batch(self.flow(), self.data("d7.jsonl", rows), events, workers=3)["result"]
+        lines = {e["index"]: e for e in events if e["event"] == "lineEnd"}
+        self.assertEqual(sorted(lines), list(range(400)))
+        self.assertEqual([i for i, e in lines.items() if e["status"] == "Failed"], [150])
+        self.assertEqual(lines[150]["error"]["code"], "RuntimeCrashed")
+        self.assertEqual((r["total"], r["failed"]), (400, 1))
+
+    def test_cancel_ends_the_batch_and_its_workers(self):
+        write_files(self.flow_dir, {"slow.py": """
+            import os, time
+            from promptflow import tool
+
+            @tool
+            def slow(x: int) -> int:
+                time.sleep(0.2)
+                return os.getpid()
+            """})
+        flow = {"inputs": {"x": {"type": "int"}}, "outputs": {"pid": {"reference": "${slow.output}"}},
+                "nodes": [py_node("slow", "slow.py", {"x": "${inputs.x}"})]}
+        data = self.data("slow.jsonl", [{"x": i} for i in range(100)])
+        req = self.rt.send("batch", {"runId": "to-cancel-batch", "flow": flow, "flowDir": self.flow_dir,
+                                     "dataPath": data, "workers": 3})
+        pids = set()
+        while not pids:
+            msg = self.rt.read(30)
+            for line in msg.get("lines") or []:
+                pids.add(line["output"]["pid"])
+        cancel = self.rt.send("cancel", {"runId": "to-cancel-batch"})
+        got = {}
+        while len(got) < 2:
+            msg = self.rt.read(30)
+            if "id" in msg:
+                got[msg["id"]] = msg
+        self.assertEqual(got[cancel]["result"], {"cancelled": True})
+        self.assertEqual(got[req]["error"]["code"], "Cancelled")
+        deadline = time.monotonic() + 10
+        while any(_running(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse([p for p in pids if _running(p)], "the workers are gone")
+
+    def test_prompts_compiled_before_the_workers_start_and_a_broken_one_fails_its_lines(self):
+        write_files(self.flow_dir, {"good.jinja2": "Hello {{name}}!", "bad.jinja2": "Hello {{name"})
+        for template, ok in (("good.jinja2", True), ("bad.jinja2", False)):
+            flow = {"inputs": {"name": {"type": "string"}}, "outputs": {"text": {"reference": "${greet.output}"}},
+                    "nodes": [prompt_node("greet", template, {"name": "${inputs.name}"})]}
+            events = []
+            r = self.batch(flow, self.data("names.jsonl", [{"name": "n%d" % i} for i in range(6)]), events,
+                           workers=3)["result"]
+            lines = sorted((e for e in events if e["event"] == "lineEnd"), key=lambda e: e["index"])
+            self.assertEqual(r["total"], 6)
+            if ok:
+                self.assertEqual([e["output"]["text"] for e in lines], ["Hello n%d!" % i for i in range(6)])
+            else:
+                self.assertEqual(r["failed"], 6)
+                self.assertTrue(all("Failed to render jinja template" in e["error"]["message"] for e in lines), lines)
+
+
+def _running(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return "zombie" not in f.read()
+    except OSError:
+        return False

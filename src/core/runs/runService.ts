@@ -419,12 +419,15 @@ export class RunService {
           .exec(container, ['python3', '-c', 'import os, sys; [os.remove(f) for f in sys.argv[1:]]', ...copied])
           .catch(() => undefined);
     }
-    await output.finish();
     const { trace, ...summary } = result;
-    // the batch's root span first: a reader of trace.json meets the parent before its lines
-    const traced = await keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans.spans], this.tracing, spans.dropped);
+    // the files are written side by side; only the summary waits, for the trace's token totals
+    const [, traced, metricsFile] = await Promise.all([
+      output.finish(),
+      // the batch's root span first: a reader of trace.json meets the parent before its lines
+      keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans.spans], this.tracing, spans.dropped),
+      writeMetrics(dir, runId, result.metrics ?? {}),
+    ]);
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });
-    const metricsFile = await writeMetrics(dir, runId, result.metrics ?? {});
     return {
       ...summary,
       runId,

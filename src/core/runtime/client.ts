@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events';
 import type { ExecSession } from '../docker/engine';
 import { FlowSessionError } from '../errors';
-import { isRuntimeEvent, type MethodType, type RuntimeEvent, type RuntimeEventBase, type RuntimeResponse } from './protocol';
+import { isRuntimeEvent, lineEndsOf, type MethodType, type RuntimeEvent, type RuntimeEventBase, type RuntimeResponse } from './protocol';
 
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -26,16 +26,30 @@ export class RuntimeClient {
 
   constructor(private readonly session: ExecSession) {
     this.events.setMaxListeners(0);
-    let buffered = '';
+    // the start of a line whose end has not come yet, in pieces: a message of many batch lines arrives in many
+    // chunks, and only each new chunk is searched for its end
+    let held: string[] = [];
+    let heldLength = 0;
     session.stdout.setEncoding('utf8');
     session.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > MAX_LINE_BYTES) buffered = ''; // a runaway line is dropped, not held
+      let start = 0;
       let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
+      while ((nl = chunk.indexOf('\n', start)) >= 0) {
+        const piece = chunk.slice(start, nl);
+        const line = held.length ? held.join('') + piece : piece;
+        held = [];
+        heldLength = 0;
+        start = nl + 1;
         this.handleLine(line);
+      }
+      if (start < chunk.length) {
+        held.push(start ? chunk.slice(start) : chunk);
+        heldLength += chunk.length - start;
+        if (heldLength > MAX_LINE_BYTES) {
+          // a runaway line is dropped, not held
+          held = [];
+          heldLength = 0;
+        }
       }
     });
     session.stderr.setEncoding('utf8');
@@ -65,6 +79,11 @@ export class RuntimeClient {
       return;
     }
     if (typeof message.event === 'string') {
+      const lines = lineEndsOf(message);
+      if (lines) {
+        for (const line of lines) this.events.emit('event', line);
+        return;
+      }
       // typed here, where it arrives: an event the protocol does not declare is dropped, never passed on untyped
       if (isRuntimeEvent(message)) this.events.emit('event', message);
       return;

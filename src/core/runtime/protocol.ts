@@ -435,7 +435,10 @@ export interface OutputStreamEvent extends RuntimeEventBase {
   node?: string;
   text: string;
 }
-/** batch: one per input line as it finishes, in any order; index is the 0-based line (blank lines skipped) */
+/**
+ * batch: one per input line as it finishes, in any order; index is the 0-based line (blank lines skipped). The
+ * runtime sends them gathered in lineEnds messages; listeners of the client see them one by one.
+ */
 export interface LineEndEvent extends RuntimeEventBase {
   event: 'lineEnd';
   runId: string;
@@ -450,6 +453,25 @@ export interface LineEndEvent extends RuntimeEventBase {
   agg?: Record<string, Record<string, unknown>>;
   /** with BatchParams.trace: this line's spans, its root a child of the batch's root span */
   trace?: TraceSpan[];
+}
+/**
+ * batch, on the wire: the lines that ended since the last such event (sent about every 25 ms), in any order. The
+ * client hands each on as a lineEnd event (see `lineEndsOf`), so one message carries many lines and is parsed once.
+ */
+export interface LineEndsMessage extends RuntimeEventBase {
+  event: 'lineEnds';
+  runId: string;
+  lines: Omit<LineEndEvent, 'event' | 'runId'>[];
+}
+
+/** The lineEnd events a lineEnds message carries; undefined for any other message (or one whose lines are not a list). */
+export function lineEndsOf(message: { event?: unknown; runId?: unknown; lines?: unknown }): LineEndEvent[] | undefined {
+  if (message.event !== 'lineEnds' || typeof message.runId !== 'string' || !Array.isArray(message.lines)) return undefined;
+  const runId = message.runId;
+  const lines: LineEndEvent[] = [];
+  for (const line of message.lines as unknown[])
+    if (typeof line === 'object' && line !== null) lines.push({ ...(line as Omit<LineEndEvent, 'event' | 'runId'>), event: 'lineEnd', runId });
+  return lines;
 }
 /** A debug run's debugpy listens on this port of the session's loopback and waits for a debugger. */
 export interface DebugListeningEvent extends RuntimeEventBase {

@@ -4,7 +4,7 @@ import type { ExecSession } from '../../../../src/core/docker/engine';
 import { RuntimeClient } from '../../../../src/core/runtime/client';
 import { Methods, type RuntimeEvent } from '../../../../src/core/runtime/protocol';
 
-function fakeRuntime(): { client: RuntimeClient; send(line: string): void; requests: string[] } {
+function fakeRuntime(): { client: RuntimeClient; send(line: string): void; write(bytes: string): void; requests: string[] } {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -12,7 +12,7 @@ function fakeRuntime(): { client: RuntimeClient; send(line: string): void; reque
   stdin.setEncoding('utf8');
   stdin.on('data', (chunk: string) => requests.push(...chunk.split('\n').filter(Boolean)));
   const session: ExecSession = { stdin, stdout, stderr, exited: new Promise<number>(() => undefined), close: () => undefined };
-  return { client: new RuntimeClient(session), send: (line) => stdout.write(`${line}\n`), requests };
+  return { client: new RuntimeClient(session), send: (line) => stdout.write(`${line}\n`), write: (bytes) => stdout.write(bytes), requests };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -45,6 +45,37 @@ describe('RuntimeClient events', () => {
     send(JSON.stringify({ id: 1, result: { pong: true } }));
     assert.deepStrictEqual(await pong, { pong: true });
     assert.deepStrictEqual(seen, []);
+  });
+
+  it('hands on each line of a lineEnds message as a lineEnd event of its run, in the order they came', async () => {
+    const { client, send } = fakeRuntime();
+    const seen: RuntimeEvent[] = [];
+    client.onEvent((e) => seen.push(e));
+    const lines = [
+      { index: 3, status: 'Completed', durationMs: 1, output: { y: 1 } },
+      { index: 1, status: 'Failed', durationMs: 0, error: { code: 'RuntimeCrashed', message: 'gone' } },
+    ];
+    send(JSON.stringify({ event: 'lineEnds', runId: 'b', lines }));
+    send(JSON.stringify({ event: 'lineEnds', runId: 'b', lines: 'not a list' }));
+    await tick();
+    assert.deepStrictEqual(
+      seen,
+      lines.map((l) => ({ ...l, event: 'lineEnd', runId: 'b' })),
+    );
+  });
+
+  it('takes messages split across chunks anywhere, several in one chunk', async () => {
+    const { client, write } = fakeRuntime();
+    const seen: number[] = [];
+    client.onEvent((e) => {
+      if (e.event === 'lineEnd') seen.push(e.index);
+    });
+    const text = [0, 1, 2].map((i) => `${JSON.stringify({ event: 'lineEnd', runId: 'r', index: i, status: 'Completed', durationMs: 1 })}\n`).join('');
+    for (const piece of [text.slice(0, 7), text.slice(7, 9), text.slice(9, text.length - 40), text.slice(text.length - 40)]) {
+      write(piece);
+      await tick();
+    }
+    assert.deepStrictEqual(seen, [0, 1, 2]);
   });
 
   it('passes lines that are not JSON objects on as output', async () => {
