@@ -1,0 +1,66 @@
+/**
+ * Flows shaped like prompt flow's own examples (written here, not copied): the way their folders, requirements,
+ * connections and data are laid out, run through the CLI as a user runs them.
+ */
+import * as assert from 'assert';
+import { json, runCli } from '../support/cli';
+import { FlowJar } from '../support/flows/flowJar';
+import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub';
+import { testServices } from '../support/world/manager';
+import type { SessionManager } from '../../src/core/session/sessionManager';
+
+const KEY = 'sk-shapes-51c0e8';
+
+describe("flows shaped like prompt flow's examples", function () {
+  let stub: OpenAiStub;
+  let manager: SessionManager;
+  let connectionsFile: string;
+  const jar = new FlowJar();
+
+  before(async () => {
+    ({ stub, connectionsFile } = await startStubWithConnections(KEY, jar));
+    ({ manager } = testServices());
+  });
+
+  after(async () => {
+    await jar.dispose([manager]);
+    manager.dispose();
+    await stub.close();
+  });
+
+  it("starts a session whose requirements.txt lists prompt flow's own packages the index does not have, using the runtime's API", async () => {
+    const dir = jar.make({
+      'flow.flex.yaml':
+        'entry: answer:Answerer\nsample:\n  inputs:\n    question: What is a session?\n  init:\n    model_config:\n' +
+        '      connection: aoai\n      azure_deployment: shapes-model\nenvironment:\n  python_requirements_txt: requirements.txt\n',
+      'requirements.txt': '--extra-index-url https://packages.invalid/simple/\npromptflow[azure]>=1.10.0\npromptflow-tools\n',
+      'answer.py':
+        'from dataclasses import dataclass\nfrom pathlib import Path\nfrom promptflow.core import AzureOpenAIModelConfiguration, Prompty\n' +
+        'from promptflow.tracing import trace\n\n\n@dataclass\nclass Reply:\n    answer: str\n\n\nclass Answerer:\n' +
+        '    def __init__(self, model_config: AzureOpenAIModelConfiguration):\n        self.model_config = model_config\n\n' +
+        '    @trace\n    def __call__(self, question: str) -> Reply:\n' +
+        '        p = Prompty.load(source=Path(__file__).parent / "ask.prompty", model={"configuration": self.model_config})\n' +
+        '        return Reply(answer=p(question=question))\n',
+      'ask.prompty':
+        '---\nname: ask\nmodel:\n  api: chat\n  configuration:\n    type: azure_openai\n    azure_deployment: other\n' +
+        'inputs:\n  question:\n    type: string\n---\nsystem:\nBe brief.\n\nuser:\n{{question}}\n',
+    });
+    const r = await runCli(['run', dir, '--connections', connectionsFile, '--json'], { TEST_LLM_KEY: KEY });
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { answer: 'echo: What is a session?' });
+    assert.match(r.stderr, /promptflow, promptflow-tools cannot be installed from the package index; the session uses the runtime's/);
+    assert.strictEqual(stub.requests.at(-1)?.path, '/openai/deployments/shapes-model/chat/completions?api-version=2024-02-01');
+  });
+
+  it("fails the session with pip's message when a package other than prompt flow's cannot be found", async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: main:run\nenvironment:\n  python_requirements_txt: requirements.txt\n',
+      'requirements.txt': 'promptflow\nno-such-package-shapes\n',
+      'main.py': 'def run(text: str) -> str:\n    return text\n',
+    });
+    const r = await runCli(['validate', dir]);
+    assert.strictEqual(r.code, 1, r.stdout);
+    assert.match(r.stderr, /Installing the requirements failed:[\s\S]*No matching distribution found for no-such-package-shapes/);
+    assert.match(r.stderr, /Fix requirements.txt or the pip settings/);
+  });
+});
