@@ -304,8 +304,10 @@ def prompty_executor(params, flow_dir, hub):
         inputs[k] = port
     try:
         sample = call.sample_inputs()
-    except prompty_mod.InvalidSampleError as e:
-        raise RuntimeFailure("InvalidSampleError", str(e))
+    except prompty_mod.InvalidSampleError:
+        # as in prompt flow, a sample only stands in for inputs not given: a run that gives them does not need it
+        # (one that does not is refused for the inputs it lacks)
+        sample = None
     for k, v in (sample or {}).items():
         inputs.setdefault(k, {"type": None})["default"] = v
     ex = EntryExecutor(call.name, flow_dir, hub, inputs, "prompty", params.get("trace") is True)

@@ -242,7 +242,13 @@ class PromptyCall:
     """A loaded prompty: its configuration merged with overrides, called with keyword inputs."""
 
     def __init__(self, doc, path, model=None, **overrides):
-        config = _merge(resolve_references(doc.get("config") or {}, os.path.dirname(path)), overrides)
+        raw = doc.get("config") or {}
+        # `sample` is read only when the prompty is called without inputs, as prompt flow does: a sample file that
+        # is not there does not fail a call that gives its inputs
+        config = {k: v for k, v in raw.items() if k != "sample"}
+        config = _merge(resolve_references(config, os.path.dirname(path)), overrides)
+        if "sample" in raw:
+            config.setdefault("sample", raw["sample"])
         config["model"] = _merge(config.get("model") or {}, _model_override(model))
         self.config = config
         self.template = doc.get("template") or ""
@@ -254,7 +260,8 @@ class PromptyCall:
         self.sample = config.get("sample")
 
     def sample_inputs(self):
-        return load_sample(self.sample, os.path.dirname(self.path))
+        base = os.path.dirname(self.path)
+        return load_sample(resolve_references(self.sample, base), base)
 
     def resolve_inputs(self, given):
         resolved, missing = {}, []

@@ -285,6 +285,35 @@ class PromptyTest(StubTestCase):
                             envValues={"PKEY": KEY})["result"]
         self.assertEqual(res["outputs"], {"output": "echo: x"}, res)
 
+    def test_prompty_and_model_configuration_from_prompt_flows_private_modules(self):
+        # prompt flow's examples import from where the classes are defined, not only from promptflow.core
+        self.files({"p.prompty": "---\n---\n", "use.py": "from promptflow.core._flow import Prompty\n"
+                    "from promptflow.core._model_configuration import OpenAIModelConfiguration\n"
+                    "def f(q: str):\n    assert OpenAIModelConfiguration.__name__ == 'OpenAIModelConfiguration'\n"
+                    "    return Prompty.load(source='p.prompty')(question=q)\n"})
+        res = self.run_flow({"entry": "use:f"}, {"q": "y"}, kind="flex", prompty={"p.prompty": self.doc()},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: y"}, res)
+
+    def test_a_sample_file_that_is_not_there_is_read_only_when_no_input_is_given(self):
+        doc = self.doc()
+        doc["config"]["sample"] = "${file:sample.json}"
+        self.files({"p.prompty": "---\n---\n", "use.py": "from promptflow.core import Prompty\n"
+                    "def f(q: str):\n    return Prompty.load(source='p.prompty')(question=q)\n"})
+        res = self.run_flow({"entry": "use:f"}, {"q": "z"}, kind="flex", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: z"}, res)
+        # the prompty alone, its input given: the missing sample does not matter either
+        res = self.run_flow({}, {"question": "w"}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: w"}, res)
+        # called without inputs, the sample is needed: its error says which file
+        self.files({"bare.py": "from promptflow.core import Prompty\n"
+                    "def f():\n    return Prompty.load(source='p.prompty')()\n"})
+        res = self.run_flow({"entry": "bare:f"}, {}, kind="flex", prompty={"p.prompty": doc}, envValues={"PKEY": KEY})
+        self.assertEqual(res["result"]["status"], "Failed")
+        self.assertIn("Cannot read the file sample.json", res["result"]["error"]["message"])
+
 
 class RealPackagePromptyTest(StubTestCase):
     """With a promptflow package (not the shim) first on the path, `from promptflow.core import Prompty` is the

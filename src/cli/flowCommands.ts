@@ -202,9 +202,13 @@ export function metricsSection(record: Pick<BatchRecord, 'metrics'>): string {
   return Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
 }
 
-/** What a batch prints: its summary, metrics and output file (each run's, for several variants). */
+/**
+ * What a batch prints: its summary, what ended it when it failed as a whole (the flow did not load: no line ran),
+ * metrics and output file (each run's, for several variants).
+ */
 export function batchResultText(record: BatchRecord, variant?: string): string {
-  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${metricsSection(record)}\noutput: ${record.outputFile}`;
+  const error = record.error ? `\n${record.error.code}: ${record.error.message}` : '';
+  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${error}${metricsSection(record)}\noutput: ${record.outputFile}`;
 }
 
 function nodeEventLine(e: RuntimeEvent): string | undefined {
