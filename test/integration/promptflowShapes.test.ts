@@ -63,4 +63,51 @@ describe("flows shaped like prompt flow's examples", function () {
     assert.match(r.stderr, /Installing the requirements failed:[\s\S]*No matching distribution found for no-such-package-shapes/);
     assert.match(r.stderr, /Fix requirements.txt or the pip settings/);
   });
+
+  it("takes prompt flow's spelling of several mappings after one --column-mapping in an evaluation batch with --run", async () => {
+    const base = jar.make({
+      'flow.dag.yaml':
+        'inputs:\n  text:\n    type: string\noutputs:\n  label:\n    type: string\n    reference: ${classify.output}\n' +
+        'nodes:\n- name: classify\n  type: python\n  source:\n    type: code\n    path: classify.py\n  inputs:\n    text: ${inputs.text}\n',
+      'classify.py':
+        'from promptflow.core import tool\n\n\n@tool\ndef classify(text: str) -> str:\n    return "long" if len(text) > 3 else "short"\n',
+      'data.jsonl':
+        '{"text": "hello", "truth": "long"}\n{"text": "hi", "truth": "long"}\n{"text": "hey", "truth": "short"}\n{"text": "howdy", "truth": "long"}\n',
+    });
+    const evaluation = jar.make({
+      'flow.dag.yaml':
+        'inputs:\n  groundtruth:\n    type: string\n    default: X\n  prediction:\n    type: string\n    default: X\n' +
+        'outputs:\n  grade:\n    type: string\n    reference: ${grade.output}\nnodes:\n- name: grade\n  type: python\n' +
+        '  source:\n    type: code\n    path: grade.py\n  inputs:\n    groundtruth: ${inputs.groundtruth}\n    prediction: ${inputs.prediction}\n' +
+        '- name: accuracy\n  type: python\n  source:\n    type: code\n    path: accuracy.py\n  inputs:\n    grades: ${grade.output}\n  aggregation: true\n',
+      'grade.py':
+        'from promptflow.core import tool\n\n\n@tool\ndef grade(groundtruth: str, prediction: str) -> str:\n    return "ok" if groundtruth == prediction else "wrong"\n',
+      'accuracy.py':
+        'from typing import List\nfrom promptflow.core import log_metric, tool\n\n\n@tool\ndef accuracy(grades: List[str]):\n' +
+        '    log_metric("accuracy", round(grades.count("ok") / len(grades), 2))\n    return grades\n',
+    });
+    const data = `${base}/data.jsonl`;
+    const first = await runCli(['batch', base, '--data', data, '--column-mapping', 'text=${data.text}', '--json']);
+    assert.strictEqual(first.code, 0, first.stderr);
+    const runId = json<{ runId: string }>(first).runId;
+    // as `pf run create --column-mapping groundtruth='${data.truth}' prediction='${run.outputs.label}'` spells it
+    const r = await runCli([
+      'batch',
+      evaluation,
+      '--data',
+      data,
+      '--run',
+      `${base}/.promptflow/runs/${runId}`,
+      '--column-mapping',
+      'groundtruth=${data.truth}',
+      'prediction=${run.outputs.label}',
+      '--json',
+    ]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ metrics: unknown }>(r).metrics, { accuracy: 0.75 });
+    // a value the CLI would otherwise drop is refused
+    const stray = await runCli(['run', evaluation, 'prediction=${run.outputs.label}']);
+    assert.strictEqual(stray.code, 2);
+    assert.match(stray.stderr, /unexpected argument 'prediction=\$\{run.outputs.label\}': run takes one flow/);
+  });
 });
