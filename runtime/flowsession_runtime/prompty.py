@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from . import images, llm, prompty_chat
+from . import images, llm, prompty_chat, token_estimate
 from .wire import RuntimeFailure
 
 _ENV_REF = re.compile(r"^\$\{env:([^}]+)\}$", re.I)
@@ -296,6 +296,36 @@ class PromptyCall:
                                          % (key, type(e).__name__, e))
         return out
 
+    def _prompt(self, inputs):
+        """The inputs (the sample's when none are given) and the prompt they render: chat messages or text."""
+        inputs = self.load_images(self.resolve_inputs(inputs or self.sample_inputs()))
+        if (self.model.get("api") or "chat").lower() == "chat":
+            return prompty_chat.build_messages(self.template, inputs)
+        return prompty_chat.render_prompt(self.template, inputs)
+
+    def render(self, *args, **kwargs):
+        """prompt flow's `Prompty.render`: the prompt the model would get, as text (a chat's messages as their list)."""
+        if args:
+            raise RuntimeFailure("UserErrorException", "Prompty can only be rendered with keyword arguments.")
+        return str(self._prompt(kwargs))
+
+    def estimate_token_count(self, *args, **kwargs):
+        """prompt flow's `Prompty.estimate_token_count`: the prompt's tokens plus the `max_tokens` the answer may take."""
+        if args:
+            raise RuntimeFailure("UserErrorException", "Prompty can only be rendered with keyword arguments.")
+        prompt = self._prompt(kwargs)
+        max_tokens = (self.model.get("parameters") or {}).get("max_tokens")
+        if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 1):
+            raise RuntimeFailure("ParseConnectionError", "Max_token needs to be an integer greater than 1, got %r."
+                                 % (max_tokens,))
+        conf = _configuration_dict(self.model.get("configuration") or {})
+        model = env_value(conf.get("model")) or env_value(conf.get("azure_deployment"))
+        if isinstance(prompt, list):
+            count = token_estimate.message_tokens(prompt, model)
+        else:
+            count = token_estimate.text_tokens(prompt, model)
+        return count + (max_tokens or 0)
+
     def __call__(self, *args, **kwargs):
         if args:
             raise RuntimeFailure("UserErrorException", "Prompty can only be called with keyword arguments.")
@@ -387,6 +417,12 @@ class SessionPrompty:
 
     def __call__(self, *args, **kwargs):
         return self._call(*args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        return self._call.render(*args, **kwargs)
+
+    def estimate_token_count(self, *args, **kwargs):
+        return self._call.estimate_token_count(*args, **kwargs)
 
 
 class SessionAsyncPrompty(SessionPrompty):

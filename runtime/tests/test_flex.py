@@ -295,6 +295,33 @@ class PromptyTest(StubTestCase):
                             envValues={"PKEY": KEY})["result"]
         self.assertEqual(res["outputs"], {"output": "echo: y"}, res)
 
+    def test_render_and_estimate_token_count_trim_a_history_as_prompt_flows_chat_examples_do(self):
+        doc = self.doc(params={"max_tokens": 50})
+        doc["config"]["inputs"]["history"] = {"type": "list", "default": []}
+        doc["template"] = ("system:\nBe brief.\n{% for h in history %}\n{{h.role}}:\n{{h.content}}\n{% endfor %}\n"
+                           "user:\n{{question}}\n")
+        self.files({"p.prompty": "---\n---\n", "trim.py": "from promptflow.core import Prompty\n"
+                    "def f(question: str, history: list, limit: int) -> dict:\n"
+                    "    p = Prompty.load(source='p.prompty')\n"
+                    "    counts = []\n"
+                    "    while history and p.estimate_token_count(question=question, history=history) > limit:\n"
+                    "        counts.append(p.estimate_token_count(question=question, history=history))\n"
+                    "        history = history[1:]\n"
+                    "    return {'kept': len(history), 'counts': counts, 'shown': p.render(question=question, history=history),\n"
+                    "            'answer': p(question=question, history=history)}\n"})
+        turn = {"role": "user", "content": "Tell me about sessions and containers in some detail please."}
+        res = self.run_flow({"entry": "trim:f"}, {"question": "And now?", "history": [turn] * 4, "limit": 100},
+                            kind="flex", prompty={"p.prompty": doc}, envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["status"], "Completed", res.get("error"))
+        out = res["outputs"]
+        # cl100k_base's count: a turn is 3 + 1 (role) + 11; the system message and the question 3 + 1 + 3 each; 3 to
+        # prime the reply; and max_tokens 50
+        self.assertEqual(out["counts"], [127, 112])
+        self.assertEqual(out["kept"], 2)
+        self.assertEqual(out["shown"], str([{"role": "system", "content": "Be brief."}, turn, turn,
+                                            {"role": "user", "content": "And now?"}]))
+        self.assertEqual(out["answer"], "echo: And now?")
+
     def test_a_sample_file_that_is_not_there_is_read_only_when_no_input_is_given(self):
         doc = self.doc()
         doc["config"]["sample"] = "${file:sample.json}"

@@ -261,7 +261,10 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       onEvent: (e) => {
         if (stream?.event(e) || e.event === 'outputStream') return;
         const line = nodeEventLine(e);
-        if (line) out.progress(line);
+        if (!line) return;
+        // a streamed answer without its newline yet would share a terminal line with the progress line
+        if (stream?.wrote) stream.finish();
+        out.progress(line);
       },
     });
     stream?.finish();
