@@ -342,6 +342,39 @@ class PromptyTest(StubTestCase):
         self.assertIn("Cannot read the file sample.json", res["result"]["error"]["message"])
 
 
+class PromptflowToolsModulesTest(StubTestCase):
+    """`promptflow.tools.aoai` / `promptflow.tools.openai` imported by a flow's own code, without promptflow-tools."""
+
+    def test_chat_and_completion_functions_and_classes_over_the_flows_connections(self):
+        self.files({"qa.py": """from promptflow.connections import AzureOpenAIConnection, OpenAIConnection
+from promptflow.tools.aoai import chat
+from promptflow.tools.openai import OpenAI
+
+class QA:
+    def __init__(self, az: AzureOpenAIConnection, oa: OpenAIConnection):
+        self.az, self.oa = az, oa
+
+    def __call__(self, question: str) -> dict:
+        prompt = "# system:\\nBe brief.\\n# user:\\n{{question}}\\n"
+        return {"chat": chat(connection=self.az, prompt=prompt, deployment_name="dep1", max_tokens=256,
+                             temperature=0.7, question=question),
+                "completion": OpenAI(self.oa).completion(prompt="Say {{q}}", model="m2", q=question)}
+"""})
+        conns = {"oa": {"type": "OpenAIConnection", "api_key": KEY, "base_url": self.base + "/v1"},
+                 "az": {"type": "AzureOpenAIConnection", "api_key": KEY, "api_base": self.base,
+                        "api_version": "2024-06-01"}}
+        res = self.run_flow({"entry": "qa:QA"}, {"question": "why?"}, kind="flex", init={"az": "az", "oa": "oa"},
+                            connections=conns)["result"]
+        self.assertEqual(res["status"], "Completed", res.get("error"))
+        self.assertEqual(res["outputs"], {"chat": "echo: why?", "completion": "completed: Say why?"})
+        chat_req, completion_req = Stub.requests
+        self.assertEqual(chat_req["path"], "/openai/deployments/dep1/chat/completions?api-version=2024-06-01")
+        self.assertEqual((chat_req["body"]["max_tokens"], chat_req["body"]["temperature"]), (256, 0.7))
+        self.assertEqual(chat_req["body"]["messages"][0], {"role": "system", "content": "Be brief."})
+        self.assertEqual(completion_req["path"], "/v1/completions")
+        self.assertEqual((completion_req["body"]["model"], completion_req["body"]["max_tokens"]), ("m2", 16))
+
+
 class RealPackagePromptyTest(StubTestCase):
     """With a promptflow package (not the shim) first on the path, `from promptflow.core import Prompty` is the
     session's, so connections and ${env:} values reach it."""
