@@ -140,7 +140,7 @@ def _parse_with_yaml(path):
         return None
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    m = re.search(r"^-{3,}\n(.*?)\n-{3,}\n(.*)$", text, re.S)
+    m = re.search(r"^\s*-{3,}\n(.*?)\n-{3,}\n(.*)$", text, re.S)  # blank lines may come first
     if not m:
         return {"error": "it does not start with YAML front matter between --- lines."}
     return {"config": yaml.safe_load(m.group(1)) or {}, "template": m.group(2), "templateLine": 1}
