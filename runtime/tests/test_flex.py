@@ -407,3 +407,34 @@ class RealPackagePromptyTest(StubTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DotenvShimTest(unittest.TestCase):
+    """The shim's `dotenv` (sessions have no python-dotenv; prompt flow's examples call load_dotenv())."""
+
+    def test_load_dotenv_reads_the_nearest_env_file_without_overriding(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("shim_dotenv", os.path.join(RUNTIME_DIR, "shim", "dotenv",
+                                                                                  "__init__.py"))
+        shim = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(shim)
+        top = tempfile.mkdtemp()
+        inner = os.path.join(top, "flow")
+        os.makedirs(inner)
+        write_files(top, {".env": "# keys\nexport DOT_A=plain\nDOT_B='single # kept'\nDOT_C=\"x\\ny\"\n"
+                                  "DOT_D=v # note\nDOT_KEEP=file\nnot a line\n"})
+        cwd, saved = os.getcwd(), dict(os.environ)
+        try:
+            os.chdir(inner)  # found from the working folder up
+            os.environ["DOT_KEEP"] = "process"
+            self.assertTrue(shim.load_dotenv())
+            self.assertEqual([os.environ.get(k) for k in ("DOT_A", "DOT_B", "DOT_C", "DOT_D", "DOT_KEEP")],
+                             ["plain", "single # kept", "x\ny", "v", "process"])
+            shim.load_dotenv(override=True)
+            self.assertEqual(os.environ["DOT_KEEP"], "file")
+            self.assertEqual(shim.dotenv_values(os.path.join(top, "missing.env")), {})
+        finally:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(saved)
+            shutil.rmtree(top, ignore_errors=True)

@@ -110,4 +110,23 @@ describe("flows shaped like prompt flow's examples", function () {
     assert.strictEqual(stray.code, 2);
     assert.match(stray.stderr, /unexpected argument 'prediction=\$\{run.outputs.label\}': run takes one flow/);
   });
+
+  it('runs a function entry that loads its keys with load_dotenv() and a prompty reading them, without python-dotenv', async () => {
+    const dir = jar.make({
+      'flow.flex.yaml': 'entry: flow:chat\nsample:\n  inputs:\n    question: What is a shape?\n',
+      '.env': `SHAPES_DOTENV_KEY=${KEY}\nSHAPES_DOTENV_BASE="${stub.url}"\n`,
+      'flow.py':
+        'import os\nfrom pathlib import Path\nfrom dotenv import load_dotenv\nfrom promptflow.core import Prompty\nfrom promptflow.tracing import trace\n\n\n' +
+        '@trace\ndef chat(question: str = "What?") -> str:\n    if "SHAPES_DOTENV_KEY" not in os.environ:\n        load_dotenv()\n' +
+        '    return Prompty.load(source=Path(__file__).parent / "chat.prompty")(question=question)\n',
+      'chat.prompty':
+        '---\nname: chat\nmodel:\n  api: chat\n  configuration:\n    type: azure_openai\n    azure_deployment: dotenv-model\n' +
+        '    api_key: ${env:SHAPES_DOTENV_KEY}\n    azure_endpoint: ${env:SHAPES_DOTENV_BASE}\ninputs:\n  question:\n    type: string\n' +
+        '---\nsystem:\nBe brief.\n\nuser:\n{{question}}\n',
+    });
+    const r = await runCli(['run', dir, '--json']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'echo: What is a shape?' });
+    assert.match(stub.requests.at(-1)?.path ?? '', /^\/openai\/deployments\/dotenv-model\/chat\/completions/);
+  });
 });
