@@ -1,29 +1,17 @@
 """`promptflow.tools.aoai` (promptflow-tools): Azure OpenAI chat and completion over an AzureOpenAIConnection."""
-from promptflow.core import ToolProvider
-
-from . import _llm_calls
+from ._llm_calls import LlmToolProvider
 
 
-class AzureOpenAI(ToolProvider):
-    def __init__(self, connection):
-        super().__init__()
-        self.connection = connection
-
+class AzureOpenAI(LlmToolProvider):
     def completion(self, prompt, deployment_name, suffix=None, max_tokens=16, temperature=1.0, top_p=1.0, n=1,
                    stream=False, logprobs=None, echo=False, stop=None, presence_penalty=0, frequency_penalty=0,
                    best_of=1, logit_bias={}, user="", **kwargs):
-        params = _llm_calls.completion_params(suffix, max_tokens, temperature, top_p, n, stream, logprobs, echo,
-                                              stop, presence_penalty, frequency_penalty, best_of, logit_bias, user)
-        return _llm_calls.call(self.connection, "completion", prompt, {"deployment_name": deployment_name}, params,
-                               kwargs)
+        return self._call("completion", locals(), {"deployment_name": deployment_name})
 
     def chat(self, prompt, deployment_name, temperature=1.0, top_p=1.0, n=1, stream=False, stop=None,
              max_tokens=None, presence_penalty=0, frequency_penalty=0, logit_bias={}, user="", function_call=None,
              functions=None, response_format=None, **kwargs):
-        params = _llm_calls.chat_params(temperature, top_p, n, stream, stop, max_tokens, presence_penalty,
-                                        frequency_penalty, logit_bias, user, function_call, functions,
-                                        response_format, kwargs)
-        return _llm_calls.call(self.connection, "chat", prompt, {"deployment_name": deployment_name}, params, kwargs)
+        return self._call("chat", locals(), {"deployment_name": deployment_name})
 
 
 def completion(connection, prompt, deployment_name, **kwargs):
