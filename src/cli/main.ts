@@ -24,8 +24,8 @@ Commands:
   session install <flow-dir> <pkg...>   pip install packages into the running session
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
-  A flow is a folder with flow.dag.yaml or flow.flex.yaml (also .yml), one of those files, or a .prompty file;
-  its session is the session of its folder.
+  A flow is a folder with flow.dag.yaml or flow.flex.yaml (also .yml), one of those files, a .prompty file, or
+  (run, batch) a flex entry module:function of a module in the current folder; its session is its folder's.
 
   validate <flow> [--static] [--connections f.yaml|dir ...]
                                         static checks, then the session's checks (started if needed);

@@ -3,6 +3,7 @@
  * connections and data are laid out, run through the CLI as a user runs them.
  */
 import * as assert from 'assert';
+import * as fs from 'fs';
 import { json, runCli } from '../support/cli';
 import { FlowJar } from '../support/flows/flowJar';
 import { startStubWithConnections, type OpenAiStub } from '../support/openaiStub';
@@ -128,5 +129,33 @@ describe("flows shaped like prompt flow's examples", function () {
     assert.strictEqual(r.code, 0, r.stderr);
     assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'echo: What is a shape?' });
     assert.match(stub.requests.at(-1)?.path ?? '', /^\/openai\/deployments\/dotenv-model\/chat\/completions/);
+  });
+
+  it('runs and batches a flex entry given as module:function from its folder, as `pf flow test --flow programmer:write`', async () => {
+    const dir = jar.make({
+      'programmer.py':
+        'from typing import TypedDict\n\n\nclass Result(TypedDict):\n    output: str\n\n\n' +
+        'def write(text: str = "Hello", times: int = 1) -> Result:\n    return Result(output=text * times)\n',
+      'data.jsonl': '{"text": "a"}\n{"text": "bc"}\n',
+    });
+    const r = await runCli(['run', 'programmer:write', '--inputs', 'text=Java ', 'times=2', '--json'], {}, undefined, dir);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(json<{ outputs: unknown }>(r).outputs, { output: 'Java Java ' });
+    const b = await runCli(
+      ['batch', 'programmer:write', '--data', 'data.jsonl', '--column-mapping', 'text=${data.text}', '--json'],
+      {},
+      undefined,
+      dir,
+    );
+    assert.strictEqual(b.code, 0, b.stderr);
+    const lines = fs
+      .readFileSync(json<{ output: string }>(b).output, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).output);
+    assert.deepStrictEqual(lines, ['a', 'bc']);
+    const missing = await runCli(['run', 'nomodule:write'], {}, undefined, dir);
+    assert.strictEqual(missing.code, 1);
+    assert.match(missing.stderr, /neither a path nor the entry of a module in .* \(nomodule\.py\)/);
   });
 });
