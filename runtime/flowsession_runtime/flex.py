@@ -312,5 +312,13 @@ def prompty_executor(params, flow_dir, hub):
         inputs.setdefault(k, {"type": None})["default"] = v
     ex = EntryExecutor(call.name, flow_dir, hub, inputs, "prompty", params.get("trace") is True)
     ex.func = call
+    if str(call.model.get("response") or "first").lower() == "all":
+        # the whole answer is an object in prompt flow (not a dict), so its run records it as the one output `output`
+        ex.func = lambda **kwargs: _whole_answer(call(**kwargs))
     ex.image_base = os.path.dirname(call.path)  # a run's image paths are relative to the prompty
     return ex
+
+
+def _whole_answer(result):
+    """A prompty's `response: all` answer as prompt flow's flow output: `{"output": answer}` (a stream stays one)."""
+    return {"output": result} if isinstance(result, prompty_mod.WholeResponse) else result

@@ -354,7 +354,7 @@ class PromptyCall:
         if (self.model.get("response") or "first") == "all":
             if stream:
                 return llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api, usage)
-            return llm.post(url, body, headers, llm_timeout, conn_name, scrub)
+            return WholeResponse.of(llm.post(url, body, headers, llm_timeout, conn_name, scrub))
         if stream:
             chunks = llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api, usage)
             if not is_json:
@@ -385,6 +385,28 @@ class PromptyCall:
                     key, list(result.keys()) if isinstance(result, dict) else type(result).__name__))
             out[key] = result[key]
         return out
+
+
+class WholeResponse(dict):
+    """The API's whole answer (`response: all`) as prompt flow's Prompty returns it, the openai package's object:
+    read by attribute (`r.choices[0].message.content`) or `model_dump()`, and still a dict (JSON, `r["choices"]`)."""
+
+    @classmethod
+    def of(cls, value):
+        if isinstance(value, dict):
+            return cls({k: cls.of(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [cls.of(v) for v in value]
+        return value
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def model_dump(self, **_kwargs):
+        return json.loads(json.dumps(self))
 
 
 def _model_override(model):

@@ -322,6 +322,22 @@ class PromptyTest(StubTestCase):
                                             {"role": "user", "content": "And now?"}]))
         self.assertEqual(out["answer"], "echo: And now?")
 
+    def test_response_all_is_the_whole_answer_read_by_attribute_and_recorded_under_output(self):
+        doc = self.doc()
+        doc["config"]["model"]["response"] = "all"
+        self.files({"p.prompty": "---\n---\n", "whole.py": "from promptflow.core import Prompty\n"
+                    "def f(q: str) -> dict:\n    r = Prompty.load(source='p.prompty')(question=q)\n"
+                    "    return {'by_attr': r.choices[0].message.content, 'by_key': r['choices'][0]['message']['content'],\n"
+                    "            'dumped': type(r.model_dump()).__name__}\n"})
+        res = self.run_flow({"entry": "whole:f"}, {"q": "a"}, kind="flex", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"by_attr": "echo: a", "by_key": "echo: a", "dumped": "dict"}, res)
+        # run alone, the answer (an object in prompt flow) is the flow's one output `output`, as prompt flow records it
+        res = self.run_flow({}, {"question": "b"}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(list(res["outputs"]), ["output"], res)
+        self.assertEqual(res["outputs"]["output"]["choices"][0]["message"]["content"], "echo: b")
+
     def test_a_sample_file_that_is_not_there_is_read_only_when_no_input_is_given(self):
         doc = self.doc()
         doc["config"]["sample"] = "${file:sample.json}"
