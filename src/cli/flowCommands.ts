@@ -68,6 +68,9 @@ export async function runValidate(
   flags: FlowFlags,
 ): Promise<number> {
   if (!flowDir) throw new UsageError('validate needs a flow folder');
+  // validation checks a folder's definition files; an entry stands for a flow only in run and batch
+  if (/^[\w.]+:\w+$/.test(flowDir) && !fs.existsSync(flowDir) && locateFlow(flowDir).entry)
+    throw new UsageError(`validate takes a flow folder or file, not the entry ${flowDir}; run it with run or batch`);
   const report = await validator.validate(flowDir, {
     session: flags.static ? 'never' : 'start',
     onProgress: progressTo(out),

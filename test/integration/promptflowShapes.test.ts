@@ -154,6 +154,9 @@ describe("flows shaped like prompt flow's examples", function () {
       .split('\n')
       .map((l) => JSON.parse(l).output);
     assert.deepStrictEqual(lines, ['a', 'bc']);
+    const validate = await runCli(['validate', 'programmer:write', '--static'], {}, undefined, dir);
+    assert.strictEqual(validate.code, 2);
+    assert.match(validate.stderr, /validate takes a flow folder or file, not the entry programmer:write/);
     const missing = await runCli(['run', 'nomodule:write'], {}, undefined, dir);
     assert.strictEqual(missing.code, 1);
     assert.match(missing.stderr, /neither a path nor the entry of a module in .* \(nomodule\.py\)/);
