@@ -304,11 +304,21 @@ def prompty_executor(params, flow_dir, hub):
         inputs[k] = port
     try:
         sample = call.sample_inputs()
-    except prompty_mod.InvalidSampleError as e:
-        raise RuntimeFailure("InvalidSampleError", str(e))
+    except prompty_mod.InvalidSampleError:
+        # as in prompt flow, a sample only stands in for inputs not given: a run that gives them does not need it
+        # (one that does not is refused for the inputs it lacks)
+        sample = None
     for k, v in (sample or {}).items():
         inputs.setdefault(k, {"type": None})["default"] = v
     ex = EntryExecutor(call.name, flow_dir, hub, inputs, "prompty", params.get("trace") is True)
     ex.func = call
+    if str(call.model.get("response") or "first").lower() == "all":
+        # the whole answer is an object in prompt flow (not a dict), so its run records it as the one output `output`
+        ex.func = lambda **kwargs: _whole_answer(call(**kwargs))
     ex.image_base = os.path.dirname(call.path)  # a run's image paths are relative to the prompty
     return ex
+
+
+def _whole_answer(result):
+    """A prompty's `response: all` answer as prompt flow's flow output: `{"output": answer}` (a stream stays one)."""
+    return {"output": result} if isinstance(result, prompty_mod.WholeResponse) else result

@@ -11,7 +11,7 @@ import os
 import re
 import sys
 
-from . import images, llm, prompty_chat
+from . import images, llm, prompty_chat, token_estimate
 from .wire import RuntimeFailure
 
 _ENV_REF = re.compile(r"^\$\{env:([^}]+)\}$", re.I)
@@ -140,7 +140,7 @@ def _parse_with_yaml(path):
         return None
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    m = re.search(r"^-{3,}\n(.*?)\n-{3,}\n(.*)$", text, re.S)
+    m = re.search(r"^\s*-{3,}\n(.*?)\n-{3,}\n(.*)$", text, re.S)  # blank lines may come first
     if not m:
         return {"error": "it does not start with YAML front matter between --- lines."}
     return {"config": yaml.safe_load(m.group(1)) or {}, "template": m.group(2), "templateLine": 1}
@@ -242,7 +242,13 @@ class PromptyCall:
     """A loaded prompty: its configuration merged with overrides, called with keyword inputs."""
 
     def __init__(self, doc, path, model=None, **overrides):
-        config = _merge(resolve_references(doc.get("config") or {}, os.path.dirname(path)), overrides)
+        raw = doc.get("config") or {}
+        # `sample` is read only when the prompty is called without inputs, as prompt flow does: a sample file that
+        # is not there does not fail a call that gives its inputs
+        config = {k: v for k, v in raw.items() if k != "sample"}
+        config = _merge(resolve_references(config, os.path.dirname(path)), overrides)
+        if "sample" in raw:
+            config.setdefault("sample", raw["sample"])
         config["model"] = _merge(config.get("model") or {}, _model_override(model))
         self.config = config
         self.template = doc.get("template") or ""
@@ -254,7 +260,8 @@ class PromptyCall:
         self.sample = config.get("sample")
 
     def sample_inputs(self):
-        return load_sample(self.sample, os.path.dirname(self.path))
+        base = os.path.dirname(self.path)
+        return load_sample(resolve_references(self.sample, base), base)
 
     def resolve_inputs(self, given):
         resolved, missing = {}, []
@@ -289,6 +296,36 @@ class PromptyCall:
                                          % (key, type(e).__name__, e))
         return out
 
+    def _prompt(self, inputs):
+        """The inputs (the sample's when none are given) and the prompt they render: chat messages or text."""
+        inputs = self.load_images(self.resolve_inputs(inputs or self.sample_inputs()))
+        if (self.model.get("api") or "chat").lower() == "chat":
+            return prompty_chat.build_messages(self.template, inputs)
+        return prompty_chat.render_prompt(self.template, inputs)
+
+    def render(self, *args, **kwargs):
+        """prompt flow's `Prompty.render`: the prompt the model would get, as text (a chat's messages as their list)."""
+        if args:
+            raise RuntimeFailure("UserErrorException", "Prompty can only be rendered with keyword arguments.")
+        return str(self._prompt(kwargs))
+
+    def estimate_token_count(self, *args, **kwargs):
+        """prompt flow's `Prompty.estimate_token_count`: the prompt's tokens plus the `max_tokens` the answer may take."""
+        if args:
+            raise RuntimeFailure("UserErrorException", "Prompty can only be rendered with keyword arguments.")
+        prompt = self._prompt(kwargs)
+        max_tokens = (self.model.get("parameters") or {}).get("max_tokens")
+        if max_tokens is not None and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens <= 1):
+            raise RuntimeFailure("ParseConnectionError", "Max_token needs to be an integer greater than 1, got %r."
+                                 % (max_tokens,))
+        conf = _configuration_dict(self.model.get("configuration") or {})
+        model = env_value(conf.get("model")) or env_value(conf.get("azure_deployment"))
+        if isinstance(prompt, list):
+            count = token_estimate.message_tokens(prompt, model)
+        else:
+            count = token_estimate.text_tokens(prompt, model)
+        return count + (max_tokens or 0)
+
     def __call__(self, *args, **kwargs):
         if args:
             raise RuntimeFailure("UserErrorException", "Prompty can only be called with keyword arguments.")
@@ -317,7 +354,7 @@ class PromptyCall:
         if (self.model.get("response") or "first") == "all":
             if stream:
                 return llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api, usage)
-            return llm.post(url, body, headers, llm_timeout, conn_name, scrub)
+            return WholeResponse.of(llm.post(url, body, headers, llm_timeout, conn_name, scrub))
         if stream:
             chunks = llm.post_stream(url, body, headers, llm_timeout, conn_name, scrub, api, usage)
             if not is_json:
@@ -350,6 +387,28 @@ class PromptyCall:
         return out
 
 
+class WholeResponse(dict):
+    """The API's whole answer (`response: all`) as prompt flow's Prompty returns it, the openai package's object:
+    read by attribute (`r.choices[0].message.content`) or `model_dump()`, and still a dict (JSON, `r["choices"]`)."""
+
+    @classmethod
+    def of(cls, value):
+        if isinstance(value, dict):
+            return cls({k: cls.of(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [cls.of(v) for v in value]
+        return value
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def model_dump(self, **_kwargs):
+        return json.loads(json.dumps(self))
+
+
 def _model_override(model):
     if not model:
         return {}
@@ -380,6 +439,12 @@ class SessionPrompty:
 
     def __call__(self, *args, **kwargs):
         return self._call(*args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        return self._call.render(*args, **kwargs)
+
+    def estimate_token_count(self, *args, **kwargs):
+        return self._call.estimate_token_count(*args, **kwargs)
 
 
 class SessionAsyncPrompty(SessionPrompty):

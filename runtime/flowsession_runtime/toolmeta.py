@@ -103,7 +103,8 @@ def load_module(full, flow_dir):
 def load_error(e, full, flow_dir):
     """PythonLoadError placed on the innermost traceback frame inside the flow folder."""
     rel_path = rel(full, flow_dir)
-    message = "Failed to load python module from file '%s': (%s) %s" % (rel_path, type(e).__name__, e)
+    message = "Failed to load python module from file '%s': (%s) %s%s" % (rel_path, type(e).__name__, e,
+                                                                          missing_module_remedy(e, flow_dir))
     where_file, where_line = full, 1
     if isinstance(e, SyntaxError) and e.filename and inside(e.filename, flow_dir):
         where_file, where_line = e.filename, e.lineno or 1
@@ -115,6 +116,23 @@ def load_error(e, full, flow_dir):
     problem = ToolProblem("PythonLoadError", message, rel(where_file, flow_dir), where_line, start, where_line, end)
     problem.detail = user_traceback(e, flow_dir)
     return problem
+
+
+def missing_module_remedy(e, flow_dir):
+    """What to do about a module the session does not have (nothing for other errors or the flow's own modules):
+    prompt flow's message says which module; in a session the package is installed differently than on a laptop."""
+    name = getattr(e, "name", None) if isinstance(e, ModuleNotFoundError) else None
+    if not name:
+        return ""
+    top = name.split(".")[0]
+    if os.path.exists(os.path.join(flow_dir, top)) or os.path.exists(os.path.join(flow_dir, top + ".py")):
+        return ""
+    if top == "promptflow":
+        return (". The session's built-in prompt flow API has no '%s': install the promptflow package that has it "
+                "(list it in requirements.txt, with a package index the session reaches, and reset the session)."
+                % name)
+    return (". The session has no package that provides '%s': list it in requirements.txt and reset the session, "
+            "or install it with \"Install Packages…\" (flowsession session install <flow> <package>)." % top)
 
 
 def user_traceback(e, flow_dir):

@@ -285,6 +285,111 @@ class PromptyTest(StubTestCase):
                             envValues={"PKEY": KEY})["result"]
         self.assertEqual(res["outputs"], {"output": "echo: x"}, res)
 
+    def test_prompty_and_model_configuration_from_prompt_flows_private_modules(self):
+        # prompt flow's examples import from where the classes are defined, not only from promptflow.core
+        self.files({"p.prompty": "---\n---\n", "use.py": "from promptflow.core._flow import Prompty\n"
+                    "from promptflow.core._model_configuration import OpenAIModelConfiguration\n"
+                    "def f(q: str):\n    assert OpenAIModelConfiguration.__name__ == 'OpenAIModelConfiguration'\n"
+                    "    return Prompty.load(source='p.prompty')(question=q)\n"})
+        res = self.run_flow({"entry": "use:f"}, {"q": "y"}, kind="flex", prompty={"p.prompty": self.doc()},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: y"}, res)
+
+    def test_render_and_estimate_token_count_trim_a_history_as_prompt_flows_chat_examples_do(self):
+        doc = self.doc(params={"max_tokens": 50})
+        doc["config"]["inputs"]["history"] = {"type": "list", "default": []}
+        doc["template"] = ("system:\nBe brief.\n{% for h in history %}\n{{h.role}}:\n{{h.content}}\n{% endfor %}\n"
+                           "user:\n{{question}}\n")
+        self.files({"p.prompty": "---\n---\n", "trim.py": "from promptflow.core import Prompty\n"
+                    "def f(question: str, history: list, limit: int) -> dict:\n"
+                    "    p = Prompty.load(source='p.prompty')\n"
+                    "    counts = []\n"
+                    "    while history and p.estimate_token_count(question=question, history=history) > limit:\n"
+                    "        counts.append(p.estimate_token_count(question=question, history=history))\n"
+                    "        history = history[1:]\n"
+                    "    return {'kept': len(history), 'counts': counts, 'shown': p.render(question=question, history=history),\n"
+                    "            'answer': p(question=question, history=history)}\n"})
+        turn = {"role": "user", "content": "Tell me about sessions and containers in some detail please."}
+        res = self.run_flow({"entry": "trim:f"}, {"question": "And now?", "history": [turn] * 4, "limit": 100},
+                            kind="flex", prompty={"p.prompty": doc}, envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["status"], "Completed", res.get("error"))
+        out = res["outputs"]
+        # cl100k_base's count: a turn is 3 + 1 (role) + 11; the system message and the question 3 + 1 + 3 each; 3 to
+        # prime the reply; and max_tokens 50
+        self.assertEqual(out["counts"], [127, 112])
+        self.assertEqual(out["kept"], 2)
+        self.assertEqual(out["shown"], str([{"role": "system", "content": "Be brief."}, turn, turn,
+                                            {"role": "user", "content": "And now?"}]))
+        self.assertEqual(out["answer"], "echo: And now?")
+
+    def test_response_all_is_the_whole_answer_read_by_attribute_and_recorded_under_output(self):
+        doc = self.doc()
+        doc["config"]["model"]["response"] = "all"
+        self.files({"p.prompty": "---\n---\n", "whole.py": "from promptflow.core import Prompty\n"
+                    "def f(q: str) -> dict:\n    r = Prompty.load(source='p.prompty')(question=q)\n"
+                    "    return {'by_attr': r.choices[0].message.content, 'by_key': r['choices'][0]['message']['content'],\n"
+                    "            'dumped': type(r.model_dump()).__name__}\n"})
+        res = self.run_flow({"entry": "whole:f"}, {"q": "a"}, kind="flex", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"by_attr": "echo: a", "by_key": "echo: a", "dumped": "dict"}, res)
+        # run alone, the answer (an object in prompt flow) is the flow's one output `output`, as prompt flow records it
+        res = self.run_flow({}, {"question": "b"}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(list(res["outputs"]), ["output"], res)
+        self.assertEqual(res["outputs"]["output"]["choices"][0]["message"]["content"], "echo: b")
+
+    def test_a_sample_file_that_is_not_there_is_read_only_when_no_input_is_given(self):
+        doc = self.doc()
+        doc["config"]["sample"] = "${file:sample.json}"
+        self.files({"p.prompty": "---\n---\n", "use.py": "from promptflow.core import Prompty\n"
+                    "def f(q: str):\n    return Prompty.load(source='p.prompty')(question=q)\n"})
+        res = self.run_flow({"entry": "use:f"}, {"q": "z"}, kind="flex", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: z"}, res)
+        # the prompty alone, its input given: the missing sample does not matter either
+        res = self.run_flow({}, {"question": "w"}, kind="prompty", flowFile="p.prompty", prompty={"p.prompty": doc},
+                            envValues={"PKEY": KEY})["result"]
+        self.assertEqual(res["outputs"], {"output": "echo: w"}, res)
+        # called without inputs, the sample is needed: its error says which file
+        self.files({"bare.py": "from promptflow.core import Prompty\n"
+                    "def f():\n    return Prompty.load(source='p.prompty')()\n"})
+        res = self.run_flow({"entry": "bare:f"}, {}, kind="flex", prompty={"p.prompty": doc}, envValues={"PKEY": KEY})
+        self.assertEqual(res["result"]["status"], "Failed")
+        self.assertIn("Cannot read the file sample.json", res["result"]["error"]["message"])
+
+
+class PromptflowToolsModulesTest(StubTestCase):
+    """`promptflow.tools.aoai` / `promptflow.tools.openai` imported by a flow's own code, without promptflow-tools."""
+
+    def test_chat_and_completion_functions_and_classes_over_the_flows_connections(self):
+        self.files({"qa.py": """from promptflow.connections import AzureOpenAIConnection, OpenAIConnection
+from promptflow.tools.aoai import chat
+from promptflow.tools.openai import OpenAI
+
+class QA:
+    def __init__(self, az: AzureOpenAIConnection, oa: OpenAIConnection):
+        self.az, self.oa = az, oa
+
+    def __call__(self, question: str) -> dict:
+        prompt = "# system:\\nBe brief.\\n# user:\\n{{question}}\\n"
+        return {"chat": chat(connection=self.az, prompt=prompt, deployment_name="dep1", max_tokens=256,
+                             temperature=0.7, question=question),
+                "completion": OpenAI(self.oa).completion(prompt="Say {{q}}", model="m2", q=question)}
+"""})
+        conns = {"oa": {"type": "OpenAIConnection", "api_key": KEY, "base_url": self.base + "/v1"},
+                 "az": {"type": "AzureOpenAIConnection", "api_key": KEY, "api_base": self.base,
+                        "api_version": "2024-06-01"}}
+        res = self.run_flow({"entry": "qa:QA"}, {"question": "why?"}, kind="flex", init={"az": "az", "oa": "oa"},
+                            connections=conns)["result"]
+        self.assertEqual(res["status"], "Completed", res.get("error"))
+        self.assertEqual(res["outputs"], {"chat": "echo: why?", "completion": "completed: Say why?"})
+        chat_req, completion_req = Stub.requests
+        self.assertEqual(chat_req["path"], "/openai/deployments/dep1/chat/completions?api-version=2024-06-01")
+        self.assertEqual((chat_req["body"]["max_tokens"], chat_req["body"]["temperature"]), (256, 0.7))
+        self.assertEqual(chat_req["body"]["messages"][0], {"role": "system", "content": "Be brief."})
+        self.assertEqual(completion_req["path"], "/v1/completions")
+        self.assertEqual((completion_req["body"]["model"], completion_req["body"]["max_tokens"]), ("m2", 16))
+
 
 class RealPackagePromptyTest(StubTestCase):
     """With a promptflow package (not the shim) first on the path, `from promptflow.core import Prompty` is the
@@ -318,3 +423,34 @@ class RealPackagePromptyTest(StubTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DotenvShimTest(unittest.TestCase):
+    """The shim's `dotenv` (sessions have no python-dotenv; prompt flow's examples call load_dotenv())."""
+
+    def test_load_dotenv_reads_the_nearest_env_file_without_overriding(self):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("shim_dotenv", os.path.join(RUNTIME_DIR, "shim", "dotenv",
+                                                                                  "__init__.py"))
+        shim = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(shim)
+        top = tempfile.mkdtemp()
+        inner = os.path.join(top, "flow")
+        os.makedirs(inner)
+        write_files(top, {".env": "# keys\nexport DOT_A=plain\nDOT_B='single # kept'\nDOT_C=\"x\\ny\"\n"
+                                  "DOT_D=v # note\nDOT_KEEP=file\nnot a line\n"})
+        cwd, saved = os.getcwd(), dict(os.environ)
+        try:
+            os.chdir(inner)  # found from the working folder up
+            os.environ["DOT_KEEP"] = "process"
+            self.assertTrue(shim.load_dotenv())
+            self.assertEqual([os.environ.get(k) for k in ("DOT_A", "DOT_B", "DOT_C", "DOT_D", "DOT_KEEP")],
+                             ["plain", "single # kept", "x\ny", "v", "process"])
+            shim.load_dotenv(override=True)
+            self.assertEqual(os.environ["DOT_KEEP"], "file")
+            self.assertEqual(shim.dotenv_values(os.path.join(top, "missing.env")), {})
+        finally:
+            os.chdir(cwd)
+            os.environ.clear()
+            os.environ.update(saved)
+            shutil.rmtree(top, ignore_errors=True)

@@ -119,9 +119,19 @@ class ValidateErrorsTest(RuntimeTestCase):
         e = self.only_error(self.validate(flow_of(py_node("n", "imports.py"))))
         self.assertEqual(e["code"], "PythonLoadError")
         self.assertEqual(e["message"], "Failed to load python module from file 'imports.py': (ModuleNotFoundError) "
-                                       "No module named 'not_a_module_anywhere'")
+                                       "No module named 'not_a_module_anywhere'. The session has no package that "
+                                       "provides 'not_a_module_anywhere': list it in requirements.txt and reset the "
+                                       "session, or install it with \"Install Packages…\" (flowsession session "
+                                       "install <flow> <package>).")
         self.assertEqual((e["file"], e["line"], e["column"], e["endLine"], e["endColumn"]),
                          ("imports.py", 3, 1, 3, 29))
+
+    def test_a_missing_part_of_prompt_flow_says_the_builtin_api_lacks_it(self):
+        self.files({"azure_use.py": "from promptflow.azure import PFClient\nfrom promptflow import tool\n"})
+        e = self.only_error(self.validate(flow_of(py_node("n", "azure_use.py"))))
+        self.assertEqual((e["code"], e["line"]), ("PythonLoadError", 1))
+        self.assertIn("No module named 'promptflow.azure'. The session's built-in prompt flow API has no "
+                      "'promptflow.azure': install the promptflow package", e["message"])
 
     def test_error_raised_in_an_imported_user_module_is_placed_there(self):
         self.files({"uses_helper.py": "from promptflow import tool\nimport pkg.helper\n\n@tool\ndef f():\n    pass\n",

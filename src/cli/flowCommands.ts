@@ -68,6 +68,9 @@ export async function runValidate(
   flags: FlowFlags,
 ): Promise<number> {
   if (!flowDir) throw new UsageError('validate needs a flow folder');
+  // validation checks a folder's definition files; an entry stands for a flow only in run and batch
+  if (/^[\w.]+:\w+$/.test(flowDir) && !fs.existsSync(flowDir) && locateFlow(flowDir).entry)
+    throw new UsageError(`validate takes a flow folder or file, not the entry ${flowDir}; run it with run or batch`);
   const report = await validator.validate(flowDir, {
     session: flags.static ? 'never' : 'start',
     onProgress: progressTo(out),
@@ -202,9 +205,13 @@ export function metricsSection(record: Pick<BatchRecord, 'metrics'>): string {
   return Object.keys(record.metrics ?? {}).length ? `\nmetrics:\n${metricsText(record.metrics)}` : '';
 }
 
-/** What a batch prints: its summary, metrics and output file (each run's, for several variants). */
+/**
+ * What a batch prints: its summary, what ended it when it failed as a whole (the flow did not load: no line ran),
+ * metrics and output file (each run's, for several variants).
+ */
 export function batchResultText(record: BatchRecord, variant?: string): string {
-  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${metricsSection(record)}\noutput: ${record.outputFile}`;
+  const error = record.error ? `\n${record.error.code}: ${record.error.message}` : '';
+  return `${variant ? `variant ${variant}: ` : ''}${record.summary}${error}${metricsSection(record)}\noutput: ${record.outputFile}`;
 }
 
 function nodeEventLine(e: RuntimeEvent): string | undefined {
@@ -257,7 +264,10 @@ export async function runRun(runs: RunService, out: CliOutput, flowDir: string |
       onEvent: (e) => {
         if (stream?.event(e) || e.event === 'outputStream') return;
         const line = nodeEventLine(e);
-        if (line) out.progress(line);
+        if (!line) return;
+        // a streamed answer without its newline yet would share a terminal line with the progress line
+        if (stream?.wrote) stream.finish();
+        out.progress(line);
       },
     });
     stream?.finish();

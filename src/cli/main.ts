@@ -6,6 +6,7 @@ import { runDoctor } from './doctor';
 import { runChat } from './chatCommand';
 import { runBatch, runRun, runValidate } from './flowCommands';
 import { runShowMetrics } from './metricsCommand';
+import { expandMultiValueFlags } from './multiValueFlags';
 import { openEngines, parseEngineList, runMultiBatch } from './multiBatch';
 import { CliOutput, EXIT, UsageError } from './output';
 import { runSessionCommand } from './sessionCommands';
@@ -23,8 +24,8 @@ Commands:
   session install <flow-dir> <pkg...>   pip install packages into the running session
   session install <flow-dir> --requirements
   session packages <flow-dir>           list installed packages and where they came from
-  A flow is a folder with flow.dag.yaml or flow.flex.yaml (also .yml), one of those files, or a .prompty file;
-  its session is the session of its folder.
+  A flow is a folder with flow.dag.yaml or flow.flex.yaml (also .yml), one of those files, a .prompty file, or
+  (run, batch) a flex entry module:function of a module in the current folder; its session is its folder's.
 
   validate <flow> [--static] [--connections f.yaml|dir ...]
                                         static checks, then the session's checks (started if needed);
@@ -64,7 +65,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: expandMultiValueFlags(argv),
       allowPositionals: true,
       strict: true,
       options: {
@@ -118,6 +119,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     if (command === 'doctor') return await runDoctor(engine, out, baseImageOverride || settings.baseImage);
     if (!['validate', 'run', 'batch', 'chat', 'session'].includes(command)) throw new UsageError(`unknown command '${command}'`);
     if (command === 'run' && rest[0] === 'show-metrics') return await runShowMetrics(out, rest[1]);
+    if (command !== 'session' && rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}': ${command} takes one flow`);
     if (command === 'batch' && values.engines !== undefined && values.on !== undefined)
       throw new UsageError('--engines and --on do not combine: sessions on named engines, or workers on an orchestrator');
     if (command === 'batch' && values.engines !== undefined) {

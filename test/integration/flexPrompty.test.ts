@@ -251,8 +251,10 @@ user:
     );
     assert.deepStrictEqual(stub.requests[stub.requests.length - 1].body.response_format, { type: 'json_object' });
     const all = await runCli(['run', path.join(dir, 'all.prompty'), '--json'], { PROMPTY_TEST_KEY: SECRET });
-    const whole = json<{ outputs: { choices: { message: { content: string } }[] } }>(all).outputs;
-    assert.strictEqual(whole.choices[0].message.content, 'echo: What is a session?');
+    // prompt flow's Prompty returns the whole answer as an object, which its run records as the one output `output`
+    const whole = json<{ outputs: { output: { choices: { message: { content: string } }[] } } }>(all).outputs;
+    assert.deepStrictEqual(Object.keys(whole), ['output']);
+    assert.strictEqual(whole.output.choices[0].message.content, 'echo: What is a session?');
     const streamed = await runCli(['run', path.join(dir, 'stream.prompty'), '--json'], { PROMPTY_TEST_KEY: SECRET });
     assert.strictEqual(streamed.code, 0, streamed.stderr);
     assert.deepStrictEqual(json<{ outputs: unknown }>(streamed).outputs, { output: 'echo: What is a session?' });

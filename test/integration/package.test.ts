@@ -25,7 +25,10 @@ describe('the extension package', function () {
       'runtime/flowsession_runtime/__main__.py',
       'runtime/flowsession_runtime/keepalive.py',
       'runtime/image/setup_image.py',
+      'runtime/image/install_requirements.py',
       'runtime/shim/promptflow/__init__.py',
+      'runtime/shim/promptflow/tools/aoai.py',
+      'runtime/shim/dotenv/__init__.py',
       'README.md',
       'CHANGELOG.md',
     ]) {

@@ -12,11 +12,17 @@ export interface CliResult {
 const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 /** Runs the bundled CLI the way a user does, pointed at the test world. */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 600_000): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 600_000,
+  cwd?: string,
+): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, ...world().env, ...env },
+      ...(cwd ? { cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -4,10 +4,9 @@
  * else the file's name without .prompty). The session panel draws it as the graph of such a flow and opens its
  * source when it is clicked.
  */
-import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { analyzeFlexText } from './flexDocument';
-import { locateFlow } from './flowKind';
+import { definitionText, locateFlow } from './flowKind';
 import { isMapping } from './flowModel';
 import { analyzePromptyText } from './promptyDocument';
 
@@ -25,7 +24,7 @@ export interface EntryStep {
 export async function entryStepOf(flowPath: string): Promise<EntryStep | undefined> {
   const target = locateFlow(flowPath);
   if (target.kind === 'dag') return undefined;
-  const text = await fsp.readFile(path.join(target.dir, target.file), 'utf8');
+  const text = await definitionText(target);
   if (target.kind === 'flex') {
     const a = analyzeFlexText(text, target.file);
     const entry = a.value?.entry;

@@ -2,7 +2,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { FlowSessionError } from '../errors';
 import { analyzeFlexText } from './flexDocument';
-import { locateFlow } from './flowKind';
+import { definitionText, locateFlow } from './flowKind';
 import { isMapping, Mapping } from './flowModel';
 import { FlowProblem } from './problem';
 import { analyzePromptyText } from './promptyDocument';
@@ -19,7 +19,6 @@ export type FlowInputSpecs = Record<string, { type?: string; default?: unknown }
  */
 export async function flowInputsOf(flowPath: string): Promise<FlowInputSpecs> {
   const target = locateFlow(flowPath);
-  const file = path.join(target.dir, target.file);
   let problems: FlowProblem[];
   let inputs: unknown;
   let sample: unknown;
@@ -28,12 +27,12 @@ export async function flowInputsOf(flowPath: string): Promise<FlowInputSpecs> {
     problems = a.problems;
     inputs = isMapping(a.parsed.value) ? a.parsed.value.inputs : undefined;
   } else if (target.kind === 'flex') {
-    const a = analyzeFlexText(await fsp.readFile(file), target.file);
+    const a = analyzeFlexText(await definitionText(target), target.file);
     problems = a.problems;
     inputs = a.value?.inputs;
     sample = isMapping(a.value?.sample) ? a.value.sample.inputs : undefined;
   } else {
-    const a = analyzePromptyText(await fsp.readFile(file, 'utf8'), target.file);
+    const a = analyzePromptyText(await definitionText(target), target.file);
     problems = a.problems;
     inputs = a.config?.inputs;
     sample = a.config?.sample;
@@ -50,7 +49,7 @@ export async function flowInputsOf(flowPath: string): Promise<FlowInputSpecs> {
     const s: Mapping = isMapping(spec) ? spec : {};
     out[name] = { ...(typeof s.type === 'string' ? { type: s.type } : {}), ...('default' in s ? { default: s.default } : {}) };
   }
-  const samples = isMapping(sample) ? sample : await sampleFile(sample, path.dirname(file));
+  const samples = isMapping(sample) ? sample : await sampleFile(sample, path.dirname(path.join(target.dir, target.file)));
   for (const [name, v] of Object.entries(samples)) out[name] = { ...out[name], default: v };
   return out;
 }

@@ -22,6 +22,11 @@ export interface FlowTarget {
   kind: FlowKind;
   /** the flow file, relative to `dir` with forward slashes (flow.dag.yaml, flow.flex.yml, chat.prompty, sub/x.prompty) */
   file: string;
+  /**
+   * A flex entry given in place of a flow (`module:function`, as `pf flow test --flow programmer:write` takes it): the
+   * flow is `entry: <it>` alone, its folder the working folder that holds the module; `file` is the flex file name.
+   */
+  entry?: string;
 }
 
 type Exists = (p: string) => boolean;
@@ -81,7 +86,8 @@ export function kindsLabel(flows: { kind: FlowKind }[]): string {
   return parts.join(' + ');
 }
 
-const REMEDY = 'Give a flow folder (with flow.dag.yaml or flow.flex.yaml), a flow file, or a .prompty file.';
+const REMEDY =
+  'Give a flow folder (with flow.dag.yaml or flow.flex.yaml), a flow file, a .prompty file, or a flex entry module:function of the current folder.';
 
 /** A path as absolute, with the kind of flow file it is, or `file: undefined` for a folder; throws for anything else. */
 function statFlowPath(given: string): { abs: string; file?: FlowKind } {
@@ -101,11 +107,42 @@ function statFlowPath(given: string): { abs: string; file?: FlowKind } {
   return { abs };
 }
 
+const FLEX_ENTRY = /^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*):([A-Za-z_]\w*)$/;
+
+/** `module:function` (or `module:Class`) naming a module of the working folder, as a flex flow of that folder. */
+function entryTarget(given: string): FlowTarget | undefined {
+  const m = FLEX_ENTRY.exec(given);
+  if (!m || fs.existsSync(path.resolve(given))) return undefined;
+  const cwd = process.cwd();
+  const module = path.join(cwd, ...m[1].split('.'));
+  if (!isFile(`${module}.py`) && !isFile(path.join(module, '__init__.py')))
+    throw new FlowSessionError(
+      'bad-input',
+      `No flow ${given}: it is neither a path nor the entry of a module in ${cwd} (${m[1].replace(/\./g, '/')}.py).`,
+      REMEDY,
+    );
+  const dir = fs.realpathSync(cwd);
+  entryFolders.add(dir);
+  return { dir, kind: 'flex', file: FLEX_FILES[0], entry: given };
+}
+
+/** Folders an entry named in this process runs in: their session is a flow's session though they hold no flow file. */
+const entryFolders = new Set<string>();
+
+/** The text of a flow's definition: its file, or for an entry given in its place the flex definition it stands for. */
+export async function definitionText(target: FlowTarget): Promise<string> {
+  if (target.entry !== undefined) return `entry: ${target.entry}\n`;
+  return fs.promises.readFile(path.join(target.dir, target.file), 'utf8');
+}
+
 /**
  * The flow a path names: a flow folder (its DAG, else its flex definition, else its only .prompty), a flow file
- * (flow.dag.yaml, flow.flex.yaml, their .yml forms) or a .prompty file. Throws a bad-input FlowSessionError otherwise.
+ * (flow.dag.yaml, flow.flex.yaml, their .yml forms), a .prompty file, or a flex entry `module:function` of a module in
+ * the working folder. Throws a bad-input FlowSessionError otherwise.
  */
 export function locateFlow(given: string): FlowTarget {
+  const entry = entryTarget(given);
+  if (entry) return entry;
   const { abs, file } = statFlowPath(given);
   if (file) return { dir: fs.realpathSync(path.dirname(abs)), kind: file, file: path.basename(abs) };
   const dir = fs.realpathSync(abs);
@@ -127,9 +164,11 @@ export function locateFlow(given: string): FlowTarget {
  * it), or the folder of a flow file or a .prompty file. Throws a bad-input FlowSessionError otherwise.
  */
 export function sessionFolderOf(given: string): string {
+  const entry = entryTarget(given);
+  if (entry) return entry.dir;
   const { abs, file } = statFlowPath(given);
   if (file) return fs.realpathSync(path.dirname(abs));
-  if (!isFlowFolder(abs))
+  if (!isFlowFolder(abs) && !entryFolders.has(fs.realpathSync(abs)))
     throw new FlowSessionError('bad-input', `No flow in ${abs} (no flow.dag.yaml, flow.flex.yaml or .prompty file).`, REMEDY);
   return fs.realpathSync(abs);
 }

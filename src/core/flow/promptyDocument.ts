@@ -68,28 +68,30 @@ export interface PromptyAnalysis {
  * Positions are in the .prompty file itself.
  */
 export function analyzePromptyText(text: string, file: string): PromptyAnalysis {
-  const lines = text.split('\n');
-  const open = lines.length > 0 && /^-{3,}\s*$/.test(lines[0]);
-  const closeAt = open ? lines.findIndex((l, i) => i > 0 && /^-{3,}\s*$/.test(l)) : -1;
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  // blank lines may come before the front matter: prompt flow looks for the first `---` line, not at line 1
+  const openAt = lines.findIndex((l) => l.trim() !== '');
+  const open = openAt >= 0 && /^-{3,}\s*$/.test(lines[openAt]);
+  const closeAt = open ? lines.findIndex((l, i) => i > openAt && /^-{3,}\s*$/.test(l)) : -1;
   if (!open || closeAt < 0) {
     const problem: FlowProblem = {
       code: DEF,
       message:
         'Illegal formatting of prompty: it starts with YAML front matter between two --- lines (the model and its inputs), followed by the prompt template.',
       file,
-      line: 1,
+      line: openAt + 1 || 1,
       column: 1,
-      endLine: 1,
-      endColumn: Math.max(2, (lines[0] ?? '').length + 1),
+      endLine: openAt + 1 || 1,
+      endColumn: Math.max(2, (lines[Math.max(openAt, 0)] ?? '').length + 1),
       severity: 'error',
     };
     return { parsed: undefined, config: undefined, template: text, templateLine: 1, problems: [problem] };
   }
-  const front = lines.slice(1, closeAt).join('\n');
+  const front = lines.slice(openAt + 1, closeAt).join('\n');
   const template = lines.slice(closeAt + 1).join('\n');
   const templateLine = closeAt + 2;
   const parsed = parseFlowDocument(front, file);
-  const shift = (p: FlowProblem): FlowProblem => ({ ...p, line: p.line + 1, endLine: p.endLine + 1 });
+  const shift = (p: FlowProblem): FlowProblem => ({ ...p, line: p.line + openAt + 1, endLine: p.endLine + openAt + 1 });
   const templateProblems = checkRoles(template, templateLine, file);
   if (parsed.problems.length > 0)
     return { parsed, config: undefined, template, templateLine, problems: [...parsed.problems.map(shift), ...templateProblems] };

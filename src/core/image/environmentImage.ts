@@ -49,7 +49,13 @@ export async function ensureEnvironmentImage(
   if (existing && existing.labels[IMAGE_LABELS.env] === envHash) return { ref, id: existing.id, envHash, built: false };
 
   const reqPath = '/tmp/flowsession-requirements.txt';
-  const pipInstall = pipInstallArgv(options.pip, ['-r', reqPath]);
+  // the helper runs pip with `-r <file>`, again without prompt flow's own packages when the index lacks them
+  const pipInstall = [
+    IMAGE_PATHS.python,
+    `${IMAGE_PATHS.runtime}/image/install_requirements.py`,
+    reqPath,
+    ...pipInstallArgv(options.pip, []),
+  ];
   options.onProgress?.({ phase: 'installing', message: 'Installing requirements' });
   const id = await buildFromRecipe(
     engine,

@@ -1,12 +1,11 @@
 import { promises as fsp } from 'fs';
-import * as path from 'path';
 import { listFlowFiles } from '../fs/flowArchive';
 import type { PromptyDoc } from '../runtime/protocol';
 import { readFlowEnvironment } from '../flow/environment';
 import { fsProbe } from '../flow/sources';
 import { analyzeFlexText } from '../flow/flexDocument';
 import { flowToJson } from '../flow/flowInfo';
-import { FlowTarget, kindOfFileName } from '../flow/flowKind';
+import { definitionText, FlowTarget, kindOfFileName } from '../flow/flowKind';
 import { isMapping } from '../flow/flowModel';
 import { FlowProblem } from '../flow/problem';
 import { analyzePromptyText, envNamesOf } from '../flow/promptyDocument';
@@ -52,12 +51,11 @@ export async function readFlowPayload(
     problems = analysis.problems;
     flow = flowToJson(analysis.parsed) as Record<string, unknown> | undefined;
   } else if (target.kind === 'flex') {
-    const analysis = analyzeFlexText(await fsp.readFile(path.join(target.dir, target.file)), target.file, fsProbe(target.dir));
+    const analysis = analyzeFlexText(await definitionText(target), target.file, fsProbe(target.dir));
     problems = analysis.problems;
     flow = analysis.value;
   } else {
-    const text = await fsp.readFile(path.join(target.dir, target.file), 'utf8');
-    problems = analyzePromptyText(text, target.file).problems;
+    problems = analyzePromptyText(await definitionText(target), target.file).problems;
     flow = {};
   }
   const prompty = await readPromptyDocs(target.dir);

@@ -108,10 +108,18 @@ const RUNTIME_DEFAULT_TIMEOUT_S = 600;
 const ANSWER_GRACE_MS = 10_000;
 const answerTimeoutMs = (timeoutSeconds?: number) => (timeoutSeconds || RUNTIME_DEFAULT_TIMEOUT_S) * 1000 + ANSWER_GRACE_MS;
 
-/** Static errors stop a run before it reaches the session, as prompt flow refuses to run such a flow. */
+/**
+ * Static errors stop a run before it reaches the session, as prompt flow refuses to run such a flow. The run's error
+ * is the first; the others follow in its message, one a line, since the first is often the consequence of another
+ * (a node source missing because its additional include was not copied).
+ */
 export function firstError(problems: FlowProblem[]): FlowRunError | undefined {
-  const p = problems.find((x) => x.severity === 'error');
-  return p ? { code: p.code, message: `${p.message} (${p.file}:${p.line}:${p.column})` } : undefined;
+  const errors = problems.filter((x) => x.severity === 'error');
+  if (errors.length === 0) return undefined;
+  const where = (p: FlowProblem) => `(${p.file}:${p.line}:${p.column})`;
+  const [first, ...more] = errors;
+  const also = more.map((p) => `\n${p.code}: ${p.message} ${where(p)}`).join('');
+  return { code: first.code, message: `${first.message} ${where(first)}${also}` };
 }
 
 /** The request fields that say what kind of flow runs, with its .prompty files and the environment values they name. */

@@ -45,4 +45,22 @@ describe('what a batch on workers prints', () => {
     });
     assert.deepStrictEqual(text.split('\n').slice(0, 2), ['1 out of 6 runs failed', 'Cancelled: The batch was canceled.']);
   });
+
+  it('prints why a local batch whose flow did not load ran no line, under its summary', () => {
+    const text = batchResultText({
+      ...RECORD,
+      status: 'Failed',
+      total: 0,
+      completed: 0,
+      failed: 0,
+      summary: 'All 0 runs completed',
+      metrics: {},
+      error: { code: 'PythonLoadError', message: "Failed to load python module from file 'm.py': (ModuleNotFoundError) x" },
+    });
+    assert.deepStrictEqual(text.split('\n'), [
+      'All 0 runs completed',
+      "PythonLoadError: Failed to load python module from file 'm.py': (ModuleNotFoundError) x",
+      `output: ${RECORD.outputFile}`,
+    ]);
+  });
 });

@@ -117,4 +117,24 @@ describe('flowKind: what kind of flow a path is', () => {
     const penv = readFlowEnvironment(path.join(prompts, 'a.prompty'));
     assert.deepStrictEqual([penv.flowDir, penv.image, penv.requirements], [prompts, undefined, 'wheel-b\n']);
   });
+
+  it('takes a flex entry module:function of the current folder in place of a flow, as pf flow test --flow does', async () => {
+    const dir = make({ 'programmer.py': 'def write(text: str) -> str:\n    return text\n', 'pkg/__init__.py': '', 'pkg/mod.py': '' });
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      assert.deepStrictEqual(locateFlow('programmer:write'), { dir, kind: 'flex', file: 'flow.flex.yaml', entry: 'programmer:write' });
+      assert.strictEqual(locateFlow('pkg.mod:Flow').entry, 'pkg.mod:Flow');
+      // its session is the folder's, though the folder holds no flow file
+      assert.strictEqual(sessionFolderOf('programmer:write'), dir);
+      assert.strictEqual(resolveFlowDir(dir), dir);
+      assert.throws(
+        () => locateFlow('nomodule:write'),
+        (e: FlowSessionError) => /neither a path nor the entry of a module in .* \(nomodule\.py\)/.test(e.message),
+      );
+      assert.deepStrictEqual(await flowInputsOf('programmer:write'), {});
+    } finally {
+      process.chdir(cwd);
+    }
+  });
 });

@@ -41,6 +41,15 @@ user:
     assert.strictEqual((a.config?.model as { api: string }).api, 'chat');
   });
 
+  it('takes blank lines before the front matter, as prompt flow does (its eval-checklist example starts so)', () => {
+    const a = analyzePromptyText(`\n  \n${good}`, 'p.prompty');
+    assert.deepStrictEqual(a.problems, []);
+    assert.strictEqual(a.templateLine, 19);
+    assert.strictEqual(a.template.split('\n')[0], 'system:');
+    const b = analyzePromptyText(`\n${good.replace('  api: chat', '  api: chat\n  foo: 1')}`, 'p.prompty');
+    assert.deepStrictEqual(at(b.problems), ['warning UnknownField 6:3'], 'positions count the blank line');
+  });
+
   it('warns on unknown keys at the key, on the right line and column', () => {
     const a = analyzePromptyText(
       good.replace('name: Basic', 'name: Basic\nmodle: x').replace('    max_tokens', '    max_tokens: 1\n    tempreature: 0\n    ignored'),
