@@ -108,6 +108,11 @@ export function analyzePromptyText(text: string, file: string): PromptyAnalysis 
   };
 }
 
+// A warning, not an error: prompt flow loads such a prompty when the code that loads it supplies the configuration.
+const NO_CONFIGURATION =
+  "The prompty has no model.configuration: it runs only where code loads it with one (Prompty.load(source, model={'configuration': ...})). " +
+  'To run it alone, give the type (azure_openai or openai) and the deployment or model.';
+
 function checkFront(root: Mapping, sink: ProblemSink): void {
   for (const key of Object.keys(root)) if (!TOP_KEYS.has(key)) sink.warning(UNKNOWN, msg.unknownField(key, 'the prompty'), [key], 'key');
   for (const key of ['inputs', 'outputs', 'environment', 'environment_variables'])
@@ -116,7 +121,7 @@ function checkFront(root: Mapping, sink: ProblemSink): void {
     sink.error(DEF, "'sample' must be a mapping of input values, the path of a .json file or '${file:<path>.json}'.", ['sample']);
   const model = root.model;
   if (model == null) {
-    sink.error(DEF, "The prompty has no 'model': give at least model.configuration (its type and deployment or model).", []);
+    sink.warning(DEF, NO_CONFIGURATION, []);
     return;
   }
   if (!isMapping(model)) {
@@ -144,7 +149,7 @@ function checkFront(root: Mapping, sink: ProblemSink): void {
 function checkConfiguration(config: unknown, sink: ProblemSink): void {
   const at: YamlPath = ['model', 'configuration'];
   if (config == null) {
-    sink.error(DEF, "model has no 'configuration': give its type (azure_openai or openai) and the deployment or model.", ['model'], 'key');
+    sink.warning(DEF, NO_CONFIGURATION, ['model'], 'key');
     return;
   }
   if (!isMapping(config)) {

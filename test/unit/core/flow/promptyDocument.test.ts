@@ -72,6 +72,14 @@ user:
     assert.deepStrictEqual(at(both.problems), ['error FlowDefinitionError 9:14']);
   });
 
+  it('warns, without refusing, of a prompty whose configuration its loading code must give', () => {
+    const noModel = analyzePromptyText('---\nname: Bare\n---\nuser:\n{{question}}\n', 'p.prompty');
+    assert.deepStrictEqual(at(noModel.problems), ['warning FlowDefinitionError 2:1']);
+    assert.match(noModel.problems[0].message, /Prompty\.load\(source, model=/);
+    const noConfiguration = analyzePromptyText('---\nname: Bare\nmodel:\n  api: chat\n---\nuser:\n{{question}}\n', 'p.prompty');
+    assert.deepStrictEqual(at(noConfiguration.problems), ['warning FlowDefinitionError 3:1']);
+  });
+
   it('refuses a role line prompt flow does not accept, on its line in the file', () => {
     const a = analyzePromptyText(good.replace('user:\n{{question}}', '# human:\n{{question}}'), 'p.prompty');
     assert.deepStrictEqual(at(a.problems), ['error ChatAPIInvalidRole 19:3']);
