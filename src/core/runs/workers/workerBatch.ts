@@ -1,6 +1,4 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { FlowSessionError, errorMessage } from '../../errors';
 import { resolveFlowDir } from '../../flow/environment';
 import { Methods, type BatchResult, type FlowKindFields, type LineEndEvent } from '../../runtime/protocol';
