@@ -13,9 +13,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { readRunHistory, type RunHistoryEntry } from '../../../src/core/runs/runHistory';
 import type { FlowSessionApi } from '../../../src/extension';
-import { resolveEngineSpec } from '../../../src/core/docker/endpoint';
 import { SwarmServices } from '../../../src/core/docker/swarmServices';
-import { createCoreServices } from '../../../src/core/services';
 import { SLOW_FLOW } from '../../support/flows/fixtures';
 import { waitUntil } from '../../support/waiting';
 import { startSecondEngine } from '../../support/world/secondEngine';
@@ -292,19 +290,20 @@ describe('Run Batch… where to run it', function () {
   it('runs on several engines picked in the editor (this one and a second dockerd) as one run with the same results', async () => {
     // a second engine of the test's own: a dockerd with its own data root and socket, sessions on host networking
     const e2 = await startSecondEngine(world().runDir, testEngine(), (l) => console.log(`[engine2] ${l}`));
-    // the engines as the batch opens them: the local engine by its context name, the second by its address
-    const managers = ['default', e2.unixHost].map(
-      (spec) =>
-        createCoreServices({
-          endpoint: resolveEngineSpec(spec, { env: process.env }),
-          settings: a.ctx.settings.session,
-          baseImageOverride: a.ctx.settings.baseImageOverride,
-        }).manager,
-    );
+    const config = vscode.workspace.getConfiguration('flowsession');
+    /** the extension's own services, once they use the engine of `host` (undefined: the local engine) */
+    const servicesOn = async (host: string | undefined) => {
+      await config.update('dockerHost', host, vscode.ConfigurationTarget.Workspace);
+      return waitUntil(`the services on ${host ?? 'the local engine'}`, 60_000, async () => {
+        const services = await a.ctx.services();
+        return (host ? services.engine.endpoint.host === host : services.engine.endpoint.host !== e2.unixHost) ? services : undefined;
+      });
+    };
     try {
       // both sessions up before the batch, so both engines are ready for their first share at about the same time:
       // with the editor's 16 workers a share is at least 64 lines, and 100 lines of a second each make two shares
-      for (const m of managers) await m.up(flowDir);
+      await (await servicesOn(e2.unixHost)).manager.up(flowDir);
+      await (await servicesOn(undefined)).manager.up(flowDir);
       const lines = Array.from({ length: 100 }, (_v, x) => ({ x, delay: 1 }));
       const { seen: s, entry } = await runBatch(dataFile('hundred', lines), 'Several engines…', {
         engines: ['default'],
@@ -353,8 +352,8 @@ describe('Run Batch… where to run it', function () {
         100,
       );
     } finally {
-      await managers[1].remove(flowDir).catch(() => undefined);
-      for (const m of managers) m.dispose();
+      await servicesOn(undefined).catch(() => undefined);
+      // the session on the second engine carries the test world's label: it goes with the engine's clean-up
       await cleanUp(e2.engine, world().runId).catch((e) => console.log(`[engine2] clean-up failed: ${(e as Error).message}`));
       await e2.stop();
     }
