@@ -269,4 +269,31 @@ describe('batch workers: containers that dial the coordinator over TLS and take 
     assert.strictEqual(k8s.code, 1);
     assert.match(k8s.stderr, /registry/);
   });
+
+  it('refuses a flow folder too large for the workers before any image, container or service is made', async () => {
+    const flow = makeFlow(SLOW_FLOW(1));
+    const data = writeData(flow, 3);
+    // 50 MB a worker's welcome could never carry (sparse: nothing is written); the flow never reads it
+    fs.writeFileSync(`${flow}/weights.bin`, '');
+    fs.truncateSync(`${flow}/weights.bin`, 50 * 1024 * 1024);
+    const manager = testManager();
+    try {
+      // containers on this engine, and a swarm whose registry does not answer: neither gets as far as a push or a manager check
+      for (const where of [
+        ['--on', 'containers'],
+        ['--on', 'swarm', '--registry', '127.0.0.1:1'],
+      ]) {
+        const r = await runCli(['batch', flow, '--data', data, ...where, '--replicas', '2']);
+        assert.strictEqual(r.code, 1, r.stderr.slice(-2000));
+        assert.match(r.stderr, /too large to send to batch workers: 66\.\d MB encoded/);
+        assert.match(r.stderr, /Largest files: weights\.bin \(50\.0 MB\)/);
+        assert.match(r.stderr, /Move large files the flow does not read/);
+        assert.doesNotMatch(r.stderr, /pushing|Building|workers asked of/i);
+        // no session (so no environment image work) was made for the flow
+        assert.strictEqual((await manager.status(flow)).state, 'not-created');
+      }
+    } finally {
+      manager.dispose();
+    }
+  });
 });

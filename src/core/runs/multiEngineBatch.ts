@@ -107,6 +107,14 @@ export async function keepBatchRecord<T extends BatchRecord>(record: T): Promise
   return record;
 }
 
+/** The absolute path of a batch's data file, refused at once when it is not a file. */
+export function requireDataFile(dataFile: string): string {
+  const file = path.resolve(dataFile);
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile())
+    throw new FlowSessionError('bad-input', `Data file not found: ${file}`, 'Give a .jsonl file with one JSON object per line.');
+  return file;
+}
+
 /** The non-blank lines of a .jsonl file, as the runtime counts them (index = line_number). */
 export function dataLines(file: string): string[] {
   return fs
@@ -143,10 +151,7 @@ export async function runMultiEngineBatch(
   if (engines.length === 0)
     throw new FlowSessionError('bad-input', 'A batch across engines needs at least one engine.', 'Name the engines with --engines a,b.');
   const started = Date.now();
-  const dataFile = path.resolve(options.dataFile);
-  if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile()) {
-    throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
-  }
+  const dataFile = requireDataFile(options.dataFile);
   // a flow folder, a flow file or a .prompty: each engine's session is the session of the flow's folder
   const dir = resolveFlowDir(flowDir);
   const runId = options.runId ?? newRunId(dir, 'batch');

@@ -1,10 +1,11 @@
 /**
  * Mode A (extension host): "Run Batch…" asks where to run the batch and gives the same results wherever it ran.
- * The command runs for real with its pickers answered by the test: the data file, the target (this session, or
- * worker containers on the local engine: the workers of a swarm service or a Kubernetes Job, dialing this window
- * over TLS, without a swarm), the replicas. Both batches leave a run history entry, prompt flow's output, metrics and
- * "N out of M runs failed"; cancelling a batch on workers removes its containers. Worker containers carry the test
- * world's label (FLOWSESSION_EXTRA_LABELS) and the batch's label; the test removes what it made.
+ * The command runs for real with its pickers answered by the test: the data file, the target (this session, several
+ * engines: the local one and a second dockerd of the test's own, worker containers on the local engine: the workers
+ * of a swarm service or a Kubernetes Job, dialing this window over TLS, without a swarm, or a one-node swarm), the
+ * replicas. Every batch leaves a run history entry, prompt flow's output, metrics and "N out of M runs failed";
+ * cancelling a batch on workers removes its containers. Worker containers carry the test world's label
+ * (FLOWSESSION_EXTRA_LABELS) and the batch's label; the test removes what it made.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -15,8 +16,9 @@ import type { FlowSessionApi } from '../../../src/extension';
 import { SwarmServices } from '../../../src/core/docker/swarmServices';
 import { SLOW_FLOW } from '../../support/flows/fixtures';
 import { waitUntil } from '../../support/waiting';
+import { startSecondEngine } from '../../support/world/secondEngine';
 import { startSwarm } from '../../support/world/swarm';
-import { testEngine, world } from '../../support/world/world';
+import { cleanUp, testEngine, world } from '../../support/world/world';
 
 const EXTENSION_ID = 'flowsession.flowsession';
 
@@ -54,6 +56,8 @@ interface Item extends vscode.QuickPickItem {
 /** What the user saw of one "Run Batch…": the targets offered, the boxes asked, progress and the final notification. */
 interface Seen {
   targets: string[];
+  /** the Docker contexts offered by "Several engines…" */
+  engines?: string[];
   boxes: string[];
   progress: string[];
   message?: string;
@@ -67,7 +71,11 @@ describe('Run Batch… where to run it', function () {
   const replaced = ['showOpenDialog', 'showQuickPick', 'showInputBox', 'showInformationMessage', 'showWarningMessage', 'withProgress'];
   const original = Object.fromEntries(replaced.map((k) => [k, win[k]]));
   /** the answers of the next Run Batch… */
-  let answers: { data: string; target: string; replicas: string; coordinatorHost?: string } = { data: '', target: '', replicas: '2' };
+  let answers: { data: string; target: string; replicas: string; coordinatorHost?: string; engines?: string[]; moreEngines?: string } = {
+    data: '',
+    target: '',
+    replicas: '2',
+  };
   let seen: Seen;
   /** cancels the batch under way, as the notification's Cancel button does */
   const progressOf = { cancel: undefined as (() => void) | undefined };
@@ -79,9 +87,13 @@ describe('Run Batch… where to run it', function () {
   };
 
   /** Runs "Run Batch…" with the given answers; resolves with what it showed and the history entry it added. */
-  const runBatch = async (data: string, target: string, coordinatorHost?: string): Promise<{ seen: Seen; entry: RunHistoryEntry }> => {
+  const runBatch = async (
+    data: string,
+    target: string,
+    more: Pick<typeof answers, 'coordinatorHost' | 'engines' | 'moreEngines'> = {},
+  ): Promise<{ seen: Seen; entry: RunHistoryEntry }> => {
     const before = new Set((await readRunHistory(flowDir)).map((r) => r.runId));
-    answers = { data, target, replicas: '2', coordinatorHost };
+    answers = { data, target, replicas: '2', ...more };
     seen = { targets: [], boxes: [], progress: [] };
     await vscode.commands.executeCommand('flowsession.runBatch', flowDir);
     const added = (await readRunHistory(flowDir)).filter((r) => !before.has(r.runId));
@@ -129,6 +141,11 @@ describe('Run Batch… where to run it', function () {
     win.showOpenDialog = async () => [vscode.Uri.file(answers.data)];
     win.showQuickPick = async (items: readonly Item[] | Thenable<readonly Item[]>, o?: vscode.QuickPickOptions) => {
       const list = await items;
+      if (o?.title === 'Run the batch on which engines? (Docker contexts)') {
+        assert.ok(o.canPickMany, 'the engines are picked several at once');
+        seen.engines = list.map((i) => i.label);
+        return list.filter((i) => answers.engines?.includes(i.label));
+      }
       assert.strictEqual(o?.title, 'Run the batch where?', `an unexpected pick list: ${o?.title}`);
       seen.targets = list.map((i) => i.label);
       return list.find((i) => i.label === answers.target);
@@ -140,7 +157,9 @@ describe('Run Batch… where to run it', function () {
         ? answers.replicas
         : /reach this machine at/.test(title)
           ? (answers.coordinatorHost ?? o.value)
-          : o.value;
+          : /^More engines by address/.test(title)
+            ? (answers.moreEngines ?? '')
+            : o.value;
       assert.strictEqual(await o.validateInput?.(answer ?? ''), undefined, `${o.title}: ${answer}`);
       return answer;
     };
@@ -178,7 +197,7 @@ describe('Run Batch… where to run it', function () {
     for (const c of await ourWorkers().catch(() => [])) await engine.removeContainer(c.id).catch(() => undefined);
     await manager.remove(flowDir).catch(() => undefined);
     // the other suites look for flows in the same workspace: leave it as it was
-    for (const f of [flowDir, ...['six', 'slow'].map((n) => path.join(path.dirname(flowDir), `${n}.jsonl`))])
+    for (const f of [flowDir, ...['six', 'slow', 'hundred'].map((n) => path.join(path.dirname(flowDir), `${n}.jsonl`))])
       fs.rmSync(f, { recursive: true, force: true });
   });
 
@@ -249,7 +268,7 @@ describe('Run Batch… where to run it', function () {
       await waitUntil('the services on the swarm manager', 60_000, async () =>
         (await a.ctx.services()).engine.endpoint.host === swarm.manager.host ? true : undefined,
       );
-      const { seen: s, entry } = await runBatch(dataFile('six', SIX), 'Docker Swarm…', swarm.hostAddress);
+      const { seen: s, entry } = await runBatch(dataFile('six', SIX), 'Docker Swarm…', { coordinatorHost: swarm.hostAddress });
       assert.deepStrictEqual(s.boxes, ['Workers (swarm service replicas)', 'The address the swarm nodes reach this machine at']);
       assert.strictEqual(s.message, 'Batch run of batch-targets on swarm: 1 out of 6 runs failed.');
       assert.ok(
@@ -265,6 +284,78 @@ describe('Run Batch… where to run it', function () {
       await (await a.ctx.services()).manager.remove(flowDir).catch(() => undefined);
       await config.update('dockerHost', undefined, vscode.ConfigurationTarget.Workspace);
       await swarm.stop();
+    }
+  });
+
+  it('runs on several engines picked in the editor (this one and a second dockerd) as one run with the same results', async () => {
+    // a second engine of the test's own: a dockerd with its own data root and socket, sessions on host networking
+    const e2 = await startSecondEngine(world().runDir, testEngine(), (l) => console.log(`[engine2] ${l}`));
+    const config = vscode.workspace.getConfiguration('flowsession');
+    /** the extension's own services, once they use the engine of `host` (undefined: the local engine) */
+    const servicesOn = async (host: string | undefined) => {
+      await config.update('dockerHost', host, vscode.ConfigurationTarget.Workspace);
+      return waitUntil(`the services on ${host ?? 'the local engine'}`, 60_000, async () => {
+        const services = await a.ctx.services();
+        return (host ? services.engine.endpoint.host === host : services.engine.endpoint.host !== e2.unixHost) ? services : undefined;
+      });
+    };
+    try {
+      // both sessions up before the batch, so both engines are ready for their first share at about the same time:
+      // with the editor's 16 workers a share is at least 64 lines, and 100 lines of a second each make two shares
+      await (await servicesOn(e2.unixHost)).manager.up(flowDir);
+      await (await servicesOn(undefined)).manager.up(flowDir);
+      const lines = Array.from({ length: 100 }, (_v, x) => ({ x, delay: 1 }));
+      const { seen: s, entry } = await runBatch(dataFile('hundred', lines), 'Several engines…', {
+        engines: ['default'],
+        moreEngines: e2.unixHost,
+      });
+      assert.ok(s.engines?.includes('default'), `the local engine is offered: ${s.engines?.join(', ')}`);
+      assert.deepStrictEqual(s.boxes, ['More engines by address (optional)']);
+      assert.strictEqual(entry.kind, 'batch');
+      assert.strictEqual(entry.status, 'Completed');
+      assert.strictEqual(s.message, 'Batch run of batch-targets on 2 engines: 1 out of 100 runs failed.');
+      assert.ok(
+        s.progress.some((m) => /lines done \(line \d+: (Completed|Failed) on default\)/.test(m)),
+        s.progress.join('\n'),
+      );
+      const r = results(entry);
+      // prompt flow's output.jsonl: every line once, in input order, the failed one with its error, whichever engine ran it
+      assert.deepStrictEqual(
+        r.output.map((l) => [l.line_number, l.y ?? (l.error as { code?: string } | undefined)?.code]),
+        lines.map(({ x }) => [x, x === 3 ? 'ToolExecutionError' : x * 2]),
+      );
+      const doubled = lines.filter(({ x }) => x !== 3).map(({ x }) => x * 2);
+      const sum = doubled.reduce((n, y) => n + y, 0);
+      // the aggregation once, over every completed line of both engines
+      assert.deepStrictEqual(r.metrics, { sum, count: 99 });
+      assert.deepStrictEqual(r.summary, {
+        status: 'Completed',
+        total: 100,
+        completed: 99,
+        failed: 1,
+        summary: '1 out of 100 runs failed',
+        aggregation: { status: 'Completed', outputs: { total: { sum, count: 99 } } },
+      });
+      const summary = JSON.parse(fs.readFileSync(path.join(entry.dir, 'summary.json'), 'utf8')) as {
+        engines: { name: string; lines: number }[];
+      };
+      assert.deepStrictEqual(
+        summary.engines.map((e) => e.name),
+        ['default', e2.unixHost],
+      );
+      assert.ok(
+        summary.engines.every((e) => e.lines > 0),
+        `both engines ran lines: ${JSON.stringify(summary.engines)}`,
+      );
+      assert.strictEqual(
+        summary.engines.reduce((n, e) => n + e.lines, 0),
+        100,
+      );
+    } finally {
+      await servicesOn(undefined).catch(() => undefined);
+      // the session on the second engine carries the test world's label: it goes with the engine's clean-up
+      await cleanUp(e2.engine, world().runId).catch((e) => console.log(`[engine2] clean-up failed: ${(e as Error).message}`));
+      await e2.stop();
     }
   });
 

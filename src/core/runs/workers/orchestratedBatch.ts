@@ -7,10 +7,12 @@ import { publishCustomImage, publishTarget } from '../../image/customImage';
 import { splitImageRef } from '../../imageRef';
 import type { SessionManager } from '../../session/sessionManager';
 import { newRunId } from '../runId';
+import { requireDataFile } from '../multiEngineBatch';
 import { runFolder } from '../runStore';
 import { ContainerWorkers } from './containerWorkers';
 import { KubernetesWorkers } from './kubernetesWorkers';
 import { SwarmWorkers } from './swarmWorkers';
+import { workerFlowFiles } from './welcomeFiles';
 import { runWorkerBatch, type WorkerBatchOptions, type WorkerBatchRecord, type WorkerLauncher } from './workerBatch';
 import * as path from 'path';
 
@@ -65,6 +67,8 @@ export async function runOrchestratedBatch(
       'Give --coordinator-host: the address the pods reach this machine at.',
     );
   const dir = resolveFlowDir(flowDir);
+  // before any image work, container or service: what the workers could never be sent is refused in a second
+  workerFlowFiles(dir, requireDataFile(options.dataFile));
   const runId = newRunId(dir, 'batch');
   let swarm: SwarmServices | undefined;
   if (options.on === 'swarm') {

@@ -1,13 +1,11 @@
 import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 import { FlowSessionError, errorMessage } from '../../errors';
 import { resolveFlowDir } from '../../flow/environment';
 import { Methods, type BatchResult, type FlowKindFields, type LineEndEvent } from '../../runtime/protocol';
 import type { SessionManager } from '../../session/sessionManager';
 import { aggregationLists } from '../aggregationLists';
 import type { EngineBatchOptions } from '../engineBatchScheduler';
-import { dataLines, flowForBatch, keepBatchRecord, notStarted, ranFields } from '../multiEngineBatch';
+import { dataLines, flowForBatch, keepBatchRecord, notStarted, ranFields, requireDataFile } from '../multiEngineBatch';
 import type { BatchRecord } from '../runService';
 import { BatchOutput, batchOutputFile, newRunId } from '../runStore';
 import { makeBatchCertificate } from './batchCertificate';
@@ -112,9 +110,7 @@ async function aggregateInSession(
  */
 export async function runWorkerBatch(flowDir: string, options: WorkerBatchOptions): Promise<WorkerBatchRecord> {
   const started = Date.now();
-  const dataFile = path.resolve(options.dataFile);
-  if (!fs.existsSync(dataFile) || !fs.statSync(dataFile).isFile())
-    throw new FlowSessionError('bad-input', `Data file not found: ${dataFile}`, 'Give a .jsonl file with one JSON object per line.');
+  const dataFile = requireDataFile(options.dataFile);
   if (!Number.isInteger(options.replicas) || options.replicas < 1)
     throw new FlowSessionError('bad-input', 'A batch on workers needs at least one replica.', 'Give --replicas N (N ≥ 1).');
   const dir = resolveFlowDir(flowDir);
@@ -132,7 +128,7 @@ export async function runWorkerBatch(flowDir: string, options: WorkerBatchOption
       'Run the batch from the CLI or the editor.',
     );
 
-  // before anything is made: a folder too large for the workers is refused here
+  // a folder too large for the workers is refused here (runOrchestratedBatch asked already, before any image work)
   const files = welcomeFiles(dir, dataFile);
   const certificate = makeBatchCertificate();
   const token = crypto.randomBytes(32).toString('base64url');

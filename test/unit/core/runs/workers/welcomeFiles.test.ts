@@ -35,7 +35,10 @@ describe('welcomeFiles: the flow folder as batch workers get it', () => {
       assert.throws(
         () => welcomeFiles(dir, data, 1024 * 1024 + 200 * 1024),
         (e: unknown) =>
-          e instanceof FlowSessionError && /too large to send to batch workers/.test(e.message) && /model\.bin/.test(e.detail ?? ''),
+          e instanceof FlowSessionError &&
+          /too large to send to batch workers/.test(e.message) &&
+          /Largest files: model\.bin \(0\.3 MB\)/.test(e.message) &&
+          /Move large files/.test(e.remedy),
       );
     } finally {
       fs.rmSync(data, { force: true });
