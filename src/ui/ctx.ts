@@ -160,12 +160,18 @@ export class Ctx implements vscode.Disposable {
         try {
           services = m.createServices(settings, (line) => this.log.debug(line));
         } catch (e) {
-          if (isFlowSessionError(e)) this.setState('unreachable', e);
-          this.current = undefined;
+          if (this.current === entry) {
+            if (isFlowSessionError(e)) this.setState('unreachable', e);
+            this.current = undefined;
+          }
           throw e;
         }
         entry.loaded = services;
+        // settings changed while these were being built: the views follow the newer services, not these
+        if (this.current !== entry) return services;
         this.sessionSubscription = services.manager.onDidChange((change) => {
+          // an engine the settings have moved away from says nothing about the current one
+          if (entry.generation !== this.generation) return;
           if (change.action === 'engine-disconnected')
             this.setState(
               'unreachable',

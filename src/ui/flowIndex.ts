@@ -13,6 +13,8 @@ const EXCLUDE = `{${[...NOT_FLOW_SOURCES].map((d) => `**/${d}/**`).join(',')}}`;
  */
 export class FlowIndex implements vscode.Disposable {
   private flows = new Set<string>();
+  /** folders the watcher reported while a workspace search was running */
+  private changedDuringSearch?: Set<string>;
   private loaded?: Promise<void>;
   private readonly emitter = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
@@ -35,12 +37,14 @@ export class FlowIndex implements vscode.Disposable {
   }
 
   private add(dir: string): void {
+    this.changedDuringSearch?.add(dir);
     if (this.flows.has(dir)) return;
     this.flows.add(dir);
     this.changed();
   }
 
   private remove(dir: string): void {
+    this.changedDuringSearch?.add(dir);
     if (this.flows.delete(dir)) this.changed();
   }
 
@@ -51,9 +55,18 @@ export class FlowIndex implements vscode.Disposable {
 
   /** Searches the workspace again. */
   refresh(): Promise<void> {
+    const changedDuringSearch = new Set<string>();
+    this.changedDuringSearch = changedDuringSearch;
     this.loaded = (async () => {
       const uris = await vscode.workspace.findFiles(FLOW_FILES_GLOB, EXCLUDE, 2000);
-      this.flows = new Set(uris.map((u) => path.dirname(u.fsPath)));
+      if (this.changedDuringSearch === changedDuringSearch) this.changedDuringSearch = undefined;
+      const found = new Set(uris.map((u) => path.dirname(u.fsPath)));
+      // a folder the watcher reported while the search ran is as the disk has it now, not as the search saw it
+      for (const dir of changedDuringSearch) {
+        if (isFlowFolder(dir)) found.add(dir);
+        else found.delete(dir);
+      }
+      this.flows = found;
       this.changed();
     })();
     return this.loaded;
