@@ -111,6 +111,8 @@ export class Ctx implements vscode.Disposable {
     );
     if (state === this.state) return;
     this.state = state;
+    // the views empty while the engine is unreachable: the log says why
+    if (state === 'unreachable') this.log.warn(`The Docker engine is unreachable: ${error?.message ?? 'no answer'}`);
     void vscode.commands.executeCommand('setContext', 'flowsession.engineState', state);
     this.engineEmitter.fire(state);
   }

@@ -74,6 +74,12 @@ export class FlowIndex implements vscode.Disposable {
 
   async list(): Promise<string[]> {
     await (this.loaded ?? this.refresh());
+    // the usual layouts are looked at again with a few stats: a watcher can miss files written into a folder it
+    // has only just begun to watch (a flow folder made and filled at once)
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      if (folder.uri.scheme !== 'file') continue;
+      for (const dir of shallowFlowDirs(folder.uri.fsPath)) if (!this.flows.has(dir)) this.flows.add(dir);
+    }
     return [...this.flows].sort((a, b) => a.localeCompare(b));
   }
 
