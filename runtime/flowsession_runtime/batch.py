@@ -9,6 +9,7 @@ gathered, one event about every FLUSH_SECONDS. A worker that crashes or exceeds 
 only its line and is replaced. FLOWSESSION_PROFILE=<folder> writes cProfile stats of the coordinator
 and each worker there.
 """
+import base64
 import itertools
 import json
 import os
@@ -17,9 +18,10 @@ import selectors
 import signal
 import struct
 import time
+import zlib
 
-from . import (capture, connections as conn_mod, filesync, forking, llm, metrics, prompty, run as run_mod, templates,
-               tracing)
+from . import (capture, connections as conn_mod, filesync, forking, llm, metrics, otlp_text, prompty, run as run_mod,
+               templates, tracing)
 from .column_mapping import check_mapping, load_base_run, map_inputs
 from .executor import jsonable_record
 from .wire import RuntimeFailure, dumps, to_jsonable
@@ -29,6 +31,8 @@ MAX_WORKERS = 64
 # most batch lines wait on a model or a service, not on the CPU: enough workers to keep those waits overlapped
 # (workers are forked only as lines need them, so a short batch starts no more than it has lines)
 DEFAULT_WORKERS = 16
+# spans of a batch's lines sent as text (traceText) when the request names no maxTraceSpans: past it, they are counted
+DEFAULT_MAX_SPANS = 50_000
 
 
 def _profiled(name, fn, *args):
@@ -101,7 +105,7 @@ def _grow_pipe(fd):
         pass  # a smaller pipe only makes a fast worker wait for the coordinator's next read
 
 
-def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, keep_agg):
+def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, keep_agg, spans_as_text):
     """Takes lines from the task pipe all workers share until it is empty and closed, so a free worker never waits for
     the coordinator to hand it the next line. It says which line it takes (`S`) and what came of the one before
     (`R`) in one write as it starts the next, or as it finds none waiting: if it dies on a line, the coordinator
@@ -123,24 +127,31 @@ def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, k
         idx, offset, length = TASK.unpack(task)
         _write_all(result_fd, out + b"S %d %r\n" % (idx, time.monotonic()))
         text = os.pread(data_fd, length, offset).decode("utf-8", "replace")
-        out = _result_frame(_run_one(executor, mapping, run_id, idx, text, base), keep_agg)
+        out = _result_frame(_run_one(executor, mapping, run_id, idx, text, base), keep_agg, spans_as_text)
 
 
-def _result_frame(res, keep_agg):
-    """`R <index> <failed 0|1> <bytes of aggregation values> <aggregation values><line>`: the line as the lineEnds event
-    carries it, which the coordinator passes on without parsing it again (most of its work on a large batch), and the
-    line's values for the aggregation nodes apart, which the coordinator keeps."""
+def _result_frame(res, keep_agg, spans_as_text=False):
+    """`R <index> <failed 0|1> <bytes of aggregation values> <bytes of spans> <spans> <input tokens> <output tokens>
+    <total tokens> <aggregation values><spans><line>`: the line as the lineEnds event carries it, which the coordinator
+    passes on without parsing it again (most of its work on a large batch); apart, the line's values for the aggregation
+    nodes, which the coordinator keeps, and (spans_as_text) its spans as OTLP/JSON text with their LLM tokens."""
     failed = 0 if res["status"] == "Completed" else 1
     agg = b""
     if res.get("agg") and not keep_agg:
         agg = dumps(res.pop("agg")).encode("utf-8")
     elif not keep_agg:
         res.pop("agg", None)
-    return b"R %d %d %d " % (res["index"], failed, len(agg)) + agg + dumps(res).encode("utf-8") + b"\n"
+    spans, count, tokens = b"", 0, (0, 0, 0)
+    if spans_as_text and res.get("trace"):
+        trace = res.pop("trace")
+        spans = ",".join([otlp_text.span_text(s) for s in trace]).encode("utf-8")
+        count, tokens = len(trace), otlp_text.tokens(trace)
+    return (b"R %d %d %d %d %d %d %d %d " % ((res["index"], failed, len(agg), len(spans), count) + tokens) + agg + spans
+            + dumps(res).encode("utf-8") + b"\n")
 
 
 class Worker:
-    def __init__(self, task_fd, data_fd, executor, mapping, run_id, base, keep_agg):
+    def __init__(self, task_fd, data_fd, executor, mapping, run_id, base, keep_agg, spans_as_text):
         r_r, r_w = os.pipe()
         _grow_pipe(r_w)
         pid = os.fork()
@@ -149,7 +160,8 @@ class Worker:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 forking._close_inherited({task_fd, r_w, data_fd})
-                _profiled("worker", _worker_main, task_fd, r_w, data_fd, executor, mapping, run_id, base, keep_agg)
+                _profiled("worker", _worker_main, task_fd, r_w, data_fd, executor, mapping, run_id, base, keep_agg,
+                          spans_as_text)
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else 1
             except BaseException:
@@ -206,6 +218,14 @@ class Batch:
         self.agg = {}  # node -> input -> [(index, value)]
         # a multi-engine batch gathers each line's aggregation values itself and aggregates once at the end
         self.keep_agg = bool(params.get("aggValues"))
+        # the lines' spans as OTLP/JSON text in traceChunk events, at most max_spans of them (the host writes the text
+        # to trace.json as it is), their LLM tokens summed here
+        self.spans_as_text = bool(params.get("traceText"))
+        ms = params.get("maxTraceSpans")
+        self.max_spans = int(ms) if isinstance(ms, int) and not isinstance(ms, bool) and ms >= 0 else DEFAULT_MAX_SPANS
+        self.spans_kept = self.spans_dropped = 0
+        self.spans_out = []  # span texts of ended lines not yet sent
+        self.tokens = [0, 0, 0]
         self.sel = selectors.DefaultSelector()
         self.workers = []
         self.unfinished = set()  # lines handed to the task pipe that have not ended
@@ -214,6 +234,7 @@ class Batch:
         self.out_bytes = 0
         self.out_since = None
         self.event_head = b'{"event":"lineEnds","runId":' + dumps(run_id).encode("utf-8") + b',"lines":['
+        self.chunk_head = b'{"event":"traceChunk","runId":' + dumps(run_id).encode("utf-8") + b',"deflated":'
 
     # -- ended lines ------------------------------------------------------------------------
     def ended(self, idx, failed, payload):
@@ -227,11 +248,26 @@ class Batch:
         if self.out_bytes >= FLUSH_BYTES:
             self.flush()
 
+    def ended_spans(self, spans, count, tokens):
+        for i, n in enumerate(tokens):
+            self.tokens[i] += n
+        if self.spans_kept + count > self.max_spans:
+            self.spans_dropped += count
+            return
+        self.spans_kept += count
+        self.spans_out.append(spans)
+        self.out_bytes += len(spans)
+
     def flush(self):
-        """The ended lines as one lineEnds event: one frame through the runtime and one message for the host."""
+        """The ended lines as one lineEnds event (one frame through the runtime and one message for the host) and their
+        spans as one traceChunk event: their OTLP/JSON texts joined, deflated (a tenth of the bytes for the runtime's
+        pipes, the engine's stream and the host's parse to carry) and in base64."""
+        if self.spans_out:
+            deflated = base64.b64encode(zlib.compress(b",".join(self.spans_out), 1))
+            self.channel.raw_event(self.chunk_head + b'"' + deflated + b'"}')
         if self.out:
             self.channel.raw_event(self.event_head + b",".join(self.out) + b"]}")
-        self.out, self.out_bytes, self.out_since = [], 0, None
+        self.out, self.out_bytes, self.out_since, self.spans_out = [], 0, None, []
 
     def fail_line(self, idx, code, message):
         self.ended(idx, 1, dumps({"index": idx, "status": "Failed", "durationMs": 0,
@@ -242,19 +278,22 @@ class Batch:
             _s, idx, started = frame.split(b" ")
             w.current = (int(idx), float(started))
             return
-        _r, idx, failed, agg_len, rest = frame.split(b" ", 4)
+        _r, idx, failed, agg_len, spans_len, count, t_in, t_out, t_all, rest = frame.split(b" ", 9)
         w.current = None
-        agg_len = int(agg_len)
+        agg_len, spans_len = int(agg_len), int(spans_len)
         if agg_len:
             idx_n = int(idx)
             for node, values in json.loads(rest[:agg_len]).items():
                 for k, v in values.items():
                     self.agg.setdefault(node, {}).setdefault(k, []).append((idx_n, v))
-        self.ended(int(idx), failed == b"1", rest[agg_len:])
+        if spans_len:
+            self.ended_spans(rest[agg_len:agg_len + spans_len], int(count), (int(t_in), int(t_out), int(t_all)))
+        self.ended(int(idx), failed == b"1", rest[agg_len + spans_len:])
 
     # -- workers ----------------------------------------------------------------------------
     def spawn(self, task_fd, data_fd):
-        w = Worker(task_fd, data_fd, self.executor, self.mapping, self.run_id, self.base, self.keep_agg)
+        w = Worker(task_fd, data_fd, self.executor, self.mapping, self.run_id, self.base, self.keep_agg,
+                   self.spans_as_text)
         self.workers.append(w)
         self.sel.register(w.result_fd, selectors.EVENT_READ, w)
         return w
@@ -459,6 +498,9 @@ def batch(params, flow_dir, channel):
         executor.image_base = os.path.dirname(path)
         _profiled("coordinator", runner.run, _lines(path, base), path)
         result.update(total=runner.total, failed=runner.failed, completed=runner.total - runner.failed)
+        if runner.spans_as_text:
+            result["lineTokens"] = dict(zip(("input", "output", "total"), runner.tokens))
+            result["droppedSpans"] = runner.spans_dropped
         agg = runner.aggregation()
         result["aggregation"] = agg
         if agg is not None and agg["status"] == "Failed":

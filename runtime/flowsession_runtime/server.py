@@ -6,6 +6,7 @@ on a lock held by a thread that does not exist there.
 import json
 import os
 import platform
+import select
 import selectors
 import signal
 import sys
@@ -76,7 +77,9 @@ class Server:
             try:
                 n = os.write(self.out_fd, view)
             except BlockingIOError:
-                time.sleep(0.001)
+                # the host reads slower than a batch sends: wait until it has read, not a fixed while (a batch's
+                # megabytes would wait out thousands of sleeps)
+                select.select([], [self.out_fd], [])
                 continue
             view = view[n:]
 
@@ -250,7 +253,7 @@ class Server:
     # -- children -------------------------------------------------------------------------
     def on_child_readable(self, job):
         try:
-            data = os.read(job.fd, 1 << 16)
+            data = os.read(job.fd, 1 << 20)
         except BlockingIOError:
             return
         if not data:

@@ -1,5 +1,7 @@
+import base64
 import json
 import os
+import zlib
 import unittest
 
 from tests.helpers import prompt_node, py_node
@@ -117,6 +119,55 @@ class TracingTest(StubTestCase):
             self.assertEqual(line["traceId"], root["traceId"])
             self.assertEqual(names["ask"]["parentSpanId"], line["spanId"])
             self.assertIn("chat gpt-4o", names)
+
+    def text_batch(self, run_id, lines, **params):
+        data = os.path.join(self.flow_dir, "lines-%s.jsonl" % run_id)
+        with open(data, "w") as f:
+            f.write("\n".join(json.dumps({"q": "l%d" % i}) for i in range(lines)) + "\n")
+        events = []
+        p = {"runId": run_id, "flow": self.flow(), "flowDir": self.flow_dir, "dataPath": data, "workers": 2,
+             "connections": self.conns(), "trace": True, "traceText": True}
+        p.update(params)
+        Stub.usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+        try:
+            r = self.rt.call("batch", p, events=events)["result"]
+        finally:
+            Stub.usage = None
+        chunks = [e for e in events if e.get("event") == "traceChunk"]
+        spans = json.loads("[" + ",".join(zlib.decompress(base64.b64decode(c["deflated"])).decode("utf-8")
+                                          for c in chunks) + "]")
+        return r, [e for e in events if e.get("event") == "lineEnd"], spans
+
+    def test_a_batch_sends_its_lines_spans_as_otlp_text_with_their_tokens(self):
+        r, lines, spans = self.text_batch("b-text", 3)
+        self.assertEqual(r["failed"], 0, r)
+        self.assertEqual(len(lines), 3)
+        self.assertTrue(all("trace" not in e for e in lines), "the spans travel apart from the lines")
+        root = [s for s in r["trace"] if s["name"] == "batch"][0]
+        by_id = {s["spanId"]: s for s in spans}
+        for i in range(3):
+            line = [s for s in spans if s["name"] == "line %d" % i][0]
+            self.assertEqual(line["parentSpanId"], root["spanId"])
+            self.assertEqual(line["traceId"], root["traceId"])
+            attrs = {a["key"]: a["value"] for a in line["attributes"]}
+            self.assertEqual(attrs["flowsession.line_number"], {"intValue": str(i)})
+            self.assertEqual(line["status"], {"code": 1})
+            ask = [s for s in spans if s["name"] == "ask" and s["parentSpanId"] == line["spanId"]][0]
+            llm = [s for s in spans if s["kind"] == 3 and s["parentSpanId"] == ask["spanId"]][0]
+            self.assertEqual(llm["name"], "chat gpt-4o")
+            self.assertIn(ask["parentSpanId"], by_id)
+            self.assertLess(int(llm["startTimeUnixNano"]), int(llm["endTimeUnixNano"]) + 1)
+        self.assertEqual(r["lineTokens"], {"input": 21, "output": 9, "total": 30})
+        self.assertEqual(r["droppedSpans"], 0)
+        self.assertNotIn(KEY, json.dumps(spans))
+
+    def test_a_batch_keeps_at_most_max_trace_spans_of_its_lines_and_counts_the_rest(self):
+        r, lines, spans = self.text_batch("b-cap", 4, maxTraceSpans=9)
+        self.assertEqual(len(lines), 4)
+        per_line = 4  # the line, shout, ask and its LLM call
+        self.assertEqual(len(spans), 2 * per_line, "whole lines only, up to the limit")
+        self.assertEqual(r["droppedSpans"], 2 * per_line)
+        self.assertEqual(r["lineTokens"]["total"], 40, "the tokens of every line, kept or not")
 
     def streamed_flow(self, conn, **extra):
         inputs = dict({"question": "${inputs.q}", "stream": "true"}, **extra)

@@ -69,6 +69,36 @@ export interface TraceResource {
   runtimeVersion?: string;
 }
 
+/** One span in OTLP/JSON's shape (runtime/flowsession_runtime/otlp_text.py writes the same as text). */
+function otlpSpan(s: TraceSpan): OtlpSpan {
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+    name: s.name,
+    kind: s.kind === 'llm' ? SPAN_KIND.client : SPAN_KIND.internal,
+    startTimeUnixNano: s.start,
+    endTimeUnixNano: s.end,
+    attributes: Object.entries(s.attributes).map(([key, value]) => ({ key, value: anyValue(value) })),
+    status: { code: STATUS_CODE[s.status] ?? 0, ...(s.statusMessage ? { message: s.statusMessage } : {}) },
+  };
+}
+
+/** The spans as OTLP/JSON span objects joined by commas, as they go between a document's head and tail. */
+export function otlpSpansText(spans: readonly TraceSpan[]): string {
+  return spans.map((s) => JSON.stringify(otlpSpan(s))).join(',');
+}
+
+/**
+ * toOtlp's document as text around its list of spans: head + span objects joined by commas + tail is the whole
+ * document, so spans that came as text are written without being parsed.
+ */
+export function otlpDocumentText(resource: TraceResource): { head: string; tail: string } {
+  const text = JSON.stringify(toOtlp([], resource));
+  const at = text.indexOf('"spans":[]') + '"spans":['.length;
+  return { head: text.slice(0, at), tail: text.slice(at) };
+}
+
 /** The spans as one OTLP/JSON document: a resource (service flowsession, the flow, the run) and one scope. */
 export function toOtlp(spans: readonly TraceSpan[], resource: TraceResource): OtlpTraces {
   const attributes: OtlpKeyValue[] = [
@@ -83,17 +113,7 @@ export function toOtlp(spans: readonly TraceSpan[], resource: TraceResource): Ot
         scopeSpans: [
           {
             scope: { name: 'flowsession', ...(resource.runtimeVersion ? { version: resource.runtimeVersion } : {}) },
-            spans: spans.map((s) => ({
-              traceId: s.traceId,
-              spanId: s.spanId,
-              ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-              name: s.name,
-              kind: s.kind === 'llm' ? SPAN_KIND.client : SPAN_KIND.internal,
-              startTimeUnixNano: s.start,
-              endTimeUnixNano: s.end,
-              attributes: Object.entries(s.attributes).map(([key, value]) => ({ key, value: anyValue(value) })),
-              status: { code: STATUS_CODE[s.status] ?? 0, ...(s.statusMessage ? { message: s.statusMessage } : {}) },
-            })),
+            spans: spans.map(otlpSpan),
           },
         ],
       },
@@ -168,6 +188,17 @@ export function redactSpans(spans: TraceSpan[], secrets: readonly string[]): Tra
       attributes[k] = typeof v === 'string' ? clean(v) : Array.isArray(v) ? v.map(clean) : v;
     return { ...s, name: clean(s.name), attributes, ...(s.statusMessage ? { statusMessage: clean(s.statusMessage) } : {}) };
   });
+}
+
+/**
+ * OTLP/JSON text with every secret replaced by ***: a secret as it is and as a JSON string carries it (quotes,
+ * backslashes and control characters escaped).
+ */
+export function redactText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets)
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) if (out.includes(form)) out = out.split(form).join('***');
+  return out;
 }
 
 /** `<endpoint>/v1/traces`, unless the setting names that path already (as OTEL_EXPORTER_OTLP_TRACES_ENDPOINT would). */

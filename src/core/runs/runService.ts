@@ -23,12 +23,13 @@ import {
 } from '../runtime/protocol';
 import type { TokenUsage } from '../../shared/trace';
 import { connectionSecrets, redactSpans } from './otlp';
-import { keepTrace, SpanCollector, type TracingOptions } from './traceKeeper';
+import { keepBatchTrace, keepTrace, MAX_BATCH_SPANS, type TracingOptions } from './traceKeeper';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
 import {
   BatchOutput,
+  batchTraceFile,
   batchOutputFile,
   latestNodeOutputs,
   newRunId,
@@ -388,12 +389,16 @@ export class RunService {
     const containerData = inFlow ? `${IMAGE_PATHS.flow}/${rel}` : await copyFileIn(`flowsession-data-${runId}.jsonl`, dataFile);
     const baseRunPath = options.baseRun ? await copyIn(`flowsession-base-${runId}.jsonl`, await baseRunLines(options.baseRun)) : undefined;
     const output = new BatchOutput(dir, runId);
-    const spans = new SpanCollector();
     const secrets = connectionSecrets(options.connections);
+    const traceFile = batchTraceFile(dir, runId, secrets);
     const onLine = (e: RuntimeEvent) => {
+      if (e.event === 'traceChunk') {
+        if (typeof e.deflated === 'string') traceFile.add(e.deflated);
+        return;
+      }
       if (e.event !== 'lineEnd') return;
-      const { trace, ...line } = e;
-      if (trace) spans.add(redactSpans(trace, secrets));
+      // the lines' spans come as traceChunks: one a line carried anyway is not kept
+      const { trace: _spans, ...line } = e;
       output.add(line);
       options.onLine?.(line);
     };
@@ -414,12 +419,14 @@ export class RunService {
             ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
             ...(options.variant ? { variant: options.variant } : {}),
             trace: options.trace !== false,
+            traceText: true,
+            maxTraceSpans: MAX_BATCH_SPANS,
           },
           { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
         ),
       );
     } catch (e) {
-      await output.abort();
+      await Promise.all([output.abort(), traceFile.abort()]);
       throw e;
     } finally {
       if (copied.length)
@@ -427,12 +434,12 @@ export class RunService {
           .exec(container, ['python3', '-c', 'import os, sys; [os.remove(f) for f in sys.argv[1:]]', ...copied])
           .catch(() => undefined);
     }
-    const { trace, ...summary } = result;
+    const { trace, lineTokens, droppedSpans, ...summary } = result;
     // the files are written side by side; only the summary waits, for the trace's token totals
     const [, traced, metricsFile] = await Promise.all([
       output.finish(),
       // the batch's root span first: a reader of trace.json meets the parent before its lines
-      keepTrace(dir, runId, [...redactSpans(trace ?? [], secrets), ...spans.spans], this.tracing, spans.dropped),
+      keepBatchTrace(traceFile, dir, runId, redactSpans(trace ?? [], secrets), { lineTokens, droppedSpans }, this.tracing),
       writeMetrics(dir, runId, result.metrics ?? {}),
     ]);
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });

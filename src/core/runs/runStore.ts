@@ -21,6 +21,7 @@ import { RUN_ID } from '../../shared/runId';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
 import { loadImages, storeImages } from './imageFiles';
 import { OrderedLineWriter } from './orderedLineWriter';
+import { BatchTraceFile } from './batchTraceFile';
 
 export { newRunId } from './runId';
 
@@ -159,12 +160,12 @@ export async function writeTrace(flowDir: string, runId: string, spans: readonly
 /** trace.json of the run in `runDir` holds spans larger than this only for huge batches: those are not read back */
 const MAX_TRACE_BYTES = 32 * 1024 * 1024;
 
-/** The spans of the run in `runDir` ([] when it has no trace.json or it cannot be read). */
-export async function readTrace(runDir: string): Promise<TraceSpan[]> {
+/** The spans of the run in `runDir` ([] when it has no trace.json, it is larger than `maxBytes` or it cannot be read). */
+export async function readTrace(runDir: string, maxBytes = MAX_TRACE_BYTES): Promise<TraceSpan[]> {
   try {
     const file = path.join(runDir, TRACE_FILE);
     const st = await fsp.lstat(file);
-    if (!st.isFile() || st.size > MAX_TRACE_BYTES) return [];
+    if (!st.isFile() || st.size > maxBytes) return [];
     return fromOtlp(JSON.parse(await fsp.readFile(file, 'utf8')) as unknown);
   } catch {
     return [];
@@ -176,6 +177,11 @@ export async function writeBatchSummary(flowDir: string, runId: string, summary:
   const file = path.join(runFolder(flowDir, runId), BATCH_FILES.summary);
   await writeJsonAtomic(file, summary);
   return file;
+}
+
+/** A batch's trace.json, written as its lines' spans come (see BatchTraceFile). */
+export function batchTraceFile(flowDir: string, runId: string, secrets: readonly string[]): BatchTraceFile {
+  return new BatchTraceFile(path.join(runFolder(flowDir, runId), TRACE_FILE), secrets);
 }
 
 /**

@@ -3,7 +3,7 @@
  * newline-delimited JSON over the runtime's stdin/stdout. Each method is declared once here, with its
  * params and result types; the Python side mirrors these names.
  */
-import type { TraceSpan } from '../../shared/trace';
+import type { TokenUsage, TraceSpan } from '../../shared/trace';
 
 export type { TraceSpan } from '../../shared/trace';
 
@@ -353,6 +353,12 @@ export interface BatchParams extends FlowKindFields {
   aggregationLists?: Record<string, Record<string, unknown[]>>;
   /** record spans: each lineEnd carries its line's, the result the batch's root span and the aggregation's; default off */
   trace?: boolean;
+  /**
+   * with trace: the lines' spans come as OTLP/JSON text in traceChunk events instead of with each lineEnd, at most
+   * maxTraceSpans of them (default 50,000; past it they are counted in droppedSpans), their LLM tokens in lineTokens
+   */
+  traceText?: boolean;
+  maxTraceSpans?: number;
 }
 
 export interface BatchResult {
@@ -377,6 +383,10 @@ export interface BatchResult {
   variants?: Record<string, string>;
   /** with BatchParams.trace: the batch's root span (the lines' parent) and the aggregation's spans */
   trace?: TraceSpan[];
+  /** with BatchParams.traceText: the tokens of the lines' LLM calls, all of them (kept spans or not) */
+  lineTokens?: TokenUsage;
+  /** with BatchParams.traceText: the lines' spans past maxTraceSpans, left out of the traceChunk events */
+  droppedSpans?: number;
 }
 
 // ---- cancel / shutdown ---------------------------------------------------------------------
@@ -455,6 +465,15 @@ export interface LineEndEvent extends RuntimeEventBase {
   trace?: TraceSpan[];
 }
 /**
+ * batch with BatchParams.traceText: the spans of the lines that ended since the last such event, sent beside their
+ * lineEnds. `deflated`: the spans as OTLP/JSON span objects joined by commas, zlib-deflated, in base64.
+ */
+export interface TraceChunkEvent extends RuntimeEventBase {
+  event: 'traceChunk';
+  runId: string;
+  deflated: string;
+}
+/**
  * batch, on the wire: the lines that ended since the last such event (sent about every 25 ms), in any order. The
  * client hands each on as a lineEnd event (see `lineEndsOf`), so one message carries many lines and is parsed once.
  */
@@ -485,7 +504,7 @@ export interface DebugListeningEvent extends RuntimeEventBase {
  */
 export type RunEvent = NodeStartEvent | NodeLogEvent | OutputStreamEvent | NodeEndEvent | DebugListeningEvent;
 /** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
-export type BatchEvent = LineEndEvent | RunEvent;
+export type BatchEvent = LineEndEvent | TraceChunkEvent | RunEvent;
 /** Every event the runtime sends, told apart by `event`. */
 export type RuntimeEvent = RunEvent | BatchEvent;
 
@@ -496,6 +515,7 @@ const EVENT_NAMES: Record<RuntimeEvent['event'], true> = {
   outputStream: true,
   nodeEnd: true,
   lineEnd: true,
+  traceChunk: true,
   debugListening: true,
 };
 

@@ -25,6 +25,7 @@ describe('RuntimeClient events', () => {
       if (e.event === 'nodeLog') seen.push(`${e.node}:${e.stream}:${e.text}`);
       else if (e.event === 'lineEnd') seen.push(`line ${e.index} ${e.status}`);
       else if (e.event === 'debugListening') seen.push(`debugger on ${e.port}`);
+      else if (e.event === 'traceChunk') seen.push(`spans ${e.deflated}`);
       else seen.push(`${e.event} ${e.node}`);
     });
     send(JSON.stringify({ event: 'nodeStart', runId: 'r', node: 'a' }));

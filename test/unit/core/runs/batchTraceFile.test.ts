@@ -1,0 +1,96 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { BatchTraceFile } from '../../../../src/core/runs/batchTraceFile';
+import { fromOtlp, otlpDocumentText, otlpSpansText, toOtlp } from '../../../../src/core/runs/otlp';
+import type { TraceSpan } from '../../../../src/shared/trace';
+
+const span = (id: string, parent: string | undefined, name: string, attributes: TraceSpan['attributes'] = {}): TraceSpan => ({
+  traceId: 'ab'.repeat(16),
+  spanId: id.repeat(8),
+  ...(parent ? { parentSpanId: parent.repeat(8) } : {}),
+  name,
+  kind: name.startsWith('chat') ? 'llm' : name.startsWith('line') ? 'flow' : 'node',
+  start: '1700000000000000000',
+  end: '1700000000100000000',
+  status: 'Ok',
+  attributes,
+});
+const ROOT = span('01', undefined, 'batch', { span_type: 'Flow' });
+const LINE_0 = [
+  span('02', '01', 'line 0', { 'flowsession.line_number': 0 }),
+  span('03', '02', 'ask', { 'flowsession.output': 'key sk-secret-9 sk-q"uote' }),
+];
+const LINE_1 = [
+  span('04', '01', 'line 1', { 'flowsession.line_number': 1 }),
+  span('05', '04', 'chat gpt-4o', { 'gen_ai.usage.input_tokens': 3 }),
+];
+/** a traceChunk as the runtime sends it */
+const chunk = (spans: TraceSpan[]) => zlib.deflateSync(Buffer.from(otlpSpansText(spans))).toString('base64');
+
+describe('a batch trace file', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fs-trace-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const resource = { flow: 'f', runId: 'r' };
+
+  it('is the OTLP document of the root span first and the lines as they came, with secrets masked', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9', 'sk-q"uote']);
+    trace.add(chunk(LINE_0));
+    trace.add(chunk(LINE_1));
+    const file = await trace.finish([ROOT], resource);
+    const text = fs.readFileSync(file!, 'utf8');
+    assert.ok(!text.includes('sk-secret-9') && !text.includes('sk-q'), text);
+    const spans = fromOtlp(JSON.parse(text));
+    assert.deepStrictEqual(
+      spans.map((s) => s.name),
+      ['batch', 'line 0', 'ask', 'line 1', 'chat gpt-4o'],
+    );
+    assert.strictEqual(spans[2].attributes['flowsession.output'], 'key *** ***');
+    assert.deepStrictEqual(spans[4], LINE_1[1], 'an LLM span round-trips');
+    assert.deepStrictEqual(fs.readdirSync(dir), ['trace.json'], 'no temporary file is left');
+  });
+
+  it('is toOtlp of the same spans, byte for byte, when nothing is secret', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    trace.add(chunk(LINE_0));
+    const file = await trace.finish([ROOT], resource);
+    assert.strictEqual(fs.readFileSync(file!, 'utf8'), `${JSON.stringify(toOtlp([ROOT, ...LINE_0], resource))}\n`);
+    const { head, tail } = otlpDocumentText(resource);
+    assert.strictEqual(head + tail, JSON.stringify(toOtlp([], resource)));
+  });
+
+  it('leaves out what cannot be read: not base64 of deflated span objects, a deflate bomb', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    trace.add('%%% not base64');
+    trace.add(zlib.deflateSync(Buffer.from('not spans')).toString('base64'));
+    trace.add(zlib.deflateSync(Buffer.alloc(64 * 1024 * 1024, '{')).toString('base64'));
+    trace.add(chunk(LINE_1));
+    const file = await trace.finish([ROOT], resource);
+    assert.strictEqual(trace.unreadable, 3);
+    assert.deepStrictEqual(
+      fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
+      ['batch', 'line 1', 'chat gpt-4o'],
+    );
+  });
+
+  it('writes nothing without spans, and nothing after an abort', async () => {
+    assert.strictEqual(await new BatchTraceFile(path.join(dir, 'trace.json'), []).finish([], resource), undefined);
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    trace.add(chunk(LINE_0));
+    await trace.abort();
+    assert.deepStrictEqual(fs.readdirSync(dir), []);
+  });
+
+  it('keeps the lines only when there is no root span', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    trace.add(chunk(LINE_0));
+    const file = await trace.finish([], resource);
+    assert.deepStrictEqual(
+      fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
+      ['line 0', 'ask'],
+    );
+  });
+});
