@@ -144,7 +144,8 @@ def _result_frame(res, keep_agg, spans_as_text=False):
     spans, count, tokens = b"", 0, (0, 0, 0)
     if spans_as_text and res.get("trace"):
         trace = res.pop("trace")
-        spans = ",".join([otlp_text.span_text(s) for s in trace]).encode("utf-8")
+        # (a lone surrogate a tool put in a value becomes "?": the host takes only well-formed text)
+        spans = ",".join([otlp_text.span_text(s) for s in trace]).encode("utf-8", "replace")
         count, tokens = len(trace), otlp_text.tokens(trace)
     return (b"R %d %d %d %d %d %d %d %d " % ((res["index"], failed, len(agg), len(spans), count) + tokens) + agg + spans
             + dumps(res).encode("utf-8") + b"\n")

@@ -69,7 +69,8 @@ const THREE_STEP_FLOW: Record<string, string> = {
   'b.py': STEP('b', 'x * 2'),
   'c.py': STEP('c', 'x - 3'),
 };
-/** the three functions over the lines in one Python process with a pool of the same number of workers */
+/** the three functions over the lines in one Python process with a pool of the same number of workers; prints the
+ * milliseconds of the map alone */
 const POOL_LOOP = `
 import json, sys, time
 from multiprocessing import Pool
@@ -89,8 +90,9 @@ if __name__ == "__main__":
 
 /**
  * A large batch: 10,000 lines of a 3-node python flow with no wait, against the same three functions mapped over the
- * lines by a pool of as many workers in one Python process in the session; the note says how often progress came and
- * how much the extension-side heap grew.
+ * lines by a pool of as many workers in one Python process in the session. Both are timed as their caller sees them:
+ * from asking the session (the batch request; the exec of that process) to having the answer. The note also gives
+ * the pool's map alone, timed inside the process, how often progress came and how much the extension-side heap grew.
  */
 export async function benchLargeBatch(): Promise<Metric> {
   const { manager, runs } = testServices(BENCH_SETTINGS);
@@ -100,9 +102,18 @@ export async function benchLargeBatch(): Promise<Metric> {
     fs.writeFileSync(data, Array.from({ length: LARGE_LINES }, (_, i) => JSON.stringify({ x: i })).join('\n') + '\n');
     const status = await manager.up(flow);
     await runs.batch(flow, { dataFile: data, workers: LARGE_WORKERS });
-    const loop = await manager.engine.exec(status.container!, ['python3', '-c', POOL_LOOP]);
-    const loopMs = Number(loop.stdout.trim());
-    if (!Number.isFinite(loopMs)) throw new Error(`the pool loop failed: ${loop.stderr}`);
+    // the better of three, as a warm batch is measured against a warm process
+    let processMs = Infinity;
+    let mapMs = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const loop = await manager.engine.exec(status.container!, ['python3', '-c', POOL_LOOP]);
+      const took = performance.now() - started;
+      const inside = Number(loop.stdout.trim());
+      if (!Number.isFinite(inside)) throw new Error(`the pool loop failed: ${loop.stderr}`);
+      processMs = Math.min(processMs, took);
+      mapMs = Math.min(mapMs, inside);
+    }
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     let lastLine = 0;
@@ -126,10 +137,10 @@ export async function benchLargeBatch(): Promise<Metric> {
     return {
       name: 'batch_10000_lines_3_nodes',
       value_ms: ms,
-      baseline_ms: loopMs,
-      ratio: ms / loopMs,
+      baseline_ms: processMs,
+      ratio: ms / processMs,
       goal: '<= 2',
-      note: `${LARGE_WORKERS} workers; baseline: multiprocessing.Pool(${LARGE_WORKERS}).map of the three functions in the session; longest gap between line reports ${longestGap.toFixed(0)} ms; heap growth ${heapGrowth.toFixed(1)} MB`,
+      note: `${LARGE_WORKERS} workers, traced; baseline: one Python process in the session whose multiprocessing.Pool(${LARGE_WORKERS}) maps the three functions, exec to answer (its map alone ${mapMs.toFixed(0)} ms: ${(ms / mapMs).toFixed(1)}×); longest gap between line reports ${longestGap.toFixed(0)} ms; heap growth ${heapGrowth.toFixed(1)} MB`,
     };
   } finally {
     await manager.remove(flow).catch(() => undefined);

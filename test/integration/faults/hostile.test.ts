@@ -28,7 +28,10 @@ import { parseWebviewMessage } from '../../../src/shared/protocol';
 import * as tls from 'tls';
 import { makeBatchCertificate } from '../../../src/core/runs/workers/batchCertificate';
 import { WorkerCoordinator } from '../../../src/core/runs/workers/workerCoordinator';
-import { BatchOutput } from '../../../src/core/runs/runStore';
+import { BatchOutput, readTrace } from '../../../src/core/runs/runStore';
+import { BatchTraceFile } from '../../../src/core/runs/batchTraceFile';
+import { otlpSpansText } from '../../../src/core/runs/otlp';
+import * as zlib from 'zlib';
 import { runCli } from '../../support/cli';
 import { startOtlpReceiver } from '../../support/otlpReceiver';
 import { assertClear, guardFlow, guardedFlowJar, hostile } from '../../support/faults/tally';
@@ -730,6 +733,49 @@ return json.dumps(r)`),
         m.dispose();
         await collector.close();
       }
+    });
+  });
+
+  it("a batch's trace pieces from the session that are garbage, a deflate bomb or try to close the span list are left out or contained", async () => {
+    await hostile('batch trace pieces', async () => {
+      const dir = jar.make(HELLO_FLOW);
+      const file = path.join(dir, '.promptflow', 'runs', 'hostile_trace', 'trace.json');
+      const trace = new BatchTraceFile(file, ['hostile-secret']);
+      const piece = (text: string | Buffer) => zlib.deflateSync(typeof text === 'string' ? Buffer.from(text) : text).toString('base64');
+      // 128 MB of text in 128 KB of base64: inflating it whole would cost the extension that much
+      const bomb = piece(Buffer.alloc(128 * 1024 * 1024, '{'));
+      const rssBefore = process.memoryUsage().rss;
+      trace.add('%%% not base64 %%%');
+      trace.add(piece('["an array", "not span objects"]'));
+      trace.add(bomb);
+      trace.add(
+        piece(
+          otlpSpansText([
+            {
+              traceId: 'ab'.repeat(16),
+              spanId: 'cd'.repeat(8),
+              name: 'hostile-secret',
+              kind: 'node',
+              start: '1',
+              end: '2',
+              status: 'Ok',
+              attributes: {},
+            },
+          ]),
+        ),
+      );
+      trace.add(piece('{}]}]},"extra":{"x":[{}'));
+      assert.strictEqual(trace.unreadable, 4, 'garbage, the bomb and the piece closing the list are left out');
+      assert.ok(process.memoryUsage().rss - rssBefore < 64 * 1024 * 1024, 'the bomb was not inflated whole');
+      await trace.finish([], { flow: 'f', runId: 'hostile_trace' });
+      const text = fs.readFileSync(file, 'utf8');
+      assert.ok(!text.includes('hostile-secret'), 'a secret in a piece is masked');
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), ['trace.json'], 'only trace.json, no temporary file');
+      assert.deepStrictEqual(
+        (await readTrace(path.dirname(file))).map((s) => s.name),
+        ['***'],
+        'trace.json stays a document readers read',
+      );
     });
   });
 

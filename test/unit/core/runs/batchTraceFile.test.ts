@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { BatchTraceFile } from '../../../../src/core/runs/batchTraceFile';
-import { fromOtlp, otlpDocumentText, otlpSpansText, toOtlp } from '../../../../src/core/runs/otlp';
+import { fromOtlp, isOtlpSpanList, otlpDocumentText, otlpSpansText, toOtlp } from '../../../../src/core/runs/otlp';
 import type { TraceSpan } from '../../../../src/shared/trace';
 
 const span = (id: string, parent: string | undefined, name: string, attributes: TraceSpan['attributes'] = {}): TraceSpan => ({
@@ -92,5 +92,46 @@ describe('a batch trace file', () => {
       fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
       ['line 0', 'ask'],
     );
+  });
+});
+
+describe('the shape of OTLP span text from a session', () => {
+  const odd: TraceSpan = {
+    ...span('0a', '0b', 'tricky "name" \\ é \n\t\u0001 \u2028'),
+    status: 'Error',
+    statusMessage: 'bad ] } , "quote"',
+    attributes: { s: ']}]}', i: -3, d: 0.25, e: 1e-7, t: true, f: false, list: ['a', '"b"'], empty: [], nan: NaN },
+  };
+
+  it('takes what otlpSpansText (and the runtime, which writes the same) makes of any span', () => {
+    assert.ok(isOtlpSpanList(otlpSpansText([odd])));
+    assert.ok(isOtlpSpanList(otlpSpansText([...LINE_0, ...LINE_1, odd, ROOT])));
+  });
+
+  it('refuses anything else: a list closed early, keys added or missing, raw control characters, upper-case ids', () => {
+    const one = otlpSpansText([LINE_0[0]]);
+    for (const bad of [
+      '',
+      `${one},`,
+      `${one}]}]},"extra":{"x":[{}`,
+      `[${one}]`,
+      one.replace('"kind":1', '"kind":2'),
+      one.replace('"status":{"code":1}', '"status":{"code":1},"x":1'),
+      one.replace(',"name":"line 0"', ''),
+      one.replace('line 0', 'line\n0'.replace('\\n', '\n')),
+      one.replace('ab'.repeat(16), 'AB'.repeat(16)),
+      one.replace('{"intValue":"0"}', '{"intValue":0}'),
+    ])
+      assert.ok(!isOtlpSpanList(bad), bad);
+  });
+
+  it('matches a large text in one pass, also when it goes wrong only at its end', () => {
+    const many = otlpSpansText(Array.from({ length: 20_000 }, () => odd));
+    const t = Date.now();
+    assert.ok(isOtlpSpanList(many));
+    assert.ok(!isOtlpSpanList(`${many},{"traceId":"ab"`));
+    assert.ok(!isOtlpSpanList(`${many.slice(0, -2)}`));
+    // a sanity bound far above a linear match (milliseconds), far below a backtracking one (minutes)
+    assert.ok(Date.now() - t < 10_000, `${Date.now() - t} ms`);
   });
 });
