@@ -46,7 +46,14 @@ class LineTracing:
             return None
         attrs = {"flowsession.node.name": name}
         attrs.update(attributes)
-        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attrs)
+        return self.start_step(name, attrs)
+
+    def start_step(self, name, attributes):
+        """step_span with `attributes` naming the step already (a node's, made once for every line: the span copies
+        them); None when tracing is off."""
+        if self.tracer is None:
+            return None
+        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attributes)
 
     def end_step_span(self, span, rec):
         """Ends a step's span from its record: status, inputs, output (when it completed), error."""
