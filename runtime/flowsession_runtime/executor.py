@@ -254,10 +254,6 @@ class Executor(LineTracing):
         return flowdef.get_path(base, ref.path, what)
 
     def _node_inputs(self, node, flow_inputs, values, agg_lists=None):
-        if agg_lists is None:
-            inputs = self._plan(node).inputs
-            if inputs is not None:
-                return self._plan_inputs(inputs, flow_inputs, values)
         tool = self.tools[node.name]
         out = {}
         for k, ref in node.refs.items():
@@ -272,7 +268,7 @@ class Executor(LineTracing):
         return out
 
     def _plan_inputs(self, inputs, flow_inputs, values):
-        """A line node's inputs from its plan: what the loop above gives, without parsing references again."""
+        """A line node's inputs from its plan: what _node_inputs gives, without looking at references again."""
         out = {}
         for k, how, what in inputs:
             if how == _LITERAL:
@@ -366,8 +362,8 @@ class Executor(LineTracing):
     def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
         """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
         started, t0 = utc_now(), time.monotonic()
-        hub, emit, name = self.hub, self.emit_events, node.name
-        span = self._node_span(node) if self.tracer is not None else None
+        hub, emit, name, plan = self.hub, self.emit_events, node.name, self._plan(node)
+        span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
         previous_span = tracing.enter(span)
         cap = hub.begin(name, emit)
         if emit:
@@ -375,7 +371,10 @@ class Executor(LineTracing):
         self._log("Executing node %s.", name)
         rec = {"node": name, "status": "Completed", "inputs": None, "output": None, "error": None}
         try:
-            kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
+            if agg_lists is None and plan.inputs is not None:
+                kwargs = self._plan_inputs(plan.inputs, flow_inputs, values)
+            else:
+                kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
             rec["inputs"] = kwargs
             rec["output"] = self._call(node, kwargs, run_id)
         except Exception as e:
@@ -433,18 +432,20 @@ class Executor(LineTracing):
     def _chain(self, nodes):
         """The nodes when each depends on the one before it (and on none after): then no two are ever ready at once,
         and the general path would run them one after the other in this thread, in this order; else None."""
-        key = tuple(n.name for n in nodes)
-        if key not in self._chains:
-            names, before = set(key), set()
-            chain = list(nodes)
-            for i, node in enumerate(nodes):
-                inside = self.deps[node.name] & names
-                if not inside <= before or (i and key[i - 1] not in inside):
-                    chain = None
-                    break
-                before.add(node.name)
-            self._chains[key] = chain
-        return self._chains[key]
+        known = self._chains.get(id(nodes))
+        if known is not None and known[0] is nodes:
+            return known[1]
+        names, before = {n.name for n in nodes}, set()
+        chain = list(nodes)
+        for i, node in enumerate(nodes):
+            inside = self.deps[node.name] & names
+            if not inside <= before or (i and nodes[i - 1].name not in inside):
+                chain = None
+                break
+            before.add(node.name)
+        if nodes is self.main_nodes or nodes is self.agg_nodes:  # the lists every line runs (a node run makes its own)
+            self._chains[id(nodes)] = (nodes, chain)
+        return chain
 
     def _execute_chain(self, chain, run_id, index, flow_inputs, values, agg_lists):
         """execute() for a chain: what the general path does for it, without its scheduling."""
