@@ -78,7 +78,8 @@ def resolve_flow_inputs(definitions, given, idx=None):
         value_type = (spec or {}).get("type") if isinstance(spec, dict) else None
         if value_type in VALUE_TYPES:
             value = resolved[key]
-            if value.__class__ is _PARSED_CLASS.get(value_type) or (value_type == "object" and not isinstance(value, str)):
+            if value.__class__ is _PARSED_CLASS.get(value_type) or (value_type == "object"
+                                                                    and not isinstance(value, str)):
                 continue
             resolved[key] = parse_flow_input(key, value, value_type, idx)
     return resolved

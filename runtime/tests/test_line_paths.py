@@ -56,7 +56,8 @@ CASES = {
                       {"y": "${b.output}"}),
                  [{"x": 3}]),
     "bad_output_path": (flow([py_node("a", "pair.py", {"x": "${inputs.x}"})], {"y": "${a.output.no}"}), [{"x": 3}]),
-    "unsupported_section": (flow([py_node("a", "inc.py", {"x": "${inputs.x}"}), py_node("b", "inc.py", {"x": "${a.foo}"})],
+    "unsupported_section": (flow([py_node("a", "inc.py", {"x": "${inputs.x}"}),
+                                  py_node("b", "inc.py", {"x": "${a.foo}"})],
                                  {"y": "${b.output}"}),
                             [{"x": 3}]),
     "activate": (flow([py_node("a", "inc.py", {"x": "${inputs.x}"}),
@@ -71,7 +72,8 @@ CASES = {
                              py_node("c", "inc.py", {"x": "${b.output}"})],
                             {"y": "${c.output}"}),
                        [{"x": 1}]),
-    "failing_middle": (flow([py_node("a", "inc.py", {"x": "${inputs.x}"}), py_node("b", "fail.py", {"x": "${a.output}"}),
+    "failing_middle": (flow([py_node("a", "inc.py", {"x": "${inputs.x}"}),
+                             py_node("b", "fail.py", {"x": "${a.output}"}),
                              py_node("c", "inc.py", {"x": "${b.output}"})],
                             {"y": "${c.output}"}),
                        [{"x": 1}]),
@@ -252,7 +254,8 @@ class ChainPathTest(unittest.TestCase):
         self.assertEqual(fast["status"], "Failed")
         self.assertEqual([(r["node"], r["status"]) for r in fast["records"]], [("a", "Completed"), ("b", "Failed")])
         self.assertEqual(fast["error"]["innerCode"], "ValueError")
-        self.assertEqual(self.both_ways("activate_error")[0]["records"][-1]["error"]["code"], "InvalidReferenceProperty")
+        activate_error = self.both_ways("activate_error")[0]
+        self.assertEqual(activate_error["records"][-1]["error"]["code"], "InvalidReferenceProperty")
         self.assertEqual(self.both_ways("unsupported_section")[0]["error"]["code"], "UnsupportedReference")
         self.assertEqual(self.both_ways("bad_path")[0]["error"]["code"], "InvalidReferenceProperty")
         self.assertEqual(self.both_ways("bad_output_path")[0]["error"]["code"], "InvalidReferenceProperty")
