@@ -48,7 +48,7 @@ class _NodePlan:
     """What running a node needs that stays the same from line to line, worked out once (a batch runs many lines):
     how each input gets its value, the nodes whose bypass it follows, the attributes of its span."""
 
-    __slots__ = ("inputs", "ref_nodes", "span_attrs", "python")
+    __slots__ = ("inputs", "ref_nodes", "span_attrs")
 
     def __init__(self, node, tool, span_attrs):
         # (name, how, what) in the node's input order: a literal value, a flow input or a node's whole output by name,
@@ -69,7 +69,6 @@ class _NodePlan:
                     self.inputs.append((k, _REFERENCE, ref))
         self.ref_nodes = tuple(r.name for r in node.refs.values() if r is not None and r.kind == "node")
         self.span_attrs = span_attrs
-        self.python = tool is not None and tool.kind == "python"
 
 
 class Executor(LineTracing):
