@@ -340,11 +340,6 @@ class Executor(LineTracing):
     def _error(self, node, e):
         return tool_error(node.name, e, self.hub.redact, self.flow_dir)
 
-    def _log(self, message, name):
-        # the message is not even formatted when the log keeps nothing more (a batch keeps none)
-        if not self.hub.log_truncated:
-            self.hub.log(message % name)
-
     # -- tracing (begin_trace, end_trace: LineTracing) ------------------------------------------------------
     def _span_attributes(self, node, tool):
         attrs = {"flowsession.node.name": node.name, "span_type": "LLM" if node.type == "llm" else "Function",
@@ -367,7 +362,8 @@ class Executor(LineTracing):
         cap = hub.begin(name, emit)
         if emit:
             hub.channel.event("nodeStart", runId=run_id, node=name)
-        self._log("Executing node %s.", name)
+        if not hub.log_truncated:
+            hub.log("Executing node %s." % name)
         rec = {"node": name, "status": "Completed", "inputs": None, "output": None, "error": None}
         try:
             if agg_lists is None and plan.inputs is not None:
@@ -387,7 +383,8 @@ class Executor(LineTracing):
         rec["durationMs"] = int((time.monotonic() - t0) * 1000)
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
-        self._log("Node %s completes." if rec["status"] == "Completed" else "Node %s failed.", name)
+        if not hub.log_truncated:  # a batch's log keeps nothing: the message is not even made
+            hub.log("Node %s %s." % (name, "completes" if rec["status"] == "Completed" else "failed"))
         if emit:
             self._emit_end(run_id, rec)
         return rec
@@ -416,7 +413,7 @@ class Executor(LineTracing):
                "error": None, "start_time": now, "end_time": now, "durationMs": 0}
         records.append(rec)
         self.end_step_span(self._node_span(node), rec)
-        self._log("Node %s is bypassed.", node.name)
+        self.hub.log("Node %s is bypassed." % node.name)
         if self.emit_events:
             self._emit_end(run_id, rec)
         return False

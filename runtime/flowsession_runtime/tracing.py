@@ -27,7 +27,7 @@ _current = contextvars.ContextVar("flowsession_span", default=None)
 def new_id(nbytes):
     # as OpenTelemetry's own id generator: random bits, not a system call per span (a batch line makes several);
     # the random module reseeds in every forked child, so workers never share ids
-    return "%0*x" % (nbytes * 2, random.getrandbits(nbytes * 8))
+    return random.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()  # 2 * nbytes hex digits, zeros kept
 
 
 def value_text(value, redact, limit=VALUE_LIMIT):
