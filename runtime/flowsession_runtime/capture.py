@@ -31,6 +31,8 @@ class Redactor:
 class Capture:
     """Output of one node (or one batch line): kept text per stream plus pending event text."""
 
+    __slots__ = ("hub", "node", "emit", "kept", "size", "truncated", "pending", "pending_size", "lock")
+
     def __init__(self, hub, node, emit):
         self.hub = hub
         self.node = node
@@ -64,6 +66,8 @@ class Capture:
             self.flush()
 
     def flush(self):
+        if not self.pending:
+            return  # most nodes print nothing (a write racing this check is as one just after the locked swap)
         with self.lock:
             pending, self.pending, self.pending_size = self.pending, [], 0
         if not pending:
@@ -81,7 +85,8 @@ class Capture:
                                        text=text[i:i + EVENT_TEXT_LIMIT])
 
     def text(self, stream):
-        return "".join(self.kept[stream])
+        kept = self.kept[stream]
+        return "".join(kept) if kept else ""
 
 
 class Hub:

@@ -2,21 +2,24 @@
 import time
 
 
-def _by_second(fmt, convert, with_fraction, scale):
-    cache = [(None, "")]  # (second, its text); replaced whole, so a thread never reads a half-updated pair
+def _by_second(fmt, convert, separator, digits, suffix=""):
+    scale = 10 ** digits
+    unit = 1000000000 // scale  # nanoseconds in one unit of the fraction
+    cache = [(None, "")]  # (second, its text with a slot for the fraction); replaced whole, never read half-updated
 
     def now():
-        t = time.time()
-        s = int(t)
+        t = time.time_ns() // unit
+        s = t // scale
         cached = cache[0]
         if cached[0] != s:
-            cached = cache[0] = (s, time.strftime(fmt, convert(s)))
-        return with_fraction % (cached[1], int((t - s) * scale))
+            text = time.strftime(fmt, convert(s)).replace("%", "%%")
+            cached = cache[0] = (s, "%s%s%%0%dd%s" % (text, separator, digits, suffix))
+        return cached[1] % (t - s * scale)
 
     return now
 
 
 # as prompt flow writes times in its records: 2024-01-02T03:04:05.123456Z
-utc_now = _by_second("%Y-%m-%dT%H:%M:%S", time.gmtime, "%s.%06dZ", 1000000)
+utc_now = _by_second("%Y-%m-%dT%H:%M:%S", time.gmtime, ".", 6, "Z")
 # as a flow.log line starts: 2024-01-02 03:04:05,123 (local time)
-log_now = _by_second("%Y-%m-%d %H:%M:%S", time.localtime, "%s,%03d", 1000)
+log_now = _by_second("%Y-%m-%d %H:%M:%S", time.localtime, ",", 3)

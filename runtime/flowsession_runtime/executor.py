@@ -38,6 +38,39 @@ class Tool:
         self.literals = literals or {}
 
 
+# results no tool wraps a coroutine or a stream in: a node returning one needs neither check
+_PLAIN_RESULTS = frozenset((str, int, float, bool, type(None), dict, list, tuple))
+# how a node input gets its value on a line (see _NodePlan.inputs)
+_LITERAL, _FLOW_INPUT, _NODE_OUTPUT, _REFERENCE = range(4)
+
+
+class _NodePlan:
+    """What running a node needs that stays the same from line to line, worked out once (a batch runs many lines):
+    how each input gets its value, the nodes whose bypass it follows, the attributes of its span."""
+
+    __slots__ = ("inputs", "ref_nodes", "span_attrs")
+
+    def __init__(self, node, tool, span_attrs):
+        # (name, how, what) in the node's input order: a literal value, a flow input or a node's whole output by name,
+        # else the reference (a path into the value, a section other than output) resolved as _ref_value does;
+        # None when the node has no tool (a node run prepared another node): the general _node_inputs fails it
+        self.inputs = None
+        if tool is not None:
+            self.inputs = []
+            for k, ref in node.refs.items():
+                if ref is None:
+                    if k in tool.literals:
+                        self.inputs.append((k, _LITERAL, tool.literals[k]))
+                elif ref.kind == "input" and not ref.path:
+                    self.inputs.append((k, _FLOW_INPUT, ref.name))
+                elif ref.kind == "node" and ref.section == "output" and not ref.path:
+                    self.inputs.append((k, _NODE_OUTPUT, ref.name))
+                else:
+                    self.inputs.append((k, _REFERENCE, ref))
+        self.ref_nodes = tuple(r.name for r in node.refs.values() if r is not None and r.kind == "node")
+        self.span_attrs = span_attrs
+
+
 class Executor(LineTracing):
     def __init__(self, flow, flow_dir, connections, hub, emit_events=True, variants=None, llm_timeout=600.0,
                  trace=False):
@@ -63,6 +96,14 @@ class Executor(LineTracing):
         self.catalog = packagetools.Catalog()
         self.init_tracing(trace)
         self._check_outputs()
+        # worked out on first use, per node and per node list (see _plan, _chain); prepare() starts them again
+        self._plans = {}
+        self._chains = {}
+        # (name, reference text, parsed reference) of each flow output
+        self._output_refs = [(name, ref_text, flowdef.parse_value(ref_text)) for name, ref_text in
+                             ((n, spec.get("reference") if isinstance(spec, dict) else None)
+                              for n, spec in self.outputs_def.items())]
+        self._loads_images = images.may_load(self.input_defs)
 
     # -- preparation ------------------------------------------------------------------------
     def _check_outputs(self):
@@ -89,6 +130,7 @@ class Executor(LineTracing):
         """Resolves the tools of every node, or of the node named `only` (a node run needs nothing of the others:
         not their connections, not their code)."""
         modules = {}
+        self._plans, self._chains = {}, {}
         for node in self.nodes:
             if only is not None and node.name != only:
                 continue
@@ -224,6 +266,20 @@ class Executor(LineTracing):
                 out[k] = self._ref_value(ref, flow_inputs, values)
         return out
 
+    def _plan_inputs(self, inputs, flow_inputs, values):
+        """A line node's inputs from its plan: what _node_inputs gives, without looking at references again."""
+        out = {}
+        for k, how, what in inputs:
+            if how == _LITERAL:
+                out[k] = what
+            elif how == _FLOW_INPUT:
+                out[k] = flow_inputs.get(what)
+            elif how == _NODE_OUTPUT:
+                out[k] = values.get(what)
+            else:
+                out[k] = self._ref_value(what, flow_inputs, values)
+        return out
+
     def aggregation_values(self, flow_inputs, values):
         """For each aggregation node, the line-level values it will receive as lists."""
         out = {}
@@ -240,14 +296,30 @@ class Executor(LineTracing):
                 return True
             when = self._ref_value(ref, flow_inputs, values) if ref is not None else node.activate.get("when")
             return not (when == node.activate.get("is"))
-        refs = [r for r in node.refs.values() if r is not None and r.kind == "node" and r.name in status]
-        return bool(refs) and all(status.get(r.name) == "Bypassed" for r in refs)
+        # bypassed when every node it references that has a status was bypassed, and there is one
+        seen = False
+        for name in self._plan(node).ref_nodes:
+            state = status.get(name)
+            if state is not None:
+                if state != "Bypassed":
+                    return False
+                seen = True
+        return seen
+
+    def _plan(self, node):
+        plan = self._plans.get(node.name)
+        if plan is None:
+            tool = self.tools.get(node.name)
+            plan = self._plans[node.name] = _NodePlan(node, tool, self._span_attributes(node, tool))
+        return plan
 
     # -- node execution ---------------------------------------------------------------------
     def _call(self, node, kwargs, run_id):
         tool = self.tools[node.name]
         if tool.kind == "python":
             result = tool.func(**kwargs)
+            if result.__class__ in _PLAIN_RESULTS:
+                return result
             if inspect.iscoroutine(result):
                 result = asyncio.run(result)
         elif tool.kind == "prompt":
@@ -255,7 +327,7 @@ class Executor(LineTracing):
         else:
             result = llm.call(tool.template, kwargs, tool.connection, node.connection, node.api, self.llm_timeout,
                               self.hub.redact)
-        if streaming.is_stream(result):
+        if result.__class__ not in _PLAIN_RESULTS and streaming.is_stream(result):
             result = streaming.consume(result, self._stream_emitter(node, run_id))
         return result
 
@@ -269,50 +341,124 @@ class Executor(LineTracing):
         return tool_error(node.name, e, self.hub.redact, self.flow_dir)
 
     # -- tracing (begin_trace, end_trace: LineTracing) ------------------------------------------------------
-    def _node_span(self, node):
-        tool = self.tools.get(node.name)
-        attrs = {"span_type": "LLM" if node.type == "llm" else "Function",
+    def _span_attributes(self, node, tool):
+        attrs = {"flowsession.node.name": node.name, "span_type": "LLM" if node.type == "llm" else "Function",
                  "flowsession.node.type": node.type or (tool.kind if tool else "")}
         if node.name in self.variants:
             attrs["flowsession.node.variant"] = self.variants[node.name]
         if node.aggregation:
             attrs["flowsession.node.aggregation"] = True
-        return self.step_span(node.name, attrs)
+        return attrs
+
+    def _node_span(self, node):
+        return self.start_step(node.name, self._plan(node).span_attrs)
 
     def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
         """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
         started, t0 = utc_now(), time.monotonic()
-        span = self._node_span(node)
+        hub, emit, name, plan = self.hub, self.emit_events, node.name, self._plan(node)
+        span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
         previous_span = tracing.enter(span)
-        cap = self.hub.begin(node.name, self.emit_events)
-        if self.emit_events:
-            self.hub.channel.event("nodeStart", runId=run_id, node=node.name)
-        self.hub.log("Executing node %s." % node.name)
-        rec = {"node": node.name, "status": "Completed", "inputs": None, "output": None, "error": None}
+        cap = hub.begin(name, emit)
+        if emit:
+            hub.channel.event("nodeStart", runId=run_id, node=name)
+        if not hub.log_truncated:
+            hub.log("Executing node %s." % name)
+        rec = {"node": name, "status": "Completed", "inputs": None, "output": None, "error": None}
         try:
-            kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
+            if agg_lists is None and plan.inputs is not None:
+                kwargs = self._plan_inputs(plan.inputs, flow_inputs, values)
+            else:
+                kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
             rec["inputs"] = kwargs
             rec["output"] = self._call(node, kwargs, run_id)
         except Exception as e:
             rec["status"] = "Failed"
             rec["error"] = self._error(node, e)
         finally:
-            self.hub.end(cap)
+            hub.end(cap)
             tracing.leave(previous_span)
-        self.end_step_span(span, rec)
+        if span is not None:
+            self.end_step_span(span, rec)
         rec["durationMs"] = int((time.monotonic() - t0) * 1000)
         rec["start_time"], rec["end_time"] = started, utc_now()
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
-        self.hub.log("Node %s %s." % (node.name, "completes" if rec["status"] == "Completed" else "failed"))
-        if self.emit_events:
+        if not hub.log_truncated:  # a batch's log keeps nothing: the message is not even made
+            hub.log("Node %s %s." % (name, "completes" if rec["status"] == "Completed" else "failed"))
+        if emit:
             self._emit_end(run_id, rec)
         return rec
 
     def _emit_end(self, run_id, rec):
         emit_node_end(self.hub.channel, run_id, rec)
 
+    def _settle(self, node, run_id, flow_inputs, values, status, records):
+        """True when the node is to run; else its record is added (bypassed, or failed on its activate condition)
+        and its status set."""
+        try:
+            bypass = self._bypassed(node, flow_inputs, values, status)
+        except RuntimeFailure as e:
+            rec = {"node": node.name, "status": "Failed", "error": self._error(node, e),
+                   "start_time": utc_now(), "end_time": utc_now(), "durationMs": 0}
+            records.append(rec)
+            status[node.name] = "Failed"
+            if self.emit_events:
+                self._emit_end(run_id, rec)
+            return False
+        if not bypass:
+            return True
+        status[node.name], values[node.name] = "Bypassed", None
+        now = utc_now()
+        rec = {"node": node.name, "status": "Bypassed", "inputs": None, "output": None,
+               "error": None, "start_time": now, "end_time": now, "durationMs": 0}
+        records.append(rec)
+        self.end_step_span(self._node_span(node), rec)
+        self.hub.log("Node %s is bypassed." % node.name)
+        if self.emit_events:
+            self._emit_end(run_id, rec)
+        return False
+
     def execute(self, nodes, run_id, index, flow_inputs, values, agg_lists=None):
         """Runs nodes in dependency order, independent ones concurrently. Stops at the first failure."""
+        chain = self._chain(nodes)
+        if chain is not None:
+            return self._execute_chain(chain, run_id, index, flow_inputs, values, agg_lists)
+        return self._execute_graph(nodes, run_id, index, flow_inputs, values, agg_lists)
+
+    def _chain(self, nodes):
+        """The nodes when each depends on the one before it (and on none after): then no two are ever ready at once,
+        and the general path would run them one after the other in this thread, in this order; else None."""
+        known = self._chains.get(id(nodes))
+        if known is not None and known[0] is nodes:
+            return known[1]
+        names, before = {n.name for n in nodes}, set()
+        chain = list(nodes)
+        for i, node in enumerate(nodes):
+            inside = self.deps[node.name] & names
+            if not inside <= before or (i and nodes[i - 1].name not in inside):
+                chain = None
+                break
+            before.add(node.name)
+        if nodes is self.main_nodes or nodes is self.agg_nodes:  # the lists every line runs (a node run makes its own)
+            self._chains[id(nodes)] = (nodes, chain)
+        return chain
+
+    def _execute_chain(self, chain, run_id, index, flow_inputs, values, agg_lists):
+        """execute() for a chain: what the general path does for it, without its scheduling."""
+        status, records = {}, []
+        for node in chain:
+            if not self._settle(node, run_id, flow_inputs, values, status, records):
+                if status[node.name] == "Failed":
+                    return records, records[-1]
+                continue
+            rec = self._run_node(node, run_id, index, flow_inputs, values, agg_lists)
+            records.append(rec)
+            status[node.name], values[node.name] = rec["status"], rec["output"]
+            if rec["status"] == "Failed":
+                return records, rec
+        return records, None
+
+    def _execute_graph(self, nodes, run_id, index, flow_inputs, values, agg_lists):
         names = {n.name for n in nodes}
         status, records, failure = {}, [], None
         pending, ready, running = list(nodes), [], {}
@@ -327,29 +473,11 @@ class Executor(LineTracing):
                             continue
                         pending.remove(node)
                         changed = True
-                        try:
-                            bypass = self._bypassed(node, flow_inputs, values, status)
-                        except RuntimeFailure as e:
-                            rec = {"node": node.name, "status": "Failed", "error": self._error(node, e),
-                                   "start_time": utc_now(), "end_time": utc_now(), "durationMs": 0}
-                            records.append(rec)
-                            status[node.name] = "Failed"
-                            failure = rec
-                            if self.emit_events:
-                                self._emit_end(run_id, rec)
-                            break
-                        if bypass:
-                            status[node.name], values[node.name] = "Bypassed", None
-                            now = utc_now()
-                            rec = {"node": node.name, "status": "Bypassed", "inputs": None, "output": None,
-                                   "error": None, "start_time": now, "end_time": now, "durationMs": 0}
-                            records.append(rec)
-                            self.end_step_span(self._node_span(node), rec)
-                            self.hub.log("Node %s is bypassed." % node.name)
-                            if self.emit_events:
-                                self._emit_end(run_id, rec)
-                        else:
+                        if self._settle(node, run_id, flow_inputs, values, status, records):
                             ready.append(node)
+                        elif status[node.name] == "Failed":
+                            failure = records[-1]
+                            break
                 if failure is not None or (not ready and not running):
                     break
                 if len(ready) == 1 and not running:
@@ -387,9 +515,7 @@ class Executor(LineTracing):
     # -- a line -----------------------------------------------------------------------------
     def flow_outputs(self, flow_inputs, values):
         out = {}
-        for name, spec in self.outputs_def.items():
-            reference = spec.get("reference") if isinstance(spec, dict) else None
-            ref = flowdef.parse_value(reference)
+        for name, reference, ref in self._output_refs:
             out[name] = reference if ref is None else self._ref_value(ref, flow_inputs, values)
         return out
 
@@ -403,7 +529,8 @@ class Executor(LineTracing):
                          {"flowsession.run_id": run_id, "flowsession.line_number": index})
         try:
             flow_inputs = inputs_mod.resolve_flow_inputs(self.input_defs, given_inputs, index)
-            flow_inputs = images.load_flow_inputs(self.input_defs, flow_inputs, self.image_base)
+            if self._loads_images:
+                flow_inputs = images.load_flow_inputs(self.input_defs, flow_inputs, self.image_base)
             result["inputs"] = flow_inputs
             values = {}
             records, failure = self.execute(self.main_nodes, run_id, index, flow_inputs, values)

@@ -126,6 +126,12 @@ def load_within(value, base_dir):
     return value
 
 
+def may_load(definitions):
+    """Whether load_flow_inputs can change anything of inputs so defined (no image, list or object input: it cannot)."""
+    return any(isinstance(spec, dict) and spec.get("type") in ("image", "list", "object")
+               for spec in (definitions or {}).values())
+
+
 def load_flow_inputs(definitions, values, base_dir):
     """The flow inputs with image values loaded: `image` inputs, and image dicts inside list and object inputs."""
     out = dict(values)

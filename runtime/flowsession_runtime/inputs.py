@@ -4,6 +4,8 @@ import json
 from .wire import RuntimeFailure
 
 VALUE_TYPES = ("int", "double", "bool", "string", "list", "object")
+# the class of a value parse_typed returns unchanged (or an equal copy) for the type: no need to parse it
+_PARSED_CLASS = {"int": int, "double": float, "bool": bool, "string": str, "list": list}
 
 
 def parse_typed(value_type, v):
@@ -75,5 +77,9 @@ def resolve_flow_inputs(definitions, given, idx=None):
     for key, spec in definitions.items():
         value_type = (spec or {}).get("type") if isinstance(spec, dict) else None
         if value_type in VALUE_TYPES:
-            resolved[key] = parse_flow_input(key, resolved[key], value_type, idx)
+            value = resolved[key]
+            if value.__class__ is _PARSED_CLASS.get(value_type) or (value_type == "object"
+                                                                    and not isinstance(value, str)):
+                continue
+            resolved[key] = parse_flow_input(key, value, value_type, idx)
     return resolved

@@ -46,18 +46,27 @@ class LineTracing:
             return None
         attrs = {"flowsession.node.name": name}
         attrs.update(attributes)
-        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attrs)
+        return self.start_step(name, attrs)
+
+    def start_step(self, name, attributes):
+        """step_span with `attributes` naming the step already (a node's, made once for every line: the span copies
+        them); None when tracing is off."""
+        if self.tracer is None:
+            return None
+        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attributes)
 
     def end_step_span(self, span, rec):
         """Ends a step's span from its record: status, inputs, output (when it completed), error."""
         if span is None:
             return
-        span.set("flowsession.status", rec["status"])
-        limit = span.tracer.value_limit
+        # straight into the attributes: none of these values is None (what Span.set leaves out)
+        attributes, status = span.attributes, rec["status"]
+        attributes["flowsession.status"] = status
+        redact, limit = self.hub.redact, span.tracer.value_limit
         if rec.get("inputs") is not None:
-            span.set("flowsession.inputs", tracing.value_text(rec["inputs"], self.hub.redact, limit))
-        if rec["status"] == "Completed":
-            span.set("flowsession.output", tracing.value_text(rec.get("output"), self.hub.redact, limit))
+            attributes["flowsession.inputs"] = tracing.value_text(rec["inputs"], redact, limit)
+        if status == "Completed":
+            attributes["flowsession.output"] = tracing.value_text(rec.get("output"), redact, limit)
         err = rec.get("error")
         if err:
             span.set("error.type", err.get("innerCode") or err.get("code"))

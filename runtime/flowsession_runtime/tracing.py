@@ -27,13 +27,18 @@ _current = contextvars.ContextVar("flowsession_span", default=None)
 def new_id(nbytes):
     # as OpenTelemetry's own id generator: random bits, not a system call per span (a batch line makes several);
     # the random module reseeds in every forked child, so workers never share ids
-    return "%0*x" % (nbytes * 2, random.getrandbits(nbytes * 8))
+    return random.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()  # 2 * nbytes hex digits, zeros kept
 
 
 def value_text(value, redact, limit=VALUE_LIMIT):
     """A value as JSON text (a string as itself), redacted, then cut to `limit` characters (in that order: a cut
     through a secret would leave a prefix the redactor no longer recognises)."""
-    text = redact(value if isinstance(value, str) else dumps(value))
+    cls = value.__class__
+    if cls is str or isinstance(value, str):
+        text = redact(value)
+    else:
+        # JSON writes an int as int.__repr__ does (a bool is no int here: its class is bool)
+        text = redact(int.__repr__(value) if cls is int else dumps(value))
     if len(text) > limit:
         text = text[:limit] + TRUNCATED
     return text

@@ -66,8 +66,33 @@ def _sanitize(o):
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_fallback, separators=(",", ":"))
 
 
+def _reusable_encoder():
+    """The C encoder _ENCODER makes anew for every value (with the dict it looks for cycles in), made once without
+    it: most of the cost of encoding a small value (a span's attribute, a batch line's result) is making it. None
+    without the C encoder, or if it does not encode as _ENCODER does."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    try:
+        encode = make(None, _fallback, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+        sample = {"a": [1, 2.5, "é\n\"", None, True, {1: b"x"}], "b": {"c": ""}, "d": "\u2028"}
+        if "".join(encode(sample, 0)) != _ENCODER.encode(sample):
+            return None
+    except Exception:
+        return None
+    return encode
+
+
+_REUSABLE = _reusable_encoder()
+
+
 def dumps(obj):
     try:
+        if _REUSABLE is not None:
+            try:
+                return "".join(_REUSABLE(obj, 0))
+            except RecursionError:
+                pass  # a cycle (this encoder does not look for them) or a very deep value: _ENCODER says which
         return _ENCODER.encode(obj)
     except (ValueError, TypeError):
         return json.dumps(_sanitize(json.loads(json.dumps(obj, default=_fallback))), ensure_ascii=False,
