@@ -97,14 +97,6 @@ TASKS_PER_WRITE = select.PIPE_BUF // TASK.size
 PIPE_BYTES = 256 * 1024
 
 
-def _grow_pipe(fd):
-    try:
-        import fcntl
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (OSError, ImportError):
-        pass  # a smaller pipe only makes a fast worker wait for the coordinator's next read
-
-
 def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, keep_agg, spans_as_text):
     """Takes lines from the task pipe all workers share until it is empty and closed, so a free worker never waits for
     the coordinator to hand it the next line. It says which line it takes (`S`) and what came of the one before
@@ -154,7 +146,7 @@ def _result_frame(res, keep_agg, spans_as_text=False):
 class Worker:
     def __init__(self, task_fd, data_fd, executor, mapping, run_id, base, keep_agg, spans_as_text):
         r_r, r_w = os.pipe()
-        _grow_pipe(r_w)
+        forking.grow_pipe(r_w, PIPE_BYTES)
         pid = os.fork()
         if pid == 0:
             code = 0

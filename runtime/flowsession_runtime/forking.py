@@ -65,6 +65,20 @@ def _close_inherited(keep):
                 pass
 
 
+# what a child's channel holds before the child waits for the runtime to read: a batch sends its results in events of
+# up to a few hundred KB, which a 64 KB pipe would make it wait out piece by piece
+CHANNEL_PIPE_BYTES = 1 << 20
+
+
+def grow_pipe(fd, size):
+    """Asks the kernel for a pipe of `size` bytes (Linux); a smaller one only makes the writer wait more often."""
+    try:
+        import fcntl
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (OSError, ImportError):
+        pass
+
+
 def spawn(target, *args, keep_fds=()):
     """Fork; the child runs target(channel, *args) and always ends with os._exit.
 
@@ -72,6 +86,7 @@ def spawn(target, *args, keep_fds=()):
     cancel or timeout can kill it together with any batch workers or subprocesses it started.
     """
     r, w = os.pipe()
+    grow_pipe(w, CHANNEL_PIPE_BYTES)
     pid = os.fork()
     if pid == 0:
         _child(w, set(keep_fds), lambda: (target, args))
@@ -125,6 +140,7 @@ def fork_spare(target):
     """A Spare that will run target(channel, method, params, flow_dir) once its request arrives."""
     ours, theirs = socket.socketpair()
     r, w = os.pipe()
+    grow_pipe(w, CHANNEL_PIPE_BYTES)
     pid = os.fork()
     if pid == 0:
         def wait_for_request():

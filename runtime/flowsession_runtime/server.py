@@ -468,6 +468,8 @@ def serve(flow_dir, warmup=None):
     # stdout carries only protocol lines: keep a private copy of fd 1 for them and point fd 1 at
     # stderr, so stray prints (C extensions, subprocesses, forked children) cannot corrupt it.
     out_fd = os.dup(1)
+    # a batch's results leave in events of a few hundred KB: a larger pipe to the host (when it is one) spares waits
+    forking.grow_pipe(out_fd, forking.CHANNEL_PIPE_BYTES)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     activity = os.environ.get("FLOWSESSION_ACTIVITY_FILE", "/tmp/flowsession-activity")
