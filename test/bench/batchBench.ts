@@ -134,13 +134,18 @@ export async function benchLargeBatch(): Promise<Metric> {
     global.gc?.();
     const heapGrowth = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
     if (batch.failed !== 0 || lastLine !== LARGE_LINES) throw new Error(`the large batch went wrong: ${batch.summary}`);
+    // the same batch without spans: what the lines' traces cost
+    const u = performance.now();
+    const untraced = await runs.batch(flow, { dataFile: data, workers: LARGE_WORKERS, trace: false });
+    const untracedMs = performance.now() - u;
+    if (untraced.failed !== 0) throw new Error(`the untraced large batch went wrong: ${untraced.summary}`);
     return {
       name: 'batch_10000_lines_3_nodes',
       value_ms: ms,
       baseline_ms: processMs,
       ratio: ms / processMs,
       goal: '<= 2',
-      note: `${LARGE_WORKERS} workers, traced; baseline: one Python process in the session whose multiprocessing.Pool(${LARGE_WORKERS}) maps the three functions, exec to answer (its map alone ${mapMs.toFixed(0)} ms: ${(ms / mapMs).toFixed(1)}×); longest gap between line reports ${longestGap.toFixed(0)} ms; heap growth ${heapGrowth.toFixed(1)} MB`,
+      note: `${LARGE_WORKERS} workers, traced; baseline: one Python process in the session whose multiprocessing.Pool(${LARGE_WORKERS}) maps the three functions, exec to answer (its map alone ${mapMs.toFixed(0)} ms: ${(ms / mapMs).toFixed(1)}×); untraced ${untracedMs.toFixed(0)} ms (${(untracedMs / processMs).toFixed(2)}×); longest gap between line reports ${longestGap.toFixed(0)} ms; heap growth ${heapGrowth.toFixed(1)} MB`,
     };
   } finally {
     await manager.remove(flow).catch(() => undefined);
