@@ -1,9 +1,10 @@
 /**
  * A batch's trace.json as its lines end. The runtime sends the lines' spans as deflated OTLP/JSON text
- * (traceChunk events); they go to a file beside trace.json as they come, never parsed: a batch of
- * 10,000 lines has 40,000 spans, and converting and writing them again cost the extension more than the
- * lines themselves (each piece is matched against the shape of OTLP spans, which costs a tenth of parsing it). When the batch ends, trace.json is written whole: the batch's root span
- * first (a reader meets the parent before its lines), then the lines' spans.
+ * (traceChunk events); they go to a file beside trace.json as they come, never converted: a batch of
+ * 10,000 lines has 40,000 spans, and parsing, converting and writing them again cost the extension more
+ * than the lines themselves. Each piece is only matched against the shape of OTLP spans (a tenth of the
+ * cost of parsing it). When the batch ends, trace.json is written whole: the batch's root span first (a
+ * reader meets the parent before its lines), then the lines' spans.
  */
 import * as fs from 'fs';
 import { promises as fsp } from 'fs';
