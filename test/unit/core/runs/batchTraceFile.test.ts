@@ -6,6 +6,7 @@ import * as zlib from 'zlib';
 import { BatchTraceFile } from '../../../../src/core/runs/batchTraceFile';
 import { fromOtlp, isOtlpSpanList, otlpDocumentText, otlpSpansText, toOtlp } from '../../../../src/core/runs/otlp';
 import type { TraceSpan } from '../../../../src/shared/trace';
+import { waitUntil } from '../../../support/waiting';
 
 const span = (id: string, parent: string | undefined, name: string, attributes: TraceSpan['attributes'] = {}): TraceSpan => ({
   traceId: 'ab'.repeat(16),
@@ -82,6 +83,26 @@ describe('a batch trace file', () => {
     trace.add(chunk(LINE_0));
     await trace.abort();
     assert.deepStrictEqual(fs.readdirSync(dir), []);
+  });
+
+  it('spills a large trace to a file as it comes and still writes one document, root span first', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9']);
+    const lines = Array.from({ length: 1000 }, (_, i) => [
+      span('02', '01', `line ${i}`, { 'flowsession.line_number': i }),
+      span('03', '02', 'ask', { 'flowsession.output': `sk-secret-9 ${'x'.repeat(9000)}` }),
+    ]);
+    for (const line of lines) trace.add(chunk(line));
+    await waitUntil('past 8 MB the spans wait in a file', 10_000, () => fs.readdirSync(dir).some((f) => f.endsWith('.lines.tmp')));
+    const file = await trace.finish([ROOT], resource);
+    const spans = fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8')));
+    assert.strictEqual(spans.length, 2001);
+    assert.deepStrictEqual(
+      spans.slice(0, 3).map((s) => s.name),
+      ['batch', 'line 0', 'ask'],
+    );
+    assert.strictEqual(spans[2000].name, 'ask');
+    assert.ok(spans.every((s) => !String(s.attributes['flowsession.output'] ?? '').includes('sk-secret-9')));
+    assert.deepStrictEqual(fs.readdirSync(dir), ['trace.json'], 'no temporary file is left');
   });
 
   it('keeps the lines only when there is no root span', async () => {
