@@ -116,36 +116,41 @@ export async function benchLargeBatch(): Promise<Metric> {
     }
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
-    let lastLine = 0;
     let longestGap = 0;
-    const t = performance.now();
-    let previous = t;
-    const batch = await runs.batch(flow, {
-      dataFile: data,
-      workers: LARGE_WORKERS,
-      onLine: () => {
-        const now = performance.now();
-        longestGap = Math.max(longestGap, now - previous);
-        previous = now;
-        lastLine++;
-      },
-    });
-    const ms = performance.now() - t;
+    // each side the better of three, as the baseline (this machine's neighbours come and go)
+    const timed = async (trace: boolean) => {
+      let lines = 0;
+      const t = performance.now();
+      let previous = t;
+      const batch = await runs.batch(flow, {
+        dataFile: data,
+        workers: LARGE_WORKERS,
+        trace,
+        onLine: () => {
+          const now = performance.now();
+          longestGap = Math.max(longestGap, now - previous);
+          previous = now;
+          lines++;
+        },
+      });
+      const took = performance.now() - t;
+      if (batch.failed !== 0 || lines !== LARGE_LINES) throw new Error(`the large batch went wrong: ${batch.summary}`);
+      return took;
+    };
+    let ms = Infinity;
+    let untracedMs = Infinity;
+    for (let i = 0; i < 3; i++) ms = Math.min(ms, await timed(true));
     global.gc?.();
     const heapGrowth = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
-    if (batch.failed !== 0 || lastLine !== LARGE_LINES) throw new Error(`the large batch went wrong: ${batch.summary}`);
     // the same batch without spans: what the lines' traces cost
-    const u = performance.now();
-    const untraced = await runs.batch(flow, { dataFile: data, workers: LARGE_WORKERS, trace: false });
-    const untracedMs = performance.now() - u;
-    if (untraced.failed !== 0) throw new Error(`the untraced large batch went wrong: ${untraced.summary}`);
+    for (let i = 0; i < 3; i++) untracedMs = Math.min(untracedMs, await timed(false));
     return {
       name: 'batch_10000_lines_3_nodes',
       value_ms: ms,
       baseline_ms: processMs,
       ratio: ms / processMs,
       goal: '<= 2',
-      note: `${LARGE_WORKERS} workers, traced; baseline: one Python process in the session whose multiprocessing.Pool(${LARGE_WORKERS}) maps the three functions, exec to answer (its map alone ${mapMs.toFixed(0)} ms: ${(ms / mapMs).toFixed(1)}×); untraced ${untracedMs.toFixed(0)} ms (${(untracedMs / processMs).toFixed(2)}×); longest gap between line reports ${longestGap.toFixed(0)} ms; heap growth ${heapGrowth.toFixed(1)} MB`,
+      note: `${LARGE_WORKERS} workers, traced, best of 3; baseline: one Python process in the session whose multiprocessing.Pool(${LARGE_WORKERS}) maps the three functions, exec to answer, best of 3 (its map alone ${mapMs.toFixed(0)} ms: ${(ms / mapMs).toFixed(1)}×); untraced ${untracedMs.toFixed(0)} ms (${(untracedMs / processMs).toFixed(2)}×); longest gap between line reports ${longestGap.toFixed(0)} ms; heap growth ${heapGrowth.toFixed(1)} MB`,
     };
   } finally {
     await manager.remove(flow).catch(() => undefined);
