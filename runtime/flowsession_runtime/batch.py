@@ -123,10 +123,11 @@ def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, k
 
 
 def _result_frame(res, keep_agg, spans_as_text=False):
-    """`R <index> <failed 0|1> <bytes of aggregation values> <bytes of spans> <spans> <input tokens> <output tokens>
-    <total tokens> <aggregation values><spans><line>`: the line as the lineEnds event carries it, which the coordinator
-    passes on without parsing it again (most of its work on a large batch); apart, the line's values for the aggregation
-    nodes, which the coordinator keeps, and (spans_as_text) its spans as OTLP/JSON text with their LLM tokens."""
+    """`R <index> <failed 0|1> <bytes of aggregation values> <bytes of spans> <number of spans> <input tokens>
+    <output tokens> <total tokens> <aggregation values><spans><line>`: the line as the lineEnds event carries it,
+    which the coordinator passes on without parsing it again (most of its work on a large batch); apart, the line's
+    values for the aggregation nodes, which the coordinator keeps, and (spans_as_text) its spans as OTLP/JSON text
+    with their LLM tokens."""
     failed = 0 if res["status"] == "Completed" else 1
     agg = b""
     if res.get("agg") and not keep_agg:
