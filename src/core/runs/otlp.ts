@@ -205,7 +205,7 @@ export function connectionSecrets(connections: Record<string, ConnectionSpec> | 
  */
 export function redactSpans(spans: TraceSpan[], secrets: readonly string[]): TraceSpan[] {
   if (secrets.length === 0) return spans;
-  const clean = (text: string) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('***') : t), text);
+  const clean = (text: string) => maskSecrets(text, secrets);
   return spans.map((s) => {
     const attributes: Record<string, SpanAttributeValue> = {};
     for (const [k, v] of Object.entries(s.attributes))
@@ -219,10 +219,12 @@ export function redactSpans(spans: TraceSpan[], secrets: readonly string[]): Tra
  * backslashes and control characters escaped).
  */
 export function redactText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets)
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) if (out.includes(form)) out = out.split(form).join('***');
-  return out;
+  return maskSecrets(text, [...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]))]);
+}
+
+/** `text` with every one of `secrets` replaced by *** (longest first, as connectionSecrets orders them). */
+function maskSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('***') : t), text);
 }
 
 /** `<endpoint>/v1/traces`, unless the setting names that path already (as OTEL_EXPORTER_OTLP_TRACES_ENDPOINT would). */
