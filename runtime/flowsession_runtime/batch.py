@@ -102,6 +102,7 @@ def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, k
     the coordinator to hand it the next line. It says which line it takes (`S`) and what came of the one before
     (`R`) in one write as it starts the next, or as it finds none waiting: if it dies on a line, the coordinator
     knows which one, and a line's result is never held while another runs."""
+    executor.trace_as_text = spans_as_text
     out = b""
     while True:
         try:
@@ -136,10 +137,9 @@ def _result_frame(res, keep_agg, spans_as_text=False):
         res.pop("agg", None)
     spans, count, tokens = b"", 0, (0, 0, 0)
     if spans_as_text and res.get("trace"):
-        trace = res.pop("trace")
+        trace = res.pop("trace")  # otlp_text.LineSpans
         # (a lone surrogate a tool put in a value becomes "?": the host takes only well-formed text)
-        spans = ",".join([otlp_text.span_text(s) for s in trace]).encode("utf-8", "replace")
-        count, tokens = len(trace), otlp_text.tokens(trace)
+        spans, count, tokens = trace.text.encode("utf-8", "replace"), trace.count, trace.tokens
     return (b"R %d %d %d %d %d %d %d %d " % ((res["index"], failed, len(agg), len(spans), count) + tokens) + agg + spans
             + dumps(res).encode("utf-8") + b"\n")
 

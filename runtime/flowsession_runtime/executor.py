@@ -342,8 +342,9 @@ class Executor(LineTracing):
 
     # -- tracing (begin_trace, end_trace: LineTracing) ------------------------------------------------------
     def _span_attributes(self, node, tool):
-        attrs = {"flowsession.node.name": node.name, "span_type": "LLM" if node.type == "llm" else "Function",
-                 "flowsession.node.type": node.type or (tool.kind if tool else "")}
+        attrs = tracing.SharedAttributes({"flowsession.node.name": node.name,
+                                          "span_type": "LLM" if node.type == "llm" else "Function",
+                                          "flowsession.node.type": node.type or (tool.kind if tool else "")})
         if node.name in self.variants:
             attrs["flowsession.node.variant"] = self.variants[node.name]
         if node.aggregation:

@@ -1,7 +1,7 @@
 """The trace of one line (or of a batch's aggregation) as an executor keeps it: a root span, then the steps' spans
 under it. Shared by the DAG executor (a span per node) and the entry executor (a flex entry or a prompty: one step).
 """
-from . import tracing
+from . import otlp_text, tracing
 
 
 class LineTracing:
@@ -15,6 +15,8 @@ class LineTracing:
         self.trace_value_limit = tracing.VALUE_LIMIT
         self.tracer = None
         self.root_span = None
+        # a batch worker sends a line's spans as OTLP/JSON text (otlp_text.LineSpans), not as objects
+        self.trace_as_text = False
 
     def begin_trace(self, name, attributes=None):
         """Starts the trace of a line (or of an aggregation): its root span; None when tracing is off."""
@@ -28,7 +30,8 @@ class LineTracing:
         return self.root_span
 
     def end_trace(self, ok, message=None, inputs=None, outputs=None):
-        """Ends the root span; the line's spans, or None when tracing is off."""
+        """Ends the root span; the line's spans (wire dicts, or otlp_text.LineSpans when trace_as_text), or None when
+        tracing is off."""
         root, tracer = self.root_span, self.tracer
         self.tracer = self.root_span = None
         if root is None:
@@ -38,6 +41,9 @@ class LineTracing:
         if outputs is not None:
             root.set("flowsession.output", tracing.value_text(outputs, self.hub.redact, tracer.value_limit))
         root.finish(ok, message)
+        if self.trace_as_text:
+            with tracer.lock:
+                return otlp_text.LineSpans(tracer.spans)
         return tracer.wire()
 
     def step_span(self, name, attributes):
@@ -46,14 +52,14 @@ class LineTracing:
             return None
         attrs = {"flowsession.node.name": name}
         attrs.update(attributes)
-        return self.start_step(name, attrs)
+        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attrs)
 
     def start_step(self, name, attributes):
-        """step_span with `attributes` naming the step already (a node's, made once for every line: the span copies
-        them); None when tracing is off."""
+        """step_span with `attributes` naming the step already (a node's tracing.SharedAttributes, made once for every
+        line: the span keeps them as they are); None when tracing is off."""
         if self.tracer is None:
             return None
-        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attributes)
+        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, None, attributes)
 
     def end_step_span(self, span, rec):
         """Ends a step's span from its record: status, inputs, output (when it completed), error."""

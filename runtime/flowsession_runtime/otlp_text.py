@@ -27,11 +27,8 @@ def _any_value(v):
     return '{"stringValue":%s}' % _text(v if isinstance(v, str) else str(v))
 
 
-# the text of an attribute's key, and of short string values (a node's name, its type, a status), made once
+# the text of an attribute's key, made once
 _KEY_TEXTS = {}
-_SHORT_VALUE_TEXTS = {}
-_SHORT = 64
-_MAX_SHORT_TEXTS = 4096
 
 
 def _attribute(key, value):
@@ -39,27 +36,27 @@ def _attribute(key, value):
     if head is None:
         head = _KEY_TEXTS[key] = '{"key":%s,"value":' % _text(key)
     if type(value) is str:
-        if len(value) > _SHORT:
-            return head + '{"stringValue":' + _text(value) + "}}"
-        text = _SHORT_VALUE_TEXTS.get(value)
-        if text is None:
-            if len(_SHORT_VALUE_TEXTS) >= _MAX_SHORT_TEXTS:
-                _SHORT_VALUE_TEXTS.clear()
-            text = _SHORT_VALUE_TEXTS[value] = '{"stringValue":%s}}' % _text(value)
-        return head + text
+        return head + '{"stringValue":' + _text(value) + "}}"
     return head + _any_value(value) + "}"
 
 
+def _shared_text(shared):
+    if shared.text is None:
+        shared.text = ",".join([_attribute(k, v) for k, v in shared.items()])
+    return shared.text
+
+
 def span_text(span):
-    """One span (its wire form, tracing.Span.to_wire: ids in hex, times in digits) as an OTLP/JSON span object."""
-    parent = span.get("parentSpanId")
-    message = span.get("statusMessage")
-    return ('{"traceId":"%s","spanId":"%s"%s,"name":%s,"kind":%s,"startTimeUnixNano":"%s","endTimeUnixNano":"%s",'
+    """One span (a tracing.Span that ended) as an OTLP/JSON span object."""
+    parent, message, shared = span.parent_id, span.message, span.shared
+    attributes = ",".join([_attribute(k, v) for k, v in span.attributes.items()])
+    if shared:
+        attributes = _shared_text(shared) + "," + attributes if attributes else _shared_text(shared)
+    return ('{"traceId":"%s","spanId":"%s"%s,"name":%s,"kind":%s,"startTimeUnixNano":"%d","endTimeUnixNano":"%d",'
             '"attributes":[%s],"status":{"code":%s%s}}') % (
-        span["traceId"], span["spanId"], ',"parentSpanId":"%s"' % parent if parent else "", _text(span["name"]),
-        "3" if span["kind"] == "llm" else "1", span["start"], span["end"],
-        ",".join([_attribute(k, v) for k, v in span["attributes"].items()]),
-        _STATUS_CODES.get(span["status"], "0"), ',"message":' + _text(message) if message else "")
+        span.tracer.trace_id, span.span_id, ',"parentSpanId":"%s"' % parent if parent else "", _text(span.name),
+        "3" if span.kind == "llm" else "1", span.start, span.end or span.start, attributes,
+        _STATUS_CODES.get(span.status, "0"), ',"message":' + _text(message) if message else "")
 
 
 def _count(v):
@@ -67,12 +64,13 @@ def _count(v):
 
 
 def tokens(spans):
-    """(input, output, total) tokens of the LLM spans, as the host's traceTotals counts them (shared/trace.ts)."""
+    """(input, output, total) tokens of the LLM spans (tracing.Span), as the host's traceTotals counts them
+    (shared/trace.ts)."""
     total_in = total_out = total = 0
     for span in spans:
-        if span["kind"] != "llm":
+        if span.kind != "llm":
             continue
-        attrs = span["attributes"]
+        attrs = span.attributes
         i = _count(attrs.get("gen_ai.usage.input_tokens"))
         o = _count(attrs.get("gen_ai.usage.output_tokens"))
         total_in += i
@@ -80,3 +78,13 @@ def tokens(spans):
         total += _count(attrs.get("flowsession.usage.total_tokens")) or i + o
     return int(total_in), int(total_out), int(total)
 
+
+
+class LineSpans:
+    """A line's spans as the batch sends them: their OTLP/JSON texts joined by commas, how many, their LLM tokens."""
+    __slots__ = ("text", "count", "tokens")
+
+    def __init__(self, spans):
+        self.text = ",".join([span_text(s) for s in spans])
+        self.count = len(spans)
+        self.tokens = tokens(spans)

@@ -44,10 +44,21 @@ def value_text(value, redact, limit=VALUE_LIMIT):
     return text
 
 
-class Span:
-    __slots__ = ("tracer", "span_id", "parent_id", "name", "kind", "start", "end", "status", "message", "attributes")
+class SharedAttributes(dict):
+    """Attributes every span of one step has (a node's name and type, made once per run): a span keeps them by
+    reference, never changed, and their OTLP text (otlp_text) is made once."""
+    __slots__ = ("text",)
 
-    def __init__(self, tracer, name, kind, parent_id, attributes):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.text = None
+
+
+class Span:
+    __slots__ = ("tracer", "span_id", "parent_id", "name", "kind", "start", "end", "status", "message", "attributes",
+                 "shared")
+
+    def __init__(self, tracer, name, kind, parent_id, attributes, shared=None):
         self.tracer = tracer
         self.span_id = new_id(8)
         self.parent_id = parent_id
@@ -57,7 +68,8 @@ class Span:
         self.end = None
         self.status = "Unset"
         self.message = None
-        self.attributes = dict(attributes or {})
+        self.attributes = dict(attributes) if attributes else {}
+        self.shared = shared  # SharedAttributes, first in the span's attributes
 
     def set(self, key, value):
         if value is not None:
@@ -73,7 +85,7 @@ class Span:
     def to_wire(self):
         out = {"traceId": self.tracer.trace_id, "spanId": self.span_id, "name": self.name, "kind": self.kind,
                "start": str(self.start), "end": str(self.end or self.start), "status": self.status,
-               "attributes": self.attributes}
+               "attributes": {**self.shared, **self.attributes} if self.shared else self.attributes}
         if self.parent_id:
             out["parentSpanId"] = self.parent_id
         if self.message:
@@ -92,8 +104,8 @@ class Tracer:
         self.dropped = 0
         self.lock = threading.Lock()
 
-    def start(self, name, kind, parent_id=None, attributes=None):
-        return Span(self, name, kind, parent_id, attributes)
+    def start(self, name, kind, parent_id=None, attributes=None, shared=None):
+        return Span(self, name, kind, parent_id, attributes, shared)
 
     def add(self, span):
         with self.lock:

@@ -1,20 +1,20 @@
 import json
 import unittest
 
-from flowsession_runtime import otlp_text
+from flowsession_runtime import otlp_text, tracing
 
 
-def span(**extra):
-    s = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "n", "kind": "node", "start": "1", "end": "2",
-         "status": "Ok", "attributes": {}}
-    s.update(extra)
+def span(kind="node", status="Ok", message=None, parent=None, attributes=None, shared=None):
+    tracer = tracing.Tracer(lambda text: text, "ab" * 16)
+    s = tracer.start("n", kind, parent, attributes, shared)
+    s.span_id, s.start, s.end, s.status, s.message = "cd" * 8, 1, 2, status, message
     return s
 
 
 class OtlpTextTest(unittest.TestCase):
     def test_a_span_is_the_object_the_host_writes(self):
         text = otlp_text.span_text(span(
-            parentSpanId="ef" * 8, kind="llm", status="Error", statusMessage='bad "quote" \\ é\n',
+            parent="ef" * 8, kind="llm", status="Error", message='bad "quote" \\ é\n',
             attributes={"s": "x", "long": "y" * 100, "t": True, "f": False, "i": 3, "whole": 2.0, "d": 0.25,
                         "nan": float("nan"), "list": ["a", "b"], "name": 'q"é'}))
         self.assertEqual(json.loads(text), {
@@ -36,6 +36,19 @@ class OtlpTextTest(unittest.TestCase):
             "traceId": "ab" * 16, "spanId": "cd" * 8, "name": "n", "kind": 1, "startTimeUnixNano": "1",
             "endTimeUnixNano": "2", "attributes": [], "status": {"code": 0}})
 
+    def test_shared_attributes_come_first_and_their_text_is_made_once(self):
+        shared = tracing.SharedAttributes({"flowsession.node.name": "a", "span_type": "Function"})
+        first = json.loads(otlp_text.span_text(span(shared=shared, attributes={"flowsession.status": "Completed"})))
+        self.assertEqual(first["attributes"], [
+            {"key": "flowsession.node.name", "value": {"stringValue": "a"}},
+            {"key": "span_type", "value": {"stringValue": "Function"}},
+            {"key": "flowsession.status", "value": {"stringValue": "Completed"}}])
+        self.assertIsNotNone(shared.text)
+        alone = json.loads(otlp_text.span_text(span(shared=shared)))
+        self.assertEqual([a["key"] for a in alone["attributes"]], ["flowsession.node.name", "span_type"])
+        self.assertEqual(span(shared=shared, attributes={"x": 1}).to_wire()["attributes"],
+                         {"flowsession.node.name": "a", "span_type": "Function", "x": 1})
+
     def test_tokens_count_llm_spans_as_the_host_does(self):
         spans = [span(kind="llm", attributes={"gen_ai.usage.input_tokens": 5, "gen_ai.usage.output_tokens": 2}),
                  span(kind="llm", attributes={"gen_ai.usage.input_tokens": 1, "gen_ai.usage.output_tokens": 1,
@@ -43,6 +56,9 @@ class OtlpTextTest(unittest.TestCase):
                  span(kind="llm", attributes={"gen_ai.usage.input_tokens": -4, "gen_ai.usage.output_tokens": "7"}),
                  span(kind="node", attributes={"gen_ai.usage.input_tokens": 100})]
         self.assertEqual(otlp_text.tokens(spans), (6, 3, 16))
+        line = otlp_text.LineSpans(spans)
+        self.assertEqual((line.count, line.tokens), (4, (6, 3, 16)))
+        self.assertEqual(len(json.loads("[%s]" % line.text)), 4)
 
 
 if __name__ == "__main__":

@@ -215,15 +215,15 @@ export function redactSpans(spans: TraceSpan[], secrets: readonly string[]): Tra
 }
 
 /**
- * OTLP/JSON text with every secret replaced by ***: a secret as it is and as a JSON string carries it (quotes,
- * backslashes and control characters escaped).
+ * What to mask in OTLP/JSON text: each secret as it is and as a JSON string carries it (quotes, backslashes and
+ * control characters escaped).
  */
-export function redactText(text: string, secrets: readonly string[]): string {
-  return maskSecrets(text, [...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]))]);
+export function secretTextForms(secrets: readonly string[]): string[] {
+  return [...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)]))];
 }
 
 /** `text` with every one of `secrets` replaced by *** (longest first, as connectionSecrets orders them). */
-function maskSecrets(text: string, secrets: readonly string[]): string {
+export function maskSecrets(text: string, secrets: readonly string[]): string {
   return secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('***') : t), text);
 }
 

@@ -438,8 +438,7 @@ export class RunService {
     // the files are written side by side; only the summary waits, for the trace's token totals
     const [, traced, metricsFile] = await Promise.all([
       output.finish(),
-      // the batch's root span first: a reader of trace.json meets the parent before its lines
-      keepBatchTrace(traceFile, dir, runId, redactSpans(trace ?? [], secrets), { lineTokens, droppedSpans }, this.tracing),
+      keepBatchTrace(traceFile, redactSpans(trace ?? [], secrets), { lineTokens, droppedSpans }, this.tracing),
       writeMetrics(dir, runId, result.metrics ?? {}),
     ]);
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });

@@ -181,7 +181,7 @@ export async function writeBatchSummary(flowDir: string, runId: string, summary:
 
 /** A batch's trace.json, written as its lines' spans come (see BatchTraceFile). */
 export function batchTraceFile(flowDir: string, runId: string, secrets: readonly string[]): BatchTraceFile {
-  return new BatchTraceFile(path.join(runFolder(flowDir, runId), TRACE_FILE), secrets);
+  return new BatchTraceFile(path.join(runFolder(flowDir, runId), TRACE_FILE), secrets, { flow: path.basename(flowDir), runId });
 }
 
 /**

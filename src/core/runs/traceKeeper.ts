@@ -72,22 +72,19 @@ export interface BatchLinesTrace {
  */
 export async function keepBatchTrace(
   traceFile: BatchTraceFile,
-  dir: string,
-  runId: string,
   spans: TraceSpan[],
   lines: BatchLinesTrace,
   tracing: TracingOptions,
 ): Promise<KeptTrace> {
   const warnings: string[] = [];
-  const resource = { flow: path.basename(dir), runId };
-  const file = await traceFile.finish(spans, resource);
+  const file = await traceFile.finish(spans);
   if (!file) return { warnings };
   if (lines.droppedSpans || traceFile.leftOut)
     warnings.push(`The trace keeps the first ${MAX_BATCH_SPANS} spans of the lines; the rest were left out.`);
   if (traceFile.unreadable) warnings.push(`${traceFile.unreadable} piece(s) of the lines' trace could not be read and were left out.`);
   const endpoint = tracing.otlpEndpoint?.trim();
   if (endpoint) {
-    const failed = await exportOtlp(endpoint, await readTrace(path.dirname(file), Infinity), resource);
+    const failed = await exportOtlp(endpoint, await readTrace(path.dirname(file), Infinity), traceFile.resource);
     if (failed) warnings.push(failed);
   }
   return { file, tokens: addTokens(tokenUsage(lines.lineTokens), traceTotals(spans).run), warnings };

@@ -740,7 +740,7 @@ return json.dumps(r)`),
     await hostile('batch trace pieces', async () => {
       const dir = jar.make(HELLO_FLOW);
       const file = path.join(dir, '.promptflow', 'runs', 'hostile_trace', 'trace.json');
-      const trace = new BatchTraceFile(file, ['hostile-secret']);
+      const trace = new BatchTraceFile(file, ['hostile-secret'], { flow: 'f', runId: 'hostile_trace' });
       const piece = (text: string | Buffer) => zlib.deflateSync(typeof text === 'string' ? Buffer.from(text) : text).toString('base64');
       // 128 MB of text in 128 KB of base64: inflating it whole would cost the extension that much
       const bomb = piece(Buffer.alloc(128 * 1024 * 1024, '{'));
@@ -767,7 +767,7 @@ return json.dumps(r)`),
       trace.add(piece('{}]}]},"extra":{"x":[{}'));
       assert.strictEqual(trace.unreadable, 4, 'garbage, the bomb and the piece closing the list are left out');
       assert.ok(process.memoryUsage().rss - rssBefore < 64 * 1024 * 1024, 'the bomb was not inflated whole');
-      await trace.finish([], { flow: 'f', runId: 'hostile_trace' });
+      await trace.finish([]);
       const text = fs.readFileSync(file, 'utf8');
       assert.ok(!text.includes('hostile-secret'), 'a secret in a piece is masked');
       assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), ['trace.json'], 'only trace.json, no temporary file');

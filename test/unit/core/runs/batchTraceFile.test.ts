@@ -37,78 +37,98 @@ describe('a batch trace file', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   const resource = { flow: 'f', runId: 'r' };
 
-  it('is the OTLP document of the root span first and the lines as they came, with secrets masked', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9', 'sk-q"uote']);
+  it('is the OTLP document of the lines as they came and then the root span, with secrets masked', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9', 'sk-q"uote'], resource);
     trace.add(chunk(LINE_0));
     trace.add(chunk(LINE_1));
-    const file = await trace.finish([ROOT], resource);
+    const file = await trace.finish([ROOT]);
     const text = fs.readFileSync(file!, 'utf8');
     assert.ok(!text.includes('sk-secret-9') && !text.includes('sk-q'), text);
     const spans = fromOtlp(JSON.parse(text));
     assert.deepStrictEqual(
       spans.map((s) => s.name),
-      ['batch', 'line 0', 'ask', 'line 1', 'chat gpt-4o'],
+      ['line 0', 'ask', 'line 1', 'chat gpt-4o', 'batch'],
     );
-    assert.strictEqual(spans[2].attributes['flowsession.output'], 'key *** ***');
-    assert.deepStrictEqual(spans[4], LINE_1[1], 'an LLM span round-trips');
+    assert.strictEqual(spans[1].attributes['flowsession.output'], 'key *** ***');
+    assert.deepStrictEqual(spans[3], LINE_1[1], 'an LLM span round-trips');
     assert.deepStrictEqual(fs.readdirSync(dir), ['trace.json'], 'no temporary file is left');
   });
 
   it('is toOtlp of the same spans, byte for byte, when nothing is secret', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
     trace.add(chunk(LINE_0));
-    const file = await trace.finish([ROOT], resource);
-    assert.strictEqual(fs.readFileSync(file!, 'utf8'), `${JSON.stringify(toOtlp([ROOT, ...LINE_0], resource))}\n`);
+    const file = await trace.finish([ROOT]);
+    assert.strictEqual(fs.readFileSync(file!, 'utf8'), `${JSON.stringify(toOtlp([...LINE_0, ROOT], resource))}\n`);
     const { head, tail } = otlpDocumentText(resource);
     assert.strictEqual(head + tail, JSON.stringify(toOtlp([], resource)));
   });
 
   it('leaves out what cannot be read: not base64 of deflated span objects, a deflate bomb', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
     trace.add('%%% not base64');
     trace.add(zlib.deflateSync(Buffer.from('not spans')).toString('base64'));
     trace.add(zlib.deflateSync(Buffer.alloc(64 * 1024 * 1024, '{')).toString('base64'));
     trace.add(chunk(LINE_1));
-    const file = await trace.finish([ROOT], resource);
+    const file = await trace.finish([ROOT]);
     assert.strictEqual(trace.unreadable, 3);
     assert.deepStrictEqual(
       fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
-      ['batch', 'line 1', 'chat gpt-4o'],
+      ['line 1', 'chat gpt-4o', 'batch'],
+    );
+  });
+
+  it('keeps non-ASCII text as it came, masks a non-ASCII secret and leaves out a piece that is not UTF-8', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['clé-secrète-ü'], resource);
+    trace.add(chunk([span('02', '01', 'línea 0 ✓', { 'flowsession.output': 'dit "clé-secrète-ü" — 雪' })]));
+    const notUtf8 = Buffer.concat([Buffer.from(otlpSpansText([span('04', '01', 'line 1')]).slice(0, 60)), Buffer.from([0xc3, 0x28])]);
+    trace.add(zlib.deflateSync(Buffer.concat([notUtf8, Buffer.from(otlpSpansText([span('04', '01', 'x')]).slice(60))])).toString('base64'));
+    const file = await trace.finish([ROOT]);
+    assert.strictEqual(trace.unreadable, 1);
+    const spans = fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8')));
+    assert.deepStrictEqual(
+      spans.map((s) => [s.name, s.attributes['flowsession.output']]),
+      [
+        ['línea 0 ✓', 'dit "***" — 雪'],
+        ['batch', undefined],
+      ],
     );
   });
 
   it('writes nothing without spans, and nothing after an abort', async () => {
-    assert.strictEqual(await new BatchTraceFile(path.join(dir, 'trace.json'), []).finish([], resource), undefined);
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    assert.strictEqual(await new BatchTraceFile(path.join(dir, 'trace.json'), [], resource).finish([]), undefined);
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
     trace.add(chunk(LINE_0));
     await trace.abort();
     assert.deepStrictEqual(fs.readdirSync(dir), []);
   });
 
-  it('spills a large trace to a file as it comes and still writes one document, root span first', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9']);
+  it('writes a large trace into a file as it comes, which becomes trace.json, the root span last', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9'], resource);
     const lines = Array.from({ length: 1000 }, (_, i) => [
       span('02', '01', `line ${i}`, { 'flowsession.line_number': i }),
       span('03', '02', 'ask', { 'flowsession.output': `sk-secret-9 ${'x'.repeat(9000)}` }),
     ]);
     for (const line of lines) trace.add(chunk(line));
-    await waitUntil('past 8 MB the spans wait in a file', 10_000, () => fs.readdirSync(dir).some((f) => f.endsWith('.lines.tmp')));
-    const file = await trace.finish([ROOT], resource);
+    await waitUntil('past 8 MB the document is written as the spans come', 10_000, () =>
+      fs.readdirSync(dir).some((f) => f.endsWith('.partial')),
+    );
+    const file = await trace.finish([ROOT]);
     const spans = fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8')));
     assert.strictEqual(spans.length, 2001);
     assert.deepStrictEqual(
-      spans.slice(0, 3).map((s) => s.name),
-      ['batch', 'line 0', 'ask'],
+      spans.slice(0, 2).map((s) => s.name),
+      ['line 0', 'ask'],
     );
-    assert.strictEqual(spans[2000].name, 'ask');
+    assert.strictEqual(spans[1999].name, 'ask');
+    assert.strictEqual(spans[2000].name, 'batch');
     assert.ok(spans.every((s) => !String(s.attributes['flowsession.output'] ?? '').includes('sk-secret-9')));
     assert.deepStrictEqual(fs.readdirSync(dir), ['trace.json'], 'no temporary file is left');
   });
 
   it('keeps the lines only when there is no root span', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), []);
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
     trace.add(chunk(LINE_0));
-    const file = await trace.finish([], resource);
+    const file = await trace.finish([]);
     assert.deepStrictEqual(
       fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
       ['line 0', 'ask'],
