@@ -5,6 +5,7 @@ that a span costs a dict and two clocks. Times are Unix nanoseconds sent as stri
 Every text that reaches a span passes the run's redactor, so connection secrets never appear in one.
 """
 import contextvars
+import os
 import random
 import threading
 import time
@@ -22,6 +23,12 @@ MAX_SPANS = 1000
 # the span code runs under now (a node, an @trace function); a context variable, so that the tasks of an async
 # entry each see their own, and a thread (a node run concurrently) starts with none
 _current = contextvars.ContextVar("flowsession_span", default=None)
+
+
+def disabled_by_environment():
+    """prompt flow's switch, PF_DISABLE_TRACING=true, set by the flow's environment_variables (applied before an
+    executor is made) or in the session's environment: no spans at all."""
+    return os.environ.get("PF_DISABLE_TRACING", "").strip().lower() == "true"
 
 
 def new_id(nbytes):

@@ -99,6 +99,24 @@ class TracingTest(StubTestCase):
                 self.assertEqual(node["status"], "Ok")
                 self.assertIn("***", node["attributes"]["flowsession.output"])
 
+    def test_pf_disable_tracing_in_the_flows_environment_variables_turns_tracing_off(self):
+        with open(os.path.join(self.flow_dir, "lines.jsonl"), "w") as f:
+            f.write('{"q": "a"}\n{"q": "b"}\n')
+        # (None: no environment_variables at all, after a flow that turned tracing off: nothing carries over)
+        for n, (value, traced) in enumerate((("true", False), (None, True), ("True", False), (True, False),
+                                             ("false", True), ("", True))):
+            flow = self.flow() if value is None else dict(self.flow(), environment_variables={"PF_DISABLE_TRACING": value})
+            r = self.run_flow(flow, {"q": "hi"}, connections=self.conns(), trace=True)["result"]
+            self.assertEqual(r["status"], "Completed", r.get("error"))
+            self.assertEqual(bool(r.get("trace")), traced, value)
+            events = []
+            b = self.rt.call("batch", {"runId": "b-off-%d" % n, "flow": flow, "flowDir": self.flow_dir,
+                                       "dataPath": "lines.jsonl", "connections": self.conns(), "trace": True,
+                                       "traceText": True, "columnMapping": {"q": "${data.q}"}}, events=events)["result"]
+            self.assertEqual(b["completed"], 2, b)
+            self.assertEqual(bool(b.get("trace")), traced, value)
+            self.assertEqual(any(e.get("event") == "traceChunk" for e in events), traced, value)
+
     def test_a_batch_has_one_trace_with_a_span_per_line(self):
         data = os.path.join(self.flow_dir, "lines.jsonl")
         with open(data, "w") as f:

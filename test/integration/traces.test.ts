@@ -169,6 +169,44 @@ describe('traces of runs and batches', function () {
     );
   });
 
+  it("prompt flow's PF_DISABLE_TRACING=true, in the flow's environment_variables or where the CLI runs, turns tracing off", async () => {
+    const runIds = (dir: string) => fs.readdirSync(path.join(dir, '.promptflow', 'runs'));
+    const noTrace = (dir: string, runId: string) =>
+      assert.ok(!fs.existsSync(path.join(dir, '.promptflow', 'runs', runId, 'trace.json')), `no trace.json for ${runId}`);
+    const off = jar.make({ ...FLOW, 'flow.dag.yaml': `environment_variables:\n  PF_DISABLE_TRACING: "true"\n${FLOW['flow.dag.yaml']}` });
+    const plain = jar.make(FLOW);
+    for (const dir of [off, plain]) {
+      fs.writeFileSync(path.join(dir, 'lines.jsonl'), '{"question": "a?"}\n{"question": "b?"}\n');
+    }
+    const before = collector.requests.length;
+    const env = (dir: string) => ({
+      TEST_LLM_KEY: SECRET,
+      FLOWSESSION_OTLP_ENDPOINT: collector.url,
+      ...(dir === plain ? { PF_DISABLE_TRACING: 'True' } : {}),
+    });
+    for (const dir of [off, plain]) {
+      const run = await runCli(['run', dir, '--connections', connectionsFile, '--json'], env(dir));
+      assert.strictEqual(run.code, 0, run.stderr);
+      const batch = await runCli(
+        ['batch', dir, '--data', path.join(dir, 'lines.jsonl'), '--connections', connectionsFile, '--json'],
+        env(dir),
+      );
+      assert.strictEqual(batch.code, 0, batch.stderr);
+      for (const r of [run, batch]) {
+        const doc = json<{ runId: string; tokens?: unknown }>(r);
+        noTrace(dir, doc.runId);
+        assert.strictEqual(doc.tokens, undefined, 'no spans, no token totals');
+        assert.doesNotMatch(r.stderr, /tokens:/);
+      }
+      assert.strictEqual(runIds(dir).length, 2);
+    }
+    assert.strictEqual(collector.requests.length, before, 'nothing exported');
+    // the same plain flow without the variable is traced again
+    const traced = await runCli(['run', plain, '--connections', connectionsFile, '--json'], { TEST_LLM_KEY: SECRET });
+    assert.strictEqual(traced.code, 0, traced.stderr);
+    assert.ok(traceFile(plain, json<{ runId: string }>(traced).runId).some((s) => s.name === 'chat gpt-35'));
+  });
+
   it('a streamed LLM call (stream: true) is one LLM span from the request to its last chunk, with the usage it asked for', async () => {
     const flow = llmFlow('gpt-4o', 'oai');
     const dir = jar.make({ ...flow, 'flow.dag.yaml': flow['flow.dag.yaml'].replace('temperature: 0', 'temperature: 0\n    stream: true') });

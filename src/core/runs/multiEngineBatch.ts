@@ -11,7 +11,7 @@ import { firstError, kindFields, type BatchRecord } from './runService';
 import { connectionSecrets, redactSpans } from './otlp';
 import type { FlowKindFields } from '../runtime/protocol';
 import { BatchOutput, batchOutputFile, newRunId, writeBatchSummary, writeMetrics } from './runStore';
-import { keepTrace, type TracingOptions } from './traceKeeper';
+import { keepTrace, tracingWanted, type TracingOptions } from './traceKeeper';
 
 export type { BatchEngine, EngineBatchEvent, EngineShare } from './engineBatchScheduler';
 
@@ -181,7 +181,7 @@ export async function runMultiEngineBatch(
     engines,
     output,
   };
-  const scheduler = new EngineBatchScheduler(plan, options);
+  const scheduler = new EngineBatchScheduler(plan, { ...options, trace: tracingWanted(options.trace, options.env ?? process.env) });
   let outcome;
   try {
     outcome = await scheduler.run();

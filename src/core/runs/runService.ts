@@ -23,7 +23,7 @@ import {
 } from '../runtime/protocol';
 import type { TokenUsage } from '../../shared/trace';
 import { connectionSecrets, redactSpans } from './otlp';
-import { keepBatchTrace, keepTrace, MAX_BATCH_SPANS, type TracingOptions } from './traceKeeper';
+import { keepBatchTrace, keepTrace, MAX_BATCH_SPANS, tracingWanted, type TracingOptions } from './traceKeeper';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
@@ -271,7 +271,7 @@ export class RunService {
               ...(options.llmTimeoutSeconds ? { llmTimeoutSeconds: options.llmTimeoutSeconds } : {}),
               ...(options.node ? { node: options.node, nodeOutputs } : {}),
               ...(options.debug ? { debug: true } : {}),
-              trace: options.trace !== false,
+              trace: tracingWanted(options.trace, this.env),
             },
             { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
           ),
@@ -418,7 +418,7 @@ export class RunService {
             connections: options.connections ?? {},
             ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
             ...(options.variant ? { variant: options.variant } : {}),
-            trace: options.trace !== false,
+            trace: tracingWanted(options.trace, this.env),
             traceText: true,
             maxTraceSpans: MAX_BATCH_SPANS,
           },

@@ -15,6 +15,15 @@ export interface TracingOptions {
   otlpEndpoint?: string;
 }
 
+/**
+ * Whether a run records spans: unless its caller said no, or prompt flow's PF_DISABLE_TRACING=true is set where it
+ * was started (the CLI's environment, the editor's). The runtime honours the same variable in the flow's
+ * environment_variables and in the session's environment.
+ */
+export function tracingWanted(asked: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return asked !== false && env.PF_DISABLE_TRACING?.trim().toLowerCase() !== 'true';
+}
+
 export interface KeptTrace {
   /** trace.json, when there were spans */
   file?: string;
