@@ -8,9 +8,8 @@ class LineTracing:
     """Mixed into an executor that has `hub` (the redactor) and runs lines; tracing is off unless `trace` is set."""
 
     def init_tracing(self, trace):
-        # off unless the request asks and prompt flow's PF_DISABLE_TRACING does not say otherwise; a batch sets the
-        # trace id and parent span its lines share
-        self.trace = trace and not tracing.disabled_by_environment()
+        # off unless the request asks; a batch sets the trace id and parent span its lines share
+        self.trace = trace
         self.trace_id = None
         self.trace_parent = None
         self.trace_value_limit = tracing.VALUE_LIMIT

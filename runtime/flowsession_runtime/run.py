@@ -2,7 +2,7 @@
 import os
 
 from . import (capture, connections as conn_mod, debugging, flowdef, images, llm_instrumentation, metrics, prompty,
-               single_node, streaming)
+               single_node, streaming, tracing)
 from .executor import Executor, jsonable_record, pf_error, utc_now
 from .wire import RuntimeFailure, to_jsonable
 
@@ -23,6 +23,8 @@ def make_executor(params, flow_dir, hub, emit_events):
         llm_timeout = 600.0
     # every kind may call Prompty.load from code: the request's prompty files, env values and connections
     prompty.configure(params, flow_dir, float(llm_timeout), hub.redact)
+    if params.get("trace") is True and tracing.disabled_for(flow):
+        params = dict(params, trace=False)  # prompt flow's PF_DISABLE_TRACING=true
     if params.get("trace") is True:
         # before the user's code is imported: an `openai` it imports is patched as it loads
         llm_instrumentation.install()

@@ -28,6 +28,11 @@ def _child_entry(channel, method, params, flow_dir):
     child.main(channel, method, params, flow_dir)
 
 
+def _prewarm():
+    from . import child
+    child.prewarm()
+
+
 class Job:
     def __init__(self, req_id, method, run_id, pid, fd, deadline):
         self.req_id = req_id
@@ -247,7 +252,7 @@ class Server:
             return
         if not self.spare_beside_job and any(not job.answered for job in self.jobs.values()):
             return
-        self.spare = forking.fork_spare(_child_entry)
+        self.spare = forking.fork_spare(_child_entry, _prewarm)
         self.spare_wanted = False
 
     # -- children -------------------------------------------------------------------------

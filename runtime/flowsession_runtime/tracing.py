@@ -25,10 +25,21 @@ MAX_SPANS = 1000
 _current = contextvars.ContextVar("flowsession_span", default=None)
 
 
-def disabled_by_environment():
-    """prompt flow's switch, PF_DISABLE_TRACING=true, set by the flow's environment_variables (applied before an
-    executor is made) or in the session's environment: no spans at all."""
-    return os.environ.get("PF_DISABLE_TRACING", "").strip().lower() == "true"
+def _is_true(value):
+    return str(value).strip().lower() == "true"
+
+
+# prompt flow's switch in the session's environment (an image's ENV): read once, in the runtime's parent process
+_SESSION_DISABLED = _is_true(os.environ.get("PF_DISABLE_TRACING", ""))
+
+
+def disabled_for(flow):
+    """prompt flow's switch, PF_DISABLE_TRACING=true: as the flow's environment_variables set it, else as the
+    session's environment does. No spans at all then."""
+    env = flow.get("environment_variables") if isinstance(flow, dict) else None
+    if isinstance(env, dict) and "PF_DISABLE_TRACING" in env:
+        return _is_true(env["PF_DISABLE_TRACING"])
+    return _SESSION_DISABLED
 
 
 def new_id(nbytes):
