@@ -4,7 +4,7 @@ import os
 import zlib
 import unittest
 
-from tests.helpers import prompt_node, py_node
+from tests.helpers import Runtime, prompt_node, py_node
 from tests.test_llm import KEY, Stub, StubTestCase
 
 
@@ -116,6 +116,18 @@ class TracingTest(StubTestCase):
             self.assertEqual(b["completed"], 2, b)
             self.assertEqual(bool(b.get("trace")), traced, value)
             self.assertEqual(any(e.get("event") == "traceChunk" for e in events), traced, value)
+
+    def test_pf_disable_tracing_in_the_sessions_environment_turns_tracing_off_unless_the_flow_says_otherwise(self):
+        rt = Runtime(self.flow_dir, {"PF_DISABLE_TRACING": "TRUE"})
+        try:
+            for flow, traced in ((self.flow(), False),
+                                 (dict(self.flow(), environment_variables={"PF_DISABLE_TRACING": "false"}), True)):
+                r = rt.call("run", {"runId": "env-%s" % traced, "flow": flow, "flowDir": self.flow_dir,
+                                    "inputs": {"q": "hi"}, "connections": self.conns(), "trace": True})["result"]
+                self.assertEqual(r["status"], "Completed", r.get("error"))
+                self.assertEqual(bool(r.get("trace")), traced)
+        finally:
+            rt.close()
 
     def test_a_batch_has_one_trace_with_a_span_per_line(self):
         data = os.path.join(self.flow_dir, "lines.jsonl")
