@@ -79,7 +79,6 @@ def tokens(spans):
     return int(total_in), int(total_out), int(total)
 
 
-
 class LineSpans:
     """A line's spans as the batch sends them: their OTLP/JSON texts joined by commas, how many, their LLM tokens."""
     __slots__ = ("text", "count", "tokens")
