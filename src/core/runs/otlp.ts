@@ -2,6 +2,7 @@
  * A run's spans in OpenTelemetry's OTLP/JSON shape (what trace.json holds and what an OTLP/HTTP collector
  * takes at POST /v1/traces), the way back for reading trace.json, and the export itself.
  */
+import * as path from 'path';
 import type { ConnectionSpec } from '../runtime/protocol';
 import type { SpanAttributeValue, SpanKind, TraceSpan } from '../../shared/trace';
 
@@ -67,6 +68,11 @@ export interface TraceResource {
   flow: string;
   runId: string;
   runtimeVersion?: string;
+}
+
+/** The resource of a run's trace: its flow folder's name and its id. */
+export function traceResource(flowDir: string, runId: string): TraceResource {
+  return { flow: path.basename(flowDir), runId };
 }
 
 /** One span in OTLP/JSON's shape (runtime/flowsession_runtime/otlp_text.py writes the same as text). */

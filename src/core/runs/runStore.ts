@@ -15,7 +15,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { LineEndEvent, RunMetrics, RunResult } from '../runtime/protocol';
 import type { TraceSpan } from '../../shared/trace';
-import { fromOtlp, toOtlp, type TraceResource } from './otlp';
+import { fromOtlp, toOtlp, traceResource, type TraceResource } from './otlp';
 import { FILE_NAME } from '../../shared/protocol';
 import { RUN_ID } from '../../shared/runId';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomicWrite';
@@ -181,7 +181,7 @@ export async function writeBatchSummary(flowDir: string, runId: string, summary:
 
 /** A batch's trace.json, written as its lines' spans come (see BatchTraceFile). */
 export function batchTraceFile(flowDir: string, runId: string, secrets: readonly string[]): BatchTraceFile {
-  return new BatchTraceFile(path.join(runFolder(flowDir, runId), TRACE_FILE), secrets, { flow: path.basename(flowDir), runId });
+  return new BatchTraceFile(path.join(runFolder(flowDir, runId), TRACE_FILE), secrets, traceResource(flowDir, runId));
 }
 
 /**

@@ -6,7 +6,7 @@ import * as path from 'path';
 import type { TraceSpan } from '../runtime/protocol';
 import { addTokens, NO_TOKENS, traceTotals, type TokenUsage } from '../../shared/trace';
 import type { BatchTraceFile } from './batchTraceFile';
-import { exportOtlp } from './otlp';
+import { exportOtlp, traceResource } from './otlp';
 import { readTrace, writeTrace } from './runStore';
 
 /** Where a run's spans go besides its folder. */
@@ -56,7 +56,7 @@ export class SpanCollector {
 export async function keepTrace(dir: string, runId: string, spans: TraceSpan[], tracing: TracingOptions, dropped = 0): Promise<KeptTrace> {
   const warnings: string[] = [];
   if (spans.length === 0) return { warnings };
-  const resource = { flow: path.basename(dir), runId };
+  const resource = traceResource(dir, runId);
   const file = await writeTrace(dir, runId, spans, resource);
   if (dropped > 0) warnings.push(`The trace keeps the first ${spans.length} spans; ${dropped} more were left out.`);
   const endpoint = tracing.otlpEndpoint?.trim();
