@@ -9,7 +9,7 @@ gathered, one event about every FLUSH_SECONDS. A worker that crashes or exceeds 
 only its line and is replaced. FLOWSESSION_PROFILE=<folder> writes cProfile stats of the coordinator
 and each worker there.
 """
-import base64
+import gc
 import itertools
 import json
 import os
@@ -18,10 +18,9 @@ import selectors
 import signal
 import struct
 import time
-import zlib
 
-from . import (capture, connections as conn_mod, filesync, forking, llm, metrics, otlp_text, prompty, run as run_mod,
-               templates, tracing)
+from . import (capture, connections as conn_mod, filesync, forking, llm, metrics, prompty, run as run_mod, templates,
+               tracing)
 from .column_mapping import check_mapping, load_base_run, map_inputs
 from .executor import jsonable_record
 from .wire import RuntimeFailure, dumps, to_jsonable
@@ -31,8 +30,6 @@ MAX_WORKERS = 64
 # most batch lines wait on a model or a service, not on the CPU: enough workers to keep those waits overlapped
 # (workers are forked only as lines need them, so a short batch starts no more than it has lines)
 DEFAULT_WORKERS = 16
-# spans of a batch's lines sent as text (traceText) when the request names no maxTraceSpans: past it, they are counted
-DEFAULT_MAX_SPANS = 50_000
 
 
 def _profiled(name, fn, *args):
@@ -73,7 +70,8 @@ def _run_one(executor, mapping, run_id, idx, text, base=None):
     out = {"index": idx, "status": line["status"], "durationMs": int((time.monotonic() - t0) * 1000),
            "inputs": line.get("inputs")}
     if line.get("trace"):
-        out["trace"] = line["trace"]
+        # a recorded line's spans (traceRecords) under a name of their own: other batches send span lists as `trace`
+        out["traceRecord" if executor.trace_as_records else "trace"] = line["trace"]
     if line["status"] == "Completed":
         out["output"] = line["outputs"]
         if line.get("agg"):
@@ -97,12 +95,14 @@ TASKS_PER_WRITE = select.PIPE_BUF // TASK.size
 PIPE_BYTES = 256 * 1024
 
 
-def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, keep_agg, spans_as_text):
+def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, keep_agg, records):
     """Takes lines from the task pipe all workers share until it is empty and closed, so a free worker never waits for
     the coordinator to hand it the next line. It says which line it takes (`S`) and what came of the one before
     (`R`) in one write as it starts the next, or as it finds none waiting: if it dies on a line, the coordinator
     knows which one, and a line's result is never held while another runs."""
-    executor.trace_as_text = spans_as_text
+    executor.trace_as_records = records
+    # a line's result keeps no node records: what its nodes print is not kept
+    executor.keep_node_output = False
     out = b""
     while True:
         try:
@@ -120,32 +120,25 @@ def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, k
         idx, offset, length = TASK.unpack(task)
         _write_all(result_fd, out + b"S %d %r\n" % (idx, time.monotonic()))
         text = os.pread(data_fd, length, offset).decode("utf-8", "replace")
-        out = _result_frame(_run_one(executor, mapping, run_id, idx, text, base), keep_agg, spans_as_text)
+        out = _result_frame(_run_one(executor, mapping, run_id, idx, text, base), keep_agg)
 
 
-def _result_frame(res, keep_agg, spans_as_text=False):
-    """`R <index> <failed 0|1> <bytes of aggregation values> <bytes of spans> <number of spans> <input tokens>
-    <output tokens> <total tokens> <aggregation values><spans><line>`: the line as the lineEnds event carries it,
-    which the coordinator passes on without parsing it again (most of its work on a large batch); apart, the line's
-    values for the aggregation nodes, which the coordinator keeps, and (spans_as_text) its spans as OTLP/JSON text
-    with their LLM tokens."""
+def _result_frame(res, keep_agg):
+    """`R <index> <failed 0|1> <bytes of aggregation values> <aggregation values><line>`: the line as the lineEnds
+    event carries it (with its trace record, traceRecords), which the coordinator passes on without parsing it again
+    (most of its work on a large batch); apart, the line's values for the aggregation nodes, which the coordinator
+    keeps."""
     failed = 0 if res["status"] == "Completed" else 1
     agg = b""
     if res.get("agg") and not keep_agg:
         agg = dumps(res.pop("agg")).encode("utf-8")
     elif not keep_agg:
         res.pop("agg", None)
-    spans, count, tokens = b"", 0, (0, 0, 0)
-    if spans_as_text and res.get("trace"):
-        trace = res.pop("trace")  # otlp_text.LineSpans
-        # (a lone surrogate a tool put in a value becomes "?": the host takes only well-formed text)
-        spans, count, tokens = trace.text.encode("utf-8", "replace"), trace.count, trace.tokens
-    return (b"R %d %d %d %d %d %d %d %d " % ((res["index"], failed, len(agg), len(spans), count) + tokens) + agg + spans
-            + dumps(res).encode("utf-8") + b"\n")
+    return b"R %d %d %d " % (res["index"], failed, len(agg)) + agg + dumps(res).encode("utf-8") + b"\n"
 
 
 class Worker:
-    def __init__(self, task_fd, data_fd, executor, mapping, run_id, base, keep_agg, spans_as_text):
+    def __init__(self, task_fd, data_fd, executor, mapping, run_id, base, keep_agg, records):
         r_r, r_w = os.pipe()
         forking.grow_pipe(r_w, PIPE_BYTES)
         pid = os.fork()
@@ -155,7 +148,7 @@ class Worker:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 forking._close_inherited({task_fd, r_w, data_fd})
                 _profiled("worker", _worker_main, task_fd, r_w, data_fd, executor, mapping, run_id, base, keep_agg,
-                          spans_as_text)
+                          records)
             except SystemExit as e:
                 code = e.code if isinstance(e.code, int) else 1
             except BaseException:
@@ -212,14 +205,8 @@ class Batch:
         self.agg = {}  # node -> input -> [(index, value)]
         # a multi-engine batch gathers each line's aggregation values itself and aggregates once at the end
         self.keep_agg = bool(params.get("aggValues"))
-        # the lines' spans as OTLP/JSON text in traceChunk events, at most max_spans of them (the host writes the text
-        # to trace.json as it is), their LLM tokens summed here
-        self.spans_as_text = bool(params.get("traceText"))
-        ms = params.get("maxTraceSpans")
-        self.max_spans = int(ms) if isinstance(ms, int) and not isinstance(ms, bool) and ms >= 0 else DEFAULT_MAX_SPANS
-        self.spans_kept = self.spans_dropped = 0
-        self.spans_out = []  # span texts of ended lines not yet sent
-        self.tokens = [0, 0, 0]
+        # each line's own spans as a compact record with its lineEnd, their fixed parts sent once (traceSteps)
+        self.records = bool(params.get("traceRecords"))
         self.sel = selectors.DefaultSelector()
         self.workers = []
         self.unfinished = set()  # lines handed to the task pipe that have not ended
@@ -228,7 +215,6 @@ class Batch:
         self.out_bytes = 0
         self.out_since = None
         self.event_head = b'{"event":"lineEnds","runId":' + dumps(run_id).encode("utf-8") + b',"lines":['
-        self.chunk_head = b'{"event":"traceChunk","runId":' + dumps(run_id).encode("utf-8") + b',"deflated":'
 
     # -- ended lines ------------------------------------------------------------------------
     def ended(self, idx, failed, payload):
@@ -242,26 +228,11 @@ class Batch:
         if self.out_bytes >= FLUSH_BYTES:
             self.flush()
 
-    def ended_spans(self, spans, count, tokens):
-        for i, n in enumerate(tokens):
-            self.tokens[i] += n
-        if self.spans_kept + count > self.max_spans:
-            self.spans_dropped += count
-            return
-        self.spans_kept += count
-        self.spans_out.append(spans)
-        self.out_bytes += len(spans)
-
     def flush(self):
-        """The ended lines as one lineEnds event (one frame through the runtime and one message for the host) and their
-        spans as one traceChunk event: their OTLP/JSON texts joined, deflated (a tenth of the bytes for the runtime's
-        pipes, the engine's stream and the host's parse to carry) and in base64."""
-        if self.spans_out:
-            deflated = base64.b64encode(zlib.compress(b",".join(self.spans_out), 1))
-            self.channel.raw_event(self.chunk_head + b'"' + deflated + b'"}')
+        """The ended lines as one lineEnds event: one frame through the runtime and one message for the host."""
         if self.out:
             self.channel.raw_event(self.event_head + b",".join(self.out) + b"]}")
-        self.out, self.out_bytes, self.out_since, self.spans_out = [], 0, None, []
+        self.out, self.out_bytes, self.out_since = [], 0, None
 
     def fail_line(self, idx, code, message):
         self.ended(idx, 1, dumps({"index": idx, "status": "Failed", "durationMs": 0,
@@ -272,22 +243,19 @@ class Batch:
             _s, idx, started = frame.split(b" ")
             w.current = (int(idx), float(started))
             return
-        _r, idx, failed, agg_len, spans_len, count, t_in, t_out, t_all, rest = frame.split(b" ", 9)
+        _r, idx, failed, agg_len, rest = frame.split(b" ", 4)
         w.current = None
-        agg_len, spans_len = int(agg_len), int(spans_len)
+        agg_len = int(agg_len)
         if agg_len:
             idx_n = int(idx)
             for node, values in json.loads(rest[:agg_len]).items():
                 for k, v in values.items():
                     self.agg.setdefault(node, {}).setdefault(k, []).append((idx_n, v))
-        if spans_len:
-            self.ended_spans(rest[agg_len:agg_len + spans_len], int(count), (int(t_in), int(t_out), int(t_all)))
-        self.ended(int(idx), failed == b"1", rest[agg_len + spans_len:])
+        self.ended(int(idx), failed == b"1", rest[agg_len:])
 
     # -- workers ----------------------------------------------------------------------------
     def spawn(self, task_fd, data_fd):
-        w = Worker(task_fd, data_fd, self.executor, self.mapping, self.run_id, self.base, self.keep_agg,
-                   self.spans_as_text)
+        w = Worker(task_fd, data_fd, self.executor, self.mapping, self.run_id, self.base, self.keep_agg, self.records)
         self.workers.append(w)
         self.sel.register(w.result_fd, selectors.EVENT_READ, w)
         return w
@@ -426,6 +394,15 @@ def _warm_up(executor):
         llm.warm_up()
 
 
+def _send_trace_steps(executor, channel, run_id):
+    """What every recorded line's spans share, once, before any line runs (traceSteps): the trace and the parent
+    span of the lines' roots, and each step's span name and attributes, which a line's record names by index."""
+    steps = executor.trace_steps()
+    executor.trace_step_count = len(steps)
+    channel.event("traceSteps", runId=run_id, traceId=executor.trace_id, parentSpanId=executor.trace_parent,
+                  steps=[{"name": name, "attributes": dict(attrs)} for name, attrs in steps])
+
+
 def _finish_trace(result, batch_span):
     """The batch's own spans (its root and the aggregation's) into the result; the lines sent theirs already."""
     if batch_span is None:
@@ -487,14 +464,15 @@ def batch(params, flow_dir, channel):
         base = load_base_run(os.path.join(flow_dir, base_path)) if isinstance(base_path, str) and base_path else None
         check_mapping(params.get("columnMapping"), base is not None)
         runner = Batch(params, executor, channel, run_id, base)
+        if executor.trace and runner.records:
+            _send_trace_steps(executor, channel, run_id)
         _warm_up(executor)
+        # what the flow loaded lives as long as the batch: the workers' collections need not walk (and copy) it
+        gc.freeze()
         # image paths in the data are relative to the data file, as prompt flow reads them
         executor.image_base = os.path.dirname(path)
         _profiled("coordinator", runner.run, _lines(path, base), path)
         result.update(total=runner.total, failed=runner.failed, completed=runner.total - runner.failed)
-        if runner.spans_as_text:
-            result["lineTokens"] = dict(zip(("input", "output", "total"), runner.tokens))
-            result["droppedSpans"] = runner.spans_dropped
         agg = runner.aggregation()
         result["aggregation"] = agg
         if agg is not None and agg["status"] == "Failed":

@@ -11,7 +11,7 @@ import time
 
 from . import images, inputs as inputs_mod, metrics, prompty as prompty_mod, streaming
 from . import tracing
-from .executor import emit_node_end, tool_error, utc_now
+from .executor import emit_node_end, tool_error
 from .line_trace import LineTracing
 from .wire import RuntimeFailure, to_jsonable
 
@@ -56,9 +56,23 @@ class EntryExecutor(LineTracing):
         self.agg_nodes = []
         # image paths of a run's inputs are relative to the flow folder, a batch's to its data file (batch.py)
         self.image_base = flow_dir
+        self._step_attrs = {}  # step name -> its span's tracing.SharedAttributes
 
     def prepare(self):
         pass
+
+    def _step_attributes(self, name):
+        attrs = self._step_attrs.get(name)
+        if attrs is None:
+            attrs = self._step_attrs[name] = tracing.SharedAttributes({
+                "flowsession.node.name": name, "span_type": "Prompty" if self.kind == "prompty" else "Function",
+                "flowsession.node.type": self.kind})
+        return attrs
+
+    def trace_steps(self):
+        attrs = self._step_attributes(self.name)
+        attrs.index = 0
+        return [(self.name, attrs)]
 
     def _coerce(self, given, index):
         typed = {k: v for k, v in self.input_defs.items() if (v or {}).get("type") in inputs_mod.VALUE_TYPES}
@@ -104,9 +118,8 @@ class EntryExecutor(LineTracing):
 
     def _record(self, name, run_id, inputs, call):
         """Runs `call` as one traced step (its prints captured, its start and end sent as node events)."""
-        started, t0 = utc_now(), time.monotonic()
-        span = self.step_span(name, {"span_type": "Prompty" if self.kind == "prompty" else "Function",
-                                     "flowsession.node.type": self.kind})
+        t0 = time.time_ns()
+        span = self.start_step(name, self._step_attributes(name))
         previous_span = tracing.enter(span)
         cap = self.hub.begin(name, self.emit_events)
         if self.emit_events:
@@ -121,20 +134,19 @@ class EntryExecutor(LineTracing):
             tracing.leave(previous_span)
         if span is not None:
             self.end_step_span(span, dict(rec, output=to_jsonable(rec["output"])))
-        rec["durationMs"] = int((time.monotonic() - t0) * 1000)
-        rec["start_time"], rec["end_time"] = started, utc_now()
+        t1 = time.time_ns()
+        rec["durationMs"] = (t1 - t0) // 1000000
+        rec["start_time"], rec["end_time"] = t0, t1  # Unix nanoseconds, as the DAG executor's records
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
         if self.emit_events:
             emit_node_end(self.hub.channel, run_id, dict(rec, output=to_jsonable(rec["output"])))
         return rec
 
     def run_line(self, given_inputs, run_id, index=None, with_aggregation=False):
-        t0, started = time.monotonic(), utc_now()
+        t0 = time.time_ns()
         result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
-                  "start_time": started}
-        self.begin_trace("flow" if index is None else "line %d" % index,
-                         {"flowsession.run_id": run_id} if index is None else
-                         {"flowsession.run_id": run_id, "flowsession.line_number": index})
+                  "start_time": t0}
+        self.begin_line_trace(run_id, index)
         try:
             inputs = images.load_flow_inputs(self.input_defs, self._coerce(given_inputs, index), self.image_base)
             result["inputs"] = inputs
@@ -151,8 +163,8 @@ class EntryExecutor(LineTracing):
                     result["agg"] = {AGGREGATE: {"results": to_jsonable(value)}}
         except RuntimeFailure as e:
             result["status"], result["error"] = "Failed", e.to_dict()
-        result["end_time"] = utc_now()
-        result["durationMs"] = int((time.monotonic() - t0) * 1000)
+        result["end_time"] = t1 = time.time_ns()
+        result["durationMs"] = (t1 - t0) // 1000000
         error = result.get("error")
         trace = self.end_trace(result["status"] == "Completed", error.get("message") if error else None,
                                result.get("inputs"), result.get("outputs"))

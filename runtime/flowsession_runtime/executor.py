@@ -5,9 +5,9 @@ import functools
 import inspect
 import time
 
-from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
-               templates, toolmeta, tracing)
-from .clock import utc_now
+from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, line_records, llm, node_inputs, packagetools,
+               streaming, templates, toolmeta, tracing)
+from .clock import utc_field
 from .line_trace import LineTracing
 from .wire import RuntimeFailure, capped_value, to_jsonable
 
@@ -42,6 +42,9 @@ class Tool:
 _PLAIN_RESULTS = frozenset((str, int, float, bool, type(None), dict, list, tuple))
 # how a node input gets its value on a line (see _NodePlan.inputs)
 _LITERAL, _FLOW_INPUT, _NODE_OUTPUT, _REFERENCE = range(4)
+
+
+NO_LOGS = {"stdout": "", "stderr": ""}
 
 
 class _NodePlan:
@@ -104,6 +107,8 @@ class Executor(LineTracing):
                              ((n, spec.get("reference") if isinstance(spec, dict) else None)
                               for n, spec in self.outputs_def.items())]
         self._loads_images = images.may_load(self.input_defs)
+        # False where a node's records are not kept (a batch worker's lines): its prints are then not captured
+        self.keep_node_output = True
 
     # -- preparation ------------------------------------------------------------------------
     def _check_outputs(self):
@@ -351,16 +356,29 @@ class Executor(LineTracing):
             attrs["flowsession.node.aggregation"] = True
         return attrs
 
+    def trace_steps(self):
+        steps = [(node.name, self._plan(node).span_attrs) for node in self.main_nodes]
+        for i, (_name, attrs) in enumerate(steps):
+            attrs.index = i
+        return steps
+
     def _node_span(self, node):
         return self.start_step(node.name, self._plan(node).span_attrs)
 
     def _run_node(self, node, run_id, index, flow_inputs, values, agg_lists):
-        """Runs one node; returns its record. Only BaseExceptions like SystemExit escape (they end the process)."""
-        started, t0 = utc_now(), time.monotonic()
+        """Runs one node; returns its record (its start and end in Unix nanoseconds: jsonable_record writes them as
+        prompt flow does). Only BaseExceptions like SystemExit escape (they end the process)."""
         hub, emit, name, plan = self.hub, self.emit_events, node.name, self._plan(node)
-        span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
-        previous_span = tracing.enter(span)
-        cap = hub.begin(name, emit)
+        t0 = time.time_ns()
+        line, step_index = self.line_record, plan.span_attrs.index
+        if line is not None and step_index is not None:
+            span = line_records.RecordedStep(line, step_index, t0)
+        else:
+            span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
+        if span is not None:
+            entered = tracing.CURRENT.set(span)
+        # what a node prints is captured unless nobody reads it (a batch worker's lines keep no node records)
+        cap = hub.begin(name, emit) if emit or self.keep_node_output else None
         if emit:
             hub.channel.event("nodeStart", runId=run_id, node=name)
         if not hub.log_truncated:
@@ -377,13 +395,19 @@ class Executor(LineTracing):
             rec["status"] = "Failed"
             rec["error"] = self._error(node, e)
         finally:
-            hub.end(cap)
-            tracing.leave(previous_span)
+            if cap is not None:
+                hub.end(cap)
+            if span is not None:
+                tracing.CURRENT.reset(entered)
+        t1 = time.time_ns()
         if span is not None:
-            self.end_step_span(span, rec)
-        rec["durationMs"] = int((time.monotonic() - t0) * 1000)
-        rec["start_time"], rec["end_time"] = started, utc_now()
-        rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
+            if span.__class__ is line_records.RecordedStep:
+                line.end_step(span, rec, t1)
+            else:
+                self.end_step_span(span, rec)
+        rec["durationMs"] = (t1 - t0) // 1000000
+        rec["start_time"], rec["end_time"] = t0, t1
+        rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")} if cap is not None else NO_LOGS
         if not hub.log_truncated:  # a batch's log keeps nothing: the message is not even made
             hub.log("Node %s %s." % (name, "completes" if rec["status"] == "Completed" else "failed"))
         if emit:
@@ -399,8 +423,9 @@ class Executor(LineTracing):
         try:
             bypass = self._bypassed(node, flow_inputs, values, status)
         except RuntimeFailure as e:
+            now = time.time_ns()
             rec = {"node": node.name, "status": "Failed", "error": self._error(node, e),
-                   "start_time": utc_now(), "end_time": utc_now(), "durationMs": 0}
+                   "start_time": now, "end_time": now, "durationMs": 0}
             records.append(rec)
             status[node.name] = "Failed"
             if self.emit_events:
@@ -409,7 +434,7 @@ class Executor(LineTracing):
         if not bypass:
             return True
         status[node.name], values[node.name] = "Bypassed", None
-        now = utc_now()
+        now = time.time_ns()
         rec = {"node": node.name, "status": "Bypassed", "inputs": None, "output": None,
                "error": None, "start_time": now, "end_time": now, "durationMs": 0}
         records.append(rec)
@@ -503,8 +528,9 @@ class Executor(LineTracing):
                     if rec["status"] == "Failed" and failure is None:
                         failure = rec
             for f, node in running.items():
+                now = time.time_ns()
                 rec = {"node": node.name, "status": "Canceled", "inputs": None, "output": None, "error": None,
-                       "start_time": utc_now(), "end_time": utc_now(), "durationMs": 0}
+                       "start_time": now, "end_time": now, "durationMs": 0}
                 records.append(rec)
                 if self.emit_events:
                     self._emit_end(run_id, rec)
@@ -522,12 +548,10 @@ class Executor(LineTracing):
 
     def run_line(self, given_inputs, run_id, index=None, with_aggregation=False):
         """{status, outputs, error, flow_inputs, records, values}. Input errors fail the line."""
-        t0, started = time.monotonic(), utc_now()
+        t0 = time.time_ns()
         result = {"status": "Completed", "outputs": None, "error": None, "inputs": given_inputs, "records": [],
-                  "start_time": started}
-        self.begin_trace("flow" if index is None else "line %d" % index,
-                         {"flowsession.run_id": run_id} if index is None else
-                         {"flowsession.run_id": run_id, "flowsession.line_number": index})
+                  "start_time": t0}
+        self.begin_line_trace(run_id, index)
         try:
             flow_inputs = inputs_mod.resolve_flow_inputs(self.input_defs, given_inputs, index)
             if self._loads_images:
@@ -550,8 +574,8 @@ class Executor(LineTracing):
         except RuntimeFailure as e:
             result["status"] = "Failed"
             result["error"] = e.to_dict()
-        result["end_time"] = utc_now()
-        result["durationMs"] = int((time.monotonic() - t0) * 1000)
+        result["end_time"] = t1 = time.time_ns()
+        result["durationMs"] = (t1 - t0) // 1000000
         error = result.get("error")
         trace = self.end_trace(result["status"] == "Completed", error.get("message") if error else None,
                                result.get("inputs"), result.get("outputs"))
@@ -599,8 +623,8 @@ def jsonable_record(rec, flow_run_id, index):
         "inputs": rec.get("inputs"),
         "output": rec.get("output"),
         "error": pf_error(rec.get("error")),
-        "start_time": rec.get("start_time"),
-        "end_time": rec.get("end_time"),
+        "start_time": utc_field(rec.get("start_time")),
+        "end_time": utc_field(rec.get("end_time")),
         "index": index or 0,
         "logs": rec.get("logs") or {"stdout": "", "stderr": ""},
         "system_metrics": {"duration": (rec.get("durationMs") or 0) / 1000.0},

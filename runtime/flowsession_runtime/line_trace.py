@@ -1,7 +1,7 @@
 """The trace of one line (or of a batch's aggregation) as an executor keeps it: a root span, then the steps' spans
 under it. Shared by the DAG executor (a span per node) and the entry executor (a flex entry or a prompty: one step).
 """
-from . import otlp_text, tracing
+from . import line_records, tracing
 
 
 class LineTracing:
@@ -15,13 +15,38 @@ class LineTracing:
         self.trace_value_limit = tracing.VALUE_LIMIT
         self.tracer = None
         self.root_span = None
-        # a batch worker sends a line's spans as OTLP/JSON text (otlp_text.LineSpans), not as objects
-        self.trace_as_text = False
+        # the line's record while a recorded line runs (the tracer then), else None
+        self.line_record = None
+        # a batch worker keeps a line's own spans as a record (line_records), not as span objects
+        self.trace_as_records = False
+        self.trace_step_count = 0  # steps a recorded line may run (span ids drawn at its start)
+        self._record_values = None
+
+    def trace_steps(self):
+        """The steps a line may run, for the host to name their spans once (traceSteps): each one's span name and
+        attributes, a tracing.SharedAttributes that now knows its place in this list."""
+        return []
+
+    def begin_line_trace(self, run_id, index):
+        """begin_trace for a line of a run (index None) or of a batch."""
+        if self.trace and self.trace_as_records:
+            # the host names the line's root span from its number
+            values = self._record_values
+            if values is None:
+                values = self._record_values = line_records.values_for(self.hub.redact)
+            self.tracer = self.line_record = line = line_records.LineRecord(
+                self.hub.redact, values, self.trace_id, self.trace_value_limit, self.trace_step_count)
+            self.root_span = line.root
+            return line.root
+        return self.begin_trace("flow" if index is None else "line %d" % index,
+                                {"flowsession.run_id": run_id} if index is None else
+                                {"flowsession.run_id": run_id, "flowsession.line_number": index})
 
     def begin_trace(self, name, attributes=None):
-        """Starts the trace of a line (or of an aggregation): its root span; None when tracing is off."""
+        """Starts the trace of a line (or of an aggregation): its root span; None when tracing is off. (A recorded line
+        begins with begin_line_trace.)"""
         if not self.trace:
-            self.tracer = self.root_span = None
+            self.tracer = self.root_span = self.line_record = None
             return None
         self.tracer = tracing.Tracer(self.hub.redact, self.trace_id, self.trace_value_limit)
         attrs = {"span_type": "Flow"}
@@ -30,21 +55,23 @@ class LineTracing:
         return self.root_span
 
     def end_trace(self, ok, message=None, inputs=None, outputs=None):
-        """Ends the root span; the line's spans (wire dicts, or otlp_text.LineSpans when trace_as_text), or None when
-        tracing is off."""
+        """Ends the root span; the line's spans (wire dicts, or a line_records record), or None when tracing is off."""
         root, tracer = self.root_span, self.tracer
-        self.tracer = self.root_span = None
+        self.tracer = self.root_span = self.line_record = None
         if root is None:
             return None
+        if self.trace_as_records:
+            return tracer.finish(ok, message, inputs, outputs)
         if inputs is not None:
             root.set("flowsession.inputs", tracing.value_text(inputs, self.hub.redact, tracer.value_limit))
         if outputs is not None:
             root.set("flowsession.output", tracing.value_text(outputs, self.hub.redact, tracer.value_limit))
         root.finish(ok, message)
-        if self.trace_as_text:
-            with tracer.lock:
-                return otlp_text.LineSpans(tracer.spans)
         return tracer.wire()
+
+    def _span_tracer(self):
+        # a recorded line makes span objects only for what its record cannot hold
+        return self.tracer.tracer if self.trace_as_records else self.tracer
 
     def step_span(self, name, attributes):
         """The span of one step of the line (a node, a flex entry) under its root; None when tracing is off."""
@@ -52,18 +79,25 @@ class LineTracing:
             return None
         attrs = {"flowsession.node.name": name}
         attrs.update(attributes)
-        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, attrs)
+        return self._span_tracer().start(name, "node", self.root_span.span_id if self.root_span else None, attrs)
 
     def start_step(self, name, attributes):
-        """step_span with `attributes` naming the step already (a node's tracing.SharedAttributes, made once for every
-        line: the span keeps them as they are); None when tracing is off."""
+        """step_span with `attributes` naming the step already (a tracing.SharedAttributes, made once for every line:
+        the span keeps them as they are; a recorded line records a step of the traceSteps table); None when tracing is
+        off."""
         if self.tracer is None:
             return None
-        return self.tracer.start(name, "node", self.root_span.span_id if self.root_span else None, None, attributes)
+        if self.trace_as_records and attributes.index is not None:
+            return self.tracer.start_step(attributes.index)
+        return self._span_tracer().start(name, "node", self.root_span.span_id if self.root_span else None, None,
+                                         attributes)
 
     def end_step_span(self, span, rec):
         """Ends a step's span from its record: status, inputs, output (when it completed), error."""
         if span is None:
+            return
+        if span.__class__ is line_records.RecordedStep:
+            span.line.end_step(span, rec)
             return
         # straight into the attributes: none of these values is None (what Span.set leaves out)
         attributes, status = span.attributes, rec["status"]

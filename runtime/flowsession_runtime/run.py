@@ -3,7 +3,8 @@ import os
 
 from . import (capture, connections as conn_mod, debugging, flowdef, images, llm_instrumentation, metrics, prompty,
                single_node, streaming, tracing)
-from .executor import Executor, jsonable_record, pf_error, utc_now
+from .clock import utc_field, utc_now
+from .executor import Executor, jsonable_record, pf_error
 from .wire import RuntimeFailure, to_jsonable
 
 NODE_OUTPUT_CAP = 1024 * 1024
@@ -119,8 +120,8 @@ def run(params, flow_dir, channel):
         "error": pf_error(error),
         "inputs": line.get("inputs"),
         "output": line.get("outputs"),
-        "start_time": line.get("start_time"),
-        "end_time": line.get("end_time"),
+        "start_time": utc_field(line.get("start_time")),
+        "end_time": utc_field(line.get("end_time")),
         "index": 0,
         "system_metrics": {"duration": (line.get("durationMs") or 0) / 1000.0},
     }

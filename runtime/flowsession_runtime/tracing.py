@@ -22,7 +22,7 @@ MAX_SPANS = 1000
 
 # the span code runs under now (a node, an @trace function); a context variable, so that the tasks of an async
 # entry each see their own, and a thread (a node run concurrently) starts with none
-_current = contextvars.ContextVar("flowsession_span", default=None)
+CURRENT = contextvars.ContextVar("flowsession_span", default=None)
 
 
 def _is_true(value):
@@ -64,12 +64,13 @@ def value_text(value, redact, limit=VALUE_LIMIT):
 
 class SharedAttributes(dict):
     """Attributes every span of one step has (a node's name and type, made once per run): a span keeps them by
-    reference, never changed, and their OTLP text (otlp_text) is made once."""
-    __slots__ = ("text",)
+    reference, never changed; `index` is the step's place in a batch's traceSteps table, which a line's record
+    names instead (line_records)."""
+    __slots__ = ("index",)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.text = None
+        self.index = None
 
 
 class Span:
@@ -139,17 +140,17 @@ class Tracer:
 
 def enter(span):
     """Makes `span` the current one (the node an LLM call belongs to); returns the previous."""
-    previous = _current.get()
-    _current.set(span)
+    previous = CURRENT.get()
+    CURRENT.set(span)
     return previous
 
 
 def leave(previous):
-    _current.set(previous)
+    CURRENT.set(previous)
 
 
 def current():
-    return _current.get()
+    return CURRENT.get()
 
 
 # -- LLM calls ----------------------------------------------------------------------------------------

@@ -1,7 +1,5 @@
-import base64
 import json
 import os
-import zlib
 import unittest
 
 from tests.helpers import Runtime, prompt_node, py_node
@@ -112,10 +110,11 @@ class TracingTest(StubTestCase):
             events = []
             b = self.rt.call("batch", {"runId": "b-off-%d" % n, "flow": flow, "flowDir": self.flow_dir,
                                        "dataPath": "lines.jsonl", "connections": self.conns(), "trace": True,
-                                       "traceText": True, "columnMapping": {"q": "${data.q}"}}, events=events)["result"]
+                                       "traceRecords": True, "columnMapping": {"q": "${data.q}"}}, events=events)["result"]
             self.assertEqual(b["completed"], 2, b)
             self.assertEqual(bool(b.get("trace")), traced, value)
-            self.assertEqual(any(e.get("event") == "traceChunk" for e in events), traced, value)
+            self.assertEqual(any(e.get("event") == "traceSteps" for e in events), traced, value)
+            self.assertEqual(any("traceRecord" in e for e in events), traced, value)
 
     def test_pf_disable_tracing_in_the_sessions_environment_turns_tracing_off_unless_the_flow_says_otherwise(self):
         rt = Runtime(self.flow_dir, {"PF_DISABLE_TRACING": "TRUE"})
@@ -150,54 +149,90 @@ class TracingTest(StubTestCase):
             self.assertEqual(names["ask"]["parentSpanId"], line["spanId"])
             self.assertIn("chat gpt-4o", names)
 
-    def text_batch(self, run_id, lines, **params):
+    def recorded_batch(self, run_id, lines, flow=None, connections=None):
         data = os.path.join(self.flow_dir, "lines-%s.jsonl" % run_id)
         with open(data, "w") as f:
             f.write("\n".join(json.dumps({"q": "l%d" % i}) for i in range(lines)) + "\n")
         events = []
-        p = {"runId": run_id, "flow": self.flow(), "flowDir": self.flow_dir, "dataPath": data, "workers": 2,
-             "connections": self.conns(), "trace": True, "traceText": True}
-        p.update(params)
+        p = {"runId": run_id, "flow": flow or self.flow(), "flowDir": self.flow_dir, "dataPath": data, "workers": 2,
+             "connections": self.conns() if connections is None else connections, "trace": True,
+             "traceRecords": True}
         Stub.usage = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
         try:
             r = self.rt.call("batch", p, events=events)["result"]
         finally:
             Stub.usage = None
-        chunks = [e for e in events if e.get("event") == "traceChunk"]
-        spans = json.loads("[" + ",".join(zlib.decompress(base64.b64decode(c["deflated"])).decode("utf-8")
-                                          for c in chunks) + "]")
-        return r, [e for e in events if e.get("event") == "lineEnd"], spans
+        return r, events
 
-    def test_a_batch_sends_its_lines_spans_as_otlp_text_with_their_tokens(self):
-        r, lines, spans = self.text_batch("b-text", 3)
+    def test_a_batch_sends_each_lines_own_spans_as_a_record_and_what_they_share_once(self):
+        r, events = self.recorded_batch("b-rec", 3)
         self.assertEqual(r["failed"], 0, r)
-        self.assertEqual(len(lines), 3)
-        self.assertTrue(all("trace" not in e for e in lines), "the spans travel apart from the lines")
         root = [s for s in r["trace"] if s["name"] == "batch"][0]
-        by_id = {s["spanId"]: s for s in spans}
-        for i in range(3):
-            line = [s for s in spans if s["name"] == "line %d" % i][0]
-            self.assertEqual(line["parentSpanId"], root["spanId"])
-            self.assertEqual(line["traceId"], root["traceId"])
-            attrs = {a["key"]: a["value"] for a in line["attributes"]}
-            self.assertEqual(attrs["flowsession.line_number"], {"intValue": str(i)})
-            self.assertEqual(line["status"], {"code": 1})
-            ask = [s for s in spans if s["name"] == "ask" and s["parentSpanId"] == line["spanId"]][0]
-            llm = [s for s in spans if s["kind"] == 3 and s["parentSpanId"] == ask["spanId"]][0]
-            self.assertEqual(llm["name"], "chat gpt-4o")
-            self.assertIn(ask["parentSpanId"], by_id)
-            self.assertLess(int(llm["startTimeUnixNano"]), int(llm["endTimeUnixNano"]) + 1)
-        self.assertEqual(r["lineTokens"], {"input": 21, "output": 9, "total": 30})
-        self.assertEqual(r["droppedSpans"], 0)
-        self.assertNotIn(KEY, json.dumps(spans))
+        kinds = [e.get("event") for e in events]
+        self.assertEqual(kinds.count("traceSteps"), 1)
+        self.assertLess(kinds.index("traceSteps"), kinds.index("lineEnd"), "the table comes before the lines")
+        table = events[kinds.index("traceSteps")]
+        self.assertEqual((table["traceId"], table["parentSpanId"]), (root["traceId"], root["spanId"]))
+        self.assertEqual([(s["name"], s["attributes"]) for s in table["steps"]], [
+            ("shout", {"flowsession.node.name": "shout", "span_type": "Function", "flowsession.node.type": "python"}),
+            ("ask", {"flowsession.node.name": "ask", "span_type": "LLM", "flowsession.node.type": "llm"})])
+        lines = [e for e in events if e.get("event") == "lineEnd"]
+        self.assertEqual(len(lines), 3)
+        for e in lines:
+            self.assertNotIn("trace", e)
+            rec = e["traceRecord"]
+            self.assertRegex(rec["start"], r"^\d{19}$")
+            self.assertRegex(rec["ids"], r"^[0-9a-f]{48}$", "the root's id and one per step")
+            self.assertTrue(rec["ok"])
+            (shout, s0, e0, st0, in0, out0), (ask, s1, e1, st1, in1, out1) = rec["steps"]
+            self.assertEqual((shout, ask, st0, st1), (0, 1, "Completed", "Completed"))
+            self.assertTrue(0 <= s0 <= e0 <= s1 <= e1 <= rec["end"], rec)
+            # with secrets to hide, every value is its redacted text
+            self.assertEqual((in0, out0), ('{"text":"l%d"}' % e["index"], "L%d" % e["index"]))
+            self.assertIsInstance(in1, str)
+            # the LLM call inside `ask` is a whole span, under ask's id (the third in ids)
+            llm, = rec["spans"]
+            self.assertEqual((llm["name"], llm["kind"], llm["traceId"]), ("chat gpt-4o", "llm", root["traceId"]))
+            self.assertEqual(llm["parentSpanId"], rec["ids"][32:48])
+            self.assertEqual(llm["attributes"]["gen_ai.usage.input_tokens"], 7)
+        self.assertNotIn(KEY, json.dumps(events))
+        self.assertEqual(len({e["traceRecord"]["ids"] for e in lines}), 3, "every line draws its own ids")
 
-    def test_a_batch_keeps_at_most_max_trace_spans_of_its_lines_and_counts_the_rest(self):
-        r, lines, spans = self.text_batch("b-cap", 4, maxTraceSpans=9)
-        self.assertEqual(len(lines), 4)
-        per_line = 4  # the line, shout, ask and its LLM call
-        self.assertEqual(len(spans), 2 * per_line, "whole lines only, up to the limit")
-        self.assertEqual(r["droppedSpans"], 2 * per_line)
-        self.assertEqual(r["lineTokens"]["total"], 40, "the tokens of every line, kept or not")
+    def test_a_recorded_line_keeps_plain_values_as_they_are_and_cuts_the_rest(self):
+        flow = {"inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${shout.output}"}},
+                "nodes": [py_node("shout", "up.py", {"text": "${inputs.q}"})]}
+        with open(os.path.join(self.flow_dir, "lines-long.jsonl"), "w") as f:
+            f.write(json.dumps({"q": "é" * 2000}) + "\n")
+        events = []
+        r = self.rt.call("batch", {"runId": "b-plain", "flow": flow, "flowDir": self.flow_dir,
+                                   "dataPath": "lines-long.jsonl", "workers": 1, "connections": {}, "trace": True,
+                                   "traceRecords": True}, events=events)["result"]
+        self.assertEqual(r["failed"], 0, r)
+        rec = [e for e in events if e.get("event") == "lineEnd"][0]["traceRecord"]
+        (_i, _s, _e, _st, inputs, output), = rec["steps"]
+        self.assertEqual(len(output), 1024 + len("[truncated]"))
+        self.assertTrue(output.startswith("É" * 1024) and output.endswith("[truncated]"))
+        # a dict of a long text is no plain value: it is text, cut
+        self.assertIsInstance(inputs, str)
+        self.assertTrue(inputs.startswith('{"text":"éé') and inputs.endswith("[truncated]"), inputs[:40])
+        self.assertNotIn("inputs", rec, "without secrets the host writes the line's own inputs")
+        r, events = self.recorded_batch("b-plain2", 2, flow=flow, connections={})
+        recs = [e["traceRecord"] for e in events if e.get("event") == "lineEnd"]
+        self.assertEqual(sorted(rec["steps"][0][4]["text"] for rec in recs), ["l0", "l1"], "a plain dict goes as it is")
+
+    def test_a_recorded_step_that_failed_says_why(self):
+        r, events = self.recorded_batch("b-fail", 1, flow={
+            "inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${leak.output}"}},
+            "nodes": [py_node("leak", "leak.py", {"c": "custom", "text": "raise"})]})
+        self.assertEqual(r["failed"], 1, r)
+        rec = [e for e in events if e.get("event") == "lineEnd"][0]["traceRecord"]
+        self.assertFalse(rec["ok"])
+        self.assertIn("***", rec["message"])
+        (_i, _s, _e, status, _in, output, error_type, message), = rec["steps"]
+        self.assertEqual((status, output), ("Failed", None))
+        self.assertTrue(error_type)
+        self.assertIn("the key is ***", message)
+        self.assertNotIn("hush-hush-0042", json.dumps(events))
 
     def streamed_flow(self, conn, **extra):
         inputs = dict({"question": "${inputs.q}", "stream": "true"}, **extra)

@@ -1,47 +1,48 @@
 /**
- * A batch's trace.json as its lines end. The runtime sends the lines' spans as deflated OTLP/JSON text
- * (traceChunk events); they go into the document as they come, never converted: a batch of 10,000 lines
- * has 40,000 spans, and parsing, converting and writing them again cost the extension more than the
- * lines themselves. Each piece is only matched against the shape of OTLP spans (a tenth of the cost of
- * parsing it). A small trace is written in one piece when the batch ends; a large one goes into a
- * temporary file beside trace.json as it comes, which becomes trace.json when the batch ends, with the
- * batch's own spans (its root, the aggregation) after the lines' (every span names its parent: a reader
- * needs no order).
+ * A batch's trace.json as its lines end. Each line's own spans come as a compact record with its lineEnd
+ * (RecordedSpans writes their OTLP/JSON text), what the lines share once before them (traceSteps); the text goes
+ * into the document as it is made. A small trace is written in one piece when the batch ends; a large one goes into
+ * a temporary file beside trace.json as it comes, which becomes trace.json when the batch ends, with the batch's own
+ * spans (its root, the aggregation) after the lines' (every span names its parent: a reader needs no order).
  */
 import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import * as zlib from 'zlib';
-import { isUtf8 } from 'buffer';
-import { finished } from 'stream/promises';
-import type { TraceSpan } from '../../shared/trace';
+import type { LineEndEvent, TraceStepsEvent } from '../runtime/protocol';
+import { addTokens, NO_TOKENS, traceTotals, type TokenUsage, type TraceSpan } from '../../shared/trace';
 import { writeFileAtomic } from '../fs/atomicWrite';
-import { isOtlpSpanList, maskSecrets, otlpDocumentText, otlpSpansText, secretTextForms, type TraceResource } from './otlp';
+import { maskSecrets, otlpDocumentText, otlpSpansText, secretTextForms, type TraceResource } from './otlp';
+import { RecordedSpans } from './recordedSpans';
+import { MAX_BATCH_SPANS } from './traceKeeper';
 
-/** what one chunk may inflate to: a line of many spans of cut values is far less; a deflate bomb stops here */
-const MAX_CHUNK_TEXT_BYTES = 32 * 1024 * 1024;
-/** lines' span text a batch keeps in trace.json; past it, chunks are counted, not kept */
-export const MAX_LINES_TRACE_BYTES = 256 * 1024 * 1024;
 /** lines' span text kept in memory: a smaller batch's trace.json is written in one piece, a larger one's spills to a file */
 const IN_MEMORY_TRACE_BYTES = 8 * 1024 * 1024;
-const COMMA = Buffer.from(',');
+/** the lines' texts are written into buffers of this size as they come (no long text is joined), which go to the file */
+const CHUNK_BYTES = 1024 * 1024;
+const COMMA = 0x2c;
 
 export class BatchTraceFile {
   /** the document being written, past IN_MEMORY_TRACE_BYTES */
   private readonly partial: string;
   private readonly head: string;
   private readonly tail: string;
-  private stream: fs.WriteStream | undefined;
-  private closed = false;
-  private streamFailed: Error | undefined;
-  /** the lines' pieces not yet in the file (all of them while the batch's spans fit in memory) */
+  private readonly secretForms: string[];
+  private recorded: RecordedSpans | undefined;
+  /** the temporary file, once spilled: written synchronously, chunk by chunk (the chunk is then filled again) */
+  private fd: number | undefined;
+  private spilled = false;
+  private writeFailed: Error | undefined;
+  /** the lines' span text not yet in the file (all of it while it fits in memory): full chunks, then the one filling */
   private held: Buffer[] = [];
-  /** the secrets' text forms as their UTF-8 bytes read one byte per character, as a piece is matched */
-  private readonly secretBytes: string[];
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   private bytes = 0;
-  /** chunks that could not be read (not base64 of deflated UTF-8 span objects, or too large) */
+  private kept = 0;
+  /** the tokens of the lines' LLM calls, kept in the file or not */
+  tokens: TokenUsage = NO_TOKENS;
+  /** lines whose record could not be read (or that came without a traceSteps event) */
   unreadable = 0;
-  /** chunks left out past MAX_LINES_TRACE_BYTES */
+  /** lines' spans left out past MAX_BATCH_SPANS */
   leftOut = 0;
 
   constructor(
@@ -49,68 +50,95 @@ export class BatchTraceFile {
     secrets: readonly string[],
     readonly resource: TraceResource,
   ) {
-    this.secretBytes = secretTextForms(secrets).map((s) => Buffer.from(s).toString('latin1'));
+    this.secretForms = secretTextForms(secrets);
     this.partial = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
     ({ head: this.head, tail: this.tail } = otlpDocumentText(resource));
   }
 
-  /** A traceChunk's spans: OTLP/JSON span objects joined by commas, deflated, in base64. */
-  add(deflated: string): void {
-    let piece: Buffer;
+  /** The batch's traceSteps event: what its lines' records name. */
+  steps(event: TraceStepsEvent): void {
     try {
-      piece = zlib.inflateSync(Buffer.from(deflated, 'base64'), { maxOutputLength: MAX_CHUNK_TEXT_BYTES });
+      this.recorded = new RecordedSpans(event, this.resource.runId);
     } catch {
-      this.unreadable++;
-      return;
+      this.recorded = undefined;
     }
-    // UTF-8 span objects, nothing else: the bytes go as they are into the list of trace.json. They are matched one
-    // byte per character (what the shape allows in a string, any byte of a multi-byte character also is), so that
-    // the bytes that go to the file are those that came, not a text encoded again.
-    const text = isUtf8(piece) ? piece.toString('latin1') : '';
-    if (!isOtlpSpanList(text)) {
-      this.unreadable++;
-      return;
-    }
-    if (this.bytes + piece.length > MAX_LINES_TRACE_BYTES) {
-      this.leftOut++;
-      return;
-    }
-    const masked = maskSecrets(text, this.secretBytes);
-    this.held.push(masked === text ? piece : Buffer.from(masked, 'latin1'));
-    this.bytes += piece.length;
-    if (this.stream || this.bytes > IN_MEMORY_TRACE_BYTES) this.spill();
   }
 
-  /** the held pieces joined by commas, after `before` */
-  private heldBytes(before: string): Buffer {
-    const parts: Buffer[] = [Buffer.from(before)];
-    this.held.forEach((piece, i) => parts.push(...(i ? [COMMA, piece] : [piece])));
-    return Buffer.concat(parts);
+  /** A line that ended, with its trace record. */
+  addLine(line: LineEndEvent): void {
+    const spans = line.traceRecord !== undefined ? this.recorded?.lineText(line, line.traceRecord) : undefined;
+    if (!spans) {
+      if (line.traceRecord !== undefined) this.unreadable++;
+      return;
+    }
+    if (spans.inner.length) this.tokens = addTokens(this.tokens, traceTotals(spans.inner).run);
+    if (this.kept + spans.count > MAX_BATCH_SPANS) {
+      this.leftOut += spans.count;
+      return;
+    }
+    this.kept += spans.count;
+    this.append(this.secretForms.length ? maskSecrets(spans.text, this.secretForms) : spans.text);
   }
 
-  private spill(): void {
-    if (!this.stream) {
-      fs.mkdirSync(path.dirname(this.partial), { recursive: true });
-      this.stream = fs.createWriteStream(this.partial);
-      this.stream.on('error', (e) => (this.streamFailed = e));
-      this.stream.write(this.heldBytes(this.head));
-    } else {
-      this.stream.write(this.heldBytes(','));
+  private append(text: string): void {
+    // at most 3 bytes of UTF-8 per UTF-16 unit, and a comma
+    const most = 3 * text.length + 1;
+    if (this.used + most > this.chunk.length) {
+      this.seal();
+      if (most > this.chunk.length) this.chunk = Buffer.allocUnsafe(most);
     }
-    this.held = [];
+    if (this.bytes) this.chunk[this.used++] = COMMA;
+    const n = this.chunk.write(text, this.used);
+    this.used += n;
+    this.bytes += n + (this.bytes ? 1 : 0);
+  }
+
+  /**
+   * The filled part of the chunk to the held pieces and a new chunk; past IN_MEMORY_TRACE_BYTES, into the temporary
+   * file (what is held, then the chunk itself, which is filled again).
+   */
+  private seal(): void {
+    if (this.fd === undefined && this.bytes > IN_MEMORY_TRACE_BYTES && !this.writeFailed) {
+      try {
+        fs.mkdirSync(path.dirname(this.partial), { recursive: true });
+        this.fd = fs.openSync(this.partial, 'w');
+        this.spilled = true;
+        this.write(Buffer.from(this.head), ...this.held);
+      } catch (e) {
+        this.writeFailed = e as Error;
+      }
+      this.held = [];
+    }
+    if (this.fd !== undefined || this.writeFailed) {
+      this.write(this.chunk.subarray(0, this.used));
+    } else if (this.used) {
+      this.held.push(this.chunk.subarray(0, this.used));
+      this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    }
+    this.used = 0;
+  }
+
+  private write(...pieces: Buffer[]): void {
+    if (this.fd === undefined || this.writeFailed) return;
+    try {
+      for (const piece of pieces) fs.writeSync(this.fd, piece);
+    } catch (e) {
+      this.writeFailed = e as Error;
+    }
   }
 
   /** Writes trace.json: the lines' spans and `spans` (the batch's root span and the aggregation's); removes the rest. */
   async finish(spans: readonly TraceSpan[]): Promise<string | undefined> {
+    this.seal();
     const own = otlpSpansText(spans);
-    const joint = own && this.bytes ? ',' : '';
-    if (this.spilled) this.stream?.write(`${joint}${own}${this.tail}\n`);
-    await this.closeLines();
+    const end = `${own && this.bytes ? ',' : ''}${own}${this.tail}\n`;
+    this.write(Buffer.from(end));
+    this.closeLines();
     try {
-      if (this.streamFailed) throw this.streamFailed;
+      if (this.writeFailed) throw this.writeFailed;
       if (spans.length === 0 && this.bytes === 0) return undefined;
       if (this.spilled) await fsp.rename(this.partial, this.file);
-      else await writeFileAtomic(this.file, Buffer.concat([this.heldBytes(this.head), Buffer.from(`${joint}${own}${this.tail}\n`)]));
+      else await writeFileAtomic(this.file, Buffer.concat([Buffer.from(this.head), ...this.held, Buffer.from(end)]));
       return this.file;
     } finally {
       this.held = [];
@@ -120,20 +148,18 @@ export class BatchTraceFile {
 
   /** The batch failed before it ended: nothing is kept. */
   async abort(): Promise<void> {
-    await this.closeLines();
+    this.closeLines();
     this.held = [];
     if (this.spilled) await fsp.rm(this.partial, { force: true });
   }
 
-  private get spilled(): boolean {
-    return this.stream !== undefined;
-  }
-
-  private async closeLines(): Promise<void> {
-    const stream = this.stream;
-    if (!stream || this.closed) return;
-    this.closed = true;
-    stream.end();
-    await finished(stream).catch((e: Error) => (this.streamFailed = e));
+  private closeLines(): void {
+    if (this.fd === undefined) return;
+    try {
+      fs.closeSync(this.fd);
+    } catch (e) {
+      this.writeFailed ??= e as Error;
+    }
+    this.fd = undefined;
   }
 }

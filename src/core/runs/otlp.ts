@@ -45,7 +45,7 @@ const EXPORT_TIMEOUT_MS = 5000;
 /** connection fields that hold secrets (as runtime/flowsession_runtime/connections.py SECRET_FIELDS) */
 const SECRET_FIELDS = ['api_key', 'key', 'secret', 'password', 'token'];
 
-function anyValue(v: SpanAttributeValue): OtlpAnyValue {
+export function anyValue(v: SpanAttributeValue): OtlpAnyValue {
   if (Array.isArray(v)) return { arrayValue: { values: v.map((x) => ({ stringValue: x })) } };
   if (typeof v === 'boolean') return { boolValue: v };
   if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
@@ -93,30 +93,6 @@ function otlpSpan(s: TraceSpan): OtlpSpan {
 /** The spans as OTLP/JSON span objects joined by commas, as they go between a document's head and tail. */
 export function otlpSpansText(spans: readonly TraceSpan[]): string {
   return spans.map((s) => JSON.stringify(otlpSpan(s))).join(',');
-}
-
-// the grammar of otlpSpansText's output (and of runtime/flowsession_runtime/otlp_text.py's): each part is a
-// literal or a class the next part cannot start with, so a text is matched in one pass, never backtracking far
-const JSON_STRING = String.raw`"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
-const HEX_ID = String.raw`"[0-9a-f]{1,64}"`;
-const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
-const ANY_VALUE =
-  String.raw`\{(?:"stringValue":${JSON_STRING}|"intValue":"-?\d+"|"boolValue":(?:true|false)|"doubleValue":(?:${JSON_NUMBER}|null)|` +
-  String.raw`"arrayValue":\{"values":\[(?:\{"stringValue":${JSON_STRING}\}(?:,\{"stringValue":${JSON_STRING}\})*)?\]\})\}`;
-const ATTRIBUTE = String.raw`\{"key":${JSON_STRING},"value":${ANY_VALUE}\}`;
-const SPAN =
-  String.raw`\{"traceId":${HEX_ID},"spanId":${HEX_ID}(?:,"parentSpanId":${HEX_ID})?,"name":${JSON_STRING},"kind":[13],` +
-  String.raw`"startTimeUnixNano":"\d{1,30}","endTimeUnixNano":"\d{1,30}","attributes":\[(?:${ATTRIBUTE}(?:,${ATTRIBUTE})*)?\],` +
-  String.raw`"status":\{"code":[012](?:,"message":${JSON_STRING})?\}\}`;
-const SPAN_LIST = new RegExp(String.raw`^${SPAN}(?:,${SPAN})*$`);
-
-/**
- * True when the text is OTLP/JSON span objects joined by commas, exactly as otlpSpansText writes them: text that
- * came from a session goes into trace.json only then (a piece that closed the list or broke the JSON would spoil
- * the file). A match costs about a millisecond per MB, a tenth of parsing the text.
- */
-export function isOtlpSpanList(text: string): boolean {
-  return SPAN_LIST.test(text);
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 } from '../runtime/protocol';
 import type { TokenUsage } from '../../shared/trace';
 import { connectionSecrets, redactSpans } from './otlp';
-import { keepBatchTrace, keepTrace, MAX_BATCH_SPANS, tracingWanted, type TracingOptions } from './traceKeeper';
+import { keepBatchTrace, keepTrace, tracingWanted, type TracingOptions } from './traceKeeper';
 import type { SessionManager } from '../session/sessionManager';
 import type { SessionProgress } from '../session/state';
 import { baseRunLines } from './baseRun';
@@ -392,13 +392,14 @@ export class RunService {
     const secrets = connectionSecrets(options.connections);
     const traceFile = batchTraceFile(dir, runId, secrets);
     const onLine = (e: RuntimeEvent) => {
-      if (e.event === 'traceChunk') {
-        if (typeof e.deflated === 'string') traceFile.add(e.deflated);
+      if (e.event === 'traceSteps') {
+        traceFile.steps(e);
         return;
       }
       if (e.event !== 'lineEnd') return;
-      // the lines' spans come as traceChunks: one a line carried anyway is not kept
-      const { trace: _spans, ...line } = e;
+      traceFile.addLine(e);
+      // the line's spans are in the trace file; spans a line carried anyway are not kept
+      const { trace: _spans, traceRecord: _record, ...line } = e;
       output.add(line);
       options.onLine?.(line);
     };
@@ -419,8 +420,7 @@ export class RunService {
             ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
             ...(options.variant ? { variant: options.variant } : {}),
             trace: tracingWanted(options.trace, this.env),
-            traceText: true,
-            maxTraceSpans: MAX_BATCH_SPANS,
+            traceRecords: true,
           },
           { timeoutMs: answerTimeoutMs(options.timeoutSeconds) },
         ),
@@ -434,11 +434,11 @@ export class RunService {
           .exec(container, ['python3', '-c', 'import os, sys; [os.remove(f) for f in sys.argv[1:]]', ...copied])
           .catch(() => undefined);
     }
-    const { trace, lineTokens, droppedSpans, ...summary } = result;
+    const { trace, ...summary } = result;
     // the files are written side by side; only the summary waits, for the trace's token totals
     const [, traced, metricsFile] = await Promise.all([
       output.finish(),
-      keepBatchTrace(traceFile, redactSpans(trace ?? [], secrets), { lineTokens, droppedSpans }, this.tracing),
+      keepBatchTrace(traceFile, redactSpans(trace ?? [], secrets), this.tracing),
       writeMetrics(dir, runId, result.metrics ?? {}),
     ]);
     const summaryFile = await writeBatchSummary(dir, runId, { runId, ...summary, ...(traced.tokens ? { tokens: traced.tokens } : {}) });

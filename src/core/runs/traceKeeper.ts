@@ -4,7 +4,7 @@
  */
 import * as path from 'path';
 import type { TraceSpan } from '../runtime/protocol';
-import { addTokens, NO_TOKENS, traceTotals, type TokenUsage } from '../../shared/trace';
+import { addTokens, traceTotals, type TokenUsage } from '../../shared/trace';
 import type { BatchTraceFile } from './batchTraceFile';
 import { exportOtlp, traceResource } from './otlp';
 import { readTrace, writeTrace } from './runStore';
@@ -67,41 +67,21 @@ export async function keepTrace(dir: string, runId: string, spans: TraceSpan[], 
   return { file, tokens: traceTotals(spans).run, warnings };
 }
 
-/** What a batch whose lines sent their spans as text leaves in its trace. */
-export interface BatchLinesTrace {
-  /** the lines' LLM tokens, as the runtime counted them */
-  lineTokens?: TokenUsage;
-  /** lines' spans the runtime left out past its limit */
-  droppedSpans?: number;
-}
-
 /**
- * Writes a batch's trace.json from its own spans (root, aggregation) and the lines' spans the file took as text;
- * exports them when an endpoint is set (read back from the file: the export is the rare case, the file the common).
+ * Writes a batch's trace.json from its own spans (root, aggregation) and the lines' spans the file took from their
+ * records; exports them when an endpoint is set (read back from the file: the export is the rare case, the file the
+ * common).
  */
-export async function keepBatchTrace(
-  traceFile: BatchTraceFile,
-  spans: TraceSpan[],
-  lines: BatchLinesTrace,
-  tracing: TracingOptions,
-): Promise<KeptTrace> {
+export async function keepBatchTrace(traceFile: BatchTraceFile, spans: TraceSpan[], tracing: TracingOptions): Promise<KeptTrace> {
   const warnings: string[] = [];
   const file = await traceFile.finish(spans);
   if (!file) return { warnings };
-  if (lines.droppedSpans || traceFile.leftOut)
-    warnings.push(`The trace keeps the first ${MAX_BATCH_SPANS} spans of the lines; the rest were left out.`);
-  if (traceFile.unreadable) warnings.push(`${traceFile.unreadable} piece(s) of the lines' trace could not be read and were left out.`);
+  if (traceFile.leftOut) warnings.push(`The trace keeps the first ${MAX_BATCH_SPANS} spans of the lines; the rest were left out.`);
+  if (traceFile.unreadable) warnings.push(`The trace of ${traceFile.unreadable} line(s) could not be read and was left out.`);
   const endpoint = tracing.otlpEndpoint?.trim();
   if (endpoint) {
     const failed = await exportOtlp(endpoint, await readTrace(path.dirname(file), Infinity), traceFile.resource);
     if (failed) warnings.push(failed);
   }
-  return { file, tokens: addTokens(tokenUsage(lines.lineTokens), traceTotals(spans).run), warnings };
-}
-
-/** The runtime's count of tokens, as numbers (what came from the session is checked, not trusted). */
-function tokenUsage(value: unknown): TokenUsage {
-  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0);
-  return value === undefined ? NO_TOKENS : { input: count(v.input), output: count(v.output), total: count(v.total) };
+  return { file, tokens: addTokens(traceFile.tokens, traceTotals(spans).run), warnings };
 }

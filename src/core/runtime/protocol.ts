@@ -3,7 +3,7 @@
  * newline-delimited JSON over the runtime's stdin/stdout. Each method is declared once here, with its
  * params and result types; the Python side mirrors these names.
  */
-import type { TokenUsage, TraceSpan } from '../../shared/trace';
+import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
 
 export type { TraceSpan } from '../../shared/trace';
 
@@ -354,11 +354,10 @@ export interface BatchParams extends FlowKindFields {
   /** record spans: each lineEnd carries its line's, the result the batch's root span and the aggregation's; default off */
   trace?: boolean;
   /**
-   * with trace: the lines' spans come as OTLP/JSON text in traceChunk events instead of with each lineEnd, at most
-   * maxTraceSpans of them (default 50,000; past it they are counted in droppedSpans), their LLM tokens in lineTokens
+   * with trace: each line's own spans (its root, one per step) come as a compact record in its lineEnd
+   * (`traceRecord`), what every line shares once in a traceSteps event before the first line
    */
-  traceText?: boolean;
-  maxTraceSpans?: number;
+  traceRecords?: boolean;
 }
 
 export interface BatchResult {
@@ -383,10 +382,6 @@ export interface BatchResult {
   variants?: Record<string, string>;
   /** with BatchParams.trace: the batch's root span (the lines' parent) and the aggregation's spans */
   trace?: TraceSpan[];
-  /** with BatchParams.traceText: the tokens of the lines' LLM calls, all of them (kept spans or not) */
-  lineTokens?: TokenUsage;
-  /** with BatchParams.traceText: the lines' spans past maxTraceSpans, left out of the traceChunk events */
-  droppedSpans?: number;
 }
 
 // ---- cancel / shutdown ---------------------------------------------------------------------
@@ -463,15 +458,55 @@ export interface LineEndEvent extends RuntimeEventBase {
   agg?: Record<string, Record<string, unknown>>;
   /** with BatchParams.trace: this line's spans, its root a child of the batch's root span */
   trace?: TraceSpan[];
+  /** with BatchParams.traceRecords: this line's own spans as a record (see LineTraceRecord) */
+  traceRecord?: LineTraceRecord;
+}
+
+/**
+ * A step of a recorded line: its index in the traceSteps table, its start and end in nanoseconds after the line's
+ * start, its status, its inputs and (when it completed) its output, and its error's type and message when it failed.
+ */
+export type RecordedStep = [
+  index: number,
+  start: number,
+  end: number,
+  status: string,
+  inputs: unknown,
+  output: unknown,
+  errorType?: string | null,
+  message?: string | null,
+];
+/**
+ * A batch line's own spans (BatchParams.traceRecords), as runtime/flowsession_runtime/line_records.py makes them:
+ * the line's root span (a child of the batch's, named by the line's number) and one per step, the extension writing
+ * their OTLP/JSON. A value that is a string is the attribute's text as it is; any other is written as JSON text and
+ * cut. Spans made inside a step (LLM calls, @trace functions) come whole in `spans`.
+ */
+export interface LineTraceRecord {
+  /** the line's start, Unix nanoseconds as decimal text */
+  start: string;
+  /** the line's end, nanoseconds after its start */
+  end: number;
+  /** span ids in hex, 16 digits each: the root's, then one per step of the traceSteps table */
+  ids: string;
+  ok: boolean;
+  message?: string;
+  /** the root's inputs and output when they are not the line's own (inputs, output) as the lineEnd has them */
+  inputs?: unknown;
+  output?: unknown;
+  steps: RecordedStep[];
+  spans?: TraceSpan[];
 }
 /**
- * batch with BatchParams.traceText: the spans of the lines that ended since the last such event, sent beside their
- * lineEnds. `deflated`: the spans as OTLP/JSON span objects joined by commas, zlib-deflated, in base64.
+ * batch with BatchParams.traceRecords, before the first line: what every recorded line's spans share: the batch's
+ * trace, the parent of each line's root span, and the steps a line may run, each with its span's name and attributes.
  */
-export interface TraceChunkEvent extends RuntimeEventBase {
-  event: 'traceChunk';
+export interface TraceStepsEvent extends RuntimeEventBase {
+  event: 'traceSteps';
   runId: string;
-  deflated: string;
+  traceId: string;
+  parentSpanId: string;
+  steps: { name: string; attributes: Record<string, SpanAttributeValue> }[];
 }
 /**
  * batch, on the wire: the lines that ended since the last such event (sent about every 25 ms), in any order. The
@@ -488,8 +523,9 @@ export function lineEndsOf(message: { event?: unknown; runId?: unknown; lines?: 
   if (message.event !== 'lineEnds' || typeof message.runId !== 'string' || !Array.isArray(message.lines)) return undefined;
   const runId = message.runId;
   const lines: LineEndEvent[] = [];
+  // each line becomes its event in place: a batch of many lines is not copied again
   for (const line of message.lines as unknown[])
-    if (typeof line === 'object' && line !== null) lines.push({ ...(line as Omit<LineEndEvent, 'event' | 'runId'>), event: 'lineEnd', runId });
+    if (typeof line === 'object' && line !== null && !Array.isArray(line)) lines.push(Object.assign(line, { event: 'lineEnd' as const, runId }) as LineEndEvent);
   return lines;
 }
 /** A debug run's debugpy listens on this port of the session's loopback and waits for a debugger. */
@@ -504,7 +540,7 @@ export interface DebugListeningEvent extends RuntimeEventBase {
  */
 export type RunEvent = NodeStartEvent | NodeLogEvent | OutputStreamEvent | NodeEndEvent | DebugListeningEvent;
 /** What a `batch` streams: each line as it ends, and the node events of its aggregation nodes. */
-export type BatchEvent = LineEndEvent | TraceChunkEvent | RunEvent;
+export type BatchEvent = LineEndEvent | TraceStepsEvent | RunEvent;
 /** Every event the runtime sends, told apart by `event`. */
 export type RuntimeEvent = RunEvent | BatchEvent;
 
@@ -515,7 +551,7 @@ const EVENT_NAMES: Record<RuntimeEvent['event'], true> = {
   outputStream: true,
   nodeEnd: true,
   lineEnd: true,
-  traceChunk: true,
+  traceSteps: true,
   debugListening: true,
 };
 

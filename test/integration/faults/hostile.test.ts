@@ -30,8 +30,7 @@ import { makeBatchCertificate } from '../../../src/core/runs/workers/batchCertif
 import { WorkerCoordinator } from '../../../src/core/runs/workers/workerCoordinator';
 import { BatchOutput, readTrace } from '../../../src/core/runs/runStore';
 import { BatchTraceFile } from '../../../src/core/runs/batchTraceFile';
-import { otlpSpansText } from '../../../src/core/runs/otlp';
-import * as zlib from 'zlib';
+import type { LineEndEvent, LineTraceRecord } from '../../../src/core/runtime/protocol';
 import { runCli } from '../../support/cli';
 import { startOtlpReceiver } from '../../support/otlpReceiver';
 import { assertClear, guardFlow, guardedFlowJar, hostile } from '../../support/faults/tally';
@@ -736,46 +735,62 @@ return json.dumps(r)`),
     });
   });
 
-  it("a batch's trace pieces from the session that are garbage, a deflate bomb or try to close the span list are left out or contained", async () => {
-    await hostile('batch trace pieces', async () => {
+  it("a batch's trace records from the session that are garbage, huge or try to close the span list are left out or contained", async () => {
+    await hostile('batch trace records', async () => {
       const dir = jar.make(HELLO_FLOW);
       const file = path.join(dir, '.promptflow', 'runs', 'hostile_trace', 'trace.json');
       const trace = new BatchTraceFile(file, ['hostile-secret'], { flow: 'f', runId: 'hostile_trace' });
-      const piece = (text: string | Buffer) => zlib.deflateSync(typeof text === 'string' ? Buffer.from(text) : text).toString('base64');
-      // 128 MB of text in 128 KB of base64: inflating it whole would cost the extension that much
-      const bomb = piece(Buffer.alloc(128 * 1024 * 1024, '{'));
+      trace.steps({
+        event: 'traceSteps',
+        runId: 'hostile_trace',
+        traceId: 'ab'.repeat(16),
+        parentSpanId: 'cd'.repeat(8),
+        steps: [
+          {
+            name: 'step "]}]},{"x":[\u0000 hostile-secret',
+            attributes: { ok: 'fine', nested: { a: 1 }, list: [1, 2], nan: NaN, 'key "]}': 'v' } as unknown as Record<string, string>,
+          },
+        ],
+      });
+      const line = (index: number, record: Record<string, unknown>): LineEndEvent => ({
+        event: 'lineEnd',
+        runId: 'hostile_trace',
+        index,
+        status: 'Completed',
+        durationMs: 0,
+        traceRecord: {
+          start: '1700000000000000000',
+          end: 10,
+          ids: 'ef'.repeat(16),
+          ok: true,
+          steps: [[0, 1, 2, 'Completed', null, 'x']],
+          ...record,
+        } as unknown as LineTraceRecord,
+      });
       const rssBefore = process.memoryUsage().rss;
-      trace.add('%%% not base64 %%%');
-      trace.add(piece('["an array", "not span objects"]'));
-      trace.add(bomb);
-      trace.add(
-        piece(
-          otlpSpansText([
-            {
-              traceId: 'ab'.repeat(16),
-              spanId: 'cd'.repeat(8),
-              name: 'hostile-secret',
-              kind: 'node',
-              start: '1',
-              end: '2',
-              status: 'Ok',
-              attributes: {},
-            },
-          ]),
-        ),
+      trace.addLine(line(0, { ids: '"}]}]},{"x":"' }));
+      trace.addLine(line(1, { start: '1; rm -rf /' }));
+      trace.addLine(line(2, { steps: [[5, 1, 2, 'Completed', null, null]] }));
+      trace.addLine(
+        line(3, { spans: [{ traceId: 'ab', spanId: '"]}', name: 'x', kind: 'llm', start: '1', end: '2', status: 'Ok', attributes: {} }] }),
       );
-      trace.add(piece('{}]}]},"extra":{"x":[{}'));
-      assert.strictEqual(trace.unreadable, 4, 'garbage, the bomb and the piece closing the list are left out');
-      assert.ok(process.memoryUsage().rss - rssBefore < 64 * 1024 * 1024, 'the bomb was not inflated whole');
+      trace.addLine(line(4, { steps: [[0, 1, 2, '"}]}]},{"injected":"', { value: 'hostile-secret' }, 'x'.repeat(32 * 1024 * 1024)]] }));
+      trace.addLine({ ...line(5, {}), index: -1 });
+      assert.strictEqual(trace.unreadable, 5, 'bad ids, start, step index, inner span and line number are left out');
       await trace.finish([]);
+      assert.ok(process.memoryUsage().rss - rssBefore < 256 * 1024 * 1024, 'the trace stays bounded');
       const text = fs.readFileSync(file, 'utf8');
-      assert.ok(!text.includes('hostile-secret'), 'a secret in a piece is masked');
+      assert.ok(!text.includes('hostile-secret'), 'a secret in a record or in the steps is masked');
+      assert.ok(text.length < 64 * 1024, `a huge text is cut (${text.length} characters)`);
       assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), ['trace.json'], 'only trace.json, no temporary file');
+      const spans = await readTrace(path.dirname(file));
       assert.deepStrictEqual(
-        (await readTrace(path.dirname(file))).map((s) => s.name),
-        ['***'],
-        'trace.json stays a document readers read',
+        spans.map((s) => s.name),
+        ['step "]}]},{"x":[\u0000 ***', 'line 4'],
+        'trace.json stays a document readers read, the hostile texts in it as text',
       );
+      assert.strictEqual(spans[0].attributes['flowsession.status'], '"}]}]},{"injected":"');
+      assert.deepStrictEqual(Object.keys(spans[0].attributes).slice(0, 2), ['ok', 'key "]}'], 'attributes that are no values are left out');
     });
   });
 

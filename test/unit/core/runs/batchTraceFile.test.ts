@@ -2,177 +2,271 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import * as zlib from 'zlib';
 import { BatchTraceFile } from '../../../../src/core/runs/batchTraceFile';
-import { fromOtlp, isOtlpSpanList, otlpDocumentText, otlpSpansText, toOtlp } from '../../../../src/core/runs/otlp';
+import { fromOtlp, otlpDocumentText, toOtlp } from '../../../../src/core/runs/otlp';
+import { MAX_BATCH_SPANS } from '../../../../src/core/runs/traceKeeper';
+import type { LineEndEvent, LineTraceRecord, TraceStepsEvent } from '../../../../src/core/runtime/protocol';
 import type { TraceSpan } from '../../../../src/shared/trace';
-import { waitUntil } from '../../../support/waiting';
 
-const span = (id: string, parent: string | undefined, name: string, attributes: TraceSpan['attributes'] = {}): TraceSpan => ({
-  traceId: 'ab'.repeat(16),
-  spanId: id.repeat(8),
-  ...(parent ? { parentSpanId: parent.repeat(8) } : {}),
-  name,
-  kind: name.startsWith('chat') ? 'llm' : name.startsWith('line') ? 'flow' : 'node',
+const TRACE = 'ab'.repeat(16);
+const BATCH_SPAN = '01'.repeat(8);
+const STEPS: TraceStepsEvent = {
+  event: 'traceSteps',
+  runId: 'r',
+  traceId: TRACE,
+  parentSpanId: BATCH_SPAN,
+  steps: [
+    { name: 'shout', attributes: { 'flowsession.node.name': 'shout', span_type: 'Function', 'flowsession.node.type': 'python' } },
+    {
+      name: 'ask',
+      attributes: { 'flowsession.node.name': 'ask', span_type: 'LLM', 'flowsession.node.type': 'llm', 'flowsession.node.variant': 'v1' },
+    },
+  ],
+};
+const ROOT: TraceSpan = {
+  traceId: TRACE,
+  spanId: BATCH_SPAN,
+  name: 'batch',
+  kind: 'flow',
   start: '1700000000000000000',
-  end: '1700000000100000000',
+  end: '1700000009000000000',
   status: 'Ok',
-  attributes,
-});
-const ROOT = span('01', undefined, 'batch', { span_type: 'Flow' });
-const LINE_0 = [
-  span('02', '01', 'line 0', { 'flowsession.line_number': 0 }),
-  span('03', '02', 'ask', { 'flowsession.output': 'key sk-secret-9 sk-q"uote' }),
-];
-const LINE_1 = [
-  span('04', '01', 'line 1', { 'flowsession.line_number': 1 }),
-  span('05', '04', 'chat gpt-4o', { 'gen_ai.usage.input_tokens': 3 }),
-];
-/** a traceChunk as the runtime sends it */
-const chunk = (spans: TraceSpan[]) => zlib.deflateSync(Buffer.from(otlpSpansText(spans))).toString('base64');
+  attributes: { span_type: 'Flow' },
+};
+const id = (n: number) => n.toString(16).padStart(16, '0');
+const resource = { flow: 'f', runId: 'r' };
+
+/** a line as the runtime sends it: its result and its record (start just before a second ends: times carry over) */
+function line(index: number, record: Partial<LineTraceRecord> = {}, result: Partial<LineEndEvent> = {}): LineEndEvent {
+  return {
+    event: 'lineEnd',
+    runId: 'r',
+    index,
+    status: 'Completed',
+    durationMs: 1,
+    inputs: { q: `question ${index}` },
+    output: { a: 1.5 },
+    traceRecord: {
+      start: '1700000000999999000',
+      end: 5000,
+      ids: id(3 * index + 1) + id(3 * index + 2) + id(3 * index + 3),
+      ok: true,
+      steps: [
+        [0, 100, 900, 'Completed', { text: `question ${index}` }, `QUESTION ${index}`],
+        [1, 1000, 4000, 'Completed', '{"question":"QUESTION"}', 'answer "é" \n'],
+      ],
+      ...record,
+    },
+    ...result,
+  };
+}
+
+/** the spans of line(index) as the runtime once sent them whole */
+function lineSpans(index: number): TraceSpan[] {
+  const base = { traceId: TRACE, kind: 'node' as const, status: 'Ok' as const };
+  const [root, shout, ask] = [1, 2, 3].map((k) => id(3 * index + k));
+  return [
+    {
+      ...base,
+      spanId: shout,
+      parentSpanId: root,
+      name: 'shout',
+      start: '1700000000999999100',
+      end: '1700000000999999900',
+      attributes: {
+        'flowsession.node.name': 'shout',
+        span_type: 'Function',
+        'flowsession.node.type': 'python',
+        'flowsession.status': 'Completed',
+        'flowsession.inputs': `{"text":"question ${index}"}`,
+        'flowsession.output': `QUESTION ${index}`,
+      },
+    },
+    {
+      ...base,
+      spanId: ask,
+      parentSpanId: root,
+      name: 'ask',
+      start: '1700000001000000000',
+      end: '1700000001000003000',
+      attributes: {
+        'flowsession.node.name': 'ask',
+        span_type: 'LLM',
+        'flowsession.node.type': 'llm',
+        'flowsession.node.variant': 'v1',
+        'flowsession.status': 'Completed',
+        'flowsession.inputs': '{"question":"QUESTION"}',
+        'flowsession.output': 'answer "é" \n',
+      },
+    },
+    {
+      ...base,
+      kind: 'flow',
+      spanId: root,
+      parentSpanId: BATCH_SPAN,
+      name: `line ${index}`,
+      start: '1700000000999999000',
+      end: '1700000001000004000',
+      attributes: {
+        span_type: 'Flow',
+        'flowsession.run_id': `r_${index}`,
+        'flowsession.line_number': index,
+        'flowsession.inputs': `{"q":"question ${index}"}`,
+        'flowsession.output': '{"a":1.5}',
+      },
+    },
+  ];
+}
+
+const LLM_CALL: TraceSpan = {
+  traceId: TRACE,
+  spanId: 'ff'.repeat(8),
+  parentSpanId: id(3),
+  name: 'chat gpt-4o',
+  kind: 'llm',
+  start: '1700000001000001000',
+  end: '1700000001000002000',
+  status: 'Ok',
+  attributes: { 'gen_ai.system': 'openai', 'gen_ai.usage.input_tokens': 7, 'gen_ai.usage.output_tokens': 3 },
+};
 
 describe('a batch trace file', () => {
   let dir: string;
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fs-trace-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const resource = { flow: 'f', runId: 'r' };
+  const traceFile = (secrets: string[] = []) => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), secrets, resource);
+    trace.steps(STEPS);
+    return trace;
+  };
+  const read = (file: string | undefined) => fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8')));
 
-  it('is the OTLP document of the lines as they came and then the root span, with secrets masked', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9', 'sk-q"uote'], resource);
-    trace.add(chunk(LINE_0));
-    trace.add(chunk(LINE_1));
+  it("is toOtlp of the spans the lines' records stand for, byte for byte, then the batch's own", async () => {
+    const trace = traceFile();
+    trace.addLine(line(0));
+    trace.addLine(line(1, { spans: [LLM_CALL] }));
     const file = await trace.finish([ROOT]);
-    const text = fs.readFileSync(file!, 'utf8');
-    assert.ok(!text.includes('sk-secret-9') && !text.includes('sk-q'), text);
-    const spans = fromOtlp(JSON.parse(text));
-    assert.deepStrictEqual(
-      spans.map((s) => s.name),
-      ['line 0', 'ask', 'line 1', 'chat gpt-4o', 'batch'],
+    assert.strictEqual(
+      fs.readFileSync(file!, 'utf8'),
+      `${JSON.stringify(toOtlp([...lineSpans(0), ...lineSpans(1), LLM_CALL, ROOT], resource))}\n`,
     );
-    assert.strictEqual(spans[1].attributes['flowsession.output'], 'key *** ***');
-    assert.deepStrictEqual(spans[3], LINE_1[1], 'an LLM span round-trips');
+    assert.deepStrictEqual(trace.tokens, { input: 7, output: 3, total: 10 }, 'the tokens of the calls inside the steps');
     assert.deepStrictEqual(fs.readdirSync(dir), ['trace.json'], 'no temporary file is left');
-  });
-
-  it('is toOtlp of the same spans, byte for byte, when nothing is secret', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
-    trace.add(chunk(LINE_0));
-    const file = await trace.finish([ROOT]);
-    assert.strictEqual(fs.readFileSync(file!, 'utf8'), `${JSON.stringify(toOtlp([...LINE_0, ROOT], resource))}\n`);
     const { head, tail } = otlpDocumentText(resource);
     assert.strictEqual(head + tail, JSON.stringify(toOtlp([], resource)));
   });
 
-  it('leaves out what cannot be read: not base64 of deflated span objects, a deflate bomb', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
-    trace.add('%%% not base64');
-    trace.add(zlib.deflateSync(Buffer.from('not spans')).toString('base64'));
-    trace.add(zlib.deflateSync(Buffer.alloc(64 * 1024 * 1024, '{')).toString('base64'));
-    trace.add(chunk(LINE_1));
-    const file = await trace.finish([ROOT]);
-    assert.strictEqual(trace.unreadable, 3);
-    assert.deepStrictEqual(
-      fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
-      ['line 1', 'chat gpt-4o', 'batch'],
+  it('writes a failed step and line with their errors, a bypassed step without output, and values given as text', async () => {
+    const trace = traceFile();
+    trace.addLine(
+      line(
+        0,
+        {
+          ok: false,
+          message: 'shout failed',
+          inputs: '{"q":"redacted ***"}',
+          steps: [
+            [0, 100, 900, 'Failed', { text: 'x' }, null, 'ToolExecutionError', 'it broke'],
+            [1, 900, 900, 'Bypassed', null, null],
+          ],
+        },
+        { status: 'Failed', output: undefined },
+      ),
     );
+    const spans = read(await trace.finish([]));
+    const [shout, ask, root] = spans;
+    assert.strictEqual(shout.status, 'Error');
+    assert.strictEqual(shout.statusMessage, 'it broke');
+    assert.strictEqual(shout.attributes['error.type'], 'ToolExecutionError');
+    assert.strictEqual(shout.attributes['flowsession.output'], undefined);
+    assert.deepStrictEqual(
+      [ask.status, ask.attributes['flowsession.status'], ask.attributes['flowsession.inputs']],
+      ['Ok', 'Bypassed', undefined],
+    );
+    assert.deepStrictEqual([root.status, root.statusMessage], ['Error', 'shout failed']);
+    assert.strictEqual(root.attributes['flowsession.inputs'], '{"q":"redacted ***"}', "the record's own text, not the line's");
+    assert.strictEqual(root.attributes['flowsession.output'], undefined);
   });
 
-  it('keeps non-ASCII text as it came, masks a non-ASCII secret and leaves out a piece that is not UTF-8', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['clé-secrète-ü'], resource);
-    trace.add(chunk([span('02', '01', 'línea 0 ✓', { 'flowsession.output': 'dit "clé-secrète-ü" — 雪' })]));
-    const notUtf8 = Buffer.concat([Buffer.from(otlpSpansText([span('04', '01', 'line 1')]).slice(0, 60)), Buffer.from([0xc3, 0x28])]);
-    trace.add(zlib.deflateSync(Buffer.concat([notUtf8, Buffer.from(otlpSpansText([span('04', '01', 'x')]).slice(60))])).toString('base64'));
-    const file = await trace.finish([ROOT]);
-    assert.strictEqual(trace.unreadable, 1);
-    const spans = fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8')));
-    assert.deepStrictEqual(
-      spans.map((s) => [s.name, s.attributes['flowsession.output']]),
-      [
-        ['línea 0 ✓', 'dit "***" — 雪'],
-        ['batch', undefined],
-      ],
-    );
+  it('cuts a value the record gives as it is where the runtime cuts its text', async () => {
+    const trace = traceFile();
+    const long = { text: 'x'.repeat(2000) };
+    trace.addLine(line(0, { steps: [[0, 1, 2, 'Completed', long, 7]] }));
+    const [shout] = read(await trace.finish([]));
+    assert.strictEqual(shout.attributes['flowsession.inputs'], `${JSON.stringify(long).slice(0, 1024)}[truncated]`);
+    assert.strictEqual(shout.attributes['flowsession.output'], '7');
   });
 
-  it('writes nothing without spans, and nothing after an abort', async () => {
-    assert.strictEqual(await new BatchTraceFile(path.join(dir, 'trace.json'), [], resource).finish([]), undefined);
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
-    trace.add(chunk(LINE_0));
+  it('masks secrets in every span, also in text that is not ASCII', async () => {
+    const trace = traceFile(['sk-secret-9', 'clé-secrète-ü']);
+    trace.addLine(line(0, { steps: [[0, 1, 2, 'Completed', { key: 'sk-secret-9' }, 'dit "clé-secrète-ü" — 雪']] }));
+    const file = await trace.finish([ROOT]);
+    const text = fs.readFileSync(file!, 'utf8');
+    assert.ok(!text.includes('sk-secret-9') && !text.includes('clé-secrète'), text);
+    assert.strictEqual(read(file)[0].attributes['flowsession.output'], 'dit "***" — 雪');
+  });
+
+  it('leaves out a record that is not one, whole, and counts it; the document stays one readers read', async () => {
+    const trace = traceFile();
+    const bad: Array<Partial<LineTraceRecord> | Record<string, unknown>> = [
+      { ids: 'not hex at all, but "quotes" ],' },
+      { ids: 'ab' },
+      { start: '17e9' },
+      { end: -1 },
+      { end: 2 ** 60 },
+      { steps: [[7, 1, 2, 'Completed', null, null]] },
+      { steps: [[0, 1, 2, 42, null, null]] },
+      { steps: [['0', 1, 2, 'Completed', null, null]] },
+      { steps: 'no' as unknown as LineTraceRecord['steps'] },
+      { ok: 'yes' as unknown as boolean },
+      { spans: [{ ...LLM_CALL, spanId: '"}]},{' }] },
+      { spans: [{ ...LLM_CALL, attributes: { x: { nested: true } } }] as unknown as TraceSpan[] },
+    ];
+    bad.forEach((record, i) => trace.addLine(line(i, record as Partial<LineTraceRecord>)));
+    trace.addLine({ ...line(20), traceRecord: 'text' as unknown as LineTraceRecord });
+    trace.addLine(line(21, { steps: [[0, 1, 2, 'a "quoted" ], status', null, null]] }));
+    const spans = read(await trace.finish([ROOT]));
+    assert.strictEqual(trace.unreadable, bad.length + 1);
+    assert.deepStrictEqual(
+      spans.map((s) => s.name),
+      ['shout', 'line 21', 'batch'],
+    );
+    assert.strictEqual(spans[0].attributes['flowsession.status'], 'a "quoted" ], status');
+  });
+
+  it('takes no record before the traceSteps event, nor after one that is not a table', async () => {
+    const none = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
+    none.addLine(line(0));
+    none.steps({ ...STEPS, traceId: 'not hex' });
+    none.addLine(line(1));
+    assert.strictEqual(none.unreadable, 2);
+    assert.strictEqual(await none.finish([]), undefined, 'no spans, no file');
+  });
+
+  it('writes nothing after an abort', async () => {
+    const trace = traceFile();
+    trace.addLine(line(0));
     await trace.abort();
     assert.deepStrictEqual(fs.readdirSync(dir), []);
   });
 
-  it('writes a large trace into a file as it comes, which becomes trace.json, the root span last', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), ['sk-secret-9'], resource);
-    const lines = Array.from({ length: 1000 }, (_, i) => [
-      span('02', '01', `line ${i}`, { 'flowsession.line_number': i }),
-      span('03', '02', 'ask', { 'flowsession.output': `sk-secret-9 ${'x'.repeat(9000)}` }),
-    ]);
-    for (const line of lines) trace.add(chunk(line));
-    await waitUntil('past 8 MB the document is written as the spans come', 10_000, () =>
-      fs.readdirSync(dir).some((f) => f.endsWith('.partial')),
-    );
-    const file = await trace.finish([ROOT]);
-    const spans = fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8')));
-    assert.strictEqual(spans.length, 2001);
-    assert.deepStrictEqual(
-      spans.slice(0, 2).map((s) => s.name),
-      ['line 0', 'ask'],
-    );
-    assert.strictEqual(spans[1999].name, 'ask');
-    assert.strictEqual(spans[2000].name, 'batch');
+  it('writes a large trace into a file as it comes, which becomes trace.json, and keeps the first spans only', async () => {
+    const trace = traceFile(['sk-secret-9']);
+    const value = `sk-secret-9 ${'x'.repeat(200)}`;
+    // two spans a line (the root, one step): the last ten lines are past the limit
+    const lines = MAX_BATCH_SPANS / 2 + 10;
+    let sawPartial = false;
+    for (let i = 0; i < lines; i++) {
+      trace.addLine(line(i, { steps: [[0, 1, 2, 'Completed', value, value]] }));
+      if (i === 15_000) sawPartial = fs.readdirSync(dir).some((f) => f.endsWith('.partial'));
+    }
+    assert.ok(sawPartial, 'past 8 MB the document is written as the lines come');
+    const spans = read(await trace.finish([ROOT]));
+    const kept = Math.floor(MAX_BATCH_SPANS / 2);
+    assert.strictEqual(spans.length, 2 * kept + 1);
+    assert.strictEqual(trace.leftOut, 2 * (lines - kept));
+    assert.strictEqual(spans[spans.length - 1].name, 'batch');
     assert.ok(spans.every((s) => !String(s.attributes['flowsession.output'] ?? '').includes('sk-secret-9')));
     assert.deepStrictEqual(fs.readdirSync(dir), ['trace.json'], 'no temporary file is left');
-  });
-
-  it('keeps the lines only when there is no root span', async () => {
-    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
-    trace.add(chunk(LINE_0));
-    const file = await trace.finish([]);
-    assert.deepStrictEqual(
-      fromOtlp(JSON.parse(fs.readFileSync(file!, 'utf8'))).map((s) => s.name),
-      ['line 0', 'ask'],
-    );
-  });
-});
-
-describe('the shape of OTLP span text from a session', () => {
-  const odd: TraceSpan = {
-    ...span('0a', '0b', 'tricky "name" \\ é \n\t\u0001 \u2028'),
-    status: 'Error',
-    statusMessage: 'bad ] } , "quote"',
-    attributes: { s: ']}]}', i: -3, d: 0.25, e: 1e-7, t: true, f: false, list: ['a', '"b"'], empty: [], nan: NaN },
-  };
-
-  it('takes what otlpSpansText (and the runtime, which writes the same) makes of any span', () => {
-    assert.ok(isOtlpSpanList(otlpSpansText([odd])));
-    assert.ok(isOtlpSpanList(otlpSpansText([...LINE_0, ...LINE_1, odd, ROOT])));
-  });
-
-  it('refuses anything else: a list closed early, keys added or missing, raw control characters, upper-case ids', () => {
-    const one = otlpSpansText([LINE_0[0]]);
-    for (const bad of [
-      '',
-      `${one},`,
-      `${one}]}]},"extra":{"x":[{}`,
-      `[${one}]`,
-      one.replace('"kind":1', '"kind":2'),
-      one.replace('"status":{"code":1}', '"status":{"code":1},"x":1'),
-      one.replace(',"name":"line 0"', ''),
-      one.replace('line 0', 'line\n0'.replace('\\n', '\n')),
-      one.replace('ab'.repeat(16), 'AB'.repeat(16)),
-      one.replace('{"intValue":"0"}', '{"intValue":0}'),
-    ])
-      assert.ok(!isOtlpSpanList(bad), bad);
-  });
-
-  it('matches a large text in one pass, also when it goes wrong only at its end', () => {
-    const many = otlpSpansText(Array.from({ length: 20_000 }, () => odd));
-    const t = Date.now();
-    assert.ok(isOtlpSpanList(many));
-    assert.ok(!isOtlpSpanList(`${many},{"traceId":"ab"`));
-    assert.ok(!isOtlpSpanList(`${many.slice(0, -2)}`));
-    // a sanity bound far above a linear match (milliseconds), far below a backtracking one (minutes)
-    assert.ok(Date.now() - t < 10_000, `${Date.now() - t} ms`);
   });
 });

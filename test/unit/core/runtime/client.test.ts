@@ -25,7 +25,7 @@ describe('RuntimeClient events', () => {
       if (e.event === 'nodeLog') seen.push(`${e.node}:${e.stream}:${e.text}`);
       else if (e.event === 'lineEnd') seen.push(`line ${e.index} ${e.status}`);
       else if (e.event === 'debugListening') seen.push(`debugger on ${e.port}`);
-      else if (e.event === 'traceChunk') seen.push(`spans ${e.deflated}`);
+      else if (e.event === 'traceSteps') seen.push(`steps ${e.steps.map((s) => s.name).join(',')}`);
       else seen.push(`${e.event} ${e.node}`);
     });
     send(JSON.stringify({ event: 'nodeStart', runId: 'r', node: 'a' }));
@@ -33,8 +33,9 @@ describe('RuntimeClient events', () => {
     send(JSON.stringify({ event: 'nodeEnd', runId: 'r', node: 'a', status: 'Completed', durationMs: 1 }));
     send(JSON.stringify({ event: 'lineEnd', runId: 'r', index: 2, status: 'Failed', durationMs: 1 }));
     send(JSON.stringify({ event: 'debugListening', runId: 'r', port: 40123 }));
+    send(JSON.stringify({ event: 'traceSteps', runId: 'r', traceId: 'ab', parentSpanId: 'cd', steps: [{ name: 'a', attributes: {} }] }));
     await tick();
-    assert.deepStrictEqual(seen, ['nodeStart a', 'a:stdout:hi', 'nodeEnd a', 'line 2 Failed', 'debugger on 40123']);
+    assert.deepStrictEqual(seen, ['nodeStart a', 'a:stdout:hi', 'nodeEnd a', 'line 2 Failed', 'debugger on 40123', 'steps a']);
   });
 
   it('drops an event the protocol does not declare, and takes no response from it', async () => {

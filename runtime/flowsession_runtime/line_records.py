@@ -1,0 +1,153 @@
+"""A batch line's own spans (its root and one per step) as a compact record, which the host writes as OTLP/JSON.
+
+A batch of 10,000 lines of three nodes has 40,000 such spans: as span objects and OTLP text they cost the workers
+more than the lines themselves. A record keeps only what differs from line to line: the spans' ids (one random
+draw), their clocks as offsets from the line's start, each step's status and values. What every line shares (a
+step's name, type, variant) goes to the host once, in the batch's traceSteps event; a step's span id is the one after
+the root's at the step's index in that table (a line runs each step at most once). Spans made inside a step (an LLM
+call, an @trace function) are tracing.Span objects as in a single run, sent with the record as wire dicts.
+
+The record, as protocol.ts's LineTraceRecord reads it:
+  {"start": "<Unix ns of the line's start>", "end": <ns after start>, "ids": "<hex: the line's span id, then one per
+   step>", "ok": bool, "message": "<error>", "inputs": value, "output": value (redacted; else the line's own),
+   "steps": [[<step index>, <start>, <end>, "<status>", inputs, output(, "<error type>", "<message>")]],
+   "spans": [<wire dicts>]}
+A value is final text when it is a string (redacted and cut as tracing.value_text cuts); any other value is one the
+host writes as JSON text exactly as the runtime would (see record_value), then cuts.
+"""
+import time
+
+from . import tracing
+from .wire import TRUNCATED
+
+# a JSON reader keeps an integer exactly up to here
+_SAFE_INT = 2 ** 53 - 1
+# a dict goes as it is when it is this small and holds only such values; anything else is made text at once
+_PLAIN_ENTRIES = 16
+_PLAIN_TEXT = 256
+
+
+def _no_redaction(text):
+    return text
+
+
+def record_value(value, limit):
+    """A value as a record carries it when nothing is to be redacted: as it is when the host writes its JSON text
+    exactly as tracing.value_text would (None, a bool, an integer a JSON reader keeps, a small dict of those and of
+    short ASCII texts), a text cut as value_text cuts it, else value_text's text. Taken as the step ends: a dict is
+    kept only when no later code can change what it shows (it holds only immutable values)."""
+    cls = value.__class__
+    if cls is str:
+        return value if len(value) <= limit else value[:limit] + TRUNCATED
+    if cls is int:
+        if -_SAFE_INT <= value <= _SAFE_INT:
+            return value
+    elif cls is dict:
+        if len(value) <= _PLAIN_ENTRIES:
+            for k, v in value.items():
+                c = v.__class__
+                if k.__class__ is not str or not k.isascii() or not (
+                        (c is int and -_SAFE_INT <= v <= _SAFE_INT) or (c is str and len(v) <= _PLAIN_TEXT and v.isascii())
+                        or v is None or c is bool):
+                    break
+            else:
+                return value
+    elif value is None or cls is bool:
+        return value
+    return tracing.value_text(value, _no_redaction, limit)
+
+
+def values_for(redact):
+    """What a line's values become in its record: with secrets to hide, always value_text's redacted text (a
+    redactor that does not say what it hides may hide anything)."""
+    if getattr(redact, "secrets", True):
+        return lambda value, limit: tracing.value_text(value, redact, limit)
+    return record_value
+
+
+class RecordedStep:
+    """The line's root or a step while it runs: what a span made inside it (an LLM call, an @trace function) needs
+    of its parent, the line's tracer and a span id."""
+    __slots__ = ("line", "index", "start")
+
+    def __init__(self, line, index, start):
+        self.line = line
+        self.index = index  # the step's place in the traceSteps table, -1 for the root
+        self.start = start
+
+    @property
+    def tracer(self):
+        return self.line.tracer
+
+    @property
+    def span_id(self):
+        return self.line.span_id(self.index + 1)
+
+
+class LineRecord:
+    """The record of one line: begun with its root, a step added as each ends, finished with the line."""
+    __slots__ = ("redact", "value_limit", "trace_id", "ids", "start", "steps", "root", "_tracer", "value")
+
+    def __init__(self, redact, value, trace_id, value_limit, steps):
+        self.redact = redact
+        self.value = value  # record_value, or (with secrets to hide) a redacted value_text: values_for(redact)
+        self.value_limit = value_limit
+        self.trace_id = trace_id
+        # the root's id and one per step of the table, in one draw
+        self.ids = tracing.new_id(8 * (1 + steps))
+        self.steps = []
+        self.start = time.time_ns()
+        self.root = RecordedStep(self, -1, self.start)
+        self._tracer = None
+
+    def span_id(self, slot):
+        return self.ids[16 * slot:16 * slot + 16]
+
+    @property
+    def tracer(self):
+        """The tracer of the spans made inside the line's steps, made when the first is."""
+        if self._tracer is None:
+            self._tracer = tracing.Tracer(self.redact, self.trace_id, self.value_limit)
+        return self._tracer
+
+    def start_step(self, index):
+        return RecordedStep(self, index, time.time_ns())
+
+    def end_step(self, step, rec, end=None):
+        """A step ended (at `end`, Unix ns; now if not given) with its record (status, inputs, output when it
+        completed, error)."""
+        start = self.start
+        if end is None:
+            end = time.time_ns()
+        status, inputs, err = rec["status"], rec.get("inputs"), rec.get("error")
+        value, limit = self.value, self.value_limit
+        if status == "Completed":
+            output = rec.get("output")
+            if output.__class__ is not int or not -_SAFE_INT <= output <= _SAFE_INT or value is not record_value:
+                output = value(output, limit)
+        else:
+            output = None
+        step_record = [step.index, step.start - start, end - start, status,
+                       None if inputs is None else value(inputs, limit), output]
+        if err:
+            message = err.get("message")
+            step_record += [err.get("innerCode") or err.get("code"),
+                            self.redact(str(message))[:tracing.VALUE_LIMIT] if message else None]
+        self.steps.append(step_record)
+
+    def finish(self, ok, message=None, inputs=None, outputs=None):
+        """The record, the line's root span ended. The line's inputs and outputs go in only when secrets are to be
+        hidden in them: else the host writes the line's own (its lineEnd's inputs and output)."""
+        out = {"start": str(self.start), "end": time.time_ns() - self.start, "ids": self.ids, "ok": ok,
+               "steps": self.steps}
+        if message:
+            out["message"] = self.redact(str(message))[:tracing.VALUE_LIMIT]
+        value, limit = self.value, self.value_limit
+        if value is not record_value:  # else nothing is to be hidden: the host writes the line's own as they are
+            if inputs is not None:
+                out["inputs"] = value(inputs, limit)
+            if outputs is not None:
+                out["output"] = value(outputs, limit)
+        if self._tracer is not None:
+            out["spans"] = self._tracer.wire()
+        return out

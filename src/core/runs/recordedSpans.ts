@@ -1,0 +1,218 @@
+/**
+ * A batch line's own spans (its root and one per step) from the record its lineEnd carries, as OTLP/JSON span text:
+ * the same text `otlpSpansText` makes of those spans, written straight from the record. A batch of 10,000 lines of
+ * three nodes has 40,000 such spans: made as span objects (in the runtime or here) they cost more than the lines.
+ * What every line shares (the trace, the root's parent, each step's name and attributes) comes once, in the batch's
+ * traceSteps event, and is written as text once. A record came from the session: every field is checked, and a
+ * record that is not one is left out whole.
+ */
+import type { LineEndEvent, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../runtime/protocol';
+import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
+import { anyValue, otlpSpansText } from './otlp';
+
+/** a batch line's values in its spans are cut to this many characters (runtime: tracing.BATCH_VALUE_LIMIT) */
+export const BATCH_VALUE_LIMIT = 1024;
+/** what follows a cut value (runtime: wire.TRUNCATED) */
+const TRUNCATED = '[truncated]';
+const MAX_TEXT = BATCH_VALUE_LIMIT + TRUNCATED.length;
+/** a status message is cut to this many characters (runtime: tracing.VALUE_LIMIT) */
+const MESSAGE_LIMIT = 4096;
+const HEX = /^[0-9a-f]+$/;
+const ID_DIGITS = 16;
+
+/** A line's own spans as text, and the spans made inside its steps (for their tokens). */
+export interface LineSpansText {
+  /** OTLP/JSON span objects joined by commas */
+  text: string;
+  count: number;
+  inner: TraceSpan[];
+}
+
+function attributeText(key: string, value: SpanAttributeValue): string {
+  return JSON.stringify({ key, value: anyValue(value) });
+}
+
+function isAttributeValue(v: unknown): v is SpanAttributeValue {
+  return (
+    typeof v === 'string' ||
+    typeof v === 'boolean' ||
+    (typeof v === 'number' && Number.isFinite(v)) ||
+    (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+  );
+}
+
+/**
+ * A value's attribute text as the runtime's tracing.value_text makes it (text as it is, anything else as JSON, cut),
+ * as a JSON string.
+ */
+function valueString(value: unknown): string {
+  // the runtime's text is cut already: what is longer did not come from it
+  if (typeof value === 'string') return JSON.stringify(value.length > MAX_TEXT ? value.slice(0, BATCH_VALUE_LIMIT) + TRUNCATED : value);
+  // a number's JSON text needs no escaping
+  if (typeof value === 'number') return Number.isFinite(value) ? `"${value}"` : '"null"';
+  const text = JSON.stringify(value) ?? 'null';
+  return JSON.stringify(text.length > BATCH_VALUE_LIMIT ? text.slice(0, BATCH_VALUE_LIMIT) + TRUNCATED : text);
+}
+
+const INPUTS_ATTRIBUTE = ',{"key":"flowsession.inputs","value":{"stringValue":';
+const OUTPUT_ATTRIBUTE = ',{"key":"flowsession.output","value":{"stringValue":';
+
+function isOffset(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+/** A time `offset` nanoseconds after `start` (Unix nanoseconds as decimal text), as decimal text. */
+class Clock {
+  private readonly seconds: number;
+  private readonly secondsText: string;
+  private readonly nanos: number;
+  constructor(readonly start: string) {
+    this.secondsText = start.slice(0, -9);
+    this.seconds = Number(this.secondsText || '0');
+    this.nanos = Number(start.slice(-9));
+  }
+  at(offset: number): string {
+    const t = this.nanos + offset;
+    // within the start's second (most of a line's times): its digits, then the nanoseconds' nine
+    if (t < 1e9 && this.seconds) return this.secondsText + String(1e9 + t).slice(1);
+    const carry = Math.floor(t / 1e9);
+    const seconds = this.seconds + carry;
+    const nanos = String(t - carry * 1e9);
+    return seconds ? `${seconds}${nanos.padStart(9, '0')}` : nanos;
+  }
+}
+
+interface StepText {
+  /** the span's text from its name to the start time's value */
+  head: string;
+  /** the span's text from the end time's value to its first own attribute */
+  middle: string;
+}
+
+export class RecordedSpans {
+  private readonly traceId: string;
+  private readonly parentSpanId: string;
+  private readonly steps: StepText[] = [];
+  /** the root's attributes up to the line's number in its run id */
+  private readonly rootHead: string;
+
+  /** From the batch's traceSteps event; throws when it is not one (the batch's lines are then not traced). */
+  constructor(table: TraceStepsEvent, runId: string) {
+    if (
+      typeof table.traceId !== 'string' ||
+      !HEX.test(table.traceId) ||
+      typeof table.parentSpanId !== 'string' ||
+      !HEX.test(table.parentSpanId)
+    )
+      throw new Error('the traceSteps event names no trace');
+    if (!Array.isArray(table.steps)) throw new Error('the traceSteps event has no steps');
+    this.traceId = table.traceId;
+    this.parentSpanId = table.parentSpanId;
+    const runIdText = JSON.stringify(`${runId}_`);
+    this.rootHead = `{"key":"span_type","value":{"stringValue":"Flow"}},{"key":"flowsession.run_id","value":{"stringValue":${runIdText.slice(0, -1)}`;
+    for (const step of table.steps) {
+      const name = typeof step?.name === 'string' ? step.name : '';
+      const attributes = Object.entries(typeof step?.attributes === 'object' && step.attributes !== null ? step.attributes : {})
+        .filter(([, v]) => isAttributeValue(v))
+        .map(([k, v]) => attributeText(k, v));
+      this.steps.push({
+        head: `","name":${JSON.stringify(name)},"kind":1,"startTimeUnixNano":"`,
+        middle: `","attributes":[${attributes.join(',')}${attributes.length ? ',' : ''}`,
+      });
+    }
+  }
+
+  /** The line's own spans and those made inside its steps, as text; undefined when its record is not one. */
+  lineText(line: LineEndEvent, record: LineTraceRecord): LineSpansText | undefined {
+    if (!isRecord(record) || !Number.isSafeInteger(line.index) || line.index < 0) return undefined;
+    const ids = record.ids;
+    const clock = new Clock(record.start);
+    const rootId = ids.slice(0, ID_DIGITS);
+    const head = `{"traceId":"${this.traceId}","spanId":"`;
+    let text = '';
+    for (const step of record.steps) {
+      if (!isStep(step)) return undefined;
+      const table = this.steps[step[0]];
+      const spanId = ids.slice(ID_DIGITS * (step[0] + 1), ID_DIGITS * (step[0] + 2));
+      if (!table || spanId.length !== ID_DIGITS) return undefined;
+      const [, start, end, status, inputs, output, errorType, message] = step;
+      text +=
+        `${head}${spanId}","parentSpanId":"${rootId}${table.head}${clock.at(start)}","endTimeUnixNano":"${clock.at(end)}` +
+        `${table.middle}{"key":"flowsession.status","value":{"stringValue":${JSON.stringify(status)}}}` +
+        (inputs === null || inputs === undefined ? '' : `${INPUTS_ATTRIBUTE}${valueString(inputs)}}}`) +
+        (status === 'Completed' ? `${OUTPUT_ATTRIBUTE}${valueString(output)}}}` : '') +
+        (typeof errorType === 'string' ? `,${attributeText('error.type', errorType)}` : '') +
+        `],"status":{"code":${status === 'Failed' ? 2 : 1}${typeof message === 'string' && message ? `,"message":${JSON.stringify(message.slice(0, MESSAGE_LIMIT))}` : ''}}},`;
+    }
+    const inputs = 'inputs' in record ? record.inputs : line.inputs;
+    const output = 'output' in record ? record.output : line.output;
+    text +=
+      `${head}${rootId}","parentSpanId":"${this.parentSpanId}","name":"line ${line.index}","kind":1,` +
+      `"startTimeUnixNano":"${clock.at(0)}","endTimeUnixNano":"${clock.at(record.end)}","attributes":[` +
+      `${this.rootHead}${line.index}"}},{"key":"flowsession.line_number","value":{"intValue":"${line.index}"}}` +
+      (inputs === null || inputs === undefined ? '' : `${INPUTS_ATTRIBUTE}${valueString(inputs)}}}`) +
+      (output === null || output === undefined ? '' : `${OUTPUT_ATTRIBUTE}${valueString(output)}}}`) +
+      `],"status":{"code":${record.ok ? 1 : 2}${record.message ? `,"message":${JSON.stringify(record.message.slice(0, MESSAGE_LIMIT))}` : ''}}}`;
+    const inner = record.spans ?? [];
+    if (inner.length) text += `,${otlpSpansText(inner)}`;
+    return { text, count: 1 + record.steps.length + inner.length, inner };
+  }
+}
+
+function isRecord(r: unknown): r is LineTraceRecord {
+  if (typeof r !== 'object' || r === null) return false;
+  const record = r as Partial<LineTraceRecord>;
+  return (
+    typeof record.start === 'string' &&
+    /^\d{1,20}$/.test(record.start) &&
+    isOffset(record.end) &&
+    typeof record.ids === 'string' &&
+    record.ids.length >= ID_DIGITS &&
+    HEX.test(record.ids) &&
+    typeof record.ok === 'boolean' &&
+    (record.message === undefined || typeof record.message === 'string') &&
+    Array.isArray(record.steps) &&
+    (record.spans === undefined || (Array.isArray(record.spans) && record.spans.every(isWireSpan)))
+  );
+}
+
+function isStep(step: unknown): step is RecordedStep {
+  if (!Array.isArray(step) || step.length < 6) return false;
+  const [index, start, end, status, , , errorType, message] = step as unknown[];
+  return (
+    isOffset(index) &&
+    isOffset(start) &&
+    isOffset(end) &&
+    typeof status === 'string' &&
+    (errorType === undefined || errorType === null || typeof errorType === 'string') &&
+    (message === undefined || message === null || typeof message === 'string')
+  );
+}
+
+const SPAN_KINDS = new Set(['flow', 'node', 'function', 'llm']);
+const STATUSES = new Set(['Ok', 'Error', 'Unset']);
+
+/** A span as the runtime sends it whole (tracing.Span.to_wire): what otlpSpansText needs of it, checked. */
+function isWireSpan(s: unknown): s is TraceSpan {
+  if (typeof s !== 'object' || s === null) return false;
+  const span = s as Partial<TraceSpan>;
+  return (
+    typeof span.traceId === 'string' &&
+    HEX.test(span.traceId) &&
+    typeof span.spanId === 'string' &&
+    HEX.test(span.spanId) &&
+    (span.parentSpanId === undefined || (typeof span.parentSpanId === 'string' && HEX.test(span.parentSpanId))) &&
+    typeof span.name === 'string' &&
+    SPAN_KINDS.has(span.kind as string) &&
+    typeof span.start === 'string' &&
+    /^\d{1,20}$/.test(span.start) &&
+    typeof span.end === 'string' &&
+    /^\d{1,20}$/.test(span.end) &&
+    STATUSES.has(span.status as string) &&
+    (span.statusMessage === undefined || typeof span.statusMessage === 'string') &&
+    typeof span.attributes === 'object' &&
+    span.attributes !== null &&
+    !Array.isArray(span.attributes) &&
+    Object.values(span.attributes).every(isAttributeValue)
+  );
+}
