@@ -398,7 +398,6 @@ def _send_trace_steps(executor, channel, run_id):
     """What every recorded line's spans share, once, before any line runs (traceSteps): the trace and the parent
     span of the lines' roots, and each step's span name and attributes, which a line's record names by index."""
     steps = executor.trace_steps()
-    executor.trace_step_count = len(steps)
     channel.event("traceSteps", runId=run_id, traceId=executor.trace_id, parentSpanId=executor.trace_parent,
                   steps=[{"name": name, "attributes": dict(attrs)} for name, attrs in steps])
 

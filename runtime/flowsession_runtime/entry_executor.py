@@ -69,10 +69,8 @@ class EntryExecutor(LineTracing):
                 "flowsession.node.type": self.kind})
         return attrs
 
-    def trace_steps(self):
-        attrs = self._step_attributes(self.name)
-        attrs.index = 0
-        return [(self.name, attrs)]
+    def trace_step_attributes(self):
+        return [(self.name, self._step_attributes(self.name))]
 
     def _coerce(self, given, index):
         typed = {k: v for k, v in self.input_defs.items() if (v or {}).get("type") in inputs_mod.VALUE_TYPES}
@@ -132,11 +130,11 @@ class EntryExecutor(LineTracing):
         finally:
             self.hub.end(cap)
             tracing.leave(previous_span)
-        if span is not None:
-            self.end_step_span(span, dict(rec, output=to_jsonable(rec["output"])))
         t1 = time.time_ns()
         rec["durationMs"] = (t1 - t0) // 1000000
         rec["start_time"], rec["end_time"] = t0, t1  # Unix nanoseconds, as the DAG executor's records
+        if span is not None:
+            self.end_step_span(span, dict(rec, output=to_jsonable(rec["output"])))
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")}
         if self.emit_events:
             emit_node_end(self.hub.channel, run_id, dict(rec, output=to_jsonable(rec["output"])))

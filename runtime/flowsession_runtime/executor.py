@@ -5,8 +5,8 @@ import functools
 import inspect
 import time
 
-from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, line_records, llm, node_inputs, packagetools,
-               streaming, templates, toolmeta, tracing)
+from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
+               templates, toolmeta, tracing)
 from .clock import utc_field
 from .line_trace import LineTracing
 from .wire import RuntimeFailure, capped_value, to_jsonable
@@ -356,11 +356,8 @@ class Executor(LineTracing):
             attrs["flowsession.node.aggregation"] = True
         return attrs
 
-    def trace_steps(self):
-        steps = [(node.name, self._plan(node).span_attrs) for node in self.main_nodes]
-        for i, (_name, attrs) in enumerate(steps):
-            attrs.index = i
-        return steps
+    def trace_step_attributes(self):
+        return [(node.name, self._plan(node).span_attrs) for node in self.main_nodes]
 
     def _node_span(self, node):
         return self.start_step(node.name, self._plan(node).span_attrs)
@@ -370,11 +367,7 @@ class Executor(LineTracing):
         prompt flow does). Only BaseExceptions like SystemExit escape (they end the process)."""
         hub, emit, name, plan = self.hub, self.emit_events, node.name, self._plan(node)
         t0 = time.time_ns()
-        line, step_index = self.line_record, plan.span_attrs.index
-        if line is not None and step_index is not None:
-            span = line_records.RecordedStep(line, step_index, t0)
-        else:
-            span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
+        span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
         if span is not None:
             entered = tracing.CURRENT.set(span)
         # what a node prints is captured unless nobody reads it (a batch worker's lines keep no node records)
@@ -400,13 +393,10 @@ class Executor(LineTracing):
             if span is not None:
                 tracing.CURRENT.reset(entered)
         t1 = time.time_ns()
-        if span is not None:
-            if span.__class__ is line_records.RecordedStep:
-                line.end_step(span, rec, t1)
-            else:
-                self.end_step_span(span, rec)
         rec["durationMs"] = (t1 - t0) // 1000000
         rec["start_time"], rec["end_time"] = t0, t1
+        if span is not None:
+            self.end_step_span(span, rec)
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")} if cap is not None else NO_LOGS
         if not hub.log_truncated:  # a batch's log keeps nothing: the message is not even made
             hub.log("Node %s %s." % (name, "completes" if rec["status"] == "Completed" else "failed"))

@@ -34,8 +34,7 @@ def _no_redaction(text):
 def record_value(value, limit):
     """A value as a record carries it when nothing is to be redacted: as it is when the host writes its JSON text
     exactly as tracing.value_text would (None, a bool, an integer a JSON reader keeps, a small dict of those and of
-    short ASCII texts), a text cut as value_text cuts it, else value_text's text. Taken as the step ends: a dict is
-    kept only when no later code can change what it shows (it holds only immutable values)."""
+    short ASCII texts), a text cut as value_text cuts it, else value_text's text."""
     cls = value.__class__
     if cls is str:
         return value if len(value) <= limit else value[:limit] + TRUNCATED
@@ -65,28 +64,31 @@ def values_for(redact):
     return record_value
 
 
-class RecordedStep:
-    """The line's root or a step while it runs: what a span made inside it (an LLM call, an @trace function) needs
-    of its parent, the line's tracer and a span id."""
-    __slots__ = ("line", "index", "start")
+class StepParent:
+    """A recorded step, or a recorded line's root, as the parent of the spans made inside it (an LLM call, an @trace
+    function): made once per step (tracing.SharedAttributes.parent), it names the span of that step in whichever
+    line its executor runs now."""
+    __slots__ = ("owner", "slot")
 
-    def __init__(self, line, index, start):
-        self.line = line
-        self.index = index  # the step's place in the traceSteps table, -1 for the root
-        self.start = start
+    def __init__(self, owner, slot):
+        self.owner = owner  # the executor (line_trace.LineTracing): its line_record is the line running now
+        self.slot = slot  # the span's place in the line's ids: 0 the root, then 1 + the step's index
 
     @property
     def tracer(self):
-        return self.line.tracer
+        line = self.owner.line_record
+        # (a thread of the user's that outlives its line traces into nothing)
+        return line.tracer if line is not None else tracing.Tracer(_no_redaction)
 
     @property
     def span_id(self):
-        return self.line.span_id(self.index + 1)
+        line = self.owner.line_record
+        return line.span_id(self.slot) if line is not None else tracing.new_id(8)
 
 
 class LineRecord:
     """The record of one line: begun with its root, a step added as each ends, finished with the line."""
-    __slots__ = ("redact", "value_limit", "trace_id", "ids", "start", "steps", "root", "_tracer", "value")
+    __slots__ = ("redact", "value_limit", "trace_id", "ids", "start", "steps", "_tracer", "value")
 
     def __init__(self, redact, value, trace_id, value_limit, steps):
         self.redact = redact
@@ -97,7 +99,6 @@ class LineRecord:
         self.ids = tracing.new_id(8 * (1 + steps))
         self.steps = []
         self.start = time.time_ns()
-        self.root = RecordedStep(self, -1, self.start)
         self._tracer = None
 
     def span_id(self, slot):
@@ -110,30 +111,28 @@ class LineRecord:
             self._tracer = tracing.Tracer(self.redact, self.trace_id, self.value_limit)
         return self._tracer
 
-    def start_step(self, index):
-        return RecordedStep(self, index, time.time_ns())
-
-    def end_step(self, step, rec, end=None):
-        """A step ended (at `end`, Unix ns; now if not given) with its record (status, inputs, output when it
-        completed, error)."""
-        start = self.start
-        if end is None:
-            end = time.time_ns()
-        status, inputs, err = rec["status"], rec.get("inputs"), rec.get("error")
+    def add_step(self, index, rec):
+        """A step (of the table's `index`) ended with its record: start and end (Unix ns), status, inputs (the
+        executor's own dict, which nothing changes after the call), output (when it completed), error."""
+        start, status, inputs, err = self.start, rec["status"], rec.get("inputs"), rec.get("error")
         value, limit = self.value, self.value_limit
         if status == "Completed":
             output = rec.get("output")
-            if output.__class__ is not int or not -_SAFE_INT <= output <= _SAFE_INT or value is not record_value:
+            if output.__class__ is dict:
+                kept = value(output, limit)
+                # a copy of a dict kept as it is: a later node that changes it does not change what this one returned
+                output = dict(output) if kept is output else kept
+            elif output.__class__ is not int or not -_SAFE_INT <= output <= _SAFE_INT or value is not record_value:
                 output = value(output, limit)
         else:
             output = None
-        step_record = [step.index, step.start - start, end - start, status,
-                       None if inputs is None else value(inputs, limit), output]
+        step = [index, rec["start_time"] - start, rec["end_time"] - start, status,
+                None if inputs is None else value(inputs, limit), output]
         if err:
             message = err.get("message")
-            step_record += [err.get("innerCode") or err.get("code"),
-                            self.redact(str(message))[:tracing.VALUE_LIMIT] if message else None]
-        self.steps.append(step_record)
+            step += [err.get("innerCode") or err.get("code"),
+                     self.redact(str(message))[:tracing.VALUE_LIMIT] if message else None]
+        self.steps.append(step)
 
     def finish(self, ok, message=None, inputs=None, outputs=None):
         """The record, the line's root span ended. The line's inputs and outputs go in only when secrets are to be

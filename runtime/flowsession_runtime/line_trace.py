@@ -21,10 +21,20 @@ class LineTracing:
         self.trace_as_records = False
         self.trace_step_count = 0  # steps a recorded line may run (span ids drawn at its start)
         self._record_values = None
+        self._root_parent = None
 
     def trace_steps(self):
         """The steps a line may run, for the host to name their spans once (traceSteps): each one's span name and
-        attributes, a tracing.SharedAttributes that now knows its place in this list."""
+        attributes, a tracing.SharedAttributes that now knows its place in this list and its parent of spans."""
+        steps = self.trace_step_attributes()
+        for i, (_name, attrs) in enumerate(steps):
+            attrs.index, attrs.parent = i, line_records.StepParent(self, 1 + i)
+        self.trace_step_count = len(steps)
+        self._root_parent = line_records.StepParent(self, 0)
+        return steps
+
+    def trace_step_attributes(self):
+        """(span name, tracing.SharedAttributes) of each step a line may run."""
         return []
 
     def begin_line_trace(self, run_id, index):
@@ -34,10 +44,10 @@ class LineTracing:
             values = self._record_values
             if values is None:
                 values = self._record_values = line_records.values_for(self.hub.redact)
-            self.tracer = self.line_record = line = line_records.LineRecord(
+            self.tracer = self.line_record = line_records.LineRecord(
                 self.hub.redact, values, self.trace_id, self.trace_value_limit, self.trace_step_count)
-            self.root_span = line.root
-            return line.root
+            self.root_span = self._root_parent
+            return self.root_span
         return self.begin_trace("flow" if index is None else "line %d" % index,
                                 {"flowsession.run_id": run_id} if index is None else
                                 {"flowsession.run_id": run_id, "flowsession.line_number": index})
@@ -88,7 +98,7 @@ class LineTracing:
         if self.tracer is None:
             return None
         if self.trace_as_records and attributes.index is not None:
-            return self.tracer.start_step(attributes.index)
+            return attributes.parent
         return self._span_tracer().start(name, "node", self.root_span.span_id if self.root_span else None, None,
                                          attributes)
 
@@ -96,8 +106,8 @@ class LineTracing:
         """Ends a step's span from its record: status, inputs, output (when it completed), error."""
         if span is None:
             return
-        if span.__class__ is line_records.RecordedStep:
-            span.line.end_step(span, rec)
+        if span.__class__ is line_records.StepParent:
+            self.line_record.add_step(span.slot - 1, rec)
             return
         # straight into the attributes: none of these values is None (what Span.set leaves out)
         attributes, status = span.attributes, rec["status"]

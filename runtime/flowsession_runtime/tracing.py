@@ -65,12 +65,13 @@ def value_text(value, redact, limit=VALUE_LIMIT):
 class SharedAttributes(dict):
     """Attributes every span of one step has (a node's name and type, made once per run): a span keeps them by
     reference, never changed; `index` is the step's place in a batch's traceSteps table, which a line's record
-    names instead (line_records)."""
-    __slots__ = ("index",)
+    names instead, and `parent` what spans made inside the step have as their parent then (line_records)."""
+    __slots__ = ("index", "parent")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.index = None
+        self.parent = None
 
 
 class Span:
