@@ -118,7 +118,7 @@ def _worker_main(task_fd, result_fd, data_fd, executor, mapping, run_id, base, k
                 _write_all(result_fd, out)
             return  # every line is taken and the coordinator closed the pipe
         idx, offset, length = TASK.unpack(task)
-        _write_all(result_fd, out + b"S %d %r\n" % (idx, time.monotonic()))
+        _write_all(result_fd, out + b"S %d %d\n" % (idx, time.monotonic_ns()))
         text = os.pread(data_fd, length, offset).decode("utf-8", "replace")
         out = _result_frame(_run_one(executor, mapping, run_id, idx, text, base), keep_agg)
 
@@ -241,7 +241,7 @@ class Batch:
     def on_frame(self, w, frame):
         if frame[:1] == b"S":
             _s, idx, started = frame.split(b" ")
-            w.current = (int(idx), float(started))
+            w.current = (int(idx), int(started) / 1e9)
             return
         _r, idx, failed, agg_len, rest = frame.split(b" ", 4)
         w.current = None

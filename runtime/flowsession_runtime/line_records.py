@@ -8,10 +8,10 @@ the root's at the step's index in that table (a line runs each step at most once
 call, an @trace function) are tracing.Span objects as in a single run, sent with the record as wire dicts.
 
 The record, as protocol.ts's LineTraceRecord reads it:
-  {"start": "<Unix ns of the line's start>", "end": <ns after start>, "ids": "<hex: the line's span id, then one per
-   step>", "ok": bool, "message": "<error>", "inputs": value, "output": value (redacted; else the line's own),
-   "steps": [[<step index>, <start>, <end>, "<status>", inputs, output(, "<error type>", "<message>")]],
-   "spans": [<wire dicts>]}
+  ["<Unix ns of the line's start>", <its end, ns after the start>, "<hex: the line's span id, then one per step>",
+   <ok>, [[<step index>, <start>, <end>, "<status>", inputs, output(, "<error type>", "<message>")], ...]
+   (, {"message": "<the line's error>", "inputs": value, "output": value (redacted; else the line's own),
+       "spans": [<wire dicts>]})]
 A value is final text when it is a string (redacted and cut as tracing.value_text cuts); any other value is one the
 host writes as JSON text exactly as the runtime would (see record_value), then cuts.
 """
@@ -137,16 +137,18 @@ class LineRecord:
     def finish(self, ok, message=None, inputs=None, outputs=None):
         """The record, the line's root span ended. The line's inputs and outputs go in only when secrets are to be
         hidden in them: else the host writes the line's own (its lineEnd's inputs and output)."""
-        out = {"start": str(self.start), "end": time.time_ns() - self.start, "ids": self.ids, "ok": ok,
-               "steps": self.steps}
+        out = [str(self.start), time.time_ns() - self.start, self.ids, ok, self.steps]
+        extra = {}
         if message:
-            out["message"] = self.redact(str(message))[:tracing.VALUE_LIMIT]
+            extra["message"] = self.redact(str(message))[:tracing.VALUE_LIMIT]
         value, limit = self.value, self.value_limit
         if value is not record_value:  # else nothing is to be hidden: the host writes the line's own as they are
             if inputs is not None:
-                out["inputs"] = value(inputs, limit)
+                extra["inputs"] = value(inputs, limit)
             if outputs is not None:
-                out["output"] = value(outputs, limit)
+                extra["output"] = value(outputs, limit)
         if self._tracer is not None:
-            out["spans"] = self._tracer.wire()
+            extra["spans"] = self._tracer.wire()
+        if extra:
+            out.append(extra)
         return out

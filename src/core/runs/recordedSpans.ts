@@ -6,7 +6,7 @@
  * traceSteps event, and is written as text once. A record came from the session: every field is checked, and a
  * record that is not one is left out whole.
  */
-import type { LineEndEvent, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../runtime/protocol';
+import type { LineEndEvent, LineTraceExtra, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../runtime/protocol';
 import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
 import { anyValue, otlpSpansText } from './otlp';
 
@@ -125,12 +125,12 @@ export class RecordedSpans {
   /** The line's own spans and those made inside its steps, as text; undefined when its record is not one. */
   lineText(line: LineEndEvent, record: LineTraceRecord): LineSpansText | undefined {
     if (!isRecord(record) || !Number.isSafeInteger(line.index) || line.index < 0) return undefined;
-    const ids = record.ids;
-    const clock = new Clock(record.start);
+    const [start, end, ids, ok, steps, extra = {}] = record;
+    const clock = new Clock(start);
     const rootId = ids.slice(0, ID_DIGITS);
     const head = `{"traceId":"${this.traceId}","spanId":"`;
     let text = '';
-    for (const step of record.steps) {
+    for (const step of steps) {
       if (!isStep(step)) return undefined;
       const table = this.steps[step[0]];
       const spanId = ids.slice(ID_DIGITS * (step[0] + 1), ID_DIGITS * (step[0] + 2));
@@ -144,35 +144,40 @@ export class RecordedSpans {
         (typeof errorType === 'string' ? `,${attributeText('error.type', errorType)}` : '') +
         `],"status":{"code":${status === 'Failed' ? 2 : 1}${typeof message === 'string' && message ? `,"message":${JSON.stringify(message.slice(0, MESSAGE_LIMIT))}` : ''}}},`;
     }
-    const inputs = 'inputs' in record ? record.inputs : line.inputs;
-    const output = 'output' in record ? record.output : line.output;
+    const inputs = 'inputs' in extra ? extra.inputs : line.inputs;
+    const output = 'output' in extra ? extra.output : line.output;
     text +=
       `${head}${rootId}","parentSpanId":"${this.parentSpanId}","name":"line ${line.index}","kind":1,` +
-      `"startTimeUnixNano":"${clock.at(0)}","endTimeUnixNano":"${clock.at(record.end)}","attributes":[` +
+      `"startTimeUnixNano":"${clock.at(0)}","endTimeUnixNano":"${clock.at(end)}","attributes":[` +
       `${this.rootHead}${line.index}"}},{"key":"flowsession.line_number","value":{"intValue":"${line.index}"}}` +
       (inputs === null || inputs === undefined ? '' : `${INPUTS_ATTRIBUTE}${valueString(inputs)}}}`) +
       (output === null || output === undefined ? '' : `${OUTPUT_ATTRIBUTE}${valueString(output)}}}`) +
-      `],"status":{"code":${record.ok ? 1 : 2}${record.message ? `,"message":${JSON.stringify(record.message.slice(0, MESSAGE_LIMIT))}` : ''}}}`;
-    const inner = record.spans ?? [];
+      `],"status":{"code":${ok ? 1 : 2}${extra.message ? `,"message":${JSON.stringify(extra.message.slice(0, MESSAGE_LIMIT))}` : ''}}}`;
+    const inner = extra.spans ?? [];
     if (inner.length) text += `,${otlpSpansText(inner)}`;
-    return { text, count: 1 + record.steps.length + inner.length, inner };
+    return { text, count: 1 + steps.length + inner.length, inner };
   }
 }
 
 function isRecord(r: unknown): r is LineTraceRecord {
-  if (typeof r !== 'object' || r === null) return false;
-  const record = r as Partial<LineTraceRecord>;
+  if (!Array.isArray(r) || r.length < 5 || r.length > 6) return false;
+  const [start, end, ids, ok, steps, extra] = r as unknown[];
+  if (
+    typeof start !== 'string' ||
+    !/^\d{1,20}$/.test(start) ||
+    !isOffset(end) ||
+    typeof ids !== 'string' ||
+    ids.length < ID_DIGITS ||
+    !HEX.test(ids) ||
+    typeof ok !== 'boolean' ||
+    !Array.isArray(steps)
+  )
+    return false;
+  if (extra === undefined) return true;
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) return false;
+  const { message, spans } = extra as LineTraceExtra;
   return (
-    typeof record.start === 'string' &&
-    /^\d{1,20}$/.test(record.start) &&
-    isOffset(record.end) &&
-    typeof record.ids === 'string' &&
-    record.ids.length >= ID_DIGITS &&
-    HEX.test(record.ids) &&
-    typeof record.ok === 'boolean' &&
-    (record.message === undefined || typeof record.message === 'string') &&
-    Array.isArray(record.steps) &&
-    (record.spans === undefined || (Array.isArray(record.spans) && record.spans.every(isWireSpan)))
+    (message === undefined || typeof message === 'string') && (spans === undefined || (Array.isArray(spans) && spans.every(isWireSpan)))
   );
 }
 

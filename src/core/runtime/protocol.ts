@@ -476,27 +476,32 @@ export type RecordedStep = [
   errorType?: string | null,
   message?: string | null,
 ];
-/**
- * A batch line's own spans (BatchParams.traceRecords), as runtime/flowsession_runtime/line_records.py makes them:
- * the line's root span (a child of the batch's, named by the line's number) and one per step, the extension writing
- * their OTLP/JSON. A value that is a string is the attribute's text as it is; any other is written as JSON text and
- * cut. Spans made inside a step (LLM calls, @trace functions) come whole in `spans`.
- */
-export interface LineTraceRecord {
-  /** the line's start, Unix nanoseconds as decimal text */
-  start: string;
-  /** the line's end, nanoseconds after its start */
-  end: number;
-  /** span ids in hex, 16 digits each: the root's, then one per step of the traceSteps table */
-  ids: string;
-  ok: boolean;
+/** What a recorded line has besides its spans' times and ids: its error, its values when redacted, inner spans. */
+export interface LineTraceExtra {
   message?: string;
   /** the root's inputs and output when they are not the line's own (inputs, output) as the lineEnd has them */
   inputs?: unknown;
   output?: unknown;
-  steps: RecordedStep[];
+  /** spans made inside the steps (LLM calls, @trace functions), whole */
   spans?: TraceSpan[];
 }
+/**
+ * A batch line's own spans (BatchParams.traceRecords), as runtime/flowsession_runtime/line_records.py makes them:
+ * the line's root span (a child of the batch's, named by the line's number) and one per step, the extension writing
+ * their OTLP/JSON. A value that is a string is the attribute's text as it is; any other is written as JSON text and
+ * cut.
+ */
+export type LineTraceRecord = [
+  /** the line's start, Unix nanoseconds as decimal text */
+  start: string,
+  /** the line's end, nanoseconds after its start */
+  end: number,
+  /** span ids in hex, 16 digits each: the root's, then one per step of the traceSteps table */
+  ids: string,
+  ok: boolean,
+  steps: RecordedStep[],
+  extra?: LineTraceExtra,
+];
 /**
  * batch with BatchParams.traceRecords, before the first line: what every recorded line's spans share: the batch's
  * trace, the parent of each line's root span, and the steps a line may run, each with its span's name and attributes.

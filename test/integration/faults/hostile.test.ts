@@ -752,21 +752,18 @@ return json.dumps(r)`),
           },
         ],
       });
-      const line = (index: number, record: Record<string, unknown>): LineEndEvent => ({
-        event: 'lineEnd',
-        runId: 'hostile_trace',
-        index,
-        status: 'Completed',
-        durationMs: 0,
-        traceRecord: {
+      const line = (index: number, fields: Record<string, unknown>): LineEndEvent => {
+        const f: Record<string, unknown> = {
           start: '1700000000000000000',
           end: 10,
           ids: 'ef'.repeat(16),
           ok: true,
           steps: [[0, 1, 2, 'Completed', null, 'x']],
-          ...record,
-        } as unknown as LineTraceRecord,
-      });
+          ...fields,
+        };
+        const record = [f.start, f.end, f.ids, f.ok, f.steps, ...(f.spans ? [{ spans: f.spans }] : [])] as unknown as LineTraceRecord;
+        return { event: 'lineEnd', runId: 'hostile_trace', index, status: 'Completed', durationMs: 0, traceRecord: record };
+      };
       const rssBefore = process.memoryUsage().rss;
       trace.addLine(line(0, { ids: '"}]}]},{"x":"' }));
       trace.addLine(line(1, { start: '1; rm -rf /' }));

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { BatchTraceFile } from '../../../../src/core/runs/batchTraceFile';
 import { fromOtlp, otlpDocumentText, toOtlp } from '../../../../src/core/runs/otlp';
 import { MAX_BATCH_SPANS } from '../../../../src/core/runs/traceKeeper';
-import type { LineEndEvent, LineTraceRecord, TraceStepsEvent } from '../../../../src/core/runtime/protocol';
+import type { LineEndEvent, LineTraceExtra, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../../../../src/core/runtime/protocol';
 import type { TraceSpan } from '../../../../src/shared/trace';
 
 const TRACE = 'ab'.repeat(16);
@@ -36,8 +36,30 @@ const ROOT: TraceSpan = {
 const id = (n: number) => n.toString(16).padStart(16, '0');
 const resource = { flow: 'f', runId: 'r' };
 
+/** a line's record by the names of its fields */
+interface RecordFields extends LineTraceExtra {
+  start: string;
+  end: number;
+  ids: string;
+  ok: boolean;
+  steps: RecordedStep[];
+}
+
 /** a line as the runtime sends it: its result and its record (start just before a second ends: times carry over) */
-function line(index: number, record: Partial<LineTraceRecord> = {}, result: Partial<LineEndEvent> = {}): LineEndEvent {
+function line(index: number, fields: Partial<RecordFields> = {}, result: Partial<LineEndEvent> = {}): LineEndEvent {
+  const { start, end, ids, ok, steps, ...extra }: RecordFields = {
+    start: '1700000000999999000',
+    end: 5000,
+    ids: id(3 * index + 1) + id(3 * index + 2) + id(3 * index + 3),
+    ok: true,
+    steps: [
+      [0, 100, 900, 'Completed', { text: `question ${index}` }, `QUESTION ${index}`],
+      [1, 1000, 4000, 'Completed', '{"question":"QUESTION"}', 'answer "é" \n'],
+    ],
+    ...fields,
+  };
+  const record: LineTraceRecord = [start, end, ids, ok, steps];
+  if (Object.keys(extra).length) record.push(extra);
   return {
     event: 'lineEnd',
     runId: 'r',
@@ -46,17 +68,7 @@ function line(index: number, record: Partial<LineTraceRecord> = {}, result: Part
     durationMs: 1,
     inputs: { q: `question ${index}` },
     output: { a: 1.5 },
-    traceRecord: {
-      start: '1700000000999999000',
-      end: 5000,
-      ids: id(3 * index + 1) + id(3 * index + 2) + id(3 * index + 3),
-      ok: true,
-      steps: [
-        [0, 100, 900, 'Completed', { text: `question ${index}` }, `QUESTION ${index}`],
-        [1, 1000, 4000, 'Completed', '{"question":"QUESTION"}', 'answer "é" \n'],
-      ],
-      ...record,
-    },
+    traceRecord: record,
     ...result,
   };
 }
@@ -208,21 +220,21 @@ describe('a batch trace file', () => {
 
   it('leaves out a record that is not one, whole, and counts it; the document stays one readers read', async () => {
     const trace = traceFile();
-    const bad: Array<Partial<LineTraceRecord> | Record<string, unknown>> = [
+    const bad: Array<Partial<RecordFields>> = [
       { ids: 'not hex at all, but "quotes" ],' },
       { ids: 'ab' },
       { start: '17e9' },
       { end: -1 },
       { end: 2 ** 60 },
       { steps: [[7, 1, 2, 'Completed', null, null]] },
-      { steps: [[0, 1, 2, 42, null, null]] },
-      { steps: [['0', 1, 2, 'Completed', null, null]] },
-      { steps: 'no' as unknown as LineTraceRecord['steps'] },
+      { steps: [[0, 1, 2, 42, null, null]] as unknown as RecordedStep[] },
+      { steps: [['0', 1, 2, 'Completed', null, null]] as unknown as RecordedStep[] },
+      { steps: 'no' as unknown as RecordedStep[] },
       { ok: 'yes' as unknown as boolean },
       { spans: [{ ...LLM_CALL, spanId: '"}]},{' }] },
       { spans: [{ ...LLM_CALL, attributes: { x: { nested: true } } }] as unknown as TraceSpan[] },
     ];
-    bad.forEach((record, i) => trace.addLine(line(i, record as Partial<LineTraceRecord>)));
+    bad.forEach((fields, i) => trace.addLine(line(i, fields)));
     trace.addLine({ ...line(20), traceRecord: 'text' as unknown as LineTraceRecord });
     trace.addLine(line(21, { steps: [[0, 1, 2, 'a "quoted" ], status', null, null]] }));
     const spans = read(await trace.finish([ROOT]));
