@@ -367,7 +367,12 @@ class Executor(LineTracing):
         prompt flow does). Only BaseExceptions like SystemExit escape (they end the process)."""
         hub, emit, name, plan = self.hub, self.emit_events, node.name, self._plan(node)
         t0 = time.time_ns()
-        span = self.start_step(name, plan.span_attrs) if self.tracer is not None else None
+        # a recorded line's step of the table (what start_step gives), without the calls: a batch runs many
+        line, attrs = self.line_record, plan.span_attrs
+        if line is not None and attrs.parent is not None:
+            span = attrs.parent
+        else:
+            span = self.start_step(name, attrs) if self.tracer is not None else None
         if span is not None:
             entered = tracing.CURRENT.set(span)
         # what a node prints is captured unless nobody reads it (a batch worker's lines keep no node records)
@@ -396,7 +401,10 @@ class Executor(LineTracing):
         rec["durationMs"] = (t1 - t0) // 1000000
         rec["start_time"], rec["end_time"] = t0, t1
         if span is not None:
-            self.end_step_span(span, rec)
+            if line is not None and span is attrs.parent:
+                line.add_step(attrs.index, rec)
+            else:
+                self.end_step_span(span, rec)
         rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")} if cap is not None else NO_LOGS
         if not hub.log_truncated:  # a batch's log keeps nothing: the message is not even made
             hub.log("Node %s %s." % (name, "completes" if rec["status"] == "Completed" else "failed"))
@@ -462,10 +470,13 @@ class Executor(LineTracing):
     def _execute_chain(self, chain, run_id, index, flow_inputs, values, agg_lists):
         """execute() for a chain: what the general path does for it, without its scheduling."""
         status, records = {}, []
+        bypassed = False  # until a node is bypassed, one without an activate condition runs (see _bypassed)
         for node in chain:
-            if not self._settle(node, run_id, flow_inputs, values, status, records):
+            if (bypassed or node.activate is not None) and not self._settle(node, run_id, flow_inputs, values, status,
+                                                                            records):
                 if status[node.name] == "Failed":
                     return records, records[-1]
+                bypassed = True
                 continue
             rec = self._run_node(node, run_id, index, flow_inputs, values, agg_lists)
             records.append(rec)
