@@ -75,7 +75,7 @@ export function traceResource(flowDir: string, runId: string): TraceResource {
   return { flow: path.basename(flowDir), runId };
 }
 
-/** One span in OTLP/JSON's shape (runtime/flowsession_runtime/otlp_text.py writes the same as text). */
+/** One span in OTLP/JSON's shape (recordedSpans.ts writes the same as text for the spans a batch line records). */
 function otlpSpan(s: TraceSpan): OtlpSpan {
   return {
     traceId: s.traceId,

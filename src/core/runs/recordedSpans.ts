@@ -74,7 +74,7 @@ class Clock {
   at(offset: number): string {
     const t = this.nanos + offset;
     // within the start's second (most of a line's times): its digits, then the nanoseconds' nine
-    if (t < 1e9 && this.seconds) return this.secondsText + String(1e9 + t).slice(1);
+    if (t < 1e9 && this.seconds) return t >= 1e8 ? `${this.secondsText}${t}` : this.secondsText + String(1e9 + t).slice(1);
     const carry = Math.floor(t / 1e9);
     const seconds = this.seconds + carry;
     const nanos = String(t - carry * 1e9);

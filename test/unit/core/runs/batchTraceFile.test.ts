@@ -209,6 +209,26 @@ describe('a batch trace file', () => {
     assert.strictEqual(shout.attributes['flowsession.output'], '7');
   });
 
+  it("writes each time exactly: the line's start and its offsets in nanoseconds, across seconds", async () => {
+    const trace = traceFile();
+    trace.addLine(
+      line(0, {
+        start: '1700000002000000050',
+        end: 2_500_000_000,
+        steps: [
+          [0, 0, 7, 'Completed', null, 1],
+          [1, 99_999_950, 1_999_999_950, 'Completed', null, 2],
+        ],
+      }),
+    );
+    const times = read(await trace.finish([])).map((s) => [s.start, s.end]);
+    assert.deepStrictEqual(times, [
+      ['1700000002000000050', '1700000002000000057'],
+      ['1700000002100000000', '1700000004000000000'],
+      ['1700000002000000050', '1700000004500000050'],
+    ]);
+  });
+
   it('masks secrets in every span, also in text that is not ASCII', async () => {
     const trace = traceFile(['sk-secret-9', 'clé-secrète-ü']);
     trace.addLine(line(0, { steps: [[0, 1, 2, 'Completed', { key: 'sk-secret-9' }, 'dit "clé-secrète-ü" — 雪']] }));
