@@ -157,7 +157,7 @@ class Worker:
                 os._exit(code)
         os.close(r_w)
         self.pid, self.result_fd = pid, r_r
-        self.buf = bytearray()
+        self.buf = b""
         self.current = None  # (index, started) of the line it runs
 
     def close(self, sig=None):
@@ -269,13 +269,10 @@ class Batch:
         """Takes in what the worker wrote; retires it once its pipe closed (it ended, or died)."""
         data = os.read(w.result_fd, PIPE_BYTES)
         if data:
-            w.buf += data
-            while True:
-                nl = w.buf.find(b"\n")
-                if nl < 0:
-                    break
-                frame = bytes(w.buf[:nl])
-                del w.buf[:nl + 1]
+            # the frames split at once (taking them off the front one by one moved the rest each time)
+            frames = (w.buf + data if w.buf else data).split(b"\n")
+            w.buf = frames.pop()  # the start of a frame whose end has not come yet
+            for frame in frames:
                 self.on_frame(w, frame)
             return
         status = self.retire(w)
