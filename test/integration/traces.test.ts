@@ -345,6 +345,28 @@ def answer(question: str) -> str:
     assert.strictEqual(step.parentSpanId, byName(aloneSpans, 'flow').spanId);
     assert.strictEqual(attr(step, 'span_type'), 'Prompty');
     assert.strictEqual(byName(aloneSpans, 'chat gpt-test').parentSpanId, step.spanId);
+
+    // a batch of the flow: each line's entry under its line, the @trace functions and their LLM call under the entry
+    fs.writeFileSync(path.join(dir, 'lines.jsonl'), '{"question": " a? "}\n{"question": " b? "}\n');
+    const batch = await runCli(['batch', dir, '--data', path.join(dir, 'lines.jsonl'), '--workers', '2', '--json'], {
+      TEST_LLM_KEY: SECRET,
+    });
+    assert.strictEqual(batch.code, 0, batch.stderr);
+    const batchDoc = json<{ runId: string; tokens: { total: number } }>(batch);
+    assert.strictEqual(batchDoc.tokens.total, 2 * STUB_CHAT_USAGE.total_tokens, 'the tokens of the calls inside the entries');
+    const batchSpans = traceFile(dir, batchDoc.runId);
+    for (const i of [0, 1]) {
+      const line = byName(batchSpans, `line ${i}`);
+      const lineEntry = batchSpans.find((s) => s.name === 'answer' && s.parentSpanId === line.spanId);
+      assert.ok(lineEntry, `line ${i} has its entry`);
+      assert.strictEqual(attr(lineEntry, 'flowsession.node.type'), 'flex');
+      const lineAsk = batchSpans.find((s) => s.name === 'ask' && s.parentSpanId === lineEntry.spanId);
+      assert.ok(lineAsk, `line ${i}'s @trace function is under its entry`);
+      assert.ok(
+        batchSpans.some((s) => s.name === 'chat gpt-test' && s.parentSpanId === lineAsk.spanId),
+        `line ${i}'s LLM call is under its @trace function`,
+      );
+    }
     for (const file of [doc.runId, aloneDoc.runId])
       assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', 'runs', file, 'trace.json'), 'utf8').includes(SECRET));
   });
