@@ -83,17 +83,10 @@ class LineTracing:
         # a recorded line makes span objects only for what its record cannot hold
         return self.tracer.tracer if self.trace_as_records else self.tracer
 
-    def step_span(self, name, attributes):
-        """The span of one step of the line (a node, a flex entry) under its root; None when tracing is off."""
-        if self.tracer is None:
-            return None
-        attrs = {"flowsession.node.name": name}
-        attrs.update(attributes)
-        return self._span_tracer().start(name, "node", self.root_span.span_id if self.root_span else None, attrs)
-
     def start_step(self, name, attributes):
-        """step_span with `attributes` naming the step already (a tracing.SharedAttributes, made once for every line:
-        the span keeps them as they are; a recorded line records a step of the traceSteps table); None when tracing is
+        """The span of one step of the line (a node, a flex entry) under its root, with `attributes` naming the step (a
+        tracing.SharedAttributes, made once for every line: the span keeps them as they are); for a step of the
+        traceSteps table in a recorded line, what stands for it (end_step_span records it); None when tracing is
         off."""
         if self.tracer is None:
             return None
