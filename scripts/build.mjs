@@ -44,8 +44,22 @@ const lazyLibraries = {
     build.onResolve({ filter }, (args) => ({ path: `./vendor/${args.path}.js`, external: true }));
   },
 };
+// Parts of the extension itself loaded on first use (src/core/lazyModules.ts), each bundled into dist/lazy.
+const LAZY_MODULES = { recordedSpans: 'src/core/runs/recordedSpans.ts' };
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/runs\/\w+$/ }, (args) => {
+      const name = path.basename(args.path);
+      return /[\\/]lazyModules\.ts$/.test(args.importer) && name in LAZY_MODULES
+        ? { path: `./lazy/${name}.js`, external: true }
+        : undefined;
+    });
+  },
+};
 const builds = [
-  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', plugins: [lazySsh, lazyLibraries] },
+  { ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', plugins: [lazySsh, lazyLibraries, lazyModules] },
+  ...Object.entries(LAZY_MODULES).map(([name, entry]) => ({ ...common, entryPoints: [entry], outfile: `dist/lazy/${name}.js` })),
   ...LAZY_LIBRARIES.map((name) => ({
     ...common,
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: '.', loader: 'js' },

@@ -12,7 +12,8 @@ import type { LineEndEvent, TraceStepsEvent } from '../runtime/protocol';
 import { addTokens, NO_TOKENS, traceTotals, type TokenUsage, type TraceSpan } from '../../shared/trace';
 import { writeFileAtomic } from '../fs/atomicWrite';
 import { maskSecrets, otlpDocumentText, otlpSpansText, secretTextForms, type TraceResource } from './otlp';
-import { RecordedSpans } from './recordedSpans';
+import { recordedSpans } from '../lazyModules';
+import type { RecordedSpans as RecordedSpansType } from './recordedSpans';
 import { MAX_BATCH_SPANS } from './traceKeeper';
 
 /** lines' span text kept in memory: a smaller batch's trace.json is written in one piece, a larger one's spills to a file */
@@ -27,7 +28,7 @@ export class BatchTraceFile {
   private readonly head: string;
   private readonly tail: string;
   private readonly secretForms: string[];
-  private recorded: RecordedSpans | undefined;
+  private recorded: RecordedSpansType | undefined;
   /** the temporary file, once spilled: written synchronously, chunk by chunk (the chunk is then filled again) */
   private fd: number | undefined;
   private spilled = false;
@@ -57,6 +58,7 @@ export class BatchTraceFile {
 
   /** The batch's traceSteps event: what its lines' records name. */
   steps(event: TraceStepsEvent): void {
+    const { RecordedSpans } = recordedSpans();
     try {
       this.recorded = new RecordedSpans(event, this.resource.runId);
     } catch {

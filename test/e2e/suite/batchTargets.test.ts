@@ -230,6 +230,18 @@ describe('Run Batch… where to run it', function () {
     );
     assert.deepStrictEqual(inSession.metrics, { sum: 24, count: 5 });
     assert.strictEqual(inSession.summary.summary, '1 out of 6 runs failed');
+    // the lines' spans, written by the extension from the records the lines sent: a span per line under the batch's
+    const doc = JSON.parse(fs.readFileSync(path.join(entry.dir, 'trace.json'), 'utf8')) as {
+      resourceSpans: { scopeSpans: { spans: { name: string; parentSpanId?: string; spanId: string; status: { code: number } }[] }[] }[];
+    };
+    const spans = doc.resourceSpans[0].scopeSpans[0].spans;
+    const batch = spans.find((sp) => sp.name === 'batch');
+    const lines = spans.filter((sp) => /^line \d$/.test(sp.name));
+    assert.ok(batch, spans.map((sp) => sp.name).join(', '));
+    assert.deepStrictEqual(
+      lines.map((sp) => [sp.name, sp.parentSpanId === batch.spanId, sp.status.code]).sort(),
+      [0, 1, 2, 3, 4, 5].map((i) => [`line ${i}`, true, i === 3 ? 2 : 1]),
+    );
   });
 
   it('runs on worker containers of the local engine with the same progress, history entry and results, and removes them', async () => {
