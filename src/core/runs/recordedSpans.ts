@@ -11,7 +11,7 @@ import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
 import { anyValue, otlpSpansText } from './otlp';
 
 /** a batch line's values in its spans are cut to this many characters (runtime: tracing.BATCH_VALUE_LIMIT) */
-export const BATCH_VALUE_LIMIT = 1024;
+const BATCH_VALUE_LIMIT = 1024;
 /** what follows a cut value (runtime: wire.TRUNCATED) */
 const TRUNCATED = '[truncated]';
 const MAX_TEXT = BATCH_VALUE_LIMIT + TRUNCATED.length;
@@ -66,7 +66,7 @@ class Clock {
   private readonly seconds: number;
   private readonly secondsText: string;
   private readonly nanos: number;
-  constructor(readonly start: string) {
+  constructor(start: string) {
     this.secondsText = start.slice(0, -9);
     this.seconds = Number(this.secondsText || '0');
     this.nanos = Number(start.slice(-9));
@@ -135,9 +135,9 @@ export class RecordedSpans {
       const table = this.steps[step[0]];
       const spanId = ids.slice(ID_DIGITS * (step[0] + 1), ID_DIGITS * (step[0] + 2));
       if (!table || spanId.length !== ID_DIGITS) return undefined;
-      const [, start, end, status, inputs, output, errorType, message] = step;
+      const [, began, ended, status, inputs, output, errorType, message] = step;
       text +=
-        `${head}${spanId}","parentSpanId":"${rootId}${table.head}${clock.at(start)}","endTimeUnixNano":"${clock.at(end)}` +
+        `${head}${spanId}","parentSpanId":"${rootId}${table.head}${clock.at(began)}","endTimeUnixNano":"${clock.at(ended)}` +
         `${table.middle}{"key":"flowsession.status","value":{"stringValue":${JSON.stringify(status)}}}` +
         (inputs === null || inputs === undefined ? '' : `${INPUTS_ATTRIBUTE}${valueString(inputs)}}}`) +
         (status === 'Completed' ? `${OUTPUT_ATTRIBUTE}${valueString(output)}}}` : '') +
