@@ -44,12 +44,12 @@ const lazyLibraries = {
     build.onResolve({ filter }, (args) => ({ path: `./vendor/${args.path}.js`, external: true }));
   },
 };
-// Parts of the extension itself loaded on first use (src/core/lazyModules.ts), each bundled into dist/lazy.
+// Parts of the extension itself loaded on first use (src/core/runs/lazyModules.ts), each bundled into dist/lazy.
 const LAZY_MODULES = { recordedSpans: 'src/core/runs/recordedSpans.ts' };
 const lazyModules = {
   name: 'lazy-modules',
   setup(build) {
-    build.onResolve({ filter: /^\.\/runs\/\w+$/ }, (args) => {
+    build.onResolve({ filter: /^\.\/\w+$/ }, (args) => {
       const name = path.basename(args.path);
       return /[\\/]lazyModules\.ts$/.test(args.importer) && name in LAZY_MODULES
         ? { path: `./lazy/${name}.js`, external: true }

@@ -12,15 +12,19 @@ import type { LineEndEvent, TraceStepsEvent } from '../runtime/protocol';
 import { addTokens, NO_TOKENS, traceTotals, type TokenUsage, type TraceSpan } from '../../shared/trace';
 import { writeFileAtomic } from '../fs/atomicWrite';
 import { maskSecrets, otlpDocumentText, otlpSpansText, secretTextForms, type TraceResource } from './otlp';
-import { recordedSpans } from '../lazyModules';
+import { recordedSpans } from './lazyModules';
 import type { RecordedSpans as RecordedSpansType } from './recordedSpans';
-import { MAX_BATCH_SPANS } from './traceKeeper';
 
 /** lines' span text kept in memory: a smaller batch's trace.json is written in one piece, a larger one's spills to a file */
 const IN_MEMORY_TRACE_BYTES = 8 * 1024 * 1024;
 /** the lines' texts are written into buffers of this size as they come (no long text is joined), which go to the file */
 const CHUNK_BYTES = 1024 * 1024;
 const COMMA = 0x2c;
+/**
+ * spans of one batch's lines kept for its trace.json; past this they are counted, not kept (memory stays bounded: a
+ * batch line's span values are cut at 1 KB by the runtime)
+ */
+export const MAX_BATCH_SPANS = 50_000;
 
 export class BatchTraceFile {
   /** the document being written, past IN_MEMORY_TRACE_BYTES */

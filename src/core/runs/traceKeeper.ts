@@ -5,7 +5,7 @@
 import * as path from 'path';
 import type { TraceSpan } from '../runtime/protocol';
 import { addTokens, traceTotals, type TokenUsage } from '../../shared/trace';
-import type { BatchTraceFile } from './batchTraceFile';
+import { MAX_BATCH_SPANS, type BatchTraceFile } from './batchTraceFile';
 import { exportOtlp, traceResource } from './otlp';
 import { readTrace, writeTrace } from './runStore';
 
@@ -32,12 +32,6 @@ export interface KeptTrace {
   /** what to show as warnings (an export that failed never fails the run) */
   warnings: string[];
 }
-
-/**
- * spans of one batch kept for its trace.json; past this they are counted, not kept (memory stays bounded: a batch
- * line's span values are cut at 1 KB by the runtime)
- */
-export const MAX_BATCH_SPANS = 50_000;
 
 /** A batch's spans as its lines end, up to MAX_BATCH_SPANS. */
 export class SpanCollector {

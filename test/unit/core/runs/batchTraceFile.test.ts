@@ -2,9 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BatchTraceFile } from '../../../../src/core/runs/batchTraceFile';
 import { fromOtlp, otlpDocumentText, toOtlp } from '../../../../src/core/runs/otlp';
-import { MAX_BATCH_SPANS } from '../../../../src/core/runs/traceKeeper';
+import { BatchTraceFile, MAX_BATCH_SPANS } from '../../../../src/core/runs/batchTraceFile';
 import type { LineEndEvent, LineTraceExtra, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../../../../src/core/runtime/protocol';
 import type { TraceSpan } from '../../../../src/shared/trace';
 
