@@ -18,7 +18,6 @@ host writes as JSON text exactly as the runtime would (see record_value), then c
 import time
 
 from . import tracing
-from .wire import TRUNCATED
 
 # a JSON reader keeps an integer exactly up to here
 _SAFE_INT = 2 ** 53 - 1
@@ -37,7 +36,7 @@ def record_value(value, limit):
     short ASCII texts), a text cut as value_text cuts it, else value_text's text."""
     cls = value.__class__
     if cls is str:
-        return value if len(value) <= limit else value[:limit] + TRUNCATED
+        return value if len(value) <= limit else tracing.value_text(value, _no_redaction, limit)
     if cls is int:
         if -_SAFE_INT <= value <= _SAFE_INT:
             return value
