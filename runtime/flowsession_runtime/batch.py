@@ -9,7 +9,6 @@ gathered, one event about every FLUSH_SECONDS. A worker that crashes or exceeds 
 only its line and is replaced. FLOWSESSION_PROFILE=<folder> writes cProfile stats of the coordinator
 and each worker there.
 """
-import gc
 import itertools
 import json
 import os
@@ -463,8 +462,6 @@ def batch(params, flow_dir, channel):
         if executor.trace and runner.records:
             _send_trace_steps(executor, channel, run_id)
         _warm_up(executor)
-        # what the flow loaded lives as long as the batch: the workers' collections need not walk (and copy) it
-        gc.freeze()
         # image paths in the data are relative to the data file, as prompt flow reads them
         executor.image_base = os.path.dirname(path)
         _profiled("coordinator", runner.run, _lines(path, base), path)
