@@ -127,7 +127,8 @@ export function toOtlp(spans: readonly TraceSpan[], resource: TraceResource): Ot
   };
 }
 
-const HEX = /^[0-9a-f]+$/;
+/** a trace or span id as OTLP/JSON writes it: lower-case hex */
+export const HEX = /^[0-9a-f]+$/;
 
 /** What a span of a trace.json is: an LLM call is a client span; a node (or flex entry) names itself as one. */
 function spanKind(otlpKind: unknown, spanType: SpanAttributeValue | undefined, attributes: Record<string, SpanAttributeValue>): SpanKind {

@@ -8,7 +8,7 @@
  */
 import type { LineEndEvent, LineTraceExtra, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../runtime/protocol';
 import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
-import { anyValue, otlpSpansText } from './otlp';
+import { anyValue, HEX, otlpSpansText } from './otlp';
 
 /** a batch line's values in its spans are cut to this many characters (runtime: tracing.BATCH_VALUE_LIMIT) */
 const BATCH_VALUE_LIMIT = 1024;
@@ -17,7 +17,6 @@ const TRUNCATED = '[truncated]';
 const MAX_TEXT = BATCH_VALUE_LIMIT + TRUNCATED.length;
 /** a status message is cut to this many characters (runtime: tracing.VALUE_LIMIT) */
 const MESSAGE_LIMIT = 4096;
-const HEX = /^[0-9a-f]+$/;
 const ID_DIGITS = 16;
 
 /** A line's own spans as text, and the spans made inside its steps (for their tokens). */
