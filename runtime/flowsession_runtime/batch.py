@@ -395,7 +395,8 @@ def _send_trace_steps(executor, channel, run_id):
     span of the lines' roots, and each step's span name and attributes, which a line's record names by index."""
     steps = executor.trace_steps()
     channel.event("traceSteps", runId=run_id, traceId=executor.trace_id, parentSpanId=executor.trace_parent,
-                  steps=[{"name": name, "attributes": dict(attrs)} for name, attrs in steps])
+                  steps=[dict({"name": name, "attributes": dict(attrs)}, **({"inputs": sources} if sources is not None else {}))
+                         for name, attrs, sources in steps])
 
 
 def _finish_trace(result, batch_span):

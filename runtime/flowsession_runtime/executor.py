@@ -9,7 +9,7 @@ from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, l
                templates, toolmeta, tracing)
 from .clock import utc_field
 from .line_trace import LineTracing
-from .wire import RuntimeFailure, capped_value, to_jsonable
+from .wire import RuntimeFailure, capped_value, dumps, to_jsonable
 
 CONNECTION_TYPES = toolmeta.CONNECTION_CLASSES
 
@@ -358,6 +358,29 @@ class Executor(LineTracing):
 
     def trace_step_attributes(self):
         return [(node.name, self._plan(node).span_attrs) for node in self.main_nodes]
+
+    def trace_step_inputs(self):
+        # a node's inputs are named when each is a literal, a flow input or a whole output of a step of the table
+        steps = {node.name: i for i, node in enumerate(self.main_nodes)}
+        out = []
+        for node in self.main_nodes:
+            plan = self._plan(node).inputs
+            sources = [] if plan is not None else None
+            for k, how, what in plan or ():
+                if not k.isascii():  # the host writes a name as JSON exactly as the runtime does when it is ASCII
+                    sources = None
+                    break
+                if how == _LITERAL:
+                    sources.append([k, "value", dumps(what)])
+                elif how == _FLOW_INPUT:
+                    sources.append([k, "input", what])
+                elif how == _NODE_OUTPUT and what in steps:
+                    sources.append([k, "step", steps[what]])
+                else:
+                    sources = None
+                    break
+            out.append(sources)
+        return out
 
     def _node_span(self, node):
         return self.start_step(node.name, self._plan(node).span_attrs)

@@ -22,20 +22,29 @@ class LineTracing:
         self.trace_step_count = 0  # steps a recorded line may run (span ids drawn at its start)
         self._record_values = None
         self._root_parent = None
+        self._step_sources = None
 
     def trace_steps(self):
-        """The steps a line may run, for the host to name their spans once (traceSteps): each one's span name and
-        attributes, a tracing.SharedAttributes that now knows its place in this list and its parent of spans."""
+        """The steps a line may run, for the host to name their spans once (traceSteps): each one's span name, its
+        attributes (a tracing.SharedAttributes that now knows its place in this list and its parent of spans) and
+        where its inputs come from (trace_step_inputs)."""
         steps = self.trace_step_attributes()
+        sources = self.trace_step_inputs() or [None] * len(steps)
         for i, (_name, attrs) in enumerate(steps):
             attrs.index, attrs.parent = i, line_records.StepParent(self, 1 + i)
         self.trace_step_count = len(steps)
         self._root_parent = line_records.StepParent(self, 0)
-        return steps
+        self._step_sources = line_records.step_checks(sources)
+        return [(name, attrs, source) for (name, attrs), source in zip(steps, sources)]
 
     def trace_step_attributes(self):
         """(span name, tracing.SharedAttributes) of each step a line may run."""
         return []
+
+    def trace_step_inputs(self):
+        """For each step of trace_step_attributes, where its inputs come from when the host can name them from what
+        a line's record and lineEnd carry (line_records.step_checks), else None; None: no step's can be."""
+        return None
 
     def begin_line_trace(self, run_id, index):
         """begin_trace for a line of a run (index None) or of a batch."""
@@ -45,7 +54,8 @@ class LineTracing:
             if values is None:
                 values = self._record_values = line_records.values_for(self.hub.redact)
             self.tracer = self.line_record = line_records.LineRecord(
-                self.hub.redact, values, self.trace_id, self.trace_value_limit, self.trace_step_count)
+                self.hub.redact, values, self.trace_id, self.trace_value_limit, self.trace_step_count,
+                self._step_sources)
             self.root_span = self._root_parent
             return self.root_span
         return self.begin_trace("flow" if index is None else "line %d" % index,

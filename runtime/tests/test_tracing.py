@@ -2,7 +2,7 @@ import json
 import os
 import unittest
 
-from tests.helpers import Runtime, prompt_node, py_node
+from tests.helpers import Runtime, prompt_node, py_node, write_files
 from tests.test_llm import KEY, Stub, StubTestCase
 
 
@@ -182,10 +182,11 @@ class TracingTest(StubTestCase):
             self.assertNotIn("trace", e)
             start, end, ids, ok, steps, extra = e["traceRecord"]
             self.assertRegex(start, r"^\d{19}$")
-            self.assertRegex(ids, r"^[0-9a-f]{48}$", "the root's id and one per step")
+            self.assertRegex(ids, r"^[0-9a-f]{48}$", "the root's id and one per step: the LLM call named its parent")
             self.assertTrue(ok)
-            (shout, s0, e0, st0, in0, out0), (ask, s1, e1, st1, in1, out1) = steps
-            self.assertEqual((shout, ask, st0, st1), (0, 1, "Completed", "Completed"))
+            # a step that completed has no status
+            (shout, s0, e0, in0, out0), (ask, s1, e1, in1, out1) = steps
+            self.assertEqual((shout, ask), (0, 1))
             self.assertTrue(0 <= s0 <= e0 <= s1 <= e1 <= end, e["traceRecord"])
             # with secrets to hide, every value is its redacted text
             self.assertEqual((in0, out0), ('{"text":"l%d"}' % e["index"], "L%d" % e["index"]))
@@ -211,7 +212,7 @@ class TracingTest(StubTestCase):
                                    "traceRecords": True}, events=events)["result"]
         self.assertEqual(r["failed"], 0, r)
         rec = [e for e in events if e.get("event") == "lineEnd"][0]["traceRecord"]
-        (_i, _s, _e, _st, inputs, output), = rec[4]
+        (_i, _s, _e, inputs, output), = rec[4]
         self.assertEqual(len(output), 1024 + len("[truncated]"))
         self.assertTrue(output.startswith("É" * 1024) and output.endswith("[truncated]"))
         # a dict of a long text is no plain value: it is text, cut
@@ -220,7 +221,41 @@ class TracingTest(StubTestCase):
         self.assertEqual(len(rec), 5, "without secrets the host writes the line's own inputs and output")
         r, events = self.recorded_batch("b-plain2", 2, flow=flow, connections={})
         recs = [e["traceRecord"] for e in events if e.get("event") == "lineEnd"]
-        self.assertEqual(sorted(rec[4][0][4]["text"] for rec in recs), ["l0", "l1"], "a plain dict goes as it is")
+        self.assertEqual([rec[4][0][3] for rec in recs], [True, True], "inputs the table names are not sent")
+        self.assertEqual({rec[2] for rec in recs}, {""}, "nothing inside the lines named a parent: the host draws the ids")
+
+    def test_a_recorded_line_names_the_inputs_the_table_says_where_from_when_their_values_are_plain(self):
+        write_files(self.flow_dir, {"pair.py": """
+from promptflow import tool
+
+@tool
+def pair(a, b, sep: str, t: float) -> dict:
+    return {"x": "%s%s%s" % (a, sep, b)}
+"""})
+        flow = {"inputs": {"q": {"type": "string"}}, "outputs": {"a": {"reference": "${pair.output}"}},
+                "nodes": [py_node("shout", "up.py", {"text": "${inputs.q}"}),
+                          py_node("pair", "pair.py", {"a": "${shout.output}", "b": "${inputs.q}", "sep": " + ",
+                                                      "t": 0.5}),
+                          py_node("deep", "pair.py", {"a": "${inputs.q}", "b": "${pair.output.x}", "sep": "",
+                                                      "t": 1})]}
+        data = os.path.join(self.flow_dir, "lines-named.jsonl")
+        with open(data, "w") as f:
+            f.write(json.dumps({"q": "plain"}) + "\n" + json.dumps({"q": "é"}) + "\n")
+        events = []
+        self.rt.call("batch", {"runId": "b-named", "flow": flow, "flowDir": self.flow_dir, "dataPath": data,
+                               "workers": 1, "connections": {}, "trace": True, "traceRecords": True}, events=events)
+        table = [e for e in events if e.get("event") == "traceSteps"][0]
+        self.assertEqual([s.get("inputs") for s in table["steps"]], [
+            [["text", "input", "q"]],
+            [["a", "step", 0], ["b", "input", "q"], ["sep", "value", '" + "'], ["t", "value", "0.5"]],
+            None], "a literal as the runtime writes its JSON; a path into a value is not named")
+        lines = sorted((e for e in events if e.get("event") == "lineEnd"), key=lambda e: e["index"])
+        plain, wide = [[step[3] for step in e["traceRecord"][4]] for e in lines]
+        self.assertEqual(plain[:2], [True, True])
+        self.assertEqual(plain[2], '{"a":"plain","b":"PLAIN + plain","t":1.0}',
+                         "a step the table does not name sends them (a literal as the tool's type makes it)")
+        self.assertEqual(wide[:2], ['{"text":"é"}', '{"a":"É","b":"é","sep":" + ","t":0.5}'],
+                         "a text that is not ASCII is sent as the runtime's text")
 
     def test_a_recorded_step_that_failed_says_why(self):
         r, events = self.recorded_batch("b-fail", 1, flow={
@@ -230,7 +265,7 @@ class TracingTest(StubTestCase):
         _start, _end, _ids, ok, steps, extra = [e for e in events if e.get("event") == "lineEnd"][0]["traceRecord"]
         self.assertFalse(ok)
         self.assertIn("***", extra["message"])
-        (_i, _s, _e, status, _in, output, error_type, message), = steps
+        (_i, _s, _e, _in, output, status, error_type, message), = steps
         self.assertEqual((status, output), ("Failed", None))
         self.assertTrue(error_type)
         self.assertIn("the key is ***", message)

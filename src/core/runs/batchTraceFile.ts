@@ -3,7 +3,8 @@
  * (RecordedSpans writes their OTLP/JSON text), what the lines share once before them (traceSteps); the text goes
  * into the document as it is made. A small trace is written in one piece when the batch ends; a large one goes into
  * a temporary file beside trace.json as it comes, which becomes trace.json when the batch ends, with the batch's own
- * spans (its root, the aggregation) after the lines' (every span names its parent: a reader needs no order).
+ * spans (its root, the aggregation) after the lines' (every span names its parent: a reader needs no order). The
+ * file is written off the extension's thread (a slow disk does not hold the editor up), each chunk at its place.
  */
 import * as fs from 'fs';
 import { promises as fsp } from 'fs';
@@ -16,10 +17,12 @@ import { recordedSpans } from './lazyModules';
 import type { RecordedSpans as RecordedSpansType } from './recordedSpans';
 
 /** lines' span text kept in memory: a smaller batch's trace.json is written in one piece, a larger one's spills to a file */
-const IN_MEMORY_TRACE_BYTES = 8 * 1024 * 1024;
+const IN_MEMORY_TRACE_BYTES = 1024 * 1024;
 /** the lines' texts are written into buffers of this size as they come (no long text is joined), which go to the file */
 const CHUNK_BYTES = 1024 * 1024;
 const COMMA = 0x2c;
+/** chunks on their way to the temporary file at most; past this the next is written before the lines go on */
+const MAX_WRITING = 8;
 /**
  * spans of one batch's lines kept for its trace.json; past this they are counted, not kept (memory stays bounded: a
  * batch line's span values are cut at 1 KB by the runtime)
@@ -33,13 +36,20 @@ export class BatchTraceFile {
   private readonly tail: string;
   private readonly secretForms: string[];
   private recorded: RecordedSpansType | undefined;
-  /** the temporary file, once spilled: written synchronously, chunk by chunk (the chunk is then filled again) */
+  /** the temporary file, once spilled: chunk by chunk, each written at its own offset (the chunk is then filled again) */
   private fd: number | undefined;
   private spilled = false;
   private writeFailed: Error | undefined;
+  /** the temporary file's length once every chunk given to it is written */
+  private position = 0;
+  /** chunks being written, and what waits for them all to be */
+  private writing = 0;
+  private written: (() => void) | undefined;
+  /** chunks written, to be filled again */
+  private spare: Buffer[] = [];
   /** the lines' span text not yet in the file (all of it while it fits in memory): full chunks, then the one filling */
   private held: Buffer[] = [];
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
   private bytes = 0;
   private kept = 0;
@@ -101,36 +111,72 @@ export class BatchTraceFile {
 
   /**
    * The filled part of the chunk to the held pieces and a new chunk; past IN_MEMORY_TRACE_BYTES, into the temporary
-   * file (what is held, then the chunk itself, which is filled again).
+   * file (what is held, then the chunk itself, which is filled again once written).
    */
   private seal(): void {
-    if (this.fd === undefined && this.bytes > IN_MEMORY_TRACE_BYTES && !this.writeFailed) {
-      try {
-        fs.mkdirSync(path.dirname(this.partial), { recursive: true });
-        this.fd = fs.openSync(this.partial, 'w');
-        this.spilled = true;
-        this.write(Buffer.from(this.head), ...this.held);
-      } catch (e) {
-        this.writeFailed = e as Error;
+    if (this.fd === undefined && this.bytes > IN_MEMORY_TRACE_BYTES && !this.writeFailed) this.spill();
+    if (this.fd === undefined && !this.writeFailed) {
+      if (this.used) {
+        this.held.push(this.chunk.subarray(0, this.used));
+        this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
       }
-      this.held = [];
-    }
-    if (this.fd !== undefined || this.writeFailed) {
+    } else if (this.used && this.fd !== undefined && !this.writeFailed && this.writing < MAX_WRITING) {
+      const chunk = this.chunk;
+      this.writeLater(chunk.subarray(0, this.used), () => this.spare.push(chunk));
+      this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+    } else {
+      // the disk is that far behind (or the file failed): this chunk is written now, and filled again
       this.write(this.chunk.subarray(0, this.used));
-    } else if (this.used) {
-      this.held.push(this.chunk.subarray(0, this.used));
-      this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     }
     this.used = 0;
   }
 
-  private write(...pieces: Buffer[]): void {
-    if (this.fd === undefined || this.writeFailed) return;
+  /** The document so far into the temporary file, which takes the rest as it comes. */
+  private spill(): void {
     try {
-      for (const piece of pieces) fs.writeSync(this.fd, piece);
+      fs.mkdirSync(path.dirname(this.partial), { recursive: true });
+      this.fd = fs.openSync(this.partial, 'w');
+      this.spilled = true;
+      for (const piece of [Buffer.from(this.head), ...this.held]) this.writeLater(piece, () => undefined);
     } catch (e) {
       this.writeFailed = e as Error;
     }
+    this.held = [];
+  }
+
+  /** Writes the pieces at the file's end now (a piece may not be written yet before them: each has its offset). */
+  private write(...pieces: Buffer[]): void {
+    if (this.fd === undefined || this.writeFailed) return;
+    try {
+      for (const piece of pieces) {
+        for (let done = 0; done < piece.length;) done += fs.writeSync(this.fd, piece, done, piece.length - done, this.position + done);
+        this.position += piece.length;
+      }
+    } catch (e) {
+      this.writeFailed = e as Error;
+    }
+  }
+
+  /** Writes a piece at the file's end off the extension's thread; `then` when it is written (or failed). */
+  private writeLater(piece: Buffer, then: () => void): void {
+    const fd = this.fd!;
+    const at = this.position;
+    this.position += piece.length;
+    this.writing++;
+    const from = (done: number) =>
+      fs.write(fd, piece, done, piece.length - done, at + done, (e, n) => {
+        if (!e && n > 0 && done + n < piece.length) return from(done + n);
+        if (e || n <= 0) this.writeFailed ??= e ?? new Error(`the trace could not be written to ${this.partial}`);
+        then();
+        if (--this.writing === 0) this.written?.();
+      });
+    from(0);
+  }
+
+  /** Once every chunk given to the file is written. */
+  private async allWritten(): Promise<void> {
+    if (this.writing) await new Promise<void>((resolve) => (this.written = resolve));
+    this.written = undefined;
   }
 
   /** Writes trace.json: the lines' spans and `spans` (the batch's root span and the aggregation's); removes the rest. */
@@ -139,6 +185,7 @@ export class BatchTraceFile {
     const own = otlpSpansText(spans);
     const end = `${own && this.bytes ? ',' : ''}${own}${this.tail}\n`;
     this.write(Buffer.from(end));
+    await this.allWritten();
     this.closeLines();
     try {
       if (this.writeFailed) throw this.writeFailed;
@@ -154,6 +201,7 @@ export class BatchTraceFile {
 
   /** The batch failed before it ended: nothing is kept. */
   async abort(): Promise<void> {
+    await this.allWritten();
     this.closeLines();
     this.held = [];
     if (this.spilled) await fsp.rm(this.partial, { force: true });

@@ -6,6 +6,7 @@
  * traceSteps event, and is written as text once. A record came from the session: every field is checked, and a
  * record that is not one is left out whole.
  */
+import { randomBytes } from 'crypto';
 import type { LineEndEvent, LineTraceExtra, LineTraceRecord, RecordedStep, TraceStepsEvent } from '../runtime/protocol';
 import type { SpanAttributeValue, TraceSpan } from '../../shared/trace';
 import { anyValue, HEX, otlpSpansText } from './otlp';
@@ -54,6 +55,17 @@ function valueString(value: unknown): string {
   return JSON.stringify(text.length > BATCH_VALUE_LIMIT ? cut(text) : text);
 }
 
+/** A text as the runtime's value_text gives it: cut past BATCH_VALUE_LIMIT, as a JSON string. */
+function textString(text: string): string {
+  return JSON.stringify(text.length > BATCH_VALUE_LIMIT ? text.slice(0, BATCH_VALUE_LIMIT) + TRUNCATED : text);
+}
+
+/** A value's JSON text as the runtime writes it, for a value it sends only when the two agree (a plain one). */
+function jsonText(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  return JSON.stringify(value) ?? 'null';
+}
+
 const INPUTS_ATTRIBUTE = ',{"key":"flowsession.inputs","value":{"stringValue":';
 const OUTPUT_ATTRIBUTE = ',{"key":"flowsession.output","value":{"stringValue":';
 
@@ -82,11 +94,63 @@ class Clock {
   }
 }
 
+/** Span ids for the lines whose record came without them: hex digits of one random draw, taken as lines need them. */
+class IdDigits {
+  private digits = '';
+  private at = 0;
+  take(count: number): string {
+    if (this.at + count > this.digits.length) {
+      this.digits = randomBytes(Math.max(32 * 1024, count)).toString('hex');
+      this.at = 0;
+    }
+    this.at += count;
+    return this.digits.slice(this.at - count, this.at);
+  }
+}
+
+/** Where a step's input comes from when a line's record names it (inputs: true): the text before its value, then it. */
+interface InputSource {
+  /** `{` or `,`, the input's name as JSON, `:` */
+  prefix: string;
+  /** a flow input (the lineEnd's inputs), a step's output (the record's), or a literal's JSON text */
+  input?: string;
+  step?: number;
+  text?: string;
+}
+
 interface StepText {
   /** the span's text from its name to the start time's value */
   head: string;
   /** the span's text from the end time's value to its first own attribute */
   middle: string;
+  /** where the step's inputs come from, when the table names them */
+  sources?: InputSource[];
+}
+
+/** The table's `inputs` of a step, checked; undefined when it names none or is not such a list. */
+function inputSources(entries: unknown): InputSource[] | undefined {
+  if (!Array.isArray(entries)) return undefined;
+  const out: InputSource[] = [];
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') return undefined;
+    const [key, kind, what] = entry as unknown[];
+    const prefix = `${out.length ? ',' : '{'}${JSON.stringify(key)}:`;
+    if (kind === 'input' && typeof what === 'string') out.push({ prefix, input: what });
+    else if (kind === 'step' && isOffset(what)) out.push({ prefix, step: what });
+    else if (kind === 'value' && typeof what === 'string') out.push({ prefix, text: what });
+    else return undefined;
+  }
+  return out;
+}
+
+/** A step's inputs as the JSON text of their dict, from where the table says each comes. */
+function namedInputs(sources: InputSource[], inputs: Record<string, unknown> | undefined, outputs: unknown[]): string {
+  let text = '';
+  for (const source of sources) {
+    const value = source.text ?? jsonText(source.step !== undefined ? outputs[source.step] : inputs?.[source.input!]);
+    text += source.prefix + value;
+  }
+  return text ? `${text}}` : '{}';
 }
 
 export class RecordedSpans {
@@ -95,6 +159,7 @@ export class RecordedSpans {
   private readonly steps: StepText[] = [];
   /** the root's attributes up to the line's number in its run id */
   private readonly rootHead: string;
+  private readonly idDigits = new IdDigits();
 
   /** From the batch's traceSteps event; throws when it is not one (the batch's lines are then not traced). */
   constructor(table: TraceStepsEvent, runId: string) {
@@ -118,6 +183,7 @@ export class RecordedSpans {
       this.steps.push({
         head: `","name":${JSON.stringify(name)},"kind":1,"startTimeUnixNano":"`,
         middle: `","attributes":[${attributes.join(',')}${attributes.length ? ',' : ''}`,
+        sources: inputSources(step?.inputs),
       });
     }
   }
@@ -125,21 +191,32 @@ export class RecordedSpans {
   /** The line's own spans and those made inside its steps, as text; undefined when its record is not one. */
   lineText(line: LineEndEvent, record: LineTraceRecord): LineSpansText | undefined {
     if (!isRecord(record) || !Number.isSafeInteger(line.index) || line.index < 0) return undefined;
-    const [start, end, ids, ok, steps, extra = {}] = record;
+    const [start, end, given, ok, steps, extra = {}] = record;
+    const ids = given || this.idDigits.take(ID_DIGITS * (1 + this.steps.length));
     const clock = new Clock(start);
     const rootId = ids.slice(0, ID_DIGITS);
     const head = `{"traceId":"${this.traceId}","spanId":"`;
     let text = '';
+    // the steps' outputs by their index, as far as they have ended: where named inputs come from
+    const outputs: unknown[] = [];
     for (const step of steps) {
       if (!isStep(step)) return undefined;
       const table = this.steps[step[0]];
       const spanId = ids.slice(ID_DIGITS * (step[0] + 1), ID_DIGITS * (step[0] + 2));
       if (!table || spanId.length !== ID_DIGITS) return undefined;
-      const [, began, ended, status, inputs, output, errorType, message] = step;
+      const [index, began, ended, inputs, output, status = 'Completed', errorType, message] = step;
+      let inputsText = '';
+      if (inputs === true) {
+        if (!table.sources) return undefined;
+        inputsText = textString(namedInputs(table.sources, line.inputs, outputs));
+      } else if (inputs !== null && inputs !== undefined) {
+        inputsText = valueString(inputs);
+      }
+      outputs[index] = status === 'Completed' ? output : null;
       text +=
         `${head}${spanId}","parentSpanId":"${rootId}${table.head}${clock.at(began)}","endTimeUnixNano":"${clock.at(ended)}` +
-        `${table.middle}{"key":"flowsession.status","value":{"stringValue":${JSON.stringify(status)}}}` +
-        (inputs === null || inputs === undefined ? '' : `${INPUTS_ATTRIBUTE}${valueString(inputs)}}}`) +
+        `${table.middle}{"key":"flowsession.status","value":{"stringValue":${status === 'Completed' ? '"Completed"' : JSON.stringify(status)}}}` +
+        (inputsText ? `${INPUTS_ATTRIBUTE}${inputsText}}}` : '') +
         (status === 'Completed' ? `${OUTPUT_ATTRIBUTE}${valueString(output)}}}` : '') +
         (typeof errorType === 'string' ? `,${attributeText('error.type', errorType)}` : '') +
         `],"status":{"code":${status === 'Failed' ? 2 : 1}${typeof message === 'string' && message ? `,"message":${JSON.stringify(message.slice(0, MESSAGE_LIMIT))}` : ''}}},`;
@@ -167,8 +244,7 @@ function isRecord(r: unknown): r is LineTraceRecord {
     !/^\d{1,20}$/.test(start) ||
     !isOffset(end) ||
     typeof ids !== 'string' ||
-    ids.length < ID_DIGITS ||
-    !HEX.test(ids) ||
+    (ids !== '' && (ids.length < ID_DIGITS || !HEX.test(ids))) ||
     typeof ok !== 'boolean' ||
     !Array.isArray(steps)
   )
@@ -182,13 +258,13 @@ function isRecord(r: unknown): r is LineTraceRecord {
 }
 
 function isStep(step: unknown): step is RecordedStep {
-  if (!Array.isArray(step) || step.length < 6) return false;
-  const [index, start, end, status, , , errorType, message] = step as unknown[];
+  if (!Array.isArray(step) || step.length < 5) return false;
+  const [index, start, end, , , status, errorType, message] = step as unknown[];
   return (
     isOffset(index) &&
     isOffset(start) &&
     isOffset(end) &&
-    typeof status === 'string' &&
+    (status === undefined || typeof status === 'string') &&
     (errorType === undefined || errorType === null || typeof errorType === 'string') &&
     (message === undefined || message === null || typeof message === 'string')
   );

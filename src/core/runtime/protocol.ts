@@ -464,15 +464,18 @@ export interface LineEndEvent extends RuntimeEventBase {
 
 /**
  * A step of a recorded line: its index in the traceSteps table, its start and end in nanoseconds after the line's
- * start, its status, its inputs and (when it completed) its output, and its error's type and message when it failed.
+ * start, its inputs and (when it completed) its output, then its status unless it completed, and its error's type
+ * and message when it failed.
  */
 export type RecordedStep = [
   index: number,
   start: number,
   end: number,
-  status: string,
+  /** true: the ones the traceSteps table names (StepInputSource) */
   inputs: unknown,
   output: unknown,
+  /** absent: the step completed (most do, and each item costs the worker its encoding) */
+  status?: string,
   errorType?: string | null,
   message?: string | null,
 ];
@@ -496,7 +499,10 @@ export type LineTraceRecord = [
   start: string,
   /** the line's end, nanoseconds after its start */
   end: number,
-  /** span ids in hex, 16 digits each: the root's, then one per step of the traceSteps table */
+  /**
+   * span ids in hex, 16 digits each: the root's, then one per step of the traceSteps table; empty when nothing in the
+   * line needed one (the extension draws them)
+   */
   ids: string,
   ok: boolean,
   steps: RecordedStep[],
@@ -511,8 +517,15 @@ export interface TraceStepsEvent extends RuntimeEventBase {
   runId: string;
   traceId: string;
   parentSpanId: string;
-  steps: { name: string; attributes: Record<string, SpanAttributeValue> }[];
+  steps: { name: string; attributes: Record<string, SpanAttributeValue>; inputs?: StepInputSource[] }[];
 }
+/**
+ * Where a step's input comes from, for a recorded line whose step says its inputs are the ones the table names
+ * (inputs: true): a flow input (the lineEnd's inputs), the output of a step of the table (as the line's record
+ * carries it), or a literal (its JSON text as the runtime writes it). The step's inputs are the JSON of the dict of
+ * these, in this order.
+ */
+export type StepInputSource = [name: string, from: 'input', flowInput: string] | [name: string, from: 'step', step: number] | [name: string, from: 'value', json: string];
 /**
  * batch, on the wire: the lines that ended since the last such event (sent about every 25 ms), in any order. The
  * client hands each on as a lineEnd event (see `lineEndsOf`), so one message carries many lines and is parsed once.

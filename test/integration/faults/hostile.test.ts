@@ -758,7 +758,7 @@ return json.dumps(r)`),
           end: 10,
           ids: 'ef'.repeat(16),
           ok: true,
-          steps: [[0, 1, 2, 'Completed', null, 'x']],
+          steps: [[0, 1, 2, null, 'x']],
           ...fields,
         };
         const record = [f.start, f.end, f.ids, f.ok, f.steps, ...(f.spans ? [{ spans: f.spans }] : [])] as unknown as LineTraceRecord;
@@ -767,11 +767,11 @@ return json.dumps(r)`),
       const rssBefore = process.memoryUsage().rss;
       trace.addLine(line(0, { ids: '"}]}]},{"x":"' }));
       trace.addLine(line(1, { start: '1; rm -rf /' }));
-      trace.addLine(line(2, { steps: [[5, 1, 2, 'Completed', null, null]] }));
+      trace.addLine(line(2, { steps: [[5, 1, 2, null, null]] }));
       trace.addLine(
         line(3, { spans: [{ traceId: 'ab', spanId: '"]}', name: 'x', kind: 'llm', start: '1', end: '2', status: 'Ok', attributes: {} }] }),
       );
-      trace.addLine(line(4, { steps: [[0, 1, 2, '"}]}]},{"injected":"', { value: 'hostile-secret' }, 'x'.repeat(32 * 1024 * 1024)]] }));
+      trace.addLine(line(4, { steps: [[0, 1, 2, { value: 'hostile-secret' }, 'x'.repeat(32 * 1024 * 1024), '"}]}]},{"injected":"']] }));
       trace.addLine({ ...line(5, {}), index: -1 });
       assert.strictEqual(trace.unreadable, 5, 'bad ids, start, step index, inner span and line number are left out');
       await trace.finish([]);

@@ -52,8 +52,8 @@ function line(index: number, fields: Partial<RecordFields> = {}, result: Partial
     ids: id(3 * index + 1) + id(3 * index + 2) + id(3 * index + 3),
     ok: true,
     steps: [
-      [0, 100, 900, 'Completed', { text: `question ${index}` }, `QUESTION ${index}`],
-      [1, 1000, 4000, 'Completed', '{"question":"QUESTION"}', 'answer "é" \n'],
+      [0, 100, 900, { text: `question ${index}` }, `QUESTION ${index}`],
+      [1, 1000, 4000, '{"question":"QUESTION"}', 'answer "é" \n'],
     ],
     ...fields,
   };
@@ -177,8 +177,8 @@ describe('a batch trace file', () => {
           message: 'shout failed',
           inputs: '{"q":"redacted ***"}',
           steps: [
-            [0, 100, 900, 'Failed', { text: 'x' }, null, 'ToolExecutionError', 'it broke'],
-            [1, 900, 900, 'Bypassed', null, null],
+            [0, 100, 900, { text: 'x' }, null, 'Failed', 'ToolExecutionError', 'it broke'],
+            [1, 900, 900, null, null, 'Bypassed'],
           ],
         },
         { status: 'Failed', output: undefined },
@@ -202,7 +202,7 @@ describe('a batch trace file', () => {
   it('cuts a value the record gives as it is where the runtime cuts its text', async () => {
     const trace = traceFile();
     const long = { text: 'x'.repeat(2000) };
-    trace.addLine(line(0, { steps: [[0, 1, 2, 'Completed', long, 7]] }));
+    trace.addLine(line(0, { steps: [[0, 1, 2, long, 7]] }));
     const [shout] = read(await trace.finish([]));
     assert.strictEqual(shout.attributes['flowsession.inputs'], `${JSON.stringify(long).slice(0, 1024)}[truncated]`);
     assert.strictEqual(shout.attributes['flowsession.output'], '7');
@@ -215,8 +215,8 @@ describe('a batch trace file', () => {
         start: '1700000002000000050',
         end: 2_500_000_000,
         steps: [
-          [0, 0, 7, 'Completed', null, 1],
-          [1, 99_999_950, 1_999_999_950, 'Completed', null, 2],
+          [0, 0, 7, null, 1],
+          [1, 99_999_950, 1_999_999_950, null, 2],
         ],
       }),
     );
@@ -230,11 +230,64 @@ describe('a batch trace file', () => {
 
   it('masks secrets in every span, also in text that is not ASCII', async () => {
     const trace = traceFile(['sk-secret-9', 'clé-secrète-ü']);
-    trace.addLine(line(0, { steps: [[0, 1, 2, 'Completed', { key: 'sk-secret-9' }, 'dit "clé-secrète-ü" — 雪']] }));
+    trace.addLine(line(0, { steps: [[0, 1, 2, { key: 'sk-secret-9' }, 'dit "clé-secrète-ü" — 雪']] }));
     const file = await trace.finish([ROOT]);
     const text = fs.readFileSync(file!, 'utf8');
     assert.ok(!text.includes('sk-secret-9') && !text.includes('clé-secrète'), text);
     assert.strictEqual(read(file)[0].attributes['flowsession.output'], 'dit "***" — 雪');
+  });
+
+  it('writes the inputs a record names from where the table says they come: flow inputs, earlier outputs, literals', async () => {
+    const trace = new BatchTraceFile(path.join(dir, 'trace.json'), [], resource);
+    trace.steps({
+      ...STEPS,
+      steps: [
+        { ...STEPS.steps[0], inputs: [['text', 'input', 'q']] },
+        {
+          ...STEPS.steps[1],
+          inputs: [
+            ['question', 'step', 0],
+            ['temperature', 'value', '1.5'],
+            ['stop', 'value', '["\\n"]'],
+            ['missing', 'input', 'nope'],
+          ],
+        },
+      ],
+    });
+    trace.addLine(line(0, { steps: [[0, 100, 900, true, 'QUESTION 0'], [1, 1000, 4000, true, 'answer']] }));
+    const long = 'y'.repeat(1100);
+    trace.addLine(line(1, { steps: [[0, 100, 900, true, 7]] }, { inputs: { q: long } }));
+    trace.addLine(line(2, { steps: [[0, 100, 900, true, 1], [1, 1000, 4000, true, 'answer']] }, { inputs: { q: 'a "quoted" \n text' } }));
+    const spans = read(await trace.finish([]));
+    const inputsOf = (name: string, line: number) =>
+      spans.filter((s) => s.name === name)[line]?.attributes['flowsession.inputs'];
+    assert.strictEqual(inputsOf('shout', 0), '{"text":"question 0"}');
+    assert.strictEqual(inputsOf('ask', 0), '{"question":"QUESTION 0","temperature":1.5,"stop":["\\n"],"missing":null}');
+    assert.strictEqual(inputsOf('shout', 1), `{"text":"${'y'.repeat(1024 - 9)}[truncated]`, 'cut where the runtime cuts its text');
+    assert.strictEqual(inputsOf('shout', 2), '{"text":"a \\"quoted\\" \\n text"}');
+    assert.strictEqual(inputsOf('ask', 1), '{"question":1,"temperature":1.5,"stop":["\\n"],"missing":null}');
+    // a step the table names no inputs of cannot say its inputs are named
+    const plain = traceFile();
+    plain.addLine(line(0, { steps: [[0, 100, 900, true, 'QUESTION 0']] }));
+    assert.strictEqual(plain.unreadable, 1);
+    await plain.abort();
+  });
+
+  it('draws the span ids of a line whose record came without them: each its own, steps under their root', async () => {
+    const trace = traceFile();
+    trace.addLine(line(0, { ids: '' }));
+    trace.addLine(line(1, { ids: '' }));
+    const spans = read(await trace.finish([]));
+    assert.deepStrictEqual(
+      spans.map((s) => s.name),
+      ['shout', 'ask', 'line 0', 'shout', 'ask', 'line 1'],
+    );
+    for (const s of spans) assert.match(s.spanId, /^[0-9a-f]{16}$/);
+    assert.strictEqual(new Set(spans.map((s) => s.spanId)).size, spans.length, 'no two spans share an id');
+    for (const at of [0, 3]) {
+      const [shout, ask, root] = spans.slice(at, at + 3);
+      assert.deepStrictEqual([shout.parentSpanId, ask.parentSpanId, root.parentSpanId], [root.spanId, root.spanId, BATCH_SPAN]);
+    }
   });
 
   it('leaves out a record that is not one, whole, and counts it; the document stays one readers read', async () => {
@@ -245,9 +298,9 @@ describe('a batch trace file', () => {
       { start: '17e9' },
       { end: -1 },
       { end: 2 ** 60 },
-      { steps: [[7, 1, 2, 'Completed', null, null]] },
-      { steps: [[0, 1, 2, 42, null, null]] as unknown as RecordedStep[] },
-      { steps: [['0', 1, 2, 'Completed', null, null]] as unknown as RecordedStep[] },
+      { steps: [[7, 1, 2, null, null]] },
+      { steps: [[0, 1, 2, null, null, 42]] as unknown as RecordedStep[] },
+      { steps: [['0', 1, 2, null, null]] as unknown as RecordedStep[] },
       { steps: 'no' as unknown as RecordedStep[] },
       { ok: 'yes' as unknown as boolean },
       { spans: [{ ...LLM_CALL, spanId: '"}]},{' }] },
@@ -255,7 +308,7 @@ describe('a batch trace file', () => {
     ];
     bad.forEach((fields, i) => trace.addLine(line(i, fields)));
     trace.addLine({ ...line(20), traceRecord: 'text' as unknown as LineTraceRecord });
-    trace.addLine(line(21, { steps: [[0, 1, 2, 'a "quoted" ], status', null, null]] }));
+    trace.addLine(line(21, { steps: [[0, 1, 2, null, null, 'a "quoted" ], status']] }));
     const spans = read(await trace.finish([ROOT]));
     assert.strictEqual(trace.unreadable, bad.length + 1);
     assert.deepStrictEqual(
@@ -288,7 +341,7 @@ describe('a batch trace file', () => {
     const lines = MAX_BATCH_SPANS / 2 + 10;
     let sawPartial = false;
     for (let i = 0; i < lines; i++) {
-      trace.addLine(line(i, { steps: [[0, 1, 2, 'Completed', value, value]] }));
+      trace.addLine(line(i, { steps: [[0, 1, 2, value, value]] }));
       if (i === 15_000) sawPartial = fs.readdirSync(dir).some((f) => f.endsWith('.partial'));
     }
     assert.ok(sawPartial, 'past 8 MB the document is written as the lines come');
