@@ -254,13 +254,30 @@ describe('a batch trace file', () => {
         },
       ],
     });
-    trace.addLine(line(0, { steps: [[0, 100, 900, true, 'QUESTION 0'], [1, 1000, 4000, true, 'answer']] }));
+    trace.addLine(
+      line(0, {
+        steps: [
+          [0, 100, 900, true, 'QUESTION 0'],
+          [1, 1000, 4000, true, 'answer'],
+        ],
+      }),
+    );
     const long = 'y'.repeat(1100);
     trace.addLine(line(1, { steps: [[0, 100, 900, true, 7]] }, { inputs: { q: long } }));
-    trace.addLine(line(2, { steps: [[0, 100, 900, true, 1], [1, 1000, 4000, true, 'answer']] }, { inputs: { q: 'a "quoted" \n text' } }));
+    trace.addLine(
+      line(
+        2,
+        {
+          steps: [
+            [0, 100, 900, true, 1],
+            [1, 1000, 4000, true, 'answer'],
+          ],
+        },
+        { inputs: { q: 'a "quoted" \n text' } },
+      ),
+    );
     const spans = read(await trace.finish([]));
-    const inputsOf = (name: string, line: number) =>
-      spans.filter((s) => s.name === name)[line]?.attributes['flowsession.inputs'];
+    const inputsOf = (name: string, line: number) => spans.filter((s) => s.name === name)[line]?.attributes['flowsession.inputs'];
     assert.strictEqual(inputsOf('shout', 0), '{"text":"question 0"}');
     assert.strictEqual(inputsOf('ask', 0), '{"question":"QUESTION 0","temperature":1.5,"stop":["\\n"],"missing":null}');
     assert.strictEqual(inputsOf('shout', 1), `{"text":"${'y'.repeat(1024 - 9)}[truncated]`, 'cut where the runtime cuts its text');
