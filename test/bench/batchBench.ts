@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { llmFlow, makeFlow } from '../support/flows/fixtures';
+import { llmFlow, makeFlow, removeFlow } from '../support/flows/fixtures';
 import { startOpenAiStub, stubConnectionsYaml } from '../support/openaiStub';
 import { testServices } from '../support/world/manager';
 import { readConnectionsFile } from '../../src/core/runs/connectionsFile';
@@ -55,6 +55,7 @@ export async function benchLlmBatch(): Promise<Metric> {
     };
   } finally {
     await manager.remove(flow).catch(() => undefined);
+    removeFlow(flow);
     await stub.close();
   }
 }
@@ -162,5 +163,6 @@ export async function benchLargeBatch(): Promise<Metric> {
     };
   } finally {
     await manager.remove(flow).catch(() => undefined);
+    removeFlow(flow);
   }
 }

@@ -4,9 +4,22 @@ import * as os from 'os';
 import * as path from 'path';
 import { askPrompty } from './flexFixtures';
 
-/** Writes a flow folder from a map of relative paths to contents, in a fresh temp folder. */
+/** flow folders made in this process and not removed yet: they go when it exits (a batch's run folder can be 100 MB) */
+const made = new Set<string>();
+process.once('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Removes a folder makeFlow made (and what runs wrote into it) now. */
+export function removeFlow(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  made.delete(dir);
+}
+
+/** Writes a flow folder from a map of relative paths to contents, in a fresh temp folder, removed when the process exits. */
 export function makeFlow(files: Record<string, string>, prefix = 'flowsession-flow-'): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  made.add(dir);
   for (const [rel, content] of Object.entries(files)) {
     const p = path.join(dir, rel);
     fs.mkdirSync(path.dirname(p), { recursive: true });
