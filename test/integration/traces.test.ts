@@ -191,7 +191,7 @@ describe('traces of runs and batches', function () {
         ['batch', dir, '--data', path.join(dir, 'lines.jsonl'), '--connections', connectionsFile, '--json'],
         env(dir),
       );
-      assert.strictEqual(batch.code, 0, batch.stderr);
+      assert.strictEqual(batch.code, 0, batch.stderr + batch.stdout);
       for (const r of [run, batch]) {
         const doc = json<{ runId: string; tokens?: unknown }>(r);
         noTrace(dir, doc.runId);
@@ -351,7 +351,7 @@ def answer(question: str) -> str:
     const batch = await runCli(['batch', dir, '--data', path.join(dir, 'lines.jsonl'), '--workers', '2', '--json'], {
       TEST_LLM_KEY: SECRET,
     });
-    assert.strictEqual(batch.code, 0, batch.stderr);
+    assert.strictEqual(batch.code, 0, batch.stderr + batch.stdout);
     const batchDoc = json<{ runId: string; tokens: { total: number } }>(batch);
     assert.strictEqual(batchDoc.tokens.total, 2 * STUB_CHAT_USAGE.total_tokens, 'the tokens of the calls inside the entries');
     const batchSpans = traceFile(dir, batchDoc.runId);
@@ -369,6 +369,75 @@ def answer(question: str) -> str:
     }
     for (const file of [doc.runId, aloneDoc.runId])
       assert.ok(!fs.readFileSync(path.join(dir, '.promptflow', 'runs', file, 'trace.json'), 'utf8').includes(SECRET));
+  });
+
+  it("a batch line's node spans have the inputs and outputs a run of that line has, however the batch sends them", async () => {
+    const tool = (signature: string, body: string) => `from promptflow import tool\n\n\n@tool\ndef ${signature}:\n    return ${body}\n`;
+    const dir = jar.make({
+      'flow.dag.yaml': `inputs:
+  q:
+    type: string
+  n:
+    type: int
+outputs:
+  size:
+    type: int
+    reference: \${pick.output}
+nodes:
+- name: shout
+  type: python
+  source: {type: code, path: shout.py}
+  inputs:
+    text: \${inputs.q}
+- name: pair
+  type: python
+  source: {type: code, path: pair.py}
+  inputs:
+    a: \${shout.output}
+    b: \${inputs.n}
+    sep: " + "
+    t: 0.5
+- name: pick
+  type: python
+  source: {type: code, path: pick.py}
+  inputs:
+    v: \${pair.output.x}
+    k: \${inputs.q}
+`,
+      'shout.py': tool('shout(text: str) -> str', 'text.upper()'),
+      'pair.py': tool('pair(a: str, b: int, sep: str, t: float) -> dict', '{"x": f"{a}{sep}{b}", "t": t}'),
+      'pick.py': tool('pick(v: str, k: str) -> int', 'len(v) + len(k)'),
+    });
+    // plain values (named by the batch's table, not sent) and a text that is not ASCII (sent)
+    const lines = [
+      { q: 'hello', n: 3 },
+      { q: 'é "quoted"\n', n: 7 },
+      { q: 'a\tb', n: -1 },
+    ];
+    const data = path.join(dir, 'lines.jsonl');
+    fs.writeFileSync(data, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const batch = await runCli(['batch', dir, '--data', data, '--workers', '2', '--json']);
+    assert.strictEqual(batch.code, 0, batch.stderr + batch.stdout);
+    const spans = traceFile(dir, json<{ runId: string }>(batch).runId);
+    const valuesOf = (nodes: OtlpSpan[]) =>
+      Object.fromEntries(nodes.map((s) => [s.name, [attr(s, 'flowsession.inputs'), attr(s, 'flowsession.output')]]));
+    for (const [i, inputs] of lines.entries()) {
+      const line = byName(spans, `line ${i}`);
+      const inBatch = valuesOf(spans.filter((s) => s.parentSpanId === line.spanId));
+      const file = path.join(dir, `inputs-${i}.json`);
+      fs.writeFileSync(file, JSON.stringify(inputs));
+      const run = await runCli(['run', dir, '--inputs-file', file, '--json']);
+      assert.strictEqual(run.code, 0, run.stderr);
+      const runSpans = traceFile(dir, json<{ runId: string }>(run).runId);
+      const inRun = valuesOf(runSpans.filter((s) => s.parentSpanId === byName(runSpans, 'flow').spanId));
+      assert.deepStrictEqual(inBatch, inRun, `line ${i}`);
+      assert.deepStrictEqual(Object.keys(inBatch).sort(), ['pair', 'pick', 'shout']);
+    }
+    assert.strictEqual(
+      attr(spans.filter((s) => s.name === 'pair')[0], 'flowsession.inputs'),
+      '{"a":"HELLO","b":3,"sep":" + ","t":0.5}',
+      'as the runtime writes them',
+    );
   });
 
   it('a collector that cannot be reached is a warning: the run still completes', async () => {
