@@ -3,7 +3,9 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import sys
 import time
+import types
 
 from . import (connections as conn_mod, flowdef, images, inputs as inputs_mod, llm, node_inputs, packagetools, streaming,
                templates, toolmeta, tracing)
@@ -26,12 +28,24 @@ def pf_error(err):
     return out
 
 
+def _direct(func):
+    """The tool function itself when func is the promptflow shim's @tool wrapper, which only calls it; else func (a
+    method bound to a tool class's instance, a partial, another decorator's wrapper)."""
+    if func.__class__ is not types.FunctionType:
+        return func
+    codes = getattr(sys.modules.get("promptflow.core"), "PASS_THROUGH_CODES", ())
+    original = getattr(func, "__original_function", None)
+    return original if original is not None and func.__code__ in codes else func
+
+
 class Tool:
     """A resolved node: call(inputs) -> output."""
 
     def __init__(self, kind, func=None, template=None, connection=None, spec_inputs=None, literals=None):
         self.kind = kind
         self.func = func
+        # what a line calls
+        self.call = _direct(func) if func is not None else None
         self.template = template
         self.connection = connection
         self.spec_inputs = spec_inputs or {}
@@ -322,7 +336,7 @@ class Executor(LineTracing):
     def _call(self, node, kwargs, run_id):
         tool = self.tools[node.name]
         if tool.kind == "python":
-            result = tool.func(**kwargs)
+            result = tool.call(**kwargs)
             if result.__class__ in _PLAIN_RESULTS:
                 return result
             if inspect.iscoroutine(result):
@@ -404,31 +418,30 @@ class Executor(LineTracing):
             hub.channel.event("nodeStart", runId=run_id, node=name)
         if not hub.log_truncated:
             hub.log("Executing node %s." % name)
-        rec = {"node": name, "status": "Completed", "inputs": None, "output": None, "error": None}
+        status, kwargs, output, error = "Completed", None, None, None
         try:
             if agg_lists is None and plan.inputs is not None:
                 kwargs = self._plan_inputs(plan.inputs, flow_inputs, values)
             else:
                 kwargs = self._node_inputs(node, flow_inputs, values, agg_lists)
-            rec["inputs"] = kwargs
-            rec["output"] = self._call(node, kwargs, run_id)
+            output = self._call(node, kwargs, run_id)
         except Exception as e:
-            rec["status"] = "Failed"
-            rec["error"] = self._error(node, e)
+            status, error = "Failed", self._error(node, e)
         finally:
             if cap is not None:
                 hub.end(cap)
             if span is not None:
                 tracing.CURRENT.reset(entered)
         t1 = time.time_ns()
-        rec["durationMs"] = (t1 - t0) // 1000000
-        rec["start_time"], rec["end_time"] = t0, t1
+        # the record made once, whole (a batch makes many)
+        rec = {"node": name, "status": status, "inputs": kwargs, "output": output, "error": error,
+               "durationMs": (t1 - t0) // 1000000, "start_time": t0, "end_time": t1,
+               "logs": {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")} if cap is not None else NO_LOGS}
         if span is not None:
             if line is not None and span is attrs.parent:
                 line.add_step(attrs.index, rec)
             else:
                 self.end_step_span(span, rec)
-        rec["logs"] = {"stdout": cap.text("stdout"), "stderr": cap.text("stderr")} if cap is not None else NO_LOGS
         if not hub.log_truncated:  # a batch's log keeps nothing: the message is not even made
             hub.log("Node %s %s." % (name, "completes" if rec["status"] == "Completed" else "failed"))
         if emit:

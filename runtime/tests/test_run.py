@@ -164,6 +164,28 @@ class RunTest(RuntimeTestCase):
         self.assertEqual(fr["status"], "Failed")
         self.assertEqual(fr["error"]["innerError"]["code"], "ToolExecutionError")
 
+    def test_a_tool_wrapped_again_by_another_decorator_runs_through_it(self):
+        from tests.helpers import write_files
+        write_files(self.flow_dir, {"twice.py": """
+            import functools
+            from promptflow import tool
+
+            def twice(f):
+                @functools.wraps(f)
+                def outer(*args, **kwargs):
+                    return 2 * f(*args, **kwargs)
+                return outer
+
+            @twice
+            @tool
+            def plus(x: int) -> int:
+                return x + 1
+            """})
+        flow = {"inputs": {}, "outputs": {"o": {"reference": "${p.output}"}},
+                "nodes": [py_node("p", "twice.py", {"x": 4})]}
+        r = self.run_flow(flow)["result"]
+        self.assertEqual(r["outputs"], {"o": 10}, "the outer decorator is not skipped, though @tool's wrapper may be")
+
     def test_unknown_input_is_refused_before_the_run_as_validate_reports_it(self):
         flow = {"inputs": {}, "outputs": {}, "nodes": [py_node("m", "make.py", {"n": 1, "lable": 2})]}
         r = self.run_flow(flow)["result"]

@@ -37,6 +37,17 @@ def tool(func=None, *, name=None, description=None, type=None, input_settings=No
     return decorate(func) if func is not None else decorate
 
 
+def _pass_through_codes():
+    async def coroutine():
+        pass
+    return frozenset((tool(lambda: None).__code__, tool(coroutine).__code__))
+
+
+# the code of what @tool wraps a function in, which only calls it: the runtime calls the function itself (a batch calls
+# it many times), unless another decorator wraps the tool again
+PASS_THROUGH_CODES = _pass_through_codes()
+
+
 class ToolProvider:
     """Base class of class-based tools: the `__init__` parameters are node inputs too."""
 
