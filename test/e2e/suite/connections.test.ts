@@ -98,6 +98,8 @@ describe('Set Connection… for every type, and a run that receives them', funct
     if (!a || !flowDir) return;
     const { manager } = await a.ctx.services();
     await manager.remove(flowDir).catch(() => undefined);
+    // the folder this suite added to the workspace goes with it: later suites see the workspace as it was
+    fs.rmSync(flowDir, { recursive: true, force: true });
   });
 
   it('saves every type through the command, secrets in secret storage, and runs get what the CLI gives', async () => {

@@ -47,9 +47,11 @@ describe('Sessions tree, Start Session and on-save diagnostics', function () {
   before(async () => {
     assert.ok(process.env.FLOWSESSION_BASE_IMAGE, 'FLOWSESSION_BASE_IMAGE points sessions at a local test image');
     a = await api();
-    const flows = await vscode.workspace.findFiles('**/flow.dag.yaml');
-    assert.ok(flows.length > 0);
-    flowDir = path.dirname(flows[0].fsPath);
+    // the workspace's own flow, at its root: other suites add flows in folders of it, and the search has no order
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    assert.ok(root, 'a workspace folder');
+    assert.ok(fs.existsSync(path.join(root, 'flow.dag.yaml')), 'the sample flow at the workspace root');
+    flowDir = root;
   });
 
   after(async () => {
