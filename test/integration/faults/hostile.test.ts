@@ -749,7 +749,15 @@ return json.dumps(r)`),
           {
             name: 'step "]}]},{"x":[\u0000 hostile-secret',
             attributes: { ok: 'fine', nested: { a: 1 }, list: [1, 2], nan: NaN, 'key "]}': 'v' } as unknown as Record<string, string>,
+            // where its inputs come from, as text the extension puts into an attribute's value
+            inputs: [
+              ['k "]}', 'value', '"}]}]},{"x":1 hostile-secret'],
+              ['p', 'input', '__proto__'],
+              ['s', 'step', 99],
+            ],
           },
+          // a step whose `inputs` are no list: a record cannot say its inputs are named
+          { name: 'other', attributes: {}, inputs: 'nope' as unknown as [] },
         ],
       });
       const line = (index: number, fields: Record<string, unknown>): LineEndEvent => {
@@ -773,7 +781,9 @@ return json.dumps(r)`),
       );
       trace.addLine(line(4, { steps: [[0, 1, 2, { value: 'hostile-secret' }, 'x'.repeat(32 * 1024 * 1024), '"}]}]},{"injected":"']] }));
       trace.addLine({ ...line(5, {}), index: -1 });
-      assert.strictEqual(trace.unreadable, 5, 'bad ids, start, step index, inner span and line number are left out');
+      trace.addLine(line(6, { steps: [[1, 1, 2, true, 'x']] }));
+      trace.addLine(line(7, { ids: '', steps: [[0, 1, 2, true, 'x']] }));
+      assert.strictEqual(trace.unreadable, 6, 'bad ids, start, step index, inner span, line number and named inputs are left out');
       await trace.finish([]);
       assert.ok(process.memoryUsage().rss - rssBefore < 256 * 1024 * 1024, 'the trace stays bounded');
       const text = fs.readFileSync(file, 'utf8');
@@ -783,10 +793,12 @@ return json.dumps(r)`),
       const spans = await readTrace(path.dirname(file));
       assert.deepStrictEqual(
         spans.map((s) => s.name),
-        ['step "]}]},{"x":[\u0000 ***', 'line 4'],
+        ['step "]}]},{"x":[\u0000 ***', 'line 4', 'step "]}]},{"x":[\u0000 ***', 'line 7'],
         'trace.json stays a document readers read, the hostile texts in it as text',
       );
       assert.strictEqual(spans[0].attributes['flowsession.status'], '"}]}]},{"injected":"');
+      assert.strictEqual(spans[2].attributes['flowsession.inputs'], '{"k \\"]}":"}]}]},{"x":1 ***,"p":null,"s":null}');
+      assert.match(spans[2].spanId, /^[0-9a-f]{16}$/, 'ids the extension drew');
       assert.deepStrictEqual(Object.keys(spans[0].attributes).slice(0, 2), ['ok', 'key "]}'], 'attributes that are no values are left out');
     });
   });
