@@ -143,12 +143,16 @@ function inputSources(entries: unknown): InputSource[] | undefined {
   return out;
 }
 
+/** The line's input of that name (not a property every object has, as the runtime has no such input). */
+function ownValue(inputs: Record<string, unknown> | undefined, name: string): unknown {
+  return inputs && Object.hasOwn(inputs, name) ? inputs[name] : undefined;
+}
+
 /** A step's inputs as the JSON text of their dict, from where the table says each comes. */
 function namedInputs(sources: InputSource[], inputs: Record<string, unknown> | undefined, outputs: unknown[]): string {
   let text = '';
   for (const source of sources) {
-    const value = source.text ?? jsonText(source.step !== undefined ? outputs[source.step] : inputs?.[source.input!]);
-    text += source.prefix + value;
+    text += source.prefix + (source.text ?? jsonText(source.step !== undefined ? outputs[source.step] : ownValue(inputs, source.input!)));
   }
   return text ? `${text}}` : '{}';
 }
