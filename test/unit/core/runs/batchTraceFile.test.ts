@@ -250,6 +250,7 @@ describe('a batch trace file', () => {
             ['temperature', 'value', '1.5'],
             ['stop', 'value', '["\\n"]'],
             ['missing', 'input', 'nope'],
+            ['inherited', 'input', 'constructor'],
           ],
         },
       ],
@@ -279,10 +280,10 @@ describe('a batch trace file', () => {
     const spans = read(await trace.finish([]));
     const inputsOf = (name: string, line: number) => spans.filter((s) => s.name === name)[line]?.attributes['flowsession.inputs'];
     assert.strictEqual(inputsOf('shout', 0), '{"text":"question 0"}');
-    assert.strictEqual(inputsOf('ask', 0), '{"question":"QUESTION 0","temperature":1.5,"stop":["\\n"],"missing":null}');
+    assert.strictEqual(inputsOf('ask', 0), '{"question":"QUESTION 0","temperature":1.5,"stop":["\\n"],"missing":null,"inherited":null}');
     assert.strictEqual(inputsOf('shout', 1), `{"text":"${'y'.repeat(1024 - 9)}[truncated]`, 'cut where the runtime cuts its text');
     assert.strictEqual(inputsOf('shout', 2), '{"text":"a \\"quoted\\" \\n text"}');
-    assert.strictEqual(inputsOf('ask', 1), '{"question":1,"temperature":1.5,"stop":["\\n"],"missing":null}');
+    assert.strictEqual(inputsOf('ask', 1), '{"question":1,"temperature":1.5,"stop":["\\n"],"missing":null,"inherited":null}');
     // a step the table names no inputs of cannot say its inputs are named
     const plain = traceFile();
     plain.addLine(line(0, { steps: [[0, 100, 900, true, 'QUESTION 0']] }));
