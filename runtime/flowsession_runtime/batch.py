@@ -392,11 +392,15 @@ def _warm_up(executor):
 
 def _send_trace_steps(executor, channel, run_id):
     """What every recorded line's spans share, once, before any line runs (traceSteps): the trace and the parent
-    span of the lines' roots, and each step's span name and attributes, which a line's record names by index."""
-    steps = executor.trace_steps()
+    span of the lines' roots, and each step's span name and attributes (and where its inputs come from, when that can
+    be said), which a line's record names by index."""
+    steps = []
+    for name, attrs, sources in executor.trace_steps():
+        steps.append({"name": name, "attributes": dict(attrs)})
+        if sources is not None:
+            steps[-1]["inputs"] = sources
     channel.event("traceSteps", runId=run_id, traceId=executor.trace_id, parentSpanId=executor.trace_parent,
-                  steps=[dict({"name": name, "attributes": dict(attrs)}, **({"inputs": sources} if sources is not None else {}))
-                         for name, attrs, sources in steps])
+                  steps=steps)
 
 
 def _finish_trace(result, batch_span):

@@ -222,7 +222,8 @@ class TracingTest(StubTestCase):
         r, events = self.recorded_batch("b-plain2", 2, flow=flow, connections={})
         recs = [e["traceRecord"] for e in events if e.get("event") == "lineEnd"]
         self.assertEqual([rec[4][0][3] for rec in recs], [True, True], "inputs the table names are not sent")
-        self.assertEqual({rec[2] for rec in recs}, {""}, "nothing inside the lines named a parent: the host draws the ids")
+        self.assertEqual({rec[2] for rec in recs}, {""},
+                         "nothing inside the lines named a parent: the host draws the ids")
 
     def test_a_recorded_line_names_the_inputs_the_table_says_where_from_when_their_values_are_plain(self):
         write_files(self.flow_dir, {"pair.py": """
