@@ -37,6 +37,14 @@ def _no_redaction(text):
     return text
 
 
+def _plain(v):
+    """A value whose JSON text the host writes exactly as the runtime does: an integer a JSON reader keeps, a short
+    ASCII text, a bool, None."""
+    c = v.__class__
+    return (c is int and -_SAFE_INT <= v <= _SAFE_INT) or (c is str and len(v) <= _PLAIN_TEXT and v.isascii()) \
+        or v is None or c is bool
+
+
 def record_value(value, limit):
     """A value as a record carries it when nothing is to be redacted: as it is when the host writes its JSON text
     exactly as tracing.value_text would (None, a bool, an integer a JSON reader keeps, a small dict of those and of
@@ -50,10 +58,7 @@ def record_value(value, limit):
     elif cls is dict:
         if len(value) <= _PLAIN_ENTRIES:
             for k, v in value.items():
-                c = v.__class__
-                if k.__class__ is not str or not k.isascii() or not (
-                        (c is int and -_SAFE_INT <= v <= _SAFE_INT) or (c is str and len(v) <= _PLAIN_TEXT and v.isascii())
-                        or v is None or c is bool):
+                if k.__class__ is not str or not k.isascii() or not _plain(v):
                     break
             else:
                 return value
@@ -71,19 +76,10 @@ def step_checks(sources):
 
 
 def plain_inputs(inputs, keys):
-    """True when each of these inputs is a value whose JSON the host writes exactly as the runtime does, as it comes
-    in the lineEnd's inputs or as a step's output in the record: an integer a JSON reader keeps, a short ASCII text,
-    a bool, None. (No dict: a node may change one it was given after the step that returned it was recorded.)"""
+    """True when each of these inputs is _plain, as it comes in the lineEnd's inputs or as a step's output in the
+    record. (No dict: a node may change one it was given after the step that returned it was recorded.)"""
     for k in keys:
-        v = inputs[k]
-        c = v.__class__
-        if c is int:
-            if not -_SAFE_INT <= v <= _SAFE_INT:
-                return False
-        elif c is str:
-            if len(v) > _PLAIN_TEXT or not v.isascii():
-                return False
-        elif v is not None and c is not bool:
+        if not _plain(inputs[k]):
             return False
     return True
 
