@@ -46,13 +46,11 @@ function isAttributeValue(v: unknown): v is SpanAttributeValue {
  * as a JSON string.
  */
 function valueString(value: unknown): string {
-  const cut = (text: string) => text.slice(0, BATCH_VALUE_LIMIT) + TRUNCATED;
   // the runtime's text is cut already: what is longer did not come from it
-  if (typeof value === 'string') return JSON.stringify(value.length > MAX_TEXT ? cut(value) : value);
+  if (typeof value === 'string') return value.length > MAX_TEXT ? textString(value) : JSON.stringify(value);
   // a number's JSON text needs no escaping
   if (typeof value === 'number') return Number.isFinite(value) ? `"${value}"` : '"null"';
-  const text = JSON.stringify(value) ?? 'null';
-  return JSON.stringify(text.length > BATCH_VALUE_LIMIT ? cut(text) : text);
+  return textString(JSON.stringify(value) ?? 'null');
 }
 
 /** A text as the runtime's value_text gives it: cut past BATCH_VALUE_LIMIT, as a JSON string. */
