@@ -1,6 +1,5 @@
-import * as fs from 'fs';
 import type { SessionManager } from '../../../src/core/session/sessionManager';
-import { makeFlow } from './fixtures';
+import { makeFlow, removeFlow } from './fixtures';
 
 export interface FlowJarOptions {
   /** Start of the temp folder names. */
@@ -29,7 +28,7 @@ export class FlowJar {
     for (const d of this.dirs.splice(0)) {
       for (const m of managers) await m.remove(d).catch(() => undefined);
       this.options.beforeRemove?.(d);
-      fs.rmSync(d, { recursive: true, force: true });
+      removeFlow(d);
     }
   }
 }
