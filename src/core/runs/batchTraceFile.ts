@@ -144,14 +144,12 @@ export class BatchTraceFile {
     this.held = [];
   }
 
-  /** Writes the pieces at the file's end now (a piece may not be written yet before them: each has its offset). */
-  private write(...pieces: Buffer[]): void {
+  /** Writes a piece at the file's end now (pieces before it may not be written yet: each has its offset). */
+  private write(piece: Buffer): void {
     if (this.fd === undefined || this.writeFailed) return;
     try {
-      for (const piece of pieces) {
-        for (let done = 0; done < piece.length;) done += fs.writeSync(this.fd, piece, done, piece.length - done, this.position + done);
-        this.position += piece.length;
-      }
+      for (let done = 0; done < piece.length;) done += fs.writeSync(this.fd, piece, done, piece.length - done, this.position + done);
+      this.position += piece.length;
     } catch (e) {
       this.writeFailed = e as Error;
     }
